@@ -1,0 +1,92 @@
+//! Server configuration: one struct, documented fields, defaults. The command line and
+//! the `CB_*` environment variables (see `main.rs`) fill it in.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server can be told.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where sled (and later the search index) keep their files. Default `./data`.
+    pub data_dir: PathBuf,
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// The community's languages (ISO 639-1), most used first: language tagging chooses
+    /// among them. Default `en, fr, es, pt`.
+    pub languages: Vec<String>,
+    /// Password of the `admin` account created on first start; when `None` one is
+    /// generated and printed once in the log.
+    pub admin_password: Option<String>,
+    /// Largest WebSocket message accepted; a larger one closes the socket with 1009.
+    /// Default 64 KiB.
+    pub max_frame_bytes: usize,
+    /// Largest HTTP request body; larger gets 413 `too_large`. Default 64 KiB.
+    pub max_http_body_bytes: usize,
+    /// Largest post body, in bytes of UTF-8. Default 32 KiB.
+    pub max_post_bytes: usize,
+    /// Events buffered per room for subscribers; a subscriber further behind than this
+    /// gets `lagged`. Default 1024.
+    pub room_buffer: usize,
+    /// Frames queued for one connection's socket before its subscriptions stop reading
+    /// (and so, past `room_buffer`, lag). Default 512.
+    pub connection_queue: usize,
+    /// Rooms one connection may subscribe to at once. Default 256.
+    pub max_subscriptions: usize,
+    /// Writes in flight for one connection (posts awaiting their ack). Default 32.
+    pub max_inflight_per_connection: usize,
+    /// Most writes the store commits with one flush (group commit). Default 1024.
+    pub max_commit_batch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
+            admin_password: None,
+            max_frame_bytes: 64 * 1024,
+            max_http_body_bytes: 64 * 1024,
+            max_post_bytes: 32 * 1024,
+            room_buffer: 1024,
+            connection_queue: 512,
+            max_subscriptions: 256,
+            max_inflight_per_connection: 32,
+            max_commit_batch: 1024,
+        }
+    }
+}
+
+impl Config {
+    /// A default configuration on the given data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Config { data_dir: data_dir.into(), ..Config::default() }
+    }
+
+    /// Checks what cannot be expressed in the types.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.languages.is_empty() {
+            return Err("languages: at least one community language is needed".into());
+        }
+        for l in &self.languages {
+            if !crate::lang::is_iso639_1(l) {
+                return Err(format!("languages: {l:?} is not an ISO 639-1 code"));
+            }
+        }
+        if self.max_post_bytes + 1024 > self.max_frame_bytes {
+            return Err("max_post_bytes must leave room for the frame around it (1 KiB under max_frame_bytes)".into());
+        }
+        for (name, v) in [
+            ("room_buffer", self.room_buffer),
+            ("connection_queue", self.connection_queue),
+            ("max_subscriptions", self.max_subscriptions),
+            ("max_inflight_per_connection", self.max_inflight_per_connection),
+            ("max_commit_batch", self.max_commit_batch),
+        ] {
+            if v == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,375 @@
+//! The HTTP adapter: routes under `/api/v1`, extractors that turn every bad input into
+//! the contract's JSON error, and the static web client.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::model::{Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
+use crate::service::{signed_in, App, NewPost, Registration};
+
+pub fn router(app: Arc<App>) -> Router {
+    let api = Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me).patch(patch_me))
+        .route("/users/{id}", get(user))
+        .route("/users/{id}/roles", put(set_roles))
+        .route("/spaces", get(spaces).post(create_space))
+        .route("/spaces/{id}", get(space))
+        .route("/spaces/{id}/members", get(members).post(add_member))
+        .route("/spaces/{id}/rooms", get(rooms).post(create_room))
+        .route("/rooms/{id}", get(room))
+        .route("/rooms/{id}/posts", get(posts).post(create_post))
+        .route("/posts/{id}", get(read_post).patch(edit_post).delete(delete_post))
+        .route("/posts/{id}/history", get(post_history))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/healthz", get(healthz))
+        .route("/", get(index))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
+        .with_state(app)
+}
+
+// ---- extractors ----
+
+/// A JSON body; every rejection becomes the contract's error.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("request body is over the size limit"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::bad_request("send the body as JSON with Content-Type: application/json"),
+        _ => ApiError::bad_request(r.body_text()),
+    }
+}
+
+/// A query string; every rejection becomes the contract's error.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(r) => Err(ApiError::bad_request(QueryRejection::body_text(&r))),
+        }
+    }
+}
+
+/// The caller: a user when a valid bearer token is sent, a guest when none is. A token
+/// that is sent but invalid or revoked is `unauthorized`, never silently a guest.
+pub struct Caller {
+    pub user: Option<User>,
+    pub token: Option<String>,
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller { user: None, token: None });
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer TOKEN"))?;
+        match app.authenticate(token)? {
+            Some(user) => Ok(Caller { user: Some(user), token: Some(token.to_owned()) }),
+            None => Err(ApiError::unauthorized("invalid or revoked token")),
+        }
+    }
+}
+
+fn parse_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> ApiResult<T> {
+    parse(raw).ok_or_else(|| ApiError::not_found(what))
+}
+
+// ---- accounts ----
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    handle: String,
+    password: String,
+    display_name: Option<String>,
+    languages: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Session {
+    token: String,
+    user: User,
+}
+
+async fn register(State(app): State<Arc<App>>, Body(b): Body<RegisterBody>) -> ApiResult<(StatusCode, Json<Session>)> {
+    let reg = Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
+    let (token, user) = app.register(reg).await?;
+    Ok((StatusCode::CREATED, Json(Session { token, user })))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    handle: String,
+    password: String,
+}
+
+async fn login(State(app): State<Arc<App>>, Body(b): Body<LoginBody>) -> ApiResult<Json<Session>> {
+    let (token, user) = app.login(&b.handle, &b.password).await?;
+    Ok(Json(Session { token, user }))
+}
+
+async fn logout(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<StatusCode> {
+    let token = caller.token.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    app.logout(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(caller: Caller) -> ApiResult<Json<User>> {
+    Ok(Json(signed_in(caller.user.as_ref())?.clone()))
+}
+
+#[derive(Deserialize)]
+struct PatchMe {
+    display_name: Option<String>,
+    languages: Option<Vec<String>>,
+}
+
+async fn patch_me(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<PatchMe>) -> ApiResult<Json<User>> {
+    let user = signed_in(caller.user.as_ref())?;
+    Ok(Json(app.update_profile(user, b.display_name.as_deref(), b.languages.as_deref()).await?))
+}
+
+async fn user(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<User>> {
+    Ok(Json(app.user(parse_id(&id, UserId::parse, "user")?)?))
+}
+
+#[derive(Deserialize)]
+struct RolesBody {
+    roles: Vec<Role>,
+}
+
+async fn set_roles(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<RolesBody>,
+) -> ApiResult<Json<User>> {
+    let actor = signed_in(caller.user.as_ref())?;
+    let id = parse_id(&id, UserId::parse, "user")?;
+    Ok(Json(app.set_roles(actor, id, b.roles).await?))
+}
+
+// ---- spaces and rooms ----
+
+async fn spaces(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Space>>> {
+    Ok(Json(app.spaces(caller.user.as_ref())?))
+}
+
+#[derive(Deserialize)]
+struct SpaceBody {
+    slug: String,
+    name: String,
+    kind: SpaceKind,
+    visibility: Visibility,
+    post_policy: PostPolicy,
+}
+
+async fn create_space(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<SpaceBody>,
+) -> ApiResult<(StatusCode, Json<Space>)> {
+    let actor = signed_in(caller.user.as_ref())?;
+    let s = app.create_space(actor, &b.slug, &b.name, b.kind, b.visibility, b.post_policy).await?;
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+async fn space(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Space>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.readable_space(caller.user.as_ref(), id)?))
+}
+
+async fn members(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Vec<User>>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.members(caller.user.as_ref(), id)?))
+}
+
+#[derive(Deserialize)]
+struct MemberBody {
+    user: UserId,
+}
+
+async fn add_member(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<MemberBody>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    app.add_member(caller.user.as_ref(), id, b.user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct RoomsQuery {
+    before: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn rooms(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RoomsQuery>,
+) -> ApiResult<Json<Vec<Room>>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.rooms(caller.user.as_ref(), id, q.before.as_deref(), q.limit)?))
+}
+
+#[derive(Deserialize)]
+struct NewRoomBody {
+    title: String,
+    body: String,
+    nonce: String,
+    lang: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NewRoom {
+    room: Option<Room>,
+    post: Post,
+}
+
+async fn create_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<NewRoomBody>,
+) -> ApiResult<(StatusCode, Json<NewRoom>)> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang };
+    let ack = app.create_room(caller.user.as_ref(), id, &b.title, p).await?;
+    Ok((StatusCode::CREATED, Json(NewRoom { room: ack.room, post: ack.post })))
+}
+
+async fn room(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Room>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.readable_room(caller.user.as_ref(), id)?.0))
+}
+
+// ---- posts ----
+
+#[derive(Deserialize)]
+struct PostsQuery {
+    after_seq: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn posts(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<PostsQuery>,
+) -> ApiResult<Json<Vec<Post>>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.posts(caller.user.as_ref(), id, q.after_seq, q.limit)?))
+}
+
+#[derive(Deserialize)]
+struct NewPostBody {
+    body: String,
+    nonce: String,
+    reply_to: Option<PostId>,
+    lang: Option<String>,
+}
+
+async fn create_post(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<NewPostBody>,
+) -> ApiResult<(StatusCode, Json<Post>)> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: b.reply_to, lang: b.lang };
+    Ok((StatusCode::CREATED, Json(app.post(caller.user.as_ref(), id, p).await?.post)))
+}
+
+async fn read_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Post>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.read_post(caller.user.as_ref(), id)?))
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    body: String,
+    lang: Option<String>,
+}
+
+async fn edit_post(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<EditBody>,
+) -> ApiResult<Json<Post>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.edit(caller.user.as_ref(), id, b.body, b.lang).await?))
+}
+
+async fn delete_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Post>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.delete(caller.user.as_ref(), id).await?))
+}
+
+async fn post_history(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Vec<Revision>>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.post_history(caller.user.as_ref(), id)?))
+}
+
+// ---- the rest ----
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("../web/index.html"))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = ApiError::bad_request("method not allowed on this endpoint").into_response();
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}

@@ -1,0 +1,92 @@
+//! Fan-out: a topic (a room, or a space's room list) maps to a bounded broadcast of
+//! already-serialized frames. Channels are created on first subscribe and dropped when
+//! their last subscriber leaves. Publishing never waits: a subscriber that falls more than
+//! the buffer behind is told it lagged, and catches up from the store with `since`.
+//!
+//! With several nodes, each node keeps its own hub, fed by the shared log instead of by
+//! its local writer; nothing here needs to be seen by another node.
+
+use axum::extract::ws::Utf8Bytes;
+use dashmap::DashMap;
+use tokio::sync::broadcast;
+
+use crate::model::{RoomId, SpaceId, UserId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Room(RoomId),
+    Space(SpaceId),
+}
+
+/// One frame, serialized once and shared by every subscriber.
+#[derive(Clone, Debug)]
+pub struct HubMsg {
+    /// The event's seq in the room's log; 0 for frames outside the log (typing, room
+    /// announcements).
+    pub seq: u64,
+    /// Who caused it, for frames not echoed to their sender (typing).
+    pub from: Option<UserId>,
+    pub text: Utf8Bytes,
+}
+
+pub struct Hub {
+    topics: DashMap<Topic, broadcast::Sender<HubMsg>>,
+    capacity: usize,
+}
+
+impl Hub {
+    /// `capacity`: frames buffered per topic before a slow subscriber lags.
+    pub fn new(capacity: usize) -> Self {
+        Hub { topics: DashMap::new(), capacity }
+    }
+
+    pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<HubMsg> {
+        self.topics.entry(topic).or_insert_with(|| broadcast::channel(self.capacity).0).subscribe()
+    }
+
+    /// Sends to the topic's current subscribers, if any. Never blocks.
+    pub fn publish(&self, topic: Topic, msg: HubMsg) {
+        if let Some(tx) = self.topics.get(&topic) {
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// Drops the topic's channel if nobody listens any more. Call after dropping a receiver.
+    pub fn release(&self, topic: Topic) {
+        self.topics.remove_if(&topic, |_, tx| tx.receiver_count() == 0);
+    }
+
+    /// Topics with a channel, for metrics and tests.
+    pub fn topic_count(&self) -> usize {
+        self.topics.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(seq: u64) -> HubMsg {
+        HubMsg { seq, from: None, text: Utf8Bytes::from(format!("{{\"seq\":{seq}}}")) }
+    }
+
+    #[tokio::test]
+    async fn publish_reaches_subscribers_and_slow_ones_lag() {
+        let hub = Hub::new(4);
+        let topic = Topic::Room(RoomId(1));
+        hub.publish(topic, msg(0)); // nobody listens: dropped, no channel made
+        assert_eq!(hub.topic_count(), 0);
+        let mut rx = hub.subscribe(topic);
+        for s in 1..=3 {
+            hub.publish(topic, msg(s));
+        }
+        assert_eq!(rx.recv().await.unwrap().seq, 1);
+        for s in 4..=10 {
+            hub.publish(topic, msg(s));
+        }
+        assert!(matches!(rx.recv().await, Err(broadcast::error::RecvError::Lagged(_))));
+        drop(rx);
+        hub.release(topic);
+        assert_eq!(hub.topic_count(), 0);
+    }
+}

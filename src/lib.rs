@@ -1,0 +1,87 @@
+//! The Collective Brain server: a real-time multilingual forum and chat for the alumni of
+//! the ILO Academy on Social and Solidarity Economy.
+//!
+//! Modules, in the order a frame flows through them:
+//! - [`http`] and [`ws`]: thin adapters from HTTP requests and WebSocket frames;
+//! - [`protocol`]: the wire frames; [`model`]: the plain data; [`error`]: the error codes;
+//! - [`service`]: the verbs, with access rules and validation; [`lang`]: language tagging;
+//! - [`store`]: sled behind a small API, one writer thread with group commit;
+//! - [`hub`]: fan-out of already-serialized frames to subscribers;
+//! - [`config`]: what the server can be told.
+//!
+//! A write goes service -> store (durable) -> hub (published); nothing flows back.
+//! [`run`] takes a bound listener and a shutdown future, so `main` and the tests start
+//! the server the same way.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod lang;
+pub mod model;
+pub mod protocol;
+pub mod service;
+pub mod store;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use service::App;
+
+/// How long shutdown waits for sockets to close before flushing anyway.
+const SOCKET_DRAIN: Duration = Duration::from_secs(5);
+
+/// Serves `app` on `listener` until `shutdown` completes, then shuts down in order:
+/// stop accepting, close every WebSocket with 1001, wait for them, stop the writer
+/// after what it holds, flush.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = http::router(app.clone());
+    let token = app.shutdown.clone();
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    let served = axum::serve(listener, router).with_graceful_shutdown(signal).await;
+    app.shutdown.cancel();
+    app.sockets.close();
+    if tokio::time::timeout(SOCKET_DRAIN, app.sockets.wait()).await.is_err() {
+        tracing::warn!("some WebSockets did not close in time");
+    }
+    if let Err(e) = app.close().await {
+        tracing::error!(error = %e, "closing the store failed");
+    }
+    tracing::info!("shut down");
+    served
+}
+
+/// Opens the data dir in `config` and serves until `shutdown`.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    config.validate().map_err(RunError::Config)?;
+    let app = App::open(config).await?;
+    serve(listener, app, shutdown).await?;
+    Ok(())
+}
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("store: {0}")]
+    Store(#[from] error::StoreError),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,157 @@
+//! The `collective-brain` command: parse the command line, start tracing, bind, hand the
+//! server a shutdown future.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use collective_brain::model::Role;
+use collective_brain::service::Registration;
+use collective_brain::{App, Config};
+
+#[derive(Parser)]
+#[command(name = "collective-brain", version, about = "Real-time multilingual forum and chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Manage accounts while the server is stopped.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Add {
+        #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        handle: String,
+        /// member, translator, moderator or admin; repeat for several.
+        #[arg(long, value_parser = parse_role, default_value = "member")]
+        role: Vec<Role>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Where the store and the index live.
+    #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "CB_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The community's languages, comma-separated ISO 639-1 codes, most used first.
+    #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',', default_value = "en,fr,es,pt")]
+    languages: Vec<String>,
+    /// Largest WebSocket message in bytes; larger closes the socket with 1009.
+    #[arg(long, env = "CB_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    max_frame_bytes: usize,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("{s:?} is not a role: member, translator, moderator or admin"))
+}
+
+fn config(args: &ServeArgs) -> Config {
+    Config {
+        data_dir: args.data_dir.clone(),
+        listen: args.listen,
+        languages: args.languages.clone(),
+        max_frame_bytes: args.max_frame_bytes,
+        max_post_bytes: (args.max_frame_bytes / 2).max(1024).min(args.max_frame_bytes.saturating_sub(1024)),
+        // Read from the environment only, never from the command line, where other
+        // users of the machine could see it.
+        admin_password: std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+        ..Config::default()
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::User { command: UserCommand::Add { data_dir, handle, role, password_stdin, display_name } }) => {
+            debug_assert!(password_stdin);
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let app = App::open(Config::with_data_dir(data_dir)).await.context("opening the data dir (is the server running?)")?;
+            let reg = Registration { handle, password, display_name, languages: None };
+            let result = app.create_user(reg, role).await;
+            app.close().await?;
+            match result {
+                Ok(user) => {
+                    println!("created {} ({}) with roles {:?}", user.handle, user.id, user.roles);
+                    Ok(())
+                }
+                Err(e) => bail!("{}", e.message),
+            }
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = config(&args);
+    config.validate().map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    tracing::info!("listening on {}", listener.local_addr()?);
+    collective_brain::run(listener, config, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,250 @@
+//! Plain data: the objects of the client contract, and the typed ids that name them.
+//!
+//! Ids are `u64`s inside the server (big-endian in store keys, so scans come back in
+//! order) and opaque strings on the wire: a one-letter prefix per kind and the number
+//! (`u12`, `s3`, `r40`, `p977`). The prefix means that a room id sent where a post id is
+//! expected is refused as `bad_request` instead of naming some unrelated post.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// The one-letter prefix of this kind of id on the wire.
+            pub const PREFIX: char = $prefix;
+
+            /// Parses the wire form (`u12`); `None` for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                let digits = s.strip_prefix($prefix)?;
+                if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits.parse().ok().map($name)
+            }
+
+            /// Big-endian bytes, for store keys.
+            pub fn key(self) -> [u8; 8] {
+                self.0.to_be_bytes()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}{}", $prefix, self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("invalid ", stringify!($name), " {:?}: expected '", $prefix, "' followed by digits"),
+                        s
+                    ))
+                })
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user account.
+    UserId, 'u'
+);
+id_type!(
+    /// A space: a forum or a chat.
+    SpaceId, 's'
+);
+id_type!(
+    /// A room: a forum thread, or the one room of a chat space.
+    RoomId, 'r'
+);
+id_type!(
+    /// A post.
+    PostId, 'p'
+);
+
+/// A role. Every account is a `member`; the others are granted by an admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Translator,
+    Moderator,
+    Admin,
+}
+
+/// A user as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub handle: String,
+    pub display_name: String,
+    /// The languages the user reads and writes, most used first.
+    pub languages: Vec<String>,
+    pub roles: Vec<Role>,
+}
+
+impl User {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Moderators and admins moderate.
+    pub fn is_moderator(&self) -> bool {
+        self.has_role(Role::Moderator) || self.has_role(Role::Admin)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceKind {
+    Forum,
+    Chat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostPolicy {
+    /// Any member may post: every signed-in user in a public space, the members in a
+    /// private one.
+    Members,
+    /// Only moderators and admins post (a News space).
+    Moderators,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Space {
+    pub id: SpaceId,
+    pub slug: String,
+    pub name: String,
+    pub kind: SpaceKind,
+    pub visibility: Visibility,
+    pub post_policy: PostPolicy,
+    /// The one room of a chat space.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub room: Option<RoomId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Room {
+    pub id: RoomId,
+    pub space: SpaceId,
+    /// The thread's title; `None` for a chat room.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub title: Option<String>,
+    pub created_at: String,
+    /// The `seq` of the room's newest event.
+    pub last_seq: u64,
+    /// Posts in the room, deleted slots included.
+    pub post_count: u64,
+    /// When the room last changed (extension: the `before` cursor of room listings).
+    pub last_activity_at: String,
+}
+
+/// How a post's language was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LangSource {
+    Detected,
+    Author,
+    Declared,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Translation {
+    pub body: String,
+    pub translator: UserId,
+    pub created_at: String,
+    pub stale: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: PostId,
+    pub room: RoomId,
+    /// The `seq` of the event that created the post: its place in the room.
+    pub seq: u64,
+    pub author: UserId,
+    pub body: String,
+    pub reply_to: Option<PostId>,
+    pub lang: String,
+    pub lang_source: LangSource,
+    pub lang_confidence: f64,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    pub translations: std::collections::BTreeMap<String, Translation>,
+}
+
+/// One earlier version of an edited post.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    pub body: String,
+    pub lang: String,
+    /// When this version was written (the post's creation, or an earlier edit).
+    pub written_at: String,
+    /// When it was replaced.
+    pub replaced_at: String,
+}
+
+/// The kinds of events in a room's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Post,
+    Edit,
+    Delete,
+    Translation,
+}
+
+/// Now, as the RFC 3339 UTC string used everywhere on the wire.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_refuse_other_kinds() {
+        let id = RoomId(42);
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"r42\"");
+        assert_eq!(serde_json::from_str::<RoomId>("\"r42\"").unwrap(), id);
+        assert!(serde_json::from_str::<RoomId>("\"p42\"").is_err());
+        assert!(serde_json::from_str::<RoomId>("\"r\"").is_err());
+        assert!(serde_json::from_str::<RoomId>("\"r-1\"").is_err());
+        assert!(serde_json::from_str::<RoomId>("\"r99999999999999999999999\"").is_err());
+        assert!(serde_json::from_str::<RoomId>("42").is_err());
+    }
+
+    #[test]
+    fn roles_are_snake_case() {
+        assert_eq!(serde_json::to_string(&Role::Moderator).unwrap(), "\"moderator\"");
+    }
+}

@@ -1,0 +1,205 @@
+//! The WebSocket wire: `ClientFrame` in, `ServerFrame` out, one JSON object per text
+//! frame, tagged by `"type"`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, Code};
+use crate::model::{EventKind, Post, PostId, Room, RoomId, SpaceId, User, UserId};
+
+/// The protocol version spoken here.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    Hello {
+        #[serde(default)]
+        token: Option<String>,
+    },
+    Subscribe {
+        room: RoomId,
+        #[serde(default)]
+        since: Option<u64>,
+    },
+    SubscribeSpace {
+        space: SpaceId,
+    },
+    Unsubscribe {
+        room: RoomId,
+    },
+    /// Extension: stop the live `room_created` / `room_updated` of a space.
+    UnsubscribeSpace {
+        space: SpaceId,
+    },
+    Post {
+        room: RoomId,
+        body: String,
+        nonce: String,
+        #[serde(default)]
+        reply_to: Option<PostId>,
+        /// Extension: the author's own statement of the language; it always wins.
+        #[serde(default)]
+        lang: Option<String>,
+    },
+    CreateRoom {
+        space: SpaceId,
+        title: String,
+        body: String,
+        nonce: String,
+        #[serde(default)]
+        lang: Option<String>,
+    },
+    Edit {
+        post: PostId,
+        body: String,
+        #[serde(default)]
+        lang: Option<String>,
+    },
+    Delete {
+        post: PostId,
+    },
+    Typing {
+        room: RoomId,
+    },
+    SubscribeQueue {
+        #[serde(default)]
+        to: Option<String>,
+    },
+    Ping,
+}
+
+impl ClientFrame {
+    /// Parses a text frame. On failure the error carries the frame's `nonce`, when it had
+    /// one, so the client can match it to what it sent.
+    pub fn parse(text: &str) -> Result<ClientFrame, (ApiError, Option<String>)> {
+        serde_json::from_str(text).map_err(|e| {
+            let nonce = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("nonce").and_then(|n| n.as_str()).map(str::to_owned));
+            (ApiError::bad_request(format!("invalid frame: {e}")), nonce)
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame<'a> {
+    Welcome {
+        user: Option<&'a User>,
+        protocol: u32,
+    },
+    Subscribed {
+        room: RoomId,
+        head: u64,
+    },
+    /// Extension: the answer to `subscribe_space`.
+    SubscribedSpace {
+        space: SpaceId,
+    },
+    Ack {
+        nonce: &'a str,
+        post: &'a Post,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<&'a Room>,
+    },
+    Event {
+        room: RoomId,
+        seq: u64,
+        kind: EventKind,
+        post: &'a Post,
+    },
+    RoomCreated {
+        room: &'a Room,
+    },
+    RoomUpdated {
+        room: &'a Room,
+    },
+    Typing {
+        room: RoomId,
+        user: UserId,
+    },
+    Pong,
+    Lagged {
+        room: RoomId,
+    },
+    Error {
+        code: Code,
+        message: &'a str,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+    },
+}
+
+impl ServerFrame<'_> {
+    /// Serializes the frame. Serializing these types cannot fail (no maps with non-string
+    /// keys, no failing `Serialize` impls), so the fallback is never taken in practice.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "frame serialization failed");
+            r#"{"type":"error","code":"internal","message":"internal error"}"#.to_owned()
+        })
+    }
+
+    pub fn error(e: &ApiError, reference: Option<&str>) -> String {
+        ServerFrame::Error { code: e.code, message: &e.message, reference }.to_json()
+    }
+}
+
+/// An event as stored in a room's log and sent to subscribers, owned (for decoding the
+/// log when an event must be rewritten).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    #[serde(rename = "type")]
+    pub frame: String,
+    pub room: RoomId,
+    pub seq: u64,
+    pub kind: EventKind,
+    pub post: Post,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn client_frames_parse() {
+        assert_eq!(ClientFrame::parse(r#"{"type":"ping"}"#).unwrap(), ClientFrame::Ping);
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"subscribe","room":"r7","since":3}"#).unwrap(),
+            ClientFrame::Subscribe { room: RoomId(7), since: Some(3) }
+        );
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"hello"}"#).unwrap(),
+            ClientFrame::Hello { token: None }
+        );
+    }
+
+    #[test]
+    fn bad_frames_keep_their_nonce() {
+        let (e, nonce) = ClientFrame::parse(r#"{"type":"post","room":"p1","body":"x","nonce":"n1"}"#).unwrap_err();
+        assert_eq!(e.code, Code::BadRequest);
+        assert_eq!(nonce.as_deref(), Some("n1"));
+        let (_, nonce) = ClientFrame::parse(r#"{"type":"nope"}"#).unwrap_err();
+        assert_eq!(nonce, None);
+        assert!(ClientFrame::parse("not json").is_err());
+        assert!(ClientFrame::parse(r#"{"type":"subscribe"}"#).is_err());
+        // Unknown extra fields are tolerated, so clients may add their own.
+        assert_eq!(ClientFrame::parse(r#"{"type":"ping","id":1}"#).unwrap(), ClientFrame::Ping);
+    }
+
+    #[test]
+    fn server_frames_have_the_contract_shape() {
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerFrame::Subscribed { room: RoomId(2), head: 9 }.to_json()).unwrap();
+        assert_eq!(v, json!({"type": "subscribed", "room": "r2", "head": 9}));
+        let v: serde_json::Value = serde_json::from_str(&ServerFrame::Pong.to_json()).unwrap();
+        assert_eq!(v, json!({"type": "pong"}));
+        let e = ApiError::not_found("room");
+        let v: serde_json::Value = serde_json::from_str(&ServerFrame::error(&e, Some("n9"))).unwrap();
+        assert_eq!(v, json!({"type": "error", "code": "not_found", "message": "room not found", "ref": "n9"}));
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerFrame::Welcome { user: None, protocol: 1 }.to_json()).unwrap();
+        assert_eq!(v, json!({"type": "welcome", "user": null, "protocol": 1}));
+    }
+}

@@ -1,0 +1,134 @@
+//! The verbs. HTTP handlers and WebSocket frames both call these; each checks access,
+//! validates, and writes through the store, whose writer then publishes to the hub.
+
+mod accounts;
+mod posts;
+mod seed;
+mod spaces;
+pub mod validate;
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use accounts::{hash_password, Registration};
+pub use posts::NewPost;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult, StoreError};
+use crate::hub::{Hub, HubMsg};
+use crate::lang::Tagger;
+use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
+use crate::store::{Publish, Recovered, Store};
+
+/// Everything a request needs, shared by all of them.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub tagger: Tagger,
+    /// Cancelled when the server shuts down: sockets close with 1001.
+    pub shutdown: CancellationToken,
+    /// The WebSocket tasks, waited for on shutdown.
+    pub sockets: TaskTracker,
+}
+
+/// Who is asking: a signed-in user, or a guest.
+pub type Viewer<'a> = Option<&'a User>;
+
+impl App {
+    /// Opens the store, wires the writer to the hub, and runs the first-start setup.
+    pub async fn open(config: Config) -> Result<Arc<App>, StoreError> {
+        let hub = Arc::new(Hub::new(config.room_buffer));
+        let sink_hub = hub.clone();
+        let sink = Box::new(move |batch: Vec<Publish>| {
+            for p in batch {
+                sink_hub.publish(p.topic, HubMsg { seq: p.seq, from: None, text: Utf8Bytes::from(p.text) });
+            }
+        });
+        let (store, recovered) = Store::open(&config.data_dir, config.max_commit_batch, sink)?;
+        log_recovery(&config, &recovered);
+        let app = Arc::new(App {
+            tagger: Tagger::new(&config.languages),
+            config,
+            store,
+            hub,
+            shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
+        });
+        if !app.store.is_initialized()? {
+            seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;
+        }
+        Ok(app)
+    }
+
+    /// The space, if the viewer may read it. A private space is `not_found` to
+    /// non-members: its existence is not revealed either.
+    pub fn readable_space(&self, viewer: Viewer, id: SpaceId) -> ApiResult<Space> {
+        let space = self.store.space(id)?.ok_or_else(|| ApiError::not_found("space"))?;
+        if self.can_read(viewer, &space)? {
+            Ok(space)
+        } else {
+            Err(ApiError::not_found("space"))
+        }
+    }
+
+    /// The room and its space, if the viewer may read them.
+    pub fn readable_room(&self, viewer: Viewer, id: RoomId) -> ApiResult<(Room, Space)> {
+        let room = self.store.room(id)?.ok_or_else(|| ApiError::not_found("room"))?;
+        let space = self.store.space(room.space)?.ok_or_else(|| ApiError::not_found("room"))?;
+        if self.can_read(viewer, &space)? {
+            Ok((room, space))
+        } else {
+            Err(ApiError::not_found("room"))
+        }
+    }
+
+    /// Public spaces are open to all; private ones to their members only (whatever
+    /// their global role).
+    pub fn can_read(&self, viewer: Viewer, space: &Space) -> ApiResult<bool> {
+        Ok(match space.visibility {
+            Visibility::Public => true,
+            Visibility::Private => match viewer {
+                Some(u) => self.store.is_member(space.id, u.id)?,
+                None => false,
+            },
+        })
+    }
+
+    /// Whether `user` may start posts in `space` (which they can read).
+    pub fn check_can_post(&self, user: &User, space: &Space) -> ApiResult<()> {
+        match space.post_policy {
+            PostPolicy::Members => Ok(()),
+            PostPolicy::Moderators if user.is_moderator() => Ok(()),
+            PostPolicy::Moderators => Err(ApiError::forbidden("only moderators post in this space")),
+        }
+    }
+
+    /// Stops the writer after what it holds, and flushes.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.store.close().await
+    }
+}
+
+/// A signed-in user, or `unauthorized`.
+pub fn signed_in<'a>(viewer: Viewer<'a>) -> ApiResult<&'a User> {
+    viewer.ok_or_else(|| ApiError::unauthorized("sign in first"))
+}
+
+fn log_recovery(config: &Config, r: &Recovered) {
+    if r.was_recovered {
+        tracing::info!(
+            data_dir = %config.data_dir.display(),
+            users = r.users,
+            spaces = r.spaces,
+            rooms = r.rooms,
+            events = r.events,
+            "opened existing data dir; every room resumes at its last durable seq"
+        );
+    } else {
+        tracing::info!(data_dir = %config.data_dir.display(), "created a new data dir");
+    }
+}

@@ -1,0 +1,134 @@
+//! Posts: create (in a room or as a new thread), edit, delete, read; typing.
+
+use axum::extract::ws::Utf8Bytes;
+
+use super::{signed_in, validate, App, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::hub::{HubMsg, Topic};
+use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
+use crate::protocol::ServerFrame;
+use crate::store::{NonceRecord, Op, Outcome, RoomTarget};
+
+pub const POSTS_DEFAULT_LIMIT: usize = 100;
+pub const POSTS_MAX_LIMIT: usize = 500;
+
+/// A post as a client sends it.
+#[derive(Clone, Debug)]
+pub struct NewPost {
+    pub body: String,
+    pub nonce: String,
+    pub reply_to: Option<PostId>,
+    /// The author's own statement of the language; it wins over detection.
+    pub lang: Option<String>,
+}
+
+impl App {
+    /// Posts in a room. Resending the same nonce returns the first ack's content and
+    /// creates nothing.
+    pub async fn post(&self, viewer: Viewer<'_>, room: RoomId, p: NewPost) -> ApiResult<NonceRecord> {
+        let user = signed_in(viewer)?;
+        let (_, space) = self.readable_room(viewer, room)?;
+        self.check_can_post(user, &space)?;
+        self.create(user, RoomTarget::Existing(room), p).await
+    }
+
+    /// Starts a forum thread: a new room with its first post.
+    pub async fn create_room(&self, viewer: Viewer<'_>, space: SpaceId, title: &str, p: NewPost) -> ApiResult<NonceRecord> {
+        let user = signed_in(viewer)?;
+        let s = self.readable_space(viewer, space)?;
+        if s.kind != SpaceKind::Forum {
+            return Err(ApiError::bad_request("a chat space has exactly one room; post in it"));
+        }
+        self.check_can_post(user, &s)?;
+        let title = validate::title(title)?;
+        self.create(user, RoomTarget::New { space, title }, p).await
+    }
+
+    async fn create(&self, user: &User, target: RoomTarget, p: NewPost) -> ApiResult<NonceRecord> {
+        validate::nonce(&p.nonce)?;
+        validate::body(&p.body, self.config.max_post_bytes)?;
+        let declared = p.lang.as_deref().map(validate::lang).transpose()?;
+        let tag = self.tagger.tag(&p.body, declared.as_deref(), &user.languages);
+        let op = Op::CreatePost {
+            target,
+            author: user.id,
+            body: p.body,
+            reply_to: p.reply_to,
+            lang: tag.lang,
+            lang_source: tag.source,
+            lang_confidence: tag.confidence,
+            nonce: p.nonce,
+        };
+        match self.store.submit(op).await? {
+            Outcome::Posted { ack, .. } => Ok(ack),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
+    /// A post the viewer may read.
+    pub fn read_post(&self, viewer: Viewer, id: PostId) -> ApiResult<Post> {
+        let rec = self.store.post(id)?.ok_or_else(|| ApiError::not_found("post"))?;
+        self.readable_room(viewer, rec.post.room).map_err(|_| ApiError::not_found("post"))?;
+        Ok(rec.post)
+    }
+
+    /// Earlier versions of a post, oldest first.
+    pub fn post_history(&self, viewer: Viewer, id: PostId) -> ApiResult<Vec<Revision>> {
+        let rec = self.store.post(id)?.ok_or_else(|| ApiError::not_found("post"))?;
+        self.readable_room(viewer, rec.post.room).map_err(|_| ApiError::not_found("post"))?;
+        Ok(rec.history)
+    }
+
+    /// Posts of a room with `seq > after_seq`, in seq order.
+    pub fn posts(&self, viewer: Viewer, room: RoomId, after_seq: Option<u64>, limit: Option<usize>) -> ApiResult<Vec<Post>> {
+        self.readable_room(viewer, room)?;
+        let limit = limit.unwrap_or(POSTS_DEFAULT_LIMIT);
+        if limit == 0 || limit > POSTS_MAX_LIMIT {
+            return Err(ApiError::field("limit", format!("must be 1 to {POSTS_MAX_LIMIT}")));
+        }
+        Ok(self.store.posts(room, after_seq.unwrap_or(0), limit)?)
+    }
+
+    /// The author edits their post; the earlier version goes to its history.
+    pub async fn edit(&self, viewer: Viewer<'_>, id: PostId, body: String, lang: Option<String>) -> ApiResult<Post> {
+        let user = signed_in(viewer)?;
+        let post = self.read_post(viewer, id)?;
+        if post.author != user.id {
+            return Err(ApiError::forbidden("only the author edits a post"));
+        }
+        if post.deleted {
+            return Err(ApiError::conflict("the post was deleted"));
+        }
+        validate::body(&body, self.config.max_post_bytes)?;
+        let declared = lang.as_deref().map(validate::lang).transpose()?;
+        let tag = self.tagger.tag(&body, declared.as_deref(), &user.languages);
+        let op = Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
+        match self.store.submit(op).await? {
+            Outcome::Post(p) => Ok(p),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
+    /// The author or a moderator deletes a post: the body, history and translations are
+    /// gone, the slot stays.
+    pub async fn delete(&self, viewer: Viewer<'_>, id: PostId) -> ApiResult<Post> {
+        let user = signed_in(viewer)?;
+        let post = self.read_post(viewer, id)?;
+        if post.author != user.id && !user.is_moderator() {
+            return Err(ApiError::forbidden("only the author or a moderator deletes a post"));
+        }
+        match self.store.submit(Op::DeletePost { post: id }).await? {
+            Outcome::Post(p) => Ok(p),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
+    /// Tells the room's other subscribers that the user is typing. Not stored.
+    pub fn typing(&self, viewer: Viewer, room: RoomId) -> ApiResult<()> {
+        let user = signed_in(viewer)?;
+        self.readable_room(viewer, room)?;
+        let text = ServerFrame::Typing { room, user: user.id }.to_json();
+        self.hub.publish(Topic::Room(room), HubMsg { seq: 0, from: Some(user.id), text: Utf8Bytes::from(text) });
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! First start on an empty data dir: the Collective Brain's starting spaces and the
+//! `admin` account.
+
+use rand::distributions::{Alphanumeric, DistString};
+
+use super::{App, Registration};
+use crate::error::ApiResult;
+use crate::model::{PostPolicy, Role, SpaceKind, Visibility};
+use crate::store::Op;
+
+/// The starting spaces: (slug, name, kind, post policy). All public.
+const SPACES: &[(&str, &str, SpaceKind, PostPolicy)] = &[
+    ("news", "News", SpaceKind::Forum, PostPolicy::Moderators),
+    ("general", "General discussion", SpaceKind::Forum, PostPolicy::Members),
+    (
+        "meeting-point",
+        "Meeting Point for South-South and Triangular Cooperation",
+        SpaceKind::Forum,
+        PostPolicy::Members,
+    ),
+    ("collections-turin", "Academy Collections: Turin", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-montreal", "Academy Collections: Montreal", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-agadir", "Academy Collections: Agadir", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-campinas", "Academy Collections: Campinas", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-johannesburg", "Academy Collections: Johannesburg", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-puebla", "Academy Collections: Puebla", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-san-jose", "Academy Collections: San José", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-seoul", "Academy Collections: Seoul", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-luxembourg", "Academy Collections: Luxembourg", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-madrid", "Academy Collections: Madrid", SpaceKind::Forum, PostPolicy::Members),
+    ("collections-lisbon", "Academy Collections: Lisbon (online)", SpaceKind::Forum, PostPolicy::Members),
+    ("lobby", "Lobby", SpaceKind::Chat, PostPolicy::Members),
+];
+
+pub(super) async fn first_start(app: &App) -> ApiResult<()> {
+    let generated = app.config.admin_password.is_none();
+    let password = app
+        .config
+        .admin_password
+        .clone()
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24));
+    let reg = Registration {
+        handle: "admin".into(),
+        password: password.clone(),
+        display_name: Some("Administrator".into()),
+        languages: Some(app.config.languages.clone()),
+    };
+    let admin = app.create_user(reg, vec![Role::Admin, Role::Moderator]).await?;
+    for &(slug, name, kind, post_policy) in SPACES {
+        let op = Op::CreateSpace {
+            slug: slug.into(),
+            name: name.into(),
+            kind,
+            visibility: Visibility::Public,
+            post_policy,
+            creator: Some(admin.id),
+        };
+        app.store.submit(op).await?;
+    }
+    app.store.submit(Op::MarkInitialized).await?;
+    if generated {
+        // Printed once, on the first start only: the operator signs in and changes it.
+        tracing::warn!("first start: created the account 'admin' with the password {password}");
+    } else {
+        tracing::info!("first start: created the account 'admin' with the configured password");
+    }
+    tracing::info!(spaces = SPACES.len(), "first start: created the starting spaces");
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Spaces, their members and their rooms.
+
+use super::{signed_in, validate, App, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{PostPolicy, Room, Space, SpaceId, SpaceKind, User, UserId, Visibility};
+use crate::store::{Op, Outcome};
+
+pub const ROOMS_DEFAULT_LIMIT: usize = 50;
+pub const ROOMS_MAX_LIMIT: usize = 200;
+
+impl App {
+    /// The spaces the viewer may see, in creation order.
+    pub fn spaces(&self, viewer: Viewer) -> ApiResult<Vec<Space>> {
+        let mut out = Vec::new();
+        for s in self.store.spaces()? {
+            if self.can_read(viewer, &s)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Admins create spaces. The creator of a private space is its first member.
+    pub async fn create_space(
+        &self,
+        actor: &User,
+        slug: &str,
+        name: &str,
+        kind: SpaceKind,
+        visibility: Visibility,
+        post_policy: PostPolicy,
+    ) -> ApiResult<Space> {
+        if !actor.is_admin() {
+            return Err(ApiError::forbidden("only admins create spaces"));
+        }
+        let slug = validate::slug(slug)?;
+        let name = validate::space_name(name)?;
+        let op = Op::CreateSpace { slug, name, kind, visibility, post_policy, creator: Some(actor.id) };
+        match self.store.submit(op).await? {
+            Outcome::Space(s) => Ok(s),
+            other => Err(ApiError::internal(format!("expected a space, got {other:?}"))),
+        }
+    }
+
+    /// Admins and moderators add members. A moderator must be a member of a private
+    /// space to add to it; an admin administers every space.
+    pub async fn add_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
+        let actor = signed_in(actor)?;
+        if !actor.is_moderator() {
+            return Err(ApiError::forbidden("only admins and moderators add members"));
+        }
+        let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
+        if !actor.is_admin() && !self.can_read(Some(actor), &s)? {
+            return Err(ApiError::not_found("space"));
+        }
+        self.store.submit(Op::AddMember { space, user }).await?;
+        Ok(())
+    }
+
+    /// The members of a space the viewer may read: all users of a private one's list.
+    pub fn members(&self, viewer: Viewer, space: SpaceId) -> ApiResult<Vec<User>> {
+        let s = self.readable_space(viewer, space)?;
+        if s.visibility == Visibility::Public {
+            return Err(ApiError::bad_request("a public space is open to every member; it has no member list"));
+        }
+        let mut out = Vec::new();
+        for id in self.store.members(space)? {
+            if let Some(r) = self.store.user(id)? {
+                out.push(r.user);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rooms of a space, newest activity first, those active strictly before `before`
+    /// (an RFC 3339 time: the `last_activity_at` of the last room of the previous page).
+    pub fn rooms(&self, viewer: Viewer, space: SpaceId, before: Option<&str>, limit: Option<usize>) -> ApiResult<Vec<Room>> {
+        self.readable_space(viewer, space)?;
+        let limit = limit.unwrap_or(ROOMS_DEFAULT_LIMIT);
+        if limit == 0 || limit > ROOMS_MAX_LIMIT {
+            return Err(ApiError::field("limit", format!("must be 1 to {ROOMS_MAX_LIMIT}")));
+        }
+        let before = before
+            .map(|b| {
+                chrono::DateTime::parse_from_rfc3339(b)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| ApiError::field("before", "must be an RFC 3339 time"))
+            })
+            .transpose()?;
+        let mut rooms = self.store.rooms_of(space)?;
+        rooms.retain(|r| {
+            let Some(b) = before else { return true };
+            chrono::DateTime::parse_from_rfc3339(&r.last_activity_at).map(|t| t < b).unwrap_or(false)
+        });
+        rooms.sort_by(|a, b| b.last_activity_at.cmp(&a.last_activity_at).then(b.id.cmp(&a.id)));
+        rooms.truncate(limit);
+        Ok(rooms)
+    }
+}

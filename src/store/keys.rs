@@ -1,0 +1,59 @@
+//! Key layout. Every key is big-endian so that a prefix scan returns rows in order.
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | name | schema version, markers |
+//! | `users` | user id | `UserRecord` (JSON) |
+//! | `handles` | lower-case handle | user id |
+//! | `tokens` | SHA-256 of the token | user id |
+//! | `spaces` | space id | `Space` (JSON) |
+//! | `slugs` | slug | space id |
+//! | `members` | space id, user id | empty |
+//! | `rooms` | room id | `Room` (JSON) |
+//! | `space_rooms` | space id, room id | empty |
+//! | `events` | room id, seq | the `event` frame, exactly as sent to clients |
+//! | `posts` | post id | `PostRecord` (JSON) |
+//! | `room_posts` | room id, seq | post id |
+//! | `nonces` | user id, nonce | `NonceRecord` (JSON): the first ack's content |
+
+/// Two ids as one ordered key.
+pub fn pair(a: u64, b: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&a.to_be_bytes());
+    k[8..].copy_from_slice(&b.to_be_bytes());
+    k
+}
+
+/// An id followed by arbitrary bytes.
+pub fn id_and(a: u64, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + rest.len());
+    k.extend_from_slice(&a.to_be_bytes());
+    k.extend_from_slice(rest);
+    k
+}
+
+/// The second half of a `pair` key.
+pub fn second(key: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = key.get(8..16)?.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
+}
+
+/// A value holding one id.
+pub fn id_value(v: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = v.try_into().ok()?;
+    Some(u64::from_be_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_keys_sort_by_first_then_second() {
+        let mut keys = vec![pair(2, 1), pair(1, 300), pair(1, 2), pair(256, 0)];
+        keys.sort();
+        assert_eq!(keys, vec![pair(1, 2), pair(1, 300), pair(2, 1), pair(256, 0)]);
+        assert_eq!(second(&pair(7, 9)), Some(9));
+        assert_eq!(second(&[0u8; 3]), None);
+    }
+}

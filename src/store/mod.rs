@@ -1,0 +1,317 @@
+//! Persistence in sled, behind a small API: reads are plain method calls, and every write
+//! is an [`Op`] handed to the single writer thread, which commits whole batches of them in
+//! one sled transaction and one flush (group commit) before anyone hears of them.
+//!
+//! The writer then updates each room's *durable head* (the newest seq known to be on
+//! disk) and passes what happened to the publish sink (the hub). Readers of a room's log
+//! never read past its durable head, so nothing is replayed that a crash could still take
+//! back, and a `seq`, once seen by anyone, is never reused.
+//!
+//! This is the seam for running several nodes: another implementation of the same
+//! reads and `submit` can sit on a shared log (NATS JetStream) without the services or
+//! the hub changing.
+
+mod keys;
+mod ops;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use ops::{Op, Outcome, RoomTarget};
+pub use writer::Publish;
+
+use crate::error::{ApiError, StoreError};
+use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
+
+/// The schema this build writes. Each change to the layout adds a numbered migration.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A stored account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub user: User,
+    /// argon2id, PHC string.
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+/// A stored post with what clients see only through other calls.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PostRecord {
+    pub post: Post,
+    /// Earlier versions, oldest first.
+    pub history: Vec<Revision>,
+    /// The seqs of every event about this post, for redaction on delete.
+    pub seqs: Vec<u64>,
+    /// The nonce it was created with.
+    pub nonce: String,
+}
+
+/// What the first ack for a nonce carried.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NonceRecord {
+    pub post: Post,
+    #[serde(default)]
+    pub room: Option<Room>,
+}
+
+/// The trees, by name. Their order is the order of the transaction's view.
+#[derive(Clone)]
+pub(crate) struct Trees {
+    pub meta: sled::Tree,
+    pub users: sled::Tree,
+    pub handles: sled::Tree,
+    pub tokens: sled::Tree,
+    pub spaces: sled::Tree,
+    pub slugs: sled::Tree,
+    pub members: sled::Tree,
+    pub rooms: sled::Tree,
+    pub space_rooms: sled::Tree,
+    pub events: sled::Tree,
+    pub posts: sled::Tree,
+    pub room_posts: sled::Tree,
+    pub nonces: sled::Tree,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> Result<Self, StoreError> {
+        Ok(Trees {
+            meta: db.open_tree("meta")?,
+            users: db.open_tree("users")?,
+            handles: db.open_tree("handles")?,
+            tokens: db.open_tree("tokens")?,
+            spaces: db.open_tree("spaces")?,
+            slugs: db.open_tree("slugs")?,
+            members: db.open_tree("members")?,
+            rooms: db.open_tree("rooms")?,
+            space_rooms: db.open_tree("space_rooms")?,
+            events: db.open_tree("events")?,
+            posts: db.open_tree("posts")?,
+            room_posts: db.open_tree("room_posts")?,
+            nonces: db.open_tree("nonces")?,
+        })
+    }
+
+    /// All trees, in the order `ops::Tx` names them.
+    fn all(&self) -> Vec<sled::Tree> {
+        vec![
+            self.meta.clone(),
+            self.users.clone(),
+            self.handles.clone(),
+            self.tokens.clone(),
+            self.spaces.clone(),
+            self.slugs.clone(),
+            self.members.clone(),
+            self.rooms.clone(),
+            self.space_rooms.clone(),
+            self.events.clone(),
+            self.posts.clone(),
+            self.room_posts.clone(),
+            self.nonces.clone(),
+        ]
+    }
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, detail: e.to_string() })
+}
+
+/// The store: sled, its writer thread, and the durable head of every room.
+pub struct Store {
+    db: sled::Db,
+    trees: Trees,
+    heads: Arc<DashMap<RoomId, u64>>,
+    writer: writer::Handle,
+}
+
+/// What recovery found on opening a data dir, for the log.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    pub users: usize,
+    pub spaces: usize,
+    pub rooms: usize,
+    pub events: u64,
+    pub was_recovered: bool,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. `sink` receives, in commit order, what every
+    /// committed batch published; it runs on the writer thread and must not block.
+    pub fn open(
+        dir: &Path,
+        max_batch: usize,
+        sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    ) -> Result<(Store, Recovered), StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        let db = sled::Config::new().path(dir.join("store")).open()?;
+        let trees = Trees::open(&db)?;
+        let mut recovered = Recovered { was_recovered: db.was_recovered(), ..Recovered::default() };
+        match trees.meta.get("schema_version")? {
+            None => {
+                trees.meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+                db.flush()?;
+            }
+            Some(v) => {
+                let found = v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+                }
+            }
+        }
+        // Everything on disk at open is durable: it is where each room's head starts.
+        let heads = Arc::new(DashMap::new());
+        for item in trees.rooms.iter() {
+            let (_, v) = item?;
+            let room: Room = decode("rooms", &v)?;
+            recovered.events += room.last_seq;
+            heads.insert(room.id, room.last_seq);
+        }
+        recovered.rooms = heads.len();
+        recovered.users = trees.users.len();
+        recovered.spaces = trees.spaces.len();
+        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), max_batch, sink)?;
+        Ok((Store { db, trees, heads, writer }, recovered))
+    }
+
+    /// Commits one write and returns its outcome once it is on disk.
+    pub async fn submit(&self, op: Op) -> Result<Outcome, ApiError> {
+        self.writer.submit(op).await
+    }
+
+    /// Stops the writer after it has committed what it was given, and flushes.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.writer.stop().await;
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Whether the first-start setup has run on this data dir.
+    pub fn is_initialized(&self) -> Result<bool, StoreError> {
+        Ok(self.trees.meta.contains_key("initialized")?)
+    }
+
+    // ---- users and tokens ----
+
+    pub fn user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.trees.users.get(id.key())?.map(|v| decode("users", &v)).transpose()
+    }
+
+    pub fn user_by_handle(&self, handle: &str) -> Result<Option<UserRecord>, StoreError> {
+        match self.trees.handles.get(handle.to_lowercase().as_bytes())? {
+            Some(v) => match keys::id_value(&v) {
+                Some(id) => self.user(UserId(id)),
+                None => Err(StoreError::Corrupt { tree: "handles", detail: "bad id".into() }),
+            },
+            None => Ok(None),
+        }
+    }
+
+    pub fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<UserRecord>, StoreError> {
+        match self.trees.tokens.get(hash)? {
+            Some(v) => match keys::id_value(&v) {
+                Some(id) => self.user(UserId(id)),
+                None => Err(StoreError::Corrupt { tree: "tokens", detail: "bad id".into() }),
+            },
+            None => Ok(None),
+        }
+    }
+
+    // ---- spaces ----
+
+    pub fn space(&self, id: SpaceId) -> Result<Option<Space>, StoreError> {
+        self.trees.spaces.get(id.key())?.map(|v| decode("spaces", &v)).transpose()
+    }
+
+    /// Every space, in creation order.
+    pub fn spaces(&self) -> Result<Vec<Space>, StoreError> {
+        self.trees.spaces.iter().map(|r| decode("spaces", &r?.1)).collect()
+    }
+
+    pub fn is_member(&self, space: SpaceId, user: UserId) -> Result<bool, StoreError> {
+        Ok(self.trees.members.contains_key(keys::pair(space.0, user.0))?)
+    }
+
+    pub fn members(&self, space: SpaceId) -> Result<Vec<UserId>, StoreError> {
+        self.trees
+            .members
+            .scan_prefix(space.key())
+            .map(|r| {
+                let (k, _) = r?;
+                keys::second(&k)
+                    .map(UserId)
+                    .ok_or(StoreError::Corrupt { tree: "members", detail: "short key".into() })
+            })
+            .collect()
+    }
+
+    // ---- rooms ----
+
+    pub fn room(&self, id: RoomId) -> Result<Option<Room>, StoreError> {
+        self.trees.rooms.get(id.key())?.map(|v| decode("rooms", &v)).transpose()
+    }
+
+    /// The rooms of a space, in creation order.
+    pub fn rooms_of(&self, space: SpaceId) -> Result<Vec<Room>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.trees.space_rooms.scan_prefix(space.key()) {
+            let (k, _) = r?;
+            let id = keys::second(&k).ok_or(StoreError::Corrupt { tree: "space_rooms", detail: "short key".into() })?;
+            if let Some(room) = self.room(RoomId(id))? {
+                out.push(room);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest seq of a room that is on disk (0 for an empty or unknown room).
+    pub fn durable_head(&self, room: RoomId) -> u64 {
+        self.heads.get(&room).map(|h| *h).unwrap_or(0)
+    }
+
+    /// Up to `limit` events of a room's log with `from <= seq <= to`, as the frames sent
+    /// to clients, in seq order.
+    pub fn events(&self, room: RoomId, from: u64, to: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let to = to.min(self.durable_head(room));
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for r in self.trees.events.range(keys::pair(room.0, from)..=keys::pair(room.0, to)).take(limit) {
+            let (k, v) = r?;
+            let seq = keys::second(&k).ok_or(StoreError::Corrupt { tree: "events", detail: "short key".into() })?;
+            out.push((seq, v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    // ---- posts ----
+
+    pub fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
+        let rec: Option<PostRecord> = self.trees.posts.get(id.key())?.map(|v| decode("posts", &v)).transpose()?;
+        // A post whose creation is not yet on disk does not exist yet for readers.
+        Ok(rec.filter(|r| r.post.seq <= self.durable_head(r.post.room)))
+    }
+
+    /// Up to `limit` posts of a room with `seq > after_seq`, in seq order.
+    pub fn posts(&self, room: RoomId, after_seq: u64, limit: usize) -> Result<Vec<Post>, StoreError> {
+        let head = self.durable_head(room);
+        if after_seq >= head {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let range = keys::pair(room.0, after_seq.saturating_add(1))..=keys::pair(room.0, head);
+        for r in self.trees.room_posts.range(range).take(limit) {
+            let (_, v) = r?;
+            let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
+            if let Some(rec) = self.trees.posts.get(id.to_be_bytes())? {
+                out.push(decode::<PostRecord>("posts", &rec)?.post);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,175 @@
+//! The single writer: group commit.
+//!
+//! Writes arrive on a bounded queue. The writer takes everything waiting (up to a
+//! batch), applies it in one sled transaction, flushes once, and only then advances the
+//! rooms' durable heads, hands the batch's events to the publish sink in commit order,
+//! and answers each caller. Under load, many posts share one fsync; alone, a post waits
+//! for exactly one.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use dashmap::DashMap;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use tokio::sync::{mpsc, oneshot};
+
+use super::ops::{apply, Effects, Fatal, Op, Outcome, Tx};
+use super::Trees;
+use crate::error::{ApiError, StoreError};
+use crate::hub::Topic;
+use crate::model::{now_rfc3339, RoomId};
+
+/// One message to publish once its batch is durable.
+#[derive(Clone, Debug)]
+pub struct Publish {
+    pub topic: Topic,
+    /// The event's seq in its room; 0 for messages outside the log.
+    pub seq: u64,
+    pub text: String,
+}
+
+enum Job {
+    Write(Op, oneshot::Sender<Result<Outcome, ApiError>>),
+    Stop(oneshot::Sender<()>),
+}
+
+/// The writer's queue. Bounded: when the disk falls behind, submitters wait here.
+pub(super) struct Handle {
+    tx: mpsc::Sender<Job>,
+}
+
+const QUEUE: usize = 4096;
+
+pub(super) fn spawn(
+    db: sled::Db,
+    trees: Trees,
+    heads: Arc<DashMap<RoomId, u64>>,
+    max_batch: usize,
+    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+) -> Result<Handle, StoreError> {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || run(db, trees, heads, max_batch, sink, rx))
+        .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+    Ok(Handle { tx })
+}
+
+impl Handle {
+    pub async fn submit(&self, op: Op) -> Result<Outcome, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Job::Write(op, reply)).await.map_err(|_| ApiError::from(StoreError::WriterGone))?;
+        answer.await.map_err(|_| ApiError::from(StoreError::WriterGone))?
+    }
+
+    pub async fn stop(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Job::Stop(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+fn run(
+    db: sled::Db,
+    trees: Trees,
+    heads: Arc<DashMap<RoomId, u64>>,
+    max_batch: usize,
+    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let all = trees.all();
+    let mut stop: Option<oneshot::Sender<()>> = None;
+    while stop.is_none() {
+        let Some(first) = rx.blocking_recv() else { break };
+        let mut ops = Vec::new();
+        let mut replies = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write(op, reply) => {
+                    ops.push(op);
+                    replies.push(reply);
+                }
+                Job::Stop(done) => {
+                    stop = Some(done);
+                    break;
+                }
+            }
+            if replies.len() < max_batch {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !ops.is_empty() {
+            commit(&db, &all, &heads, &sink, ops, replies);
+        }
+    }
+    if let Err(e) = db.flush() {
+        tracing::error!(error = %e, "final flush failed");
+    }
+    if let Some(done) = stop {
+        let _ = done.send(());
+    }
+    tracing::debug!("store writer stopped");
+}
+
+fn commit(
+    db: &sled::Db,
+    all: &[sled::Tree],
+    heads: &DashMap<RoomId, u64>,
+    sink: &(dyn Fn(Vec<Publish>) + Send),
+    ops: Vec<Op>,
+    replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
+) {
+    let started = Instant::now();
+    let now = now_rfc3339();
+    let result = all.transaction(|view| {
+        let tx = Tx(view);
+        let mut fx = Effects::default();
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for op in &ops {
+            match apply(&tx, op, &now, &mut fx) {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(Fatal::Storage(e)) => return Err(e.into()),
+                Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
+            }
+        }
+        fx.finish();
+        Ok((outcomes, fx))
+    });
+    let (outcomes, fx) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let e = match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            };
+            tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
+            for reply in replies {
+                let _ = reply.send(Err(ApiError::internal("write failed")));
+            }
+            return;
+        }
+    };
+    if let Err(e) = db.flush() {
+        // The batch may still reach the disk later; callers retry with the same nonce
+        // and get the first ack, so nothing is duplicated.
+        tracing::error!(error = %e, "flush failed; answering the batch with errors");
+        for reply in replies {
+            let _ = reply.send(Err(ApiError::internal("flush failed")));
+        }
+        return;
+    }
+    for (room, seq) in &fx.heads {
+        heads.insert(*room, *seq);
+    }
+    let n = replies.len();
+    if !fx.publish.is_empty() {
+        sink(fx.publish);
+    }
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        let _ = reply.send(outcome);
+    }
+    tracing::trace!(ops = n, micros = started.elapsed().as_micros() as u64, "batch committed");
+}

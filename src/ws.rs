@@ -1,0 +1,428 @@
+//! The WebSocket adapter: one socket per client, frames decoded by `protocol`, verbs in
+//! `service`.
+//!
+//! Each connection has three parts:
+//! - the reader (this task), which decodes frames and answers the quick ones;
+//! - one forwarder task per subscription, which replays the room's log from the store
+//!   and then relays the hub's live frames, skipping what the replay already sent;
+//! - the socket writer task, which drains a bounded queue and writes batches of frames
+//!   with one flush.
+//!
+//! Writes (post, edit, delete, create_room) run as tasks of their own, at most
+//! `max_inflight_per_connection` at a time, so a client may pipeline posts while each
+//! waits for its group commit. Every queue is bounded: a client that stops reading
+//! fills its queue, its forwarders stop, and past the room buffer they lag.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::task::AbortHandle;
+
+use crate::error::{ApiError, ApiResult};
+use crate::hub::{HubMsg, Topic};
+use crate::model::{RoomId, SpaceId, User, UserId};
+use crate::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION};
+use crate::service::{App, NewPost};
+
+/// Close code: the server is going away.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: a message over the size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// How long one flush to a client may take before the client is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Events read from the store per step of a replay.
+const REPLAY_CHUNK: usize = 256;
+/// Frames written per socket flush, at most.
+const WRITE_BATCH: usize = 64;
+
+pub async fn upgrade(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+    let max = app.config.max_frame_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| {
+            let tracker = app.sockets.clone();
+            tracker.track_future(Connection::run(app, socket))
+        })
+}
+
+struct Connection {
+    app: Arc<App>,
+    out: mpsc::Sender<Message>,
+    /// `None` until `hello`; then `Some(None)` for a guest.
+    who: Option<Option<User>>,
+    rooms: HashMap<RoomId, AbortHandle>,
+    spaces: HashMap<SpaceId, AbortHandle>,
+    inflight: Arc<Semaphore>,
+}
+
+/// Why the reader stopped.
+enum End {
+    /// The client closed or vanished.
+    Gone,
+    /// We close with this code.
+    Close(u16, &'static str),
+}
+
+impl Connection {
+    async fn run(app: Arc<App>, socket: WebSocket) {
+        let (sink, mut stream) = socket.split();
+        let (out, out_rx) = mpsc::channel(app.config.connection_queue);
+        let writer = tokio::spawn(write_loop(sink, out_rx));
+        let mut conn = Connection {
+            inflight: Arc::new(Semaphore::new(app.config.max_inflight_per_connection)),
+            app: app.clone(),
+            out,
+            who: None,
+            rooms: HashMap::new(),
+            spaces: HashMap::new(),
+        };
+        let end = loop {
+            let msg = tokio::select! {
+                _ = app.shutdown.cancelled() => break End::Close(CLOSE_GOING_AWAY, "server shutting down"),
+                msg = stream.next() => msg,
+            };
+            let ok = match msg {
+                None | Some(Ok(Message::Close(_))) => break End::Gone,
+                Some(Ok(Message::Text(text))) => conn.on_text(&text).await,
+                Some(Ok(Message::Binary(_))) => {
+                    let e = ApiError::bad_request("binary frames are not part of the protocol: send JSON text frames");
+                    conn.send_error(&e, None).await
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+                Some(Err(e)) => break classify(e),
+            };
+            if !ok {
+                break End::Gone;
+            }
+        };
+        conn.unsubscribe_all();
+        if let End::Close(code, reason) = end {
+            let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
+            let _ = tokio::time::timeout(Duration::from_secs(1), conn.out.send(frame)).await;
+        }
+        drop(conn);
+        // The writer ends once every sender (ours, the forwarders', the writes') is gone.
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, writer).await;
+    }
+
+    /// Queues a frame for the socket; false when the socket is gone.
+    async fn send(&self, text: String) -> bool {
+        self.out.send(Message::Text(Utf8Bytes::from(text))).await.is_ok()
+    }
+
+    async fn send_error(&self, e: &ApiError, reference: Option<&str>) -> bool {
+        self.send(ServerFrame::error(e, reference)).await
+    }
+
+    fn user(&self) -> Option<&User> {
+        self.who.as_ref().and_then(|w| w.as_ref())
+    }
+
+    /// Handles one text frame; false when the socket is gone.
+    async fn on_text(&mut self, text: &str) -> bool {
+        let frame = match ClientFrame::parse(text) {
+            Ok(f) => f,
+            Err((e, nonce)) => return self.send_error(&e, nonce.as_deref()).await,
+        };
+        match frame {
+            ClientFrame::Ping => return self.send(ServerFrame::Pong.to_json()).await,
+            ClientFrame::Hello { token } => return self.hello(token.as_deref()).await,
+            _ if self.who.is_none() => {
+                let nonce = match &frame {
+                    ClientFrame::Post { nonce, .. } | ClientFrame::CreateRoom { nonce, .. } => Some(nonce.as_str()),
+                    _ => None,
+                };
+                return self.send_error(&ApiError::bad_request("send hello first"), nonce).await;
+            }
+            _ => {}
+        }
+        let result = match frame {
+            ClientFrame::Subscribe { room, since } => self.subscribe(room, since),
+            ClientFrame::Unsubscribe { room } => {
+                self.unsubscribe(room);
+                Ok(())
+            }
+            ClientFrame::SubscribeSpace { space } => self.subscribe_space(space),
+            ClientFrame::UnsubscribeSpace { space } => {
+                if let Some(h) = self.spaces.remove(&space) {
+                    h.abort();
+                }
+                Ok(())
+            }
+            ClientFrame::Typing { room } => self.app.typing(self.user(), room),
+            ClientFrame::SubscribeQueue { .. } => {
+                Err(ApiError::bad_request("the translation queue is not available on this server yet"))
+            }
+            ClientFrame::Post { .. }
+            | ClientFrame::CreateRoom { .. }
+            | ClientFrame::Edit { .. }
+            | ClientFrame::Delete { .. } => return self.spawn_write(frame).await,
+            ClientFrame::Ping | ClientFrame::Hello { .. } => Ok(()),
+        };
+        match result {
+            Ok(()) => true,
+            Err(e) => self.send_error(&e, None).await,
+        }
+    }
+
+    async fn hello(&mut self, token: Option<&str>) -> bool {
+        let user = match token {
+            None => None,
+            Some(t) => match self.app.authenticate(t) {
+                Ok(Some(u)) => Some(u),
+                Ok(None) => return self.send_error(&ApiError::unauthorized("invalid or revoked token"), None).await,
+                Err(e) => return self.send_error(&e, None).await,
+            },
+        };
+        // A new identity starts with no subscriptions: what the old one could read, the
+        // new one may not.
+        self.unsubscribe_all();
+        let text = ServerFrame::Welcome { user: user.as_ref(), protocol: PROTOCOL_VERSION }.to_json();
+        self.who = Some(user);
+        self.send(text).await
+    }
+
+    fn subscribe(&mut self, room: RoomId, since: Option<u64>) -> ApiResult<()> {
+        self.app.readable_room(self.user(), room)?;
+        if !self.rooms.contains_key(&room) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions {
+            return Err(ApiError::bad_request(format!(
+                "subscription limit reached ({} per connection): unsubscribe first",
+                self.app.config.max_subscriptions
+            )));
+        }
+        let since = since.unwrap_or(0);
+        // Subscribe to the live stream *before* reading the durable head: every event
+        // past the head is then sure to arrive live, and those up to it come from the log.
+        let rx = self.app.hub.subscribe(Topic::Room(room));
+        let head = self.app.store.durable_head(room);
+        if since > head {
+            drop(rx);
+            self.app.hub.release(Topic::Room(room));
+            return Err(ApiError::bad_request(format!("since {since} is past the room's head {head}")));
+        }
+        let me = self.user().map(|u| u.id);
+        let task = tokio::spawn(forward_room(self.app.clone(), room, since, head, rx, self.out.clone(), me));
+        if let Some(old) = self.rooms.insert(room, task.abort_handle()) {
+            old.abort();
+        }
+        Ok(())
+    }
+
+    fn unsubscribe(&mut self, room: RoomId) {
+        if let Some(h) = self.rooms.remove(&room) {
+            h.abort();
+        }
+    }
+
+    fn subscribe_space(&mut self, space: SpaceId) -> ApiResult<()> {
+        self.app.readable_space(self.user(), space)?;
+        if !self.spaces.contains_key(&space) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions {
+            return Err(ApiError::bad_request(format!(
+                "subscription limit reached ({} per connection): unsubscribe first",
+                self.app.config.max_subscriptions
+            )));
+        }
+        let rx = self.app.hub.subscribe(Topic::Space(space));
+        let out = self.out.clone();
+        let app = self.app.clone();
+        let task = tokio::spawn(async move {
+            let topic = Topic::Space(space);
+            let _release = Release(app.clone(), topic);
+            let text = ServerFrame::SubscribedSpace { space }.to_json();
+            if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
+                return;
+            }
+            relay(rx, &out, 0, None, topic).await;
+        });
+        if let Some(old) = self.spaces.insert(space, task.abort_handle()) {
+            old.abort();
+        }
+        Ok(())
+    }
+
+    fn unsubscribe_all(&mut self) {
+        for (_, h) in self.rooms.drain() {
+            h.abort();
+        }
+        for (_, h) in self.spaces.drain() {
+            h.abort();
+        }
+    }
+
+    /// Runs a write as its own task, so the reader keeps reading while it waits for its
+    /// group commit. Waits here when too many are in flight.
+    async fn spawn_write(&self, frame: ClientFrame) -> bool {
+        let Ok(permit) = self.inflight.clone().acquire_owned().await else { return false };
+        let app = self.app.clone();
+        let out = self.out.clone();
+        let user = self.user().cloned();
+        tokio::spawn(async move {
+            let text = write(&app, user.as_ref(), frame).await;
+            let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
+            drop(permit);
+        });
+        true
+    }
+}
+
+/// Performs a write frame; returns the frame to answer with (an ack, an event for
+/// edits and deletes, or an error).
+async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
+    match frame {
+        ClientFrame::Post { room, body, nonce, reply_to, lang } => {
+            let p = NewPost { body, nonce: nonce.clone(), reply_to, lang };
+            match app.post(user, room, p).await {
+                Ok(ack) => ServerFrame::Ack { nonce: &nonce, post: &ack.post, room: None }.to_json(),
+                Err(e) => ServerFrame::error(&e, Some(&nonce)),
+            }
+        }
+        ClientFrame::CreateRoom { space, title, body, nonce, lang } => {
+            let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang };
+            match app.create_room(user, space, &title, p).await {
+                Ok(ack) => ServerFrame::Ack { nonce: &nonce, post: &ack.post, room: ack.room.as_ref() }.to_json(),
+                Err(e) => ServerFrame::error(&e, Some(&nonce)),
+            }
+        }
+        ClientFrame::Edit { post, body, lang } => match app.edit(user, post, body, lang).await {
+            Ok(p) => ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Edit, post: &p }
+                .to_json(),
+            Err(e) => ServerFrame::error(&e, None),
+        },
+        ClientFrame::Delete { post } => match app.delete(user, post).await {
+            Ok(p) => ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Delete, post: &p }
+                .to_json(),
+            Err(e) => ServerFrame::error(&e, None),
+        },
+        _ => ServerFrame::error(&ApiError::bad_request("not a write"), None),
+    }
+}
+
+/// Releases a hub topic when a forwarder ends, however it ends (aborted included). It
+/// is declared before the receiver, so it drops after it.
+struct Release(Arc<App>, Topic);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.hub.release(self.1);
+    }
+}
+
+/// Replays `since+1..=head` from the log, says `subscribed`, then relays live events
+/// past `head`.
+async fn forward_room(
+    app: Arc<App>,
+    room: RoomId,
+    since: u64,
+    head: u64,
+    rx: broadcast::Receiver<HubMsg>,
+    out: mpsc::Sender<Message>,
+    me: Option<UserId>,
+) {
+    let topic = Topic::Room(room);
+    let _release = Release(app.clone(), topic);
+    let rx = rx;
+    let mut next = since + 1;
+    while next <= head {
+        let chunk = match app.store.events(room, next, head, REPLAY_CHUNK) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = out.send(Message::Text(Utf8Bytes::from(ServerFrame::error(&ApiError::from(e), None)))).await;
+                return;
+            }
+        };
+        let Some(&(last, _)) = chunk.last() else { break };
+        for (_, bytes) in chunk {
+            let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
+            if out.send(Message::Text(text)).await.is_err() {
+                return;
+            }
+        }
+        next = last + 1;
+    }
+    let text = ServerFrame::Subscribed { room, head }.to_json();
+    if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
+        return;
+    }
+    relay(rx, &out, head, me, topic).await;
+}
+
+/// Relays live frames: log events past `after`, and frames outside the log not caused
+/// by `me`. On lag, drops the receiver and tells the client.
+async fn relay(mut rx: broadcast::Receiver<HubMsg>, out: &mpsc::Sender<Message>, after: u64, me: Option<UserId>, topic: Topic) {
+    loop {
+        match rx.recv().await {
+            Ok(msg) => {
+                if msg.seq != 0 && msg.seq <= after {
+                    continue;
+                }
+                if msg.seq == 0 && msg.from.is_some() && msg.from == me {
+                    continue;
+                }
+                if out.send(Message::Text(msg.text)).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                drop(rx);
+                let text = match topic {
+                    Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
+                    Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
+                };
+                let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
+                return;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Writes queued frames, batching whatever is waiting into one flush.
+async fn write_loop(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Message>,
+) {
+    'outer: while let Some(first) = rx.recv().await {
+        let mut closing = matches!(first, Message::Close(_));
+        if sink.feed(first).await.is_err() {
+            break;
+        }
+        let mut n = 1;
+        while !closing && n < WRITE_BATCH {
+            let Ok(m) = rx.try_recv() else { break };
+            closing = matches!(m, Message::Close(_));
+            if sink.feed(m).await.is_err() {
+                break 'outer;
+            }
+            n += 1;
+        }
+        match tokio::time::timeout(WRITE_TIMEOUT, sink.flush()).await {
+            Ok(Ok(())) => {}
+            _ => break,
+        }
+        if closing {
+            break;
+        }
+    }
+    rx.close();
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+/// Turns a read error into how the connection ends: over-size messages close with
+/// 1009, anything else means the client is gone or broke the protocol.
+fn classify(e: axum::Error) -> End {
+    let inner = e.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(_)) => End::Close(CLOSE_TOO_BIG, "message too big"),
+        Some(tungstenite::Error::Utf8(_)) => End::Close(1007, "text frame is not valid UTF-8"),
+        Some(tungstenite::Error::Protocol(_)) => End::Close(1002, "protocol error"),
+        _ => End::Gone,
+    }
+}
