@@ -36,6 +36,8 @@ pub struct Config {
     pub max_inflight_per_connection: usize,
     /// Most writes the store commits with one flush (group commit). Default 1024.
     pub max_commit_batch: usize,
+    /// sled's page cache, in bytes. Default 256 MiB.
+    pub cache_bytes: u64,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             max_subscriptions: 256,
             max_inflight_per_connection: 32,
             max_commit_batch: 1024,
+            cache_bytes: 256 * 1024 * 1024,
         }
     }
 }

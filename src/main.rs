@@ -64,6 +64,15 @@ struct ServeArgs {
     /// Largest WebSocket message in bytes; larger closes the socket with 1009.
     #[arg(long, env = "CB_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     max_frame_bytes: usize,
+    /// Events buffered per room; a subscriber further behind gets `lagged`.
+    #[arg(long, env = "CB_ROOM_BUFFER", default_value_t = 1024)]
+    room_buffer: usize,
+    /// Frames queued per connection before its subscriptions stop reading.
+    #[arg(long, env = "CB_CONNECTION_QUEUE", default_value_t = 512)]
+    connection_queue: usize,
+    /// sled's page cache in MiB.
+    #[arg(long, env = "CB_CACHE_MB", default_value_t = 256)]
+    cache_mb: u64,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -77,6 +86,9 @@ fn config(args: &ServeArgs) -> Config {
         listen: args.listen,
         languages: args.languages.clone(),
         max_frame_bytes: args.max_frame_bytes,
+        room_buffer: args.room_buffer,
+        connection_queue: args.connection_queue,
+        cache_bytes: args.cache_mb * 1024 * 1024,
         max_post_bytes: (args.max_frame_bytes / 2).max(1024).min(args.max_frame_bytes.saturating_sub(1024)),
         // Read from the environment only, never from the command line, where other
         // users of the machine could see it.
@@ -88,6 +100,7 @@ fn config(args: &ServeArgs) -> Config {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

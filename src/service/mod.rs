@@ -48,7 +48,7 @@ impl App {
                 sink_hub.publish(p.topic, HubMsg { seq: p.seq, from: None, text: Utf8Bytes::from(p.text) });
             }
         });
-        let (store, recovered) = Store::open(&config.data_dir, config.max_commit_batch, sink)?;
+        let (store, recovered) = Store::open(&config.data_dir, config.cache_bytes, config.max_commit_batch, sink)?;
         log_recovery(&config, &recovered);
         let app = Arc::new(App {
             tagger: Tagger::new(&config.languages),

@@ -144,11 +144,12 @@ impl Store {
     /// committed batch published; it runs on the writer thread and must not block.
     pub fn open(
         dir: &Path,
+        cache_bytes: u64,
         max_batch: usize,
         sink: Box<dyn Fn(Vec<Publish>) + Send>,
     ) -> Result<(Store, Recovered), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        let db = sled::Config::new().path(dir.join("store")).open()?;
+        let db = sled::Config::new().path(dir.join("store")).cache_capacity(cache_bytes).open()?;
         let trees = Trees::open(&db)?;
         let mut recovered = Recovered { was_recovered: db.was_recovered(), ..Recovered::default() };
         match trees.meta.get("schema_version")? {

@@ -1,0 +1,144 @@
+//! Bad input gets the documented error, and the connection stays usable; frames over
+//! the limit close with 1009; nothing half-written remains.
+
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::util::{thread, Server, Ws};
+
+#[tokio::test]
+async fn bad_frames_get_bad_request_and_the_socket_stays_usable() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let u = s.user("clumsy").await;
+    let (room, _) = thread(&u, &general, "Bad input", "first").await;
+
+    let mut ws = Ws::connect(s.addr).await;
+    // Before hello.
+    ws.send(json!({"type": "subscribe", "room": room})).await;
+    let e = ws.expect("error").await;
+    assert_eq!(e["code"], "bad_request");
+    ws.send(json!({"type": "hello", "token": u.token})).await;
+    ws.expect("welcome").await;
+
+    let bad: Vec<Message> = vec![
+        Message::Text("this is not json".into()),
+        Message::Text("{\"type\": \"post\"".into()),
+        Message::Text("[1,2,3]".into()),
+        Message::Text("{\"no_type\": true}".into()),
+        Message::Text("{\"type\": \"launch_rockets\"}".into()),
+        Message::Text(json!({"type": "subscribe", "room": 12}).to_string().into()),
+        Message::Text(json!({"type": "subscribe", "room": "p1"}).to_string().into()),
+        Message::Text(json!({"type": "subscribe", "room": room, "since": -1}).to_string().into()),
+        Message::Text(json!({"type": "subscribe", "room": room, "since": 1e300}).to_string().into()),
+        Message::Text(format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into()),
+        Message::Binary(vec![0u8, 159, 146, 150].into()),
+    ];
+    for m in bad {
+        ws.send_raw(m.clone()).await;
+        let e = ws.expect("error").await;
+        assert_eq!(e["code"], "bad_request", "{m:?}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+        ws.send(json!({"type": "ping"})).await;
+        ws.expect("pong").await;
+    }
+
+    // Bad posts carry their nonce back as `ref`.
+    let cases = [
+        (json!({"type": "post", "room": room, "body": "", "nonce": "e1"}), "bad_request"),
+        (json!({"type": "post", "room": room, "body": "   \n ", "nonce": "e2"}), "bad_request"),
+        (json!({"type": "post", "room": room, "body": "x".repeat(40 * 1024), "nonce": "e3"}), "too_large"),
+        (json!({"type": "post", "room": "r999999", "body": "hello", "nonce": "e4"}), "not_found"),
+        (json!({"type": "post", "room": "garbage", "body": "hello", "nonce": "e5"}), "bad_request"),
+        (json!({"type": "post", "room": room, "body": "hello", "nonce": ""}), "bad_request"),
+        (json!({"type": "post", "room": room, "body": "hello", "nonce": "e7", "reply_to": "p999999"}), "not_found"),
+        (json!({"type": "create_room", "space": general, "title": " ", "body": "b", "nonce": "e8"}), "bad_request"),
+        (json!({"type": "create_room", "space": "s999999", "title": "t", "body": "b", "nonce": "e9"}), "not_found"),
+    ];
+    for (frame, code) in cases {
+        ws.send(frame.clone()).await;
+        let e = ws.until("error").await;
+        assert_eq!(e["code"], code, "{frame}");
+        if let Some(n) = frame["nonce"].as_str().filter(|n| !n.is_empty()) {
+            assert_eq!(e["ref"], n);
+        }
+    }
+    ws.send(json!({"type": "subscribe", "room": "r999999"})).await;
+    assert_eq!(ws.expect("error").await["code"], "not_found");
+    ws.send(json!({"type": "subscribe", "room": room, "since": 99})).await;
+    assert_eq!(ws.expect("error").await["code"], "bad_request");
+
+    // None of it was written.
+    let (_, r) = s.guest().get(&format!("/rooms/{room}")).await;
+    assert_eq!((r["last_seq"].clone(), r["post_count"].clone()), (json!(1), json!(1)));
+    let (_, rooms) = s.guest().get(&format!("/spaces/{general}/rooms")).await;
+    assert_eq!(rooms.as_array().unwrap().len(), 1);
+    // And the socket still works.
+    assert_eq!(ws.post(&room, "still here", "ok1").await["type"], "ack");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_frame_over_the_limit_closes_with_1009() {
+    let s = Server::start().await;
+    let u = s.user("bigmouth").await;
+    let mut ws = u.ws().await;
+    let huge = json!({"type": "ping", "pad": "x".repeat(70 * 1024)});
+    ws.send(huge).await;
+    assert_eq!(ws.close_code().await, Some(1009));
+
+    // Just under the limit is fine.
+    let mut ws = u.ws().await;
+    ws.send(json!({"type": "ping", "pad": "x".repeat(60 * 1024)})).await;
+    ws.expect("pong").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn bad_http_bodies_get_json_errors() {
+    let s = Server::start().await;
+    let http = &s.http;
+    let url = s.api("/auth/register");
+
+    let r = http.post(&url).header("content-type", "application/json").body("").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "bad_request");
+
+    let r = http.post(&url).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    let r = http.post(&url).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("application/json"));
+
+    let big = format!("{{\"handle\":\"x\",\"password\":\"{}\"}}", "y".repeat(100 * 1024));
+    let r = http.post(&url).header("content-type", "application/json").body(big).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "too_large");
+
+    let u = s.user("httpposter").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&u, &general, "HTTP", "first").await;
+    let (status, e) = u.post(&format!("/rooms/{room}/posts"), json!({"body": "", "nonce": "a"})).await;
+    assert_eq!((status, e["error"]["code"].clone()), (400, json!("bad_request")));
+    let (status, e) = u.post(&format!("/rooms/{room}/posts"), json!({"body": "x".repeat(40 * 1024), "nonce": "b"})).await;
+    assert_eq!((status, e["error"]["code"].clone()), (413, json!("too_large")));
+    let (status, _) = u.get("/rooms/r424242/posts").await;
+    assert_eq!(status, 404);
+    let (status, _) = u.get("/rooms/not-an-id/posts").await;
+    assert_eq!(status, 404);
+    let (status, e) = u.get(&format!("/rooms/{room}/posts?limit=abc")).await;
+    assert_eq!((status, e["error"]["code"].clone()), (400, json!("bad_request")));
+    let (status, _) = u.get(&format!("/rooms/{room}/posts?limit=0")).await;
+    assert_eq!(status, 400);
+    let (status, e) = u.get("/no/such/thing").await;
+    assert_eq!((status, e["error"]["code"].clone()), (404, json!("not_found")));
+    let r = http.delete(s.api("/spaces")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let r = http.get(s.api("/me")).header("authorization", "Basic abc").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    s.stop().await;
+}

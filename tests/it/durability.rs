@@ -1,0 +1,54 @@
+//! Restarting on the same data dir keeps every acked post, and seq continues.
+
+use serde_json::json;
+
+use crate::util::{thread, Server};
+
+#[tokio::test]
+async fn restart_keeps_every_acked_post_and_seq_continues() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let u = s.user("persistent").await;
+    let token = u.token.clone();
+    let (room, _) = thread(&u, &general, "Durable", "first").await;
+    let mut ws = u.ws().await;
+    for i in 0..50 {
+        ws.send(json!({"type": "post", "room": room, "body": format!("message {i}"), "nonce": format!("d{i}")})).await;
+    }
+    let mut acked = Vec::new();
+    for _ in 0..50 {
+        acked.push(ws.until("ack").await["post"].clone());
+    }
+    ws.send(json!({"type": "edit", "post": acked[0]["id"], "body": "message 0, edited"})).await;
+    ws.until("event").await;
+    drop(ws);
+    let tmp = s.stop().await.expect("temp dir");
+
+    let s = Server::start_in(tmp.path(), |_| {}).await;
+    // Same spaces, no second seeding; the session survives.
+    assert_eq!(s.space_id("general").await, general);
+    let mut u2 = s.guest();
+    u2.token = token;
+    assert_eq!(u2.get("/me").await.0, 200);
+    let (_, posts) = s.guest().get(&format!("/rooms/{room}/posts?limit=500")).await;
+    let posts = posts.as_array().unwrap();
+    assert_eq!(posts.len(), 51);
+    for a in &acked {
+        let found = posts.iter().find(|p| p["id"] == a["id"]).expect("acked post present");
+        assert_eq!(found["seq"], a["seq"]);
+    }
+    assert_eq!(posts[1]["body"], "message 0, edited");
+    let mut ws = u2.ws().await;
+    let (events, head) = ws.subscribe(&room, 0).await;
+    assert_eq!(head, 52);
+    assert_eq!(events.len(), 52);
+    let next = ws.post(&room, "after restart", "after").await;
+    assert_eq!(next["post"]["seq"], 53);
+    // A nonce from before the restart is still known.
+    let again = ws.post(&room, "message 3", "d3").await;
+    assert_eq!(again["post"]["id"], acked[3]["id"]);
+    let (_, spaces) = s.guest().get("/spaces").await;
+    assert_eq!(spaces.as_array().unwrap().iter().filter(|s| s["slug"] == "general").count(), 1);
+    let _ = s.stop().await;
+    drop(tmp);
+}
