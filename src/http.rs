@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::model::{Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
+use crate::model::{
+    Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility,
+};
 use crate::service::{signed_in, App, NewPost, Registration};
 
 pub fn router(app: Arc<App>) -> Router {
@@ -64,7 +66,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("request body is over the size limit"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::bad_request("send the body as JSON with Content-Type: application/json"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::bad_request("send the body as JSON with Content-Type: application/json")
+        }
         _ => ApiError::bad_request(r.body_text()),
     }
 }
@@ -131,7 +135,8 @@ struct Session {
 }
 
 async fn register(State(app): State<Arc<App>>, Body(b): Body<RegisterBody>) -> ApiResult<(StatusCode, Json<Session>)> {
-    let reg = Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
+    let reg =
+        Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
     let (token, user) = app.register(reg).await?;
     Ok((StatusCode::CREATED, Json(Session { token, user })))
 }
@@ -349,7 +354,11 @@ async fn delete_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path
     Ok(Json(app.delete(caller.user.as_ref(), id).await?))
 }
 
-async fn post_history(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Vec<Revision>>> {
+async fn post_history(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Revision>>> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok(Json(app.post_history(caller.user.as_ref(), id)?))
 }

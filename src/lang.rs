@@ -97,8 +97,7 @@ impl Tagger {
         if let Some((code, confidence, true)) = &guess {
             return Tag { lang: code.clone(), source: LangSource::Detected, confidence: *confidence };
         }
-        let author_community: Vec<&String> =
-            author_langs.iter().filter(|l| self.community.contains(l)).collect();
+        let author_community: Vec<&String> = author_langs.iter().filter(|l| self.community.contains(l)).collect();
         match (&guess, author_community.first()) {
             // The unreliable guess is one the author writes in: take it.
             (Some((code, confidence, _)), Some(_)) if author_community.contains(&code) => {

@@ -115,7 +115,9 @@ async fn main() -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password).context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let app = App::open(Config::with_data_dir(data_dir)).await.context("opening the data dir (is the server running?)")?;
+            let app = App::open(Config::with_data_dir(data_dir))
+                .await
+                .context("opening the data dir (is the server running?)")?;
             let reg = Registration { handle, password, display_name, languages: None };
             let result = app.create_user(reg, role).await;
             app.close().await?;
@@ -133,9 +135,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = config(&args);
     config.validate().map_err(anyhow::Error::msg)?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!("listening on {}", listener.local_addr()?);
     collective_brain::run(listener, config, shutdown_signal()).await?;
     Ok(())

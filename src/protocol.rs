@@ -169,10 +169,7 @@ mod tests {
             ClientFrame::parse(r#"{"type":"subscribe","room":"r7","since":3}"#).unwrap(),
             ClientFrame::Subscribe { room: RoomId(7), since: Some(3) }
         );
-        assert_eq!(
-            ClientFrame::parse(r#"{"type":"hello"}"#).unwrap(),
-            ClientFrame::Hello { token: None }
-        );
+        assert_eq!(ClientFrame::parse(r#"{"type":"hello"}"#).unwrap(), ClientFrame::Hello { token: None });
     }
 
     #[test]

@@ -43,14 +43,12 @@ const WRITE_BATCH: usize = 64;
 
 pub async fn upgrade(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
     let max = app.config.max_frame_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| {
+    ws.max_message_size(max).max_frame_size(max).read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).on_upgrade(
+        move |socket| {
             let tracker = app.sockets.clone();
             tracker.track_future(Connection::run(app, socket))
-        })
+        },
+    )
 }
 
 struct Connection {
@@ -192,7 +190,8 @@ impl Connection {
 
     fn subscribe(&mut self, room: RoomId, since: Option<u64>) -> ApiResult<()> {
         self.app.readable_room(self.user(), room)?;
-        if !self.rooms.contains_key(&room) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions {
+        if !self.rooms.contains_key(&room) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions
+        {
             return Err(ApiError::bad_request(format!(
                 "subscription limit reached ({} per connection): unsubscribe first",
                 self.app.config.max_subscriptions
@@ -224,7 +223,9 @@ impl Connection {
 
     fn subscribe_space(&mut self, space: SpaceId) -> ApiResult<()> {
         self.app.readable_space(self.user(), space)?;
-        if !self.spaces.contains_key(&space) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions {
+        if !self.spaces.contains_key(&space)
+            && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions
+        {
             return Err(ApiError::bad_request(format!(
                 "subscription limit reached ({} per connection): unsubscribe first",
                 self.app.config.max_subscriptions
@@ -292,8 +293,9 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
             }
         }
         ClientFrame::Edit { post, body, lang } => match app.edit(user, post, body, lang).await {
-            Ok(p) => ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Edit, post: &p }
-                .to_json(),
+            Ok(p) => {
+                ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Edit, post: &p }.to_json()
+            }
             Err(e) => ServerFrame::error(&e, None),
         },
         ClientFrame::Delete { post } => match app.delete(user, post).await {
@@ -356,7 +358,13 @@ async fn forward_room(
 
 /// Relays live frames: log events past `after`, and frames outside the log not caused
 /// by `me`. On lag, drops the receiver and tells the client.
-async fn relay(mut rx: broadcast::Receiver<HubMsg>, out: &mpsc::Sender<Message>, after: u64, me: Option<UserId>, topic: Topic) {
+async fn relay(
+    mut rx: broadcast::Receiver<HubMsg>,
+    out: &mpsc::Sender<Message>,
+    after: u64,
+    me: Option<UserId>,
+    topic: Topic,
+) {
     loop {
         match rx.recv().await {
             Ok(msg) => {
@@ -385,10 +393,7 @@ async fn relay(mut rx: broadcast::Receiver<HubMsg>, out: &mpsc::Sender<Message>,
 }
 
 /// Writes queued frames, batching whatever is waiting into one flush.
-async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Message>,
-) {
+async fn write_loop(mut sink: futures_util::stream::SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Message>) {
     'outer: while let Some(first) = rx.recv().await {
         let mut closing = matches!(first, Message::Close(_));
         if sink.feed(first).await.is_err() {

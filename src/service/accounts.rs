@@ -156,6 +156,8 @@ impl App {
         }
         roles.sort();
         roles.dedup();
-        expect_user(self.store.submit(Op::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) }).await?)
+        expect_user(
+            self.store.submit(Op::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) }).await?,
+        )
     }
 }

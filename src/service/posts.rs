@@ -33,7 +33,13 @@ impl App {
     }
 
     /// Starts a forum thread: a new room with its first post.
-    pub async fn create_room(&self, viewer: Viewer<'_>, space: SpaceId, title: &str, p: NewPost) -> ApiResult<NonceRecord> {
+    pub async fn create_room(
+        &self,
+        viewer: Viewer<'_>,
+        space: SpaceId,
+        title: &str,
+        p: NewPost,
+    ) -> ApiResult<NonceRecord> {
         let user = signed_in(viewer)?;
         let s = self.readable_space(viewer, space)?;
         if s.kind != SpaceKind::Forum {
@@ -80,7 +86,13 @@ impl App {
     }
 
     /// Posts of a room with `seq > after_seq`, in seq order.
-    pub fn posts(&self, viewer: Viewer, room: RoomId, after_seq: Option<u64>, limit: Option<usize>) -> ApiResult<Vec<Post>> {
+    pub fn posts(
+        &self,
+        viewer: Viewer,
+        room: RoomId,
+        after_seq: Option<u64>,
+        limit: Option<usize>,
+    ) -> ApiResult<Vec<Post>> {
         self.readable_room(viewer, room)?;
         let limit = limit.unwrap_or(POSTS_DEFAULT_LIMIT);
         if limit == 0 || limit > POSTS_MAX_LIMIT {
@@ -102,7 +114,8 @@ impl App {
         validate::body(&body, self.config.max_post_bytes)?;
         let declared = lang.as_deref().map(validate::lang).transpose()?;
         let tag = self.tagger.tag(&body, declared.as_deref(), &user.languages);
-        let op = Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
+        let op =
+            Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
         match self.store.submit(op).await? {
             Outcome::Post(p) => Ok(p),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),

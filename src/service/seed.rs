@@ -34,11 +34,8 @@ const SPACES: &[(&str, &str, SpaceKind, PostPolicy)] = &[
 
 pub(super) async fn first_start(app: &App) -> ApiResult<()> {
     let generated = app.config.admin_password.is_none();
-    let password = app
-        .config
-        .admin_password
-        .clone()
-        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24));
+    let password =
+        app.config.admin_password.clone().unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24));
     let reg = Registration {
         handle: "admin".into(),
         password: password.clone(),

@@ -74,7 +74,13 @@ impl App {
 
     /// Rooms of a space, newest activity first, those active strictly before `before`
     /// (an RFC 3339 time: the `last_activity_at` of the last room of the previous page).
-    pub fn rooms(&self, viewer: Viewer, space: SpaceId, before: Option<&str>, limit: Option<usize>) -> ApiResult<Vec<Room>> {
+    pub fn rooms(
+        &self,
+        viewer: Viewer,
+        space: SpaceId,
+        before: Option<&str>,
+        limit: Option<usize>,
+    ) -> ApiResult<Vec<Room>> {
         self.readable_space(viewer, space)?;
         let limit = limit.unwrap_or(ROOMS_DEFAULT_LIMIT);
         if limit == 0 || limit > ROOMS_MAX_LIMIT {

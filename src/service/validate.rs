@@ -19,7 +19,7 @@ pub const LANGUAGES_MAX: usize = 8;
 /// for display; uniqueness ignores it.
 pub fn handle(h: &str) -> ApiResult<String> {
     let n = h.chars().count();
-    if n < HANDLE_MIN || n > HANDLE_MAX {
+    if !(HANDLE_MIN..=HANDLE_MAX).contains(&n) {
         return Err(ApiError::field("handle", format!("must be {HANDLE_MIN} to {HANDLE_MAX} characters long")));
     }
     if !h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {

@@ -243,9 +243,7 @@ impl Store {
             .scan_prefix(space.key())
             .map(|r| {
                 let (k, _) = r?;
-                keys::second(&k)
-                    .map(UserId)
-                    .ok_or(StoreError::Corrupt { tree: "members", detail: "short key".into() })
+                keys::second(&k).map(UserId).ok_or(StoreError::Corrupt { tree: "members", detail: "short key".into() })
             })
             .collect()
     }

@@ -22,16 +22,35 @@ use crate::protocol::{ServerFrame, StoredEvent};
 pub enum RoomTarget {
     Existing(RoomId),
     /// A new forum thread in this space, with this title.
-    New { space: SpaceId, title: String },
+    New {
+        space: SpaceId,
+        title: String,
+    },
 }
 
 /// A write.
 #[derive(Clone, Debug)]
 pub enum Op {
-    CreateUser { handle: String, display_name: String, languages: Vec<String>, roles: Vec<Role>, password_hash: String },
-    UpdateUser { id: UserId, display_name: Option<String>, languages: Option<Vec<String>>, roles: Option<Vec<Role>> },
-    PutToken { hash: [u8; 32], user: UserId },
-    RevokeToken { hash: [u8; 32] },
+    CreateUser {
+        handle: String,
+        display_name: String,
+        languages: Vec<String>,
+        roles: Vec<Role>,
+        password_hash: String,
+    },
+    UpdateUser {
+        id: UserId,
+        display_name: Option<String>,
+        languages: Option<Vec<String>>,
+        roles: Option<Vec<Role>>,
+    },
+    PutToken {
+        hash: [u8; 32],
+        user: UserId,
+    },
+    RevokeToken {
+        hash: [u8; 32],
+    },
     CreateSpace {
         slug: String,
         name: String,
@@ -40,7 +59,10 @@ pub enum Op {
         post_policy: PostPolicy,
         creator: Option<UserId>,
     },
-    AddMember { space: SpaceId, user: UserId },
+    AddMember {
+        space: SpaceId,
+        user: UserId,
+    },
     CreatePost {
         target: RoomTarget,
         author: UserId,
@@ -51,8 +73,16 @@ pub enum Op {
         lang_confidence: f64,
         nonce: String,
     },
-    EditPost { post: PostId, body: String, lang: String, lang_source: LangSource, lang_confidence: f64 },
-    DeletePost { post: PostId },
+    EditPost {
+        post: PostId,
+        body: String,
+        lang: String,
+        lang_source: LangSource,
+        lang_confidence: f64,
+    },
+    DeletePost {
+        post: PostId,
+    },
     MarkInitialized,
 }
 
@@ -63,7 +93,10 @@ pub enum Outcome {
     Space(Space),
     /// A post was created, or (`duplicate`) its nonce had been seen and this is the
     /// first ack's content again.
-    Posted { ack: NonceRecord, duplicate: bool },
+    Posted {
+        ack: NonceRecord,
+        duplicate: bool,
+    },
     Post(Post),
     Done,
 }
@@ -171,8 +204,7 @@ fn get<T: serde::de::DeserializeOwned>(
 }
 
 fn put<T: serde::Serialize>(tree: &TransactionalTree, key: &[u8], value: &T) -> Result<(), Fatal> {
-    let bytes = serde_json::to_vec(value)
-        .map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?;
+    let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?;
     tree.insert(key, bytes)?;
     Ok(())
 }
@@ -198,7 +230,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
                 languages: languages.clone(),
                 roles: roles.clone(),
             };
-            let rec = UserRecord { user: user.clone(), password_hash: password_hash.clone(), created_at: now.to_owned() };
+            let rec =
+                UserRecord { user: user.clone(), password_hash: password_hash.clone(), created_at: now.to_owned() };
             put(tx.users(), &id.key(), &rec)?;
             tx.handles().insert(lower.as_bytes(), &id.key())?;
             Ok(Ok(Outcome::User(user)))
@@ -398,7 +431,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
                 let key = keys::pair(room.id.0, s);
                 if let Some(mut ev) = get::<StoredEvent>(tx.events(), "events", &key)? {
                     ev.post = rec.post.clone();
-                    let text = ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
+                    let text =
+                        ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
                     tx.events().insert(&key[..], text.as_bytes())?;
                 }
             }

@@ -118,7 +118,7 @@ async fn private_spaces_are_invisible_to_non_members_over_websocket() {
     let g = private_group(&s, &admin, &member).await;
 
     // The outsider and a guest, each on a socket, try every frame.
-    let mut spies = vec![outsider.ws().await, s.guest().ws().await];
+    let mut spies = [outsider.ws().await, s.guest().ws().await];
     for ws in spies.iter_mut() {
         for frame in [
             json!({"type": "subscribe", "room": g.room, "since": 0}),
@@ -152,8 +152,10 @@ async fn private_spaces_are_invisible_to_non_members_over_websocket() {
     m.send(json!({"type": "typing", "room": g.chat_room})).await;
     let ack = m.post(&g.chat_room, "Secret chat line", "m1").await;
     assert_eq!(ack["type"], "ack");
-    m.send(json!({"type": "create_room", "space": g.space, "title": "Confidential 2", "body": "Secret 2", "nonce": "m2"}))
-        .await;
+    m.send(
+        json!({"type": "create_room", "space": g.space, "title": "Confidential 2", "body": "Secret 2", "nonce": "m2"}),
+    )
+    .await;
     m.until("ack").await;
 
     // A marker through the public lobby: everything sent before it has been delivered.
@@ -184,7 +186,8 @@ async fn post_policies_and_guests() {
     let general = s.space_id("general").await;
 
     // News: only moderators post.
-    let (status, e) = member.post(&format!("/spaces/{news}/rooms"), json!({"title": "t", "body": "b", "nonce": "n"})).await;
+    let (status, e) =
+        member.post(&format!("/spaces/{news}/rooms"), json!({"title": "t", "body": "b", "nonce": "n"})).await;
     assert_eq!((status, e["error"]["code"].clone()), (403, json!("forbidden")));
     let (news_room, _) = thread(&admin, &news, "Academy 2027 announced", "Dates and venue").await;
     let (status, _) = member.post(&format!("/rooms/{news_room}/posts"), json!({"body": "reply", "nonce": "r"})).await;
@@ -209,7 +212,10 @@ async fn post_policies_and_guests() {
 
     // Only admins create spaces; admins and moderators add members.
     let (status, _) = member
-        .post("/spaces", json!({"slug": "mine", "name": "Mine", "kind": "chat", "visibility": "public", "post_policy": "members"}))
+        .post(
+            "/spaces",
+            json!({"slug": "mine", "name": "Mine", "kind": "chat", "visibility": "public", "post_policy": "members"}),
+        )
         .await;
     assert_eq!(status, 403);
     let (status, _) = member.post(&format!("/spaces/{general}/members"), json!({"user": member.id()})).await;

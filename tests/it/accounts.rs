@@ -125,7 +125,8 @@ async fn admins_set_roles_and_others_cannot() {
     let u = s.user("futuremod").await;
     let (status, _) = u.put(&format!("/users/{}/roles", u.id()), json!({"roles": ["admin"]})).await;
     assert_eq!(status, 403);
-    let (status, user) = admin.put(&format!("/users/{}/roles", u.id()), json!({"roles": ["moderator", "translator"]})).await;
+    let (status, user) =
+        admin.put(&format!("/users/{}/roles", u.id()), json!({"roles": ["moderator", "translator"]})).await;
     assert_eq!(status, 200);
     assert_eq!(user["roles"], json!(["member", "translator", "moderator"]));
     let (status, e) = admin.put(&format!("/users/{}/roles", u.id()), json!({"roles": ["boss"]})).await;

@@ -124,7 +124,8 @@ async fn bad_http_bodies_get_json_errors() {
     let (room, _) = thread(&u, &general, "HTTP", "first").await;
     let (status, e) = u.post(&format!("/rooms/{room}/posts"), json!({"body": "", "nonce": "a"})).await;
     assert_eq!((status, e["error"]["code"].clone()), (400, json!("bad_request")));
-    let (status, e) = u.post(&format!("/rooms/{room}/posts"), json!({"body": "x".repeat(40 * 1024), "nonce": "b"})).await;
+    let (status, e) =
+        u.post(&format!("/rooms/{room}/posts"), json!({"body": "x".repeat(40 * 1024), "nonce": "b"})).await;
     assert_eq!((status, e["error"]["code"].clone()), (413, json!("too_large")));
     let (status, _) = u.get("/rooms/r424242/posts").await;
     assert_eq!(status, 404);

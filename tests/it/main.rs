@@ -1,6 +1,8 @@
 //! The integration tests: one binary, a module per area. Every test starts the real
 //! server on port 0 with its own temporary data dir.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod access;
 mod accounts;
 mod bad_input;

@@ -11,7 +11,13 @@ async fn edit_and_delete_are_events_in_the_log() {
     let author = s.user_with("autora", json!({"languages": ["es"]})).await;
     let other = s.user("otro").await;
     let admin = s.admin().await;
-    let (room, first) = thread(&author, &general, "Finanzas solidarias", "Las finanzas solidarias apoyan a las cooperativas de trabajo en América Latina.").await;
+    let (room, first) = thread(
+        &author,
+        &general,
+        "Finanzas solidarias",
+        "Las finanzas solidarias apoyan a las cooperativas de trabajo en América Latina.",
+    )
+    .await;
     let first_id = first["id"].as_str().unwrap().to_owned();
 
     let mut watcher = other.ws().await;
@@ -88,7 +94,13 @@ async fn every_post_has_a_sensible_language_tag() {
     let s = Server::start().await;
     let general = s.space_id("general").await;
     let u = s.user_with("lusofona", json!({"languages": ["pt", "en"]})).await;
-    let (room, first) = thread(&u, &general, "Mulheres", "As cooperativas de mulheres em Moçambique organizaram a comercialização conjunta da produção agrícola.").await;
+    let (room, first) = thread(
+        &u,
+        &general,
+        "Mulheres",
+        "As cooperativas de mulheres em Moçambique organizaram a comercialização conjunta da produção agrícola.",
+    )
+    .await;
     assert_eq!((first["lang"].clone(), first["lang_source"].clone()), (json!("pt"), json!("detected")));
     let c = first["lang_confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&c));
@@ -100,7 +112,10 @@ async fn every_post_has_a_sensible_language_tag() {
 
     ws.send(json!({"type": "post", "room": room, "body": "ok!", "nonce": "l2", "lang": "fr"})).await;
     let declared = ws.until("ack").await;
-    assert_eq!((declared["post"]["lang"].clone(), declared["post"]["lang_source"].clone()), (json!("fr"), json!("declared")));
+    assert_eq!(
+        (declared["post"]["lang"].clone(), declared["post"]["lang_source"].clone()),
+        (json!("fr"), json!("declared"))
+    );
     assert_eq!(declared["post"]["lang_confidence"], 1.0);
 
     ws.send(json!({"type": "post", "room": room, "body": "x", "nonce": "l3", "lang": "french"})).await;

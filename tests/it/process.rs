@@ -39,7 +39,8 @@ impl Proc {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split_once("listening on ").map(|(_, r)| r) {
-                    let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
+                    let addr: String =
+                        rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(addr);
                     }
@@ -118,7 +119,8 @@ async fn sigkill_never_loses_an_acked_post() {
         p.ready().await;
         let c = match &token {
             None => {
-                let (status, v) = p.client(None).post("/auth/register", json!({"handle": "crashtest", "password": PASSWORD})).await;
+                let (status, v) =
+                    p.client(None).post("/auth/register", json!({"handle": "crashtest", "password": PASSWORD})).await;
                 assert_eq!(status, 201);
                 token = v["token"].as_str().map(str::to_owned);
                 p.client(token.clone())
@@ -155,7 +157,9 @@ async fn sigkill_never_loses_an_acked_post() {
         }
         p.sigkill();
         // Acks that were already on the wire when the process died count too.
-        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_millis(200), futures_util::StreamExt::next(&mut ws.inner)).await {
+        while let Ok(Some(Ok(m))) =
+            tokio::time::timeout(Duration::from_millis(200), futures_util::StreamExt::next(&mut ws.inner)).await
+        {
             if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
                 let v: serde_json::Value = serde_json::from_str(&t).unwrap();
                 if v["type"] == "ack" {
@@ -207,14 +211,20 @@ async fn user_add_creates_an_account_while_the_server_is_stopped() {
         child.wait_with_output().unwrap()
     };
     let dir = tmp.path().to_str().unwrap();
-    let out = run(&["user", "add", "--data-dir", dir, "--handle", "tradutora", "--role", "translator", "--password-stdin"], "uma senha longa\n");
+    let out = run(
+        &["user", "add", "--data-dir", dir, "--handle", "tradutora", "--role", "translator", "--password-stdin"],
+        "uma senha longa\n",
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["user", "add", "--data-dir", dir, "--handle", "tradutora", "--password-stdin"], "other password\n");
     assert!(!out.status.success(), "a taken handle is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("taken"));
     let out = run(&["user", "add", "--data-dir", dir, "--handle", "x y", "--password-stdin"], "pw pw pw pw\n");
     assert!(!out.status.success());
-    let out = run(&["user", "add", "--data-dir", dir, "--handle", "boss", "--role", "emperor", "--password-stdin"], "pw pw pw pw\n");
+    let out = run(
+        &["user", "add", "--data-dir", dir, "--handle", "boss", "--role", "emperor", "--password-stdin"],
+        "pw pw pw pw\n",
+    );
     assert!(!out.status.success());
 
     let p = Proc::spawn(tmp.path(), &[]);
@@ -248,4 +258,3 @@ async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
     assert!(end < warm + 24 * 1024, "server memory grew from {warm} KiB to {end} KiB");
     drop(sleepers);
 }
-

@@ -62,7 +62,14 @@ impl Server {
             .await
             .expect("server ran");
         });
-        let server = Server { addr, dir: dir.to_owned(), _tmp: None, stop: Some(stop), task: Some(task), http: reqwest::Client::new() };
+        let server = Server {
+            addr,
+            dir: dir.to_owned(),
+            _tmp: None,
+            stop: Some(stop),
+            task: Some(task),
+            http: reqwest::Client::new(),
+        };
         // Ready once it answers (the first start seeds the data dir).
         for _ in 0..200 {
             if let Ok(r) = server.http.get(server.url("/healthz")).send().await {
@@ -289,7 +296,8 @@ impl Ws {
         let mut sent = 0;
         while acks.len() < n {
             while sent < n && sent - acks.len() < window {
-                self.send(json!({"type": "post", "room": room, "body": body, "nonce": format!("{prefix}{sent}")})).await;
+                self.send(json!({"type": "post", "room": room, "body": body, "nonce": format!("{prefix}{sent}")}))
+                    .await;
                 sent += 1;
             }
             let v = self.until("ack").await;
@@ -317,7 +325,8 @@ impl Ws {
 /// A new thread in a forum space, made over HTTP; returns (room id, first post).
 pub async fn thread(c: &Client, space: &str, title: &str, body: &str) -> (String, Value) {
     let nonce = format!("t-{title}");
-    let (status, v) = c.post(&format!("/spaces/{space}/rooms"), json!({"title": title, "body": body, "nonce": nonce})).await;
+    let (status, v) =
+        c.post(&format!("/spaces/{space}/rooms"), json!({"title": title, "body": body, "nonce": nonce})).await;
     assert_eq!(status, 201, "create thread: {v}");
     (v["room"]["id"].as_str().expect("room id").to_owned(), v["post"].clone())
 }

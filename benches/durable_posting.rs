@@ -1,0 +1,66 @@
+//! Durable posting through the real service and store: 64 concurrent posters, each
+//! waiting for its ack (the post flushed to disk) before sending the next. Prints acked
+//! posts per second and ack latency percentiles. Run with
+//! `cargo bench --bench durable_posting`; results go in docs/BENCHMARKS.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use collective_brain::model::{Role, RoomId};
+use collective_brain::service::{NewPost, Registration};
+use collective_brain::{App, Config};
+
+const POSTERS: usize = 64;
+const DURATION: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let config = Config { admin_password: Some("bench-admin-password".into()), ..Config::with_data_dir(tmp.path()) };
+    let app = App::open(config).await.expect("open");
+    let lobby: RoomId = app
+        .spaces(None)
+        .expect("spaces")
+        .into_iter()
+        .find_map(|s| if s.slug == "lobby" { s.room } else { None })
+        .expect("lobby");
+    let body = "A solidarity economy post of about one hundred bytes, written for the durable posting bench.";
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    for p in 0..POSTERS {
+        let app = app.clone();
+        let reg = Registration { handle: format!("poster{p}"), password: "bench password".into(), ..Default::default() };
+        let user = app.create_user(reg, vec![Role::Member]).await.expect("user");
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0u64;
+            while start.elapsed() < DURATION {
+                let t = Instant::now();
+                let post = NewPost { body: body.into(), nonce: format!("{p}-{i}"), reply_to: None, lang: Some("en".into()) };
+                app.post(Some(&user), lobby, post).await.expect("post");
+                latencies.push(t.elapsed());
+                i += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("poster"));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    println!(
+        "durable posting: {} posters, {} acked posts in {:.1} s = {:.0} posts/s; ack latency p50 {:?} p99 {:?} p99.9 {:?}",
+        POSTERS,
+        all.len(),
+        elapsed,
+        all.len() as f64 / elapsed,
+        pct(0.5),
+        pct(0.99),
+        pct(0.999)
+    );
+    assert!(!all.is_empty(), "no post was acked");
+    app.close().await.expect("close");
+}
