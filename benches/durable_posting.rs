@@ -29,14 +29,16 @@ async fn main() {
     let start = Instant::now();
     for p in 0..POSTERS {
         let app = app.clone();
-        let reg = Registration { handle: format!("poster{p}"), password: "bench password".into(), ..Default::default() };
+        let reg =
+            Registration { handle: format!("poster{p}"), password: "bench password".into(), ..Default::default() };
         let user = app.create_user(reg, vec![Role::Member]).await.expect("user");
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut i = 0u64;
             while start.elapsed() < DURATION {
                 let t = Instant::now();
-                let post = NewPost { body: body.into(), nonce: format!("{p}-{i}"), reply_to: None, lang: Some("en".into()) };
+                let post =
+                    NewPost { body: body.into(), nonce: format!("{p}-{i}"), reply_to: None, lang: Some("en".into()) };
                 app.post(Some(&user), lobby, post).await.expect("post");
                 latencies.push(t.elapsed());
                 i += 1;
