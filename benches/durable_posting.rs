@@ -3,7 +3,6 @@
 //! posts per second and ack latency percentiles. Run with
 //! `cargo bench --bench durable_posting`; results go in docs/BENCHMARKS.md.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use collective_brain::model::{Role, RoomId};
