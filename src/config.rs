@@ -3,6 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 /// Everything the server can be told.
 #[derive(Clone, Debug)]
@@ -38,6 +41,10 @@ pub struct Config {
     pub max_commit_batch: usize,
     /// sled's page cache, in bytes. Default 256 MiB.
     pub cache_bytes: u64,
+    /// How long a translator's claim on a post holds. Default 20 minutes.
+    pub claim_lease: Duration,
+    /// The clock (tests advance it instead of sleeping).
+    pub clock: Clock,
 }
 
 impl Default for Config {
@@ -56,6 +63,8 @@ impl Default for Config {
             max_inflight_per_connection: 32,
             max_commit_batch: 1024,
             cache_bytes: 256 * 1024 * 1024,
+            claim_lease: Duration::from_secs(20 * 60),
+            clock: Clock::default(),
         }
     }
 }

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::model::{
-    Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility,
+    LangPair, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId,
+    Visibility,
 };
-use crate::service::{signed_in, App, NewPost, Registration};
+use crate::service::{signed_in, App, Claim, Coverage, NewPost, QueueEntry, Registration};
 
 pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
@@ -35,6 +36,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rooms/{id}/posts", get(posts).post(create_post))
         .route("/posts/{id}", get(read_post).patch(edit_post).delete(delete_post))
         .route("/posts/{id}/history", get(post_history))
+        .route("/posts/{id}/translations", post(translate))
+        .route("/me/translator", put(set_pairs))
+        .route("/translations/queue", get(queue))
+        .route("/translations/claim", post(claim))
+        .route("/translations/release", post(release))
+        .route("/translations/coverage", get(coverage))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
@@ -335,7 +342,7 @@ async fn read_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<S
 
 #[derive(Deserialize)]
 struct EditBody {
-    body: String,
+    body: Option<String>,
     lang: Option<String>,
 }
 
@@ -346,7 +353,13 @@ async fn edit_post(
     Body(b): Body<EditBody>,
 ) -> ApiResult<Json<Post>> {
     let id = parse_id(&id, PostId::parse, "post")?;
-    Ok(Json(app.edit(caller.user.as_ref(), id, b.body, b.lang).await?))
+    let viewer = caller.user.as_ref();
+    match (b.body, b.lang) {
+        (Some(body), lang) => Ok(Json(app.edit(viewer, id, body, lang).await?)),
+        // `{lang}` alone corrects the language.
+        (None, Some(lang)) => Ok(Json(app.correct_lang(viewer, id, &lang).await?)),
+        (None, None) => Err(ApiError::bad_request("send body, lang, or both")),
+    }
 }
 
 async fn delete_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Post>> {
@@ -361,6 +374,66 @@ async fn post_history(
 ) -> ApiResult<Json<Vec<Revision>>> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok(Json(app.post_history(caller.user.as_ref(), id)?))
+}
+
+// ---- the translators' desk ----
+
+#[derive(Deserialize)]
+struct PairsBody {
+    pairs: Vec<LangPair>,
+}
+
+async fn set_pairs(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<PairsBody>) -> ApiResult<Json<User>> {
+    Ok(Json(app.set_pairs(caller.user.as_ref(), b.pairs).await?))
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn queue(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult<Json<Vec<QueueEntry>>> {
+    Ok(Json(app.queue(caller.user.as_ref(), q.to.as_deref(), q.limit)?))
+}
+
+#[derive(Deserialize)]
+struct ClaimBody {
+    post: PostId,
+    lang: String,
+}
+
+async fn claim(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<ClaimBody>) -> ApiResult<Json<Claim>> {
+    Ok(Json(app.claim(caller.user.as_ref(), b.post, &b.lang).await?))
+}
+
+async fn release(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<ClaimBody>) -> ApiResult<StatusCode> {
+    app.release(caller.user.as_ref(), b.post, &b.lang).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct TranslationBody {
+    lang: String,
+    body: String,
+}
+
+async fn translate(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<TranslationBody>,
+) -> ApiResult<(StatusCode, Json<Post>)> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?)))
+}
+
+async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {
+    Ok(Json(app.coverage(caller.user.as_ref())?))
 }
 
 // ---- the rest ----

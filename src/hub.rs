@@ -16,6 +16,21 @@ use crate::model::{RoomId, SpaceId, UserId};
 pub enum Topic {
     Room(RoomId),
     Space(SpaceId),
+    /// The translators' queue into one language (its ISO 639-1 code).
+    Queue([u8; 2]),
+}
+
+/// Who may receive a queue frame: readers of `space` who translate from `from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueScope {
+    pub space: SpaceId,
+    pub from: [u8; 2],
+}
+
+/// A language code as the two bytes of a queue topic.
+pub fn lang_key(lang: &str) -> [u8; 2] {
+    let b = lang.as_bytes();
+    [b.first().copied().unwrap_or(b'?'), b.get(1).copied().unwrap_or(b'?')]
 }
 
 /// One frame, serialized once and shared by every subscriber.
@@ -26,6 +41,8 @@ pub struct HubMsg {
     pub seq: u64,
     /// Who caused it, for frames not echoed to their sender (typing).
     pub from: Option<UserId>,
+    /// For queue frames: who may see them.
+    pub scope: Option<QueueScope>,
     pub text: Utf8Bytes,
 }
 
@@ -67,7 +84,7 @@ mod tests {
     use super::*;
 
     fn msg(seq: u64) -> HubMsg {
-        HubMsg { seq, from: None, text: Utf8Bytes::from(format!("{{\"seq\":{seq}}}")) }
+        HubMsg { seq, from: None, scope: None, text: Utf8Bytes::from(format!("{{\"seq\":{seq}}}")) }
     }
 
     #[tokio::test]

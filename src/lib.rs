@@ -13,6 +13,7 @@
 //! [`run`] takes a bound listener and a shutdown future, so `main` and the tests start
 //! the server the same way.
 
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;

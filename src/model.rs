@@ -96,6 +96,16 @@ pub struct User {
     /// The languages the user reads and writes, most used first.
     pub languages: Vec<String>,
     pub roles: Vec<Role>,
+    /// Extension: the language pairs a translator works in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translator_pairs: Vec<LangPair>,
+}
+
+/// A translator's language pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LangPair {
+    pub from: String,
+    pub to: String,
 }
 
 impl User {
@@ -220,11 +230,6 @@ pub enum EventKind {
     Edit,
     Delete,
     Translation,
-}
-
-/// Now, as the RFC 3339 UTC string used everywhere on the wire.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]

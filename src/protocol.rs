@@ -118,6 +118,22 @@ pub enum ServerFrame<'a> {
         room: RoomId,
         user: UserId,
     },
+    /// A post that needs a translation into `needed`.
+    QueueItem {
+        post: &'a Post,
+        room: RoomId,
+        needed: &'a str,
+    },
+    /// Extension: the item left the queue (translated, deleted, corrected or no longer
+    /// needed).
+    QueueRemoved {
+        post: PostId,
+        needed: &'a str,
+    },
+    /// Extension: the answer to `subscribe_queue`.
+    SubscribedQueue {
+        to: Vec<&'a str>,
+    },
     Pong,
     Lagged {
         room: RoomId,

@@ -25,10 +25,10 @@ use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{HubMsg, Topic};
+use crate::hub::{lang_key, HubMsg, Topic};
 use crate::model::{RoomId, SpaceId, User, UserId};
 use crate::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION};
-use crate::service::{App, NewPost};
+use crate::service::{signed_in, App, NewPost};
 
 /// Close code: the server is going away.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -58,6 +58,7 @@ struct Connection {
     who: Option<Option<User>>,
     rooms: HashMap<RoomId, AbortHandle>,
     spaces: HashMap<SpaceId, AbortHandle>,
+    queues: HashMap<[u8; 2], AbortHandle>,
     inflight: Arc<Semaphore>,
 }
 
@@ -81,6 +82,7 @@ impl Connection {
             who: None,
             rooms: HashMap::new(),
             spaces: HashMap::new(),
+            queues: HashMap::new(),
         };
         let end = loop {
             let msg = tokio::select! {
@@ -156,9 +158,10 @@ impl Connection {
                 Ok(())
             }
             ClientFrame::Typing { room } => self.app.typing(self.user(), room),
-            ClientFrame::SubscribeQueue { .. } => {
-                Err(ApiError::bad_request("the translation queue is not available on this server yet"))
-            }
+            ClientFrame::SubscribeQueue { to } => match self.subscribe_queue(to.as_deref()) {
+                Ok(text) => return self.send(text).await,
+                Err(e) => Err(e),
+            },
             ClientFrame::Post { .. }
             | ClientFrame::CreateRoom { .. }
             | ClientFrame::Edit { .. }
@@ -190,12 +193,8 @@ impl Connection {
 
     fn subscribe(&mut self, room: RoomId, since: Option<u64>) -> ApiResult<()> {
         self.app.readable_room(self.user(), room)?;
-        if !self.rooms.contains_key(&room) && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions
-        {
-            return Err(ApiError::bad_request(format!(
-                "subscription limit reached ({} per connection): unsubscribe first",
-                self.app.config.max_subscriptions
-            )));
+        if !self.rooms.contains_key(&room) && self.subscriptions() >= self.app.config.max_subscriptions {
+            return Err(subscription_limit(self.app.config.max_subscriptions));
         }
         let since = since.unwrap_or(0);
         // Subscribe to the live stream *before* reading the durable head: every event
@@ -223,13 +222,8 @@ impl Connection {
 
     fn subscribe_space(&mut self, space: SpaceId) -> ApiResult<()> {
         self.app.readable_space(self.user(), space)?;
-        if !self.spaces.contains_key(&space)
-            && self.rooms.len() + self.spaces.len() >= self.app.config.max_subscriptions
-        {
-            return Err(ApiError::bad_request(format!(
-                "subscription limit reached ({} per connection): unsubscribe first",
-                self.app.config.max_subscriptions
-            )));
+        if !self.spaces.contains_key(&space) && self.subscriptions() >= self.app.config.max_subscriptions {
+            return Err(subscription_limit(self.app.config.max_subscriptions));
         }
         let rx = self.app.hub.subscribe(Topic::Space(space));
         let out = self.out.clone();
@@ -241,7 +235,7 @@ impl Connection {
             if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
                 return;
             }
-            relay(rx, &out, 0, None, topic).await;
+            relay(rx, &out, topic, |_| true).await;
         });
         if let Some(old) = self.spaces.insert(space, task.abort_handle()) {
             old.abort();
@@ -256,6 +250,42 @@ impl Connection {
         for (_, h) in self.spaces.drain() {
             h.abort();
         }
+        for (_, h) in self.queues.drain() {
+            h.abort();
+        }
+    }
+
+    fn subscriptions(&self) -> usize {
+        self.rooms.len() + self.spaces.len() + self.queues.len()
+    }
+
+    /// Live queue items for the translator's pairs (into `to` only, when given).
+    fn subscribe_queue(&mut self, to: Option<&str>) -> ApiResult<String> {
+        let user = signed_in(self.user())?.clone();
+        let targets = self.app.queue_targets(&user, to)?;
+        for (to, froms) in &targets {
+            let key = lang_key(to);
+            if !self.queues.contains_key(&key) && self.subscriptions() >= self.app.config.max_subscriptions {
+                return Err(subscription_limit(self.app.config.max_subscriptions));
+            }
+            let topic = Topic::Queue(key);
+            let rx = self.app.hub.subscribe(topic);
+            let (app, out, user) = (self.app.clone(), self.out.clone(), user.clone());
+            let froms: Vec<[u8; 2]> = froms.iter().map(|f| lang_key(f)).collect();
+            let task = tokio::spawn(async move {
+                let _release = Release(app.clone(), topic);
+                let keep = |msg: &HubMsg| match msg.scope {
+                    Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
+                    None => false,
+                };
+                relay(rx, &out, topic, keep).await;
+            });
+            if let Some(old) = self.queues.insert(key, task.abort_handle()) {
+                old.abort();
+            }
+        }
+        let to: Vec<&str> = targets.iter().map(|(t, _)| t.as_str()).collect();
+        Ok(ServerFrame::SubscribedQueue { to }.to_json())
     }
 
     /// Runs a write as its own task, so the reader keeps reading while it waits for its
@@ -272,6 +302,10 @@ impl Connection {
         });
         true
     }
+}
+
+fn subscription_limit(max: usize) -> ApiError {
+    ApiError::bad_request(format!("subscription limit reached ({max} per connection): unsubscribe first"))
 }
 
 /// Performs a write frame; returns the frame to answer with (an ack, an event for
@@ -353,25 +387,23 @@ async fn forward_room(
     if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
         return;
     }
-    relay(rx, &out, head, me, topic).await;
+    // Log events past the replay; frames outside the log (typing) unless our own.
+    relay(rx, &out, topic, |msg| if msg.seq != 0 { msg.seq > head } else { msg.from.is_none() || msg.from != me })
+        .await;
 }
 
-/// Relays live frames: log events past `after`, and frames outside the log not caused
-/// by `me`. On lag, drops the receiver and tells the client.
+/// Relays the live frames that `keep` accepts. On lag, drops the receiver and tells the
+/// client.
 async fn relay(
     mut rx: broadcast::Receiver<HubMsg>,
     out: &mpsc::Sender<Message>,
-    after: u64,
-    me: Option<UserId>,
     topic: Topic,
+    keep: impl Fn(&HubMsg) -> bool,
 ) {
     loop {
         match rx.recv().await {
             Ok(msg) => {
-                if msg.seq != 0 && msg.seq <= after {
-                    continue;
-                }
-                if msg.seq == 0 && msg.from.is_some() && msg.from == me {
+                if !keep(&msg) {
                     continue;
                 }
                 if out.send(Message::Text(msg.text)).await.is_err() {
@@ -383,6 +415,9 @@ async fn relay(
                 let text = match topic {
                     Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
                     Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
+                    Topic::Queue(to) => {
+                        format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to))
+                    }
                 };
                 let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
                 return;

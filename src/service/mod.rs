@@ -2,6 +2,7 @@
 //! validates, and writes through the store, whose writer then publishes to the hub.
 
 mod accounts;
+mod desk;
 mod posts;
 mod seed;
 mod spaces;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, Registration};
+pub use desk::{Claim, Coverage, QueueEntry};
 pub use posts::NewPost;
 
 use crate::config::Config;
@@ -21,7 +23,7 @@ use crate::error::{ApiError, ApiResult, StoreError};
 use crate::hub::{Hub, HubMsg};
 use crate::lang::Tagger;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
-use crate::store::{Publish, Recovered, Store};
+use crate::store::{Publish, Recovered, Store, StoreOptions};
 
 /// Everything a request needs, shared by all of them.
 pub struct App {
@@ -45,10 +47,18 @@ impl App {
         let sink_hub = hub.clone();
         let sink = Box::new(move |batch: Vec<Publish>| {
             for p in batch {
-                sink_hub.publish(p.topic, HubMsg { seq: p.seq, from: None, text: Utf8Bytes::from(p.text) });
+                sink_hub
+                    .publish(p.topic, HubMsg { seq: p.seq, from: None, scope: p.scope, text: Utf8Bytes::from(p.text) });
             }
         });
-        let (store, recovered) = Store::open(&config.data_dir, config.cache_bytes, config.max_commit_batch, sink)?;
+        let options = StoreOptions {
+            cache_bytes: config.cache_bytes,
+            max_batch: config.max_commit_batch,
+            languages: config.languages.clone(),
+            lease_ms: i64::try_from(config.claim_lease.as_millis()).unwrap_or(i64::MAX),
+            clock: config.clock.clone(),
+        };
+        let (store, recovered) = Store::open(&config.data_dir, options, sink)?;
         log_recovery(&config, &recovered);
         let app = Arc::new(App {
             tagger: Tagger::new(&config.languages),

@@ -141,7 +141,10 @@ impl App {
         let user = signed_in(viewer)?;
         self.readable_room(viewer, room)?;
         let text = ServerFrame::Typing { room, user: user.id }.to_json();
-        self.hub.publish(Topic::Room(room), HubMsg { seq: 0, from: Some(user.id), text: Utf8Bytes::from(text) });
+        self.hub.publish(
+            Topic::Room(room),
+            HubMsg { seq: 0, from: Some(user.id), scope: None, text: Utf8Bytes::from(text) },
+        );
         Ok(())
     }
 }

@@ -15,6 +15,9 @@
 //! | `posts` | post id | `PostRecord` (JSON) |
 //! | `room_posts` | room id, seq | post id |
 //! | `nonces` | user id, nonce | `NonceRecord` (JSON): the first ack's content |
+//! | `queue` | target language (2 bytes), priority (1 byte), post id | `QueueRecord` (JSON) |
+//! | `claims` | post id, target language | `ClaimRecord` (JSON) |
+//! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

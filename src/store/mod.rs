@@ -22,7 +22,7 @@ use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use ops::{Op, Outcome, RoomTarget};
+pub use ops::{ClaimRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 pub use writer::Publish;
 
 use crate::error::{ApiError, StoreError};
@@ -76,6 +76,9 @@ pub(crate) struct Trees {
     pub posts: sled::Tree,
     pub room_posts: sled::Tree,
     pub nonces: sled::Tree,
+    pub queue: sled::Tree,
+    pub claims: sled::Tree,
+    pub translated: sled::Tree,
 }
 
 impl Trees {
@@ -94,6 +97,9 @@ impl Trees {
             posts: db.open_tree("posts")?,
             room_posts: db.open_tree("room_posts")?,
             nonces: db.open_tree("nonces")?,
+            queue: db.open_tree("queue")?,
+            claims: db.open_tree("claims")?,
+            translated: db.open_tree("translated")?,
         })
     }
 
@@ -113,12 +119,29 @@ impl Trees {
             self.posts.clone(),
             self.room_posts.clone(),
             self.nonces.clone(),
+            self.queue.clone(),
+            self.claims.clone(),
+            self.translated.clone(),
         ]
     }
 }
 
 fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, detail: e.to_string() })
+}
+
+/// How to open the store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// sled's page cache.
+    pub cache_bytes: u64,
+    /// Most ops per commit.
+    pub max_batch: usize,
+    /// The community's languages: every post needs a translation into each but its own.
+    pub languages: Vec<String>,
+    /// How long a translator's claim holds, in milliseconds.
+    pub lease_ms: i64,
+    pub clock: crate::clock::Clock,
 }
 
 /// The store: sled, its writer thread, and the durable head of every room.
@@ -144,12 +167,11 @@ impl Store {
     /// committed batch published; it runs on the writer thread and must not block.
     pub fn open(
         dir: &Path,
-        cache_bytes: u64,
-        max_batch: usize,
+        options: StoreOptions,
         sink: Box<dyn Fn(Vec<Publish>) + Send>,
     ) -> Result<(Store, Recovered), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        let db = sled::Config::new().path(dir.join("store")).cache_capacity(cache_bytes).open()?;
+        let db = sled::Config::new().path(dir.join("store")).cache_capacity(options.cache_bytes).open()?;
         let trees = Trees::open(&db)?;
         let mut recovered = Recovered { was_recovered: db.was_recovered(), ..Recovered::default() };
         match trees.meta.get("schema_version")? {
@@ -175,7 +197,7 @@ impl Store {
         recovered.rooms = heads.len();
         recovered.users = trees.users.len();
         recovered.spaces = trees.spaces.len();
-        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), max_batch, sink)?;
+        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), options, sink)?;
         Ok((Store { db, trees, heads, writer }, recovered))
     }
 
@@ -294,6 +316,22 @@ impl Store {
         let rec: Option<PostRecord> = self.trees.posts.get(id.key())?.map(|v| decode("posts", &v)).transpose()?;
         // A post whose creation is not yet on disk does not exist yet for readers.
         Ok(rec.filter(|r| r.post.seq <= self.durable_head(r.post.room)))
+    }
+
+    /// The queue into `to`, in queue order (News-like spaces first, then oldest first).
+    pub fn queue(&self, to: &str) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + '_ {
+        self.trees.queue.scan_prefix(crate::hub::lang_key(to)).map(|r| decode("queue", &r?.1))
+    }
+
+    /// The claim on translating `post` into `lang`, expired or not.
+    pub fn claim(&self, post: PostId, lang: &str) -> Result<Option<ClaimRecord>, StoreError> {
+        let key = keys::id_and(post.0, &crate::hub::lang_key(lang));
+        self.trees.claims.get(key)?.map(|v| decode("claims", &v)).transpose()
+    }
+
+    /// How long each translation into `lang` waited.
+    pub fn translation_times(&self, lang: &str) -> Result<Vec<TimeRecord>, StoreError> {
+        self.trees.translated.scan_prefix(crate::hub::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
     }
 
     /// Up to `limit` posts of a room with `seq > after_seq`, in seq order.

@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::keys;
 use super::writer::Publish;
 use super::{decode, NonceRecord, PostRecord, UserRecord};
 use crate::error::{ApiError, StoreError};
-use crate::hub::Topic;
+use crate::hub::{lang_key, QueueScope, Topic};
 use crate::model::{
-    EventKind, LangSource, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User,
-    UserId, Visibility,
+    EventKind, LangPair, LangSource, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind,
+    Translation, User, UserId, Visibility,
 };
 use crate::protocol::{ServerFrame, StoredEvent};
 
@@ -83,7 +84,56 @@ pub enum Op {
     DeletePost {
         post: PostId,
     },
+    /// A correction of the post's language: rerouted in the queue.
+    SetLang {
+        post: PostId,
+        lang: String,
+    },
+    SetPairs {
+        user: UserId,
+        pairs: Vec<LangPair>,
+    },
+    Claim {
+        post: PostId,
+        lang: String,
+        translator: UserId,
+    },
+    Release {
+        post: PostId,
+        lang: String,
+        translator: UserId,
+    },
+    Translate {
+        post: PostId,
+        lang: String,
+        body: String,
+        translator: UserId,
+    },
     MarkInitialized,
+}
+
+/// An item of the translators' queue: `post` needs a translation from `from` into `to`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueueRecord {
+    pub post: PostId,
+    pub room: RoomId,
+    pub space: SpaceId,
+    pub from: String,
+    pub to: String,
+}
+
+/// A translator's lease on translating a post into a language.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    pub translator: UserId,
+    pub expires_ms: i64,
+}
+
+/// How long one translation waited, for coverage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimeRecord {
+    pub space: SpaceId,
+    pub waited_ms: i64,
 }
 
 /// What a write produced.
@@ -98,6 +148,9 @@ pub enum Outcome {
         duplicate: bool,
     },
     Post(Post),
+    Claimed {
+        expires_ms: i64,
+    },
     Done,
 }
 
@@ -144,6 +197,23 @@ impl Tx<'_> {
     fn nonces(&self) -> &TransactionalTree {
         &self.0[12]
     }
+    fn queue(&self) -> &TransactionalTree {
+        &self.0[13]
+    }
+    fn claims(&self) -> &TransactionalTree {
+        &self.0[14]
+    }
+    fn translated(&self) -> &TransactionalTree {
+        &self.0[15]
+    }
+}
+
+/// What every op of a batch shares.
+pub(super) struct Ctx<'a> {
+    pub now: String,
+    pub now_ms: i64,
+    pub languages: &'a [String],
+    pub lease_ms: i64,
 }
 
 /// A failure that aborts the whole batch (storage, or a corrupt record).
@@ -181,11 +251,11 @@ impl Effects {
         for (id, room) in std::mem::take(&mut self.rooms_created) {
             let room = self.rooms_updated.remove(&id).unwrap_or(room);
             let text = ServerFrame::RoomCreated { room: &room }.to_json();
-            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, text });
+            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, scope: None, text });
         }
         for (_, room) in std::mem::take(&mut self.rooms_updated) {
             let text = ServerFrame::RoomUpdated { room: &room }.to_json();
-            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, text });
+            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, scope: None, text });
         }
     }
 }
@@ -215,7 +285,8 @@ fn new_id(tx: &Tx) -> Result<u64, Fatal> {
 }
 
 /// Applies one op. `Ok(Err(_))` is a refusal that wrote nothing.
-pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
+pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
+    let now = ctx.now.as_str();
     match op {
         Op::CreateUser { handle, display_name, languages, roles, password_hash } => {
             let lower = handle.to_lowercase();
@@ -229,6 +300,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
                 display_name: display_name.clone(),
                 languages: languages.clone(),
                 roles: roles.clone(),
+                translator_pairs: Vec::new(),
             };
             let rec =
                 UserRecord { user: user.clone(), password_hash: password_hash.clone(), created_at: now.to_owned() };
@@ -370,6 +442,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
             tx.room_posts().insert(&keys::pair(room.id.0, seq)[..], &post.id.key())?;
             let rec = PostRecord { post: post.clone(), history: Vec::new(), seqs: vec![seq], nonce: nonce.clone() };
             put(tx.posts(), &post.id.key(), &rec)?;
+            requeue(tx, fx, ctx, &rec.post, room.space)?;
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &ack)?;
             if is_new {
@@ -386,9 +459,6 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
             if rec.post.deleted {
                 return Ok(Err(ApiError::conflict("the post was deleted")));
             }
-            let Some(mut room) = get::<Room>(tx.rooms(), "rooms", &rec.post.room.key())? else {
-                return Err(StoreError::Corrupt { tree: "rooms", detail: format!("post {post} has no room") }.into());
-            };
             rec.history.push(Revision {
                 body: std::mem::replace(&mut rec.post.body, body.clone()),
                 lang: std::mem::replace(&mut rec.post.lang, lang.clone()),
@@ -401,13 +471,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
             for t in rec.post.translations.values_mut() {
                 t.stale = true;
             }
-            room.last_seq += 1;
-            room.last_activity_at = now.to_owned();
-            rec.seqs.push(room.last_seq);
-            put(tx.rooms(), &room.id.key(), &room)?;
-            write_event(tx, fx, &room, EventKind::Edit, &rec.post)?;
-            put(tx.posts(), &post.key(), &rec)?;
-            fx.rooms_updated.insert(room.id, room);
+            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
             Ok(Ok(Outcome::Post(rec.post)))
         }
         Op::DeletePost { post } => {
@@ -417,9 +481,6 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
             if rec.post.deleted {
                 return Ok(Ok(Outcome::Post(rec.post)));
             }
-            let Some(mut room) = get::<Room>(tx.rooms(), "rooms", &rec.post.room.key())? else {
-                return Err(StoreError::Corrupt { tree: "rooms", detail: format!("post {post} has no room") }.into());
-            };
             rec.post.body = String::new();
             rec.post.deleted = true;
             rec.post.translations.clear();
@@ -428,7 +489,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
             // The body is gone everywhere: rewrite the post's earlier events and its
             // first ack so that no replay or retry shows it again.
             for &s in &rec.seqs {
-                let key = keys::pair(room.id.0, s);
+                let key = keys::pair(rec.post.room.0, s);
                 if let Some(mut ev) = get::<StoredEvent>(tx.events(), "events", &key)? {
                     ev.post = rec.post.clone();
                     let text =
@@ -441,13 +502,85 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
                 ack.post = rec.post.clone();
                 put(tx.nonces(), &nonce_key, &ack)?;
             }
-            room.last_seq += 1;
-            room.last_activity_at = now.to_owned();
-            rec.seqs.push(room.last_seq);
-            put(tx.rooms(), &room.id.key(), &room)?;
-            write_event(tx, fx, &room, EventKind::Delete, &rec.post)?;
-            put(tx.posts(), &post.key(), &rec)?;
-            fx.rooms_updated.insert(room.id, room);
+            append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
+            Ok(Ok(Outcome::Post(rec.post)))
+        }
+        Op::SetLang { post, lang } => {
+            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+                return Ok(Err(ApiError::not_found("post")));
+            };
+            if rec.post.deleted {
+                return Ok(Err(ApiError::conflict("the post was deleted")));
+            }
+            rec.post.lang = lang.clone();
+            rec.post.lang_source = LangSource::Declared;
+            rec.post.lang_confidence = 1.0;
+            // A translation into the post's own language is no translation.
+            rec.post.translations.remove(lang);
+            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+            Ok(Ok(Outcome::Post(rec.post)))
+        }
+        Op::SetPairs { user, pairs } => {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+                return Ok(Err(ApiError::not_found("user")));
+            };
+            rec.user.translator_pairs = pairs.clone();
+            put(tx.users(), &user.key(), &rec)?;
+            Ok(Ok(Outcome::User(rec.user)))
+        }
+        Op::Claim { post, lang, translator } => {
+            let Some(item) = queued(tx, *post, lang)? else {
+                return Ok(Err(ApiError::conflict(format!("post {post} does not need a translation into {lang}"))));
+            };
+            let key = keys::id_and(post.0, &lang_key(lang));
+            if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+                if c.translator != *translator && c.expires_ms > ctx.now_ms {
+                    return Ok(Err(ApiError::conflict(format!(
+                        "another translator holds this post until {}",
+                        crate::clock::rfc3339(c.expires_ms)
+                    ))));
+                }
+            }
+            let _ = item;
+            let expires_ms = ctx.now_ms.saturating_add(ctx.lease_ms);
+            put(tx.claims(), &key, &ClaimRecord { translator: *translator, expires_ms })?;
+            Ok(Ok(Outcome::Claimed { expires_ms }))
+        }
+        Op::Release { post, lang, translator } => {
+            let key = keys::id_and(post.0, &lang_key(lang));
+            match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+                Some(c) if c.translator == *translator => {
+                    tx.claims().remove(&key[..])?;
+                    Ok(Ok(Outcome::Done))
+                }
+                _ => Ok(Err(ApiError::not_found("claim"))),
+            }
+        }
+        Op::Translate { post, lang, body, translator } => {
+            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+                return Ok(Err(ApiError::not_found("post")));
+            };
+            if rec.post.deleted {
+                return Ok(Err(ApiError::conflict("the post was deleted")));
+            }
+            if *lang == rec.post.lang {
+                return Ok(Err(ApiError::field("lang", "the post is already in this language")));
+            }
+            let key = keys::id_and(post.0, &lang_key(lang));
+            if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+                if c.translator != *translator && c.expires_ms > ctx.now_ms {
+                    return Ok(Err(ApiError::conflict("another translator holds this post")));
+                }
+                tx.claims().remove(&key[..])?;
+            }
+            let space = room_space(tx, rec.post.room)?;
+            let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
+            put(tx.translated(), &keys_lang_post(lang, *post), &TimeRecord { space, waited_ms })?;
+            rec.post.translations.insert(
+                lang.clone(),
+                Translation { body: body.clone(), translator: *translator, created_at: now.to_owned(), stale: false },
+            );
+            append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
             Ok(Ok(Outcome::Post(rec.post)))
         }
         Op::MarkInitialized => {
@@ -457,6 +590,102 @@ pub(super) fn apply(tx: &Tx, op: &Op, now: &str, fx: &mut Effects) -> OpResult {
     }
 }
 
+/// Appends an event about an existing post to its room's log, saves the post, and
+/// brings its queue items in line.
+fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: EventKind) -> Result<(), Fatal> {
+    let Some(mut room) = get::<Room>(tx.rooms(), "rooms", &rec.post.room.key())? else {
+        return Err(StoreError::Corrupt { tree: "rooms", detail: format!("post {} has no room", rec.post.id) }.into());
+    };
+    room.last_seq += 1;
+    room.last_activity_at = ctx.now.clone();
+    rec.seqs.push(room.last_seq);
+    put(tx.rooms(), &room.id.key(), &room)?;
+    write_event(tx, fx, &room, kind, &rec.post)?;
+    put(tx.posts(), &rec.post.id.key(), rec)?;
+    requeue(tx, fx, ctx, &rec.post, room.space)?;
+    fx.rooms_updated.insert(room.id, room);
+    Ok(())
+}
+
+fn room_space(tx: &Tx, room: RoomId) -> Result<SpaceId, Fatal> {
+    match get::<Room>(tx.rooms(), "rooms", &room.key())? {
+        Some(r) => Ok(r.space),
+        None => Err(StoreError::Corrupt { tree: "rooms", detail: format!("no room {room}") }.into()),
+    }
+}
+
+fn keys_lang_post(lang: &str, post: PostId) -> Vec<u8> {
+    let mut k = lang_key(lang).to_vec();
+    k.extend_from_slice(&post.key());
+    k
+}
+
+/// Queue order inside a language: News-like spaces (where only moderators post) first.
+fn priority(space: &Space) -> u8 {
+    match space.post_policy {
+        PostPolicy::Moderators => 0,
+        PostPolicy::Members => 1,
+    }
+}
+
+fn queue_key(to: &str, priority: u8, post: PostId) -> Vec<u8> {
+    let mut k = lang_key(to).to_vec();
+    k.push(priority);
+    k.extend_from_slice(&post.key());
+    k
+}
+
+/// The queue item for translating `post` into `to`, if there is one.
+fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal> {
+    for p in [0u8, 1] {
+        if let Some(item) = get::<QueueRecord>(tx.queue(), "queue", &queue_key(to, p, post))? {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
+}
+
+/// Makes the post's queue items match what it needs: a translation into every community
+/// language but its own, missing or stale; none once deleted. Announces each change to
+/// the translators of that language.
+fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, space: SpaceId) -> Result<(), Fatal> {
+    let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+        return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
+    };
+    let key_prio = priority(&space_rec);
+    for to in ctx.languages {
+        let key = queue_key(to, key_prio, post.id);
+        let needed = !post.deleted && *to != post.lang && post.translations.get(to).is_none_or(|t| t.stale);
+        let present: Option<QueueRecord> = get(tx.queue(), "queue", &key)?;
+        let topic = Topic::Queue(lang_key(to));
+        let removed = |fx: &mut Effects, from: &str| {
+            let text = ServerFrame::QueueRemoved { post: post.id, needed: to }.to_json();
+            fx.publish.push(Publish { topic, seq: 0, scope: Some(QueueScope { space, from: lang_key(from) }), text });
+        };
+        match (needed, present) {
+            (true, Some(item)) if item.from == post.lang => {}
+            (true, present) => {
+                if let Some(old) = present {
+                    removed(fx, &old.from);
+                }
+                let item =
+                    QueueRecord { post: post.id, room: post.room, space, from: post.lang.clone(), to: to.clone() };
+                put(tx.queue(), &key, &item)?;
+                let text = ServerFrame::QueueItem { post, room: post.room, needed: to }.to_json();
+                let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
+                fx.publish.push(Publish { topic, seq: 0, scope, text });
+            }
+            (false, Some(old)) => {
+                tx.queue().remove(&key[..])?;
+                tx.claims().remove(&keys::id_and(post.id.0, &lang_key(to))[..])?;
+                removed(fx, &old.from);
+            }
+            (false, None) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Appends the event with the room's current `last_seq` to its log, and queues it for
 /// publication: serialized once, the same bytes stored and sent to every subscriber.
 fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &Post) -> Result<(), Fatal> {
@@ -464,6 +693,6 @@ fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &P
     let text = ServerFrame::Event { room: room.id, seq, kind, post }.to_json();
     tx.events().insert(&keys::pair(room.id.0, seq)[..], text.as_bytes())?;
     fx.heads.insert(room.id, seq);
-    fx.publish.push(Publish { topic: Topic::Room(room.id), seq, text });
+    fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
     Ok(())
 }

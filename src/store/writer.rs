@@ -14,11 +14,13 @@ use dashmap::DashMap;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use tokio::sync::{mpsc, oneshot};
 
+use super::ops::Ctx;
 use super::ops::{apply, Effects, Fatal, Op, Outcome, Tx};
+use super::StoreOptions;
 use super::Trees;
 use crate::error::{ApiError, StoreError};
 use crate::hub::Topic;
-use crate::model::{now_rfc3339, RoomId};
+use crate::model::RoomId;
 
 /// One message to publish once its batch is durable.
 #[derive(Clone, Debug)]
@@ -26,6 +28,8 @@ pub struct Publish {
     pub topic: Topic,
     /// The event's seq in its room; 0 for messages outside the log.
     pub seq: u64,
+    /// For queue frames: who may see them.
+    pub scope: Option<crate::hub::QueueScope>,
     pub text: String,
 }
 
@@ -45,13 +49,13 @@ pub(super) fn spawn(
     db: sled::Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
-    max_batch: usize,
+    options: StoreOptions,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
     thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(db, trees, heads, max_batch, sink, rx))
+        .spawn(move || run(db, trees, heads, options, sink, rx))
         .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
     Ok(Handle { tx })
 }
@@ -75,10 +79,11 @@ fn run(
     db: sled::Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
-    max_batch: usize,
+    options: StoreOptions,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     mut rx: mpsc::Receiver<Job>,
 ) {
+    let max_batch = options.max_batch;
     let all = trees.all();
     let mut stop: Option<oneshot::Sender<()>> = None;
     while stop.is_none() {
@@ -102,7 +107,7 @@ fn run(
             }
         }
         if !ops.is_empty() {
-            commit(&db, &all, &heads, &sink, ops, replies);
+            commit(&db, &all, &heads, &sink, &options, ops, replies);
         }
     }
     if let Err(e) = db.flush() {
@@ -119,17 +124,20 @@ fn commit(
     all: &[sled::Tree],
     heads: &DashMap<RoomId, u64>,
     sink: &(dyn Fn(Vec<Publish>) + Send),
+    options: &StoreOptions,
     ops: Vec<Op>,
     replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
 ) {
     let started = Instant::now();
-    let now = now_rfc3339();
+    let now_ms = options.clock.now_ms();
+    let ctx =
+        Ctx { now: crate::clock::rfc3339(now_ms), now_ms, languages: &options.languages, lease_ms: options.lease_ms };
     let result = all.transaction(|view| {
         let tx = Tx(view);
         let mut fx = Effects::default();
         let mut outcomes = Vec::with_capacity(ops.len());
         for op in &ops {
-            match apply(&tx, op, &now, &mut fx) {
+            match apply(&tx, op, &ctx, &mut fx) {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(Fatal::Storage(e)) => return Err(e.into()),
                 Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),

@@ -1,0 +1,284 @@
+//! The translators' desk: pairs, the queue, claims with leases, translations, language
+//! corrections and coverage.
+//!
+//! A post needs a translation into every community language but its own (missing or
+//! stale). The store keeps that set as queue items, updated in the same transaction as
+//! every change to the post, and announces each change on the queue topic of the target
+//! language; here are the reads and the access rules around it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{signed_in, validate, App, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{LangPair, Post, PostId, Role, RoomId, SpaceId, User};
+use crate::store::{Op, Outcome};
+
+pub const QUEUE_DEFAULT_LIMIT: usize = 50;
+pub const QUEUE_MAX_LIMIT: usize = 200;
+pub const MAX_PAIRS: usize = 32;
+
+/// One item of a translator's queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueEntry {
+    pub post: Post,
+    pub room: RoomId,
+    pub needed: String,
+    /// Extension: when the caller holds the claim on it, until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_until: Option<String>,
+}
+
+/// A granted claim.
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    pub post: PostId,
+    pub lang: String,
+    pub expires_at: String,
+}
+
+/// How far translation into one language has come.
+#[derive(Clone, Debug, Serialize)]
+pub struct Coverage {
+    pub lang: String,
+    /// Posts waiting for a translation into it, among those the caller can read.
+    pub waiting: usize,
+    /// Translations made into it so far, among those the caller can read.
+    pub translated: usize,
+    /// The median time from post to translation, in seconds.
+    pub median_seconds: Option<f64>,
+}
+
+fn translator<'a>(viewer: Viewer<'a>) -> ApiResult<&'a User> {
+    let user = signed_in(viewer)?;
+    if user.has_role(Role::Translator) {
+        Ok(user)
+    } else {
+        Err(ApiError::forbidden("only translators use the translation desk"))
+    }
+}
+
+impl App {
+    /// Sets the caller's language pairs. Targets must be community languages.
+    pub async fn set_pairs(&self, viewer: Viewer<'_>, pairs: Vec<LangPair>) -> ApiResult<User> {
+        let user = translator(viewer)?;
+        if pairs.len() > MAX_PAIRS {
+            return Err(ApiError::field("pairs", format!("at most {MAX_PAIRS} pairs")));
+        }
+        let mut clean: Vec<LangPair> = Vec::new();
+        for p in pairs {
+            let from = validate::lang(&p.from)
+                .map_err(|_| ApiError::field("pairs", format!("{:?} is not an ISO 639-1 code", p.from)))?;
+            let to = validate::lang(&p.to)
+                .map_err(|_| ApiError::field("pairs", format!("{:?} is not an ISO 639-1 code", p.to)))?;
+            if from == to {
+                return Err(ApiError::field("pairs", format!("{from} to {to} is no translation")));
+            }
+            if !self.config.languages.contains(&to) {
+                return Err(ApiError::field(
+                    "pairs",
+                    format!("{to} is not a language of this community ({})", self.config.languages.join(", ")),
+                ));
+            }
+            let pair = LangPair { from, to };
+            if !clean.contains(&pair) {
+                clean.push(pair);
+            }
+        }
+        match self.store.submit(Op::SetPairs { user: user.id, pairs: clean }).await? {
+            Outcome::User(u) => Ok(u),
+            other => Err(ApiError::internal(format!("expected a user, got {other:?}"))),
+        }
+    }
+
+    /// The target languages the translator works into (only `to` when given), each with
+    /// the source languages they take.
+    pub fn queue_targets(&self, user: &User, to: Option<&str>) -> ApiResult<Vec<(String, Vec<String>)>> {
+        translator(Some(user))?;
+        if user.translator_pairs.is_empty() {
+            return Err(ApiError::bad_request("declare your language pairs first (PUT /api/v1/me/translator)"));
+        }
+        if let Some(t) = to {
+            validate::lang(t)?;
+        }
+        let mut targets: Vec<(String, Vec<String>)> = Vec::new();
+        for p in &user.translator_pairs {
+            if to.is_some_and(|t| t != p.to) {
+                continue;
+            }
+            match targets.iter_mut().find(|(t, _)| *t == p.to) {
+                Some((_, froms)) => froms.push(p.from.clone()),
+                None => targets.push((p.to.clone(), vec![p.from.clone()])),
+            }
+        }
+        if targets.is_empty() {
+            return Err(ApiError::bad_request(format!("you translate into none of {}", to.unwrap_or_default())));
+        }
+        Ok(targets)
+    }
+
+    /// What the caller can translate, News-like spaces first, then oldest first; only
+    /// from spaces they can read; items another translator holds are left out.
+    pub fn queue(&self, viewer: Viewer, to: Option<&str>, limit: Option<usize>) -> ApiResult<Vec<QueueEntry>> {
+        let user = translator(viewer)?;
+        let limit = limit.unwrap_or(QUEUE_DEFAULT_LIMIT);
+        if limit == 0 || limit > QUEUE_MAX_LIMIT {
+            return Err(ApiError::field("limit", format!("must be 1 to {QUEUE_MAX_LIMIT}")));
+        }
+        let now = self.config.clock.now_ms();
+        let mut readable: HashMap<SpaceId, bool> = HashMap::new();
+        // (priority, post id) orders items across target languages as within one.
+        let mut found: Vec<((u8, PostId), QueueEntry)> = Vec::new();
+        for (to, froms) in self.queue_targets(user, to)? {
+            let mut taken = 0;
+            for item in self.store.queue(&to) {
+                let item = item?;
+                if taken == limit {
+                    break;
+                }
+                if !froms.contains(&item.from) {
+                    continue;
+                }
+                let can = match readable.get(&item.space) {
+                    Some(c) => *c,
+                    None => {
+                        let c = self.readable_space(Some(user), item.space).is_ok();
+                        readable.insert(item.space, c);
+                        c
+                    }
+                };
+                if !can {
+                    continue;
+                }
+                let mut claimed_until = None;
+                if let Some(c) = self.store.claim(item.post, &to)? {
+                    if c.expires_ms > now {
+                        if c.translator != user.id {
+                            continue;
+                        }
+                        claimed_until = Some(crate::clock::rfc3339(c.expires_ms));
+                    }
+                }
+                let Some(rec) = self.store.post(item.post)? else { continue };
+                let space = self.store.space(item.space)?;
+                let priority = match space.map(|s| s.post_policy) {
+                    Some(crate::model::PostPolicy::Moderators) => 0,
+                    _ => 1,
+                };
+                found.push((
+                    (priority, item.post),
+                    QueueEntry { post: rec.post, room: item.room, needed: to.clone(), claimed_until },
+                ));
+                taken += 1;
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
+    }
+
+    /// Takes the lease on translating `post` into `lang`; `conflict` while another
+    /// translator holds it.
+    pub async fn claim(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<Claim> {
+        let user = translator(viewer)?;
+        let lang = validate::lang(lang)?;
+        let p = self.read_post(viewer, post)?;
+        self.check_pair(user, &p.lang, &lang)?;
+        match self.store.submit(Op::Claim { post, lang: lang.clone(), translator: user.id }).await? {
+            Outcome::Claimed { expires_ms } => Ok(Claim { post, lang, expires_at: crate::clock::rfc3339(expires_ms) }),
+            other => Err(ApiError::internal(format!("expected a claim, got {other:?}"))),
+        }
+    }
+
+    /// Gives a claim back before its lease ends.
+    pub async fn release(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<()> {
+        let user = translator(viewer)?;
+        let lang = validate::lang(lang)?;
+        self.read_post(viewer, post)?;
+        self.store.submit(Op::Release { post, lang, translator: user.id }).await?;
+        Ok(())
+    }
+
+    /// Publishes a translation: stored with its translator and time, a `translation`
+    /// event in the room, and the item gone from every queue.
+    pub async fn translate(&self, viewer: Viewer<'_>, post: PostId, lang: &str, body: &str) -> ApiResult<Post> {
+        let user = translator(viewer)?;
+        let lang = validate::lang(lang)?;
+        validate::body(body, self.config.max_post_bytes)?;
+        let p = self.read_post(viewer, post)?;
+        if p.deleted {
+            return Err(ApiError::conflict("the post was deleted"));
+        }
+        self.check_pair(user, &p.lang, &lang)?;
+        let op = Op::Translate { post, lang, body: body.to_owned(), translator: user.id };
+        match self.store.submit(op).await? {
+            Outcome::Post(p) => Ok(p),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
+    fn check_pair(&self, user: &User, from: &str, to: &str) -> ApiResult<()> {
+        if !self.config.languages.iter().any(|l| l == to) {
+            return Err(ApiError::field("lang", format!("{to} is not a language of this community")));
+        }
+        if from == to {
+            return Err(ApiError::field("lang", "the post is already in this language"));
+        }
+        if !user.translator_pairs.iter().any(|p| p.from == from && p.to == to) {
+            return Err(ApiError::forbidden(format!("{from} to {to} is not one of your language pairs")));
+        }
+        Ok(())
+    }
+
+    /// Corrects a post's language in one action (its author, a translator or a
+    /// moderator): an `edit` event, and the post rerouted in the queue.
+    pub async fn correct_lang(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<Post> {
+        let user = signed_in(viewer)?;
+        let lang = validate::lang(lang)?;
+        let p = self.read_post(viewer, post)?;
+        if p.author != user.id && !user.has_role(Role::Translator) && !user.is_moderator() {
+            return Err(ApiError::forbidden("only the author, a translator or a moderator corrects a post's language"));
+        }
+        match self.store.submit(Op::SetLang { post, lang }).await? {
+            Outcome::Post(p) => Ok(p),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
+    /// Per community language: posts waiting, translations made, and the median wait,
+    /// counting only what the caller can read.
+    pub fn coverage(&self, viewer: Viewer) -> ApiResult<Vec<Coverage>> {
+        let mut readable: HashMap<SpaceId, bool> = HashMap::new();
+        let mut can = |space: SpaceId| -> ApiResult<bool> {
+            if let Some(c) = readable.get(&space) {
+                return Ok(*c);
+            }
+            let c = self.readable_space(viewer, space).is_ok();
+            readable.insert(space, c);
+            Ok(c)
+        };
+        let mut out = Vec::new();
+        for lang in &self.config.languages {
+            let mut waiting = 0;
+            for item in self.store.queue(lang) {
+                if can(item?.space)? {
+                    waiting += 1;
+                }
+            }
+            let mut times: Vec<i64> = Vec::new();
+            for t in self.store.translation_times(lang)? {
+                if can(t.space)? {
+                    times.push(t.waited_ms);
+                }
+            }
+            times.sort_unstable();
+            let median_seconds = match times.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(times[n / 2] as f64 / 1000.0),
+                n => Some((times[n / 2 - 1] + times[n / 2]) as f64 / 2000.0),
+            };
+            out.push(Coverage { lang: lang.clone(), waiting, translated: times.len(), median_seconds });
+        }
+        Ok(out)
+    }
+}
