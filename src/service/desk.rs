@@ -173,7 +173,7 @@ impl App {
                 taken += 1;
             }
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.sort_by_key(|e| e.0);
         Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
     }
 
