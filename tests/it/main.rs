@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod bad_input;
+mod desk;
 mod durability;
 mod posts;
 mod process;

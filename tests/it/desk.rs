@@ -1,0 +1,333 @@
+//! The translators' desk: routing by pairs, live queue items, claims and leases,
+//! translations, stale on edit, removal on delete, corrections, privacy, restarts.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::util::{thread, Client, Server, Ws};
+
+/// A translator with these pairs.
+async fn translator(s: &Server, admin: &Client, handle: &str, pairs: &[(&str, &str)]) -> Client {
+    let mut t = s.user(handle).await;
+    let (status, _) = admin.put(&format!("/users/{}/roles", t.id()), json!({"roles": ["translator"]})).await;
+    assert_eq!(status, 200);
+    let pairs: Vec<Value> = pairs.iter().map(|(f, t)| json!({"from": f, "to": t})).collect();
+    let (status, user) = t.put("/me/translator", json!({"pairs": pairs})).await;
+    assert_eq!(status, 200, "{user}");
+    t.user = user;
+    t
+}
+
+async fn queue(t: &Client, to: &str) -> Vec<Value> {
+    let (status, q) = t.get(&format!("/translations/queue?to={to}")).await;
+    assert_eq!(status, 200, "{q}");
+    q.as_array().unwrap().clone()
+}
+
+fn queued_ids(q: &[Value]) -> Vec<String> {
+    q.iter().map(|i| i["post"]["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn subscribe_queue(t: &Client) -> Ws {
+    let mut ws = t.ws().await;
+    ws.send(json!({"type": "subscribe_queue"})).await;
+    ws.expect("subscribed_queue").await;
+    ws
+}
+
+/// Posts with a declared language, over HTTP; returns the post.
+async fn say(c: &Client, room: &str, body: &str, lang: &str, nonce: &str) -> Value {
+    let (status, p) =
+        c.post(&format!("/rooms/{room}/posts"), json!({"body": body, "nonce": nonce, "lang": lang})).await;
+    assert_eq!(status, 201, "{p}");
+    p
+}
+
+#[tokio::test]
+async fn items_are_routed_by_pairs_and_pushed_live() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let tfr = translator(&s, &admin, "trad_fr", &[("en", "fr")]).await;
+    let tes = translator(&s, &admin, "trad_es", &[("en", "es"), ("pt", "es")]).await;
+    let mut fr_ws = subscribe_queue(&tfr).await;
+    let mut es_ws = subscribe_queue(&tes).await;
+
+    let author = s.user("autor").await;
+    let (room, first) = thread(&author, &general, "Cooperatives", "hello").await;
+    let first_lang = first["lang"].as_str().unwrap().to_owned();
+    // Whatever the first post was tagged, drain its queue items.
+    let _ = first_lang;
+    let p1 = say(&author, &room, "Women's cooperatives in Senegal", "en", "p1").await;
+    let p2 = say(&author, &room, "Cooperativas de mulheres em Moçambique", "pt", "p2").await;
+    let p3 = say(&author, &room, "Decent work in the informal economy", "en", "p3").await;
+
+    let mut fr_items = Vec::new();
+    while fr_items.last() != Some(&p3["id"]) {
+        let v = fr_ws.expect("queue_item").await;
+        assert_eq!(v["needed"], "fr");
+        assert_eq!(v["post"]["lang"], "en", "only en to fr reaches this translator: {v}");
+        fr_items.push(v["post"]["id"].clone());
+    }
+    assert!(fr_items.contains(&p1["id"]) && !fr_items.contains(&p2["id"]));
+    let mut es_items = Vec::new();
+    while es_items.last() != Some(&p3["id"]) {
+        let v = es_ws.expect("queue_item").await;
+        assert_eq!(v["needed"], "es");
+        assert!(v["post"]["body"].is_string(), "the item carries the post to translate");
+        es_items.push(v["post"]["id"].clone());
+    }
+    assert!(es_items.contains(&p1["id"]) && es_items.contains(&p2["id"]));
+
+    // The queue over HTTP: oldest first, only the caller's pairs.
+    let q = queued_ids(&queue(&tfr, "fr").await);
+    let pos = |id: &Value| q.iter().position(|x| x == id.as_str().unwrap());
+    assert!(pos(&p1["id"]) < pos(&p3["id"]) && pos(&p1["id"]).is_some());
+    assert_eq!(pos(&p2["id"]), None);
+    let q = queued_ids(&queue(&tes, "es").await);
+    assert!(q.contains(&p2["id"].as_str().unwrap().to_owned()));
+    // Not a pair of theirs.
+    let (status, _) = tfr.get("/translations/queue?to=es").await;
+    assert_eq!(status, 400);
+
+    // News comes first.
+    let news = s.space_id("news").await;
+    let (news_room, _) = thread(&admin, &news, "Academy announced", "intro").await;
+    let n = say(&admin, &news_room, "The next Academy will be held online", "en", "n1").await;
+    let q = queue(&tfr, "fr").await;
+    let news_pos = q.iter().position(|i| i["post"]["id"] == n["id"]).unwrap();
+    let p1_pos = q.iter().position(|i| i["post"]["id"] == p1["id"]).unwrap();
+    assert!(news_pos < p1_pos, "News first");
+
+    // Access to the desk.
+    assert_eq!(author.get("/translations/queue").await.0, 403);
+    assert_eq!(s.guest().get("/translations/queue").await.0, 401);
+    assert_eq!(author.put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}]})).await.0, 403);
+    let (status, e) = tfr.put("/me/translator", json!({"pairs": [{"from": "en", "to": "de"}]})).await;
+    assert_eq!((status, e["error"]["field"].clone()), (400, json!("pairs")));
+    let (status, _) = tfr.put("/me/translator", json!({"pairs": [{"from": "en", "to": "en"}]})).await;
+    assert_eq!(status, 400);
+    let mut aws = author.ws().await;
+    aws.send(json!({"type": "subscribe_queue"})).await;
+    assert_eq!(aws.expect("error").await["code"], "forbidden");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn claims_race_expire_release_and_translations_leave_every_queue() {
+    let mut clock = None;
+    let s = Server::start_with(|c| clock = Some(c.clock.clone())).await;
+    let clock = clock.unwrap();
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let a = translator(&s, &admin, "ana_t", &[("en", "fr")]).await;
+    let b = translator(&s, &admin, "bruno_t", &[("en", "fr")]).await;
+    let author = s.user("writer").await;
+    let (room, _) = thread(&author, &general, "Just transition", "intro").await;
+    let p = say(&author, &room, "A just transition needs social dialogue", "en", "jt").await;
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let claim = json!({"post": pid, "lang": "fr"});
+
+    // Two translators claim at once: one wins.
+    let (ra, rb) =
+        tokio::join!(a.post("/translations/claim", claim.clone()), b.post("/translations/claim", claim.clone()));
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{ra:?} {rb:?}");
+    let (winner, loser) = if ra.0 == 200 { (&a, &b) } else { (&b, &a) };
+    let granted = if ra.0 == 200 { ra.1 } else { rb.1 };
+    assert_eq!(granted["post"], pid.as_str());
+    assert!(granted["expires_at"].is_string());
+
+    let mine = queue(winner, "fr").await;
+    assert!(mine.iter().any(|i| i["post"]["id"] == pid.as_str() && i["claimed_until"].is_string()));
+    assert!(!queued_ids(&queue(loser, "fr").await).contains(&pid), "held items leave the others' queues");
+    let (status, _) = loser.post(&format!("/posts/{pid}/translations"), json!({"lang": "fr", "body": "x"})).await;
+    assert_eq!(status, 409);
+
+    // The lease runs out (no sleeping: the server's clock moves).
+    clock.advance(Duration::from_secs(21 * 60));
+    assert!(queued_ids(&queue(loser, "fr").await).contains(&pid), "an expired lease returns the item");
+    assert_eq!(loser.post("/translations/claim", claim.clone()).await.0, 200);
+    assert_eq!(winner.post("/translations/claim", claim.clone()).await.0, 409);
+    // The holder releases it; the other takes it and translates.
+    assert_eq!(loser.post("/translations/release", claim.clone()).await.0, 204);
+    assert_eq!(loser.post("/translations/release", claim.clone()).await.0, 404);
+    assert_eq!(winner.post("/translations/claim", claim.clone()).await.0, 200);
+
+    let mut reader = s.guest().ws().await;
+    let (_, head) = reader.subscribe(&room, 0).await;
+    let mut loser_ws = subscribe_queue(loser).await;
+    let (status, post) = winner
+        .post(
+            &format!("/posts/{pid}/translations"),
+            json!({"lang": "fr", "body": "Une transition juste exige le dialogue social"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{post}");
+    let t = &post["translations"]["fr"];
+    assert_eq!(t["body"], "Une transition juste exige le dialogue social");
+    assert_eq!(t["translator"], winner.id());
+    assert_eq!(t["stale"], false);
+    let ev = reader.expect("event").await;
+    assert_eq!((ev["kind"].clone(), ev["seq"].clone()), (json!("translation"), json!(head + 1)));
+    assert_eq!(ev["post"]["translations"]["fr"]["body"], t["body"]);
+    let removed = loser_ws.until("queue_removed").await;
+    assert_eq!(removed, json!({"type": "queue_removed", "post": pid, "needed": "fr"}));
+    assert!(!queued_ids(&queue(winner, "fr").await).contains(&pid));
+    let (_, posts) = s.guest().get(&format!("/rooms/{room}/posts")).await;
+    assert_eq!(posts[1]["translations"]["fr"]["translator"], winner.id());
+
+    // Coverage: one translation into fr, with its wait.
+    let (status, cov) = s.guest().get("/translations/coverage").await;
+    assert_eq!(status, 200);
+    let fr = cov.as_array().unwrap().iter().find(|c| c["lang"] == "fr").unwrap().clone();
+    assert_eq!(fr["translated"], 1);
+    assert!(fr["median_seconds"].as_f64().unwrap() >= 21.0 * 60.0);
+
+    // Bad desk input.
+    assert_eq!(winner.post("/translations/claim", json!({"post": pid, "lang": "fr"})).await.0, 409);
+    assert_eq!(winner.post("/translations/claim", json!({"post": "p999999", "lang": "fr"})).await.0, 404);
+    assert_eq!(winner.post("/translations/claim", json!({"post": pid, "lang": "xx"})).await.0, 400);
+    assert_eq!(winner.post(&format!("/posts/{pid}/translations"), json!({"lang": "fr", "body": ""})).await.0, 400);
+    assert_eq!(winner.post(&format!("/posts/{pid}/translations"), json!({"lang": "en", "body": "x"})).await.0, 400);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn edits_make_translations_stale_and_deletes_and_corrections_reroute() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let t = translator(&s, &admin, "tradutor", &[("en", "fr"), ("es", "fr"), ("es", "en")]).await;
+    let author = s.user("escritora").await;
+    let (room, _) = thread(&author, &general, "Finance", "intro").await;
+    let p = say(&author, &room, "Solidarity finance supports cooperatives", "en", "sf").await;
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let (status, _) =
+        t.post(&format!("/posts/{pid}/translations"), json!({"lang": "fr", "body": "La finance solidaire"})).await;
+    assert_eq!(status, 201);
+    assert!(!queued_ids(&queue(&t, "fr").await).contains(&pid));
+
+    // Editing the original: the translation is stale and back in the queue, live.
+    let mut tws = subscribe_queue(&t).await;
+    let (status, edited) = author
+        .patch(&format!("/posts/{pid}"), json!({"body": "Solidarity finance supports cooperatives and mutuals"}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(edited["translations"]["fr"]["stale"], true);
+    let item = tws.until("queue_item").await;
+    assert_eq!((item["post"]["id"].clone(), item["needed"].clone()), (json!(pid), json!("fr")));
+    assert!(queued_ids(&queue(&t, "fr").await).contains(&pid));
+
+    // A correction of the language reroutes it: now es to fr and es to en.
+    let mut reader = s.guest().ws().await;
+    reader.subscribe(&room, 0).await;
+    let (status, corrected) = t.patch(&format!("/posts/{pid}"), json!({"lang": "es"})).await;
+    assert_eq!(status, 200, "{corrected}");
+    assert_eq!((corrected["lang"].clone(), corrected["lang_source"].clone()), (json!("es"), json!("declared")));
+    let ev = reader.expect("event").await;
+    assert_eq!((ev["kind"].clone(), ev["post"]["lang"].clone()), (json!("edit"), json!("es")));
+    let fr = queue(&t, "fr").await;
+    let item = fr.iter().find(|i| i["post"]["id"] == pid.as_str()).expect("still needs fr");
+    assert_eq!(item["post"]["lang"], "es");
+    assert!(queued_ids(&queue(&t, "en").await).contains(&pid), "now it needs English too");
+    let other = s.user("someone").await;
+    assert_eq!(other.patch(&format!("/posts/{pid}"), json!({"lang": "pt"})).await.0, 403);
+
+    // Deleting removes its translations and every queue item, live.
+    let (status, deleted) = author.delete(&format!("/posts/{pid}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(deleted["translations"], json!({}));
+    loop {
+        let v = tws.recv().await;
+        if v["type"] == "queue_removed" && v["post"] == pid.as_str() && v["needed"] == "fr" {
+            break;
+        }
+    }
+    assert!(!queued_ids(&queue(&t, "fr").await).contains(&pid));
+    assert!(!queued_ids(&queue(&t, "en").await).contains(&pid));
+    assert_eq!(t.post("/translations/claim", json!({"post": pid, "lang": "fr"})).await.0, 409);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn no_queue_item_of_a_private_space_reaches_a_non_member() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let member = translator(&s, &admin, "insider", &[("en", "fr")]).await;
+    let outsider = translator(&s, &admin, "outsider_t", &[("en", "fr")]).await;
+    let (_, space) = admin
+        .post(
+            "/spaces",
+            json!({"slug": "wg", "name": "WG", "kind": "forum", "visibility": "private", "post_policy": "members"}),
+        )
+        .await;
+    let space = space["id"].as_str().unwrap().to_owned();
+    admin.post(&format!("/spaces/{space}/members"), json!({"user": member.id()})).await;
+    let mut mws = subscribe_queue(&member).await;
+    let mut ows = subscribe_queue(&outsider).await;
+
+    let (room, intro) = thread(&member, &space, "Private plan", "intro").await;
+    let secret = say(&member, &room, "Secret budget for the triangular project", "en", "s1").await;
+    let general = s.space_id("general").await;
+    let (proom, _) = thread(&admin, &general, "Public", "intro").await;
+    let public = say(&admin, &proom, "Public marker post", "en", "m1").await;
+
+    let mut seen = Vec::new();
+    while seen.last() != Some(&public["id"]) {
+        seen.push(mws.expect("queue_item").await["post"]["id"].clone());
+    }
+    assert!(seen.contains(&secret["id"]));
+    loop {
+        let v = ows.recv().await;
+        assert!(!v.to_string().contains("Secret"), "leak: {v}");
+        if v["post"]["id"] == public["id"] {
+            break;
+        }
+    }
+    let sid = secret["id"].as_str().unwrap();
+    assert!(queued_ids(&queue(&member, "fr").await).contains(&sid.to_owned()));
+    assert!(!queued_ids(&queue(&outsider, "fr").await).contains(&sid.to_owned()));
+    assert_eq!(outsider.post("/translations/claim", json!({"post": sid, "lang": "fr"})).await.0, 404);
+    assert_eq!(outsider.post(&format!("/posts/{sid}/translations"), json!({"lang": "fr", "body": "x"})).await.0, 404);
+    assert_eq!(outsider.patch(&format!("/posts/{sid}"), json!({"lang": "es"})).await.0, 404);
+    let waiting =
+        |c: Value| c.as_array().unwrap().iter().find(|l| l["lang"] == "fr").unwrap()["waiting"].as_u64().unwrap();
+    let inside = waiting(member.get("/translations/coverage").await.1);
+    let outside = waiting(outsider.get("/translations/coverage").await.1);
+    let private_waiting = if intro["lang"] == "fr" { 1 } else { 2 };
+    assert_eq!(inside, outside + private_waiting, "the private posts count for members only");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn restart_keeps_the_queue_and_the_claims() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let a = translator(&s, &admin, "keeper", &[("en", "pt")]).await;
+    let b = translator(&s, &admin, "waiter", &[("en", "pt")]).await;
+    let (room, _) = thread(&admin, &general, "Persist", "intro").await;
+    let p = say(&admin, &room, "Social enterprises in Seoul", "en", "se").await;
+    let pid = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.post("/translations/claim", json!({"post": pid, "lang": "pt"})).await.0, 200);
+    let tmp = s.stop().await.unwrap();
+
+    let s = Server::start_in(tmp.path(), |_| {}).await;
+    let mut a2 = s.guest();
+    a2.token = a.token.clone();
+    let mut b2 = s.guest();
+    b2.token = b.token.clone();
+    let q = queue(&a2, "pt").await;
+    let item = q.iter().find(|i| i["post"]["id"] == pid.as_str()).expect("queued after restart");
+    assert!(item["claimed_until"].is_string(), "the claim survived");
+    assert!(!queued_ids(&queue(&b2, "pt").await).contains(&pid));
+    assert_eq!(b2.post("/translations/claim", json!({"post": pid, "lang": "pt"})).await.0, 409);
+    let (status, _) =
+        a2.post(&format!("/posts/{pid}/translations"), json!({"lang": "pt", "body": "Empresas sociais em Seul"})).await;
+    assert_eq!(status, 201);
+    let _ = s.stop().await;
+    drop(tmp);
+}
