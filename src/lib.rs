@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod lang;
+pub mod lang_eval;
 pub mod model;
 pub mod protocol;
 pub mod service;

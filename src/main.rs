@@ -73,6 +73,9 @@ struct ServeArgs {
     /// sled's page cache in MiB.
     #[arg(long, env = "CB_CACHE_MB", default_value_t = 256)]
     cache_mb: u64,
+    /// How long a translator's claim on a post holds, in seconds.
+    #[arg(long, env = "CB_CLAIM_LEASE_SECS", default_value_t = 20 * 60)]
+    claim_lease_secs: u64,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -89,6 +92,7 @@ fn config(args: &ServeArgs) -> Config {
         room_buffer: args.room_buffer,
         connection_queue: args.connection_queue,
         cache_bytes: args.cache_mb * 1024 * 1024,
+        claim_lease: std::time::Duration::from_secs(args.claim_lease_secs),
         max_post_bytes: (args.max_frame_bytes / 2).max(1024).min(args.max_frame_bytes.saturating_sub(1024)),
         // Read from the environment only, never from the command line, where other
         // users of the machine could see it.

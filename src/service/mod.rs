@@ -60,8 +60,17 @@ impl App {
         };
         let (store, recovered) = Store::open(&config.data_dir, options, sink)?;
         log_recovery(&config, &recovered);
+        // The short-text models load once, here, rather than on the first short post.
+        let languages = config.languages.clone();
+        let tagger = tokio::task::spawn_blocking(move || {
+            let t = Tagger::new(&languages);
+            t.warm_up();
+            t
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
         let app = Arc::new(App {
-            tagger: Tagger::new(&config.languages),
+            tagger,
             config,
             store,
             hub,

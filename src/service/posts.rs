@@ -5,12 +5,15 @@ use axum::extract::ws::Utf8Bytes;
 use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{HubMsg, Topic};
+use crate::lang::Evidence;
 use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
 use crate::protocol::ServerFrame;
 use crate::store::{NonceRecord, Op, Outcome, RoomTarget};
 
 pub const POSTS_DEFAULT_LIMIT: usize = 100;
 pub const POSTS_MAX_LIMIT: usize = 500;
+/// Posts that make up a room's current language, for tagging.
+const RECENT_POSTS: usize = 5;
 
 /// A post as a client sends it.
 #[derive(Clone, Debug)]
@@ -54,7 +57,12 @@ impl App {
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
         let declared = p.lang.as_deref().map(validate::lang).transpose()?;
-        let tag = self.tagger.tag(&p.body, declared.as_deref(), &user.languages);
+        let room_lang = match &target {
+            RoomTarget::Existing(room) => self.store.recent_lang(*room, RECENT_POSTS)?,
+            RoomTarget::New { .. } => None,
+        };
+        let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
+        let tag = self.tagger.tag(&p.body, &evidence);
         let op = Op::CreatePost {
             target,
             author: user.id,
@@ -113,7 +121,9 @@ impl App {
         }
         validate::body(&body, self.config.max_post_bytes)?;
         let declared = lang.as_deref().map(validate::lang).transpose()?;
-        let tag = self.tagger.tag(&body, declared.as_deref(), &user.languages);
+        let room_lang = self.store.recent_lang(post.room, RECENT_POSTS)?;
+        let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
+        let tag = self.tagger.tag(&body, &evidence);
         let op =
             Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
         match self.store.submit(op).await? {

@@ -334,6 +334,25 @@ impl Store {
         self.trees.translated.scan_prefix(crate::hub::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
     }
 
+    /// The language most of the room's last `n` posts are in.
+    pub fn recent_lang(&self, room: RoomId, n: usize) -> Result<Option<String>, StoreError> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for r in self.trees.room_posts.scan_prefix(room.key()).rev().take(n) {
+            let (_, v) = r?;
+            let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
+            let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
+            let rec: PostRecord = decode("posts", &rec)?;
+            if rec.post.deleted {
+                continue;
+            }
+            match counts.iter_mut().find(|(l, _)| *l == rec.post.lang) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((rec.post.lang, 1)),
+            }
+        }
+        Ok(counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l))
+    }
+
     /// Up to `limit` posts of a room with `seq > after_seq`, in seq order.
     pub fn posts(&self, room: RoomId, after_seq: u64, limit: usize) -> Result<Vec<Post>, StoreError> {
         let head = self.durable_head(room);

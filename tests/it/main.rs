@@ -8,6 +8,7 @@ mod accounts;
 mod bad_input;
 mod desk;
 mod durability;
+mod language;
 mod posts;
 mod process;
 mod realtime;

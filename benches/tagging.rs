@@ -1,0 +1,43 @@
+//! Language tagging per post, on real text from `../shared/eval/langid/`: sentences
+//! (whatlang decides), word pairs (the short-text path), with and without an author
+//! prior. Run with `cargo bench --bench tagging`; results go in docs/LANGUAGE.md.
+
+use std::path::Path;
+
+use collective_brain::lang::{Evidence, Tagger};
+use collective_brain::lang_eval::read_tsv;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn rows(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/langid").join(file);
+    read_tsv(&path)
+        .expect("eval data beside the repo")
+        .into_iter()
+        .filter(|r| ["en", "fr", "es", "pt"].contains(&r.lang.as_str()))
+        .take(400)
+        .map(|r| r.text)
+        .collect()
+}
+
+fn tagging(c: &mut Criterion) {
+    let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
+    let tagger = Tagger::new(&community);
+    tagger.warm_up();
+    let author = ["pt".to_string(), "es".to_string()];
+    for (name, file) in [("sentences", "ntrex-sentences.tsv"), ("word pairs", "lingua-word-pairs.tsv")] {
+        let texts = rows(file);
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements(texts.len() as u64));
+        group.bench_function("detector alone", |b| {
+            b.iter(|| texts.iter().map(|t| tagger.tag(t, &Evidence::default()).confidence).sum::<f64>())
+        });
+        group.bench_function("with author prior", |b| {
+            let ev = Evidence { author: &author, ..Evidence::default() };
+            b.iter(|| texts.iter().map(|t| tagger.tag(t, &ev).confidence).sum::<f64>())
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, tagging);
+criterion_main!(benches);

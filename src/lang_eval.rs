@@ -1,0 +1,80 @@
+//! Evaluation of language tagging over `lang<TAB>text` files: accuracy per language for
+//! the detector alone and with an author prior (the author declares two languages, the
+//! true one among them). Used by the `langid-eval` command and the accuracy tests.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::lang::{Evidence, Tagger};
+
+/// One labelled text.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub lang: String,
+    pub text: String,
+}
+
+/// Reads a `lang<TAB>text` file (no header). Lines without a tab are skipped.
+pub fn read_tsv(path: &Path) -> std::io::Result<Vec<Row>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(lang, text)| Row { lang: lang.trim().to_owned(), text: text.to_owned() })
+        .collect())
+}
+
+/// Correct answers per language.
+#[derive(Clone, Debug, Default)]
+pub struct Score {
+    /// lang -> (correct alone, correct with the author prior, total)
+    pub per_lang: BTreeMap<String, (usize, usize, usize)>,
+}
+
+impl Score {
+    /// Mean over languages of the per-language accuracy, in percent, alone and with the
+    /// prior (each language counts the same, as in the published baselines).
+    pub fn means(&self) -> (f64, f64) {
+        let n = self.per_lang.len().max(1) as f64;
+        let mut alone = 0.0;
+        let mut prior = 0.0;
+        for (a, p, t) in self.per_lang.values() {
+            alone += pct(*a, *t);
+            prior += pct(*p, *t);
+        }
+        (alone / n, prior / n)
+    }
+}
+
+pub fn pct(part: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / total as f64
+    }
+}
+
+/// Tags every row whose language is a community language, alone and with an author who
+/// declares the true language and one other (which one, and in which order, varies from
+/// row to row).
+pub fn evaluate(tagger: &Tagger, community: &[String], rows: &[Row]) -> Score {
+    let mut score = Score::default();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(pos) = community.iter().position(|c| *c == row.lang) else { continue };
+        let entry = score.per_lang.entry(row.lang.clone()).or_default();
+        entry.2 += 1;
+        if tagger.tag(&row.text, &Evidence::default()).lang == row.lang {
+            entry.0 += 1;
+        }
+        if community.len() > 1 {
+            let other = community[(pos + 1 + i % (community.len() - 1)) % community.len()].clone();
+            let author = if i % 2 == 0 { [row.lang.clone(), other] } else { [other, row.lang.clone()] };
+            if tagger.tag(&row.text, &Evidence { author: &author, ..Evidence::default() }).lang == row.lang {
+                entry.1 += 1;
+            }
+        } else {
+            entry.1 += 1;
+        }
+    }
+    score
+}

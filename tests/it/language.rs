@@ -1,0 +1,44 @@
+//! Language tagging accuracy over the real multilingual text in `../shared/eval/langid/`
+//! (en, fr, es, pt; the mean of the per-language accuracies, as the baselines report).
+
+use std::path::PathBuf;
+
+use collective_brain::lang::Tagger;
+use collective_brain::lang_eval::{evaluate, read_tsv};
+
+fn eval(file: &str) -> (f64, f64) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/langid").join(file);
+    let rows = read_tsv(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
+    let tagger = Tagger::new(&community);
+    let score = evaluate(&tagger, &community, &rows);
+    assert_eq!(score.per_lang.len(), 4, "all four languages are in {file}");
+    score.means()
+}
+
+#[test]
+fn detector_alone_meets_its_targets() {
+    // The targets for the detector alone. whatlang alone (restricted to the four
+    // languages) scored 65.1, 86.2, 97.4 and 99.1 on these files.
+    for (file, target) in [
+        ("lingua-word-pairs.tsv", 90.0),
+        ("ntrex-headlines.tsv", 95.0),
+        ("lingua-sentences.tsv", 99.0),
+        ("ntrex-sentences.tsv", 99.0),
+    ] {
+        let (alone, _) = eval(file);
+        assert!(alone >= target, "{file}: {alone:.1}% alone, target {target}%");
+    }
+}
+
+#[test]
+fn the_author_prior_adds_accuracy_on_short_text() {
+    // With the author's two declared languages. The targets are 97% on word pairs
+    // and 99% on headlines; what is reached so far is guarded here so that it cannot slip
+    // back (see docs/LANGUAGE.md).
+    for (file, floor) in [("lingua-word-pairs.tsv", 96.0), ("ntrex-headlines.tsv", 97.5), ("lingua-words.tsv", 88.0)] {
+        let (alone, prior) = eval(file);
+        assert!(prior >= floor, "{file}: {prior:.1}% with the author prior, floor {floor}%");
+        assert!(prior > alone, "{file}: the prior must help ({alone:.1}% -> {prior:.1}%)");
+    }
+}
