@@ -186,11 +186,16 @@ impl Tagger {
     /// opinion.
     fn short_text_scores(&self, text: &str) -> Option<Vec<(String, f64)>> {
         let lingua = self.lingua.as_ref()?;
-        let values = lingua.compute_language_confidence_values(text);
+        // Typographic apostrophes and quotes split words the models know ("C’est").
+        let text: String = text.chars().map(|c| if matches!(c, '’' | '‘' | 'ʼ') { '\'' } else { c }).collect();
+        let values = lingua.compute_language_confidence_values(text.as_str());
         let scores: Vec<(String, f64)> = self
             .lingua_known
             .iter()
-            .map(|(code, l)| (code.clone(), values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p)))
+            .map(|(code, l)| {
+                let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
+                (code.clone(), p * orthography(&text, code))
+            })
             .collect();
         if scores.iter().all(|(_, p)| *p <= 0.0) {
             None
@@ -225,6 +230,25 @@ impl Tagger {
         Tag { lang: lang.clone(), source, confidence }
     }
 }
+
+/// Letters that, among the languages with models here, only one language writes: a
+/// strong hint when they appear (Spanish ñ ¿ ¡, Portuguese ã õ, French è ë ï î û ù œ).
+fn orthography(text: &str, code: &str) -> f64 {
+    const ONLY: &[(&str, &[char])] = &[
+        ("es", &['ñ', 'Ñ', '¿', '¡']),
+        ("pt", &['ã', 'õ', 'Ã', 'Õ']),
+        ("fr", &['è', 'ë', 'ï', 'î', 'û', 'ù', 'œ', 'È', 'Œ']),
+    ];
+    for (lang, letters) in ONLY {
+        if text.contains(*letters) {
+            return if *lang == code { ORTHOGRAPHY_PRIOR } else { 1.0 };
+        }
+    }
+    1.0
+}
+
+/// How much more likely a language is when the text has letters only it writes.
+const ORTHOGRAPHY_PRIOR: f64 = 5.0;
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
 fn head(text: &str, max: usize) -> &str {
