@@ -52,7 +52,9 @@ pub async fn serve(
         shutdown.await;
         token.cancel();
     };
+    let sweeper = tokio::spawn(sweep_claims(app.clone()));
     let served = axum::serve(listener, router).with_graceful_shutdown(signal).await;
+    sweeper.abort();
     app.shutdown.cancel();
     app.sockets.close();
     if tokio::time::timeout(SOCKET_DRAIN, app.sockets.wait()).await.is_err() {
@@ -63,6 +65,23 @@ pub async fn serve(
     }
     tracing::info!("shut down");
     served
+}
+
+/// How often expired translation claims are looked for.
+const CLAIM_SWEEP: Duration = Duration::from_secs(1);
+
+/// Puts items whose claim expired back in the translators' queues, live.
+async fn sweep_claims(app: Arc<App>) {
+    let mut tick = tokio::time::interval(CLAIM_SWEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match app.sweep_expired_claims().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(claims = n, "expired claims returned to the queue"),
+            Err(e) => tracing::warn!(error = %e.message, "sweeping expired claims failed"),
+        }
+    }
 }
 
 /// Opens the data dir in `config` and serves until `shutdown`.

@@ -230,6 +230,17 @@ impl App {
         Ok(())
     }
 
+    /// Returns to the queue, live, every item whose claim has expired. Runs while the
+    /// server serves.
+    pub async fn sweep_expired_claims(&self) -> ApiResult<usize> {
+        let expired = self.store.expired_claims(self.config.clock.now_ms())?;
+        let n = expired.len();
+        for (post, lang) in expired {
+            self.store.submit(Op::ExpireClaim { post, lang }).await?;
+        }
+        Ok(n)
+    }
+
     /// Corrects a post's language in one action (its author, a translator or a
     /// moderator): an `edit` event, and the post rerouted in the queue.
     pub async fn correct_lang(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<Post> {

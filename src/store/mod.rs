@@ -329,6 +329,24 @@ impl Store {
         self.trees.claims.get(key)?.map(|v| decode("claims", &v)).transpose()
     }
 
+    /// Claims whose lease has run out by `now_ms`: (post, language).
+    pub fn expired_claims(&self, now_ms: i64) -> Result<Vec<(PostId, String)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.trees.claims.iter() {
+            let (k, v) = r?;
+            let claim: ClaimRecord = decode("claims", &v)?;
+            if claim.expires_ms > now_ms {
+                continue;
+            }
+            let post = k.get(..8).and_then(keys::id_value).map(PostId);
+            let lang = k.get(8..10).map(|l| String::from_utf8_lossy(l).into_owned());
+            if let (Some(post), Some(lang)) = (post, lang) {
+                out.push((post, lang));
+            }
+        }
+        Ok(out)
+    }
+
     /// How long each translation into `lang` waited.
     pub fn translation_times(&self, lang: &str) -> Result<Vec<TimeRecord>, StoreError> {
         self.trees.translated.scan_prefix(crate::hub::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()

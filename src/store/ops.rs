@@ -109,6 +109,11 @@ pub enum Op {
         body: String,
         translator: UserId,
     },
+    /// Ends a claim whose lease ran out and offers the item to every translator again.
+    ExpireClaim {
+        post: PostId,
+        lang: String,
+    },
     MarkInitialized,
 }
 
@@ -554,6 +559,24 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     Ok(Ok(Outcome::Done))
                 }
                 _ => Ok(Err(ApiError::not_found("claim"))),
+            }
+        }
+        Op::ExpireClaim { post, lang } => {
+            let key = keys::id_and(post.0, &lang_key(lang));
+            match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+                Some(c) if c.expires_ms <= ctx.now_ms => {
+                    tx.claims().remove(&key[..])?;
+                    if let (Some(item), Some(rec)) =
+                        (queued(tx, *post, lang)?, get::<PostRecord>(tx.posts(), "posts", &post.key())?)
+                    {
+                        let text = ServerFrame::QueueItem { post: &rec.post, room: item.room, needed: lang }.to_json();
+                        let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
+                        fx.publish.push(Publish { topic: Topic::Queue(lang_key(lang)), seq: 0, scope, text });
+                    }
+                    Ok(Ok(Outcome::Done))
+                }
+                // Renewed or gone meanwhile.
+                _ => Ok(Ok(Outcome::Done)),
             }
         }
         Op::Translate { post, lang, body, translator } => {

@@ -146,8 +146,12 @@ async fn claims_race_expire_release_and_translations_leave_every_queue() {
     let (status, _) = loser.post(&format!("/posts/{pid}/translations"), json!({"lang": "fr", "body": "x"})).await;
     assert_eq!(status, 409);
 
-    // The lease runs out (no sleeping: the server's clock moves).
+    // The lease runs out (no sleeping: the server's clock moves), and the item comes back
+    // to the other translator, live and in the queue.
+    let mut back = subscribe_queue(loser).await;
     clock.advance(Duration::from_secs(21 * 60));
+    let item = back.until("queue_item").await;
+    assert_eq!((item["post"]["id"].clone(), item["needed"].clone()), (json!(pid), json!("fr")));
     assert!(queued_ids(&queue(loser, "fr").await).contains(&pid), "an expired lease returns the item");
     assert_eq!(loser.post("/translations/claim", claim.clone()).await.0, 200);
     assert_eq!(winner.post("/translations/claim", claim.clone()).await.0, 409);
