@@ -355,16 +355,16 @@ async fn edit_post(
     let id = parse_id(&id, PostId::parse, "post")?;
     let viewer = caller.user.as_ref();
     match (b.body, b.lang) {
-        (Some(body), lang) => Ok(Json(app.edit(viewer, id, body, lang).await?)),
+        (Some(body), lang) => Ok(Json(app.edit(viewer, id, body, lang).await?.post)),
         // `{lang}` alone corrects the language.
-        (None, Some(lang)) => Ok(Json(app.correct_lang(viewer, id, &lang).await?)),
+        (None, Some(lang)) => Ok(Json(app.correct_lang(viewer, id, &lang).await?.post)),
         (None, None) => Err(ApiError::bad_request("send body, lang, or both")),
     }
 }
 
 async fn delete_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Post>> {
     let id = parse_id(&id, PostId::parse, "post")?;
-    Ok(Json(app.delete(caller.user.as_ref(), id).await?))
+    Ok(Json(app.delete(caller.user.as_ref(), id).await?.post))
 }
 
 async fn post_history(
@@ -429,7 +429,7 @@ async fn translate(
     Body(b): Body<TranslationBody>,
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, PostId::parse, "post")?;
-    Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?)))
+    Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
 }
 
 async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {

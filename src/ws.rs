@@ -26,7 +26,7 @@ use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{lang_key, HubMsg, Topic};
-use crate::model::{RoomId, SpaceId, User, UserId};
+use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
 use crate::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::service::{signed_in, App, NewPost};
 
@@ -327,14 +327,15 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
             }
         }
         ClientFrame::Edit { post, body, lang } => match app.edit(user, post, body, lang).await {
-            Ok(p) => {
-                ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Edit, post: &p }.to_json()
+            Ok(c) => {
+                ServerFrame::Event { room: c.post.room, seq: c.seq, kind: EventKind::Edit, post: &c.post }.to_json()
             }
             Err(e) => ServerFrame::error(&e, None),
         },
         ClientFrame::Delete { post } => match app.delete(user, post).await {
-            Ok(p) => ServerFrame::Event { room: p.room, seq: p.seq, kind: crate::model::EventKind::Delete, post: &p }
-                .to_json(),
+            Ok(c) => {
+                ServerFrame::Event { room: c.post.room, seq: c.seq, kind: EventKind::Delete, post: &c.post }.to_json()
+            }
             Err(e) => ServerFrame::error(&e, None),
         },
         _ => ServerFrame::error(&ApiError::bad_request("not a write"), None),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{signed_in, validate, App, Viewer};
+use super::{signed_in, validate, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{LangPair, Post, PostId, Role, RoomId, SpaceId, User};
 use crate::store::{Op, Outcome};
@@ -201,7 +201,7 @@ impl App {
 
     /// Publishes a translation: stored with its translator and time, a `translation`
     /// event in the room, and the item gone from every queue.
-    pub async fn translate(&self, viewer: Viewer<'_>, post: PostId, lang: &str, body: &str) -> ApiResult<Post> {
+    pub async fn translate(&self, viewer: Viewer<'_>, post: PostId, lang: &str, body: &str) -> ApiResult<Changed> {
         let user = translator(viewer)?;
         let lang = validate::lang(lang)?;
         validate::body(body, self.config.max_post_bytes)?;
@@ -212,7 +212,7 @@ impl App {
         self.check_pair(user, &p.lang, &lang)?;
         let op = Op::Translate { post, lang, body: body.to_owned(), translator: user.id };
         match self.store.submit(op).await? {
-            Outcome::Post(p) => Ok(p),
+            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }
     }
@@ -243,7 +243,7 @@ impl App {
 
     /// Corrects a post's language in one action (its author, a translator or a
     /// moderator): an `edit` event, and the post rerouted in the queue.
-    pub async fn correct_lang(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<Post> {
+    pub async fn correct_lang(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<Changed> {
         let user = signed_in(viewer)?;
         let lang = validate::lang(lang)?;
         let p = self.read_post(viewer, post)?;
@@ -251,7 +251,7 @@ impl App {
             return Err(ApiError::forbidden("only the author, a translator or a moderator corrects a post's language"));
         }
         match self.store.submit(Op::SetLang { post, lang }).await? {
-            Outcome::Post(p) => Ok(p),
+            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }
     }

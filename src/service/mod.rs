@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
-pub use posts::NewPost;
+pub use posts::{Changed, NewPost};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};

@@ -15,6 +15,13 @@ pub const POSTS_MAX_LIMIT: usize = 500;
 /// Posts that make up a room's current language, for tagging.
 const RECENT_POSTS: usize = 5;
 
+/// A change to an existing post: the seq of its event, and the post as it left it.
+#[derive(Clone, Debug)]
+pub struct Changed {
+    pub seq: u64,
+    pub post: Post,
+}
+
 /// A post as a client sends it.
 #[derive(Clone, Debug)]
 pub struct NewPost {
@@ -110,7 +117,7 @@ impl App {
     }
 
     /// The author edits their post; the earlier version goes to its history.
-    pub async fn edit(&self, viewer: Viewer<'_>, id: PostId, body: String, lang: Option<String>) -> ApiResult<Post> {
+    pub async fn edit(&self, viewer: Viewer<'_>, id: PostId, body: String, lang: Option<String>) -> ApiResult<Changed> {
         let user = signed_in(viewer)?;
         let post = self.read_post(viewer, id)?;
         if post.author != user.id {
@@ -127,21 +134,21 @@ impl App {
         let op =
             Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
         match self.store.submit(op).await? {
-            Outcome::Post(p) => Ok(p),
+            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }
     }
 
     /// The author or a moderator deletes a post: the body, history and translations are
     /// gone, the slot stays.
-    pub async fn delete(&self, viewer: Viewer<'_>, id: PostId) -> ApiResult<Post> {
+    pub async fn delete(&self, viewer: Viewer<'_>, id: PostId) -> ApiResult<Changed> {
         let user = signed_in(viewer)?;
         let post = self.read_post(viewer, id)?;
         if post.author != user.id && !user.is_moderator() {
             return Err(ApiError::forbidden("only the author or a moderator deletes a post"));
         }
         match self.store.submit(Op::DeletePost { post: id }).await? {
-            Outcome::Post(p) => Ok(p),
+            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }
     }

@@ -152,7 +152,11 @@ pub enum Outcome {
         ack: NonceRecord,
         duplicate: bool,
     },
-    Post(Post),
+    /// An event about an existing post: its seq, and the post as it left it.
+    Event {
+        seq: u64,
+        post: Post,
+    },
     Claimed {
         expires_ms: i64,
     },
@@ -477,14 +481,17 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 t.stale = true;
             }
             append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            Ok(Ok(Outcome::Post(rec.post)))
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::DeletePost { post } => {
             let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
-                return Ok(Ok(Outcome::Post(rec.post)));
+                return Ok(Ok(Outcome::Event {
+                    seq: rec.seqs.last().copied().unwrap_or(rec.post.seq),
+                    post: rec.post,
+                }));
             }
             rec.post.body = String::new();
             rec.post.deleted = true;
@@ -508,7 +515,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 put(tx.nonces(), &nonce_key, &ack)?;
             }
             append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
-            Ok(Ok(Outcome::Post(rec.post)))
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::SetLang { post, lang } => {
             let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
@@ -523,7 +530,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             // A translation into the post's own language is no translation.
             rec.post.translations.remove(lang);
             append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            Ok(Ok(Outcome::Post(rec.post)))
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::SetPairs { user, pairs } => {
             let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
@@ -604,7 +611,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 Translation { body: body.clone(), translator: *translator, created_at: now.to_owned(), stale: false },
             );
             append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
-            Ok(Ok(Outcome::Post(rec.post)))
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::MarkInitialized => {
             tx.meta().insert("initialized", now.as_bytes())?;

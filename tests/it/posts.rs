@@ -33,7 +33,7 @@ async fn edit_and_delete_are_events_in_the_log() {
     // Edit: an event with the next seq; the old text goes to the history.
     ws.send(json!({"type": "edit", "post": first_id, "body": "Las finanzas solidarias apoyan a las cooperativas y mutuales en América Latina."})).await;
     let edited = ws.until("event").await;
-    assert_eq!(edited["kind"], "edit");
+    assert_eq!((edited["kind"].clone(), edited["seq"].clone()), (json!("edit"), json!(4)), "the edit event's own seq");
     let ev = watcher.until("event").await; // reply r1
     assert_eq!(ev["seq"], 2);
     watcher.until("event").await; // reply r2
@@ -58,7 +58,7 @@ async fn edit_and_delete_are_events_in_the_log() {
 
     ws.send(json!({"type": "delete", "post": first_id})).await;
     let del = ws.until("event").await;
-    assert_eq!(del["kind"], "delete");
+    assert_eq!((del["kind"].clone(), del["seq"].clone()), (json!("delete"), json!(5)));
     let ev = watcher.until("event").await;
     assert_eq!((ev["kind"].clone(), ev["seq"].clone()), (json!("delete"), json!(5)));
     assert_eq!((ev["post"]["deleted"].clone(), ev["post"]["body"].clone()), (json!(true), json!("")));
