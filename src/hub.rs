@@ -18,6 +18,16 @@ pub enum Topic {
     Space(SpaceId),
     /// The translators' queue into one language (its ISO 639-1 code).
     Queue([u8; 2]),
+    /// One sign-in session, named by the start of its token's hash: told when the token
+    /// is revoked.
+    Session([u8; 8]),
+}
+
+/// The session topic of a token hash.
+pub fn session_key(hash: &[u8; 32]) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&hash[..8]);
+    k
 }
 
 /// Who may receive a queue frame: readers of `space` who translate from `from`.

@@ -25,13 +25,15 @@ use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{lang_key, HubMsg, Topic};
+use crate::hub::{lang_key, session_key, HubMsg, Topic};
 use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
 use crate::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION};
-use crate::service::{signed_in, App, NewPost};
+use crate::service::{signed_in, token_hash, App, NewPost};
 
 /// Close code: the server is going away.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: the token this socket signed in with was revoked (logout).
+pub const CLOSE_REVOKED: u16 = 4001;
 /// Close code: a message over the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// How long one flush to a client may take before the client is dropped.
@@ -59,6 +61,8 @@ struct Connection {
     rooms: HashMap<RoomId, AbortHandle>,
     spaces: HashMap<SpaceId, AbortHandle>,
     queues: HashMap<[u8; 2], AbortHandle>,
+    /// Told when the token of this socket's `hello` is revoked.
+    session: Option<(Topic, broadcast::Receiver<HubMsg>)>,
     inflight: Arc<Semaphore>,
 }
 
@@ -83,10 +87,16 @@ impl Connection {
             rooms: HashMap::new(),
             spaces: HashMap::new(),
             queues: HashMap::new(),
+            session: None,
         };
         let end = loop {
             let msg = tokio::select! {
                 _ = app.shutdown.cancelled() => break End::Close(CLOSE_GOING_AWAY, "server shutting down"),
+                _ = revoked(&mut conn.session) => {
+                    let e = ApiError::unauthorized("your token was revoked: sign in again");
+                    conn.send_error(&e, None).await;
+                    break End::Close(CLOSE_REVOKED, "token revoked");
+                }
                 msg = stream.next() => msg,
             };
             let ok = match msg {
@@ -104,6 +114,7 @@ impl Connection {
             }
         };
         conn.unsubscribe_all();
+        conn.end_session();
         if let End::Close(code, reason) = end {
             let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.out.send(frame)).await;
@@ -175,13 +186,27 @@ impl Connection {
     }
 
     async fn hello(&mut self, token: Option<&str>) -> bool {
+        self.end_session();
         let user = match token {
             None => None,
-            Some(t) => match self.app.authenticate(t) {
-                Ok(Some(u)) => Some(u),
-                Ok(None) => return self.send_error(&ApiError::unauthorized("invalid or revoked token"), None).await,
-                Err(e) => return self.send_error(&e, None).await,
-            },
+            Some(t) => {
+                // Listen for revocation before checking the token, so a logout between
+                // the two cannot be missed.
+                let topic = Topic::Session(session_key(&token_hash(t)));
+                self.session = Some((topic, self.app.hub.subscribe(topic)));
+                match self.app.authenticate(t) {
+                    Ok(Some(u)) => Some(u),
+                    Ok(None) => {
+                        self.end_session();
+                        self.who = None;
+                        return self.send_error(&ApiError::unauthorized("invalid or revoked token"), None).await;
+                    }
+                    Err(e) => {
+                        self.end_session();
+                        return self.send_error(&e, None).await;
+                    }
+                }
+            }
         };
         // A new identity starts with no subscriptions: what the old one could read, the
         // new one may not.
@@ -252,6 +277,13 @@ impl Connection {
         }
         for (_, h) in self.queues.drain() {
             h.abort();
+        }
+    }
+
+    fn end_session(&mut self) {
+        if let Some((topic, rx)) = self.session.take() {
+            drop(rx);
+            self.app.hub.release(topic);
         }
     }
 
@@ -342,6 +374,18 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
     }
 }
 
+/// Completes when the session's token is revoked; never without a session.
+async fn revoked(session: &mut Option<(Topic, broadcast::Receiver<HubMsg>)>) {
+    match session {
+        Some((_, rx)) => {
+            // Any message (or a lag, which only a flood of revocations could cause) means
+            // the token is gone; a closed channel cannot happen while we hold a receiver.
+            let _ = rx.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// Releases a hub topic when a forwarder ends, however it ends (aborted included). It
 /// is declared before the receiver, so it drops after it.
 struct Release(Arc<App>, Topic);
@@ -416,6 +460,7 @@ async fn relay(
                 let text = match topic {
                     Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
                     Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
+                    Topic::Session(_) => r#"{"type":"revoked"}"#.to_owned(),
                     Topic::Queue(to) => {
                         format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to))
                     }

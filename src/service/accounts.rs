@@ -44,6 +44,7 @@ async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
     .map_err(ApiError::internal)?
 }
 
+/// The SHA-256 of a token: how the store knows it.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

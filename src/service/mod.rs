@@ -14,7 +14,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use accounts::{hash_password, Registration};
+pub use accounts::{hash_password, token_hash, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use posts::{Changed, NewPost};
 

@@ -11,7 +11,7 @@ use super::keys;
 use super::writer::Publish;
 use super::{decode, NonceRecord, PostRecord, UserRecord};
 use crate::error::{ApiError, StoreError};
-use crate::hub::{lang_key, QueueScope, Topic};
+use crate::hub::{lang_key, session_key, QueueScope, Topic};
 use crate::model::{
     EventKind, LangPair, LangSource, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind,
     Translation, User, UserId, Visibility,
@@ -339,6 +339,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         }
         Op::RevokeToken { hash } => {
             tx.tokens().remove(&hash[..])?;
+            // Open sockets signed in with it close once this is durable.
+            let text = r#"{"type":"revoked"}"#.to_owned();
+            fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
             Ok(Ok(Outcome::Done))
         }
         Op::CreateSpace { slug, name, kind, visibility, post_policy, creator } => {

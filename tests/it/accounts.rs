@@ -33,7 +33,13 @@ async fn register_login_logout() {
     assert_eq!(session["user"]["id"], ana.user["id"]);
     assert_ne!(session["token"].as_str().unwrap(), token, "each login gets its own token");
 
-    // Logout revokes this token only.
+    // Logout revokes this token only, on open WebSockets too.
+    let mut live = ana.ws().await;
+    let (status, session2) = s.guest().post("/auth/login", json!({"handle": "ana_maria", "password": PASSWORD})).await;
+    assert_eq!(status, 200);
+    let mut other_device = ana.clone();
+    other_device.token = session2["token"].as_str().map(str::to_owned);
+    let mut other_ws = other_device.ws().await;
     let (status, _) = ana.post("/auth/logout", json!({})).await;
     assert_eq!(status, 204);
     let (status, e) = ana.get("/me").await;
@@ -41,6 +47,11 @@ async fn register_login_logout() {
     let mut other = ana.clone();
     other.token = session["token"].as_str().map(str::to_owned);
     assert_eq!(other.get("/me").await.0, 200);
+    let e = live.expect("error").await;
+    assert_eq!(e["code"], "unauthorized");
+    assert_eq!(live.close_code().await, Some(4001));
+    other_ws.send(json!({"type": "ping"})).await;
+    other_ws.expect("pong").await;
 
     // A revoked token cannot say hello on a WebSocket either.
     let mut ws = crate::util::Ws::connect(s.addr).await;
