@@ -48,6 +48,7 @@ pub fn router(app: Arc<App>) -> Router {
         .nest("/api/v1", api)
         .route("/ws", get(crate::ws::upgrade))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/", get(index))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
@@ -440,6 +441,46 @@ async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Prometheus text format. Operational counters only: nothing here is about content.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &app.metrics;
+    let w = app.store.stats();
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
+    };
+    metric("cb_websockets_open", "gauge", "WebSockets open now.", m.sockets_open.load(Relaxed).to_string());
+    metric(
+        "cb_websockets_total",
+        "counter",
+        "WebSockets accepted since start.",
+        m.sockets_total.load(Relaxed).to_string(),
+    );
+    metric("cb_frames_in_total", "counter", "Client frames received.", m.frames_in.load(Relaxed).to_string());
+    metric("cb_lagged_total", "counter", "Subscriptions ended with lagged.", m.lagged.load(Relaxed).to_string());
+    metric("cb_hub_topics", "gauge", "Fan-out channels with subscribers.", app.hub.topic_count().to_string());
+    metric(
+        "cb_commits_total",
+        "counter",
+        "Store batches committed (one flush each).",
+        w.commits.load(Relaxed).to_string(),
+    );
+    metric(
+        "cb_ops_committed_total",
+        "counter",
+        "Writes committed (posts acked among them).",
+        w.ops.load(Relaxed).to_string(),
+    );
+    metric("cb_commit_failures_total", "counter", "Store batches that failed.", w.failures.load(Relaxed).to_string());
+    let flush = w.flush_micros.load(Relaxed) as f64 / 1e6;
+    metric("cb_flush_seconds_sum", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
+    let max = w.flush_micros_max.load(Relaxed) as f64 / 1e6;
+    metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 async fn index() -> Html<&'static str> {

@@ -14,6 +14,7 @@
 //! fills its queue, its forwarders stop, and past the room buffer they lag.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +77,9 @@ enum End {
 
 impl Connection {
     async fn run(app: Arc<App>, socket: WebSocket) {
+        app.metrics.sockets_total.fetch_add(1, Ordering::Relaxed);
+        app.metrics.sockets_open.fetch_add(1, Ordering::Relaxed);
+        let _open = OpenSocket(app.clone());
         let (sink, mut stream) = socket.split();
         let (out, out_rx) = mpsc::channel(app.config.connection_queue);
         let writer = tokio::spawn(write_loop(sink, out_rx));
@@ -101,7 +105,10 @@ impl Connection {
             };
             let ok = match msg {
                 None | Some(Ok(Message::Close(_))) => break End::Gone,
-                Some(Ok(Message::Text(text))) => conn.on_text(&text).await,
+                Some(Ok(Message::Text(text))) => {
+                    app.metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+                    conn.on_text(&text).await
+                }
                 Some(Ok(Message::Binary(_))) => {
                     let e = ApiError::bad_request("binary frames are not part of the protocol: send JSON text frames");
                     conn.send_error(&e, None).await
@@ -260,7 +267,7 @@ impl Connection {
             if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
                 return;
             }
-            relay(rx, &out, topic, |_| true).await;
+            relay(rx, &out, topic, &app.metrics.lagged, |_| true).await;
         });
         if let Some(old) = self.spaces.insert(space, task.abort_handle()) {
             old.abort();
@@ -310,7 +317,7 @@ impl Connection {
                     Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
                     None => false,
                 };
-                relay(rx, &out, topic, keep).await;
+                relay(rx, &out, topic, &app.metrics.lagged, keep).await;
             });
             if let Some(old) = self.queues.insert(key, task.abort_handle()) {
                 old.abort();
@@ -374,6 +381,15 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
     }
 }
 
+/// Counts a socket as open for as long as it lives.
+struct OpenSocket(Arc<App>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.metrics.sockets_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Completes when the session's token is revoked; never without a session.
 async fn revoked(session: &mut Option<(Topic, broadcast::Receiver<HubMsg>)>) {
     match session {
@@ -433,8 +449,14 @@ async fn forward_room(
         return;
     }
     // Log events past the replay; frames outside the log (typing) unless our own.
-    relay(rx, &out, topic, |msg| if msg.seq != 0 { msg.seq > head } else { msg.from.is_none() || msg.from != me })
-        .await;
+    relay(rx, &out, topic, &app.metrics.lagged, |msg| {
+        if msg.seq != 0 {
+            msg.seq > head
+        } else {
+            msg.from.is_none() || msg.from != me
+        }
+    })
+    .await;
 }
 
 /// Relays the live frames that `keep` accepts. On lag, drops the receiver and tells the
@@ -443,6 +465,7 @@ async fn relay(
     mut rx: broadcast::Receiver<HubMsg>,
     out: &mpsc::Sender<Message>,
     topic: Topic,
+    lagged: &AtomicU64,
     keep: impl Fn(&HubMsg) -> bool,
 ) {
     loop {
@@ -457,6 +480,7 @@ async fn relay(
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 drop(rx);
+                lagged.fetch_add(1, Ordering::Relaxed);
                 let text = match topic {
                     Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
                     Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),

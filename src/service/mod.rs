@@ -8,6 +8,7 @@ mod seed;
 mod spaces;
 pub mod validate;
 
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
@@ -35,6 +36,20 @@ pub struct App {
     pub shutdown: CancellationToken,
     /// The WebSocket tasks, waited for on shutdown.
     pub sockets: TaskTracker,
+    pub metrics: Metrics,
+}
+
+/// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// WebSockets open now.
+    pub sockets_open: AtomicI64,
+    /// WebSockets accepted since start.
+    pub sockets_total: AtomicU64,
+    /// Client frames received.
+    pub frames_in: AtomicU64,
+    /// Subscriptions ended with `lagged`.
+    pub lagged: AtomicU64,
 }
 
 /// Who is asking: a signed-in user, or a guest.
@@ -76,6 +91,7 @@ impl App {
             hub,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
+            metrics: Metrics::default(),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

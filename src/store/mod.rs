@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use ops::{ClaimRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
-pub use writer::Publish;
+pub use writer::{Publish, WriterStats};
 
 use crate::error::{ApiError, StoreError};
 use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
@@ -150,6 +150,7 @@ pub struct Store {
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     writer: writer::Handle,
+    stats: Arc<WriterStats>,
 }
 
 /// What recovery found on opening a data dir, for the log.
@@ -197,8 +198,9 @@ impl Store {
         recovered.rooms = heads.len();
         recovered.users = trees.users.len();
         recovered.spaces = trees.spaces.len();
-        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), options, sink)?;
-        Ok((Store { db, trees, heads, writer }, recovered))
+        let stats = Arc::new(WriterStats::default());
+        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), options, stats.clone(), sink)?;
+        Ok((Store { db, trees, heads, writer, stats }, recovered))
     }
 
     /// Commits one write and returns its outcome once it is on disk.
@@ -211,6 +213,16 @@ impl Store {
         self.writer.stop().await;
         self.db.flush_async().await?;
         Ok(())
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Items waiting in the translators' queue into `to` (all spaces).
+    pub fn queue_len(&self, to: &str) -> usize {
+        self.trees.queue.scan_prefix(crate::hub::lang_key(to)).count()
     }
 
     /// Whether the first-start setup has run on this data dir.

@@ -6,6 +6,7 @@
 //! and answers each caller. Under load, many posts share one fsync; alone, a post waits
 //! for exactly one.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -21,6 +22,21 @@ use super::Trees;
 use crate::error::{ApiError, StoreError};
 use crate::hub::Topic;
 use crate::model::RoomId;
+
+/// Counters of the writer, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Batches committed (one flush each).
+    pub commits: AtomicU64,
+    /// Ops committed.
+    pub ops: AtomicU64,
+    /// Time spent flushing, in microseconds, summed over commits.
+    pub flush_micros: AtomicU64,
+    /// The longest flush so far, in microseconds.
+    pub flush_micros_max: AtomicU64,
+    /// Batches that failed (nothing of them written or acknowledged).
+    pub failures: AtomicU64,
+}
 
 /// One message to publish once its batch is durable.
 #[derive(Clone, Debug)]
@@ -50,12 +66,13 @@ pub(super) fn spawn(
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     options: StoreOptions,
+    stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
     thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(db, trees, heads, options, sink, rx))
+        .spawn(move || run(db, trees, heads, options, &stats, sink, rx))
         .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
     Ok(Handle { tx })
 }
@@ -80,6 +97,7 @@ fn run(
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     options: StoreOptions,
+    stats: &WriterStats,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     mut rx: mpsc::Receiver<Job>,
 ) {
@@ -107,10 +125,16 @@ fn run(
             }
         }
         if !ops.is_empty() {
-            commit(&db, &all, &heads, &sink, &options, ops, replies);
+            commit(&db, &all, &heads, &sink, &options, stats, ops, replies);
         }
     }
-    if let Err(e) = db.flush() {
+    let flush_started = Instant::now();
+    let flushed = db.flush();
+    let flush_micros = u64::try_from(flush_started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    stats.flush_micros.fetch_add(flush_micros, Ordering::Relaxed);
+    stats.flush_micros_max.fetch_max(flush_micros, Ordering::Relaxed);
+    if let Err(e) = flushed {
+        stats.failures.fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %e, "final flush failed");
     }
     if let Some(done) = stop {
@@ -125,6 +149,7 @@ fn commit(
     heads: &DashMap<RoomId, u64>,
     sink: &(dyn Fn(Vec<Publish>) + Send),
     options: &StoreOptions,
+    stats: &WriterStats,
     ops: Vec<Op>,
     replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
 ) {
@@ -153,6 +178,7 @@ fn commit(
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             };
+            stats.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
             for reply in replies {
                 let _ = reply.send(Err(ApiError::internal("write failed")));
@@ -160,7 +186,13 @@ fn commit(
             return;
         }
     };
-    if let Err(e) = db.flush() {
+    let flush_started = Instant::now();
+    let flushed = db.flush();
+    let flush_micros = u64::try_from(flush_started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    stats.flush_micros.fetch_add(flush_micros, Ordering::Relaxed);
+    stats.flush_micros_max.fetch_max(flush_micros, Ordering::Relaxed);
+    if let Err(e) = flushed {
+        stats.failures.fetch_add(1, Ordering::Relaxed);
         // The batch may still reach the disk later; callers retry with the same nonce
         // and get the first ack, so nothing is duplicated.
         tracing::error!(error = %e, "flush failed; answering the batch with errors");
@@ -173,6 +205,8 @@ fn commit(
         heads.insert(*room, *seq);
     }
     let n = replies.len();
+    stats.commits.fetch_add(1, Ordering::Relaxed);
+    stats.ops.fetch_add(n as u64, Ordering::Relaxed);
     if !fx.publish.is_empty() {
         sink(fx.publish);
     }

@@ -63,3 +63,31 @@ async fn restart_keeps_every_acked_post_and_seq_continues() {
 fn posts_by_seq(acked: &[serde_json::Value], seq: u64) -> serde_json::Value {
     acked.iter().find(|p| p["seq"] == seq).map(|p| p["id"].clone()).expect("a post with that seq")
 }
+
+#[tokio::test]
+async fn health_and_metrics_report_the_node() {
+    let s = Server::start().await;
+    let r = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.text().await.unwrap()), (200, "ok".to_owned()));
+    let u = s.user("metered").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&u, &general, "Zanzibar", "first").await;
+    let mut ws = u.ws().await;
+    ws.subscribe(&room, 0).await;
+    ws.post(&room, "quokka", "m2").await;
+    let text = s.http.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in {text}"))
+    };
+    assert_eq!(value("cb_websockets_open"), 1.0);
+    assert!(value("cb_ops_committed_total") >= 3.0, "register, thread, post");
+    assert!(value("cb_commits_total") >= 1.0);
+    assert!(value("cb_flush_seconds_sum") > 0.0);
+    assert!(value("cb_frames_in_total") >= 3.0, "hello, subscribe, post");
+    assert!(!text.contains("Zanzibar") && !text.contains("quokka"), "no content in metrics");
+    drop(ws);
+    let _ = s.stop().await;
+}
