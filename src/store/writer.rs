@@ -72,7 +72,7 @@ pub(super) fn spawn(
     let (tx, rx) = mpsc::channel(QUEUE);
     thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(db, trees, heads, options, &stats, sink, rx))
+        .spawn(move || run(db, trees, heads, options, stats, sink, rx))
         .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
     Ok(Handle { tx })
 }
@@ -92,17 +92,27 @@ impl Handle {
     }
 }
 
+/// The writer thread's state.
+struct Writer {
+    db: sled::Db,
+    all: Vec<sled::Tree>,
+    heads: Arc<DashMap<RoomId, u64>>,
+    options: StoreOptions,
+    stats: Arc<WriterStats>,
+    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+}
+
 fn run(
     db: sled::Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     options: StoreOptions,
-    stats: &WriterStats,
+    stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     mut rx: mpsc::Receiver<Job>,
 ) {
-    let max_batch = options.max_batch;
-    let all = trees.all();
+    let w = Writer { db, all: trees.all(), heads, options, stats, sink };
+    let max_batch = w.options.max_batch;
     let mut stop: Option<oneshot::Sender<()>> = None;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
@@ -125,16 +135,10 @@ fn run(
             }
         }
         if !ops.is_empty() {
-            commit(&db, &all, &heads, &sink, &options, stats, ops, replies);
+            w.commit(ops, replies);
         }
     }
-    let flush_started = Instant::now();
-    let flushed = db.flush();
-    let flush_micros = u64::try_from(flush_started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    stats.flush_micros.fetch_add(flush_micros, Ordering::Relaxed);
-    stats.flush_micros_max.fetch_max(flush_micros, Ordering::Relaxed);
-    if let Err(e) = flushed {
-        stats.failures.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = w.flush() {
         tracing::error!(error = %e, "final flush failed");
     }
     if let Some(done) = stop {
@@ -143,75 +147,80 @@ fn run(
     tracing::debug!("store writer stopped");
 }
 
-fn commit(
-    db: &sled::Db,
-    all: &[sled::Tree],
-    heads: &DashMap<RoomId, u64>,
-    sink: &(dyn Fn(Vec<Publish>) + Send),
-    options: &StoreOptions,
-    stats: &WriterStats,
-    ops: Vec<Op>,
-    replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
-) {
-    let started = Instant::now();
-    let now_ms = options.clock.now_ms();
-    let ctx =
-        Ctx { now: crate::clock::rfc3339(now_ms), now_ms, languages: &options.languages, lease_ms: options.lease_ms };
-    let result = all.transaction(|view| {
-        let tx = Tx(view);
-        let mut fx = Effects::default();
-        let mut outcomes = Vec::with_capacity(ops.len());
-        for op in &ops {
-            match apply(&tx, op, &ctx, &mut fx) {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(Fatal::Storage(e)) => return Err(e.into()),
-                Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
-            }
+impl Writer {
+    /// Flushes sled, timing it.
+    fn flush(&self) -> sled::Result<usize> {
+        let started = Instant::now();
+        let flushed = self.db.flush();
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats.flush_micros.fetch_add(micros, Ordering::Relaxed);
+        self.stats.flush_micros_max.fetch_max(micros, Ordering::Relaxed);
+        if flushed.is_err() {
+            self.stats.failures.fetch_add(1, Ordering::Relaxed);
         }
-        fx.finish();
-        Ok((outcomes, fx))
-    });
-    let (outcomes, fx) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let e = match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            };
-            stats.failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
+        flushed
+    }
+
+    fn commit(&self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) {
+        let (options, stats) = (&self.options, &self.stats);
+        let started = Instant::now();
+        let now_ms = options.clock.now_ms();
+        let ctx = Ctx {
+            now: crate::clock::rfc3339(now_ms),
+            now_ms,
+            languages: &options.languages,
+            lease_ms: options.lease_ms,
+        };
+        let result = self.all.transaction(|view| {
+            let tx = Tx(view);
+            let mut fx = Effects::default();
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for op in &ops {
+                match apply(&tx, op, &ctx, &mut fx) {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(Fatal::Storage(e)) => return Err(e.into()),
+                    Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
+                }
+            }
+            fx.finish();
+            Ok((outcomes, fx))
+        });
+        let (outcomes, fx) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let e = match e {
+                    TransactionError::Abort(e) => e,
+                    TransactionError::Storage(e) => StoreError::Sled(e),
+                };
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
+                for reply in replies {
+                    let _ = reply.send(Err(ApiError::internal("write failed")));
+                }
+                return;
+            }
+        };
+        if let Err(e) = self.flush() {
+            // The batch may still reach the disk later; callers retry with the same nonce
+            // and get the first ack, so nothing is duplicated.
+            tracing::error!(error = %e, "flush failed; answering the batch with errors");
             for reply in replies {
-                let _ = reply.send(Err(ApiError::internal("write failed")));
+                let _ = reply.send(Err(ApiError::internal("flush failed")));
             }
             return;
         }
-    };
-    let flush_started = Instant::now();
-    let flushed = db.flush();
-    let flush_micros = u64::try_from(flush_started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    stats.flush_micros.fetch_add(flush_micros, Ordering::Relaxed);
-    stats.flush_micros_max.fetch_max(flush_micros, Ordering::Relaxed);
-    if let Err(e) = flushed {
-        stats.failures.fetch_add(1, Ordering::Relaxed);
-        // The batch may still reach the disk later; callers retry with the same nonce
-        // and get the first ack, so nothing is duplicated.
-        tracing::error!(error = %e, "flush failed; answering the batch with errors");
-        for reply in replies {
-            let _ = reply.send(Err(ApiError::internal("flush failed")));
+        for (room, seq) in &fx.heads {
+            self.heads.insert(*room, *seq);
         }
-        return;
+        let n = replies.len();
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.ops.fetch_add(n as u64, Ordering::Relaxed);
+        if !fx.publish.is_empty() {
+            (self.sink)(fx.publish);
+        }
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+        tracing::trace!(ops = n, micros = started.elapsed().as_micros() as u64, "batch committed");
     }
-    for (room, seq) in &fx.heads {
-        heads.insert(*room, *seq);
-    }
-    let n = replies.len();
-    stats.commits.fetch_add(1, Ordering::Relaxed);
-    stats.ops.fetch_add(n as u64, Ordering::Relaxed);
-    if !fx.publish.is_empty() {
-        sink(fx.publish);
-    }
-    for (reply, outcome) in replies.into_iter().zip(outcomes) {
-        let _ = reply.send(outcome);
-    }
-    tracing::trace!(ops = n, micros = started.elapsed().as_micros() as u64, "batch committed");
 }
