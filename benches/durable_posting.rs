@@ -15,7 +15,11 @@ const DURATION: Duration = Duration::from_secs(5);
 #[tokio::main]
 async fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let config = Config { admin_password: Some("bench-admin-password".into()), ..Config::with_data_dir(tmp.path()) };
+    let config = Config {
+        admin_password: Some("bench-admin-password".into()),
+        limits: collective_brain::limits::Limits::off(),
+        ..Config::with_data_dir(tmp.path())
+    };
     let app = App::open(config).await.expect("open");
     let lobby: RoomId = app
         .spaces(None)

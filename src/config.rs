@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::limits::Limits;
 
 /// Everything the server can be told.
 #[derive(Clone, Debug)]
@@ -45,6 +46,8 @@ pub struct Config {
     pub claim_lease: Duration,
     /// The clock (tests advance it instead of sleeping).
     pub clock: Clock,
+    /// Rate limits on registration, sign-in, writes and typing.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             cache_bytes: 256 * 1024 * 1024,
             claim_lease: Duration::from_secs(20 * 60),
             clock: Clock::default(),
+            limits: Limits::default(),
         }
     }
 }

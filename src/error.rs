@@ -42,16 +42,24 @@ pub struct ApiError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+    /// For `rate_limited`: seconds to wait before trying again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), field: None }
+        ApiError { code, message: message.into(), field: None, retry_after: None }
     }
 
     /// A `bad_request` about one field of the input.
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code: Code::BadRequest, message: format!("{field}: {}", message.into()), field: Some(field) }
+        ApiError {
+            code: Code::BadRequest,
+            message: format!("{field}: {}", message.into()),
+            field: Some(field),
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -95,7 +103,11 @@ struct Envelope<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.code.status(), axum::Json(Envelope { error: &self })).into_response()
+        let mut r = (self.code.status(), axum::Json(Envelope { error: &self })).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        r
     }
 }
 

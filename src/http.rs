@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -142,10 +144,14 @@ struct Session {
     user: User,
 }
 
-async fn register(State(app): State<Arc<App>>, Body(b): Body<RegisterBody>) -> ApiResult<(StatusCode, Json<Session>)> {
+async fn register(
+    State(app): State<Arc<App>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Body(b): Body<RegisterBody>,
+) -> ApiResult<(StatusCode, Json<Session>)> {
     let reg =
         Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
-    let (token, user) = app.register(reg).await?;
+    let (token, user) = app.register(reg, from.ip()).await?;
     Ok((StatusCode::CREATED, Json(Session { token, user })))
 }
 
@@ -155,8 +161,12 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(app): State<Arc<App>>, Body(b): Body<LoginBody>) -> ApiResult<Json<Session>> {
-    let (token, user) = app.login(&b.handle, &b.password).await?;
+async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Body(b): Body<LoginBody>,
+) -> ApiResult<Json<Session>> {
+    let (token, user) = app.login(&b.handle, &b.password, from.ip()).await?;
     Ok(Json(Session { token, user }))
 }
 

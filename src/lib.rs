@@ -20,6 +20,7 @@ pub mod http;
 pub mod hub;
 pub mod lang;
 pub mod lang_eval;
+pub mod limits;
 pub mod model;
 pub mod protocol;
 pub mod service;
@@ -53,7 +54,9 @@ pub async fn serve(
         token.cancel();
     };
     let sweeper = tokio::spawn(sweep_claims(app.clone()));
-    let served = axum::serve(listener, router).with_graceful_shutdown(signal).await;
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .await;
     sweeper.abort();
     app.shutdown.cancel();
     app.sockets.close();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use collective_brain::limits::Limits;
 use collective_brain::model::Role;
 use collective_brain::service::Registration;
 use collective_brain::{App, Config};
@@ -73,6 +74,9 @@ struct ServeArgs {
     /// sled's page cache in MiB.
     #[arg(long, env = "CB_CACHE_MB", default_value_t = 256)]
     cache_mb: u64,
+    /// Rate limits on registration, sign-in, writes and typing: `on` or `off`.
+    #[arg(long, env = "CB_RATE_LIMITS", default_value = "on", value_parser = ["on", "off"])]
+    rate_limits: String,
     /// How long a translator's claim on a post holds, in seconds.
     #[arg(long, env = "CB_CLAIM_LEASE_SECS", default_value_t = 20 * 60)]
     claim_lease_secs: u64,
@@ -93,6 +97,7 @@ fn config(args: &ServeArgs) -> Config {
         connection_queue: args.connection_queue,
         cache_bytes: args.cache_mb * 1024 * 1024,
         claim_lease: std::time::Duration::from_secs(args.claim_lease_secs),
+        limits: if args.rate_limits == "off" { Limits::off() } else { Limits::default() },
         max_post_bytes: (args.max_frame_bytes / 2).max(1024).min(args.max_frame_bytes.saturating_sub(1024)),
         // Read from the environment only, never from the command line, where other
         // users of the machine could see it.

@@ -143,6 +143,9 @@ pub enum ServerFrame<'a> {
         message: &'a str,
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a str>,
+        /// Extension: for `rate_limited`, seconds to wait.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
 }
 
@@ -157,7 +160,7 @@ impl ServerFrame<'_> {
     }
 
     pub fn error(e: &ApiError, reference: Option<&str>) -> String {
-        ServerFrame::Error { code: e.code, message: &e.message, reference }.to_json()
+        ServerFrame::Error { code: e.code, message: &e.message, reference, retry_after: e.retry_after }.to_json()
     }
 }
 

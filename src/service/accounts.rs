@@ -5,6 +5,8 @@
 //! stored only as their SHA-256, so a copy of the data dir holds no usable token.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -84,14 +86,27 @@ impl App {
         expect_user(self.store.submit(Op::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
     }
 
-    /// Registers a member and signs them in.
-    pub async fn register(&self, reg: Registration) -> ApiResult<(String, User)> {
+    /// Registers a member and signs them in. Limited per address.
+    pub async fn register(&self, reg: Registration, from: IpAddr) -> ApiResult<(String, User)> {
+        self.limiter.register(from)?;
         let user = self.create_user(reg, vec![Role::Member]).await?;
         let token = self.issue_token(user.id).await?;
         Ok((token, user))
     }
 
-    pub async fn login(&self, handle: &str, password: &str) -> ApiResult<(String, User)> {
+    /// Signs in. Attempts are limited per address, and failed ones per handle: past a
+    /// few, that handle's sign-ins slow down, whoever makes them.
+    pub async fn login(&self, handle: &str, password: &str, from: IpAddr) -> ApiResult<(String, User)> {
+        self.limiter.login(from)?;
+        self.limiter.login_allowed(handle)?;
+        let result = self.check_login(handle, password).await;
+        if matches!(&result, Err(e) if e.code == crate::error::Code::Unauthorized) {
+            self.limiter.login_failed(handle);
+        }
+        result
+    }
+
+    async fn check_login(&self, handle: &str, password: &str) -> ApiResult<(String, User)> {
         let bad = || ApiError::unauthorized("wrong handle or password");
         if handle.is_empty() || password.len() > validate::PASSWORD_MAX {
             return Err(bad());

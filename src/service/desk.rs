@@ -210,6 +210,7 @@ impl App {
             return Err(ApiError::conflict("the post was deleted"));
         }
         self.check_pair(user, &p.lang, &lang)?;
+        self.limiter.write(user.id)?;
         let op = Op::Translate { post, lang, body: body.to_owned(), translator: user.id };
         match self.store.submit(op).await? {
             Outcome::Event { seq, post } => Ok(Changed { seq, post }),

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
 use crate::hub::{Hub, HubMsg};
 use crate::lang::Tagger;
+use crate::limits::Limiter;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
 use crate::store::{Publish, Recovered, Store, StoreOptions};
 
@@ -37,6 +38,7 @@ pub struct App {
     /// The WebSocket tasks, waited for on shutdown.
     pub sockets: TaskTracker,
     pub metrics: Metrics,
+    pub limiter: Limiter,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -84,6 +86,7 @@ impl App {
         })
         .await
         .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
+        let limiter = Limiter::new(config.limits.clone());
         let app = Arc::new(App {
             tagger,
             config,
@@ -92,6 +95,7 @@ impl App {
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             metrics: Metrics::default(),
+            limiter,
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

@@ -61,6 +61,7 @@ impl App {
     }
 
     async fn create(&self, user: &User, target: RoomTarget, p: NewPost) -> ApiResult<NonceRecord> {
+        self.limiter.write(user.id)?;
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
         let declared = p.lang.as_deref().map(validate::lang).transpose()?;
@@ -123,6 +124,7 @@ impl App {
         if post.author != user.id {
             return Err(ApiError::forbidden("only the author edits a post"));
         }
+        self.limiter.write(user.id)?;
         if post.deleted {
             return Err(ApiError::conflict("the post was deleted"));
         }
@@ -157,6 +159,7 @@ impl App {
     pub fn typing(&self, viewer: Viewer, room: RoomId) -> ApiResult<()> {
         let user = signed_in(viewer)?;
         self.readable_room(viewer, room)?;
+        self.limiter.typing(user.id)?;
         let text = ServerFrame::Typing { room, user: user.id }.to_json();
         self.hub.publish(
             Topic::Room(room),

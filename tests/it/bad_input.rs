@@ -143,3 +143,59 @@ async fn bad_http_bodies_get_json_errors() {
     assert_eq!(r.status(), 401);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn floods_are_rate_limited_with_a_retry_hint() {
+    use collective_brain::limits::{Limits, Rate};
+    let s = Server::start_with(|c| {
+        c.limits = Limits { writes: Rate::new(5, 60), register: Rate::new(6, 1), ..Limits::default() };
+    })
+    .await;
+    let u = s.user("flooder").await;
+    let lobby = s.space_id("lobby").await;
+    let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
+    let room = lobby["room"].as_str().unwrap().to_owned();
+    let mut ws = u.ws().await;
+    for i in 0..5 {
+        assert_eq!(ws.post(&room, "flood", &format!("f{i}")).await["type"], "ack");
+    }
+    let e = ws.post(&room, "flood", "f5").await;
+    assert_eq!((e["type"].clone(), e["code"].clone()), (json!("error"), json!("rate_limited")));
+    assert!(e["retry_after"].as_u64().unwrap() >= 1);
+    // Over HTTP: 429 with Retry-After.
+    let r = s
+        .http
+        .post(s.api(&format!("/rooms/{room}/posts")))
+        .bearer_auth(u.token.as_ref().unwrap())
+        .json(&json!({"body": "more", "nonce": "h1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+    // Another user is not affected.
+    let other = s.user("calm").await;
+    assert_eq!(other.ws().await.post(&room, "hello", "c1").await["type"], "ack");
+
+    // Failed logins slow down that handle, even with the right password afterwards.
+    for _ in 0..5 {
+        let (status, _) = s.guest().post("/auth/login", json!({"handle": "calm", "password": "wrong password!"})).await;
+        assert_eq!(status, 401);
+    }
+    let (status, e) = s.guest().post("/auth/login", json!({"handle": "calm", "password": crate::util::PASSWORD})).await;
+    assert_eq!((status, e["error"]["code"].clone()), (429, json!("rate_limited")));
+    let (status, _) =
+        s.guest().post("/auth/login", json!({"handle": "flooder", "password": crate::util::PASSWORD})).await;
+    assert_eq!(status, 200, "other handles sign in as usual");
+
+    // Registrations per address: two made above, four more pass, then 429.
+    let mut codes = Vec::new();
+    for i in 0..6 {
+        let body = json!({"handle": format!("newcomer{i}"), "password": crate::util::PASSWORD});
+        codes.push(s.guest().post("/auth/register", body).await.0);
+    }
+    assert_eq!(codes, vec![201, 201, 201, 201, 429, 429]);
+    s.stop().await;
+}

@@ -115,7 +115,7 @@ async fn sigkill_never_loses_an_acked_post() {
     let mut acked: Vec<(String, u64)> = Vec::new();
     let mut token = None;
     for round in 0..3 {
-        let p = Proc::spawn(tmp.path(), &[]);
+        let p = Proc::spawn(tmp.path(), &[("CB_RATE_LIMITS", "off")]);
         p.ready().await;
         let c = match &token {
             None => {
@@ -236,7 +236,10 @@ async fn user_add_creates_an_account_while_the_server_is_stopped() {
 #[tokio::test]
 async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = Proc::spawn(tmp.path(), &[("CB_ROOM_BUFFER", "64"), ("CB_CONNECTION_QUEUE", "32"), ("CB_CACHE_MB", "16")]);
+    let p = Proc::spawn(
+        tmp.path(),
+        &[("CB_ROOM_BUFFER", "64"), ("CB_CONNECTION_QUEUE", "32"), ("CB_CACHE_MB", "16"), ("CB_RATE_LIMITS", "off")],
+    );
     p.ready().await;
     let admin = p.login("admin", ADMIN_PASSWORD).await;
     let room = lobby_room(&admin).await;

@@ -226,6 +226,7 @@ async fn a_slow_subscriber_gets_lagged_and_catches_up_with_since() {
     let s = Server::start_with(|c| {
         c.room_buffer = 16;
         c.connection_queue = 4;
+        c.limits = collective_brain::limits::Limits::off();
     })
     .await;
     let general = s.space_id("general").await;
