@@ -44,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/translations/claim", post(claim))
         .route("/translations/release", post(release))
         .route("/translations/coverage", get(coverage))
+        .route("/admin/export", get(export))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
@@ -445,6 +446,19 @@ async fn translate(
 
 async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {
     Ok(Json(app.coverage(caller.user.as_ref())?))
+}
+
+// ---- operations ----
+
+/// A consistent export of everything, while the server runs (admins).
+async fn export(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Response> {
+    let user = signed_in(caller.user.as_ref())?;
+    if !user.is_admin() {
+        return Err(ApiError::forbidden("only admins export"));
+    }
+    let body = app.store.export_online().await?;
+    tracing::info!(admin = %user.handle, bytes = body.len(), "online export");
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 
 // ---- the rest ----

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use collective_brain::limits::Limits;
 use collective_brain::model::Role;
 use collective_brain::service::Registration;
+use collective_brain::store::Store;
 use collective_brain::{App, Config};
 
 #[derive(Parser)]
@@ -29,6 +30,17 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Write everything in the data dir to stdout as JSON lines (server stopped; while
+    /// it runs, an admin uses GET /api/v1/admin/export).
+    Export {
+        #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Load an export from stdin into a new, empty data dir.
+    Import {
+        #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -119,6 +131,25 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Export { data_dir }) => {
+            let store =
+                Store::open_for_maintenance(&data_dir).context("opening the data dir (is the server running?)")?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = store.export(&mut out)?;
+            drop(out);
+            store.close().await?;
+            eprintln!("exported {n} entries");
+            Ok(())
+        }
+        Some(Command::Import { data_dir }) => {
+            let store =
+                Store::open_for_maintenance(&data_dir).context("opening the data dir (is the server running?)")?;
+            let result = store.import(&mut std::io::stdin().lock());
+            store.close().await?;
+            let n = result?;
+            eprintln!("imported {n} entries into {}", data_dir.display());
+            Ok(())
+        }
         Some(Command::User { command: UserCommand::Add { data_dir, handle, role, password_stdin, display_name } }) => {
             debug_assert!(password_stdin);
             let mut password = String::new();

@@ -11,6 +11,7 @@
 //! reads and `submit` can sit on a shared log (NATS JetStream) without the services or
 //! the hub changing.
 
+mod backup;
 mod keys;
 mod ops;
 mod writer;
@@ -22,6 +23,7 @@ use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use backup::{ImportError, EXPORT_VERSION};
 pub use ops::{ClaimRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 pub use writer::{Publish, WriterStats};
 
@@ -201,6 +203,19 @@ impl Store {
         let stats = Arc::new(WriterStats::default());
         let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), options, stats.clone(), sink)?;
         Ok((Store { db, trees, heads, writer, stats }, recovered))
+    }
+
+    /// Opens a data dir for maintenance (export, import): default options, nothing
+    /// published, no first-start setup.
+    pub fn open_for_maintenance(dir: &Path) -> Result<Store, StoreError> {
+        let options = StoreOptions {
+            cache_bytes: 64 * 1024 * 1024,
+            max_batch: 64,
+            languages: Vec::new(),
+            lease_ms: 0,
+            clock: crate::clock::Clock::default(),
+        };
+        Ok(Store::open(dir, options, Box::new(|_| {}))?.0)
     }
 
     /// Commits one write and returns its outcome once it is on disk.

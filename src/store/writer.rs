@@ -51,6 +51,8 @@ pub struct Publish {
 
 enum Job {
     Write(Op, oneshot::Sender<Result<Outcome, ApiError>>),
+    /// Runs between batches, with no write in progress (a consistent read).
+    Exclusive(Box<dyn FnOnce() + Send>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -82,6 +84,16 @@ impl Handle {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Job::Write(op, reply)).await.map_err(|_| ApiError::from(StoreError::WriterGone))?;
         answer.await.map_err(|_| ApiError::from(StoreError::WriterGone))?
+    }
+
+    /// Runs `f` on the writer thread between two batches and returns what it returns.
+    pub async fn exclusive<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Exclusive(Box::new(move || {
+            let _ = reply.send(f());
+        }));
+        self.tx.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)
     }
 
     pub async fn stop(&self) {
@@ -118,12 +130,17 @@ fn run(
         let Some(first) = rx.blocking_recv() else { break };
         let mut ops = Vec::new();
         let mut replies = Vec::new();
+        let mut exclusive = None;
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
                 Job::Write(op, reply) => {
                     ops.push(op);
                     replies.push(reply);
+                }
+                Job::Exclusive(f) => {
+                    exclusive = Some(f);
+                    break;
                 }
                 Job::Stop(done) => {
                     stop = Some(done);
@@ -136,6 +153,9 @@ fn run(
         }
         if !ops.is_empty() {
             w.commit(ops, replies);
+        }
+        if let Some(f) = exclusive {
+            f();
         }
     }
     if let Err(e) = w.flush() {

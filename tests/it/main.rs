@@ -5,6 +5,7 @@
 
 mod access;
 mod accounts;
+mod backup;
 mod bad_input;
 mod desk;
 mod durability;

@@ -1,0 +1,158 @@
+//! Export and import: every tree, every key and value, as JSON lines.
+//!
+//! The first line is a header (`{"collective_brain_export": 1, "schema_version": N}`);
+//! then one line per entry, `{"tree", "key", "text" | "hex"}`: the key in hex, the value
+//! as text when it is UTF-8 (most values are JSON) and in hex otherwise. It is exact:
+//! an import reproduces the store byte for byte, sessions, claims and nonces included.
+
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, Trees, SCHEMA_VERSION};
+use crate::error::StoreError;
+
+/// The format's version.
+pub const EXPORT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    collective_brain_export: u32,
+    schema_version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    tree: String,
+    key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hex: Option<String>,
+}
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {line}: {detail}")]
+    Format { line: usize, detail: String },
+    #[error("the data dir is not empty: import only into a new one")]
+    NotEmpty,
+    #[error("the export is of schema version {0}; this build reads up to {SCHEMA_VERSION}")]
+    TooNew(u32),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("reading: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
+    vec![
+        ("meta", &trees.meta),
+        ("users", &trees.users),
+        ("handles", &trees.handles),
+        ("tokens", &trees.tokens),
+        ("spaces", &trees.spaces),
+        ("slugs", &trees.slugs),
+        ("members", &trees.members),
+        ("rooms", &trees.rooms),
+        ("space_rooms", &trees.space_rooms),
+        ("events", &trees.events),
+        ("posts", &trees.posts),
+        ("room_posts", &trees.room_posts),
+        ("nonces", &trees.nonces),
+        ("queue", &trees.queue),
+        ("claims", &trees.claims),
+        ("translated", &trees.translated),
+    ]
+}
+
+fn write_all(trees: &Trees, out: &mut dyn Write) -> Result<u64, StoreError> {
+    let io = |e: std::io::Error| StoreError::Sled(sled::Error::Io(e));
+    let header = Header { collective_brain_export: EXPORT_VERSION, schema_version: SCHEMA_VERSION };
+    let line =
+        serde_json::to_string(&header).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
+    writeln!(out, "{line}").map_err(io)?;
+    let mut n = 0;
+    for (name, tree) in named(trees) {
+        for item in tree.iter() {
+            let (k, v) = item?;
+            let (text, hex) = match std::str::from_utf8(&v) {
+                Ok(t) => (Some(t.to_owned()), None),
+                Err(_) => (None, Some(hex::encode(&v))),
+            };
+            let entry = Entry { tree: name.to_owned(), key: hex::encode(&k), text, hex };
+            let line =
+                serde_json::to_string(&entry).map_err(|e| StoreError::Corrupt { tree: name, detail: e.to_string() })?;
+            writeln!(out, "{line}").map_err(io)?;
+            n += 1;
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(n)
+}
+
+impl Store {
+    /// Writes everything to `out`; returns the number of entries. Run it while nothing
+    /// writes (the server stopped), or use [`Store::export_online`].
+    pub fn export(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
+        write_all(&self.trees, out)
+    }
+
+    /// A consistent export while the server runs: taken on the writer thread between two
+    /// batches, so it is one point in time. Writes wait while it runs.
+    pub async fn export_online(&self) -> Result<Vec<u8>, StoreError> {
+        let trees = self.trees.clone();
+        self.writer
+            .exclusive(move || {
+                let mut buf = Vec::new();
+                write_all(&trees, &mut buf).map(|_| buf)
+            })
+            .await?
+    }
+
+    /// Loads an export into this store, which must be new (nothing but its schema
+    /// version). Returns the number of entries. Reopen the store afterwards.
+    pub fn import(&self, input: &mut dyn BufRead) -> Result<u64, ImportError> {
+        let t = &self.trees;
+        if !t.users.is_empty() || t.meta.contains_key("initialized").map_err(StoreError::from)? {
+            return Err(ImportError::NotEmpty);
+        }
+        let mut lines = input.lines();
+        let first = lines.next().ok_or(ImportError::Format { line: 1, detail: "empty input".into() })??;
+        let header: Header = serde_json::from_str(&first)
+            .map_err(|e| ImportError::Format { line: 1, detail: format!("header: {e}") })?;
+        if header.collective_brain_export != EXPORT_VERSION {
+            return Err(ImportError::Format { line: 1, detail: "not a Collective Brain export of version 1".into() });
+        }
+        if header.schema_version > SCHEMA_VERSION {
+            return Err(ImportError::TooNew(header.schema_version));
+        }
+        let trees = named(t);
+        let mut n = 0;
+        for (i, line) in lines.enumerate() {
+            let line = line?;
+            let at = i + 2;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |detail: String| ImportError::Format { line: at, detail };
+            let e: Entry = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+            let tree = trees
+                .iter()
+                .find(|(name, _)| *name == e.tree)
+                .ok_or_else(|| bad(format!("unknown tree {:?}", e.tree)))?
+                .1;
+            let key = hex::decode(&e.key).map_err(|e| bad(format!("key: {e}")))?;
+            let value = match (e.text, e.hex) {
+                (Some(text), None) => text.into_bytes(),
+                (None, Some(h)) => hex::decode(h).map_err(|e| bad(format!("value: {e}")))?,
+                _ => return Err(bad("an entry has either text or hex".into())),
+            };
+            tree.insert(key, value).map_err(StoreError::from)?;
+            n += 1;
+        }
+        self.db.flush().map_err(StoreError::from)?;
+        Ok(n)
+    }
+}

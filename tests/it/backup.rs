@@ -1,0 +1,105 @@
+//! Export and import round-trip everything; the online export is consistent and equals
+//! the offline one.
+
+use std::io::BufReader;
+use std::process::Command;
+
+use collective_brain::store::{ImportError, Store};
+use serde_json::{json, Value};
+
+use crate::util::{thread, Server, PASSWORD};
+
+#[tokio::test]
+async fn export_and_import_round_trip_everything() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let member = s.user_with("miembro", json!({"languages": ["es", "pt"]})).await;
+    let outsider = s.user("ajena").await;
+    let mut translator = s.user("traductora").await;
+    admin.put(&format!("/users/{}/roles", translator.id()), json!({"roles": ["translator"]})).await;
+    let (_, me) = translator
+        .put("/me/translator", json!({"pairs": [{"from": "es", "to": "en"}, {"from": "es", "to": "fr"}]}))
+        .await;
+    translator.user = me;
+    let (_, space) = admin
+        .post("/spaces", json!({"slug": "wg-ss", "name": "South-South", "kind": "forum", "visibility": "private", "post_policy": "members"}))
+        .await;
+    let space = space["id"].as_str().unwrap().to_owned();
+    for u in [&member, &translator] {
+        admin.post(&format!("/spaces/{space}/members"), json!({"user": u.id()})).await;
+    }
+    let (room, first) = thread(&member, &space, "Plan de trabajo", "Primera reunión del grupo de trabajo").await;
+    let pid = first["id"].as_str().unwrap().to_owned();
+    member
+        .patch(&format!("/posts/{pid}"), json!({"body": "Primera reunión del grupo de trabajo sur-sur", "lang": "es"}))
+        .await;
+    let (status, _) =
+        translator.post(&format!("/posts/{pid}/translations"), json!({"lang": "en", "body": "First meeting"})).await;
+    assert_eq!(status, 201);
+    let (status, _) = translator.post("/translations/claim", json!({"post": pid, "lang": "fr"})).await;
+    assert_eq!(status, 200);
+    let general = s.space_id("general").await;
+    thread(&outsider, &general, "Public thread", "Hello everyone").await;
+
+    // Only admins export.
+    assert_eq!(member.get("/admin/export").await.0, 403);
+    assert_eq!(s.guest().get("/admin/export").await.0, 401);
+    let r = s.http.get(s.api("/admin/export")).bearer_auth(admin.token.as_ref().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let online = r.bytes().await.unwrap().to_vec();
+    let before_posts = member.get(&format!("/rooms/{room}/posts")).await.1;
+    let before_history = member.get(&format!("/posts/{pid}/history")).await.1;
+    let before_queue = translator.get("/translations/queue").await.1;
+    let dir = s.dir.clone();
+    let tmp = s.stop().await.unwrap();
+
+    // Offline, the command gives the same bytes.
+    let out = Command::new(env!("CARGO_BIN_EXE_collective-brain"))
+        .args(["export", "--data-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, online, "the online export is the store at one point in time");
+    let text = String::from_utf8(online.clone()).unwrap();
+    assert!(text.lines().count() > 50);
+    assert!(!text.contains(PASSWORD), "no password in clear, even in a backup");
+
+    // Import into a new data dir.
+    let new = tempfile::tempdir().unwrap();
+    let store = Store::open_for_maintenance(new.path()).unwrap();
+    let n = store.import(&mut BufReader::new(&online[..])).unwrap();
+    assert_eq!(n as usize, text.lines().count() - 1);
+    assert!(matches!(store.import(&mut BufReader::new(&online[..])), Err(ImportError::NotEmpty)));
+    store.close().await.unwrap();
+    drop(store);
+    let bad = tempfile::tempdir().unwrap();
+    let store = Store::open_for_maintenance(bad.path()).unwrap();
+    assert!(matches!(store.import(&mut BufReader::new(&br#"{"nope": 1}"#[..])), Err(ImportError::Format { .. })));
+    store.close().await.unwrap();
+
+    let s = Server::start_in(new.path(), |_| {}).await;
+    let relogin = |c: &crate::util::Client| {
+        let mut c2 = s.guest();
+        c2.token = c.token.clone();
+        c2
+    };
+    let (member2, translator2, outsider2) = (relogin(&member), relogin(&translator), relogin(&outsider));
+    // Sessions, passwords, memberships, posts with history, translations, claims, queue.
+    assert_eq!(member2.get("/me").await.1["handle"], "miembro");
+    let (status, _) = s.guest().post("/auth/login", json!({"handle": "miembro", "password": PASSWORD})).await;
+    assert_eq!(status, 200);
+    assert_eq!(member2.get(&format!("/rooms/{room}/posts")).await.1, before_posts);
+    assert_eq!(member2.get(&format!("/posts/{pid}/history")).await.1, before_history);
+    assert_eq!(translator2.get("/translations/queue").await.1, before_queue);
+    let posts: Value = member2.get(&format!("/rooms/{room}/posts")).await.1;
+    assert_eq!(posts[0]["translations"]["en"]["body"], "First meeting");
+    assert_eq!(outsider2.get(&format!("/rooms/{room}/posts")).await.0, 404, "private stays private");
+    let (status, _) = translator2.post("/translations/claim", json!({"post": pid, "lang": "fr"})).await;
+    assert_eq!(status, 200, "the claim is still the translator's own");
+    // New writes continue the seqs, and old nonces are still known.
+    let mut ws = member2.ws().await;
+    let next = ws.post(&room, "Segunda reunión", "after-import").await;
+    assert_eq!(next["post"]["seq"].as_u64().unwrap(), before_posts[0]["seq"].as_u64().unwrap() + 3);
+    let _ = s.stop().await;
+    drop(tmp);
+}
