@@ -24,6 +24,7 @@ pub mod limits;
 pub mod model;
 pub mod protocol;
 pub mod service;
+pub mod settings;
 pub mod store;
 pub mod ws;
 

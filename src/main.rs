@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use collective_brain::limits::Limits;
 use collective_brain::model::Role;
 use collective_brain::service::Registration;
+use collective_brain::settings::Settings;
 use collective_brain::store::Store;
 use collective_brain::{App, Config};
 
@@ -65,33 +65,37 @@ enum UserCommand {
 
 #[derive(Args, Clone)]
 struct ServeArgs {
-    /// Where the store and the index live.
-    #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    /// Address to listen on.
-    #[arg(long, env = "CB_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// The community's languages, comma-separated ISO 639-1 codes, most used first.
-    #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',', default_value = "en,fr,es,pt")]
-    languages: Vec<String>,
-    /// Largest WebSocket message in bytes; larger closes the socket with 1009.
-    #[arg(long, env = "CB_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
-    max_frame_bytes: usize,
-    /// Events buffered per room; a subscriber further behind gets `lagged`.
-    #[arg(long, env = "CB_ROOM_BUFFER", default_value_t = 1024)]
-    room_buffer: usize,
-    /// Frames queued per connection before its subscriptions stop reading.
-    #[arg(long, env = "CB_CONNECTION_QUEUE", default_value_t = 512)]
-    connection_queue: usize,
-    /// sled's page cache in MiB.
-    #[arg(long, env = "CB_CACHE_MB", default_value_t = 256)]
-    cache_mb: u64,
-    /// Rate limits on registration, sign-in, writes and typing: `on` or `off`.
-    #[arg(long, env = "CB_RATE_LIMITS", default_value = "on", value_parser = ["on", "off"])]
-    rate_limits: String,
-    /// How long a translator's claim on a post holds, in seconds.
-    #[arg(long, env = "CB_CLAIM_LEASE_SECS", default_value_t = 20 * 60)]
-    claim_lease_secs: u64,
+    /// A TOML settings file (see collective-brain.example.toml); env and flags override it.
+    #[arg(long, env = "CB_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the store and the index live [default: ./data].
+    #[arg(long, env = "CB_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CB_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// The community's languages, comma-separated ISO 639-1 codes, most used first
+    /// [default: en,fr,es,pt].
+    #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',')]
+    languages: Option<Vec<String>>,
+    /// Largest WebSocket message in bytes; larger closes the socket with 1009 [default: 65536].
+    #[arg(long, env = "CB_MAX_FRAME_BYTES")]
+    max_frame_bytes: Option<usize>,
+    /// Events buffered per room; a subscriber further behind gets `lagged` [default: 1024].
+    #[arg(long, env = "CB_ROOM_BUFFER")]
+    room_buffer: Option<usize>,
+    /// Frames queued per connection before its subscriptions stop reading [default: 512].
+    #[arg(long, env = "CB_CONNECTION_QUEUE")]
+    connection_queue: Option<usize>,
+    /// sled's page cache in MiB [default: 256].
+    #[arg(long, env = "CB_CACHE_MB")]
+    cache_mb: Option<u64>,
+    /// Rate limits on registration, sign-in, writes and typing [default: on].
+    #[arg(long, env = "CB_RATE_LIMITS", value_parser = ["on", "off"])]
+    rate_limits: Option<String>,
+    /// How long a translator's claim on a post holds, in seconds [default: 1200].
+    #[arg(long, env = "CB_CLAIM_LEASE_SECS")]
+    claim_lease_secs: Option<u64>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -99,23 +103,29 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|_| format!("{s:?} is not a role: member, translator, moderator or admin"))
 }
 
-fn config(args: &ServeArgs) -> Config {
-    Config {
+/// Defaults, then the settings file, then environment variables and flags.
+fn config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let file = match &args.config {
+        Some(path) => Settings::load(path).map_err(anyhow::Error::msg)?,
+        None => Settings::default(),
+    };
+    let given = Settings {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
         languages: args.languages.clone(),
         max_frame_bytes: args.max_frame_bytes,
         room_buffer: args.room_buffer,
         connection_queue: args.connection_queue,
-        cache_bytes: args.cache_mb * 1024 * 1024,
-        claim_lease: std::time::Duration::from_secs(args.claim_lease_secs),
-        limits: if args.rate_limits == "off" { Limits::off() } else { Limits::default() },
-        max_post_bytes: (args.max_frame_bytes / 2).max(1024).min(args.max_frame_bytes.saturating_sub(1024)),
-        // Read from the environment only, never from the command line, where other
-        // users of the machine could see it.
-        admin_password: std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
-        ..Config::default()
-    }
+        cache_mb: args.cache_mb,
+        claim_lease_secs: args.claim_lease_secs,
+        rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),
+        ..Settings::default()
+    };
+    let mut config = file.overlay(given).into_config().map_err(anyhow::Error::msg)?;
+    // Read from the environment only, never from a file or the command line, where
+    // others could see it.
+    config.admin_password = std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    Ok(config)
 }
 
 #[tokio::main]
@@ -173,8 +183,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = config(&args);
-    config.validate().map_err(anyhow::Error::msg)?;
+    let config = config(&args)?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!("listening on {}", listener.local_addr()?);

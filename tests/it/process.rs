@@ -261,3 +261,33 @@ async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
     assert!(end < warm + 24 * 1024, "server memory grew from {warm} KiB to {end} KiB");
     drop(sleepers);
 }
+
+#[tokio::test]
+async fn a_settings_file_configures_the_server_and_typos_stop_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("settings.toml");
+    std::fs::write(&file, "languages = [\"pt\", \"es\"]\nrate_limits = false\n").unwrap();
+    let data = tmp.path().join("data");
+    let p = Proc::spawn(&data, &[("CB_CONFIG", file.to_str().unwrap())]);
+    p.ready().await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(admin.user["languages"], json!(["pt", "es"]), "the admin speaks the community's languages");
+    let room = lobby_room(&admin).await;
+    let (status, post) = admin
+        .post(
+            &format!("/rooms/{room}/posts"),
+            json!({"body": "Thank you all for the meeting yesterday in Maputo", "nonce": "c1"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(["pt", "es"].contains(&post["lang"].as_str().unwrap()), "tagged among the configured languages: {post}");
+    drop(p);
+
+    std::fs::write(&file, "room_bufer = 64\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config", file.to_str().unwrap(), "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("room_bufer"), "the error names the unknown key");
+}
