@@ -12,5 +12,6 @@ mod durability;
 mod language;
 mod posts;
 mod process;
+mod properties;
 mod realtime;
 mod util;
