@@ -39,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/posts/{id}", get(read_post).patch(edit_post).delete(delete_post))
         .route("/posts/{id}/history", get(post_history))
         .route("/posts/{id}/translations", post(translate))
+        .route("/posts/{id}/reactions/{emoji}", put(add_reaction).delete(remove_reaction))
         .route("/me/translator", put(set_pairs))
         .route("/translations/queue", get(queue))
         .route("/translations/claim", post(claim))
@@ -386,6 +387,24 @@ async fn post_history(
 ) -> ApiResult<Json<Vec<Revision>>> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok(Json(app.post_history(caller.user.as_ref(), id)?))
+}
+
+async fn add_reaction(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, emoji)): Path<(String, String)>,
+) -> ApiResult<Json<Post>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.react(caller.user.as_ref(), id, &emoji, true).await?.post))
+}
+
+async fn remove_reaction(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, emoji)): Path<(String, String)>,
+) -> ApiResult<Json<Post>> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok(Json(app.react(caller.user.as_ref(), id, &emoji, false).await?.post))
 }
 
 // ---- the translators' desk ----

@@ -209,6 +209,9 @@ pub struct Post {
     pub edited_at: Option<String>,
     pub deleted: bool,
     pub translations: std::collections::BTreeMap<String, Translation>,
+    /// Extension: emoji reactions, with how many users reacted with each.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reactions: std::collections::BTreeMap<String, u64>,
 }
 
 /// One earlier version of an edited post.
@@ -230,6 +233,8 @@ pub enum EventKind {
     Edit,
     Delete,
     Translation,
+    /// Extension: a reaction added or removed.
+    Reaction,
 }
 
 #[cfg(test)]

@@ -61,6 +61,13 @@ pub enum ClientFrame {
     Typing {
         room: RoomId,
     },
+    /// Extension: add (or with `remove`, take back) a reaction to a post.
+    React {
+        post: PostId,
+        emoji: String,
+        #[serde(default)]
+        remove: bool,
+    },
     SubscribeQueue {
         #[serde(default)]
         to: Option<String>,

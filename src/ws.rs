@@ -183,7 +183,8 @@ impl Connection {
             ClientFrame::Post { .. }
             | ClientFrame::CreateRoom { .. }
             | ClientFrame::Edit { .. }
-            | ClientFrame::Delete { .. } => return self.spawn_write(frame).await,
+            | ClientFrame::Delete { .. }
+            | ClientFrame::React { .. } => return self.spawn_write(frame).await,
             ClientFrame::Ping | ClientFrame::Hello { .. } => Ok(()),
         };
         match result {
@@ -374,6 +375,12 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
         ClientFrame::Delete { post } => match app.delete(user, post).await {
             Ok(c) => {
                 ServerFrame::Event { room: c.post.room, seq: c.seq, kind: EventKind::Delete, post: &c.post }.to_json()
+            }
+            Err(e) => ServerFrame::error(&e, None),
+        },
+        ClientFrame::React { post, emoji, remove } => match app.react(user, post, &emoji, !remove).await {
+            Ok(c) => {
+                ServerFrame::Event { room: c.post.room, seq: c.seq, kind: EventKind::Reaction, post: &c.post }.to_json()
             }
             Err(e) => ServerFrame::error(&e, None),
         },

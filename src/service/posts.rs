@@ -155,6 +155,19 @@ impl App {
         }
     }
 
+    /// Adds or removes the viewer's reaction to a post: a `reaction` event with the
+    /// counts per emoji. Reacting twice the same way changes nothing.
+    pub async fn react(&self, viewer: Viewer<'_>, id: PostId, emoji: &str, add: bool) -> ApiResult<Changed> {
+        let user = signed_in(viewer)?;
+        self.read_post(viewer, id)?;
+        let emoji = validate::reaction(emoji)?;
+        self.limiter.write(user.id)?;
+        match self.store.submit(Op::React { post: id, user: user.id, emoji, add }).await? {
+            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
+            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
+        }
+    }
+
     /// Tells the room's other subscribers that the user is typing. Not stored.
     pub fn typing(&self, viewer: Viewer, room: RoomId) -> ApiResult<()> {
         let user = signed_in(viewer)?;

@@ -113,6 +113,17 @@ pub fn nonce(n: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// A reaction: an emoji or a short code, 1 to 32 bytes, no spaces or control characters.
+pub fn reaction(e: &str) -> ApiResult<String> {
+    if e.is_empty() || e.len() > 32 {
+        return Err(ApiError::field("emoji", "must be 1 to 32 bytes long"));
+    }
+    if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::field("emoji", "must not contain spaces or control characters"));
+    }
+    Ok(e.to_owned())
+}
+
 pub fn slug(s: &str) -> ApiResult<String> {
     if s.is_empty() || s.len() > SLUG_MAX {
         return Err(ApiError::field("slug", format!("must be 1 to {SLUG_MAX} characters long")));

@@ -52,6 +52,9 @@ pub struct PostRecord {
     pub seqs: Vec<u64>,
     /// The nonce it was created with.
     pub nonce: String,
+    /// Who reacted with what.
+    #[serde(default)]
+    pub reactors: std::collections::BTreeMap<String, Vec<UserId>>,
 }
 
 /// What the first ack for a nonce carried.

@@ -109,6 +109,13 @@ pub enum Op {
         body: String,
         translator: UserId,
     },
+    /// Adds (or removes) `user`'s reaction `emoji` to a post.
+    React {
+        post: PostId,
+        user: UserId,
+        emoji: String,
+        add: bool,
+    },
     /// Ends a claim whose lease ran out and offers the item to every translator again.
     ExpireClaim {
         post: PostId,
@@ -442,6 +449,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 edited_at: None,
                 deleted: false,
                 translations: BTreeMap::new(),
+                reactions: BTreeMap::new(),
             };
             room.last_seq = seq;
             room.post_count += 1;
@@ -452,7 +460,13 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             write_event(tx, fx, &room, EventKind::Post, &post)?;
             tx.room_posts().insert(&keys::pair(room.id.0, seq)[..], &post.id.key())?;
-            let rec = PostRecord { post: post.clone(), history: Vec::new(), seqs: vec![seq], nonce: nonce.clone() };
+            let rec = PostRecord {
+                post: post.clone(),
+                history: Vec::new(),
+                seqs: vec![seq],
+                nonce: nonce.clone(),
+                reactors: BTreeMap::new(),
+            };
             put(tx.posts(), &post.id.key(), &rec)?;
             requeue(tx, fx, ctx, &rec.post, room.space)?;
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
@@ -499,6 +513,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             rec.post.body = String::new();
             rec.post.deleted = true;
             rec.post.translations.clear();
+            rec.post.reactions.clear();
+            rec.reactors.clear();
             rec.post.edited_at = Some(now.to_owned());
             rec.history.clear();
             // The body is gone everywhere: rewrite the post's earlier events and its
@@ -571,6 +587,37 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 _ => Ok(Err(ApiError::not_found("claim"))),
             }
         }
+        Op::React { post, user, emoji, add } => {
+            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+                return Ok(Err(ApiError::not_found("post")));
+            };
+            if rec.post.deleted {
+                return Ok(Err(ApiError::conflict("the post was deleted")));
+            }
+            let has = rec.reactors.get(emoji).is_some_and(|who| who.contains(user));
+            if has == *add {
+                // Already so: no change, no event.
+                let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+                return Ok(Ok(Outcome::Event { seq, post: rec.post }));
+            }
+            if *add {
+                if !rec.reactors.contains_key(emoji) && rec.reactors.len() >= MAX_REACTIONS {
+                    return Ok(Err(ApiError::bad_request(format!(
+                        "a post takes at most {MAX_REACTIONS} kinds of reaction"
+                    ))));
+                }
+                rec.reactors.entry(emoji.clone()).or_default().push(*user);
+            } else if let Some(who) = rec.reactors.get_mut(emoji) {
+                who.retain(|u| u != user);
+                if who.is_empty() {
+                    rec.reactors.remove(emoji);
+                }
+            }
+            rec.post.reactions = rec.reactors.iter().map(|(e, who)| (e.clone(), who.len() as u64)).collect();
+            append(tx, fx, ctx, &mut rec, EventKind::Reaction)?;
+            let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+            Ok(Ok(Outcome::Event { seq, post: rec.post }))
+        }
         Op::ExpireClaim { post, lang } => {
             let key = keys::id_and(post.0, &lang_key(lang));
             match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
@@ -622,6 +669,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         }
     }
 }
+
+/// Kinds of reaction one post takes at most.
+const MAX_REACTIONS: usize = 50;
 
 /// Appends an event about an existing post to its room's log, saves the post, and
 /// brings its queue items in line.

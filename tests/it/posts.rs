@@ -123,3 +123,54 @@ async fn every_post_has_a_sensible_language_tag() {
     assert_eq!((e["code"].clone(), e["ref"].clone()), (json!("bad_request"), json!("l3")));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn reactions_are_events_with_counts_per_emoji() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let a = s.user("reactor_a").await;
+    let b = s.user("reactor_b").await;
+    let (room, first) = thread(&a, &general, "Reactions", "Celebrating the new cooperative law").await;
+    let pid = first["id"].as_str().unwrap().to_owned();
+    let mut watcher = s.guest().ws().await;
+    watcher.subscribe(&room, 1).await;
+
+    let mut aws = a.ws().await;
+    let mut bws = b.ws().await;
+    aws.send(json!({"type": "react", "post": pid, "emoji": "👍"})).await;
+    let ev = aws.until("event").await;
+    assert_eq!((ev["kind"].clone(), ev["seq"].clone()), (json!("reaction"), json!(2)));
+    bws.send(json!({"type": "react", "post": pid, "emoji": "👍"})).await;
+    bws.until("event").await;
+    let ev = watcher.expect("event").await;
+    assert_eq!(ev["post"]["reactions"], json!({"👍": 1}));
+    let ev = watcher.expect("event").await;
+    assert_eq!((ev["seq"].clone(), ev["post"]["reactions"].clone()), (json!(3), json!({"👍": 2})));
+
+    // The same reaction again changes nothing and logs nothing.
+    aws.send(json!({"type": "react", "post": pid, "emoji": "👍"})).await;
+    assert_eq!(aws.until("event").await["seq"], 3);
+    // Taking it back, and another emoji over HTTP (percent-encoded in the path).
+    aws.send(json!({"type": "react", "post": pid, "emoji": "👍", "remove": true})).await;
+    aws.until("event").await;
+    let ev = watcher.expect("event").await;
+    assert_eq!((ev["seq"].clone(), ev["post"]["reactions"].clone()), (json!(4), json!({"👍": 1})));
+    let (status, post) = b.put(&format!("/posts/{pid}/reactions/%F0%9F%8E%89"), json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(post["reactions"], json!({"👍": 1, "🎉": 1}));
+
+    // Bad input and access.
+    aws.send(json!({"type": "react", "post": pid, "emoji": "two words"})).await;
+    assert_eq!(aws.until("error").await["code"], "bad_request");
+    aws.send(json!({"type": "react", "post": pid, "emoji": ""})).await;
+    assert_eq!(aws.until("error").await["code"], "bad_request");
+    let mut guest = s.guest().ws().await;
+    guest.send(json!({"type": "react", "post": pid, "emoji": "👍"})).await;
+    assert_eq!(guest.until("error").await["code"], "unauthorized");
+    a.delete(&format!("/posts/{pid}")).await;
+    let (status, _) = b.put(&format!("/posts/{pid}/reactions/%F0%9F%8E%89"), json!({})).await;
+    assert_eq!(status, 409);
+    let (_, posts) = s.guest().get(&format!("/rooms/{room}/posts")).await;
+    assert!(posts[0].get("reactions").is_none(), "a deleted post keeps no reactions");
+    s.stop().await;
+}
