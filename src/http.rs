@@ -36,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/spaces/{id}/rooms", get(rooms).post(create_room))
         .route("/rooms/{id}", get(room))
         .route("/rooms/{id}/posts", get(posts).post(create_post))
+        .route("/rooms/{id}/presence", get(presence))
         .route("/posts/{id}", get(read_post).patch(edit_post).delete(delete_post))
         .route("/posts/{id}/history", get(post_history))
         .route("/posts/{id}/translations", post(translate))
@@ -309,6 +310,22 @@ async fn create_room(
 async fn room(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Room>> {
     let id = parse_id(&id, RoomId::parse, "room")?;
     Ok(Json(app.readable_room(caller.user.as_ref(), id)?.0))
+}
+
+#[derive(Serialize)]
+struct PresenceAnswer {
+    room: RoomId,
+    users: Vec<UserId>,
+}
+
+async fn presence(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PresenceAnswer>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    app.readable_room(caller.user.as_ref(), id)?;
+    Ok(Json(PresenceAnswer { room: id, users: app.presence.users(id) }))
 }
 
 // ---- posts ----

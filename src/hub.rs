@@ -89,6 +89,61 @@ impl Hub {
     }
 }
 
+/// Who is in which room: signed-in users with at least one open socket subscribed to
+/// it. Changes are announced on the room's topic as `presence {room, user, online}` when a
+/// user's first socket joins or last one leaves. Per node, like the sockets it counts.
+#[derive(Default)]
+pub struct Presence {
+    rooms: DashMap<RoomId, std::collections::HashMap<UserId, u32>>,
+}
+
+impl Presence {
+    pub fn join(&self, hub: &Hub, room: RoomId, user: UserId) {
+        let first = {
+            let mut users = self.rooms.entry(room).or_default();
+            let n = users.entry(user).or_insert(0);
+            *n += 1;
+            *n == 1
+        };
+        if first {
+            announce(hub, room, user, true);
+        }
+    }
+
+    pub fn leave(&self, hub: &Hub, room: RoomId, user: UserId) {
+        let last = match self.rooms.get_mut(&room) {
+            Some(mut users) => match users.get_mut(&user) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => {
+                    users.remove(&user);
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        };
+        self.rooms.remove_if(&room, |_, users| users.is_empty());
+        if last {
+            announce(hub, room, user, false);
+        }
+    }
+
+    /// The users in a room now.
+    pub fn users(&self, room: RoomId) -> Vec<UserId> {
+        let mut users: Vec<UserId> = self.rooms.get(&room).map(|u| u.keys().copied().collect()).unwrap_or_default();
+        users.sort();
+        users
+    }
+}
+
+fn announce(hub: &Hub, room: RoomId, user: UserId, online: bool) {
+    let text = format!(r#"{{"type":"presence","room":"{room}","user":"{user}","online":{online}}}"#);
+    hub.publish(Topic::Room(room), HubMsg { seq: 0, from: Some(user), scope: None, text: Utf8Bytes::from(text) });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

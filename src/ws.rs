@@ -241,8 +241,13 @@ impl Connection {
         }
         let me = self.user().map(|u| u.id);
         let task = tokio::spawn(forward_room(self.app.clone(), room, since, head, rx, self.out.clone(), me));
-        if let Some(old) = self.rooms.insert(room, task.abort_handle()) {
-            old.abort();
+        match self.rooms.insert(room, task.abort_handle()) {
+            Some(old) => old.abort(),
+            None => {
+                if let Some(user) = me {
+                    self.app.presence.join(&self.app.hub, room, user);
+                }
+            }
         }
         Ok(())
     }
@@ -250,6 +255,9 @@ impl Connection {
     fn unsubscribe(&mut self, room: RoomId) {
         if let Some(h) = self.rooms.remove(&room) {
             h.abort();
+            if let Some(user) = self.user().map(|u| u.id) {
+                self.app.presence.leave(&self.app.hub, room, user);
+            }
         }
     }
 
@@ -277,8 +285,12 @@ impl Connection {
     }
 
     fn unsubscribe_all(&mut self) {
-        for (_, h) in self.rooms.drain() {
+        let me = self.user().map(|u| u.id);
+        for (room, h) in self.rooms.drain() {
             h.abort();
+            if let Some(user) = me {
+                self.app.presence.leave(&self.app.hub, room, user);
+            }
         }
         for (_, h) in self.spaces.drain() {
             h.abort();

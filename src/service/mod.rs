@@ -21,7 +21,7 @@ pub use posts::{Changed, NewPost};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
-use crate::hub::{Hub, HubMsg};
+use crate::hub::{Hub, HubMsg, Presence};
 use crate::lang::Tagger;
 use crate::limits::Limiter;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
@@ -39,6 +39,8 @@ pub struct App {
     pub sockets: TaskTracker,
     pub metrics: Metrics,
     pub limiter: Limiter,
+    /// Who is in which room, on this node.
+    pub presence: Presence,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -96,6 +98,7 @@ impl App {
             sockets: TaskTracker::new(),
             metrics: Metrics::default(),
             limiter,
+            presence: Presence::default(),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

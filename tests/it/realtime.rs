@@ -148,7 +148,7 @@ async fn the_same_nonce_never_creates_a_second_post() {
 }
 
 #[tokio::test]
-async fn typing_reaches_the_others_only() {
+async fn typing_and_presence_reach_the_others_only() {
     let s = Server::start().await;
     let lobby = s.space_id("lobby").await;
     let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
@@ -159,6 +159,14 @@ async fn typing_reaches_the_others_only() {
     let mut bws = b.ws().await;
     aws.subscribe(&room, 0).await;
     bws.subscribe(&room, 0).await;
+    // A sees B arrive; nobody is told of their own arrival.
+    let p = aws.expect("presence").await;
+    assert_eq!(p, json!({"type": "presence", "room": room, "user": b.id(), "online": true}));
+    let (_, here) = s.guest().get(&format!("/rooms/{room}/presence")).await;
+    let mut expected = vec![a.id(), b.id()];
+    expected.sort_by_key(|id| id[1..].parse::<u64>().unwrap());
+    assert_eq!(here["users"], json!(expected));
+
     aws.send(json!({"type": "typing", "room": room})).await;
     let t = bws.expect("typing").await;
     assert_eq!(t, json!({"type": "typing", "room": room, "user": a.id()}));
@@ -172,6 +180,13 @@ async fn typing_reaches_the_others_only() {
     assert_eq!(bws.expect("event").await["post"]["body"], "hello");
     let (events, head) = bws.subscribe(&room, 0).await;
     assert_eq!((events.len(), head), (1, 1));
+
+    // B leaves: A is told, and the room's presence no longer lists B.
+    drop(bws);
+    let p = aws.expect("presence").await;
+    assert_eq!((p["user"].clone(), p["online"].clone()), (json!(b.id()), json!(false)));
+    let (_, here) = s.guest().get(&format!("/rooms/{room}/presence")).await;
+    assert_eq!(here["users"], json!([a.id()]));
     s.stop().await;
 }
 
