@@ -72,9 +72,10 @@ pub(super) fn spawn(
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
+    let w = Writer { db, all: trees.all(), heads, options, stats, sink };
     thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(db, trees, heads, options, stats, sink, rx))
+        .spawn(move || run(w, rx))
         .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
     Ok(Handle { tx })
 }
@@ -114,16 +115,7 @@ struct Writer {
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 }
 
-fn run(
-    db: sled::Db,
-    trees: Trees,
-    heads: Arc<DashMap<RoomId, u64>>,
-    options: StoreOptions,
-    stats: Arc<WriterStats>,
-    sink: Box<dyn Fn(Vec<Publish>) + Send>,
-    mut rx: mpsc::Receiver<Job>,
-) {
-    let w = Writer { db, all: trees.all(), heads, options, stats, sink };
+fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
     let max_batch = w.options.max_batch;
     let mut stop: Option<oneshot::Sender<()>> = None;
     while stop.is_none() {
