@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rooms/{id}", get(room))
         .route("/rooms/{id}/posts", get(posts).post(create_post))
         .route("/rooms/{id}/presence", get(presence))
+        .route("/rooms/{id}/read", put(mark_read))
         .route("/posts/{id}", get(read_post).patch(edit_post).delete(delete_post))
         .route("/posts/{id}/history", get(post_history))
         .route("/posts/{id}/translations", post(translate))
@@ -326,6 +327,28 @@ async fn presence(
     let id = parse_id(&id, RoomId::parse, "room")?;
     app.readable_room(caller.user.as_ref(), id)?;
     Ok(Json(PresenceAnswer { room: id, users: app.presence.users(id) }))
+}
+
+#[derive(Deserialize)]
+struct ReadBody {
+    seq: u64,
+}
+
+#[derive(Serialize)]
+struct ReadAnswer {
+    room: RoomId,
+    seq: u64,
+}
+
+async fn mark_read(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ReadBody>,
+) -> ApiResult<Json<ReadAnswer>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    let seq = app.mark_read(caller.user.as_ref(), id, b.seq).await?;
+    Ok(Json(ReadAnswer { room: id, seq }))
 }
 
 // ---- posts ----

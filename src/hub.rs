@@ -18,6 +18,9 @@ pub enum Topic {
     Space(SpaceId),
     /// The translators' queue into one language (its ISO 639-1 code).
     Queue([u8; 2]),
+    /// A user's own stream, on every socket they are signed in on (read markers now,
+    /// notifications later).
+    User(UserId),
     /// One sign-in session, named by the start of its token's hash: told when the token
     /// is revoked.
     Session([u8; 8]),

@@ -158,6 +158,9 @@ pub struct Space {
     /// The one room of a chat space.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub room: Option<RoomId>,
+    /// Extension, in listings for a signed-in user: posts they have not read, all rooms.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unread: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -174,6 +177,12 @@ pub struct Room {
     pub post_count: u64,
     /// When the room last changed (extension: the `before` cursor of room listings).
     pub last_activity_at: String,
+    /// Extension, in listings for a signed-in user: posts after the last seq they read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unread: Option<u64>,
+    /// Extension, likewise: the last seq they read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub read_seq: Option<u64>,
 }
 
 /// How a post's language was decided.

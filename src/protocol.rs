@@ -61,6 +61,11 @@ pub enum ClientFrame {
     Typing {
         room: RoomId,
     },
+    /// Extension: the user has read `room` up to `seq`.
+    Read {
+        room: RoomId,
+        seq: u64,
+    },
     /// Extension: add (or with `remove`, take back) a reaction to a post.
     React {
         post: PostId,

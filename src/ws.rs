@@ -62,6 +62,8 @@ struct Connection {
     rooms: HashMap<RoomId, AbortHandle>,
     spaces: HashMap<SpaceId, AbortHandle>,
     queues: HashMap<[u8; 2], AbortHandle>,
+    /// The forwarder of the signed-in user's own stream.
+    own: Option<AbortHandle>,
     /// Told when the token of this socket's `hello` is revoked.
     session: Option<(Topic, broadcast::Receiver<HubMsg>)>,
     inflight: Arc<Semaphore>,
@@ -92,6 +94,7 @@ impl Connection {
             spaces: HashMap::new(),
             queues: HashMap::new(),
             session: None,
+            own: None,
         };
         let end = loop {
             let msg = tokio::select! {
@@ -184,7 +187,8 @@ impl Connection {
             | ClientFrame::CreateRoom { .. }
             | ClientFrame::Edit { .. }
             | ClientFrame::Delete { .. }
-            | ClientFrame::React { .. } => return self.spawn_write(frame).await,
+            | ClientFrame::React { .. }
+            | ClientFrame::Read { .. } => return self.spawn_write(frame).await,
             ClientFrame::Ping | ClientFrame::Hello { .. } => Ok(()),
         };
         match result {
@@ -220,6 +224,18 @@ impl Connection {
         // new one may not.
         self.unsubscribe_all();
         let text = ServerFrame::Welcome { user: user.as_ref(), protocol: PROTOCOL_VERSION }.to_json();
+        if let Some(u) = &user {
+            // The user's own stream (read markers from their other devices), no subscribe
+            // needed.
+            let topic = Topic::User(u.id);
+            let rx = self.app.hub.subscribe(topic);
+            let (app, out) = (self.app.clone(), self.out.clone());
+            let task = tokio::spawn(async move {
+                let _release = Release(app.clone(), topic);
+                relay(rx, &out, topic, &app.metrics.lagged, |_| true).await;
+            });
+            self.own = Some(task.abort_handle());
+        }
         self.who = Some(user);
         self.send(text).await
     }
@@ -298,6 +314,9 @@ impl Connection {
         for (_, h) in self.queues.drain() {
             h.abort();
         }
+        if let Some(h) = self.own.take() {
+            h.abort();
+        }
     }
 
     fn end_session(&mut self) {
@@ -349,7 +368,9 @@ impl Connection {
         let user = self.user().cloned();
         tokio::spawn(async move {
             let text = write(&app, user.as_ref(), frame).await;
-            let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
+            if !text.is_empty() {
+                let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
+            }
             drop(permit);
         });
         true
@@ -394,6 +415,11 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
             Ok(c) => {
                 ServerFrame::Event { room: c.post.room, seq: c.seq, kind: EventKind::Reaction, post: &c.post }.to_json()
             }
+            Err(e) => ServerFrame::error(&e, None),
+        },
+        ClientFrame::Read { room, seq } => match app.mark_read(user, room, seq).await {
+            // Every socket of the user, this one included, hears it on the user's stream.
+            Ok(_) => String::new(),
             Err(e) => ServerFrame::error(&e, None),
         },
         _ => ServerFrame::error(&ApiError::bad_request("not a write"), None),
@@ -504,6 +530,7 @@ async fn relay(
                     Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
                     Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
                     Topic::Session(_) => r#"{"type":"revoked"}"#.to_owned(),
+                    Topic::User(_) => r#"{"type":"lagged","user":true}"#.to_owned(),
                     Topic::Queue(to) => {
                         format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to))
                     }

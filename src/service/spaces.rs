@@ -2,22 +2,40 @@
 
 use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{PostPolicy, Room, Space, SpaceId, SpaceKind, User, UserId, Visibility};
+use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
 use crate::store::{Op, Outcome};
 
 pub const ROOMS_DEFAULT_LIMIT: usize = 50;
 pub const ROOMS_MAX_LIMIT: usize = 200;
 
 impl App {
-    /// The spaces the viewer may see, in creation order.
+    /// The spaces the viewer may see, in creation order; for a signed-in viewer, with
+    /// their unread posts.
     pub fn spaces(&self, viewer: Viewer) -> ApiResult<Vec<Space>> {
         let mut out = Vec::new();
-        for s in self.store.spaces()? {
+        for mut s in self.store.spaces()? {
             if self.can_read(viewer, &s)? {
+                if let Some(u) = viewer {
+                    let mut unread = 0;
+                    for r in self.store.rooms_of(s.id)? {
+                        unread += self.store.posts_after(r.id, self.store.read_seq(u.id, r.id)?)?;
+                    }
+                    s.unread = Some(unread);
+                }
                 out.push(s);
             }
         }
         Ok(out)
+    }
+
+    /// Moves the viewer's read marker in a room forward; their other sockets hear it.
+    pub async fn mark_read(&self, viewer: Viewer<'_>, room: RoomId, seq: u64) -> ApiResult<u64> {
+        let user = signed_in(viewer)?;
+        self.readable_room(viewer, room)?;
+        match self.store.submit(Op::MarkRead { user: user.id, room, seq }).await? {
+            Outcome::Read { seq } => Ok(seq),
+            other => Err(ApiError::internal(format!("expected a read marker, got {other:?}"))),
+        }
     }
 
     /// Admins create spaces. The creator of a private space is its first member.
@@ -100,6 +118,13 @@ impl App {
         });
         rooms.sort_by(|a, b| b.last_activity_at.cmp(&a.last_activity_at).then(b.id.cmp(&a.id)));
         rooms.truncate(limit);
+        if let Some(u) = viewer {
+            for r in rooms.iter_mut() {
+                let read = self.store.read_seq(u.id, r.id)?;
+                r.read_seq = Some(read);
+                r.unread = Some(self.store.posts_after(r.id, read)?);
+            }
+        }
         Ok(rooms)
     }
 }

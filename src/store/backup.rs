@@ -64,6 +64,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("queue", &trees.queue),
         ("claims", &trees.claims),
         ("translated", &trees.translated),
+        ("reads", &trees.reads),
     ]
 }
 

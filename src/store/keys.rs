@@ -18,6 +18,7 @@
 //! | `queue` | target language (2 bytes), priority (1 byte), post id | `QueueRecord` (JSON) |
 //! | `claims` | post id, target language | `ClaimRecord` (JSON) |
 //! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
+//! | `reads` | user id, room id | the last seq the user read |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

@@ -84,6 +84,7 @@ pub(crate) struct Trees {
     pub queue: sled::Tree,
     pub claims: sled::Tree,
     pub translated: sled::Tree,
+    pub reads: sled::Tree,
 }
 
 impl Trees {
@@ -105,6 +106,7 @@ impl Trees {
             queue: db.open_tree("queue")?,
             claims: db.open_tree("claims")?,
             translated: db.open_tree("translated")?,
+            reads: db.open_tree("reads")?,
         })
     }
 
@@ -127,6 +129,7 @@ impl Trees {
             self.queue.clone(),
             self.claims.clone(),
             self.translated.clone(),
+            self.reads.clone(),
         ]
     }
 }
@@ -399,6 +402,20 @@ impl Store {
             }
         }
         Ok(counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l))
+    }
+
+    /// The last seq of `room` that `user` has read (0 if none).
+    pub fn read_seq(&self, user: UserId, room: RoomId) -> Result<u64, StoreError> {
+        Ok(self.trees.reads.get(keys::pair(user.0, room.0))?.as_deref().and_then(keys::id_value).unwrap_or(0))
+    }
+
+    /// Posts of `room` created after `seq` (that are durable).
+    pub fn posts_after(&self, room: RoomId, seq: u64) -> Result<u64, StoreError> {
+        let head = self.durable_head(room);
+        if seq >= head {
+            return Ok(0);
+        }
+        Ok(self.trees.room_posts.range(keys::pair(room.0, seq + 1)..=keys::pair(room.0, head)).count() as u64)
     }
 
     /// Up to `limit` posts of a room with `seq > after_seq`, in seq order.

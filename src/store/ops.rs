@@ -116,6 +116,12 @@ pub enum Op {
         emoji: String,
         add: bool,
     },
+    /// Moves `user`'s read marker in `room` forward to `seq` (never back).
+    MarkRead {
+        user: UserId,
+        room: RoomId,
+        seq: u64,
+    },
     /// Ends a claim whose lease ran out and offers the item to every translator again.
     ExpireClaim {
         post: PostId,
@@ -166,6 +172,10 @@ pub enum Outcome {
     },
     Claimed {
         expires_ms: i64,
+    },
+    /// The read marker after a `MarkRead`.
+    Read {
+        seq: u64,
     },
     Done,
 }
@@ -221,6 +231,9 @@ impl Tx<'_> {
     }
     fn translated(&self) -> &TransactionalTree {
         &self.0[15]
+    }
+    fn reads(&self) -> &TransactionalTree {
+        &self.0[16]
     }
 }
 
@@ -365,6 +378,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     last_seq: 0,
                     post_count: 0,
                     last_activity_at: now.to_owned(),
+                    unread: None,
+                    read_seq: None,
                 };
                 put(tx.rooms(), &room.id.key(), &room)?;
                 tx.space_rooms().insert(&keys::pair(id.0, room.id.0)[..], &[][..])?;
@@ -380,6 +395,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 visibility: *visibility,
                 post_policy: *post_policy,
                 room,
+                unread: None,
             };
             put(tx.spaces(), &id.key(), &space)?;
             tx.slugs().insert(slug.as_bytes(), &id.key())?;
@@ -423,6 +439,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                         last_seq: 0,
                         post_count: 0,
                         last_activity_at: now.to_owned(),
+                        unread: None,
+                        read_seq: None,
                     };
                     (room, true)
                 }
@@ -617,6 +635,20 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             append(tx, fx, ctx, &mut rec, EventKind::Reaction)?;
             let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
             Ok(Ok(Outcome::Event { seq, post: rec.post }))
+        }
+        Op::MarkRead { user, room, seq } => {
+            let Some(r) = get::<Room>(tx.rooms(), "rooms", &room.key())? else {
+                return Ok(Err(ApiError::not_found("room")));
+            };
+            let key = keys::pair(user.0, room.0);
+            let old = tx.reads().get(&key[..])?.as_deref().and_then(keys::id_value).unwrap_or(0);
+            let new = (*seq).min(r.last_seq).max(old);
+            if new != old {
+                tx.reads().insert(&key[..], &new.to_be_bytes()[..])?;
+                let text = format!(r#"{{"type":"read","room":"{room}","seq":{new}}}"#);
+                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+            }
+            Ok(Ok(Outcome::Read { seq: new }))
         }
         Op::ExpireClaim { post, lang } => {
             let key = keys::id_and(post.0, &lang_key(lang));

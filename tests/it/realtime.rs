@@ -282,3 +282,50 @@ async fn a_slow_subscriber_gets_lagged_and_catches_up_with_since() {
     assert_eq!(seqs, (last + 1..=total).collect::<Vec<_>>());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn read_markers_give_unread_counts_and_reach_every_device() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let a = s.user("writer_a").await;
+    let b = s.user("reader_b").await;
+    let (room, _) = thread(&a, &general, "Unread", "one").await;
+    let mut aws = a.ws().await;
+    aws.post(&room, "two", "u2").await;
+    aws.post(&room, "three", "u3").await;
+
+    let unread = |rooms: &serde_json::Value| rooms[0]["unread"].as_u64().unwrap();
+    let (_, rooms) = b.get(&format!("/spaces/{general}/rooms")).await;
+    assert_eq!((unread(&rooms), rooms[0]["read_seq"].as_u64()), (3, Some(0)));
+    let (_, spaces) = b.get("/spaces").await;
+    let g = spaces.as_array().unwrap().iter().find(|s| s["id"] == general.as_str()).unwrap().clone();
+    assert_eq!(g["unread"], 3);
+    let (_, guest_rooms) = s.guest().get(&format!("/spaces/{general}/rooms")).await;
+    assert!(guest_rooms[0].get("unread").is_none(), "guests have no read markers");
+
+    // Two devices: reading on one tells the other.
+    let mut phone = b.ws().await;
+    let mut laptop = b.ws().await;
+    phone.send(json!({"type": "read", "room": room, "seq": 2})).await;
+    assert_eq!(laptop.expect("read").await, json!({"type": "read", "room": room, "seq": 2}));
+    assert_eq!(phone.expect("read").await["seq"], 2);
+    let (_, rooms) = b.get(&format!("/spaces/{general}/rooms")).await;
+    assert_eq!(unread(&rooms), 1);
+    // Markers never move back, and stop at the head.
+    let (status, r) = b.put(&format!("/rooms/{room}/read"), json!({"seq": 1})).await;
+    assert_eq!((status, r["seq"].clone()), (200, json!(2)));
+    let (_, r) = b.put(&format!("/rooms/{room}/read"), json!({"seq": 999})).await;
+    assert_eq!(r["seq"], 3);
+    assert_eq!(laptop.expect("read").await["seq"], 3);
+    let (_, rooms) = b.get(&format!("/spaces/{general}/rooms")).await;
+    assert_eq!(unread(&rooms), 0);
+    aws.post(&room, "four", "u4").await;
+    let (_, rooms) = b.get(&format!("/spaces/{general}/rooms")).await;
+    assert_eq!(unread(&rooms), 1);
+
+    let mut guest = s.guest().ws().await;
+    guest.send(json!({"type": "read", "room": room, "seq": 1})).await;
+    assert_eq!(guest.expect("error").await["code"], "unauthorized");
+    assert_eq!(b.put("/rooms/r999999/read", json!({"seq": 1})).await.0, 404);
+    s.stop().await;
+}
