@@ -140,9 +140,7 @@ async fn private_spaces_are_invisible_to_non_members_over_websocket() {
         ws.send(json!({"type": "delete", "post": g.post})).await;
         ws.expect("error").await;
         // The public lobby is open to them, so they could receive live frames.
-        let lobby = s.space_id("lobby").await;
-        let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
-        ws.send(json!({"type": "subscribe", "room": lobby["room"]})).await;
+        ws.send(json!({"type": "subscribe", "room": s.lobby_room().await})).await;
         ws.until("subscribed").await;
     }
 
@@ -159,10 +157,8 @@ async fn private_spaces_are_invisible_to_non_members_over_websocket() {
     m.until("ack").await;
 
     // A marker through the public lobby: everything sent before it has been delivered.
-    let lobby = s.space_id("lobby").await;
-    let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
-    let lobby_room = lobby["room"].as_str().unwrap();
-    m.post(lobby_room, "public marker", "m3").await;
+    let lobby_room = s.lobby_room().await;
+    m.post(&lobby_room, "public marker", "m3").await;
     for ws in spies.iter_mut() {
         loop {
             let v = ws.recv().await;

@@ -152,9 +152,7 @@ async fn floods_are_rate_limited_with_a_retry_hint() {
     })
     .await;
     let u = s.user("flooder").await;
-    let lobby = s.space_id("lobby").await;
-    let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
-    let room = lobby["room"].as_str().unwrap().to_owned();
+    let room = s.lobby_room().await;
     let mut ws = u.ws().await;
     for i in 0..5 {
         assert_eq!(ws.post(&room, "flood", &format!("f{i}")).await["type"], "ack");

@@ -102,9 +102,7 @@ async fn replay_then_live_has_no_gap_and_no_duplicate_under_concurrent_posting()
 #[tokio::test]
 async fn the_same_nonce_never_creates_a_second_post() {
     let s = Server::start().await;
-    let lobby = s.space_id("lobby").await;
-    let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
-    let room = lobby["room"].as_str().unwrap().to_owned();
+    let room = s.lobby_room().await;
     let u = s.user("resender").await;
 
     let mut ws = u.ws().await;
@@ -150,9 +148,7 @@ async fn the_same_nonce_never_creates_a_second_post() {
 #[tokio::test]
 async fn typing_and_presence_reach_the_others_only() {
     let s = Server::start().await;
-    let lobby = s.space_id("lobby").await;
-    let (_, lobby) = s.guest().get(&format!("/spaces/{lobby}")).await;
-    let room = lobby["room"].as_str().unwrap().to_owned();
+    let room = s.lobby_room().await;
     let a = s.user("typer").await;
     let b = s.user("watcher").await;
     let mut aws = a.ws().await;

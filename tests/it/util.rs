@@ -134,6 +134,13 @@ impl Server {
         Client { addr: self.addr, http: self.http.clone(), token: None, user: Value::Null }
     }
 
+    /// The room of the starting Lobby chat.
+    pub async fn lobby_room(&self) -> String {
+        let lobby = self.space_id("lobby").await;
+        let (_, space) = self.guest().get(&format!("/spaces/{lobby}")).await;
+        space["room"].as_str().expect("the lobby has its room").to_owned()
+    }
+
     /// The id of a starting space by slug.
     pub async fn space_id(&self, slug: &str) -> String {
         let spaces = self.guest().get("/spaces").await.1;
