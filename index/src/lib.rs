@@ -1,5 +1,543 @@
 //! Cross-language search for the Collective Brain.
 //!
-//! This crate is reserved for the search issue: the tantivy schema, the analyzers per
-//! language, the glossary of Social and Solidarity Economy terms and the single index
-//! writer will live here. The server does not depend on it yet.
+//! One tantivy document per post. The original text goes into the field of its language
+//! and every translation into the field of its own, each analysed with that language's
+//! stemmer after lower-casing and accent folding; a thread's title goes into the title
+//! field of its opening post's language and weighs more. Every text also goes, cut into
+//! character n-grams, into one shared field, which finds cognates in posts that nobody
+//! has translated yet; and the query is expanded with the names, in every language, of the
+//! Social and Solidarity Economy concepts it mentions (the [`glossary`]).
+//!
+//! Privacy is part of the query: every search names the spaces the caller may read and
+//! the index returns, counts and pages only documents from them.
+//!
+//! The server keeps one [`SearchIndex`] with one writer (its indexer thread); each commit
+//! records the store's change sequence it has applied, so a restart resumes exactly there.
+
+pub mod analysis;
+pub mod glossary;
+mod highlight;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+pub use analysis::{field_lang, FIELD_LANGS};
+pub use glossary::{Concept, Glossary};
+pub use highlight::{Highlight, Part};
+
+/// How much a title match weighs against a body match.
+const TITLE_BOOST: f32 = 2.0;
+/// How much an n-gram match weighs: enough to find cognates, less than a whole word.
+const GRAM_BOOST: f32 = 0.35;
+/// How much a glossary expansion weighs.
+const GLOSSARY_BOOST: f32 = 0.8;
+/// At most this many documents are gathered into thread groups for one page.
+const MAX_COLLECT: usize = 5_000;
+/// The schema's version, kept in each commit's payload; another version means reindex.
+const SCHEMA: u32 = 1;
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Dir(String),
+    #[error("the search index was built by another version (schema {found}, this build writes {SCHEMA}): run `collective-brain reindex`")]
+    Schema { found: u32 },
+    #[error("search index: a lock was poisoned")]
+    Poisoned,
+}
+
+pub type Result<T> = std::result::Result<T, IndexError>;
+
+/// A post as the index sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostDoc {
+    pub post: u64,
+    pub room: u64,
+    pub space: u64,
+    pub author: u64,
+    pub created_ms: i64,
+    pub lang: String,
+    pub body: String,
+    /// The thread's title, on the thread's opening post only.
+    pub title: Option<String>,
+    /// `(lang, body)` of each translation.
+    pub translations: Vec<(String, String)>,
+}
+
+/// How results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Recent,
+}
+
+/// One search.
+#[derive(Clone, Debug, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    /// The spaces the caller may read. Nothing outside them is matched, counted or paged.
+    pub readable_spaces: Vec<u64>,
+    pub space: Option<u64>,
+    pub author: Option<u64>,
+    /// Posts readable in this language: written in it or translated into it.
+    pub lang: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub sort: Sort,
+    /// Thread groups to skip.
+    pub offset: usize,
+    /// Thread groups to return.
+    pub limit: usize,
+}
+
+/// One thread's group of matching posts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadHit {
+    pub room: u64,
+    pub space: u64,
+    /// The best-ranked post of the thread.
+    pub post: u64,
+    pub score: f32,
+    /// The thread's other matching posts, best first.
+    pub also: Vec<u64>,
+}
+
+/// A page of results.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchPage {
+    /// Matching posts the caller may read (all pages).
+    pub total: usize,
+    pub threads: Vec<ThreadHit>,
+    /// Whether another page follows.
+    pub more: bool,
+}
+
+/// What a query was analysed into, for highlighting the hits.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Terms per field language: the query's own and the glossary's.
+    terms: HashMap<&'static str, HashSet<String>>,
+    grams: HashSet<String>,
+}
+
+struct Fields {
+    post: Field,
+    room: Field,
+    space: Field,
+    author: Field,
+    created: Field,
+    langs: Field,
+    digest: Field,
+    text: Vec<Field>,
+    title: Vec<Field>,
+    grams: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = NumericOptions::default().set_indexed().set_fast().set_stored();
+    let post = b.add_u64_field("post", id.clone());
+    let room = b.add_u64_field("room", NumericOptions::default().set_fast());
+    let space = b.add_u64_field("space", NumericOptions::default().set_indexed().set_fast());
+    let author = b.add_u64_field("author", NumericOptions::default().set_indexed());
+    let created = b.add_i64_field("created", NumericOptions::default().set_indexed().set_fast());
+    let langs = b.add_text_field("langs", STRING);
+    let digest = b.add_u64_field("digest", STORED);
+    let text_opts = |analyzer: String| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let mut text = Vec::new();
+    let mut title = Vec::new();
+    for l in FIELD_LANGS {
+        text.push(b.add_text_field(&format!("text_{l}"), text_opts(analysis::analyzer_name(l))));
+    }
+    for l in FIELD_LANGS {
+        title.push(b.add_text_field(&format!("title_{l}"), text_opts(analysis::analyzer_name(l))));
+    }
+    let grams = b.add_text_field(
+        "grams",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(analysis::GRAMS).set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
+    let _ = id;
+    (b.build(), Fields { post, room, space, author, created, langs, digest, text, title, grams })
+}
+
+fn lang_index(field_lang: &str) -> usize {
+    FIELD_LANGS.iter().position(|l| *l == field_lang).unwrap_or(FIELD_LANGS.len() - 1)
+}
+
+/// The search index: one writer, any number of concurrent searches.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+    glossary: RwLock<Glossary>,
+}
+
+/// How to open the index.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The writer's indexing memory, in bytes, shared by its threads.
+    pub memory_bytes: usize,
+    /// Indexing threads (1 for the server's steady trickle; more for bulk builds).
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { memory_bytes: 64 << 20, threads: 1 }
+    }
+}
+
+/// What a commit records.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    schema: u32,
+    applied: u64,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if it is not there.
+    pub fn open(dir: &Path, options: &Options) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| IndexError::Dir(format!("{}: {e}", dir.display())))?;
+        let (schema, f) = schema();
+        let mmap = MmapDirectory::open(dir).map_err(|e| IndexError::Dir(e.to_string()))?;
+        let index = Index::open_or_create(mmap, schema)?;
+        Self::with(index, f, options)
+    }
+
+    /// An index in memory, for evaluations and tests.
+    pub fn in_ram(options: &Options) -> Result<SearchIndex> {
+        let (schema, f) = schema();
+        Self::with(Index::create_in_ram(schema), f, options)
+    }
+
+    fn with(index: Index, f: Fields, options: &Options) -> Result<SearchIndex> {
+        analysis::register(index.tokenizers());
+        if let Some(p) = read_payload(&index)? {
+            if p.schema != SCHEMA {
+                return Err(IndexError::Schema { found: p.schema });
+            }
+        }
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let threads = options.threads.max(1);
+        let memory = options.memory_bytes.max((threads * 16) << 20);
+        let writer = index.writer_with_num_threads(threads, memory)?;
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), f, glossary: RwLock::new(Glossary::shipped()) })
+    }
+
+    /// The store change sequence the last commit applied (0 for a new index).
+    pub fn applied(&self) -> Result<u64> {
+        Ok(read_payload(&self.index)?.map_or(0, |p| p.applied))
+    }
+
+    /// Adds `concept` to the glossary that expands queries.
+    pub fn add_concept(&self, concept: Concept) -> Result<()> {
+        self.glossary.write().map_err(|_| IndexError::Poisoned)?.add(concept);
+        Ok(())
+    }
+
+    /// The glossary's concepts.
+    pub fn concepts(&self) -> Result<Vec<Concept>> {
+        Ok(self.glossary.read().map_err(|_| IndexError::Poisoned)?.concepts().to_vec())
+    }
+
+    /// Adds or replaces the document of `doc.post`. Visible after the next commit.
+    pub fn put(&self, doc: &PostDoc) -> Result<()> {
+        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        w.delete_term(Term::from_field_u64(self.f.post, doc.post));
+        w.add_document(self.document(doc))?;
+        Ok(())
+    }
+
+    /// Removes the document of `post` (and with it its translations).
+    pub fn remove(&self, post: u64) -> Result<()> {
+        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        w.delete_term(Term::from_field_u64(self.f.post, post));
+        Ok(())
+    }
+
+    /// Removes every document (before a rebuild).
+    pub fn clear(&self) -> Result<()> {
+        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        w.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes everything put or removed so far durable and searchable, recording that the
+    /// store's changes up to `applied` are in.
+    pub fn commit(&self, applied: u64) -> Result<()> {
+        {
+            let mut w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+            let mut prepared = w.prepare_commit()?;
+            let payload = serde_json::to_string(&Payload { schema: SCHEMA, applied })
+                .map_err(|e| IndexError::Dir(e.to_string()))?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Waits for background merges to finish (after a bulk build).
+    pub fn wait_merges(self) -> Result<()> {
+        let w = self.writer.into_inner().map_err(|_| IndexError::Poisoned)?;
+        w.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// Documents searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Every searchable post with the digest of what was indexed for it, sorted: two
+    /// indexes holding the same documents have the same fingerprint.
+    pub fn fingerprint(&self) -> Result<Vec<(u64, u64)>> {
+        let searcher = self.reader.searcher();
+        let addrs = searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)?;
+        let mut out = Vec::with_capacity(addrs.len());
+        for a in addrs {
+            let d: TantivyDocument = searcher.doc(a)?;
+            let post = d.get_first(self.f.post).and_then(|v| v.as_u64()).unwrap_or(0);
+            let digest = d.get_first(self.f.digest).and_then(|v| v.as_u64()).unwrap_or(0);
+            out.push((post, digest));
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    fn document(&self, d: &PostDoc) -> TantivyDocument {
+        let f = &self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.post, d.post);
+        doc.add_u64(f.room, d.room);
+        doc.add_u64(f.space, d.space);
+        doc.add_u64(f.author, d.author);
+        doc.add_i64(f.created, d.created_ms);
+        doc.add_u64(f.digest, digest(d));
+        let mut langs = vec![d.lang.as_str()];
+        let original = lang_index(field_lang(&d.lang));
+        doc.add_text(f.text[original], &d.body);
+        doc.add_text(f.grams, &d.body);
+        if let Some(t) = &d.title {
+            doc.add_text(f.title[original], t);
+            doc.add_text(f.grams, t);
+        }
+        for (lang, body) in &d.translations {
+            langs.push(lang);
+            doc.add_text(f.text[lang_index(field_lang(lang))], body);
+            doc.add_text(f.grams, body);
+        }
+        langs.sort_unstable();
+        langs.dedup();
+        for l in langs {
+            doc.add_text(f.langs, l);
+        }
+        doc
+    }
+
+    /// Analyses `text` for every field, with the glossary's expansions.
+    pub fn plan(&self, text: &str) -> Result<Plan> {
+        let mut plan = Plan::default();
+        for l in FIELD_LANGS {
+            let mut a = analysis::analyzer(l);
+            let set: HashSet<String> = analysis::analyze(&mut a, text).into_iter().map(|t| t.text).collect();
+            plan.terms.insert(l, set);
+        }
+        let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
+        for (lang, name) in expansions {
+            let l = field_lang(&lang);
+            let mut a = analysis::analyzer(l);
+            let terms = analysis::analyze(&mut a, &name).into_iter().map(|t| t.text);
+            plan.terms.entry(l).or_default().extend(terms);
+        }
+        let mut g = analysis::grams_analyzer();
+        plan.grams = analysis::analyze(&mut g, text).into_iter().map(|t| t.text).collect();
+        Ok(plan)
+    }
+
+    /// The query that matches `text` in any language (without access or filters).
+    fn text_query(&self, text: &str) -> Result<Box<dyn Query>> {
+        let f = &self.f;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, l) in FIELD_LANGS.iter().enumerate() {
+            let mut a = analysis::analyzer(l);
+            let mut seen = HashSet::new();
+            for t in analysis::analyze(&mut a, text) {
+                if !seen.insert(t.text.clone()) {
+                    continue;
+                }
+                should.push((Occur::Should, term_query(f.text[i], &t.text)));
+                should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.title[i], &t.text), TITLE_BOOST))));
+            }
+        }
+        let mut g = analysis::grams_analyzer();
+        let grams: BTreeMap<String, ()> = analysis::analyze(&mut g, text).into_iter().map(|t| (t.text, ())).collect();
+        for gram in grams.keys() {
+            should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.grams, gram), GRAM_BOOST))));
+        }
+        let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
+        for (lang, name) in expansions {
+            let l = field_lang(&lang);
+            let i = lang_index(l);
+            let mut a = analysis::analyzer(l);
+            let terms = analysis::analyze(&mut a, &name);
+            let q: Box<dyn Query> = match terms.len() {
+                0 => continue,
+                1 => term_query(f.text[i], &terms[0].text),
+                _ => {
+                    let first = terms[0].position;
+                    Box::new(PhraseQuery::new_with_offset(
+                        terms.iter().map(|t| (t.position - first, Term::from_field_text(f.text[i], &t.text))).collect(),
+                    ))
+                }
+            };
+            should.push((Occur::Should, Box::new(BoostQuery::new(q, GLOSSARY_BOOST))));
+        }
+        Ok(Box::new(BooleanQuery::new(should)))
+    }
+
+    /// Runs `q`. Only documents from `q.readable_spaces` are matched, counted and paged.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchPage> {
+        let f = &self.f;
+        let mut spaces: Vec<u64> = q.readable_spaces.clone();
+        if let Some(s) = q.space {
+            spaces.retain(|x| *x == s);
+        }
+        if spaces.is_empty() || q.limit == 0 {
+            return Ok(SearchPage::default());
+        }
+        let text = self.text_query(&q.text)?;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, text),
+            (Occur::Must, Box::new(TermSetQuery::new(spaces.iter().map(|s| Term::from_field_u64(f.space, *s))))),
+        ];
+        if let Some(a) = q.author {
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_u64(f.author, a), IndexRecordOption::Basic)),
+            ));
+        }
+        if let Some(l) = &q.lang {
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_text(f.langs, l), IndexRecordOption::Basic)),
+            ));
+        }
+        if q.from_ms.is_some() || q.to_ms.is_some() {
+            let lo = q.from_ms.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.created, v)));
+            let hi = q.to_ms.map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(f.created, v)));
+            must.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        let query = BooleanQuery::new(must);
+        let searcher = self.reader.searcher();
+        // Enough documents to fill the page with thread groups in the usual case; a
+        // thread with very many matches only shortens the last page reachable.
+        let want = (q.offset + q.limit + 1).saturating_mul(8).min(MAX_COLLECT);
+        let (total, docs): (usize, Vec<(f32, DocAddress)>) = match q.sort {
+            Sort::Relevance => searcher.search(&query, &(Count, TopDocs::with_limit(want)))?,
+            Sort::Recent => {
+                let (n, d) = searcher.search(
+                    &query,
+                    &(Count, TopDocs::with_limit(want).order_by_fast_field::<i64>("created", Order::Desc)),
+                )?;
+                #[allow(clippy::cast_precision_loss)]
+                let d = d.into_iter().map(|(t, a)| (t as f32, a)).collect();
+                (n, d)
+            }
+        };
+        let mut groups: Vec<ThreadHit> = Vec::new();
+        let mut by_room: HashMap<u64, usize> = HashMap::new();
+        let mut columns = HashMap::new();
+        for (score, addr) in &docs {
+            let cols = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let seg = searcher.segment_reader(addr.segment_ord);
+                    let ff = seg.fast_fields();
+                    e.insert((ff.u64("post")?, ff.u64("room")?, ff.u64("space")?))
+                }
+            };
+            let post = cols.0.first(addr.doc_id).unwrap_or(0);
+            let room = cols.1.first(addr.doc_id).unwrap_or(0);
+            let space = cols.2.first(addr.doc_id).unwrap_or(0);
+            match by_room.get(&room) {
+                Some(&i) => groups[i].also.push(post),
+                None => {
+                    by_room.insert(room, groups.len());
+                    groups.push(ThreadHit { room, space, post, score: *score, also: Vec::new() });
+                }
+            }
+        }
+        let more = groups.len() > q.offset + q.limit || (docs.len() == want && total > want);
+        let threads = groups.into_iter().skip(q.offset).take(q.limit).collect();
+        Ok(SearchPage { total, threads, more })
+    }
+
+    /// Picks, among a post's versions (`(lang, text)`: the original first), the one the
+    /// query matched best, and cuts a snippet of it with the matched words marked.
+    pub fn highlight(&self, plan: &Plan, versions: &[(&str, &str)], max_chars: usize) -> Option<Highlight> {
+        highlight::best(plan, versions, max_chars)
+    }
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+fn read_payload(index: &Index) -> Result<Option<Payload>> {
+    let metas = index.load_metas()?;
+    Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()))
+}
+
+/// A stable 64-bit FNV-1a digest of what is indexed for a post.
+fn digest(d: &PostDoc) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for n in [d.post, d.room, d.space, d.author] {
+        eat(&n.to_be_bytes());
+    }
+    eat(&d.created_ms.to_be_bytes());
+    eat(d.lang.as_bytes());
+    eat(d.body.as_bytes());
+    eat(d.title.as_deref().unwrap_or("\u{0}").as_bytes());
+    for (l, b) in &d.translations {
+        eat(l.as_bytes());
+        eat(b.as_bytes());
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests;

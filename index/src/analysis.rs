@@ -1,0 +1,265 @@
+//! Text analysis: one analyzer per language field, the character n-gram analyzer, and
+//! the helpers that run them outside an index (query building, highlighting).
+//!
+//! Every analyzer lower-cases and accent-folds before anything else that compares
+//! words, so "economia" and "economía" are the same term in every field. The language
+//! fields then drop that language's stop words and stem; the n-gram field cuts each word
+//! into overlapping pieces that cognates share (cooperative / coopérative / cooperativa).
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    Token, TokenStream, Tokenizer, TokenizerManager,
+};
+
+/// The language fields of the index. Any other language goes to `xx`.
+pub const FIELD_LANGS: [&str; 9] = ["en", "fr", "es", "pt", "it", "de", "ar", "ko", "xx"];
+
+/// Words longer than this (in bytes) are not indexed: they are noise (URLs, hashes).
+const MAX_WORD: usize = 48;
+
+/// The character n-gram length for alphabetic scripts. Four is where cognates across
+/// en/fr/es/pt share most pieces and unrelated words few (measured in docs/SEARCH.md).
+pub const GRAM: usize = 4;
+
+/// The field language for a post's language code.
+pub fn field_lang(code: &str) -> &'static str {
+    FIELD_LANGS.iter().copied().find(|l| *l == code && *l != "xx").unwrap_or("xx")
+}
+
+/// The analyzer name of a language field.
+pub fn analyzer_name(field_lang: &str) -> String {
+    format!("cb_{field_lang}")
+}
+
+/// The analyzer name of the n-gram field.
+pub const GRAMS: &str = "cb_grams";
+
+fn stemmed(lang: Language, stop: bool) -> TextAnalyzer {
+    let b =
+        TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(MAX_WORD)).filter(LowerCaser);
+    // Stop words are matched before folding: the lists are written with their accents.
+    if stop {
+        if let Some(sw) = StopWordFilter::new(lang) {
+            return b.filter(sw).filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build();
+        }
+    }
+    b.filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build()
+}
+
+/// The analyzer for one field language.
+pub fn analyzer(field_lang: &str) -> TextAnalyzer {
+    match field_lang {
+        "en" => stemmed(Language::English, true),
+        "fr" => stemmed(Language::French, true),
+        "es" => stemmed(Language::Spanish, true),
+        "pt" => stemmed(Language::Portuguese, true),
+        "it" => stemmed(Language::Italian, true),
+        "de" => stemmed(Language::German, true),
+        "ar" => stemmed(Language::Arabic, false),
+        // Korean attaches particles to words: character bigrams of Hangul find the
+        // stem inside the word; other scripts in a Korean post are whole folded words.
+        "ko" => TextAnalyzer::builder(Grams { latin: None })
+            .filter(RemoveLongFilter::limit(MAX_WORD))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+        _ => TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_WORD))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+    }
+}
+
+/// The n-gram analyzer: GRAM-grams of every alphabetic word, bigrams of CJK words.
+pub fn grams_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(Grams { latin: Some(GRAM) }).filter(LowerCaser).filter(AsciiFoldingFilter).build()
+}
+
+/// Registers every analyzer with an index's tokenizer manager.
+pub fn register(manager: &TokenizerManager) {
+    for l in FIELD_LANGS {
+        manager.register(&analyzer_name(l), analyzer(l));
+    }
+    manager.register(GRAMS, grams_analyzer());
+}
+
+/// One analysed token: its term and where it came from in the text (bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub from: usize,
+    pub to: usize,
+    /// The word's position (stop words removed keep theirs, so phrases stay aligned).
+    pub position: usize,
+}
+
+/// Runs `analyzer` over `text`.
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Term> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        out.push(Term { text: t.text.clone(), from: t.offset_from, to: t.offset_to, position: t.position });
+    }
+    out
+}
+
+/// Lower-cases and accent-folds `text` word by word, joined by single spaces: the form in
+/// which glossary terms are compared.
+pub fn fold(text: &str) -> String {
+    let mut a = TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build();
+    analyze(&mut a, text).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
+}
+
+/// Scripts written without spaces between words, or whose words are single syllables
+/// best matched in pairs.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF // Hangul
+        | 0x3040..=0x30FF // kana
+        | 0x4E00..=0x9FFF | 0x3400..=0x4DBF // CJK ideographs
+    )
+}
+
+/// Cuts words into character n-grams. `latin: Some(n)`: n-grams of alphabetic words
+/// (words shorter than n but at least 3 characters are kept whole); `None`: whole
+/// words. CJK runs always give bigrams (a single character alone). Offsets are the
+/// word's, so a highlight marks the whole word.
+#[derive(Clone, Debug)]
+pub struct Grams {
+    pub latin: Option<usize>,
+}
+
+/// The tokens of one text, computed up front.
+pub struct GramStream {
+    tokens: std::vec::IntoIter<Token>,
+    current: Token,
+}
+
+impl Tokenizer for Grams {
+    type TokenStream<'a> = GramStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream {
+        let mut tokens = Vec::new();
+        let mut position = 0;
+        for (from, word) in words(text) {
+            let to = from + word.len();
+            let chars: Vec<(usize, char)> = word.char_indices().collect();
+            let cjk = chars.iter().all(|(_, c)| is_cjk(*c));
+            let n = if cjk { Some(2) } else { self.latin };
+            let mut push = |s: &str| {
+                tokens.push(Token {
+                    offset_from: from,
+                    offset_to: to,
+                    position,
+                    text: s.to_owned(),
+                    position_length: 1,
+                });
+                position += 1;
+            };
+            match n {
+                Some(n) if chars.len() > n => {
+                    for i in 0..=chars.len() - n {
+                        let start = chars[i].0;
+                        let end = chars.get(i + n).map_or(word.len(), |(o, _)| *o);
+                        push(&word[start..end]);
+                    }
+                }
+                Some(_) if cjk || chars.len() >= 3 => push(word),
+                Some(_) => {}
+                None => push(word),
+            }
+        }
+        GramStream { tokens: tokens.into_iter(), current: Token::default() }
+    }
+}
+
+impl TokenStream for GramStream {
+    fn advance(&mut self) -> bool {
+        match self.tokens.next() {
+            Some(t) => {
+                self.current = t;
+                true
+            }
+            None => false,
+        }
+    }
+    fn token(&self) -> &Token {
+        &self.current
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.current
+    }
+}
+
+/// The words of `text`: maximal runs of alphanumeric characters, split further where
+/// the script changes between CJK and the rest, with their byte offsets.
+pub fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start: Option<(usize, bool)> = None;
+    for (i, c) in text.char_indices() {
+        let alnum = c.is_alphanumeric();
+        match start {
+            Some((s, cjk)) if alnum && is_cjk(c) == cjk => {
+                let _ = s;
+            }
+            Some((s, _)) => {
+                out.push((s, &text[s..i]));
+                start = alnum.then(|| (i, is_cjk(c)));
+            }
+            None if alnum => start = Some((i, is_cjk(c))),
+            None => {}
+        }
+    }
+    if let Some((s, _)) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(mut a: TextAnalyzer, text: &str) -> Vec<String> {
+        analyze(&mut a, text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn accents_fold_before_stemming() {
+        assert_eq!(terms(analyzer("es"), "economía"), terms(analyzer("es"), "economia"));
+        assert_eq!(terms(analyzer("pt"), "Economia Solidária"), terms(analyzer("pt"), "economia solidaria"));
+        assert_eq!(terms(analyzer("fr"), "coopératives"), terms(analyzer("fr"), "cooperative"));
+    }
+
+    #[test]
+    fn stop_words_are_dropped() {
+        assert_eq!(terms(analyzer("pt"), "cooperativas de mulheres").len(), 2);
+        assert!(terms(analyzer("en"), "the and of").is_empty());
+    }
+
+    #[test]
+    fn grams_of_cognates_overlap() {
+        let g = |s| terms(grams_analyzer(), s);
+        let en: std::collections::HashSet<_> = g("cooperative").into_iter().collect();
+        let fr: std::collections::HashSet<_> = g("coopérative").into_iter().collect();
+        assert_eq!(en, fr);
+        assert_eq!(g("la"), Vec::<String>::new());
+        assert_eq!(g("ILO"), vec!["ilo"]);
+        assert_eq!(g("협동조합"), vec!["협동", "동조", "조합"]);
+    }
+
+    #[test]
+    fn words_split_on_script_changes() {
+        let w: Vec<&str> = words("abc협동조합은, x").into_iter().map(|(_, w)| w).collect();
+        assert_eq!(w, vec!["abc", "협동조합은", "x"]);
+    }
+
+    #[test]
+    fn fold_joins_words() {
+        assert_eq!(fold("Économie  sociale et SOLIDAIRE!"), "economie sociale et solidaire");
+        assert_eq!(field_lang("ru"), "xx");
+        assert_eq!(field_lang("xx"), "xx");
+        assert_eq!(field_lang("ko"), "ko");
+    }
+}

@@ -1,0 +1,167 @@
+use super::*;
+
+fn doc(post: u64, space: u64, lang: &str, body: &str) -> PostDoc {
+    PostDoc {
+        post,
+        room: post * 10,
+        space,
+        author: 1,
+        created_ms: i64::try_from(post).unwrap_or(0) * 1000,
+        lang: lang.into(),
+        body: body.into(),
+        title: None,
+        translations: Vec::new(),
+    }
+}
+
+fn index(docs: &[PostDoc]) -> SearchIndex {
+    let ix = SearchIndex::in_ram(&Options::default()).expect("index");
+    for d in docs {
+        ix.put(d).expect("put");
+    }
+    ix.commit(docs.len() as u64).expect("commit");
+    ix
+}
+
+fn find(ix: &SearchIndex, text: &str, spaces: &[u64]) -> Vec<u64> {
+    let q = SearchQuery { text: text.into(), readable_spaces: spaces.to_vec(), limit: 10, ..SearchQuery::default() };
+    ix.search(&q).expect("search").threads.into_iter().map(|t| t.post).collect()
+}
+
+#[test]
+fn a_portuguese_query_finds_french_and_spanish_posts() {
+    let ix = index(&[
+        doc(1, 1, "fr", "Au Sénégal, les coopératives de femmes transforment les céréales locales."),
+        doc(2, 1, "es", "En Puebla, las cooperativas de mujeres venden café orgánico."),
+        doc(3, 1, "en", "The weather in Turin was lovely during the Academy."),
+    ]);
+    let hits = find(&ix, "cooperativas de mulheres", &[1]);
+    assert!(hits.contains(&1) && hits.contains(&2), "{hits:?}");
+    assert!(!hits.contains(&3), "{hits:?}");
+}
+
+#[test]
+fn accents_do_not_matter() {
+    let ix = index(&[doc(1, 1, "es", "La economía social en México")]);
+    assert_eq!(find(&ix, "economia", &[1]), vec![1]);
+    assert_eq!(find(&ix, "ECONOMÍA", &[1]), vec![1]);
+}
+
+#[test]
+fn translations_are_searched_in_their_language() {
+    let mut d = doc(1, 1, "ko", "사회연대경제 기업들이 지역에서 일자리를 만듭니다");
+    d.translations.push(("en".into(), "Social and solidarity economy enterprises create local jobs".into()));
+    let ix = index(&[d]);
+    assert_eq!(find(&ix, "jobs", &[1]), vec![1]);
+    assert_eq!(find(&ix, "일자리를", &[1]), vec![1]);
+}
+
+#[test]
+fn the_glossary_bridges_unrelated_words() {
+    // "travail décent" and "decent work" share no stem; the glossary names both.
+    let ix = index(&[doc(1, 1, "fr", "Le travail décent pour les récupérateurs de déchets")]);
+    assert_eq!(find(&ix, "decent work", &[1]), vec![1]);
+    assert_eq!(find(&ix, "waste pickers", &[1]), vec![1]);
+}
+
+#[test]
+fn nothing_outside_the_readable_spaces_is_found_or_counted() {
+    let ix = index(&[doc(1, 1, "en", "cooperative housing in Seoul"), doc(2, 2, "en", "cooperative housing secrets")]);
+    let q = SearchQuery { text: "cooperative".into(), readable_spaces: vec![1], limit: 10, ..SearchQuery::default() };
+    let page = ix.search(&q).expect("search");
+    assert_eq!(page.total, 1);
+    assert_eq!(page.threads.len(), 1);
+    assert_eq!(page.threads[0].post, 1);
+    // Asking for the other space by filter does not widen access.
+    let q = SearchQuery { space: Some(2), ..q };
+    assert_eq!(ix.search(&q).expect("search"), SearchPage::default());
+    assert!(find(&ix, "cooperative", &[]).is_empty());
+}
+
+#[test]
+fn removed_and_replaced_documents() {
+    let ix = index(&[doc(1, 1, "en", "fair trade coffee"), doc(2, 1, "en", "fair trade cocoa")]);
+    ix.remove(1).expect("remove");
+    ix.put(&doc(2, 1, "en", "microfinance for farmers")).expect("put");
+    ix.commit(9).expect("commit");
+    assert!(find(&ix, "coffee", &[1]).is_empty());
+    assert!(find(&ix, "cocoa", &[1]).is_empty());
+    assert_eq!(find(&ix, "microfinance", &[1]), vec![2]);
+    assert_eq!(ix.applied().expect("applied"), 9);
+    assert_eq!(ix.num_docs(), 1);
+}
+
+#[test]
+fn hits_are_grouped_by_thread_and_paged() {
+    let mut docs = Vec::new();
+    for i in 1..=30u64 {
+        let mut d = doc(i, 1, "en", "solidarity finance");
+        d.room = i % 6; // six threads of five posts
+        docs.push(d);
+    }
+    let ix = index(&docs);
+    let q = SearchQuery { text: "solidarity".into(), readable_spaces: vec![1], limit: 4, ..SearchQuery::default() };
+    let p1 = ix.search(&q).expect("search");
+    assert_eq!(p1.total, 30);
+    assert_eq!(p1.threads.len(), 4);
+    assert!(p1.more);
+    assert!(p1.threads.iter().all(|t| t.also.len() == 4));
+    let p2 = ix.search(&SearchQuery { offset: 4, ..q.clone() }).expect("search");
+    assert_eq!(p2.threads.len(), 2);
+    assert!(!p2.more);
+    let rooms: HashSet<u64> = p1.threads.iter().chain(&p2.threads).map(|t| t.room).collect();
+    assert_eq!(rooms.len(), 6);
+    // Recency: the newest post leads.
+    let r = ix.search(&SearchQuery { sort: Sort::Recent, limit: 1, ..q }).expect("search");
+    assert_eq!(r.threads[0].post, 30);
+}
+
+#[test]
+fn filters_by_author_language_and_date() {
+    let mut a = doc(1, 1, "en", "social enterprise");
+    a.author = 7;
+    let mut b = doc(2, 1, "fr", "entreprise sociale");
+    b.translations.push(("es".into(), "empresa social".into()));
+    let ix = index(&[a, b]);
+    let base =
+        SearchQuery { text: "social enterprise".into(), readable_spaces: vec![1], limit: 10, ..Default::default() };
+    let posts =
+        |q: SearchQuery| -> Vec<u64> { ix.search(&q).expect("s").threads.into_iter().map(|t| t.post).collect() };
+    assert_eq!(posts(SearchQuery { author: Some(7), ..base.clone() }), vec![1]);
+    assert_eq!(posts(SearchQuery { lang: Some("es".into()), ..base.clone() }), vec![2]);
+    assert_eq!(posts(SearchQuery { from_ms: Some(1500), ..base.clone() }), vec![2]);
+    assert_eq!(posts(SearchQuery { to_ms: Some(1500), ..base }), vec![1]);
+}
+
+#[test]
+fn snippets_mark_the_matched_words_in_the_best_version() {
+    let ix = index(&[]);
+    let plan = ix.plan("cooperativas de mulheres").expect("plan");
+    let h = ix
+        .highlight(&plan, &[("fr", "Les coopératives de femmes du Sénégal"), ("en", "The weather")], 200)
+        .expect("highlight");
+    assert_eq!(h.lang, "fr");
+    let marked: Vec<&str> = h.parts.iter().filter(|p| p.mark).map(|p| p.text.as_str()).collect();
+    assert_eq!(marked, vec!["coopératives", "femmes"]);
+    assert_eq!(h.snippet, "Les coopératives de femmes du Sénégal");
+    let long = format!("{} cooperative {}", "word ".repeat(100), "end ".repeat(100));
+    let h = ix.highlight(&plan, &[("en", &long)], 80).expect("highlight");
+    assert!(h.snippet.chars().count() <= 84, "{}", h.snippet);
+    assert!(h.parts.iter().any(|p| p.mark && p.text == "cooperative"));
+}
+
+#[test]
+fn a_reopened_index_keeps_documents_and_applied() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let ix = SearchIndex::open(dir.path(), &Options::default()).expect("open");
+        ix.put(&doc(1, 1, "pt", "comércio justo")).expect("put");
+        ix.commit(42).expect("commit");
+    }
+    let ix = SearchIndex::open(dir.path(), &Options::default()).expect("reopen");
+    assert_eq!(ix.applied().expect("applied"), 42);
+    assert_eq!(find(&ix, "comercio", &[1]), vec![1]);
+    let fp = ix.fingerprint().expect("fp");
+    assert_eq!(fp.len(), 1);
+    assert_eq!(fp[0].0, 1);
+}
