@@ -44,6 +44,9 @@ pub struct Config {
     pub cache_bytes: u64,
     /// How long a translator's claim on a post holds. Default 20 minutes.
     pub claim_lease: Duration,
+    /// How often the search index commits while posts keep coming: the most a post
+    /// waits, after its ack, to be searchable (plus the commit itself). Default 200 ms.
+    pub index_commit: Duration,
     /// The clock (tests advance it instead of sleeping).
     pub clock: Clock,
     /// Rate limits on registration, sign-in, writes and typing.
@@ -67,6 +70,7 @@ impl Default for Config {
             max_commit_batch: 1024,
             cache_bytes: 256 * 1024 * 1024,
             claim_lease: Duration::from_secs(20 * 60),
+            index_commit: Duration::from_millis(200),
             clock: Clock::default(),
             limits: Limits::default(),
         }

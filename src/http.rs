@@ -47,6 +47,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/translations/claim", post(claim))
         .route("/translations/release", post(release))
         .route("/translations/coverage", get(coverage))
+        .route("/search", get(search))
+        .route("/glossary", get(glossary).post(add_concept))
         .route("/admin/export", get(export))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
@@ -501,6 +503,26 @@ async fn translate(
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
+}
+
+async fn search(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<crate::service::SearchParams>,
+) -> ApiResult<Json<crate::service::SearchResults>> {
+    Ok(Json(app.search(caller.user.as_ref(), q).await?))
+}
+
+async fn glossary(State(app): State<Arc<App>>) -> ApiResult<Json<Vec<collective_brain_index::Concept>>> {
+    Ok(Json(app.glossary()?))
+}
+
+async fn add_concept(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<crate::service::NewConcept>,
+) -> ApiResult<(StatusCode, Json<collective_brain_index::Concept>)> {
+    Ok((StatusCode::CREATED, Json(app.add_concept(caller.user.as_ref(), b).await?)))
 }
 
 async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {

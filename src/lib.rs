@@ -6,6 +6,7 @@
 //! - [`protocol`]: the wire frames; [`model`]: the plain data; [`error`]: the error codes;
 //! - [`service`]: the verbs, with access rules and validation; [`lang`]: language tagging;
 //! - [`store`]: sled behind a small API, one writer thread with group commit;
+//! - [`search`]: the indexer that follows the store's change feed into the `index/` crate;
 //! - [`hub`]: fan-out of already-serialized frames to subscribers;
 //! - [`config`]: what the server can be told.
 //!
@@ -23,6 +24,7 @@ pub mod lang_eval;
 pub mod limits;
 pub mod model;
 pub mod protocol;
+pub mod search;
 pub mod service;
 pub mod settings;
 pub mod store;

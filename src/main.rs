@@ -13,6 +13,13 @@ use collective_brain::settings::Settings;
 use collective_brain::store::Store;
 use collective_brain::{App, Config};
 
+/// jemalloc rather than glibc's malloc: the search index writes each new segment's
+/// document store from a thread of its own, and glibc gives new threads arenas of their
+/// own that keep what they freed. Measured with 40,000 posts of 4 KiB at full speed: RSS
+/// about 290 MB with glibc, 160 MB with mimalloc, 70 MB with jemalloc, flat over time.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "collective-brain", version, about = "Real-time multilingual forum and chat server")]
 struct Cli {
@@ -39,6 +46,11 @@ enum Command {
     },
     /// Load an export from stdin into a new, empty data dir.
     Import {
+        #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Rebuild the search index (DIR/index) from the store, while the server is stopped.
+    Reindex {
         #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
@@ -96,6 +108,9 @@ struct ServeArgs {
     /// How long a translator's claim on a post holds, in seconds [default: 1200].
     #[arg(long, env = "CB_CLAIM_LEASE_SECS")]
     claim_lease_secs: Option<u64>,
+    /// How often the search index commits under load, in milliseconds [default: 200].
+    #[arg(long, env = "CB_INDEX_COMMIT_MS")]
+    index_commit_ms: Option<u64>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -118,6 +133,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         connection_queue: args.connection_queue,
         cache_mb: args.cache_mb,
         claim_lease_secs: args.claim_lease_secs,
+        index_commit_ms: args.index_commit_ms,
         rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),
         ..Settings::default()
     };
@@ -149,6 +165,15 @@ async fn main() -> anyhow::Result<()> {
             drop(out);
             store.close().await?;
             eprintln!("exported {n} entries");
+            Ok(())
+        }
+        Some(Command::Reindex { data_dir }) => {
+            let started = std::time::Instant::now();
+            let dir = data_dir.clone();
+            let n = tokio::task::spawn_blocking(move || collective_brain::search::reindex(&dir))
+                .await?
+                .context("rebuilding the search index (is the server running?)")?;
+            eprintln!("indexed {n} posts into {} in {:.1?}", data_dir.join("index").display(), started.elapsed());
             Ok(())
         }
         Some(Command::Import { data_dir }) => {

@@ -77,6 +77,14 @@ pub enum ClientFrame {
         #[serde(default)]
         to: Option<String>,
     },
+    /// A search, with the same parameters as `GET /search`; answered by `search_results`.
+    Search {
+        #[serde(flatten)]
+        params: crate::service::SearchParams,
+        /// Extension: echoed in the answer, to match it to the question.
+        #[serde(default, rename = "ref")]
+        reference: Option<String>,
+    },
     Ping,
 }
 
@@ -141,6 +149,13 @@ pub enum ServerFrame<'a> {
     QueueRemoved {
         post: PostId,
         needed: &'a str,
+    },
+    /// The answer to `search`: the same shape as `GET /search`.
+    SearchResults {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+        #[serde(flatten)]
+        results: &'a crate::service::SearchResults,
     },
     /// Extension: the answer to `subscribe_queue`.
     SubscribedQueue {

@@ -28,6 +28,7 @@ pub struct Settings {
     pub max_commit_batch: Option<usize>,
     pub cache_mb: Option<u64>,
     pub claim_lease_secs: Option<u64>,
+    pub index_commit_ms: Option<u64>,
     pub rate_limits: Option<bool>,
 }
 
@@ -59,6 +60,7 @@ impl Settings {
             max_commit_batch: Some(c.max_commit_batch),
             cache_mb: Some(c.cache_bytes / (1024 * 1024)),
             claim_lease_secs: Some(c.claim_lease.as_secs()),
+            index_commit_ms: Some(u64::try_from(c.index_commit.as_millis()).unwrap_or(u64::MAX)),
             rate_limits: Some(true),
         }
     }
@@ -79,6 +81,7 @@ impl Settings {
             max_commit_batch: over.max_commit_batch.or(self.max_commit_batch),
             cache_mb: over.cache_mb.or(self.cache_mb),
             claim_lease_secs: over.claim_lease_secs.or(self.claim_lease_secs),
+            index_commit_ms: over.index_commit_ms.or(self.index_commit_ms),
             rate_limits: over.rate_limits.or(self.rate_limits),
         }
     }
@@ -102,6 +105,7 @@ impl Settings {
             max_commit_batch: self.max_commit_batch.unwrap_or(d.max_commit_batch),
             cache_bytes: self.cache_mb.map_or(d.cache_bytes, |mb| mb * 1024 * 1024),
             claim_lease: self.claim_lease_secs.map_or(d.claim_lease, Duration::from_secs),
+            index_commit: self.index_commit_ms.map_or(d.index_commit, Duration::from_millis),
             limits: if self.rate_limits.unwrap_or(true) { Limits::default() } else { Limits::off() },
             ..d
         };

@@ -183,6 +183,16 @@ impl Connection {
                 Ok(text) => return self.send(text).await,
                 Err(e) => Err(e),
             },
+            ClientFrame::Search { params, reference } => {
+                let answer = self.app.search(self.user(), params).await;
+                return match answer {
+                    Ok(results) => {
+                        let text = ServerFrame::SearchResults { reference: reference.as_deref(), results: &results };
+                        self.send(text.to_json()).await
+                    }
+                    Err(e) => self.send_error(&e, reference.as_deref()).await,
+                };
+            }
             ClientFrame::Post { .. }
             | ClientFrame::CreateRoom { .. }
             | ClientFrame::Edit { .. }

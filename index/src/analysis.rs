@@ -143,6 +143,11 @@ impl Tokenizer for Grams {
         let mut tokens = Vec::new();
         let mut position = 0;
         for (from, word) in words(text) {
+            // As in the language fields: overlong "words" are noise, and would make
+            // thousands of grams each.
+            if word.len() > MAX_WORD {
+                continue;
+            }
             let to = from + word.len();
             let chars: Vec<(usize, char)> = word.char_indices().collect();
             let cjk = chars.iter().all(|(_, c)| is_cjk(*c));

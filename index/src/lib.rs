@@ -15,6 +15,7 @@
 //! records the store's change sequence it has applied, so a restart resumes exactly there.
 
 pub mod analysis;
+pub mod eval;
 pub mod glossary;
 mod highlight;
 
@@ -40,7 +41,7 @@ pub use highlight::{Highlight, Part};
 /// How much a title match weighs against a body match.
 const TITLE_BOOST: f32 = 2.0;
 /// How much an n-gram match weighs: enough to find cognates, less than a whole word.
-const GRAM_BOOST: f32 = 0.35;
+const GRAM_BOOST: f32 = 0.5;
 /// How much a glossary expansion weighs.
 const GLOSSARY_BOOST: f32 = 0.8;
 /// At most this many documents are gathered into thread groups for one page.
@@ -208,7 +209,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { memory_bytes: 64 << 20, threads: 1 }
+        Options { memory_bytes: 15 << 20, threads: 1 }
     }
 }
 
@@ -244,14 +245,15 @@ impl SearchIndex {
         }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let threads = options.threads.max(1);
-        let memory = options.memory_bytes.max((threads * 16) << 20);
+        let memory = options.memory_bytes.max((threads * 15) << 20);
         let writer = index.writer_with_num_threads(threads, memory)?;
         Ok(SearchIndex { index, reader, writer: Mutex::new(writer), f, glossary: RwLock::new(Glossary::shipped()) })
     }
 
-    /// The store change sequence the last commit applied (0 for a new index).
-    pub fn applied(&self) -> Result<u64> {
-        Ok(read_payload(&self.index)?.map_or(0, |p| p.applied))
+    /// The store change sequence the last commit applied; `None` for an index never
+    /// committed.
+    pub fn applied(&self) -> Result<Option<u64>> {
+        Ok(read_payload(&self.index)?.map(|p| p.applied))
     }
 
     /// Adds `concept` to the glossary that expands queries.

@@ -4,6 +4,7 @@
 mod accounts;
 mod desk;
 mod posts;
+mod search;
 mod seed;
 mod spaces;
 pub mod validate;
@@ -18,6 +19,7 @@ use tokio_util::task::TaskTracker;
 pub use accounts::{hash_password, token_hash, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use posts::{Changed, NewPost};
+pub use search::{NewConcept, SearchHit, SearchParams, SearchResults};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
@@ -30,8 +32,10 @@ use crate::store::{Publish, Recovered, Store, StoreOptions};
 /// Everything a request needs, shared by all of them.
 pub struct App {
     pub config: Config,
-    pub store: Store,
+    pub store: Arc<Store>,
     pub hub: Arc<Hub>,
+    /// The search index and its indexer thread.
+    pub search: crate::search::Search,
     pub tagger: Tagger,
     /// Cancelled when the server shuts down: sockets close with 1001.
     pub shutdown: CancellationToken,
@@ -78,7 +82,10 @@ impl App {
             clock: config.clock.clone(),
         };
         let (store, recovered) = Store::open(&config.data_dir, options, sink)?;
+        let store = Arc::new(store);
         log_recovery(&config, &recovered);
+        let search = crate::search::Search::start(store.clone(), &config.data_dir.join("index"), config.index_commit)
+            .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
         // The short-text models load once, here, rather than on the first short post.
         let languages = config.languages.clone();
         let tagger = tokio::task::spawn_blocking(move || {
@@ -94,6 +101,7 @@ impl App {
             config,
             store,
             hub,
+            search,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             metrics: Metrics::default(),
@@ -150,7 +158,9 @@ impl App {
     }
 
     /// Stops the writer after what it holds, and flushes.
-    pub async fn close(&self) -> Result<(), StoreError> {
+    pub async fn close(self: &Arc<Self>) -> Result<(), StoreError> {
+        let app = self.clone();
+        let _ = tokio::task::spawn_blocking(move || app.search.stop()).await;
         self.store.close().await
     }
 }

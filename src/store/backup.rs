@@ -65,6 +65,8 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("claims", &trees.claims),
         ("translated", &trees.translated),
         ("reads", &trees.reads),
+        ("changes", &trees.changes),
+        ("glossary", &trees.glossary),
     ]
 }
 

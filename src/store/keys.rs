@@ -19,6 +19,8 @@
 //! | `claims` | post id, target language | `ClaimRecord` (JSON) |
 //! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
 //! | `reads` | user id, room id | the last seq the user read |
+//! | `changes` | change seq (global) | post id: the post changed (created, edited, deleted, translated, relabelled) |
+//! | `glossary` | concept id | `Concept` (JSON): a glossary concept added through the API |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

@@ -17,7 +17,9 @@ mod ops;
 mod writer;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
@@ -85,6 +87,8 @@ pub(crate) struct Trees {
     pub claims: sled::Tree,
     pub translated: sled::Tree,
     pub reads: sled::Tree,
+    pub changes: sled::Tree,
+    pub glossary: sled::Tree,
 }
 
 impl Trees {
@@ -107,6 +111,8 @@ impl Trees {
             claims: db.open_tree("claims")?,
             translated: db.open_tree("translated")?,
             reads: db.open_tree("reads")?,
+            changes: db.open_tree("changes")?,
+            glossary: db.open_tree("glossary")?,
         })
     }
 
@@ -130,6 +136,8 @@ impl Trees {
             self.claims.clone(),
             self.translated.clone(),
             self.reads.clone(),
+            self.changes.clone(),
+            self.glossary.clone(),
         ]
     }
 }
@@ -152,11 +160,43 @@ pub struct StoreOptions {
     pub clock: crate::clock::Clock,
 }
 
+/// The newest durable change seq, which the search indexer waits on.
+#[derive(Debug, Default)]
+pub struct ChangeHead {
+    seq: AtomicU64,
+    lock: Mutex<()>,
+    moved: Condvar,
+}
+
+impl ChangeHead {
+    fn advance(&self, seq: u64) {
+        self.seq.store(seq, Ordering::Release);
+        let _g = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.moved.notify_all();
+    }
+
+    pub fn get(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// Blocks the calling thread until the head passes `seq` or `timeout` ends; returns
+    /// the head.
+    pub fn wait_beyond(&self, seq: u64, timeout: Duration) -> u64 {
+        let g = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = self
+            .moved
+            .wait_timeout_while(g, timeout, |_| self.get() <= seq)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.get()
+    }
+}
+
 /// The store: sled, its writer thread, and the durable head of every room.
 pub struct Store {
     db: sled::Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
+    changes: Arc<ChangeHead>,
     writer: writer::Handle,
     stats: Arc<WriterStats>,
 }
@@ -206,9 +246,15 @@ impl Store {
         recovered.rooms = heads.len();
         recovered.users = trees.users.len();
         recovered.spaces = trees.spaces.len();
+        let changes = Arc::new(ChangeHead::default());
+        changes.seq.store(
+            trees.meta.get(ops::CHANGE_SEQ)?.as_deref().and_then(keys::id_value).unwrap_or(0),
+            Ordering::Release,
+        );
         let stats = Arc::new(WriterStats::default());
-        let writer = writer::spawn(db.clone(), trees.clone(), heads.clone(), options, stats.clone(), sink)?;
-        Ok((Store { db, trees, heads, writer, stats }, recovered))
+        let writer =
+            writer::spawn(db.clone(), trees.clone(), heads.clone(), changes.clone(), options, stats.clone(), sink)?;
+        Ok((Store { db, trees, heads, changes, writer, stats }, recovered))
     }
 
     /// Opens a data dir for maintenance (export, import): default options, nothing
@@ -249,6 +295,38 @@ impl Store {
     /// Whether the first-start setup has run on this data dir.
     pub fn is_initialized(&self) -> Result<bool, StoreError> {
         Ok(self.trees.meta.contains_key("initialized")?)
+    }
+
+    // ---- the change feed and the glossary ----
+
+    /// The newest durable change seq, to wait on.
+    pub fn change_head(&self) -> &ChangeHead {
+        &self.changes
+    }
+
+    /// Posts changed after change `after`, up to `upto` (inclusive), at most `limit`.
+    pub fn changes(&self, after: u64, upto: u64, limit: usize) -> Result<Vec<(u64, PostId)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.changes.range(after.saturating_add(1).to_be_bytes()..=upto.to_be_bytes()).take(limit) {
+            let (k, v) = item?;
+            let seq = keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "changes", detail: "key".into() })?;
+            let post = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "changes", detail: "value".into() })?;
+            out.push((seq, PostId(post)));
+        }
+        Ok(out)
+    }
+
+    /// Every post, in id order.
+    pub fn all_posts(&self) -> impl Iterator<Item = Result<PostRecord, StoreError>> + '_ {
+        self.trees.posts.iter().map(|item| {
+            let (_, v) = item?;
+            decode("posts", &v)
+        })
+    }
+
+    /// The glossary concepts added through the API.
+    pub fn concepts(&self) -> Result<Vec<collective_brain_index::Concept>, StoreError> {
+        self.trees.glossary.iter().map(|item| decode("glossary", &item?.1)).collect()
     }
 
     // ---- users and tokens ----

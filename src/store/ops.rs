@@ -127,6 +127,10 @@ pub enum Op {
         post: PostId,
         lang: String,
     },
+    /// Adds or replaces a glossary concept.
+    PutConcept {
+        concept: collective_brain_index::Concept,
+    },
     MarkInitialized,
 }
 
@@ -235,6 +239,12 @@ impl Tx<'_> {
     fn reads(&self) -> &TransactionalTree {
         &self.0[16]
     }
+    fn changes(&self) -> &TransactionalTree {
+        &self.0[17]
+    }
+    fn glossary(&self) -> &TransactionalTree {
+        &self.0[18]
+    }
 }
 
 /// What every op of a batch shares.
@@ -269,6 +279,8 @@ pub(super) struct Effects {
     pub publish: Vec<Publish>,
     /// The newest seq of every room written.
     pub heads: BTreeMap<RoomId, u64>,
+    /// The newest change seq written (posts changed, for the search index).
+    pub change_head: Option<u64>,
     /// Rooms created or changed, for one `room_created` / `room_updated` each per batch.
     rooms_created: BTreeMap<RoomId, Room>,
     rooms_updated: BTreeMap<RoomId, Room>,
@@ -695,12 +707,28 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
+        Op::PutConcept { concept } => {
+            put(tx.glossary(), concept.id.as_bytes(), concept)?;
+            Ok(Ok(Outcome::Done))
+        }
         Op::MarkInitialized => {
             tx.meta().insert("initialized", now.as_bytes())?;
             Ok(Ok(Outcome::Done))
         }
     }
 }
+
+/// Appends `post` to the change feed (what the search index follows).
+fn record_change(tx: &Tx, fx: &mut Effects, post: PostId) -> Result<(), Fatal> {
+    let seq = tx.meta().get(CHANGE_SEQ)?.as_deref().and_then(keys::id_value).unwrap_or(0) + 1;
+    tx.meta().insert(CHANGE_SEQ, &seq.to_be_bytes())?;
+    tx.changes().insert(&seq.to_be_bytes(), &post.key())?;
+    fx.change_head = Some(seq);
+    Ok(())
+}
+
+/// The `meta` key of the newest change seq.
+pub(super) const CHANGE_SEQ: &str = "change_seq";
 
 /// Kinds of reaction one post takes at most.
 const MAX_REACTIONS: usize = 50;
@@ -808,6 +836,10 @@ fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &P
     let text = ServerFrame::Event { room: room.id, seq, kind, post }.to_json();
     tx.events().insert(&keys::pair(room.id.0, seq)[..], text.as_bytes())?;
     fx.heads.insert(room.id, seq);
+    // Reactions change nothing that is searched.
+    if kind != EventKind::Reaction {
+        record_change(tx, fx, post.id)?;
+    }
     fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
     Ok(())
 }

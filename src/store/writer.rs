@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::ops::Ctx;
 use super::ops::{apply, Effects, Fatal, Op, Outcome, Tx};
-use super::StoreOptions;
 use super::Trees;
+use super::{ChangeHead, StoreOptions};
 use crate::error::{ApiError, StoreError};
 use crate::hub::Topic;
 use crate::model::RoomId;
@@ -67,12 +67,13 @@ pub(super) fn spawn(
     db: sled::Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
+    changes: Arc<ChangeHead>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let w = Writer { db, all: trees.all(), heads, options, stats, sink };
+    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink };
     thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(w, rx))
@@ -110,6 +111,7 @@ struct Writer {
     db: sled::Db,
     all: Vec<sled::Tree>,
     heads: Arc<DashMap<RoomId, u64>>,
+    changes: Arc<ChangeHead>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
@@ -223,6 +225,9 @@ impl Writer {
         }
         for (room, seq) in &fx.heads {
             self.heads.insert(*room, *seq);
+        }
+        if let Some(seq) = fx.change_head {
+            self.changes.advance(seq);
         }
         let n = replies.len();
         stats.commits.fetch_add(1, Ordering::Relaxed);

@@ -14,4 +14,5 @@ mod posts;
 mod process;
 mod properties;
 mod realtime;
+mod search;
 mod util;

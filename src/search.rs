@@ -1,0 +1,220 @@
+//! The server's side of search: the indexer thread that follows the store's change feed
+//! into the [`collective_brain_index`] crate, and the rebuild behind `reindex`.
+//!
+//! The store numbers every change to a post (created, edited, deleted, translated,
+//! relabelled) in one global feed, in the same transaction as the change. The indexer
+//! waits on the feed's durable head, reads the changed posts' current state, puts or
+//! removes their documents, and commits the index with the last change seq it applied.
+//! Commits are batched (at most one per `index_commit`, off the request path), so the
+//! server acks at full speed while a post becomes searchable a fraction of a second
+//! later. A crash between an ack and a commit loses nothing: on start the indexer
+//! resumes after the seq its last commit recorded.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use collective_brain_index::{Options, PostDoc, SearchIndex};
+
+use crate::error::StoreError;
+use crate::model::{Post, Room, RoomId};
+use crate::store::Store;
+
+/// Changes applied per index batch at most (a long catch-up commits every this many).
+const CHUNK: usize = 10_000;
+/// How long the indexer sleeps at most before looking at its stop flag.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Errors of search's plumbing.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Index(#[from] collective_brain_index::IndexError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The index and the thread that keeps it current.
+pub struct Search {
+    pub index: Arc<SearchIndex>,
+    /// The change seq the last commit applied.
+    pub applied: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Search {
+    /// Opens (or creates) the index in `dir` and starts following `store`. An index of
+    /// another schema, or one ahead of the store (a restored backup), is rebuilt.
+    pub fn start(store: Arc<Store>, dir: &Path, commit_every: Duration) -> Result<Search, SearchError> {
+        let index = match SearchIndex::open(dir, &Options::default()) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index cannot be used; rebuilding it from the store");
+                let _ = std::fs::remove_dir_all(dir);
+                SearchIndex::open(dir, &Options::default())?
+            }
+        };
+        for c in store.concepts()? {
+            index.add_concept(c)?;
+        }
+        let committed = index.applied()?;
+        let index = Arc::new(index);
+        let applied = Arc::new(AtomicU64::new(committed.unwrap_or(0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let follower = Follower {
+            store,
+            index: index.clone(),
+            applied: applied.clone(),
+            stop: stop.clone(),
+            commit_every,
+            fresh: committed.is_none(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || follower.run())
+            .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        Ok(Search { index, applied, stop, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Stops the indexer (what it has not committed is caught up on the next start).
+    /// Blocks until the thread ends.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let thread = self.thread.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Follower {
+    store: Arc<Store>,
+    index: Arc<SearchIndex>,
+    applied: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    commit_every: Duration,
+    /// The index was never committed: build it from the posts.
+    fresh: bool,
+}
+
+impl Follower {
+    fn run(self) {
+        let head = self.store.change_head().get();
+        let applied = self.applied.load(Ordering::Acquire);
+        if self.fresh || applied > head {
+            match rebuild(&self.store, &self.index) {
+                Ok((n, at)) => {
+                    tracing::info!(posts = n, change = at, "search index built from the store");
+                    self.applied.store(at, Ordering::Release);
+                }
+                Err(e) => tracing::error!(error = %e, "building the search index failed; following changes only"),
+            }
+        } else if head > applied {
+            tracing::info!(behind = head - applied, "search index catching up with the store");
+        }
+        let mut last_commit = Instant::now();
+        while !self.stop.load(Ordering::Acquire) {
+            let applied = self.applied.load(Ordering::Acquire);
+            let head = self.store.change_head().wait_beyond(applied, POLL);
+            if head <= applied {
+                continue;
+            }
+            // Let a burst gather into one commit, but never hold a change longer than
+            // `commit_every` after the previous commit.
+            while last_commit.elapsed() < self.commit_every && !self.stop.load(Ordering::Acquire) {
+                std::thread::sleep((self.commit_every - last_commit.elapsed()).min(POLL));
+            }
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            match self.apply(applied) {
+                Ok(at) => self.applied.store(at, Ordering::Release),
+                Err(e) => {
+                    tracing::error!(error = %e, "indexing failed; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            last_commit = Instant::now();
+        }
+        tracing::debug!("search indexer stopped");
+    }
+
+    /// Applies one chunk of changes after `applied` and commits; returns the new applied.
+    fn apply(&self, applied: u64) -> Result<u64, SearchError> {
+        let head = self.store.change_head().get();
+        let changes = self.store.changes(applied, head, CHUNK)?;
+        let Some(&(last, _)) = changes.last() else { return Ok(applied) };
+        let posts: BTreeSet<_> = changes.into_iter().map(|(_, p)| p).collect();
+        let mut rooms = HashMap::new();
+        for id in posts {
+            match self.store.post(id)? {
+                Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
+                    Some(doc) => self.index.put(&doc)?,
+                    None => self.index.remove(id.0)?,
+                },
+                None => self.index.remove(id.0)?,
+            }
+        }
+        self.index.commit(last)?;
+        Ok(last)
+    }
+}
+
+/// What the index holds for `post`: nothing when it is deleted.
+pub fn post_doc(store: &Store, post: &Post, rooms: &mut HashMap<RoomId, Room>) -> Result<Option<PostDoc>, StoreError> {
+    if post.deleted {
+        return Ok(None);
+    }
+    let room = match rooms.get(&post.room) {
+        Some(r) => r.clone(),
+        None => {
+            let Some(r) = store.room(post.room)? else { return Ok(None) };
+            rooms.insert(r.id, r.clone());
+            r
+        }
+    };
+    Ok(Some(PostDoc {
+        post: post.id.0,
+        room: room.id.0,
+        space: room.space.0,
+        author: post.author.0,
+        created_ms: crate::clock::parse_ms(&post.created_at).unwrap_or(0),
+        lang: post.lang.clone(),
+        body: post.body.clone(),
+        // A thread's title belongs to its opening post.
+        title: if post.seq == 1 { room.title.clone() } else { None },
+        translations: post.translations.iter().map(|(l, t)| (l.clone(), t.body.clone())).collect(),
+    }))
+}
+
+/// Rebuilds `index` from every post in `store`. Returns the posts indexed and the change
+/// seq the rebuild covers (read before the posts, so later changes are applied again).
+pub fn rebuild(store: &Store, index: &SearchIndex) -> Result<(u64, u64), SearchError> {
+    let head = store.change_head().get();
+    index.clear()?;
+    let mut rooms = HashMap::new();
+    let mut n = 0;
+    for rec in store.all_posts() {
+        if let Some(doc) = post_doc(store, &rec?.post, &mut rooms)? {
+            index.put(&doc)?;
+            n += 1;
+        }
+    }
+    index.commit(head)?;
+    Ok((n, head))
+}
+
+/// `collective-brain reindex`: rebuilds the index of a stopped server's data dir.
+pub fn reindex(data_dir: &Path) -> Result<u64, SearchError> {
+    let store = Store::open_for_maintenance(data_dir)?;
+    let dir = data_dir.join("index");
+    let _ = std::fs::remove_dir_all(&dir);
+    let index = SearchIndex::open(&dir, &Options { threads: 2, ..Options::default() })?;
+    let (n, _) = rebuild(&store, &index)?;
+    index.wait_merges()?;
+    Ok(n)
+}
