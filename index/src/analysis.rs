@@ -149,8 +149,15 @@ impl Tokenizer for Grams {
                 continue;
             }
             let to = from + word.len();
+            let cjk = word.chars().all(is_cjk);
+            let key;
+            let word = if cjk || self.latin.is_none() {
+                word
+            } else {
+                key = skeleton(word);
+                key.as_str()
+            };
             let chars: Vec<(usize, char)> = word.char_indices().collect();
-            let cjk = chars.iter().all(|(_, c)| is_cjk(*c));
             let n = if cjk { Some(2) } else { self.latin };
             let mut push = |s: &str| {
                 tokens.push(Token {
@@ -164,6 +171,13 @@ impl Tokenizer for Grams {
             };
             match n {
                 Some(n) if chars.len() > n => {
+                    // The word's start, marked: roots are what cognates share most.
+                    if !cjk {
+                        for k in [n - 1, n + 1] {
+                            let end = chars.get(k).map_or(word.len(), |(o, _)| *o);
+                            push(&format!("^{}", &word[..end]));
+                        }
+                    }
                     for i in 0..=chars.len() - n {
                         let start = chars[i].0;
                         let end = chars.get(i + n).map_or(word.len(), |(o, _)| *o);
@@ -195,6 +209,56 @@ impl TokenStream for GramStream {
     fn token_mut(&mut self) -> &mut Token {
         &mut self.current
     }
+}
+
+/// A word's spelling with the differences between cognates in en/fr/es/pt/it smoothed
+/// away: lower-cased, accents folded, then `ph`->`f`, `th`->`t`, `ch`->`c`, `qu`->`cu`,
+/// `y`->`i`, `k`->`c`, `z`->`s`, and doubled letters single ("philosophy",
+/// "philosophie", "filosofía" -> "filosofi", "filosofie", "filosofia").
+pub fn skeleton(word: &str) -> String {
+    let mut folded = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => folded.push('a'),
+            'ç' => folded.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => folded.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => folded.push('i'),
+            'ñ' => folded.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => folded.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' => folded.push('u'),
+            'ý' | 'ÿ' | 'y' => folded.push('i'),
+            'œ' => folded.push_str("oe"),
+            'æ' => folded.push_str("ae"),
+            'ß' => folded.push_str("ss"),
+            'k' => folded.push('c'),
+            'z' => folded.push('s'),
+            c => folded.push(c),
+        }
+    }
+    let mut out = String::with_capacity(folded.len());
+    let mut prev: Option<char> = None;
+    let mut it = folded.chars().peekable();
+    while let Some(c) = it.next() {
+        let next = it.peek().copied();
+        let c = match (c, next) {
+            ('p', Some('h')) => {
+                it.next();
+                'f'
+            }
+            ('t' | 'c', Some('h')) => {
+                it.next();
+                c
+            }
+            ('q', Some('u')) => 'c',
+            _ => c,
+        };
+        if prev == Some(c) && c.is_alphabetic() {
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
 }
 
 /// The words of `text`: maximal runs of alphanumeric characters, split further where

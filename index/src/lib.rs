@@ -41,7 +41,7 @@ pub use highlight::{Highlight, Part};
 /// How much a title match weighs against a body match.
 const TITLE_BOOST: f32 = 2.0;
 /// How much an n-gram match weighs: enough to find cognates, less than a whole word.
-const GRAM_BOOST: f32 = 0.5;
+const GRAM_BOOST: f32 = 2.0;
 /// How much a glossary expansion weighs.
 const GLOSSARY_BOOST: f32 = 0.8;
 /// At most this many documents are gathered into thread groups for one page.
@@ -397,10 +397,22 @@ impl SearchIndex {
                 should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.title[i], &t.text), TITLE_BOOST))));
             }
         }
+        // Each query word's n-grams together weigh as one word: a long word must not
+        // outweigh the others by having more pieces.
         let mut g = analysis::grams_analyzer();
-        let grams: BTreeMap<String, ()> = analysis::analyze(&mut g, text).into_iter().map(|t| (t.text, ())).collect();
-        for gram in grams.keys() {
-            should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.grams, gram), GRAM_BOOST))));
+        let mut by_word: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        for t in analysis::analyze(&mut g, text) {
+            by_word.entry((t.from, t.to)).or_default().push(t.text);
+        }
+        let mut seen = HashSet::new();
+        for grams in by_word.values() {
+            #[allow(clippy::cast_precision_loss)]
+            let weight = GRAM_BOOST / (grams.len() as f32).sqrt();
+            for gram in grams {
+                if seen.insert(gram.clone()) {
+                    should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.grams, gram), weight))));
+                }
+            }
         }
         let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
         for (lang, name) in expansions {
@@ -462,14 +474,14 @@ impl SearchIndex {
         let want = (q.offset + q.limit + 1).saturating_mul(8).min(MAX_COLLECT);
         let (total, docs): (usize, Vec<(f32, DocAddress)>) = match q.sort {
             Sort::Relevance => searcher.search(&query, &(Count, TopDocs::with_limit(want)))?,
+            // Post ids grow with time (one counter for the community), and unlike
+            // milliseconds they never tie. Recency has no relevance score: 0.
             Sort::Recent => {
                 let (n, d) = searcher.search(
                     &query,
-                    &(Count, TopDocs::with_limit(want).order_by_fast_field::<i64>("created", Order::Desc)),
+                    &(Count, TopDocs::with_limit(want).order_by_fast_field::<u64>("post", Order::Desc)),
                 )?;
-                #[allow(clippy::cast_precision_loss)]
-                let d = d.into_iter().map(|(t, a)| (t as f32, a)).collect();
-                (n, d)
+                (n, d.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
         };
         let mut groups: Vec<ThreadHit> = Vec::new();

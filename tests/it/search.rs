@@ -346,3 +346,20 @@ async fn reindex_equals_the_live_index() {
     assert_eq!(n as usize, rebuilt.len());
     assert_eq!(live, rebuilt, "the rebuilt index differs from the live one");
 }
+
+#[test]
+fn recall_targets_hold_on_the_parallel_corpus() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/eval/parallel/ntrex.tsv");
+    let text = std::fs::read_to_string(path).expect("../shared/eval/parallel/ntrex.tsv (the evaluation data)");
+    let rows = collective_brain_index::eval::read_corpus(&text);
+    assert!(rows.len() > 1900, "{} rows", rows.len());
+    let r = collective_brain_index::eval::evaluate(&rows).unwrap();
+    eprintln!("{}", r.to_markdown());
+    assert!(r.translated.total() >= 0.99, "with translations: {:.3}", r.translated.total());
+    assert!(
+        r.untranslated.total() >= 2.5 * r.baseline.total(),
+        "no translations {:.3} against baseline {:.3}",
+        r.untranslated.total(),
+        r.baseline.total()
+    );
+}
