@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use collective_brain_index::{Options, PostDoc, SearchIndex};
 
 use crate::error::StoreError;
-use crate::model::{Post, Room, RoomId};
+use crate::model::{Post, Room, RoomId, Visibility};
 use crate::store::Store;
 
 /// Changes applied per index batch at most (a long catch-up commits every this many).
@@ -164,23 +164,29 @@ impl Follower {
     }
 }
 
+/// Rooms and whether their space is public, read once per batch.
+pub type RoomCache = HashMap<RoomId, (Room, bool)>;
+
 /// What the index holds for `post`: nothing when it is deleted.
-pub fn post_doc(store: &Store, post: &Post, rooms: &mut HashMap<RoomId, Room>) -> Result<Option<PostDoc>, StoreError> {
+pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Option<PostDoc>, StoreError> {
     if post.deleted {
         return Ok(None);
     }
-    let room = match rooms.get(&post.room) {
+    let (room, public) = match rooms.get(&post.room) {
         Some(r) => r.clone(),
         None => {
             let Some(r) = store.room(post.room)? else { return Ok(None) };
-            rooms.insert(r.id, r.clone());
-            r
+            let Some(space) = store.space(r.space)? else { return Ok(None) };
+            let public = space.visibility == Visibility::Public;
+            rooms.insert(r.id, (r.clone(), public));
+            (r, public)
         }
     };
     Ok(Some(PostDoc {
         post: post.id.0,
         room: room.id.0,
         space: room.space.0,
+        public,
         author: post.author.0,
         created_ms: crate::clock::parse_ms(&post.created_at).unwrap_or(0),
         lang: post.lang.clone(),
@@ -200,7 +206,7 @@ pub fn rebuild(store: &Store, index: &SearchIndex) -> Result<(u64, u64), SearchE
     let mut n = 0;
     for rec in store.all_posts() {
         if let Some(doc) = post_doc(store, &rec?.post, &mut rooms)? {
-            index.put(&doc)?;
+            index.add(&doc)?;
             n += 1;
         }
     }

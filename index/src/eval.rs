@@ -132,6 +132,7 @@ fn build(rows: &[Row], translated: bool) -> Result<SearchIndex> {
             post: i as u64 + 1,
             room: i as u64 + 1,
             space: 1,
+            public: true,
             author: 1,
             created_ms: 0,
             lang: LANGS[l].to_owned(),
@@ -152,12 +153,8 @@ fn run_ours(ix: &SearchIndex, queries: &[[String; 4]]) -> Result<Recall> {
             if ql == l || text.is_empty() {
                 continue;
             }
-            let page = ix.search(&SearchQuery {
-                text: text.clone(),
-                readable_spaces: vec![1],
-                limit: 10,
-                ..SearchQuery::default()
-            })?;
+            let page =
+                ix.search(&SearchQuery { text: text.clone(), public: true, limit: 10, ..SearchQuery::default() })?;
             let found = page.threads.iter().any(|t| t.post == i as u64 + 1);
             recall.by_lang[ql].0 += usize::from(found);
             recall.by_lang[ql].1 += 1;

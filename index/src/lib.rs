@@ -19,7 +19,7 @@ pub mod eval;
 pub mod glossary;
 mod highlight;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
@@ -44,6 +44,12 @@ const TITLE_BOOST: f32 = 2.0;
 const GRAM_BOOST: f32 = 2.0;
 /// How much a glossary expansion weighs.
 const GLOSSARY_BOOST: f32 = 0.8;
+/// n-grams found in more than this share of the documents are not searched...
+const GRAM_MAX_SHARE: f64 = 0.02;
+/// ...unless they are in fewer than this many.
+const GRAM_MIN_DF_CAP: u64 = 2_000;
+/// n-grams searched per query word at most (its rarest).
+const GRAMS_PER_WORD: usize = 6;
 /// At most this many documents are gathered into thread groups for one page.
 const MAX_COLLECT: usize = 5_000;
 /// The schema's version, kept in each commit's payload; another version means reindex.
@@ -70,6 +76,8 @@ pub struct PostDoc {
     pub post: u64,
     pub room: u64,
     pub space: u64,
+    /// Whether the space is public (readable by everyone, guests included).
+    pub public: bool,
     pub author: u64,
     pub created_ms: i64,
     pub lang: String,
@@ -92,8 +100,11 @@ pub enum Sort {
 #[derive(Clone, Debug, Default)]
 pub struct SearchQuery {
     pub text: String,
-    /// The spaces the caller may read. Nothing outside them is matched, counted or paged.
-    pub readable_spaces: Vec<u64>,
+    /// Whether the caller may read public spaces (everyone may, today).
+    pub public: bool,
+    /// The private spaces the caller is a member of. Nothing outside the public spaces
+    /// (when `public`) and these is matched, counted or paged.
+    pub private_spaces: Vec<u64>,
     pub space: Option<u64>,
     pub author: Option<u64>,
     /// Posts readable in this language: written in it or translated into it.
@@ -143,6 +154,7 @@ struct Fields {
     space: Field,
     author: Field,
     created: Field,
+    acl: Field,
     langs: Field,
     digest: Field,
     text: Vec<Field>,
@@ -158,6 +170,7 @@ fn schema() -> (Schema, Fields) {
     let space = b.add_u64_field("space", NumericOptions::default().set_indexed().set_fast());
     let author = b.add_u64_field("author", NumericOptions::default().set_indexed());
     let created = b.add_i64_field("created", NumericOptions::default().set_indexed().set_fast());
+    let acl = b.add_text_field("acl", STRING);
     let langs = b.add_text_field("langs", STRING);
     let digest = b.add_u64_field("digest", STORED);
     let text_opts = |analyzer: String| {
@@ -182,7 +195,7 @@ fn schema() -> (Schema, Fields) {
         ),
     );
     let _ = id;
-    (b.build(), Fields { post, room, space, author, created, langs, digest, text, title, grams })
+    (b.build(), Fields { post, room, space, author, created, acl, langs, digest, text, title, grams })
 }
 
 fn lang_index(field_lang: &str) -> usize {
@@ -275,6 +288,14 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Adds the document of `doc.post`, which must not be in the index yet (a rebuild
+    /// after [`SearchIndex::clear`]): no delete to apply, so bulk builds are faster.
+    pub fn add(&self, doc: &PostDoc) -> Result<()> {
+        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        w.add_document(self.document(doc))?;
+        Ok(())
+    }
+
     /// Removes the document of `post` (and with it its translations).
     pub fn remove(&self, post: u64) -> Result<()> {
         let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
@@ -340,6 +361,7 @@ impl SearchIndex {
         doc.add_u64(f.space, d.space);
         doc.add_u64(f.author, d.author);
         doc.add_i64(f.created, d.created_ms);
+        doc.add_text(f.acl, acl_term(d.public, d.space));
         doc.add_u64(f.digest, digest(d));
         let mut langs = vec![d.lang.as_str()];
         let original = lang_index(field_lang(&d.lang));
@@ -383,7 +405,11 @@ impl SearchIndex {
     }
 
     /// The query that matches `text` in any language (without access or filters).
-    fn text_query(&self, text: &str) -> Result<Box<dyn Query>> {
+    fn text_query(&self, searcher: &tantivy::Searcher, text: &str) -> Result<Box<dyn Query>> {
+        // n-grams in a large share of the documents ("^con", "cion") say little and cost
+        // the most: they are left out of big indexes.
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let max_gram_df = ((searcher.num_docs() as f64 * GRAM_MAX_SHARE) as u64).max(GRAM_MIN_DF_CAP);
         let f = &self.f;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (i, l) in FIELD_LANGS.iter().enumerate() {
@@ -406,12 +432,23 @@ impl SearchIndex {
         }
         let mut seen = HashSet::new();
         for grams in by_word.values() {
-            #[allow(clippy::cast_precision_loss)]
-            let weight = GRAM_BOOST / (grams.len() as f32).sqrt();
+            // A word's rarest n-grams only: they carry nearly all its weight, and the
+            // common ones cost the most to walk.
+            let mut rare: Vec<(u64, &String)> = Vec::with_capacity(grams.len());
             for gram in grams {
                 if seen.insert(gram.clone()) {
-                    should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.grams, gram), weight))));
+                    let df = searcher.doc_freq(&Term::from_field_text(f.grams, gram))?;
+                    if df > 0 && df <= max_gram_df {
+                        rare.push((df, gram));
+                    }
                 }
+            }
+            rare.sort_unstable();
+            rare.truncate(GRAMS_PER_WORD);
+            #[allow(clippy::cast_precision_loss)]
+            let weight = GRAM_BOOST / (grams.len() as f32).sqrt();
+            for (_, gram) in rare {
+                should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.grams, gram), weight))));
             }
         }
         let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
@@ -435,21 +472,36 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(should)))
     }
 
-    /// Runs `q`. Only documents from `q.readable_spaces` are matched, counted and paged.
+    /// Runs `q`. Only documents the caller may read are matched, counted and paged.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchPage> {
         let f = &self.f;
-        let mut spaces: Vec<u64> = q.readable_spaces.clone();
-        if let Some(s) = q.space {
-            spaces.retain(|x| *x == s);
-        }
-        if spaces.is_empty() || q.limit == 0 {
+        if (!q.public && q.private_spaces.is_empty()) || q.limit == 0 {
             return Ok(SearchPage::default());
         }
-        let text = self.text_query(&q.text)?;
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, text),
-            (Occur::Must, Box::new(TermSetQuery::new(spaces.iter().map(|s| Term::from_field_u64(f.space, *s))))),
-        ];
+        let searcher = self.reader.searcher();
+        let text = self.text_query(&searcher, &q.text)?;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+        if q.public {
+            // Everything but the private spaces the caller is not in. Which private
+            // spaces exist is read from this very snapshot's `acl` terms, so a space
+            // created a moment ago cannot slip through; and excluding a few small
+            // posting lists costs far less than walking the public one.
+            for space in self.private_spaces_in(&searcher)? {
+                if !q.private_spaces.contains(&space) {
+                    let t = Term::from_field_text(f.acl, &acl_term(false, space));
+                    must.push((Occur::MustNot, Box::new(TermQuery::new(t, IndexRecordOption::Basic))));
+                }
+            }
+        } else {
+            let acl = q.private_spaces.iter().map(|s| Term::from_field_text(f.acl, &acl_term(false, *s)));
+            must.push((Occur::Must, Box::new(TermSetQuery::new(acl))));
+        }
+        if let Some(s) = q.space {
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_u64(f.space, s), IndexRecordOption::Basic)),
+            ));
+        }
         if let Some(a) = q.author {
             must.push((
                 Occur::Must,
@@ -468,7 +520,6 @@ impl SearchIndex {
             must.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         let query = BooleanQuery::new(must);
-        let searcher = self.reader.searcher();
         // Enough documents to fill the page with thread groups in the usual case; a
         // thread with very many matches only shortens the last page reachable.
         let want = (q.offset + q.limit + 1).saturating_mul(8).min(MAX_COLLECT);
@@ -512,10 +563,37 @@ impl SearchIndex {
         Ok(SearchPage { total, threads, more })
     }
 
+    /// The private spaces with documents in `searcher`'s snapshot.
+    fn private_spaces_in(&self, searcher: &tantivy::Searcher) -> Result<BTreeSet<u64>> {
+        let mut out = BTreeSet::new();
+        for seg in searcher.segment_readers() {
+            let inverted = seg.inverted_index(self.f.acl)?;
+            let mut terms = inverted.terms().stream().map_err(|e| IndexError::Dir(e.to_string()))?;
+            while terms.advance() {
+                if let Some(id) = std::str::from_utf8(terms.key()).ok().and_then(|k| k.strip_prefix('s')) {
+                    if let Ok(id) = id.parse() {
+                        out.insert(id);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Picks, among a post's versions (`(lang, text)`: the original first), the one the
     /// query matched best, and cuts a snippet of it with the matched words marked.
     pub fn highlight(&self, plan: &Plan, versions: &[(&str, &str)], max_chars: usize) -> Option<Highlight> {
         highlight::best(plan, versions, max_chars)
+    }
+}
+
+/// Who may read a document: everyone (`public`) or the members of its space (`s<id>`).
+/// A space's visibility never changes, so this is fixed when the post is indexed.
+fn acl_term(public: bool, space: u64) -> String {
+    if public {
+        "public".to_owned()
+    } else {
+        format!("s{space}")
     }
 }
 

@@ -5,6 +5,7 @@ fn doc(post: u64, space: u64, lang: &str, body: &str) -> PostDoc {
         post,
         room: post * 10,
         space,
+        public: space == 1,
         author: 1,
         created_ms: i64::try_from(post).unwrap_or(0) * 1000,
         lang: lang.into(),
@@ -24,7 +25,13 @@ fn index(docs: &[PostDoc]) -> SearchIndex {
 }
 
 fn find(ix: &SearchIndex, text: &str, spaces: &[u64]) -> Vec<u64> {
-    let q = SearchQuery { text: text.into(), readable_spaces: spaces.to_vec(), limit: 10, ..SearchQuery::default() };
+    let q = SearchQuery {
+        text: text.into(),
+        public: spaces.contains(&1),
+        private_spaces: spaces.iter().copied().filter(|s| *s != 1).collect(),
+        limit: 10,
+        ..SearchQuery::default()
+    };
     ix.search(&q).expect("search").threads.into_iter().map(|t| t.post).collect()
 }
 
@@ -67,7 +74,7 @@ fn the_glossary_bridges_unrelated_words() {
 #[test]
 fn nothing_outside_the_readable_spaces_is_found_or_counted() {
     let ix = index(&[doc(1, 1, "en", "cooperative housing in Seoul"), doc(2, 2, "en", "cooperative housing secrets")]);
-    let q = SearchQuery { text: "cooperative".into(), readable_spaces: vec![1], limit: 10, ..SearchQuery::default() };
+    let q = SearchQuery { text: "cooperative".into(), public: true, limit: 10, ..SearchQuery::default() };
     let page = ix.search(&q).expect("search");
     assert_eq!(page.total, 1);
     assert_eq!(page.threads.len(), 1);
@@ -100,7 +107,7 @@ fn hits_are_grouped_by_thread_and_paged() {
         docs.push(d);
     }
     let ix = index(&docs);
-    let q = SearchQuery { text: "solidarity".into(), readable_spaces: vec![1], limit: 4, ..SearchQuery::default() };
+    let q = SearchQuery { text: "solidarity".into(), public: true, limit: 4, ..SearchQuery::default() };
     let p1 = ix.search(&q).expect("search");
     assert_eq!(p1.total, 30);
     assert_eq!(p1.threads.len(), 4);
@@ -123,8 +130,7 @@ fn filters_by_author_language_and_date() {
     let mut b = doc(2, 1, "fr", "entreprise sociale");
     b.translations.push(("es".into(), "empresa social".into()));
     let ix = index(&[a, b]);
-    let base =
-        SearchQuery { text: "social enterprise".into(), readable_spaces: vec![1], limit: 10, ..Default::default() };
+    let base = SearchQuery { text: "social enterprise".into(), public: true, limit: 10, ..Default::default() };
     let posts =
         |q: SearchQuery| -> Vec<u64> { ix.search(&q).expect("s").threads.into_iter().map(|t| t.post).collect() };
     assert_eq!(posts(SearchQuery { author: Some(7), ..base.clone() }), vec![1]);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Post, Role, RoomId, SpaceId, UserId};
+use crate::model::{Post, Role, RoomId, SpaceId, UserId, Visibility};
 use crate::store::Op;
 
 /// Longest query, in characters.
@@ -147,15 +147,17 @@ impl App {
             // A private space is `not_found` to non-members, as everywhere.
             self.readable_space(viewer, s)?;
         }
-        let mut readable = Vec::new();
+        // Everyone reads public spaces; members read their private ones.
+        let mut private = Vec::new();
         for s in self.store.spaces()? {
-            if self.can_read(viewer, &s)? {
-                readable.push(s.id.0);
+            if s.visibility == Visibility::Private && self.can_read(viewer, &s)? {
+                private.push(s.id.0);
             }
         }
         let query = SearchQuery {
             text: text.clone(),
-            readable_spaces: readable,
+            public: true,
+            private_spaces: private,
             space: p.space.map(|s| s.0),
             author: p.author.map(|a| a.0),
             lang,
@@ -183,7 +185,11 @@ impl App {
             // The store has the last word: a post deleted since the index's last commit
             // is left out rather than shown.
             let Some(rec) = self.store.post(crate::model::PostId(t.post))? else { continue };
-            if rec.post.deleted || !q.readable_spaces.contains(&t.space) {
+            let readable = self.store.space(SpaceId(t.space))?.is_some_and(|s| match s.visibility {
+                Visibility::Public => q.public,
+                Visibility::Private => q.private_spaces.contains(&s.id.0),
+            });
+            if rec.post.deleted || !readable {
                 continue;
             }
             let room = self.store.room(rec.post.room)?;
