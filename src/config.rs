@@ -47,6 +47,9 @@ pub struct Config {
     /// How often the search index commits while posts keep coming: the most a post
     /// waits, after its ack, to be searchable (plus the commit itself). Default 200 ms.
     pub index_commit: Duration,
+    /// Serve the web client from this directory instead of the embedded copy (while
+    /// developing it). Default: none.
+    pub web_dir: Option<PathBuf>,
     /// The clock (tests advance it instead of sleeping).
     pub clock: Clock,
     /// Rate limits on registration, sign-in, writes and typing.
@@ -71,6 +74,7 @@ impl Default for Config {
             cache_bytes: 256 * 1024 * 1024,
             claim_lease: Duration::from_secs(20 * 60),
             index_commit: Duration::from_millis(200),
+            web_dir: None,
             clock: Clock::default(),
             limits: Limits::default(),
         }

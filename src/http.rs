@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
@@ -58,6 +58,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", get(index))
+        .route("/assets/{*path}", get(asset))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
         .with_state(app)
@@ -588,8 +589,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
-async fn index() -> Html<&'static str> {
-    Html(include_str!("../web/index.html"))
+async fn index(State(app): State<Arc<App>>) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), "index.html")
+}
+
+async fn asset(State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), &path)
 }
 
 async fn not_found() -> ApiError {

@@ -8,7 +8,7 @@
 //! - [`store`]: sled behind a small API, one writer thread with group commit;
 //! - [`search`]: the indexer that follows the store's change feed into the `index/` crate;
 //! - [`hub`]: fan-out of already-serialized frames to subscribers;
-//! - [`config`]: what the server can be told.
+//! - [`config`]: what the server can be told; [`web`]: the embedded web client.
 //!
 //! A write goes service -> store (durable) -> hub (published); nothing flows back.
 //! [`run`] takes a bound listener and a shutdown future, so `main` and the tests start
@@ -28,6 +28,7 @@ pub mod search;
 pub mod service;
 pub mod settings;
 pub mod store;
+pub mod web;
 pub mod ws;
 
 use std::future::Future;

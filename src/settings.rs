@@ -29,6 +29,7 @@ pub struct Settings {
     pub cache_mb: Option<u64>,
     pub claim_lease_secs: Option<u64>,
     pub index_commit_ms: Option<u64>,
+    pub web_dir: Option<PathBuf>,
     pub rate_limits: Option<bool>,
 }
 
@@ -61,6 +62,7 @@ impl Settings {
             cache_mb: Some(c.cache_bytes / (1024 * 1024)),
             claim_lease_secs: Some(c.claim_lease.as_secs()),
             index_commit_ms: Some(u64::try_from(c.index_commit.as_millis()).unwrap_or(u64::MAX)),
+            web_dir: c.web_dir.clone(),
             rate_limits: Some(true),
         }
     }
@@ -82,6 +84,7 @@ impl Settings {
             cache_mb: over.cache_mb.or(self.cache_mb),
             claim_lease_secs: over.claim_lease_secs.or(self.claim_lease_secs),
             index_commit_ms: over.index_commit_ms.or(self.index_commit_ms),
+            web_dir: over.web_dir.or(self.web_dir),
             rate_limits: over.rate_limits.or(self.rate_limits),
         }
     }
@@ -106,6 +109,7 @@ impl Settings {
             cache_bytes: self.cache_mb.map_or(d.cache_bytes, |mb| mb * 1024 * 1024),
             claim_lease: self.claim_lease_secs.map_or(d.claim_lease, Duration::from_secs),
             index_commit: self.index_commit_ms.map_or(d.index_commit, Duration::from_millis),
+            web_dir: self.web_dir.or(d.web_dir),
             limits: if self.rate_limits.unwrap_or(true) { Limits::default() } else { Limits::off() },
             ..d
         };

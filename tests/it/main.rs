@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod backup;
 mod bad_input;
+mod browser;
 mod desk;
 mod durability;
 mod language;

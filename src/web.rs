@@ -1,0 +1,136 @@
+//! The web client: the files of `web/`, embedded in the binary and served at `/` and
+//! `/assets/...`, or read from a directory while developing (`--web-dir`).
+//!
+//! Every page is sent with a Content-Security-Policy that allows only this origin's
+//! scripts, styles and sockets: even if user text ever reached the DOM as HTML, no
+//! script of it could run.
+
+use std::path::Path;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// The embedded files: path under `web/`, content.
+pub const FILES: &[(&str, &[u8])] = &[
+    ("index.html", include_bytes!("../web/index.html")),
+    ("style.css", include_bytes!("../web/style.css")),
+    ("app.js", include_bytes!("../web/app.js")),
+    ("dom.js", include_bytes!("../web/dom.js")),
+    ("api.js", include_bytes!("../web/api.js")),
+    ("socket.js", include_bytes!("../web/socket.js")),
+    ("i18n.js", include_bytes!("../web/i18n.js")),
+    ("i18n/en.js", include_bytes!("../web/i18n/en.js")),
+    ("i18n/fr.js", include_bytes!("../web/i18n/fr.js")),
+    ("i18n/es.js", include_bytes!("../web/i18n/es.js")),
+    ("i18n/pt.js", include_bytes!("../web/i18n/pt.js")),
+    ("favicon.svg", include_bytes!("../web/favicon.svg")),
+];
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The file at `path` (relative to `web/`), from `dir` when given, else embedded.
+pub fn serve(dir: Option<&Path>, path: &str) -> Response {
+    // Only plain relative names: no `..`, no absolute paths, no backslashes.
+    let clean = !path.is_empty()
+        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && !path.contains('\\');
+    let body: Option<Vec<u8>> = if !clean {
+        None
+    } else if let Some(dir) = dir {
+        std::fs::read(dir.join(path)).ok()
+    } else {
+        FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| b.to_vec())
+    };
+    match body {
+        Some(b) => {
+            let mut r = b.into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_of_web_is_embedded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut on_disk = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+                let p = e.map(|e| e.path()).unwrap_or_default();
+                let name = p.strip_prefix(&root).map(|r| r.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+                if name == "tests" || name.starts_with("tests/") || name == "node_modules" {
+                    continue;
+                }
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    on_disk.push(name);
+                }
+            }
+        }
+        on_disk.sort();
+        let mut embedded: Vec<String> = FILES.iter().map(|(p, _)| (*p).to_owned()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded, "web/ and web::FILES differ");
+    }
+
+    /// The keys of a catalogue module (`"key": "text",` lines).
+    fn keys(js: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(js);
+        let mut k: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"').and_then(|r| r.split_once("\":")).map(|(k, _)| k.to_owned()))
+            .collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn the_four_catalogues_have_the_same_strings() {
+        let file = |p: &str| FILES.iter().find(|(f, _)| *f == p).map(|(_, b)| *b).unwrap_or_default();
+        let en = keys(file("i18n/en.js"));
+        assert!(en.len() > 50, "{} keys", en.len());
+        for l in ["fr", "es", "pt"] {
+            assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
+        }
+        // Every key the client uses exists.
+        let app = String::from_utf8_lossy(file("app.js"));
+        for part in app.split("t(\"").skip(1) {
+            if let Some((key, _)) = part.split_once('"') {
+                if key.contains('.') && !key.ends_with('.') {
+                    assert!(en.contains(&key.to_owned()), "app.js uses {key:?}, missing from the catalogues");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_directory() {
+        for p in ["../Cargo.toml", "/etc/passwd", "a//b", "i18n/../../x", "", "a\\b"] {
+            assert_eq!(serve(None, p).status(), StatusCode::NOT_FOUND, "{p}");
+        }
+        assert_eq!(serve(None, "app.js").status(), StatusCode::OK);
+    }
+}

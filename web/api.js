@@ -1,0 +1,58 @@
+// The HTTP API under /api/v1, with the bearer token of the signed-in user.
+
+const KEY = "cb.token";
+
+export const session = {
+  get token() {
+    return localStorage.getItem(KEY);
+  },
+  set token(t) {
+    if (t) localStorage.setItem(KEY, t);
+    else localStorage.removeItem(KEY);
+  },
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || "internal";
+    this.field = e.field;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new ApiError(r.status, json);
+  return json;
+}
+
+export const get = (p) => api("GET", p);
+export const post = (p, b) => api("POST", p, b ?? {});
+export const put = (p, b) => api("PUT", p, b ?? {});
+export const patch = (p, b) => api("PATCH", p, b ?? {});
+
+const users = new Map();
+/** A user's display name, fetched once. */
+export function userName(id) {
+  if (!users.has(id)) {
+    users.set(
+      id,
+      get(`/users/${encodeURIComponent(id)}`).then(
+        (u) => u.display_name || u.handle,
+        () => id,
+      ),
+    );
+  }
+  return users.get(id);
+}

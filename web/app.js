@@ -1,0 +1,695 @@
+// The Collective Brain web client: routing, views, and reading across languages.
+// No build step: plain modules, served by the server from web/.
+
+import { h, clear, when } from "./dom.js";
+import { api, get, post, put, patch, session, userName, ApiError } from "./api.js";
+import { Live } from "./socket.js";
+import { t, detect, setLang, lang as uiLang, langName } from "./i18n.js";
+
+const LANGS = ["en", "fr", "es", "pt", "it", "de", "ar", "ko"];
+const COMMUNITY = ["en", "fr", "es", "pt"];
+
+const state = {
+  me: null,
+  live: null,
+  spaces: [],
+  leave: null, // cleanup of the current view
+};
+
+const view = () => document.getElementById("view");
+
+// ---- start ----
+
+async function start() {
+  setLang(detect(), false);
+  const select = document.getElementById("ui-lang");
+  select.value = uiLang();
+  select.addEventListener("change", () => {
+    setLang(select.value);
+    chrome();
+    route();
+  });
+  if (session.token) {
+    try {
+      state.me = await get("/me");
+    } catch {
+      session.token = null;
+    }
+  }
+  connect();
+  chrome();
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+function connect() {
+  if (state.live) state.live.stop();
+  const live = new Live(session.token);
+  live.addEventListener("state", () => showConn());
+  live.addEventListener("signed-out", () => signOut());
+  live.addEventListener("refused", (e) => notify(e.detail.message));
+  state.live = live;
+  live.start();
+  showConn();
+}
+
+function showConn() {
+  const el = document.getElementById("conn");
+  const s = state.live ? state.live.state : "offline";
+  el.dataset.state = s;
+  el.textContent = t(`conn.${s}`);
+}
+
+function chrome() {
+  document.title = t("app.title");
+  document.getElementById("brand").textContent = t("app.title");
+  document.getElementById("ui-lang-label").textContent = t("nav.language");
+  document.querySelector(".skip").textContent = t("nav.skip");
+  const nav = clear(document.getElementById("nav"));
+  const link = (href, key) => h("a", { href }, t(key));
+  nav.append(link("#/", "nav.spaces"), link("#/search", "nav.search"));
+  if (state.me) {
+    if (isTranslator()) nav.append(link("#/desk", "nav.desk"));
+    nav.append(link("#/profile", "nav.profile"));
+    nav.append(h("button", { type: "button", class: "link", on: { click: signOut } }, t("nav.signout")));
+  } else {
+    nav.append(link("#/signin", "nav.signin"));
+  }
+  showConn();
+}
+
+function isTranslator() {
+  return state.me && state.me.roles.includes("translator");
+}
+
+function readerLangs() {
+  return state.me && state.me.languages.length ? state.me.languages : [uiLang()];
+}
+
+async function signOut() {
+  try {
+    if (session.token) await post("/auth/logout");
+  } catch {
+    // Signed out anyway.
+  }
+  session.token = null;
+  state.me = null;
+  connect();
+  chrome();
+  location.hash = "#/";
+}
+
+function notify(message) {
+  const box = h("p", { class: "notice", role: "alert" }, message);
+  view().prepend(box);
+  setTimeout(() => box.remove(), 6000);
+}
+
+function errorText(e) {
+  if (e instanceof ApiError) return e.field ? `${e.message}` : e.message;
+  return String(e.message || e);
+}
+
+// ---- routing ----
+
+const routes = [
+  [/^#\/?$/, home],
+  [/^#\/signin$/, signIn],
+  [/^#\/space\/([\w-]+)$/, space],
+  [/^#\/room\/([\w-]+)$/, room],
+  [/^#\/search(?:\?(.*))?$/, search],
+  [/^#\/desk$/, desk],
+  [/^#\/profile$/, profile],
+];
+
+async function route() {
+  if (state.leave) {
+    state.leave();
+    state.leave = null;
+  }
+  const hash = location.hash || "#/";
+  const main = clear(view());
+  for (const [re, fn] of routes) {
+    const m = hash.match(re);
+    if (m) {
+      try {
+        await fn(main, ...m.slice(1));
+      } catch (e) {
+        main.append(h("p", { class: "error", role: "alert" }, errorText(e)));
+      }
+      return;
+    }
+  }
+  main.append(h("h1", {}, t("error.notfound")));
+}
+
+function title(main, text) {
+  document.title = `${text} · ${t("app.title")}`;
+  main.append(h("h1", {}, text));
+}
+
+// ---- home: the spaces ----
+
+async function home(main) {
+  title(main, t("spaces.title"));
+  state.spaces = await get("/spaces");
+  const list = h("ul", { class: "spaces" });
+  for (const s of state.spaces) {
+    const href = s.kind === "chat" ? `#/room/${s.room}` : `#/space/${s.id}`;
+    list.append(
+      h(
+        "li",
+        {},
+        h("a", { href }, s.name),
+        " ",
+        h("span", { class: "tag" }, t(`space.${s.kind}`)),
+        s.visibility === "private" ? h("span", { class: "tag private" }, t("space.private")) : null,
+        s.unread ? h("span", { class: "tag unread" }, t("space.unread", { n: s.unread })) : null,
+      ),
+    );
+  }
+  main.append(list);
+  if (!state.me) main.append(h("p", {}, h("a", { href: "#/signin" }, t("spaces.signin"))));
+}
+
+// ---- sign in / sign up ----
+
+function field(id, label, input) {
+  input.id = id;
+  return h("p", { class: "field" }, h("label", { for: id }, label), input);
+}
+
+function langChecks(name, selected) {
+  return h(
+    "fieldset",
+    { class: "langs" },
+    h("legend", {}, t("profile.languages")),
+    LANGS.map((l) =>
+      h(
+        "label",
+        {},
+        h("input", { type: "checkbox", name, value: l, checked: selected.includes(l) }),
+        " ",
+        langName(l),
+      ),
+    ),
+  );
+}
+
+function checked(form, name) {
+  return [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+}
+
+async function signIn(main) {
+  title(main, t("auth.title"));
+  const out = h("p", { class: "error", role: "alert" });
+  const inForm = h(
+    "form",
+    { class: "card", id: "signin-form" },
+    h("h2", {}, t("auth.signin")),
+    field("in-handle", t("auth.handle"), h("input", { autocomplete: "username", required: true })),
+    field("in-password", t("auth.password"), h("input", { type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, t("auth.signin")),
+  );
+  const upForm = h(
+    "form",
+    { class: "card", id: "signup-form" },
+    h("h2", {}, t("auth.signup")),
+    field("up-handle", t("auth.handle"), h("input", { autocomplete: "username", required: true })),
+    field("up-name", t("auth.name"), h("input", { autocomplete: "name" })),
+    field("up-password", t("auth.password"), h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 })),
+    langChecks("up-lang", [uiLang()]),
+    h("button", { type: "submit" }, t("auth.signup")),
+  );
+  const done = async (answer) => {
+    session.token = answer.token;
+    state.me = answer.user;
+    connect();
+    chrome();
+    location.hash = "#/";
+  };
+  inForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await done(await post("/auth/login", { handle: inForm.querySelector("#in-handle").value, password: inForm.querySelector("#in-password").value }));
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  upForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {
+      handle: upForm.querySelector("#up-handle").value,
+      password: upForm.querySelector("#up-password").value,
+      languages: checked(upForm, "up-lang"),
+    };
+    const name = upForm.querySelector("#up-name").value.trim();
+    if (name) body.display_name = name;
+    try {
+      await done(await post("/auth/register", body));
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  main.append(out, h("div", { class: "two" }, inForm, upForm));
+}
+
+// ---- a forum space: its threads ----
+
+async function space(main, id) {
+  const s = await get(`/spaces/${id}`);
+  title(main, s.name);
+  if (s.kind === "chat") {
+    location.hash = `#/room/${s.room}`;
+    return;
+  }
+  const rooms = await get(`/spaces/${id}/rooms`);
+  const list = h("ul", { class: "threads" });
+  for (const r of rooms) {
+    list.append(
+      h(
+        "li",
+        {},
+        h("a", { href: `#/room/${r.id}` }, r.title || r.id),
+        " ",
+        h("span", { class: "meta" }, t("thread.posts", { n: r.post_count }), " · ", when(r.last_activity_at)),
+        r.unread ? h("span", { class: "tag unread" }, t("space.unread", { n: r.unread })) : null,
+      ),
+    );
+  }
+  if (!rooms.length) list.append(h("li", {}, t("thread.none")));
+  main.append(list);
+  if (!state.me) return;
+  const out = h("p", { class: "error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "card", id: "new-thread" },
+    h("h2", {}, t("thread.new")),
+    field("thread-title", t("thread.title"), h("input", { required: true, maxlength: 200 })),
+    field("thread-body", t("thread.body"), h("textarea", { required: true, rows: 5 })),
+    h("button", { type: "submit" }, t("thread.create")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const v = await post(`/spaces/${id}/rooms`, {
+        title: form.querySelector("#thread-title").value,
+        body: form.querySelector("#thread-body").value,
+        nonce: crypto.randomUUID ? crypto.randomUUID() : String(Date.now()),
+      });
+      location.hash = `#/room/${v.room.id}`;
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  main.append(form, out);
+}
+
+// ---- a room: a thread or a chat, live ----
+
+/** Which version of a post this reader sees first. */
+function chooseVersion(p) {
+  const langs = readerLangs();
+  if (p.deleted || langs.includes(p.lang)) return null;
+  const tl = langs.find((l) => p.translations && p.translations[l]);
+  return tl ? tl : undefined; // null: original is fine; undefined: nothing readable yet
+}
+
+function renderPost(p, el) {
+  const box = el || h("article", { class: "post" });
+  clear(box);
+  box.dataset.post = p.id;
+  box.dataset.seq = p.seq;
+  const who = h("span", { class: "author" }, p.author);
+  userName(p.author).then((n) => (who.textContent = n));
+  box.append(
+    h(
+      "header",
+      {},
+      who,
+      " ",
+      h("time", { datetime: p.created_at }, when(p.created_at)),
+      " ",
+      h("span", { class: "tag lang", title: langName(p.lang) }, p.lang),
+      p.edited_at && !p.deleted ? h("span", { class: "meta" }, ` ${t("post.edited")}`) : null,
+    ),
+  );
+  if (p.deleted) {
+    box.append(h("p", { class: "body deleted" }, t("post.deleted")));
+    return box;
+  }
+  const tl = chooseVersion(p);
+  const body = h("div", { class: "body", lang: p.lang }, p.body);
+  box.append(body);
+  if (tl) {
+    const tr = p.translations[tl];
+    let showing = "translation";
+    body.lang = tl;
+    body.textContent = tr.body;
+    body.classList.add("translated");
+    const by = h("span", {}, tr.translator);
+    userName(tr.translator).then((n) => (by.textContent = n));
+    const toggle = h("button", { type: "button", class: "link toggle" }, t("post.show_original"));
+    toggle.addEventListener("click", () => {
+      showing = showing === "translation" ? "original" : "translation";
+      body.lang = showing === "translation" ? tl : p.lang;
+      body.textContent = showing === "translation" ? tr.body : p.body;
+      toggle.textContent = t(showing === "translation" ? "post.show_original" : "post.show_translation");
+    });
+    box.append(
+      h(
+        "p",
+        { class: "note" },
+        t("post.translated", { from: langName(p.lang), to: langName(tl) }),
+        " ",
+        by,
+        tr.stale ? h("span", { class: "tag stale" }, t("post.stale")) : null,
+        " ",
+        toggle,
+      ),
+    );
+  } else if (tl === undefined) {
+    box.append(h("p", { class: "note awaiting" }, t("post.awaiting", { lang: langName(p.lang) })));
+  }
+  return box;
+}
+
+async function room(main, id) {
+  const r = await get(`/rooms/${id}`);
+  title(main, r.title || (state.spaces.find((s) => s.room === id) || {}).name || t("room.chat"));
+  const list = h("div", { class: "posts", id: "posts", role: "log", "aria-live": "polite" });
+  const typingLine = h("p", { class: "typing", "aria-live": "polite" });
+  main.append(list, typingLine);
+  const shown = new Map(); // post id -> element
+  const typers = new Map();
+  const showTyping = () => {
+    const names = [...typers.keys()];
+    typingLine.textContent = names.length ? t("room.typing", { who: names.join(", ") }) : "";
+  };
+  const live = state.live;
+  let lastSeq = 0;
+  live.subscribe(id, 0, (f) => {
+    if (f.type === "event") {
+      const p = f.post;
+      lastSeq = f.seq;
+      const el = shown.get(p.id);
+      if (el) renderPost(p, el);
+      else {
+        const fresh = renderPost(p);
+        shown.set(p.id, fresh);
+        list.append(fresh);
+      }
+      if (state.me && document.visibilityState === "visible") live.read(id, lastSeq);
+    } else if (f.type === "typing") {
+      userName(f.user).then((n) => {
+        clearTimeout(typers.get(n));
+        typers.set(
+          n,
+          setTimeout(() => {
+            typers.delete(n);
+            showTyping();
+          }, 4000),
+        );
+        showTyping();
+      });
+    }
+  });
+  state.leave = () => live.unsubscribe(id);
+  if (!state.me) {
+    main.append(h("p", {}, h("a", { href: "#/signin" }, t("room.signin"))));
+    return;
+  }
+  const input = h("textarea", { id: "composer", rows: 2, maxlength: 16000 });
+  const pendingList = h("ul", { class: "pending", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "composer", id: "composer-form" },
+    h("label", { for: "composer", class: "visually-hidden" }, t("room.message")),
+    input,
+    h("button", { type: "submit" }, t("room.send")),
+  );
+  const pending = new Map();
+  const onAck = (e) => {
+    const li = pending.get(e.detail.nonce);
+    if (li) {
+      li.remove();
+      pending.delete(e.detail.nonce);
+    }
+  };
+  live.addEventListener("ack", onAck);
+  const prev = state.leave;
+  state.leave = () => {
+    prev();
+    live.removeEventListener("ack", onAck);
+  };
+  const send = () => {
+    const body = input.value.trim();
+    if (!body) return;
+    const nonce = live.post(id, body);
+    const li = h("li", { class: "pending-post" }, t("room.sending"), " ", h("span", {}, body));
+    pending.set(nonce, li);
+    pendingList.append(li);
+    input.value = "";
+  };
+  let lastTyping = 0;
+  input.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 3000) {
+      lastTyping = Date.now();
+      live.typing(id);
+    }
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      send();
+    }
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send();
+  });
+  main.append(pendingList, form);
+}
+
+// ---- search ----
+
+function renderSnippet(hit) {
+  const p = h("p", { class: "snippet", lang: hit.matched_lang });
+  const parts = hit.snippet_parts && hit.snippet_parts.length ? hit.snippet_parts : [{ text: hit.snippet }];
+  for (const part of parts) p.append(part.mark ? h("mark", {}, part.text) : part.text);
+  return p;
+}
+
+async function search(main, query) {
+  title(main, t("search.title"));
+  const params = new URLSearchParams(query || "");
+  const q = params.get("q") || "";
+  const form = h(
+    "form",
+    { class: "card search", id: "search-form", role: "search" },
+    field("search-q", t("search.query"), h("input", { type: "search", value: q, required: true })),
+    field(
+      "search-lang",
+      t("search.lang"),
+      h("select", {}, h("option", { value: "" }, t("search.any")), COMMUNITY.map((l) => h("option", { value: l, selected: params.get("lang") === l }, langName(l)))),
+    ),
+    field(
+      "search-sort",
+      t("search.sort"),
+      h(
+        "select",
+        {},
+        h("option", { value: "relevance" }, t("search.relevance")),
+        h("option", { value: "recent", selected: params.get("sort") === "recent" }, t("search.recent")),
+      ),
+    ),
+    h("button", { type: "submit" }, t("search.go")),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams({ q: form.querySelector("#search-q").value });
+    const l = form.querySelector("#search-lang").value;
+    if (l) next.set("lang", l);
+    const s = form.querySelector("#search-sort").value;
+    if (s !== "relevance") next.set("sort", s);
+    location.hash = `#/search?${next}`;
+  });
+  main.append(form);
+  if (!q.trim()) return;
+  const results = h("ol", { class: "results", id: "results" });
+  main.append(results);
+  let cursor = null;
+  const more = h("button", { type: "button", hidden: true }, t("search.more"));
+  main.append(more);
+  const load = async () => {
+    const p = new URLSearchParams(params);
+    p.set("limit", "20");
+    if (cursor) p.set("cursor", cursor);
+    const v = await get(`/search?${p}`);
+    if (!cursor) results.before(h("p", { class: "meta", id: "search-total" }, t("search.total", { n: v.total })));
+    for (const hit of v.hits) {
+      results.append(
+        h(
+          "li",
+          { class: "hit" },
+          h("a", { href: `#/room/${hit.room}` }, hit.title || t("room.chat")),
+          " ",
+          h("span", { class: "tag lang", title: langName(hit.matched_lang) }, hit.matched_lang),
+          renderSnippet(hit),
+        ),
+      );
+    }
+    cursor = v.next;
+    more.hidden = !cursor;
+  };
+  more.addEventListener("click", load);
+  await load();
+}
+
+// ---- the translators' desk ----
+
+async function desk(main) {
+  title(main, t("desk.title"));
+  if (!isTranslator()) {
+    main.append(h("p", {}, t("desk.not_translator")));
+    return;
+  }
+  const targets = [...new Set(state.me.translator_pairs ? state.me.translator_pairs.map((p) => p.to) : [])];
+  if (!targets.length) {
+    main.append(h("p", {}, t("desk.no_pairs"), " ", h("a", { href: "#/profile" }, t("nav.profile"))));
+    return;
+  }
+  const to = h("select", { id: "desk-to" }, targets.map((l) => h("option", { value: l }, langName(l))));
+  const list = h("ul", { class: "queue", id: "queue" });
+  main.append(field("desk-to", t("desk.into"), to), list);
+  const load = async () => {
+    clear(list);
+    const items = await get(`/translations/queue?to=${to.value}`);
+    if (!items.length) list.append(h("li", {}, t("desk.empty")));
+    for (const item of items) list.append(queueItem(item, load));
+  };
+  to.addEventListener("change", load);
+  state.live.followQueue(to.value, () => load());
+  await load();
+}
+
+function queueItem(item, reload) {
+  const p = item.post;
+  const li = h("li", { class: "item", dataset: { post: p.id } });
+  const original = h("div", { class: "original" }, h("h3", {}, t("desk.original", { lang: langName(p.lang) })), h("div", { class: "body", lang: p.lang }, p.body));
+  const claim = h("button", { type: "button", class: "claim" }, t("desk.claim"));
+  const out = h("p", { class: "error", role: "alert" });
+  li.append(original, claim, out);
+  const openEditor = (until) => {
+    claim.remove();
+    const draft = h("textarea", { rows: 5, lang: item.needed, id: `draft-${p.id}` });
+    const submit = h("button", { type: "button", class: "submit" }, t("desk.submit"));
+    const release = h("button", { type: "button", class: "link" }, t("desk.release"));
+    li.append(
+      h(
+        "div",
+        { class: "draft" },
+        h("label", { for: draft.id }, t("desk.draft", { lang: langName(item.needed) })),
+        draft,
+        h("p", { class: "meta" }, t("desk.until", { time: when(until) })),
+        submit,
+        " ",
+        release,
+      ),
+    );
+    li.classList.add("side-by-side");
+    submit.addEventListener("click", async () => {
+      try {
+        await post(`/posts/${p.id}/translations`, { lang: item.needed, body: draft.value });
+        li.remove();
+        notify(t("desk.published"));
+      } catch (e) {
+        out.textContent = errorText(e);
+      }
+    });
+    release.addEventListener("click", async () => {
+      try {
+        await post("/translations/release", { post: p.id, lang: item.needed });
+      } finally {
+        reload();
+      }
+    });
+  };
+  if (item.claimed_until) openEditor(item.claimed_until);
+  claim.addEventListener("click", async () => {
+    try {
+      const c = await post("/translations/claim", { post: p.id, lang: item.needed });
+      openEditor(c.expires_at);
+    } catch (e) {
+      out.textContent = errorText(e);
+    }
+  });
+  return li;
+}
+
+// ---- my profile ----
+
+async function profile(main) {
+  title(main, t("profile.title"));
+  if (!state.me) {
+    location.hash = "#/signin";
+    return;
+  }
+  const me = await get("/me");
+  state.me = me;
+  const out = h("p", { class: "meta", role: "status" });
+  const form = h(
+    "form",
+    { class: "card", id: "profile-form" },
+    field("profile-name", t("auth.name"), h("input", { value: me.display_name, maxlength: 64 })),
+    langChecks("profile-lang", me.languages),
+    h("button", { type: "submit" }, t("profile.save")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      state.me = await patch("/me", { display_name: form.querySelector("#profile-name").value, languages: checked(form, "profile-lang") });
+      out.textContent = t("profile.saved");
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  main.append(form);
+  if (isTranslator()) {
+    const pairs = (me.translator_pairs || []).map((p) => `${p.from}>${p.to}`).join(", ");
+    const pf = h(
+      "form",
+      { class: "card", id: "pairs-form" },
+      h("h2", {}, t("profile.pairs")),
+      field("profile-pairs", t("profile.pairs_help"), h("input", { value: pairs, placeholder: "es>en, fr>en" })),
+      h("button", { type: "submit" }, t("profile.save")),
+    );
+    pf.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const list = pf
+        .querySelector("#profile-pairs")
+        .value.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => {
+          const [from, to] = s.split(">").map((x) => x.trim());
+          return { from, to };
+        });
+      try {
+        state.me = await put("/me/translator", { pairs: list });
+        out.textContent = t("profile.saved");
+        chrome();
+      } catch (err) {
+        out.textContent = errorText(err);
+      }
+    });
+    main.append(pf);
+  }
+  main.append(out);
+}
+
+start();
+
+// For tests and debugging: the live connection.
+window.collectiveBrain = state;
+export { api };

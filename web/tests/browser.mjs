@@ -1,0 +1,349 @@
+// Browser tests of the web client: headless Chromium (Debian's package) driven by
+// playwright-core, against a real server.
+//
+//   node web/tests/browser.mjs BASE_URL SCREENSHOT_DIR
+//
+// The admin password comes from CB_ADMIN_PASSWORD; CHROMIUM overrides /usr/bin/chromium.
+// Run by the integration test `browser::the_web_client_works_in_a_real_browser`, which
+// starts the server. Each scenario saves screenshots; the exit status is non-zero when
+// any scenario fails.
+
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error("usage: browser.mjs BASE_URL SCREENSHOT_DIR");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const ADMIN_PASSWORD = process.env.CB_ADMIN_PASSWORD;
+const TIMEOUT = 15000;
+
+// ---- the API, for setting the scene ----
+
+async function call(method, path, token, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(`${base}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return json;
+}
+
+let n = 0;
+async function user(prefix, languages) {
+  n += 1;
+  const handle = `${prefix}${n}${Date.now() % 100000}`;
+  const v = await call("POST", "/auth/register", null, { handle, password: "a long password", display_name: prefix, languages });
+  return { token: v.token, user: v.user, handle };
+}
+
+async function admin() {
+  const v = await call("POST", "/auth/login", null, { handle: "admin", password: ADMIN_PASSWORD });
+  return v.token;
+}
+
+async function spaceId(slug) {
+  const spaces = await call("GET", "/spaces");
+  return spaces.find((s) => s.slug === slug);
+}
+
+// ---- the browser ----
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+/** A browser context signed in as `who` (or a guest), interface in `ui`. */
+async function context(who, { ui = "en", locale = "en-GB", width = 1000 } = {}) {
+  const ctx = await browser.newContext({ locale, viewport: { width, height: 800 } });
+  await ctx.addInitScript(
+    ([token, ui]) => {
+      try {
+        if (token && !sessionStorage.getItem("cb.init")) {
+          localStorage.setItem("cb.token", token);
+          sessionStorage.setItem("cb.init", "1");
+        }
+        if (ui) localStorage.setItem("cb.ui-lang", ui);
+      } catch {
+        // about:blank has no storage.
+      }
+    },
+    [who ? who.token : null, ui],
+  );
+  const errors = [];
+  ctx.on("weberror", (e) => errors.push(String(e.error())));
+  ctx.errors = errors;
+  return ctx;
+}
+
+async function open(ctx, hash) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("dialog", (d) => {
+    page.sawDialog = true;
+    d.dismiss();
+  });
+  await page.goto(`${base}/${hash}`);
+  await page.locator('#conn[data-state="online"]').waitFor();
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function expectCount(page, locator, count, what) {
+  const deadline = Date.now() + TIMEOUT;
+  let last = -1;
+  while (Date.now() < deadline) {
+    last = await locator.count();
+    if (last === count) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${what}: expected ${count}, found ${last}`);
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const bodyWith = (page, text) => page.locator(".post .body", { hasText: text });
+
+// ---- scenarios ----
+
+const scenarios = {};
+
+scenarios["two people chat live; one drops offline and comes back with every message exactly once"] = async () => {
+  const a = await user("alice", ["en"]);
+  const b = await user("bruno", ["en"]);
+  const lobby = await spaceId("lobby");
+  const ctxA = await context(a);
+  const ctxB = await context(b);
+  // Bruno's socket goes through a switch the test can cut.
+  let blocked = false;
+  const routes = new Set();
+  await ctxB.routeWebSocket(/\/ws$/, (ws) => {
+    if (blocked) {
+      ws.close();
+      return;
+    }
+    routes.add(ws);
+    ws.connectToServer();
+  });
+  const pa = await open(ctxA, `#/room/${lobby.room}`);
+  const pb = await open(ctxB, `#/room/${lobby.room}`);
+  await pa.fill("#composer", "hello from Alice");
+  await pa.press("#composer", "Enter");
+  await bodyWith(pb, "hello from Alice").waitFor();
+  // Typing indicator.
+  await pa.fill("#composer", "typing…");
+  await pb.locator(".typing", { hasText: "alice" }).waitFor();
+  await pa.fill("#composer", "");
+
+  blocked = true;
+  await ctxB.setOffline(true);
+  for (const ws of routes) await ws.close();
+  routes.clear();
+  await pb.locator('#conn:not([data-state="online"])').waitFor();
+  for (let i = 1; i <= 3; i++) {
+    await pa.fill("#composer", `while you were away ${i}`);
+    await pa.press("#composer", "Enter");
+  }
+  await expectCount(pa, bodyWith(pa, "while you were away"), 3, "Alice's own posts");
+  await pb.fill("#composer", "typed while offline");
+  await pb.press("#composer", "Enter");
+  await pb.locator(".pending-post", { hasText: "typed while offline" }).waitFor();
+  await shot(pb, "chat-offline");
+
+  blocked = false;
+  await ctxB.setOffline(false);
+  await pb.locator('#conn[data-state="online"]').waitFor({ timeout: 30000 });
+  for (let i = 1; i <= 3; i++) await expectCount(pb, bodyWith(pb, `while you were away ${i}`), 1, `missed post ${i} on Bruno's page`);
+  await expectCount(pb, bodyWith(pb, "typed while offline"), 1, "Bruno's offline post on his page");
+  await expectCount(pa, bodyWith(pa, "typed while offline"), 1, "Bruno's offline post on Alice's page");
+  await expectCount(pb, bodyWith(pb, "hello from Alice"), 1, "the first post after the replay");
+  await expectCount(pb, pb.locator(".pending-post"), 0, "posts still pending");
+  await shot(pa, "chat-alice");
+  await shot(pb, "chat-bruno-back");
+  await ctxA.close();
+  await ctxB.close();
+};
+
+scenarios["a Spanish post appears in English after a translator publishes it through the desk"] = async () => {
+  const adminToken = await admin();
+  const es = await user("carmen", ["es"]);
+  const en = await user("edward", ["en"]);
+  const tr = await user("teresa", ["es", "en"]);
+  await call("PUT", `/users/${tr.user.id}/roles`, adminToken, { roles: ["translator"] });
+  await call("PUT", "/me/translator", tr.token, { pairs: [{ from: "es", to: "en" }] });
+  const general = await spaceId("general");
+  const made = await call("POST", `/spaces/${general.id}/rooms`, es.token, {
+    title: "Cooperativa de café",
+    body: "La cooperativa de café de Puebla abre su tienda mañana",
+    nonce: `es-${Date.now()}`,
+    lang: "es",
+  });
+  const ctxEn = await context(en);
+  const reader = await open(ctxEn, `#/room/${made.room.id}`);
+  const post = reader.locator(`.post[data-post="${made.post.id}"]`);
+  await post.locator(".awaiting").waitFor();
+  await shot(reader, "translation-awaiting");
+
+  const ctxTr = await context(tr);
+  const desk = await open(ctxTr, "#/desk");
+  const item = desk.locator(`.item[data-post="${made.post.id}"]`);
+  await item.locator("button.claim").click();
+  await item.locator("textarea").fill("The Puebla coffee cooperative opens its shop tomorrow");
+  await shot(desk, "translation-desk");
+  await item.locator("button.submit").click();
+  await desk.locator(".notice", { hasText: "Published" }).waitFor();
+  await expectCount(desk, item, 0, "the published item left the queue");
+
+  const body = post.locator(".body");
+  await body.filter({ hasText: "coffee cooperative opens" }).waitFor();
+  assert((await body.getAttribute("lang")) === "en", "the translation carries lang=en");
+  await post.locator(".note", { hasText: "teresa" }).waitFor();
+  await shot(reader, "translation-shown");
+  await post.locator("button.toggle").click();
+  await body.filter({ hasText: "La cooperativa de café" }).waitFor();
+  assert((await body.getAttribute("lang")) === "es", "the original carries lang=es");
+  await ctxEn.close();
+  await ctxTr.close();
+};
+
+scenarios["a search in Portuguese finds a French thread"] = async () => {
+  const fr = await user("fatou", ["fr"]);
+  const general = await spaceId("general");
+  await call("POST", `/spaces/${general.id}/rooms`, fr.token, {
+    title: "Les coopératives de femmes à Thiès",
+    body: "Au Sénégal, les coopératives de femmes transforment le mil et le fonio.",
+    nonce: `fr-${Date.now()}`,
+    lang: "fr",
+  });
+  const ctx = await context(null, { ui: "pt", locale: "pt-PT" });
+  const page = await open(ctx, "#/search");
+  const hit = page.locator(".hit", { hasText: "Thiès" });
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    await page.fill("#search-q", "cooperativas de mulheres");
+    await page.click("#search-form button[type=submit]");
+    await page.locator("#search-total").waitFor();
+    if ((await hit.count()) > 0) break;
+    assert(Date.now() < deadline, "the French thread was never found");
+    await page.goto(`${base}/#/search`);
+    await page.waitForTimeout(200);
+  }
+  assert((await hit.locator(".tag.lang").first().textContent()) === "fr", "matched_lang is fr");
+  const marks = await hit.locator("mark").allTextContents();
+  assert(marks.includes("coopératives") && marks.includes("femmes"), `marked words: ${marks}`);
+  assert((await hit.locator(".snippet").getAttribute("lang")) === "fr", "the snippet carries lang=fr");
+  await shot(page, "search-pt-finds-fr");
+  await ctx.close();
+};
+
+scenarios["the interface follows the browser's language and switches to French"] = async () => {
+  const ctx = await browser.newContext({ locale: "pt-BR" });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(`${base}/#/`);
+  await page.locator("#nav a", { hasText: "Pesquisar" }).waitFor();
+  assert((await page.locator("html").getAttribute("lang")) === "pt", "html lang=pt");
+  await page.selectOption("#ui-lang", "fr");
+  await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
+  await page.locator("h1", { hasText: "Espaces" }).waitFor();
+  assert((await page.locator("html").getAttribute("lang")) === "fr", "html lang=fr");
+  await page.reload();
+  await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
+  await shot(page, "interface-fr");
+  await ctx.close();
+};
+
+scenarios["posts with HTML are shown as text and run nothing"] = async () => {
+  const m = await user("mallory", ["en"]);
+  const lobby = await spaceId("lobby");
+  const attacks = [
+    "<script>window.__xss = 1</script>",
+    '<img src=x onerror="window.__xss = 2">',
+    '<a href="javascript:window.__xss=3">click</a>',
+  ];
+  for (const [i, body] of attacks.entries()) {
+    await call("POST", `/rooms/${lobby.room}/posts`, m.token, { body, nonce: `xss-${i}-${Date.now()}`, lang: "en" });
+  }
+  const ctx = await context(m);
+  const page = await open(ctx, `#/room/${lobby.room}`);
+  for (const body of attacks) {
+    const el = page.locator(".post .body").filter({ hasText: body });
+    await el.first().waitFor();
+    assert((await el.first().textContent()) === body, `shown as text: ${body}`);
+  }
+  await expectCount(page, page.locator(".posts img, .posts script, .posts a[href^=javascript]"), 0, "elements made from post text");
+  assert((await page.evaluate(() => window.__xss)) === undefined, "no script ran");
+  assert(!page.sawDialog, "no dialog opened");
+  // Search snippets are text too.
+  await page.goto(`${base}/#/search?q=onerror`);
+  await page.locator("#search-total").waitFor();
+  assert((await page.evaluate(() => window.__xss)) === undefined, "no script ran from a snippet");
+  await expectCount(page, page.locator("#results img"), 0, "images in search results");
+  await shot(page, "xss-as-text");
+  await ctx.close();
+};
+
+scenarios["the layout works at 360 px and every control is labelled"] = async () => {
+  const u = await user("phone", ["pt"]);
+  const ctx = await context(u, { width: 360, ui: "pt" });
+  const lobby = await spaceId("lobby");
+  for (const hash of ["#/", `#/room/${lobby.room}`, "#/search", "#/profile"]) {
+    const page = await open(ctx, hash);
+    await page.locator("h1").waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(wide <= 360, `${hash}: ${wide} px wide at 360`);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")]
+        .filter((el) => el.type !== "hidden" && !el.closest("label") && !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert(unlabelled.length === 0, `${hash}: unlabelled controls ${unlabelled}`);
+    await shot(page, `phone-${hash.replace(/[^a-z]/g, "") || "home"}`);
+    await page.close();
+  }
+  await ctx.close();
+};
+
+// ---- run ----
+
+let failed = 0;
+for (const [name, run] of Object.entries(scenarios)) {
+  const started = Date.now();
+  try {
+    await run();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+    let i = 0;
+    for (const ctx of browser.contexts()) {
+      if (ctx.errors && ctx.errors.length) console.log(`  page errors: ${ctx.errors.join("; ")}`);
+      for (const page of ctx.pages()) {
+        i += 1;
+        await page.screenshot({ path: `${shots}/FAILED-${Object.keys(scenarios).indexOf(name)}-${i}.png`, fullPage: true }).catch(() => {});
+      }
+      await ctx.close().catch(() => {});
+    }
+  }
+}
+await browser.close();
+console.log(`${Object.keys(scenarios).length - failed} passed, ${failed} failed; screenshots in ${shots}`);
+process.exit(failed ? 1 : 0);
