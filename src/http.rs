@@ -47,6 +47,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/translations/claim", post(claim))
         .route("/translations/release", post(release))
         .route("/translations/coverage", get(coverage))
+        .route("/notifications", get(notifications))
+        .route("/notifications/read", put(read_notifications))
         .route("/search", get(search))
         .route("/glossary", get(glossary).post(add_concept))
         .route("/admin/export", get(export))
@@ -504,6 +506,36 @@ async fn translate(
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
+}
+
+#[derive(Deserialize)]
+struct NotificationsQuery {
+    #[serde(default)]
+    unread: Option<bool>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn notifications(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<NotificationsQuery>,
+) -> ApiResult<Json<Vec<crate::service::NotificationView>>> {
+    Ok(Json(app.notifications(caller.user.as_ref(), q.unread.unwrap_or(false), q.limit)?))
+}
+
+#[derive(Deserialize)]
+struct ReadNotifications {
+    until: crate::model::NotificationId,
+}
+
+async fn read_notifications(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<ReadNotifications>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let marked = app.mark_notifications_read(caller.user.as_ref(), b.until).await?;
+    Ok(Json(serde_json::json!({ "until": b.until, "marked": marked })))
 }
 
 async fn search(

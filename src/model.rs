@@ -77,6 +77,35 @@ id_type!(
     PostId, 'p'
 );
 
+id_type!(
+    /// A notification.
+    NotificationId, 'n'
+);
+
+/// Why a user is notified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// `@handle` in a post.
+    Mention,
+    /// A reply to one of the user's posts.
+    Reply,
+}
+
+/// A notification as stored: what happened, where, by whom. The post's text is not
+/// kept here (a deleted post must vanish everywhere); readers get the post as it is now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    pub post: PostId,
+    pub room: RoomId,
+    pub space: SpaceId,
+    pub from: UserId,
+    pub created_at: String,
+    pub read: bool,
+}
+
 /// A role. Every account is a `member`; the others are granted by an admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

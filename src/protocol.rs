@@ -150,6 +150,11 @@ pub enum ServerFrame<'a> {
         post: PostId,
         needed: &'a str,
     },
+    /// Extension: on the user's own stream, someone mentioned them or replied to them.
+    Notification {
+        notification: &'a crate::model::Notification,
+        post: &'a Post,
+    },
     /// The answer to `search`: the same shape as `GET /search`.
     SearchResults {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]

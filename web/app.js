@@ -484,6 +484,7 @@ async function search(main, query) {
   title(main, t("search.title"));
   const params = new URLSearchParams(query || "");
   const q = params.get("q") || "";
+  if (!state.spaces.length) state.spaces = await get("/spaces");
   const form = h(
     "form",
     { class: "card search", id: "search-form", role: "search" },
@@ -492,6 +493,11 @@ async function search(main, query) {
       "search-lang",
       t("search.lang"),
       h("select", {}, h("option", { value: "" }, t("search.any")), COMMUNITY.map((l) => h("option", { value: l, selected: params.get("lang") === l }, langName(l)))),
+    ),
+    field(
+      "search-space",
+      t("search.space"),
+      h("select", {}, h("option", { value: "" }, t("search.all_spaces")), state.spaces.map((s) => h("option", { value: s.id, selected: params.get("space") === s.id }, s.name))),
     ),
     field(
       "search-sort",
@@ -510,6 +516,8 @@ async function search(main, query) {
     const next = new URLSearchParams({ q: form.querySelector("#search-q").value });
     const l = form.querySelector("#search-lang").value;
     if (l) next.set("lang", l);
+    const sp = form.querySelector("#search-space").value;
+    if (sp) next.set("space", sp);
     const s = form.querySelector("#search-sort").value;
     if (s !== "relevance") next.set("sort", s);
     location.hash = `#/search?${next}`;

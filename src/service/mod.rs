@@ -3,6 +3,7 @@
 
 mod accounts;
 mod desk;
+mod notifications;
 mod posts;
 mod search;
 mod seed;
@@ -18,6 +19,7 @@ use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, token_hash, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
+pub use notifications::NotificationView;
 pub use posts::{Changed, NewPost};
 pub use search::{NewConcept, SearchHit, SearchParams, SearchResults};
 

@@ -67,6 +67,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("reads", &trees.reads),
         ("changes", &trees.changes),
         ("glossary", &trees.glossary),
+        ("notifications", &trees.notifications),
     ]
 }
 

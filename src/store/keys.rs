@@ -21,6 +21,7 @@
 //! | `reads` | user id, room id | the last seq the user read |
 //! | `changes` | change seq (global) | post id: the post changed (created, edited, deleted, translated, relabelled) |
 //! | `glossary` | concept id | `Concept` (JSON): a glossary concept added through the API |
+//! | `notifications` | user id, notification id | `Notification` (JSON) |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

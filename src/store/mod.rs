@@ -89,6 +89,7 @@ pub(crate) struct Trees {
     pub reads: sled::Tree,
     pub changes: sled::Tree,
     pub glossary: sled::Tree,
+    pub notifications: sled::Tree,
 }
 
 impl Trees {
@@ -113,6 +114,7 @@ impl Trees {
             reads: db.open_tree("reads")?,
             changes: db.open_tree("changes")?,
             glossary: db.open_tree("glossary")?,
+            notifications: db.open_tree("notifications")?,
         })
     }
 
@@ -138,6 +140,7 @@ impl Trees {
             self.reads.clone(),
             self.changes.clone(),
             self.glossary.clone(),
+            self.notifications.clone(),
         ]
     }
 }
@@ -327,6 +330,45 @@ impl Store {
     /// The glossary concepts added through the API.
     pub fn concepts(&self) -> Result<Vec<collective_brain_index::Concept>, StoreError> {
         self.trees.glossary.iter().map(|item| decode("glossary", &item?.1)).collect()
+    }
+
+    // ---- notifications ----
+
+    /// `user`'s notifications, newest first: at most `limit`, only unread ones if asked.
+    pub fn notifications(
+        &self,
+        user: UserId,
+        unread_only: bool,
+        limit: usize,
+    ) -> Result<Vec<crate::model::Notification>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.notifications.scan_prefix(user.key()).rev() {
+            let n: crate::model::Notification = decode("notifications", &item?.1)?;
+            if unread_only && n.read {
+                continue;
+            }
+            out.push(n);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids of `user`'s unread notifications up to `until`.
+    pub fn unread_notifications_until(
+        &self,
+        user: UserId,
+        until: crate::model::NotificationId,
+    ) -> Result<Vec<crate::model::NotificationId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.notifications.range(keys::pair(user.0, 0)..=keys::pair(user.0, until.0)) {
+            let n: crate::model::Notification = decode("notifications", &item?.1)?;
+            if !n.read {
+                out.push(n.id);
+            }
+        }
+        Ok(out)
     }
 
     // ---- users and tokens ----

@@ -2,7 +2,7 @@
 //! validates everything first and writes only when it will succeed, so a refused op
 //! leaves nothing half-written in the batch it shares with others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
@@ -13,8 +13,8 @@ use super::{decode, NonceRecord, PostRecord, UserRecord};
 use crate::error::{ApiError, StoreError};
 use crate::hub::{lang_key, session_key, QueueScope, Topic};
 use crate::model::{
-    EventKind, LangPair, LangSource, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind,
-    Translation, User, UserId, Visibility,
+    EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
+    Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
 use crate::protocol::{ServerFrame, StoredEvent};
 
@@ -126,6 +126,13 @@ pub enum Op {
     ExpireClaim {
         post: PostId,
         lang: String,
+    },
+    /// Marks these notifications of `user` read (the service lists them: a transaction
+    /// cannot scan). `until` is what the client asked, echoed to the user's devices.
+    MarkNotificationsRead {
+        user: UserId,
+        ids: Vec<NotificationId>,
+        until: NotificationId,
     },
     /// Adds or replaces a glossary concept.
     PutConcept {
@@ -244,6 +251,9 @@ impl Tx<'_> {
     }
     fn glossary(&self) -> &TransactionalTree {
         &self.0[18]
+    }
+    fn notifications(&self) -> &TransactionalTree {
+        &self.0[19]
     }
 }
 
@@ -457,9 +467,10 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     (room, true)
                 }
             };
+            let mut parent_author = None;
             if let Some(parent) = reply_to {
                 match get::<PostRecord>(tx.posts(), "posts", &parent.key())? {
-                    Some(p) if p.post.room == room.id => {}
+                    Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
                     Some(_) => return Ok(Err(ApiError::bad_request("reply_to: the post is in another room"))),
                     None => return Ok(Err(ApiError::not_found("reply_to post"))),
                 }
@@ -499,6 +510,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             };
             put(tx.posts(), &post.id.key(), &rec)?;
             requeue(tx, fx, ctx, &rec.post, room.space)?;
+            notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &ack)?;
             if is_new {
@@ -528,6 +540,10 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 t.stale = true;
             }
             append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+            // Only those the edit mentions for the first time.
+            let before = rec.history.last().map(|r| mentions(&r.body)).unwrap_or_default();
+            let space = room_space(tx, rec.post.room)?;
+            notify(tx, fx, now, &rec.post, space, None, &before)?;
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::DeletePost { post } => {
@@ -707,6 +723,24 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
+        Op::MarkNotificationsRead { user, ids, until } => {
+            let mut marked = 0u64;
+            for id in ids {
+                let key = keys::pair(user.0, id.0);
+                if let Some(mut n) = get::<Notification>(tx.notifications(), "notifications", &key)? {
+                    if !n.read {
+                        n.read = true;
+                        put(tx.notifications(), &key, &n)?;
+                        marked += 1;
+                    }
+                }
+            }
+            if marked > 0 {
+                let text = format!(r#"{{"type":"notifications_read","until":"{until}"}}"#);
+                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+            }
+            Ok(Ok(Outcome::Done))
+        }
         Op::PutConcept { concept } => {
             put(tx.glossary(), concept.id.as_bytes(), concept)?;
             Ok(Ok(Outcome::Done))
@@ -716,6 +750,91 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
     }
+}
+
+/// Most users one post notifies.
+const MAX_MENTIONS: usize = 20;
+
+/// The lower-cased handles a body mentions (`@handle`), at most `MAX_MENTIONS`.
+pub(crate) fn mentions(body: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && out.len() < MAX_MENTIONS {
+        if bytes[i] == b'@' && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'.' | b'-'))
+            {
+                end += 1;
+            }
+            // A trailing dot or dash ends the sentence, not the handle.
+            while end > start && matches!(bytes[end - 1], b'.' | b'-') {
+                end -= 1;
+            }
+            if (3..=32).contains(&(end - start)) {
+                out.insert(body[start..end].to_ascii_lowercase());
+            }
+            i = end.max(start);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Notifies those `post` mentions (but not in `already`) and the author of the post it
+/// replies to, when they can read `space`: never its author, never a non-member of a
+/// private space.
+fn notify(
+    tx: &Tx,
+    fx: &mut Effects,
+    now: &str,
+    post: &Post,
+    space: SpaceId,
+    reply_to_author: Option<UserId>,
+    already: &HashSet<String>,
+) -> Result<(), Fatal> {
+    let mut targets: Vec<(UserId, NotificationKind)> = Vec::new();
+    for handle in mentions(&post.body) {
+        if already.contains(&handle) {
+            continue;
+        }
+        if let Some(id) = tx.handles().get(handle.as_bytes())?.as_deref().and_then(keys::id_value) {
+            targets.push((UserId(id), NotificationKind::Mention));
+        }
+    }
+    if let Some(a) = reply_to_author {
+        if !targets.iter().any(|(u, _)| *u == a) {
+            targets.push((a, NotificationKind::Reply));
+        }
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let Some(s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else { return Ok(()) };
+    for (user, kind) in targets {
+        if user == post.author {
+            continue;
+        }
+        if s.visibility == Visibility::Private && tx.members().get(&keys::pair(space.0, user.0)[..])?.is_none() {
+            continue;
+        }
+        let n = Notification {
+            id: NotificationId(new_id(tx)?),
+            kind,
+            post: post.id,
+            room: post.room,
+            space,
+            from: post.author,
+            created_at: now.to_owned(),
+            read: false,
+        };
+        put(tx.notifications(), &keys::pair(user.0, n.id.0), &n)?;
+        let text = ServerFrame::Notification { notification: &n, post }.to_json();
+        fx.publish.push(Publish { topic: Topic::User(user), seq: 0, scope: None, text });
+    }
+    Ok(())
 }
 
 /// Appends `post` to the change feed (what the search index follows).

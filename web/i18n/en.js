@@ -49,6 +49,8 @@ export default {
   "search.query": "Words, in any language",
   "search.lang": "Readable in",
   "search.any": "any language",
+  "search.space": "In",
+  "search.all_spaces": "all spaces",
   "search.sort": "Order",
   "search.relevance": "best match",
   "search.recent": "newest",

@@ -49,6 +49,8 @@ export default {
   "search.query": "Palabras, en cualquier idioma",
   "search.lang": "Legible en",
   "search.any": "cualquier idioma",
+  "search.space": "En",
+  "search.all_spaces": "todos los espacios",
   "search.sort": "Orden",
   "search.relevance": "relevancia",
   "search.recent": "más recientes",

@@ -49,6 +49,8 @@ export default {
   "search.query": "Des mots, dans n'importe quelle langue",
   "search.lang": "Lisible en",
   "search.any": "toutes les langues",
+  "search.space": "Dans",
+  "search.all_spaces": "tous les espaces",
   "search.sort": "Ordre",
   "search.relevance": "pertinence",
   "search.recent": "les plus récents",

@@ -49,6 +49,8 @@ export default {
   "search.query": "Palavras, em qualquer língua",
   "search.lang": "Legível em",
   "search.any": "qualquer língua",
+  "search.space": "Em",
+  "search.all_spaces": "todos os espaços",
   "search.sort": "Ordem",
   "search.relevance": "relevância",
   "search.recent": "mais recentes",
