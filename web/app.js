@@ -48,6 +48,8 @@ function connect() {
   live.addEventListener("state", () => showConn());
   live.addEventListener("signed-out", () => signOut());
   live.addEventListener("refused", (e) => notify(e.detail.message));
+  live.addEventListener("notification", () => countUnread());
+  live.addEventListener("notifications_read", () => countUnread());
   state.live = live;
   live.start();
   showConn();
@@ -69,6 +71,11 @@ function chrome() {
   const link = (href, key) => h("a", { href }, t(key));
   nav.append(link("#/", "nav.spaces"), link("#/search", "nav.search"));
   if (state.me) {
+    const bell = link("#/notifications", "nav.notifications");
+    bell.id = "nav-notifications";
+    bell.append(" ", h("span", { class: "tag unread", id: "unread-count", hidden: true }));
+    nav.append(bell);
+    countUnread();
     if (isTranslator()) nav.append(link("#/desk", "nav.desk"));
     nav.append(link("#/profile", "nav.profile"));
     nav.append(h("button", { type: "button", class: "link", on: { click: signOut } }, t("nav.signout")));
@@ -76,6 +83,18 @@ function chrome() {
     nav.append(link("#/signin", "nav.signin"));
   }
   showConn();
+}
+
+async function countUnread() {
+  const badge = document.getElementById("unread-count");
+  if (!badge || !state.me) return;
+  try {
+    const list = await get("/notifications?unread=true&limit=200");
+    badge.textContent = String(list.length);
+    badge.hidden = list.length === 0;
+  } catch {
+    badge.hidden = true;
+  }
 }
 
 function isTranslator() {
@@ -120,6 +139,7 @@ const routes = [
   [/^#\/search(?:\?(.*))?$/, search],
   [/^#\/desk$/, desk],
   [/^#\/profile$/, profile],
+  [/^#\/notifications$/, notifications],
 ];
 
 async function route() {
@@ -633,6 +653,44 @@ function queueItem(item, reload) {
     }
   });
   return li;
+}
+
+// ---- notifications ----
+
+async function notifications(main) {
+  title(main, t("notif.title"));
+  if (!state.me) {
+    location.hash = "#/signin";
+    return;
+  }
+  const list = await get("/notifications");
+  const ul = h("ul", { class: "notifications", id: "notifications" });
+  for (const n of list) {
+    const who = h("span", { class: "author" }, n.from);
+    userName(n.from).then((name) => (who.textContent = name));
+    ul.append(
+      h(
+        "li",
+        { class: n.read ? "read" : "unread" },
+        who,
+        " ",
+        t(`notif.${n.kind}`),
+        " ",
+        h("a", { href: `#/room/${n.room}` }, when(n.created_at)),
+        n.post.deleted ? h("p", { class: "body deleted" }, t("post.deleted")) : h("p", { class: "body", lang: n.post.lang }, n.post.body.slice(0, 280)),
+      ),
+    );
+  }
+  if (!list.length) ul.append(h("li", {}, t("notif.none")));
+  main.append(ul);
+  if (list.some((n) => !n.read)) {
+    const b = h("button", { type: "button" }, t("notif.mark_read"));
+    b.addEventListener("click", async () => {
+      await put("/notifications/read", { until: list[0].id });
+      route();
+    });
+    main.append(b);
+  }
 }
 
 // ---- my profile ----

@@ -176,6 +176,12 @@ scenarios["two people chat live; one drops offline and comes back with every mes
   await expectCount(pa, bodyWith(pa, "typed while offline"), 1, "Bruno's offline post on Alice's page");
   await expectCount(pb, bodyWith(pb, "hello from Alice"), 1, "the first post after the replay");
   await expectCount(pb, pb.locator(".pending-post"), 0, "posts still pending");
+  // A mention lights Bruno's notifications at once.
+  await pa.fill("#composer", `@${b.handle} see you in Turin`);
+  await pa.press("#composer", "Enter");
+  await pb.locator("#unread-count", { hasText: "1" }).waitFor();
+  await pb.click("#nav-notifications");
+  await pb.locator("#notifications li.unread", { hasText: "see you in Turin" }).waitFor();
   await shot(pa, "chat-alice");
   await shot(pb, "chat-bruno-back");
   await ctxA.close();
