@@ -149,9 +149,6 @@ impl Tokenizer for Grams {
                 continue;
             }
             let to = from + word.len();
-            if self.latin.is_some() && is_function_word(word) {
-                continue;
-            }
             let cjk = word.chars().all(is_cjk);
             let key;
             let word = if cjk || self.latin.is_none() {
@@ -211,46 +208,6 @@ impl TokenStream for GramStream {
     }
     fn token_mut(&mut self) -> &mut Token {
         &mut self.current
-    }
-}
-
-/// The commonest function words of en, fr, es, pt, it and de, lower-case: they carry no
-/// meaning across languages, and are a third of the words of a text. Written for this
-/// project; the n-gram field leaves them out.
-const FUNCTION_WORDS: &[&str] = &[
-    // en
-    "the", "and", "for", "that", "this", "with", "from", "are", "was", "were", "have", "has", "had", "not", "but",
-    "they", "their", "there", "which", "will", "would", "can", "could", "been", "its", "our", "you", "your", "who",
-    "what", "when", "where", "also", "about", "into", "than", "then", "them", "these", "those", "such", "some", "more",
-    "most", "other", "only", "over", "after", "before", "because", "all", "any", "one", "his", "her", // fr
-    "les", "des", "une", "est", "dans", "pour", "par", "sur", "avec", "qui", "que", "pas", "plus", "son", "ses", "leur",
-    "leurs", "aux", "ont", "sont", "été", "cette", "ces", "mais", "comme", "nous", "vous", "ils", "elles", "elle",
-    "tout", "tous", "aussi", "entre", "sans", "sous", "chez", "dont", "était", "être", "avoir", "fait",
-    // es
-    "los", "las", "del", "por", "para", "con", "una", "uno", "unos", "unas", "sus", "como", "pero", "más", "este",
-    "esta", "estos", "estas", "ese", "esa", "fue", "han", "ser", "son", "sobre", "entre", "también", "cuando", "donde",
-    "porque", "hay", "sin", "muy", "todo", "todos", "ya", "era", "está", "están", "desde", "hasta", // pt
-    "dos", "das", "uma", "para", "com", "não", "mais", "pelo", "pela", "pelos", "pelas", "como", "mas", "seu", "sua",
-    "seus", "suas", "foi", "são", "ser", "está", "estão", "isso", "este", "esta", "esse", "essa", "entre", "sobre",
-    "também", "quando", "onde", "porque", "sem", "muito", "todo", "todos", "nos", "nas", "num", "numa", "aos",
-    // it
-    "della", "delle", "dei", "degli", "nel", "nella", "che", "per", "con", "una", "non", "sono", "come", "anche",
-    // de
-    "der", "die", "das", "und", "den", "dem", "des", "ein", "eine", "einer", "eines", "ist", "sind", "mit", "von",
-    "für", "auf", "nicht", "sich", "auch", "wie", "oder", "aber", "wird", "werden", "bei", "nach", "aus", "zum", "zur",
-];
-
-fn is_function_word(word: &str) -> bool {
-    // An immutable lookup table, built once: not state.
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    if word.len() > 8 {
-        return false;
-    }
-    let set = SET.get_or_init(|| FUNCTION_WORDS.iter().copied().collect());
-    if word.chars().any(char::is_uppercase) {
-        set.contains(word.to_lowercase().as_str())
-    } else {
-        set.contains(word)
     }
 }
 
