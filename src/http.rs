@@ -47,6 +47,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/translations/claim", post(claim))
         .route("/translations/release", post(release))
         .route("/translations/coverage", get(coverage))
+        .route("/posts/{id}/flags", post(flag_post))
+        .route("/posts/{id}/hide", post(hide_post))
+        .route("/posts/{id}/restore", post(restore_post))
+        .route("/users/{id}/suspension", put(suspend_user).delete(lift_suspension))
+        .route("/moderation/review", get(review))
+        .route("/moderation/log", get(modlog))
         .route("/notifications", get(notifications))
         .route("/notifications/read", put(read_notifications))
         .route("/search", get(search))
@@ -506,6 +512,70 @@ async fn translate(
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
+}
+
+#[derive(Deserialize)]
+struct Reason {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn flag_post(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Reason>,
+) -> ApiResult<StatusCode> {
+    let id = PostId::parse(&id).ok_or_else(|| ApiError::not_found("post"))?;
+    app.flag(caller.user.as_ref(), id, b.reason.as_deref().unwrap_or("")).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn hide_post(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Reason>,
+) -> ApiResult<Json<Post>> {
+    let id = PostId::parse(&id).ok_or_else(|| ApiError::not_found("post"))?;
+    Ok(Json(app.set_hidden(caller.user.as_ref(), id, true, b.reason.as_deref()).await?.post))
+}
+
+async fn restore_post(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Post>> {
+    let id = PostId::parse(&id).ok_or_else(|| ApiError::not_found("post"))?;
+    Ok(Json(app.set_hidden(caller.user.as_ref(), id, false, None).await?.post))
+}
+
+#[derive(Deserialize)]
+struct Suspension {
+    until: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn suspend_user(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Suspension>,
+) -> ApiResult<StatusCode> {
+    let id = UserId::parse(&id).ok_or_else(|| ApiError::not_found("user"))?;
+    app.suspend(caller.user.as_ref(), id, Some(&b.until), b.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn lift_suspension(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = UserId::parse(&id).ok_or_else(|| ApiError::not_found("user"))?;
+    app.suspend(caller.user.as_ref(), id, None, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn review(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<crate::service::Review>>> {
+    Ok(Json(app.review(caller.user.as_ref())?))
+}
+
+async fn modlog(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<crate::model::ModAction>>> {
+    Ok(Json(app.modlog(caller.user.as_ref())?))
 }
 
 #[derive(Deserialize)]

@@ -106,6 +106,32 @@ pub struct Notification {
     pub read: bool,
 }
 
+/// One moderation action, as the log keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModAction {
+    pub id: u64,
+    pub at: String,
+    pub moderator: UserId,
+    /// `hide`, `restore`, `delete`, `suspend` or `unsuspend`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A member's flag on a post.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    pub user: UserId,
+    pub reason: String,
+    pub at: String,
+}
+
 /// A role. Every account is a `member`; the others are granted by an admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -246,6 +272,9 @@ pub struct Post {
     pub created_at: String,
     pub edited_at: Option<String>,
     pub deleted: bool,
+    /// Extension: hidden by a moderator; its text is kept apart for moderators only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
     pub translations: std::collections::BTreeMap<String, Translation>,
     /// Extension: emoji reactions, with how many users reacted with each.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

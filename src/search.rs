@@ -169,7 +169,7 @@ pub type RoomCache = HashMap<RoomId, (Room, bool)>;
 
 /// What the index holds for `post`: nothing when it is deleted.
 pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Option<PostDoc>, StoreError> {
-    if post.deleted {
+    if post.deleted || post.hidden {
         return Ok(None);
     }
     let (room, public) = match rooms.get(&post.room) {

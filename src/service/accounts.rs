@@ -117,8 +117,12 @@ impl App {
             let _ = hash_password(password.to_owned()).await;
             return Err(bad());
         };
+        let suspended = rec.suspended_until_ms;
         if !verify_password(password.to_owned(), rec.password_hash).await? {
             return Err(bad());
+        }
+        if let Some(until) = suspended.filter(|u| *u > self.config.clock.now_ms()) {
+            return Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until))));
         }
         let token = self.issue_token(rec.user.id).await?;
         Ok((token, rec.user))

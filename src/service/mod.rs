@@ -3,6 +3,7 @@
 
 mod accounts;
 mod desk;
+mod moderation;
 mod notifications;
 mod posts;
 mod search;
@@ -19,6 +20,7 @@ use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, token_hash, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
+pub use moderation::Review;
 pub use notifications::NotificationView;
 pub use posts::{Changed, NewPost};
 pub use search::{NewConcept, SearchHit, SearchParams, SearchResults};

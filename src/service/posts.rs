@@ -149,7 +149,11 @@ impl App {
         if post.author != user.id && !user.is_moderator() {
             return Err(ApiError::forbidden("only the author or a moderator deletes a post"));
         }
-        match self.store.submit(Op::DeletePost { post: id }).await? {
+        let moderation = (post.author != user.id).then(|| -> ApiResult<_> {
+            Ok(crate::store::Moderation { moderator: user.id, reason: None, flaggers: self.store.flaggers(id)? })
+        });
+        let moderation = moderation.transpose()?;
+        match self.store.submit(Op::DeletePost { post: id, moderation }).await? {
             Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }

@@ -189,7 +189,7 @@ impl App {
                 Visibility::Public => q.public,
                 Visibility::Private => q.private_spaces.contains(&s.id.0),
             });
-            if rec.post.deleted || !readable {
+            if rec.post.deleted || rec.post.hidden || !readable {
                 continue;
             }
             let room = self.store.room(rec.post.room)?;

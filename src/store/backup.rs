@@ -68,6 +68,9 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("changes", &trees.changes),
         ("glossary", &trees.glossary),
         ("notifications", &trees.notifications),
+        ("flags", &trees.flags),
+        ("hidden", &trees.hidden),
+        ("modlog", &trees.modlog),
     ]
 }
 

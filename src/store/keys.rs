@@ -22,6 +22,9 @@
 //! | `changes` | change seq (global) | post id: the post changed (created, edited, deleted, translated, relabelled) |
 //! | `glossary` | concept id | `Concept` (JSON): a glossary concept added through the API |
 //! | `notifications` | user id, notification id | `Notification` (JSON) |
+//! | `flags` | post id, user id | `Flag` (JSON): a member's flag on a post |
+//! | `hidden` | post id | `HiddenRecord` (JSON): a hidden post's text, for moderators |
+//! | `modlog` | action id | `ModAction` (JSON) |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use backup::{ImportError, EXPORT_VERSION};
-pub use ops::{ClaimRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
+pub use ops::{ClaimRecord, Moderation, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 pub use writer::{Publish, WriterStats};
 
 use crate::error::{ApiError, StoreError};
@@ -42,6 +42,16 @@ pub struct UserRecord {
     /// argon2id, PHC string.
     pub password_hash: String,
     pub created_at: String,
+    /// Suspended by a moderator until then (ms since the epoch): sign-in is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_until_ms: Option<i64>,
+}
+
+/// A post's text while a moderator hides it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HiddenRecord {
+    pub body: String,
+    pub translations: std::collections::BTreeMap<String, crate::model::Translation>,
 }
 
 /// A stored post with what clients see only through other calls.
@@ -90,6 +100,9 @@ pub(crate) struct Trees {
     pub changes: sled::Tree,
     pub glossary: sled::Tree,
     pub notifications: sled::Tree,
+    pub flags: sled::Tree,
+    pub hidden: sled::Tree,
+    pub modlog: sled::Tree,
 }
 
 impl Trees {
@@ -115,6 +128,9 @@ impl Trees {
             changes: db.open_tree("changes")?,
             glossary: db.open_tree("glossary")?,
             notifications: db.open_tree("notifications")?,
+            flags: db.open_tree("flags")?,
+            hidden: db.open_tree("hidden")?,
+            modlog: db.open_tree("modlog")?,
         })
     }
 
@@ -141,6 +157,9 @@ impl Trees {
             self.changes.clone(),
             self.glossary.clone(),
             self.notifications.clone(),
+            self.flags.clone(),
+            self.hidden.clone(),
+            self.modlog.clone(),
         ]
     }
 }
@@ -330,6 +349,67 @@ impl Store {
     /// The glossary concepts added through the API.
     pub fn concepts(&self) -> Result<Vec<collective_brain_index::Concept>, StoreError> {
         self.trees.glossary.iter().map(|item| decode("glossary", &item?.1)).collect()
+    }
+
+    // ---- moderation ----
+
+    /// Every open flag, by post.
+    pub fn flags(&self) -> Result<Vec<(PostId, crate::model::Flag)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.flags.iter() {
+            let (k, v) = item?;
+            let post = keys::id_value(k.get(..8).unwrap_or_default())
+                .ok_or(StoreError::Corrupt { tree: "flags", detail: "key".into() })?;
+            out.push((PostId(post), decode("flags", &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Who flagged `post`.
+    pub fn flaggers(&self, post: PostId) -> Result<Vec<UserId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.flags.scan_prefix(post.key()) {
+            let (k, _) = item?;
+            if let Some(u) = keys::second(&k) {
+                out.push(UserId(u));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text of a hidden post, and every hidden post.
+    pub fn hidden(&self, post: PostId) -> Result<Option<HiddenRecord>, StoreError> {
+        self.trees.hidden.get(post.key())?.map(|v| decode("hidden", &v)).transpose()
+    }
+
+    pub fn hidden_posts(&self) -> Result<Vec<PostId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.hidden.iter() {
+            let (k, _) = item?;
+            if let Some(p) = keys::id_value(&k) {
+                out.push(PostId(p));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The moderation log, newest first.
+    pub fn modlog(&self, limit: usize) -> Result<Vec<crate::model::ModAction>, StoreError> {
+        self.trees.modlog.iter().rev().take(limit).map(|item| decode("modlog", &item?.1)).collect()
+    }
+
+    /// The hashes of `user`'s tokens.
+    pub fn tokens_of(&self, user: UserId) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.tokens.iter() {
+            let (k, v) = item?;
+            if keys::id_value(&v) == Some(user.0) {
+                if let Ok(h) = <[u8; 32]>::try_from(k.as_ref()) {
+                    out.push(h);
+                }
+            }
+        }
+        Ok(out)
     }
 
     // ---- notifications ----

@@ -83,6 +83,8 @@ pub enum Op {
     },
     DeletePost {
         post: PostId,
+        /// A moderator deleting someone else's post: logged, and the post's flags cleared.
+        moderation: Option<Moderation>,
     },
     /// A correction of the post's language: rerouted in the queue.
     SetLang {
@@ -134,11 +136,44 @@ pub enum Op {
         ids: Vec<NotificationId>,
         until: NotificationId,
     },
+    /// A member flags a post (again: the reason is replaced).
+    Flag {
+        post: PostId,
+        user: UserId,
+        reason: String,
+    },
+    /// A moderator hides a post: its text is kept apart, redacted everywhere else.
+    Hide {
+        post: PostId,
+        moderation: Moderation,
+    },
+    /// A moderator restores a hidden post.
+    Restore {
+        post: PostId,
+        moderation: Moderation,
+    },
+    /// A moderator suspends `user` until `until_ms` (or lifts it: `None`), revoking
+    /// these tokens (their sockets close).
+    Suspend {
+        user: UserId,
+        until_ms: Option<i64>,
+        tokens: Vec<[u8; 32]>,
+        moderation: Moderation,
+    },
     /// Adds or replaces a glossary concept.
     PutConcept {
         concept: collective_brain_index::Concept,
     },
     MarkInitialized,
+}
+
+/// Who moderates, why, and the flags the action settles (listed by the service: a
+/// transaction cannot scan).
+#[derive(Clone, Debug)]
+pub struct Moderation {
+    pub moderator: UserId,
+    pub reason: Option<String>,
+    pub flaggers: Vec<UserId>,
 }
 
 /// An item of the translators' queue: `post` needs a translation from `from` into `to`.
@@ -255,6 +290,15 @@ impl Tx<'_> {
     fn notifications(&self) -> &TransactionalTree {
         &self.0[19]
     }
+    fn flags(&self) -> &TransactionalTree {
+        &self.0[20]
+    }
+    fn hidden(&self) -> &TransactionalTree {
+        &self.0[21]
+    }
+    fn modlog(&self) -> &TransactionalTree {
+        &self.0[22]
+    }
 }
 
 /// What every op of a batch shares.
@@ -353,8 +397,12 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 roles: roles.clone(),
                 translator_pairs: Vec::new(),
             };
-            let rec =
-                UserRecord { user: user.clone(), password_hash: password_hash.clone(), created_at: now.to_owned() };
+            let rec = UserRecord {
+                user: user.clone(),
+                password_hash: password_hash.clone(),
+                created_at: now.to_owned(),
+                suspended_until_ms: None,
+            };
             put(tx.users(), &id.key(), &rec)?;
             tx.handles().insert(lower.as_bytes(), &id.key())?;
             Ok(Ok(Outcome::User(user)))
@@ -489,6 +537,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 created_at: now.to_owned(),
                 edited_at: None,
                 deleted: false,
+                hidden: false,
                 translations: BTreeMap::new(),
                 reactions: BTreeMap::new(),
             };
@@ -546,7 +595,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             notify(tx, fx, now, &rec.post, space, None, &before)?;
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
-        Op::DeletePost { post } => {
+        Op::DeletePost { post, moderation } => {
             let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
@@ -563,23 +612,12 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             rec.reactors.clear();
             rec.post.edited_at = Some(now.to_owned());
             rec.history.clear();
-            // The body is gone everywhere: rewrite the post's earlier events and its
-            // first ack so that no replay or retry shows it again.
-            for &s in &rec.seqs {
-                let key = keys::pair(rec.post.room.0, s);
-                if let Some(mut ev) = get::<StoredEvent>(tx.events(), "events", &key)? {
-                    ev.post = rec.post.clone();
-                    let text =
-                        ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
-                    tx.events().insert(&key[..], text.as_bytes())?;
-                }
-            }
-            let nonce_key = keys::id_and(rec.post.author.0, rec.nonce.as_bytes());
-            if let Some(mut ack) = get::<NonceRecord>(tx.nonces(), "nonces", &nonce_key)? {
-                ack.post = rec.post.clone();
-                put(tx.nonces(), &nonce_key, &ack)?;
-            }
+            redact(tx, &rec)?;
+            tx.hidden().remove(&rec.post.id.key())?;
             append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
+            if let Some(m) = moderation {
+                log_action(tx, now, m, "delete", Some(rec.post.id), None, None)?;
+            }
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::SetLang { post, lang } => {
@@ -741,6 +779,69 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             Ok(Ok(Outcome::Done))
         }
+        Op::Flag { post, user, reason } => {
+            if tx.posts().get(post.key())?.is_none() {
+                return Ok(Err(ApiError::not_found("post")));
+            }
+            let flag = crate::model::Flag { user: *user, reason: reason.clone(), at: now.to_owned() };
+            put(tx.flags(), &keys::pair(post.0, user.0), &flag)?;
+            Ok(Ok(Outcome::Done))
+        }
+        Op::Hide { post, moderation } => {
+            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+                return Ok(Err(ApiError::not_found("post")));
+            };
+            if rec.post.deleted {
+                return Ok(Err(ApiError::conflict("the post was deleted")));
+            }
+            if !rec.post.hidden {
+                let kept = super::HiddenRecord {
+                    body: std::mem::take(&mut rec.post.body),
+                    translations: std::mem::take(&mut rec.post.translations),
+                };
+                put(tx.hidden(), &post.key(), &kept)?;
+                rec.post.hidden = true;
+                redact(tx, &rec)?;
+                append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+            }
+            log_action(tx, now, moderation, "hide", Some(*post), None, None)?;
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+        }
+        Op::Restore { post, moderation } => {
+            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+                return Ok(Err(ApiError::not_found("post")));
+            };
+            if !rec.post.hidden {
+                return Ok(Err(ApiError::conflict("the post is not hidden")));
+            }
+            if let Some(kept) = get::<super::HiddenRecord>(tx.hidden(), "hidden", &post.key())? {
+                rec.post.body = kept.body;
+                rec.post.translations = kept.translations;
+            }
+            tx.hidden().remove(&post.key())?;
+            rec.post.hidden = false;
+            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+            log_action(tx, now, moderation, "restore", Some(*post), None, None)?;
+            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+        }
+        Op::Suspend { user, until_ms, tokens, moderation } => {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+                return Ok(Err(ApiError::not_found("user")));
+            };
+            rec.suspended_until_ms = *until_ms;
+            put(tx.users(), &user.key(), &rec)?;
+            for hash in tokens {
+                tx.tokens().remove(&hash[..])?;
+                let text = r#"{"type":"revoked"}"#.to_owned();
+                fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+            }
+            let (action, until) = match until_ms {
+                Some(ms) => ("suspend", Some(crate::clock::rfc3339(*ms))),
+                None => ("unsuspend", None),
+            };
+            log_action(tx, now, moderation, action, None, Some(*user), until)?;
+            Ok(Ok(Outcome::Done))
+        }
         Op::PutConcept { concept } => {
             put(tx.glossary(), concept.id.as_bytes(), concept)?;
             Ok(Ok(Outcome::Done))
@@ -750,6 +851,55 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
     }
+}
+
+/// Rewrites the post's earlier events and its first ack to the post as it is now (deleted
+/// or hidden), so that no replay or retry shows its text again.
+fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
+    for &s in &rec.seqs {
+        let key = keys::pair(rec.post.room.0, s);
+        if let Some(mut ev) = get::<StoredEvent>(tx.events(), "events", &key)? {
+            ev.post = rec.post.clone();
+            let text = ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
+            tx.events().insert(&key[..], text.as_bytes())?;
+        }
+    }
+    let nonce_key = keys::id_and(rec.post.author.0, rec.nonce.as_bytes());
+    if let Some(mut ack) = get::<NonceRecord>(tx.nonces(), "nonces", &nonce_key)? {
+        ack.post = rec.post.clone();
+        put(tx.nonces(), &nonce_key, &ack)?;
+    }
+    Ok(())
+}
+
+/// Logs a moderation action and settles the flags it answers.
+fn log_action(
+    tx: &Tx,
+    now: &str,
+    m: &Moderation,
+    action: &str,
+    post: Option<PostId>,
+    user: Option<UserId>,
+    until: Option<String>,
+) -> Result<(), Fatal> {
+    let id = new_id(tx)?;
+    let entry = crate::model::ModAction {
+        id,
+        at: now.to_owned(),
+        moderator: m.moderator,
+        action: action.to_owned(),
+        post,
+        user,
+        reason: m.reason.clone(),
+        until,
+    };
+    put(tx.modlog(), &id.to_be_bytes(), &entry)?;
+    if let Some(p) = post {
+        for u in &m.flaggers {
+            tx.flags().remove(&keys::pair(p.0, u.0)[..])?;
+        }
+    }
+    Ok(())
 }
 
 /// Most users one post notifies.
@@ -917,7 +1067,8 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, space: SpaceId) ->
     let key_prio = priority(&space_rec);
     for to in ctx.languages {
         let key = queue_key(to, key_prio, post.id);
-        let needed = !post.deleted && *to != post.lang && post.translations.get(to).is_none_or(|t| t.stale);
+        let needed =
+            !post.deleted && !post.hidden && *to != post.lang && post.translations.get(to).is_none_or(|t| t.stale);
         let present: Option<QueueRecord> = get(tx.queue(), "queue", &key)?;
         let topic = Topic::Queue(lang_key(to));
         let removed = |fx: &mut Effects, from: &str| {

@@ -11,6 +11,7 @@ mod browser;
 mod desk;
 mod durability;
 mod language;
+mod moderation;
 mod notifications;
 mod posts;
 mod process;
