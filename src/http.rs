@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/spaces", get(spaces).post(create_space))
         .route("/spaces/{id}", get(space))
         .route("/spaces/{id}/members", get(members).post(add_member))
+        .route("/spaces/{id}/members/{user}", delete(remove_member))
+        .route("/spaces/{id}/coordinators", put(set_coordinators))
+        .route("/rooms/{id}/pin", put(pin_room))
         .route("/spaces/{id}/rooms", get(rooms).post(create_room))
         .route("/rooms/{id}", get(room))
         .route("/rooms/{id}/posts", get(posts).post(create_post))
@@ -512,6 +515,47 @@ async fn translate(
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
+}
+
+async fn remove_member(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = SpaceId::parse(&id).ok_or_else(|| ApiError::not_found("space"))?;
+    let user = UserId::parse(&user).ok_or_else(|| ApiError::not_found("user"))?;
+    app.remove_member(caller.user.as_ref(), id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct Coordinators {
+    users: Vec<UserId>,
+}
+
+async fn set_coordinators(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Coordinators>,
+) -> ApiResult<Json<Space>> {
+    let id = SpaceId::parse(&id).ok_or_else(|| ApiError::not_found("space"))?;
+    Ok(Json(app.set_coordinators(caller.user.as_ref(), id, b.users).await?))
+}
+
+#[derive(Deserialize)]
+struct PinBody {
+    pinned: bool,
+}
+
+async fn pin_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<PinBody>,
+) -> ApiResult<Json<Room>> {
+    let id = RoomId::parse(&id).ok_or_else(|| ApiError::not_found("room"))?;
+    Ok(Json(app.pin(caller.user.as_ref(), id, b.pinned).await?))
 }
 
 #[derive(Deserialize)]

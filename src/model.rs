@@ -216,6 +216,10 @@ pub struct Space {
     /// Extension, in listings for a signed-in user: posts they have not read, all rooms.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unread: Option<u64>,
+    /// Extension: a working group's coordinators (members who add and remove members and
+    /// pin threads).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub coordinators: Vec<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -232,6 +236,9 @@ pub struct Room {
     pub post_count: u64,
     /// When the room last changed (extension: the `before` cursor of room listings).
     pub last_activity_at: String,
+    /// Extension: pinned threads list first.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub pinned: bool,
     /// Extension, in listings for a signed-in user: posts after the last seq they read.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unread: Option<u64>,

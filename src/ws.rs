@@ -35,6 +35,9 @@ use crate::service::{signed_in, token_hash, App, NewPost};
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: the token this socket signed in with was revoked (logout).
 pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code when the user's access changed (taken out of a space): reconnect, and
+/// subscribe again to what is still readable.
+pub const CLOSE_ACCESS_CHANGED: u16 = 4003;
 /// Close code: a message over the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// How long one flush to a client may take before the client is dropped.
@@ -64,6 +67,8 @@ struct Connection {
     queues: HashMap<[u8; 2], AbortHandle>,
     /// The forwarder of the signed-in user's own stream.
     own: Option<AbortHandle>,
+    /// Told by the user's own stream when their access changed: the socket closes.
+    access_changed: Arc<tokio::sync::Notify>,
     /// Told when the token of this socket's `hello` is revoked.
     session: Option<(Topic, broadcast::Receiver<HubMsg>)>,
     inflight: Arc<Semaphore>,
@@ -95,10 +100,13 @@ impl Connection {
             queues: HashMap::new(),
             session: None,
             own: None,
+            access_changed: Arc::new(tokio::sync::Notify::new()),
         };
+        let access_changed = conn.access_changed.clone();
         let end = loop {
             let msg = tokio::select! {
                 _ = app.shutdown.cancelled() => break End::Close(CLOSE_GOING_AWAY, "server shutting down"),
+                _ = access_changed.notified() => break End::Close(CLOSE_ACCESS_CHANGED, "access changed: reconnect"),
                 _ = revoked(&mut conn.session) => {
                     let e = ApiError::unauthorized("your token was revoked: sign in again");
                     conn.send_error(&e, None).await;
@@ -239,10 +247,16 @@ impl Connection {
             // needed.
             let topic = Topic::User(u.id);
             let rx = self.app.hub.subscribe(topic);
-            let (app, out) = (self.app.clone(), self.out.clone());
+            let (app, out, changed) = (self.app.clone(), self.out.clone(), self.access_changed.clone());
             let task = tokio::spawn(async move {
                 let _release = Release(app.clone(), topic);
-                relay(rx, &out, topic, &app.metrics.lagged, |_| true).await;
+                relay(rx, &out, topic, &app.metrics.lagged, |m| {
+                    if m.text.as_str().starts_with(r#"{"type":"access_changed""#) {
+                        changed.notify_one();
+                    }
+                    true
+                })
+                .await;
             });
             self.own = Some(task.abort_handle());
         }

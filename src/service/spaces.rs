@@ -60,19 +60,73 @@ impl App {
         }
     }
 
-    /// Admins and moderators add members. A moderator must be a member of a private
-    /// space to add to it; an admin administers every space.
-    pub async fn add_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
-        let actor = signed_in(actor)?;
-        if !actor.is_moderator() {
-            return Err(ApiError::forbidden("only admins and moderators add members"));
-        }
+    /// Whether `actor` manages `space`'s members and pins: an admin, a moderator who can
+    /// read it, or one of its coordinators. `not_found` when they cannot even read it.
+    fn check_manages(&self, actor: &User, space: SpaceId) -> ApiResult<crate::model::Space> {
         let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
-        if !actor.is_admin() && !self.can_read(Some(actor), &s)? {
+        if actor.is_admin() {
+            return Ok(s);
+        }
+        if !self.can_read(Some(actor), &s)? {
             return Err(ApiError::not_found("space"));
         }
+        if actor.is_moderator() || s.coordinators.contains(&actor.id) {
+            Ok(s)
+        } else {
+            Err(ApiError::forbidden("only admins, moderators and the space's coordinators do this"))
+        }
+    }
+
+    /// Admins, moderators and the space's coordinators add members. A moderator must be
+    /// a member of a private space to add to it; an admin administers every space.
+    pub async fn add_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
+        let actor = signed_in(actor)?;
+        self.check_manages(actor, space)?;
         self.store.submit(Op::AddMember { space, user }).await?;
         Ok(())
+    }
+
+    /// Takes a member out; their open sockets are closed with 4003 so that none of their
+    /// subscriptions outlives the access (they reconnect and resubscribe to what they may
+    /// still read).
+    pub async fn remove_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
+        let actor = signed_in(actor)?;
+        self.check_manages(actor, space)?;
+        self.store.submit(Op::RemoveMember { space, user }).await?;
+        Ok(())
+    }
+
+    /// Admins name a private space's coordinators, among its members.
+    pub async fn set_coordinators(
+        &self,
+        actor: Viewer<'_>,
+        space: SpaceId,
+        users: Vec<UserId>,
+    ) -> ApiResult<crate::model::Space> {
+        let actor = signed_in(actor)?;
+        if !actor.is_admin() {
+            return Err(ApiError::forbidden("only admins name coordinators"));
+        }
+        let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
+        if s.visibility != crate::model::Visibility::Private {
+            return Err(ApiError::bad_request("coordinators are for private working groups"));
+        }
+        if users.len() > 20 {
+            return Err(ApiError::field("users", "at most 20 coordinators"));
+        }
+        match self.store.submit(Op::SetCoordinators { space, users }).await? {
+            crate::store::Outcome::Space(s) => Ok(s),
+            other => Err(ApiError::internal(format!("expected a space, got {other:?}"))),
+        }
+    }
+
+    /// Pins or unpins a forum thread: admins, moderators and the space's coordinators.
+    pub async fn pin(&self, actor: Viewer<'_>, room: RoomId, pinned: bool) -> ApiResult<Room> {
+        let actor = signed_in(actor)?;
+        let (r, _) = self.readable_room(Some(actor), room)?;
+        self.check_manages(actor, r.space)?;
+        self.store.submit(Op::Pin { room, pinned }).await?;
+        self.store.room(room)?.ok_or_else(|| ApiError::not_found("room"))
     }
 
     /// The members of a space the viewer may read: all users of a private one's list.
@@ -116,7 +170,10 @@ impl App {
             let Some(b) = before else { return true };
             chrono::DateTime::parse_from_rfc3339(&r.last_activity_at).map(|t| t < b).unwrap_or(false)
         });
-        rooms.sort_by(|a, b| b.last_activity_at.cmp(&a.last_activity_at).then(b.id.cmp(&a.id)));
+        // Pinned threads first, then the most recently active.
+        rooms.sort_by(|a, b| {
+            b.pinned.cmp(&a.pinned).then(b.last_activity_at.cmp(&a.last_activity_at)).then(b.id.cmp(&a.id))
+        });
         rooms.truncate(limit);
         if let Some(u) = viewer {
             for r in rooms.iter_mut() {

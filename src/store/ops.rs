@@ -136,6 +136,22 @@ pub enum Op {
         ids: Vec<NotificationId>,
         until: NotificationId,
     },
+    /// Takes `user` out of a space (and its coordinators); their sockets are told to
+    /// reconnect, so no subscription outlives the access.
+    RemoveMember {
+        space: SpaceId,
+        user: UserId,
+    },
+    /// Sets a private space's coordinators (members all).
+    SetCoordinators {
+        space: SpaceId,
+        users: Vec<UserId>,
+    },
+    /// Pins or unpins a thread.
+    Pin {
+        room: RoomId,
+        pinned: bool,
+    },
     /// A member flags a post (again: the reason is replaced).
     Flag {
         post: PostId,
@@ -448,6 +464,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     last_seq: 0,
                     post_count: 0,
                     last_activity_at: now.to_owned(),
+                    pinned: false,
                     unread: None,
                     read_seq: None,
                 };
@@ -466,6 +483,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 post_policy: *post_policy,
                 room,
                 unread: None,
+                coordinators: Vec::new(),
             };
             put(tx.spaces(), &id.key(), &space)?;
             tx.slugs().insert(slug.as_bytes(), &id.key())?;
@@ -482,6 +500,47 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 return Ok(Err(ApiError::not_found("user")));
             }
             tx.members().insert(&keys::pair(space.0, user.0)[..], &[][..])?;
+            Ok(Ok(Outcome::Done))
+        }
+        Op::RemoveMember { space, user } => {
+            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+                return Ok(Err(ApiError::not_found("space")));
+            };
+            let key = keys::pair(space.0, user.0);
+            if tx.members().remove(&key[..])?.is_none() {
+                return Ok(Err(ApiError::not_found("member")));
+            }
+            if s.coordinators.contains(user) {
+                s.coordinators.retain(|u| u != user);
+                put(tx.spaces(), &space.key(), &s)?;
+            }
+            let text = format!(r#"{{"type":"access_changed","space":"{space}"}}"#);
+            fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+            Ok(Ok(Outcome::Done))
+        }
+        Op::SetCoordinators { space, users } => {
+            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+                return Ok(Err(ApiError::not_found("space")));
+            };
+            for u in users {
+                if tx.members().get(&keys::pair(space.0, u.0)[..])?.is_none() {
+                    return Ok(Err(ApiError::field("users", format!("{u} is not a member of the space"))));
+                }
+            }
+            s.coordinators = users.clone();
+            put(tx.spaces(), &space.key(), &s)?;
+            Ok(Ok(Outcome::Space(s)))
+        }
+        Op::Pin { room, pinned } => {
+            let Some(mut r) = get::<Room>(tx.rooms(), "rooms", &room.key())? else {
+                return Ok(Err(ApiError::not_found("room")));
+            };
+            if r.title.is_none() {
+                return Ok(Err(ApiError::bad_request("only forum threads are pinned")));
+            }
+            r.pinned = *pinned;
+            put(tx.rooms(), &room.key(), &r)?;
+            fx.rooms_updated.insert(r.id, r.clone());
             Ok(Ok(Outcome::Done))
         }
         Op::CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } => {
@@ -509,6 +568,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                         last_seq: 0,
                         post_count: 0,
                         last_activity_at: now.to_owned(),
+                        pinned: false,
                         unread: None,
                         read_seq: None,
                     };

@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod desk;
 mod durability;
+mod groups;
 mod language;
 mod moderation;
 mod notifications;

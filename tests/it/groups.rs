@@ -1,0 +1,81 @@
+//! Working groups: coordinators add and remove members and pin threads without being
+//! moderators; a removed member loses the group at once, open sockets included.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::util::{thread, Server};
+
+#[tokio::test]
+async fn coordinators_manage_members_and_pins_and_removal_ends_access_at_once() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let coord = s.user("coord_g").await;
+    let member = s.user("membro_g").await;
+    let other = s.user("outro_g").await;
+    let (_, space) = admin
+        .post(
+            "/spaces",
+            json!({"slug": "sul-sul", "name": "Sul-Sul", "kind": "forum", "visibility": "private", "post_policy": "members"}),
+        )
+        .await;
+    let sid = space["id"].as_str().unwrap().to_owned();
+    let (status, _) = admin.post(&format!("/spaces/{sid}/members"), json!({"user": coord.id()})).await;
+    assert!(status < 300);
+
+    // Only admins name coordinators, among members.
+    let (status, _) = coord.put(&format!("/spaces/{sid}/coordinators"), json!({"users": [coord.id()]})).await;
+    assert_eq!(status, 403);
+    let (status, e) = admin.put(&format!("/spaces/{sid}/coordinators"), json!({"users": [other.id()]})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("users")), "{e}");
+    let (status, sp) = admin.put(&format!("/spaces/{sid}/coordinators"), json!({"users": [coord.id()]})).await;
+    assert_eq!(status, 200, "{sp}");
+    assert_eq!(sp["coordinators"], json!([coord.id()]));
+
+    // The coordinator adds a member; a plain member cannot.
+    let (status, _) = coord.post(&format!("/spaces/{sid}/members"), json!({"user": member.id()})).await;
+    assert!(status < 300, "{status}");
+    let (status, _) = member.post(&format!("/spaces/{sid}/members"), json!({"user": other.id()})).await;
+    assert_eq!(status, 403);
+    let (status, _) = other.post(&format!("/spaces/{sid}/members"), json!({"user": other.id()})).await;
+    assert_eq!(status, 404, "a non-member learns nothing of the space");
+
+    // Pinning: the coordinator pins the older thread, which then lists first.
+    let (old_room, _) = thread(&member, &sid, "Plano de trabalho", "Versão 1 zzgrupo").await;
+    let (new_room, _) = thread(&member, &sid, "Notícias", "Novidades").await;
+    let (_, rooms) = member.get(&format!("/spaces/{sid}/rooms")).await;
+    assert_eq!(rooms[0]["id"], new_room.as_str());
+    let (status, _) = member.put(&format!("/rooms/{old_room}/pin"), json!({"pinned": true})).await;
+    assert_eq!(status, 403);
+    let (status, r) = coord.put(&format!("/rooms/{old_room}/pin"), json!({"pinned": true})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["pinned"], true);
+    let (_, rooms) = member.get(&format!("/spaces/{sid}/rooms")).await;
+    assert_eq!(rooms[0]["id"], old_room.as_str(), "{rooms}");
+
+    // Removal: the member's socket closes with 4003; reconnecting, the group is gone,
+    // from subscriptions, listings and search.
+    let mut ws = member.ws().await;
+    ws.subscribe(&old_room, 0).await;
+    loop {
+        let (_, v) = member.get("/search?q=zzgrupo").await;
+        if v["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, _) = coord.delete(&format!("/spaces/{sid}/members/{}", member.id())).await;
+    assert_eq!(status, 204);
+    assert_eq!(ws.close_code().await, Some(4003));
+    let mut ws = member.ws().await;
+    ws.send(json!({"type": "subscribe", "room": old_room, "since": 0})).await;
+    assert_eq!(ws.expect("error").await["code"], "not_found");
+    let (status, _) = member.get(&format!("/spaces/{sid}/rooms")).await;
+    assert_eq!(status, 404);
+    let (_, v) = member.get("/search?q=zzgrupo").await;
+    assert_eq!(v["total"], 0, "{v}");
+    let (status, _) = coord.delete(&format!("/spaces/{sid}/members/{}", member.id())).await;
+    assert_eq!(status, 404, "already out");
+    s.stop().await;
+}
