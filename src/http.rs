@@ -732,6 +732,16 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     metric("cb_flush_seconds_sum", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
     let max = w.flush_micros_max.load(Relaxed) as f64 / 1e6;
     metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
+    let head = app.store.change_head().get();
+    let applied = app.search.applied.load(Relaxed);
+    metric("cb_changes_total", "counter", "Post changes committed (the change feed's head).", head.to_string());
+    metric(
+        "cb_index_lag_changes",
+        "gauge",
+        "Post changes committed but not yet searchable.",
+        head.saturating_sub(applied).to_string(),
+    );
+    metric("cb_index_docs", "gauge", "Posts in the search index.", app.search.index.num_docs().to_string());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

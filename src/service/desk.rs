@@ -162,7 +162,9 @@ impl App {
                 }
                 let Some(rec) = self.store.post(item.post)? else { continue };
                 let space = self.store.space(item.space)?;
+                let pinned = self.store.room(item.room)?.is_some_and(|r| r.pinned);
                 let priority = match space.map(|s| s.post_policy) {
+                    _ if pinned => 0,
                     Some(crate::model::PostPolicy::Moderators) => 0,
                     _ => 1,
                 };

@@ -125,7 +125,8 @@ impl App {
         let actor = signed_in(actor)?;
         let (r, _) = self.readable_room(Some(actor), room)?;
         self.check_manages(actor, r.space)?;
-        self.store.submit(Op::Pin { room, pinned }).await?;
+        let posts = self.store.posts(room, 0, usize::MAX)?.into_iter().map(|p| p.id).collect();
+        self.store.submit(Op::Pin { room, pinned, posts }).await?;
         self.store.room(room)?.ok_or_else(|| ApiError::not_found("room"))
     }
 

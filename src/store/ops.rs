@@ -147,10 +147,12 @@ pub enum Op {
         space: SpaceId,
         users: Vec<UserId>,
     },
-    /// Pins or unpins a thread.
+    /// Pins or unpins a thread; its posts' queue items move to the matching priority
+    /// (the service lists the posts: a transaction cannot scan).
     Pin {
         room: RoomId,
         pinned: bool,
+        posts: Vec<PostId>,
     },
     /// A member flags a post (again: the reason is replaced).
     Flag {
@@ -531,7 +533,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             put(tx.spaces(), &space.key(), &s)?;
             Ok(Ok(Outcome::Space(s)))
         }
-        Op::Pin { room, pinned } => {
+        Op::Pin { room, pinned, posts } => {
             let Some(mut r) = get::<Room>(tx.rooms(), "rooms", &room.key())? else {
                 return Ok(Err(ApiError::not_found("room")));
             };
@@ -540,6 +542,20 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             r.pinned = *pinned;
             put(tx.rooms(), &room.key(), &r)?;
+            let Some(space) = get::<Space>(tx.spaces(), "spaces", &r.space.key())? else {
+                return Ok(Err(ApiError::not_found("space")));
+            };
+            let (from, to) = (priority(&space, !*pinned), priority(&space, *pinned));
+            if from != to {
+                for post in posts {
+                    for lang in ctx.languages {
+                        let old = queue_key(lang, from, *post);
+                        if let Some(item) = tx.queue().remove(&old[..])? {
+                            tx.queue().insert(&queue_key(lang, to, *post)[..], item)?;
+                        }
+                    }
+                }
+            }
             fx.rooms_updated.insert(r.id, r.clone());
             Ok(Ok(Outcome::Done))
         }
@@ -1092,9 +1108,11 @@ fn keys_lang_post(lang: &str, post: PostId) -> Vec<u8> {
     k
 }
 
-/// Queue order inside a language: News-like spaces (where only moderators post) first.
-fn priority(space: &Space) -> u8 {
+/// Queue order inside a language: News-like spaces (where only moderators post) and
+/// pinned threads first.
+fn priority(space: &Space, pinned: bool) -> u8 {
     match space.post_policy {
+        _ if pinned => 0,
         PostPolicy::Moderators => 0,
         PostPolicy::Members => 1,
     }
@@ -1124,7 +1142,8 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, space: SpaceId) ->
     let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let key_prio = priority(&space_rec);
+    let pinned = get::<Room>(tx.rooms(), "rooms", &post.room.key())?.is_some_and(|r| r.pinned);
+    let key_prio = priority(&space_rec, pinned);
     for to in ctx.languages {
         let key = queue_key(to, key_prio, post.id);
         let needed =

@@ -88,6 +88,20 @@ async fn health_and_metrics_report_the_node() {
     assert!(value("cb_flush_seconds_sum") > 0.0);
     assert!(value("cb_frames_in_total") >= 3.0, "hello, subscribe, post");
     assert!(!text.contains("Zanzibar") && !text.contains("quokka"), "no content in metrics");
+    assert!(value("cb_changes_total") >= 2.0, "thread and post");
+    // The index catches up: its lag falls to zero and it holds both posts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = s.http.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let v = |name: &str| -> f64 {
+            text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
+        };
+        if v("cb_index_lag_changes") == 0.0 && v("cb_index_docs") >= 2.0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the index never caught up: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     drop(ws);
     let _ = s.stop().await;
 }

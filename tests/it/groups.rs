@@ -79,3 +79,55 @@ async fn coordinators_manage_members_and_pins_and_removal_ends_access_at_once() 
     assert_eq!(status, 404, "already out");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn pinned_threads_lead_the_translators_queue() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let mut t = s.user("trad_pin").await;
+    let (status, _) = admin.put(&format!("/users/{}/roles", t.id()), json!({"roles": ["translator"]})).await;
+    assert_eq!(status, 200);
+    let (status, me) = t.put("/me/translator", json!({"pairs": [{"from": "fr", "to": "en"}]})).await;
+    assert_eq!(status, 200);
+    t.user = me;
+    let a = s.user("auteur_pin").await;
+    let say = |title: &'static str, body: &'static str| {
+        let a = &a;
+        let general = general.clone();
+        async move {
+            let (status, v) = a
+                .post(
+                    &format!("/spaces/{general}/rooms"),
+                    json!({"title": title, "body": body, "nonce": title, "lang": "fr"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{v}");
+            (v["room"]["id"].as_str().unwrap().to_owned(), v["post"]["id"].as_str().unwrap().to_owned())
+        }
+    };
+    let (_, older) = say("Ancien", "Un ancien fil").await;
+    let (newer_room, newer) = say("Nouveau", "Un nouveau fil").await;
+    let order = |q: &serde_json::Value| -> Vec<String> {
+        q.as_array().unwrap().iter().map(|i| i["post"]["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, q) = t.get("/translations/queue?to=en").await;
+    assert_eq!(order(&q), vec![older.clone(), newer.clone()], "oldest first");
+    let (status, _) = admin.put(&format!("/rooms/{newer_room}/pin"), json!({"pinned": true})).await;
+    assert_eq!(status, 200);
+    let (_, q) = t.get("/translations/queue?to=en").await;
+    assert_eq!(order(&q), vec![newer.clone(), older.clone()], "pinned first");
+    // A post written in the pinned thread afterwards is queued first too; unpinning
+    // puts the thread back in date order.
+    let (status, _) = a
+        .post(&format!("/rooms/{newer_room}/posts"), json!({"body": "Encore un mot", "nonce": "n3", "lang": "fr"}))
+        .await;
+    assert_eq!(status, 201);
+    let (_, q) = t.get("/translations/queue?to=en").await;
+    assert_eq!(order(&q)[2], older, "{q}");
+    let (status, _) = admin.put(&format!("/rooms/{newer_room}/pin"), json!({"pinned": false})).await;
+    assert_eq!(status, 200);
+    let (_, q) = t.get("/translations/queue?to=en").await;
+    assert_eq!(order(&q)[0], older);
+    s.stop().await;
+}
