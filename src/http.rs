@@ -654,10 +654,11 @@ async fn read_notifications(
 
 async fn search(
     State(app): State<Arc<App>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     caller: Caller,
     Query(q): Query<crate::service::SearchParams>,
 ) -> ApiResult<Json<crate::service::SearchResults>> {
-    Ok(Json(app.search(caller.user.as_ref(), q).await?))
+    Ok(Json(app.search(caller.user.as_ref(), Some(from.ip()), q).await?))
 }
 
 async fn glossary(State(app): State<Arc<App>>) -> ApiResult<Json<Vec<collective_brain_index::Concept>>> {

@@ -40,6 +40,8 @@ pub struct Limits {
     pub writes: Rate,
     /// Typing notices per user.
     pub typing: Rate,
+    /// Searches per user, or per address for guests.
+    pub searches: Rate,
 }
 
 impl Default for Limits {
@@ -50,6 +52,7 @@ impl Default for Limits {
             login_failures: Rate::new(5, 2),
             writes: Rate::new(120, 600),
             typing: Rate::new(10, 60),
+            searches: Rate::new(120, 1200),
         }
     }
 }
@@ -58,7 +61,7 @@ impl Limits {
     /// No limits (benchmarks, and tests of other things).
     pub fn off() -> Limits {
         let off = Rate { burst: f64::INFINITY, per_second: f64::INFINITY };
-        Limits { register: off, login: off, login_failures: off, writes: off, typing: off }
+        Limits { register: off, login: off, login_failures: off, writes: off, typing: off, searches: off }
     }
 }
 
@@ -69,6 +72,8 @@ enum Key {
     LoginFailures(u64),
     Writes(UserId),
     Typing(UserId),
+    SearchUser(UserId),
+    SearchAddr(IpAddr),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +119,16 @@ impl Limiter {
 
     pub fn typing(&self, user: UserId) -> Result<(), ApiError> {
         self.take(Key::Typing(user), self.limits.typing, "typing notices")
+    }
+
+    /// A search by `user`, or by a guest from `addr`.
+    pub fn search(&self, user: Option<UserId>, addr: Option<IpAddr>) -> Result<(), ApiError> {
+        let key = match (user, addr) {
+            (Some(u), _) => Key::SearchUser(u),
+            (None, Some(a)) => Key::SearchAddr(a),
+            (None, None) => return Ok(()),
+        };
+        self.take(key, self.limits.searches, "searches")
     }
 
     fn refill(bucket: &mut Bucket, rate: Rate, now: Instant) {

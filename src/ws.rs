@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -47,12 +47,16 @@ const REPLAY_CHUNK: usize = 256;
 /// Frames written per socket flush, at most.
 const WRITE_BATCH: usize = 64;
 
-pub async fn upgrade(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let max = app.config.max_frame_bytes;
     ws.max_message_size(max).max_frame_size(max).read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).on_upgrade(
         move |socket| {
             let tracker = app.sockets.clone();
-            tracker.track_future(Connection::run(app, socket))
+            tracker.track_future(Connection::run(app, socket, peer.ip()))
         },
     )
 }
@@ -67,6 +71,8 @@ struct Connection {
     queues: HashMap<[u8; 2], AbortHandle>,
     /// The forwarder of the signed-in user's own stream.
     own: Option<AbortHandle>,
+    /// The client's address (guests' searches are limited by it).
+    peer: std::net::IpAddr,
     /// Told by the user's own stream when their access changed: the socket closes.
     access_changed: Arc<tokio::sync::Notify>,
     /// Told when the token of this socket's `hello` is revoked.
@@ -83,7 +89,7 @@ enum End {
 }
 
 impl Connection {
-    async fn run(app: Arc<App>, socket: WebSocket) {
+    async fn run(app: Arc<App>, socket: WebSocket, peer: std::net::IpAddr) {
         app.metrics.sockets_total.fetch_add(1, Ordering::Relaxed);
         app.metrics.sockets_open.fetch_add(1, Ordering::Relaxed);
         let _open = OpenSocket(app.clone());
@@ -101,6 +107,7 @@ impl Connection {
             session: None,
             own: None,
             access_changed: Arc::new(tokio::sync::Notify::new()),
+            peer,
         };
         let access_changed = conn.access_changed.clone();
         let end = loop {
@@ -192,7 +199,7 @@ impl Connection {
                 Err(e) => Err(e),
             },
             ClientFrame::Search { params, reference } => {
-                let answer = self.app.search(self.user(), params).await;
+                let answer = self.app.search(self.user(), Some(self.peer), params).await;
                 return match answer {
                     Ok(results) => {
                         let text = ServerFrame::SearchResults { reference: reference.as_deref(), results: &results };

@@ -112,7 +112,13 @@ fn time_ms(field: &'static str, s: &str, end: bool) -> ApiResult<i64> {
 impl App {
     /// Searches what `viewer` may read. Privacy is in the index query itself: only the
     /// caller's readable spaces are matched, counted and paged.
-    pub async fn search(self: &Arc<Self>, viewer: Viewer<'_>, p: SearchParams) -> ApiResult<SearchResults> {
+    pub async fn search(
+        self: &Arc<Self>,
+        viewer: Viewer<'_>,
+        from: Option<std::net::IpAddr>,
+        p: SearchParams,
+    ) -> ApiResult<SearchResults> {
+        self.limiter.search(viewer.map(|u| u.id), from)?;
         let text = p.q.trim().to_owned();
         if text.is_empty() {
             return Err(bad("q", "a query is required"));

@@ -148,7 +148,12 @@ async fn bad_http_bodies_get_json_errors() {
 async fn floods_are_rate_limited_with_a_retry_hint() {
     use collective_brain::limits::{Limits, Rate};
     let s = Server::start_with(|c| {
-        c.limits = Limits { writes: Rate::new(5, 60), register: Rate::new(6, 1), ..Limits::default() };
+        c.limits = Limits {
+            writes: Rate::new(5, 60),
+            register: Rate::new(6, 1),
+            searches: Rate::new(3, 1),
+            ..Limits::default()
+        };
     })
     .await;
     let u = s.user("flooder").await;
@@ -195,5 +200,27 @@ async fn floods_are_rate_limited_with_a_retry_hint() {
         codes.push(s.guest().post("/auth/register", body).await.0);
     }
     assert_eq!(codes, vec![201, 201, 201, 201, 429, 429]);
+
+    // Searches: per address for guests, per user for the signed-in, HTTP and frames alike.
+    let guest = s.guest();
+    let codes: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..4 {
+            v.push(guest.get("/search?q=flood").await.0);
+        }
+        v
+    };
+    assert_eq!(codes, vec![200, 200, 200, 429]);
+    let mut ws = other.ws().await;
+    for i in 0..4 {
+        ws.send(json!({"type": "search", "q": "flood", "ref": format!("q{i}")})).await;
+        let v = ws.recv().await;
+        if i < 3 {
+            assert_eq!(v["type"], "search_results", "{v}");
+        } else {
+            assert_eq!((v["code"].as_str(), v["ref"].as_str()), (Some("rate_limited"), Some("q3")), "{v}");
+            assert!(v["retry_after"].as_u64().unwrap() >= 1);
+        }
+    }
     s.stop().await;
 }
