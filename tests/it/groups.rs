@@ -1,11 +1,9 @@
 //! Working groups: coordinators add and remove members and pin threads without being
 //! moderators; a removed member loses the group at once, open sockets included.
 
-use std::time::Duration;
-
 use serde_json::json;
 
-use crate::util::{thread, Server};
+use crate::util::{private_forum, search_until, thread, Server};
 
 #[tokio::test]
 async fn coordinators_manage_members_and_pins_and_removal_ends_access_at_once() {
@@ -14,15 +12,7 @@ async fn coordinators_manage_members_and_pins_and_removal_ends_access_at_once() 
     let coord = s.user("coord_g").await;
     let member = s.user("membro_g").await;
     let other = s.user("outro_g").await;
-    let (_, space) = admin
-        .post(
-            "/spaces",
-            json!({"slug": "sul-sul", "name": "Sul-Sul", "kind": "forum", "visibility": "private", "post_policy": "members"}),
-        )
-        .await;
-    let sid = space["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin.post(&format!("/spaces/{sid}/members"), json!({"user": coord.id()})).await;
-    assert!(status < 300);
+    let sid = private_forum(&admin, "sul-sul", &[&coord]).await;
 
     // Only admins name coordinators, among members.
     let (status, _) = coord.put(&format!("/spaces/{sid}/coordinators"), json!({"users": [coord.id()]})).await;
@@ -58,13 +48,7 @@ async fn coordinators_manage_members_and_pins_and_removal_ends_access_at_once() 
     // from subscriptions, listings and search.
     let mut ws = member.ws().await;
     ws.subscribe(&old_room, 0).await;
-    loop {
-        let (_, v) = member.get("/search?q=zzgrupo").await;
-        if v["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    search_until(&member, "q=zzgrupo", |v| v["total"] == 1).await;
     let (status, _) = coord.delete(&format!("/spaces/{sid}/members/{}", member.id())).await;
     assert_eq!(status, 204);
     assert_eq!(ws.close_code().await, Some(4003));

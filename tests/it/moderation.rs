@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{thread, Server, PASSWORD};
+use crate::util::{search_until, thread, Server, PASSWORD};
 
 #[tokio::test]
 async fn flag_review_hide_restore_and_the_log() {
@@ -37,14 +37,7 @@ async fn flag_review_hide_restore_and_the_log() {
     // Hiding: a live edit event without the text, replays and listings redacted, search
     // forgets it; moderators still see the text in the review list; the flag is settled.
     let g = s.guest();
-    let v = loop {
-        let (_, v) = g.get("/search?q=zzspam").await;
-        if v["total"] == 1 {
-            break v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(v["total"], 1);
+    search_until(&g, "q=zzspam", |v| v["total"] == 1).await;
     let mut ws = g.ws().await;
     let (_, head) = ws.subscribe(&room, 0).await;
     let (status, hidden) = flagger.post(&format!("/posts/{pid}/hide"), json!({"reason": "spam"})).await;
@@ -59,13 +52,7 @@ async fn flag_review_hide_restore_and_the_log() {
     assert_eq!(posts[0]["body"], "", "{posts}");
     let (replay, _) = g.ws().await.subscribe(&room, 0).await;
     assert!(replay.iter().all(|e| e["post"]["body"] == ""), "a replay shows hidden text: {replay:?}");
-    loop {
-        let (_, v) = g.get("/search?q=zzspam").await;
-        if v["total"] == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    search_until(&g, "q=zzspam", |v| v["total"] == 0).await;
     let (_, list) = moder.get("/moderation/review").await;
     assert_eq!(list[0]["hidden_body"], "Compre seguidores baratos zzspam");
     assert!(list[0]["flags"].as_array().unwrap().is_empty(), "the flag was settled: {list}");
@@ -75,13 +62,7 @@ async fn flag_review_hide_restore_and_the_log() {
     assert_eq!(status, 200, "{back}");
     assert_eq!(back["body"], "Compre seguidores baratos zzspam");
     assert!(back.get("hidden").is_none());
-    loop {
-        let (_, v) = g.get("/search?q=zzspam").await;
-        if v["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    search_until(&g, "q=zzspam", |v| v["total"] == 1).await;
     let (status, _) = moder.post(&format!("/posts/{pid}/restore"), json!({})).await;
     assert_eq!(status, 409);
     // A moderator's delete of someone else's post is logged too.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::util::{thread, Server};
+use crate::util::{private_forum, thread, Server};
 
 #[tokio::test]
 async fn mentions_and_replies_notify_live_and_are_listed() {
@@ -85,16 +85,7 @@ async fn a_mention_in_a_private_space_does_not_reach_a_non_member() {
     let admin = s.admin().await;
     let member = s.user("membro_n").await;
     let outsider = s.user("fora_n").await;
-    let (status, space) = admin
-        .post(
-            "/spaces",
-            json!({"slug": "grupo-n", "name": "Grupo", "kind": "forum", "visibility": "private", "post_policy": "members"}),
-        )
-        .await;
-    assert_eq!(status, 201);
-    let private = space["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin.post(&format!("/spaces/{private}/members"), json!({"user": member.id()})).await;
-    assert!(status < 300);
+    let private = private_forum(&admin, "grupo-n", &[&member]).await;
     let mut out_ws = outsider.ws().await;
     thread(&member, &private, "Segredo", "@fora_n não devia saber disto").await;
     // A public mention afterwards arrives, and is the first notification the outsider sees.

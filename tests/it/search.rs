@@ -2,26 +2,11 @@
 //! privacy in the query (counts included); edits and deletes; filters and paging; the
 //! `search` frame; catch-up after a stop before the index committed; reindex.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::util::{thread, Client, Server};
-
-/// Searches until `done` holds for the answer (the index commits a fraction of a second
-/// after the ack), or fails after 5 s.
-async fn search_until(c: &Client, query: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let (status, v) = c.get(&format!("/search?{query}")).await;
-        assert_eq!(status, 200, "{v}");
-        if done(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "search {query} never satisfied: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::util::{private_forum, search_until, thread, Client, Server};
 
 fn hit_posts(v: &Value) -> Vec<String> {
     v["hits"].as_array().unwrap().iter().map(|h| h["post"]["id"].as_str().unwrap().to_owned()).collect()
@@ -157,17 +142,7 @@ async fn nothing_private_reaches_a_non_member_not_even_in_counts() {
     let admin = s.admin().await;
     let member = s.user("membro").await;
     let outsider = s.user("outsider").await;
-    let (status, space) = admin
-        .post(
-            "/spaces",
-            json!({"slug": "south-south", "name": "South-South group", "kind": "forum",
-                   "visibility": "private", "post_policy": "members"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{space}");
-    let private = space["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin.post(&format!("/spaces/{private}/members"), json!({"user": member.id()})).await;
-    assert!(status == 200 || status == 201 || status == 204, "{status}");
+    let private = private_forum(&admin, "south-south", &[&member]).await;
     let secret = say(&member, &private, "Plano", "Plano confidencial de cooperação triangular", "pt").await;
     let general = s.space_id("general").await;
     let open = say(&member, &general, "Aberto", "Cooperação triangular aberta a todos", "pt").await;

@@ -337,3 +337,35 @@ pub async fn thread(c: &Client, space: &str, title: &str, body: &str) -> (String
     assert_eq!(status, 201, "create thread: {v}");
     (v["room"]["id"].as_str().expect("room id").to_owned(), v["post"].clone())
 }
+
+/// A private forum space made by `admin`, with `members` in it; returns its id.
+pub async fn private_forum(admin: &Client, slug: &str, members: &[&Client]) -> String {
+    let (status, space) = admin
+        .post(
+            "/spaces",
+            json!({"slug": slug, "name": slug, "kind": "forum", "visibility": "private", "post_policy": "members"}),
+        )
+        .await;
+    assert_eq!(status, 201, "create {slug}: {space}");
+    let id = space["id"].as_str().expect("space id").to_owned();
+    for m in members {
+        let (status, e) = admin.post(&format!("/spaces/{id}/members"), json!({"user": m.id()})).await;
+        assert_eq!(status, 204, "add member: {e}");
+    }
+    id
+}
+
+/// Searches until `done` holds for the answer (the index commits a fraction of a second
+/// after the ack), or fails after 5 s.
+pub async fn search_until(c: &Client, query: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, v) = c.get(&format!("/search?{query}")).await;
+        assert_eq!(status, 200, "{v}");
+        if done(&v) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "search {query} never satisfied: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
