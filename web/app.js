@@ -358,6 +358,11 @@ function renderPost(p, el) {
     box.append(h("p", { class: "body deleted" }, t("post.deleted")));
     return box;
   }
+  if (p.hidden) {
+    box.append(h("p", { class: "body deleted" }, t("post.hidden")));
+    box.append(moderationTools(p));
+    return box;
+  }
   const tl = chooseVersion(p);
   const body = h("div", { class: "body", lang: p.lang }, p.body);
   box.append(body);
@@ -391,7 +396,56 @@ function renderPost(p, el) {
   } else if (tl === undefined) {
     box.append(h("p", { class: "note awaiting" }, t("post.awaiting", { lang: langName(p.lang) })));
   }
+  box.append(moderationTools(p));
   return box;
+}
+
+/** Flag (members), hide or restore (moderators), for one post. */
+function moderationTools(p) {
+  const bar = h("p", { class: "tools-line" });
+  if (!state.me) return bar;
+  const out = h("span", { class: "meta", role: "status" });
+  if (!p.hidden && p.author !== state.me.id) {
+    const flag = h("button", { type: "button", class: "link flag" }, t("post.flag"));
+    flag.addEventListener("click", () => {
+      flag.remove();
+      const reason = h("input", { id: `flag-${p.id}`, maxlength: 500, required: true });
+      const form = h(
+        "form",
+        { class: "flag-form" },
+        h("label", { for: reason.id }, t("post.flag_reason")),
+        " ",
+        reason,
+        " ",
+        h("button", { type: "submit" }, t("post.flag_send")),
+      );
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        try {
+          await post(`/posts/${p.id}/flags`, { reason: reason.value });
+          form.replaceWith(h("span", { class: "meta" }, t("post.flagged")));
+        } catch (err) {
+          out.textContent = errorText(err);
+        }
+      });
+      bar.prepend(form);
+      reason.focus();
+    });
+    bar.append(flag, " ");
+  }
+  if (state.me.roles.includes("moderator") || state.me.roles.includes("admin")) {
+    const act = h("button", { type: "button", class: "link moderate" }, t(p.hidden ? "post.restore" : "post.hide"));
+    act.addEventListener("click", async () => {
+      try {
+        await post(`/posts/${p.id}/${p.hidden ? "restore" : "hide"}`, {});
+      } catch (err) {
+        out.textContent = errorText(err);
+      }
+    });
+    bar.append(act, " ");
+  }
+  bar.append(out);
+  return bar;
 }
 
 async function room(main, id) {

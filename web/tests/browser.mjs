@@ -307,6 +307,35 @@ scenarios["posts with HTML are shown as text and run nothing"] = async () => {
   await ctx.close();
 };
 
+scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
+  const adminToken = await admin();
+  const m = await user("marta", ["en"]);
+  const spam = await user("spammer", ["en"]);
+  const mod = await user("moderadora", ["en"]);
+  await call("PUT", `/users/${mod.user.id}/roles`, adminToken, { roles: ["moderator"] });
+  const lobby = await spaceId("lobby");
+  const p = await call("POST", `/rooms/${lobby.room}/posts`, spam.token, { body: "cheap followers zzbuy", nonce: `spam-${Date.now()}`, lang: "en" });
+  const ctxM = await context(m);
+  const page = await open(ctxM, `#/room/${lobby.room}`);
+  const post = page.locator(`.post[data-post="${p.id}"]`);
+  await post.locator("button.flag").click();
+  await post.locator(".flag-form input").fill("spam");
+  await post.locator(".flag-form button[type=submit]").click();
+  await post.locator(".meta", { hasText: "Flagged" }).waitFor();
+  const review = await call("GET", "/moderation/review", mod.token);
+  assert(review.some((r) => r.post.id === p.id && r.flags.some((f) => f.reason === "spam")), "the flag reached the review list");
+  const ctxMod = await context(mod);
+  const mp = await open(ctxMod, `#/room/${lobby.room}`);
+  await mp.locator(`.post[data-post="${p.id}"] button.moderate`).click();
+  await post.locator(".deleted", { hasText: "Hidden by a moderator" }).waitFor();
+  await expectCount(page, bodyWith(page, "zzbuy"), 0, "the hidden text on the member's page");
+  await shot(page, "moderation-hidden");
+  await mp.locator(`.post[data-post="${p.id}"] button.moderate`, { hasText: "Restore" }).click();
+  await bodyWith(page, "zzbuy").waitFor();
+  await ctxM.close();
+  await ctxMod.close();
+};
+
 scenarios["the layout works at 360 px and every control is labelled"] = async () => {
   const u = await user("phone", ["pt"]);
   const ctx = await context(u, { width: 360, ui: "pt" });
