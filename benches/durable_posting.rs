@@ -9,6 +9,10 @@ use collective_brain::model::{Role, RoomId};
 use collective_brain::service::{NewPost, Registration};
 use collective_brain::{App, Config};
 
+// The server's allocator, so the bench measures what runs.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const POSTERS: usize = 64;
 const DURATION: Duration = Duration::from_secs(5);
 
@@ -65,6 +69,19 @@ async fn main() {
         pct(0.5),
         pct(0.99),
         pct(0.999)
+    );
+    let w = app.store.stats();
+    let commits = w.commits.load(std::sync::atomic::Ordering::Relaxed).max(1);
+    let flush = w.flush_micros.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "writer: {} commits, {:.1} posts per commit, apply {:.2} ms mean, {} flushes of {:.2} ms mean ({:.1} s of {:.1} s flushing)",
+        commits,
+        all.len() as f64 / commits as f64,
+        w.apply_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / commits as f64 / 1000.0,
+        w.flushes.load(std::sync::atomic::Ordering::Relaxed),
+        flush as f64 / w.flushes.load(std::sync::atomic::Ordering::Relaxed).max(1) as f64 / 1000.0,
+        flush as f64 / 1e6,
+        elapsed
     );
     assert!(!all.is_empty(), "no post was acked");
     app.close().await.expect("close");

@@ -213,6 +213,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = config(&args)?;
+    // Each connection holds a socket: take the hard limit on open files, not the soft one.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::info!("open files limit: {n}"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
+    }
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!("listening on {}", listener.local_addr()?);

@@ -65,9 +65,10 @@ impl App {
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
         let declared = p.lang.as_deref().map(validate::lang).transpose()?;
+        // A declared language wins: the room's recent posts are read only when needed.
         let room_lang = match &target {
-            RoomTarget::Existing(room) => self.store.recent_lang(*room, RECENT_POSTS)?,
-            RoomTarget::New { .. } => None,
+            RoomTarget::Existing(room) if declared.is_none() => self.store.recent_lang(*room, RECENT_POSTS)?,
+            _ => None,
         };
         let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
         let tag = self.tagger.tag(&p.body, &evidence);
@@ -130,7 +131,7 @@ impl App {
         }
         validate::body(&body, self.config.max_post_bytes)?;
         let declared = lang.as_deref().map(validate::lang).transpose()?;
-        let room_lang = self.store.recent_lang(post.room, RECENT_POSTS)?;
+        let room_lang = if declared.is_none() { self.store.recent_lang(post.room, RECENT_POSTS)? } else { None };
         let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
         let tag = self.tagger.tag(&body, &evidence);
         let op =

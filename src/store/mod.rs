@@ -168,6 +168,19 @@ fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, St
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, detail: e.to_string() })
 }
 
+/// The part of a stored post record that the room's language needs.
+#[derive(serde::Deserialize)]
+struct LangOf {
+    post: LangOfPost,
+}
+
+#[derive(serde::Deserialize)]
+struct LangOfPost {
+    lang: String,
+    #[serde(default)]
+    deleted: bool,
+}
+
 /// How to open the store.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -592,7 +605,8 @@ impl Store {
             let (_, v) = r?;
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
-            let rec: PostRecord = decode("posts", &rec)?;
+            // Only the language and the deleted flag: the body and history are skipped.
+            let rec: LangOf = decode("posts", &rec)?;
             if rec.post.deleted {
                 continue;
             }

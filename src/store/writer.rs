@@ -1,10 +1,11 @@
 //! The single writer: group commit.
 //!
-//! Writes arrive on a bounded queue. The writer takes everything waiting (up to a
-//! batch), applies it in one sled transaction, flushes once, and only then advances the
-//! rooms' durable heads, hands the batch's events to the publish sink in commit order,
-//! and answers each caller. Under load, many posts share one fsync; alone, a post waits
-//! for exactly one.
+//! Writes arrive on a bounded queue. The applying thread takes everything waiting (up to
+//! a batch) and applies it in one sled transaction; the flushing thread flushes once for
+//! every batch applied since its last flush, and only then advances the rooms' durable
+//! heads, hands the batches' events to the publish sink in commit order, and answers each
+//! caller. The two overlap: batch n+1 is applied while batch n is being flushed. Under
+//! load, many posts share one fsync; alone, a post waits for exactly one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,14 +27,18 @@ use crate::model::RoomId;
 /// Counters of the writer, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct WriterStats {
-    /// Batches committed (one flush each).
+    /// Batches committed (applied in one transaction each).
     pub commits: AtomicU64,
+    /// Flushes (one may cover several batches).
+    pub flushes: AtomicU64,
     /// Ops committed.
     pub ops: AtomicU64,
-    /// Time spent flushing, in microseconds, summed over commits.
+    /// Time spent flushing, in microseconds, summed over flushes.
     pub flush_micros: AtomicU64,
     /// The longest flush so far, in microseconds.
     pub flush_micros_max: AtomicU64,
+    /// Time spent applying batches (the sled transaction), in microseconds.
+    pub apply_micros: AtomicU64,
     /// Batches that failed (nothing of them written or acknowledged).
     pub failures: AtomicU64,
 }
@@ -117,8 +122,53 @@ struct Writer {
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
 }
 
+/// Work handed from the applying thread to the flushing one, in commit order.
+enum Applied {
+    /// A batch applied in memory: flushed, then published and answered.
+    Batch(Batch),
+    /// Answered once everything before it is flushed and answered.
+    Barrier(std::sync::mpsc::SyncSender<()>),
+}
+
+/// A batch applied in memory, waiting for its flush.
+struct Batch {
+    replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
+    outcomes: Vec<Result<Outcome, ApiError>>,
+    fx: Effects,
+}
+
+/// Batches applied but not yet flushed, at most: the applying thread waits past this.
+const PIPELINE: usize = 4;
+
+/// The applying thread: takes what waits on the queue (up to a batch), applies it in one
+/// transaction and passes it to the flushing thread, then goes on with the next batch
+/// while that one is flushed. So the CPU work of batch n+1 overlaps the disk wait of
+/// batch n, and one flush covers every batch applied while the previous flush ran.
 fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
     let max_batch = w.options.max_batch;
+    let (to_flush, flush_rx) = std::sync::mpsc::sync_channel::<Applied>(PIPELINE);
+    let flusher = Flusher {
+        db: w.db.clone(),
+        heads: w.heads.clone(),
+        changes: w.changes.clone(),
+        stats: w.stats.clone(),
+        sink: w.sink,
+    };
+    let flushing = thread::Builder::new().name("store-flusher".into()).spawn(move || flusher.run(flush_rx));
+    let flushing = match flushing {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the flushing thread; the store takes no writes");
+            return;
+        }
+    };
+    let applier = Applier { all: w.all, options: w.options, stats: w.stats };
+    let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        if to_flush.send(Applied::Barrier(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    };
     let mut stop: Option<oneshot::Sender<()>> = None;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
@@ -146,22 +196,61 @@ fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
             }
         }
         if !ops.is_empty() {
-            w.commit(ops, replies);
+            if let Some(batch) = applier.apply(ops, replies) {
+                if to_flush.send(Applied::Batch(batch)).is_err() {
+                    tracing::error!("the flushing thread is gone; the store takes no more writes");
+                    break;
+                }
+            }
         }
         if let Some(f) = exclusive {
+            // A consistent read of durable, published state: nothing in flight.
+            barrier(&to_flush);
             f();
         }
     }
-    if let Err(e) = w.flush() {
-        tracing::error!(error = %e, "final flush failed");
-    }
+    barrier(&to_flush);
+    drop(to_flush);
+    let _ = flushing.join();
     if let Some(done) = stop {
         let _ = done.send(());
     }
     tracing::debug!("store writer stopped");
 }
 
-impl Writer {
+/// The flushing thread's state.
+struct Flusher {
+    db: sled::Db,
+    heads: Arc<DashMap<RoomId, u64>>,
+    changes: Arc<ChangeHead>,
+    stats: Arc<WriterStats>,
+    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+}
+
+impl Flusher {
+    /// Flushes whatever batches have been applied (one flush for all of them), then in
+    /// commit order advances the heads, publishes and answers.
+    fn run(self, rx: std::sync::mpsc::Receiver<Applied>) {
+        while let Ok(first) = rx.recv() {
+            let mut pending = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                pending.push(more);
+            }
+            let flushed = self.flush();
+            for item in pending {
+                match item {
+                    Applied::Batch(batch) => self.finish(batch, &flushed),
+                    Applied::Barrier(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+
     /// Flushes sled, timing it.
     fn flush(&self) -> sled::Result<usize> {
         let started = Instant::now();
@@ -169,13 +258,53 @@ impl Writer {
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.flush_micros.fetch_add(micros, Ordering::Relaxed);
         self.stats.flush_micros_max.fetch_max(micros, Ordering::Relaxed);
+        self.stats.flushes.fetch_add(1, Ordering::Relaxed);
         if flushed.is_err() {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
         }
         flushed
     }
 
-    fn commit(&self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) {
+    fn finish(&self, batch: Batch, flushed: &sled::Result<usize>) {
+        let Batch { replies, outcomes, fx } = batch;
+        if let Err(e) = flushed {
+            // The batch may still reach the disk later; callers retry with the same nonce
+            // and get the first ack, so nothing is duplicated.
+            tracing::error!(error = %e, "flush failed; answering the batch with errors");
+            for reply in replies {
+                let _ = reply.send(Err(ApiError::internal("flush failed")));
+            }
+            return;
+        }
+        for (room, seq) in &fx.heads {
+            self.heads.insert(*room, *seq);
+        }
+        if let Some(seq) = fx.change_head {
+            self.changes.advance(seq);
+        }
+        let n = replies.len();
+        self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        self.stats.ops.fetch_add(n as u64, Ordering::Relaxed);
+        if !fx.publish.is_empty() {
+            (self.sink)(fx.publish);
+        }
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// The applying thread's state.
+struct Applier {
+    all: Vec<sled::Tree>,
+    options: StoreOptions,
+    stats: Arc<WriterStats>,
+}
+
+impl Applier {
+    /// Applies a batch in one transaction. On failure nothing of it was written and every
+    /// caller is answered; on success the batch goes on to be flushed.
+    fn apply(&self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) -> Option<Batch> {
         let (options, stats) = (&self.options, &self.stats);
         let started = Instant::now();
         let now_ms = options.clock.now_ms();
@@ -199,8 +328,10 @@ impl Writer {
             fx.finish();
             Ok((outcomes, fx))
         });
-        let (outcomes, fx) = match result {
-            Ok(r) => r,
+        let applied = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        stats.apply_micros.fetch_add(applied, Ordering::Relaxed);
+        match result {
+            Ok((outcomes, fx)) => Some(Batch { replies, outcomes, fx }),
             Err(e) => {
                 let e = match e {
                     TransactionError::Abort(e) => e,
@@ -211,33 +342,8 @@ impl Writer {
                 for reply in replies {
                     let _ = reply.send(Err(ApiError::internal("write failed")));
                 }
-                return;
+                None
             }
-        };
-        if let Err(e) = self.flush() {
-            // The batch may still reach the disk later; callers retry with the same nonce
-            // and get the first ack, so nothing is duplicated.
-            tracing::error!(error = %e, "flush failed; answering the batch with errors");
-            for reply in replies {
-                let _ = reply.send(Err(ApiError::internal("flush failed")));
-            }
-            return;
         }
-        for (room, seq) in &fx.heads {
-            self.heads.insert(*room, *seq);
-        }
-        if let Some(seq) = fx.change_head {
-            self.changes.advance(seq);
-        }
-        let n = replies.len();
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats.ops.fetch_add(n as u64, Ordering::Relaxed);
-        if !fx.publish.is_empty() {
-            (self.sink)(fx.publish);
-        }
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            let _ = reply.send(outcome);
-        }
-        tracing::trace!(ops = n, micros = started.elapsed().as_micros() as u64, "batch committed");
     }
 }

@@ -1,0 +1,97 @@
+//! What a run reports: latency percentiles, and the server process's CPU and memory read
+//! from /proc.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Microseconds since the Unix epoch: stamped into each payload by its publisher and read
+/// back by each receiver (same machine, same clock).
+pub fn now_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+/// The marker in front of the timestamp inside every payload.
+pub const MARK: &str = "@@T=";
+
+/// A payload of `size` bytes carrying the send time and a sequence number.
+pub fn payload(size: usize, n: u64) -> String {
+    let mut s = format!("{MARK}{:016};{n};", now_micros());
+    while s.len() < size {
+        s.push('x');
+    }
+    s
+}
+
+/// The send time inside a frame that carries a payload, if any.
+pub fn stamp(frame: &[u8]) -> Option<u64> {
+    let at = frame.windows(MARK.len()).position(|w| w == MARK.as_bytes())? + MARK.len();
+    let digits = frame.get(at..at + 16)?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The number after the first `"name":` in a JSON frame.
+pub fn json_number(frame: &str, name: &str) -> Option<u64> {
+    let key = format!("\"{name}\":");
+    let at = frame.find(&key)? + key.len();
+    let digits: &str = &frame[at..];
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+/// Latencies in microseconds, merged from every receiver.
+#[derive(Default)]
+pub struct Latencies(pub Vec<u32>);
+
+impl Latencies {
+    pub fn push(&mut self, sent: u64) {
+        let micros = now_micros().saturating_sub(sent);
+        self.0.push(u32::try_from(micros).unwrap_or(u32::MAX));
+    }
+
+    pub fn merge(&mut self, other: Latencies) {
+        self.0.extend(other.0);
+    }
+
+    /// p50, p99, p99.9 in milliseconds.
+    pub fn percentiles(&mut self) -> [f64; 3] {
+        if self.0.is_empty() {
+            return [f64::NAN; 3];
+        }
+        self.0.sort_unstable();
+        let at = |q: f64| {
+            let i = ((self.0.len() as f64 * q) as usize).min(self.0.len() - 1);
+            self.0[i] as f64 / 1000.0
+        };
+        [at(0.5), at(0.99), at(0.999)]
+    }
+}
+
+/// CPU seconds (user + system) the process has used so far.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return f64::NAN };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return f64::NAN };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0);
+    ticks / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// A field of /proc/PID/status in bytes (`VmRSS`, `VmHWM`).
+pub fn memory(pid: u32, field: &str) -> u64 {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return 0 };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
