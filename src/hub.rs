@@ -59,6 +59,9 @@ pub struct HubMsg {
     pub text: Utf8Bytes,
 }
 
+/// Frames buffered on a user's own stream (read markers, notifications, access changes).
+const USER_BUFFER: usize = 64;
+
 pub struct Hub {
     topics: DashMap<Topic, broadcast::Sender<HubMsg>>,
     capacity: usize,
@@ -71,7 +74,18 @@ impl Hub {
     }
 
     pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<HubMsg> {
-        self.topics.entry(topic).or_insert_with(|| broadcast::channel(self.capacity).0).subscribe()
+        self.topics.entry(topic).or_insert_with(|| broadcast::channel(self.capacity_of(topic)).0).subscribe()
+    }
+
+    /// A channel's slots are allocated when it is made, so each kind of topic gets what its
+    /// traffic needs: a room or queue the full buffer, a user's own stream far less, a
+    /// sign-in session only its revocation. Every signed-in socket holds the last two.
+    fn capacity_of(&self, topic: Topic) -> usize {
+        match topic {
+            Topic::Room(_) | Topic::Space(_) | Topic::Queue(_) => self.capacity,
+            Topic::User(_) => self.capacity.min(USER_BUFFER),
+            Topic::Session(_) => 1,
+        }
     }
 
     /// Sends to the topic's current subscribers, if any. Never blocks.

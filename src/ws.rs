@@ -53,7 +53,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let max = app.config.max_frame_bytes;
-    ws.max_message_size(max).max_frame_size(max).read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).on_upgrade(
+    ws.max_message_size(max).max_frame_size(max).read_buffer_size(1024).write_buffer_size(16 * 1024).on_upgrade(
         move |socket| {
             let tracker = app.sockets.clone();
             tracker.track_future(Connection::run(app, socket, peer.ip()))

@@ -2,7 +2,7 @@
 //! tokio broadcast channel per room, nothing else: no sign-in, no storage, no JSON.
 //!
 //! Paths: `/r/N` subscribes to room N and broadcasts what it receives to room N;
-//! `/p/N` only publishes to room N; `/echo` answers every message with itself (the
+//! `/p` only publishes, each message to the room named by its prefix (`N|...`); `/echo` answers every message with itself (the
 //! ceiling's "ack" for the durable posting scenario); anything else is an idle socket.
 //! Run as its own process (`load --ceiling-server PORT`), so its CPU and memory are its own.
 
@@ -33,7 +33,7 @@ pub fn serve(port: u16) {
 
 enum Role {
     Subscriber(u32),
-    Publisher(u32),
+    Publisher,
     Echo,
     Idle,
 }
@@ -60,7 +60,7 @@ async fn connection(stream: TcpStream, rooms: Rooms) {
     let number = |p: &str| p.parse::<u32>().ok();
     let role = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["", "r", n] => number(n).map_or(Role::Idle, Role::Subscriber),
-        ["", "p", n] => number(n).map_or(Role::Idle, Role::Publisher),
+        ["", "p"] => Role::Publisher,
         ["", "echo"] => Role::Echo,
         _ => Role::Idle,
     };
@@ -74,12 +74,13 @@ async fn connection(stream: TcpStream, rooms: Rooms) {
             }
         }
         Role::Idle => while let Some(Ok(_)) = source.next().await {},
-        Role::Publisher(n) => {
-            let tx = room(&rooms, n);
+        Role::Publisher => {
+            let mut known: HashMap<u32, broadcast::Sender<Utf8Bytes>> = HashMap::new();
             while let Some(Ok(msg)) = source.next().await {
-                if let Message::Text(text) = msg {
-                    let _ = tx.send(text);
-                }
+                let Message::Text(text) = msg else { continue };
+                let Some(n) = text.split_once('|').and_then(|(n, _)| n.parse().ok()) else { continue };
+                let tx = known.entry(n).or_insert_with(|| room(&rooms, n));
+                let _ = tx.send(text);
             }
         }
         Role::Subscriber(n) => {

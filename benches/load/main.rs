@@ -298,10 +298,10 @@ async fn publish_steadily(target: &Target, p: usize, n: usize, rooms: usize, rat
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let start = Instant::now();
     let mut sent = 0u64;
-    let mine: Vec<usize> = (p..rooms.max(p + 1)).step_by(n).collect();
+    let mine: Vec<usize> = if rooms > p { (p..rooms).step_by(n).collect() } else { vec![p % rooms.max(1)] };
     while start.elapsed() < duration {
         tick.tick().await;
-        let room = if target.kind == Kind::Ceiling { p % rooms } else { mine[sent as usize % mine.len()] };
+        let room = mine[sent as usize % mine.len()];
         let body = payload(100, sent);
         let frame = publish_frame(target, room, &body, &format!("p{p}-{sent}"));
         if sink.send(frame).await.is_err() {

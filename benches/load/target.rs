@@ -226,6 +226,7 @@ pub async fn open(target: &Target, n: usize, path: &str) -> Ws {
 /// The WebSocket path each kind wants: the ceiling routes by path, the others by frames.
 pub fn path(kind: Kind, role: &str, room: usize) -> String {
     match kind {
+        Kind::Ceiling if role == "p" => "/p".into(),
         Kind::Ceiling => format!("/{role}/{room}"),
         Kind::Nats => "/".into(),
         Kind::Ours => "/ws".into(),
@@ -278,7 +279,7 @@ pub fn subscribe_frame(target: &Target, room: usize, since: u64, sid: usize) -> 
 /// The frame that publishes `body` to room `room`.
 pub fn publish_frame(target: &Target, room: usize, body: &str, nonce: &str) -> Message {
     match target.kind {
-        Kind::Ceiling => text(body.to_owned()),
+        Kind::Ceiling => text(format!("{room}|{body}")),
         Kind::Nats => text(format!("PUB room.{room} {}\r\n{body}\r\n", body.len())),
         Kind::Ours => text(
             json!({"type": "post", "room": target.rooms[room], "body": body, "nonce": nonce, "lang": "en"}).to_string(),
