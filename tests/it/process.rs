@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{Client, Ws, ADMIN_PASSWORD, PASSWORD};
+use crate::util::{search_until, Client, Ws, ADMIN_PASSWORD, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_collective-brain");
 
@@ -290,4 +290,298 @@ async fn a_settings_file_configures_the_server_and_typos_stop_it() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("room_bufer"), "the error names the unknown key");
+}
+
+/// What the clients were told was stored, and what they sent without hearing back.
+#[derive(Default)]
+struct Ledger {
+    /// Acked posts by id.
+    posts: std::collections::HashMap<String, Acked>,
+}
+
+struct Acked {
+    seq: u64,
+    /// The word that makes the post findable, unique to it.
+    tag: String,
+    /// The last body whose write was acknowledged, and one sent after it without an answer.
+    body: String,
+    body_pending: Option<String>,
+    /// The same for its French translation.
+    translation: Option<String>,
+    translation_pending: Option<String>,
+}
+
+/// A word of letters only, from the seeded generator.
+fn tag(rng: &mut impl rand::Rng) -> String {
+    (0..12).map(|_| rng.gen_range(b'a'..=b'z') as char).collect()
+}
+
+/// One writer's session until the server dies: posts pipelined 8 deep, and now and then
+/// an edit of one of its own acked posts (one at a time, so its outcome is unambiguous).
+async fn torture_writer(
+    addr: SocketAddr,
+    token: String,
+    room: String,
+    me: usize,
+    round: usize,
+    seed: u64,
+    ledger: std::sync::Arc<std::sync::Mutex<Ledger>>,
+) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ ((round as u64) << 8) ^ me as u64);
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await else { return };
+    let send = |v: serde_json::Value| tokio_tungstenite::tungstenite::Message::Text(v.to_string().into());
+    use futures_util::{SinkExt, StreamExt};
+    if ws.send(send(json!({"type": "hello", "token": token}))).await.is_err() {
+        return;
+    }
+    let mut sent: std::collections::HashMap<String, String> = std::collections::HashMap::new(); // nonce -> tag
+    let mut mine: Vec<String> = Vec::new();
+    let mut editing: Option<(String, String)> = None; // post id, body
+    let mut n = 0usize;
+    loop {
+        while sent.len() < 8 {
+            let t = tag(&mut rng);
+            let nonce = format!("r{round}-c{me}-{n}");
+            n += 1;
+            let frame = json!({"type": "post", "room": room, "body": format!("{t} torture post {nonce}"), "nonce": nonce, "lang": "en"});
+            if ws.send(send(frame)).await.is_err() {
+                return;
+            }
+            sent.insert(nonce, t);
+        }
+        if editing.is_none() && !mine.is_empty() && rng.gen_bool(0.3) {
+            let id = mine[rng.gen_range(0..mine.len())].clone();
+            let body = {
+                let mut l = ledger.lock().unwrap();
+                let Some(entry) = l.posts.get_mut(&id) else { continue };
+                let body = format!("{} edited {}", entry.tag, tag(&mut rng));
+                entry.body_pending = Some(body.clone());
+                body
+            };
+            if ws.send(send(json!({"type": "edit", "post": id, "body": body, "lang": "en"}))).await.is_err() {
+                return;
+            }
+            editing = Some((id, body));
+        }
+        let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await else { return };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        match v["type"].as_str() {
+            Some("ack") => {
+                let nonce = v["nonce"].as_str().unwrap().to_owned();
+                let t = sent.remove(&nonce).expect("an ack for a nonce we sent");
+                let id = v["post"]["id"].as_str().unwrap().to_owned();
+                let seq = v["post"]["seq"].as_u64().unwrap();
+                let body = v["post"]["body"].as_str().unwrap().to_owned();
+                let entry =
+                    Acked { seq, tag: t, body, body_pending: None, translation: None, translation_pending: None };
+                ledger.lock().unwrap().posts.insert(id.clone(), entry);
+                mine.push(id);
+            }
+            Some("event") if v["kind"] == "edit" => {
+                let (id, body) = editing.take().expect("an edit we sent");
+                assert_eq!(v["post"]["id"], id.as_str());
+                let mut l = ledger.lock().unwrap();
+                let entry = l.posts.get_mut(&id).unwrap();
+                entry.body = body;
+                entry.body_pending = None;
+            }
+            Some("error") => panic!("round {round}: a write was refused: {v}"),
+            _ => {}
+        }
+    }
+}
+
+/// The translator's session until the server dies: French translations of acked posts,
+/// one at a time.
+async fn torture_translator(c: Client, round: usize, seed: u64, ledger: std::sync::Arc<std::sync::Mutex<Ledger>>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ ((round as u64) << 16) ^ 0x7a);
+    loop {
+        let target = {
+            let mut l = ledger.lock().unwrap();
+            let ids: Vec<String> = l.posts.keys().cloned().collect();
+            if ids.is_empty() {
+                None
+            } else {
+                let id = ids[rng.gen_range(0..ids.len())].clone();
+                let body = format!("traduction {}", tag(&mut rng));
+                l.posts.get_mut(&id).unwrap().translation_pending = Some(body.clone());
+                Some((id, body))
+            }
+        };
+        let Some((id, body)) = target else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let r = c
+            .http
+            .post(format!("http://{}/api/v1/posts/{id}/translations", c.addr))
+            .bearer_auth(c.token.as_deref().unwrap())
+            .json(&json!({"lang": "fr", "body": body}))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status() == 201 => {
+                let mut l = ledger.lock().unwrap();
+                let entry = l.posts.get_mut(&id).unwrap();
+                entry.translation = Some(body);
+                entry.translation_pending = None;
+            }
+            Ok(r) if r.status().is_success() || r.status().is_client_error() => {
+                let status = r.status();
+                panic!("round {round}: translation refused: {status} {}", r.text().await.unwrap_or_default())
+            }
+            _ => return, // the server died mid-request: the outcome stays pending
+        }
+    }
+}
+
+/// Every post of a room, paging through the listing.
+async fn all_posts(c: &Client, room: &str) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |p| p["seq"].as_u64().unwrap());
+        let (status, page) = c.get(&format!("/rooms/{room}/posts?after_seq={after}&limit=200")).await;
+        assert_eq!(status, 200, "{page}");
+        let page = page.as_array().unwrap().clone();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// Crash torture: the server is killed with SIGKILL at 20 seeded random moments while
+/// three clients post and edit and a translator translates, and restarted on the same
+/// data each time. After every restart: every acked post is there with its seq, its
+/// acked edit (or a later unacknowledged one) and its acked translation; the room's log
+/// replays gapless with each seq once; no post exists twice; and search has caught up
+/// with the newest acked post. `CB_TORTURE_SEED=N` replays a run.
+#[tokio::test]
+async fn torture_twenty_sigkills_lose_nothing_acked() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("CB_TORTURE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    eprintln!("torture seed {seed} (CB_TORTURE_SEED={seed} replays it)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = std::sync::Arc::new(std::sync::Mutex::new(Ledger::default()));
+    let mut tokens: Vec<String> = Vec::new();
+    for round in 0..21 {
+        let started = std::time::Instant::now();
+        let p = Proc::spawn(tmp.path(), &[("CB_RATE_LIMITS", "off")]);
+        p.ready().await;
+        let restart = started.elapsed();
+        if tokens.is_empty() {
+            for h in ["writer0", "writer1", "writer2", "translator"] {
+                let (status, v) =
+                    p.client(None).post("/auth/register", json!({"handle": h, "password": PASSWORD})).await;
+                assert_eq!(status, 201, "{v}");
+                tokens.push(v["token"].as_str().unwrap().to_owned());
+            }
+            let admin = p.login("admin", ADMIN_PASSWORD).await;
+            let (_, who) = p.client(Some(tokens[3].clone())).get("/me").await;
+            let (status, v) = admin
+                .put(
+                    &format!("/users/{}/roles", who["id"].as_str().unwrap()),
+                    json!({"roles": ["member", "translator"]}),
+                )
+                .await;
+            assert_eq!(status, 200, "{v}");
+            let (status, v) = p
+                .client(Some(tokens[3].clone()))
+                .put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}]}))
+                .await;
+            assert_eq!(status, 200, "{v}");
+        }
+        let reader = p.client(Some(tokens[0].clone()));
+        let room = lobby_room(&reader).await;
+
+        // Everything acked is there, as it was acked (or as a later write left it).
+        let posts = all_posts(&reader, &room).await;
+        let by_id: std::collections::HashMap<&str, &serde_json::Value> =
+            posts.iter().map(|p| (p["id"].as_str().unwrap(), p)).collect();
+        {
+            let mut l = ledger.lock().unwrap();
+            for (id, a) in l.posts.iter_mut() {
+                let post =
+                    by_id.get(id.as_str()).unwrap_or_else(|| panic!("seed {seed} round {round}: acked post {id} lost"));
+                assert_eq!(post["seq"], a.seq, "seed {seed}: post {id} changed seq");
+                let body = post["body"].as_str().unwrap();
+                assert!(
+                    body == a.body || a.body_pending.as_deref() == Some(body),
+                    "seed {seed} round {round}: post {id} has {body:?}, acked {:?}",
+                    a.body
+                );
+                let fr = post["translations"]["fr"]["body"].as_str();
+                assert!(
+                    fr == a.translation.as_deref() || (fr.is_some() && fr == a.translation_pending.as_deref()),
+                    "seed {seed} round {round}: post {id} translation {fr:?}, acked {:?}",
+                    a.translation
+                );
+                // What is there now is what the next round must find.
+                a.body = body.to_owned();
+                a.body_pending = None;
+                a.translation = fr.map(str::to_owned);
+                a.translation_pending = None;
+            }
+        }
+        // No post twice: each carries its own tag as its first word.
+        let mut tags = std::collections::HashSet::new();
+        for post in &posts {
+            let t = post["body"].as_str().unwrap().split(' ').next().unwrap().to_owned();
+            assert!(tags.insert(t), "seed {seed} round {round}: a post exists twice: {post}");
+        }
+        // The log replays gapless, each seq once.
+        let mut ws = reader.ws().await;
+        let (events, head) = ws.subscribe(&room, 0).await;
+        let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, (1..=head).collect::<Vec<_>>(), "seed {seed} round {round}: the log has a gap or a repeat");
+        drop(ws);
+        // Search caught up with the newest acked post.
+        let newest = {
+            let l = ledger.lock().unwrap();
+            l.posts.iter().max_by_key(|(_, a)| a.seq).map(|(id, a)| (id.clone(), a.tag.clone()))
+        };
+        if let Some((id, t)) = newest {
+            search_until(&reader, &format!("q={t}"), |v| {
+                v["hits"].as_array().is_some_and(|hits| {
+                    hits.iter().any(|h| {
+                        h["post"]["id"] == id.as_str()
+                            || h["also"].as_array().is_some_and(|a| a.iter().any(|x| x == id.as_str()))
+                    })
+                })
+            })
+            .await;
+        }
+        eprintln!(
+            "round {round}: restarted in {:.2} s; {} posts, {} acked, head {head}",
+            restart.as_secs_f64(),
+            posts.len(),
+            ledger.lock().unwrap().posts.len()
+        );
+        if round == 20 {
+            break;
+        }
+
+        // Load, then a kill at a random moment.
+        let mut tasks = Vec::new();
+        for (me, token) in tokens.iter().take(3).enumerate() {
+            let (token, room, ledger) = (token.clone(), room.clone(), ledger.clone());
+            tasks.push(tokio::spawn(torture_writer(p.addr, token, room, me, round, seed, ledger)));
+        }
+        let translator = p.client(Some(tokens[3].clone()));
+        tasks.push(tokio::spawn(torture_translator(translator, round, seed, ledger.clone())));
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(150..700))).await;
+        p.sigkill();
+        for t in tasks {
+            if let Err(e) = t.await {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+    let l = ledger.lock().unwrap();
+    assert!(l.posts.len() >= 200, "the clients got too few writes through to test anything");
+    assert!(l.posts.values().filter(|a| a.body.contains(" edited ")).count() >= 20, "too few edits got through");
+    assert!(l.posts.values().filter(|a| a.translation.is_some()).count() >= 20, "too few translations got through");
 }
