@@ -719,9 +719,17 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     metric(
         "cb_commits_total",
         "counter",
-        "Store batches committed (one flush each).",
+        "Store batches committed (one transaction each).",
         w.commits.load(Relaxed).to_string(),
     );
+    metric(
+        "cb_flushes_total",
+        "counter",
+        "Store flushes (one covers every batch applied meanwhile).",
+        w.flushes.load(Relaxed).to_string(),
+    );
+    let apply = w.apply_micros.load(Relaxed) as f64 / 1e6;
+    metric("cb_apply_seconds_sum", "counter", "Time spent applying store batches.", format!("{apply:.6}"));
     metric(
         "cb_ops_committed_total",
         "counter",
