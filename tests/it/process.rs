@@ -585,3 +585,130 @@ async fn torture_twenty_sigkills_lose_nothing_acked() {
     assert!(l.posts.values().filter(|a| a.body.contains(" edited ")).count() >= 20, "too few edits got through");
     assert!(l.posts.values().filter(|a| a.translation.is_some()).count() >= 20, "too few translations got through");
 }
+
+/// Hostile clients at once: one socket asks for 10,000 subscriptions (to rooms that do
+/// not exist, to the same room again and again, and past the per-socket limit), another
+/// floods posts without reading, and 2,000 connections stop halfway (a TCP connection
+/// that never sends its request, an HTTP upgrade that never finishes). Each gets its
+/// documented answer, the server keeps serving others, and its memory stays bounded.
+#[tokio::test]
+async fn hostile_clients_get_their_answers_and_memory_stays_bounded() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::AsyncWriteExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proc::spawn(tmp.path(), &[("CB_CACHE_MB", "16")]);
+    p.ready().await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let room = lobby_room(&admin).await;
+    let base = p.rss_kib();
+
+    // 10,000 subscriptions on one socket, pipelined, answered in order.
+    let mut greedy = admin.ws().await;
+    let mut not_found = 0;
+    for batch in 0..40 {
+        for i in 0..250 {
+            let n = batch * 250 + i;
+            let frame = if n % 2 == 0 {
+                json!({"type": "subscribe", "room": format!("r{}", 1_000_000 + n)})
+            } else {
+                json!({"type": "subscribe", "room": room, "since": 0})
+            };
+            greedy.send(frame).await;
+        }
+        // A subscription restarted before its replay ended never says `subscribed`, so
+        // a ping marks the end of each batch (frames are answered in order).
+        greedy.send(json!({"type": "ping"})).await;
+        loop {
+            let v = greedy.recv().await;
+            match v["type"].as_str() {
+                Some("error") => {
+                    assert_eq!(v["code"], "not_found", "{v}");
+                    not_found += 1;
+                }
+                Some("pong") => break,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(not_found, 5000);
+    greedy.send(json!({"type": "ping"})).await;
+    greedy.until("pong").await;
+
+    // Past the per-socket limit: bad_request, and the socket stays usable.
+    let mut spaces = Vec::new();
+    for i in 0..300 {
+        let (status, s) = admin
+            .post(
+                "/spaces",
+                json!({"slug": format!("h{i}"), "name": "h", "kind": "forum", "visibility": "public", "post_policy": "members"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{s}");
+        spaces.push(s["id"].as_str().unwrap().to_owned());
+    }
+    let mut limited = 0;
+    for s in &spaces {
+        greedy.send(json!({"type": "subscribe_space", "space": s})).await;
+        let v = greedy.recv().await;
+        if v["type"] == "error" {
+            assert_eq!(v["code"], "bad_request", "{v}");
+            limited += 1;
+        }
+    }
+    assert!(limited >= 300 - 256, "the subscription limit was not enforced: {limited} refused");
+    greedy.send(json!({"type": "ping"})).await;
+    greedy.until("pong").await;
+
+    // A flood of posts from a client that never reads its acks: the socket stops being
+    // read once its writes and queue are full, and nobody else notices.
+    let mut flood = admin.ws().await;
+    let flood_room = room.clone();
+    let flooding = tokio::spawn(async move {
+        for i in 0..5000 {
+            let frame = json!({"type": "post", "room": flood_room, "body": "flood", "nonce": format!("f{i}")});
+            if flood.inner.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.is_err()
+            {
+                break;
+            }
+        }
+        flood
+    });
+
+    // 1,000 TCP connections that never send a request, 1,000 upgrades left unfinished.
+    let mut half_open = Vec::new();
+    for i in 0..2000 {
+        let Ok(mut s) = tokio::net::TcpStream::connect(p.addr).await else { continue };
+        if i % 2 == 1 {
+            let partial =
+                format!("GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", p.addr);
+            let _ = s.write_all(partial.as_bytes()).await;
+        }
+        half_open.push(s);
+    }
+
+    // Others are served as usual, and fast.
+    let started = std::time::Instant::now();
+    let someone = p.client(None);
+    let (status, _) = someone.get("/spaces").await;
+    assert_eq!(status, 200);
+    let mut ws = someone.ws().await;
+    let (_, head) = ws.subscribe(&room, 0).await;
+    let mut poster = p.login("admin", ADMIN_PASSWORD).await.ws().await;
+    let ack = poster.post(&room, "still serving", "alive").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    // The flood's accepted posts (up to the rate limit) may come first.
+    loop {
+        let event = ws.until("event").await;
+        assert!(event["seq"].as_u64().unwrap() > head);
+        if event["post"]["body"] == "still serving" {
+            break;
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "serving others took {:?}", started.elapsed());
+
+    let end = p.rss_kib();
+    eprintln!("server RSS: {base} KiB at start, {end} KiB with the hostile clients");
+    assert!(end < base + 96 * 1024, "server memory grew from {base} KiB to {end} KiB");
+    let flood = flooding.await.unwrap();
+    drop((flood, half_open, greedy));
+}
