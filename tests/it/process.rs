@@ -593,7 +593,7 @@ async fn torture_twenty_sigkills_lose_nothing_acked() {
 /// documented answer, the server keeps serving others, and its memory stays bounded.
 #[tokio::test]
 async fn hostile_clients_get_their_answers_and_memory_stays_bounded() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio::io::AsyncWriteExt;
     let tmp = tempfile::tempdir().unwrap();
     let p = Proc::spawn(tmp.path(), &[("CB_CACHE_MB", "16")]);
