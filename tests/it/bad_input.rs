@@ -1,5 +1,6 @@
 //! Bad input gets the documented error, and the connection stays usable; frames over
-//! the limit close with 1009; nothing half-written remains.
+//! the limit close with 1009, text that is not UTF-8 with 1007; nothing half-written
+//! remains.
 
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -75,6 +76,41 @@ async fn bad_frames_get_bad_request_and_the_socket_stays_usable() {
     assert_eq!(rooms.as_array().unwrap().len(), 1);
     // And the socket still works.
     assert_eq!(ws.post(&room, "still here", "ok1").await["type"], "ack");
+    s.stop().await;
+}
+
+/// A text frame whose bytes are not UTF-8 closes the socket with 1007. Written by hand,
+/// since WebSocket libraries refuse to send one.
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_closes_with_1007() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::start().await;
+    let mut tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        s.addr
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        tcp.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    // FIN + text, masked, 2 bytes that are not UTF-8.
+    let mask = [1u8, 2, 3, 4];
+    let payload = [0xffu8, 0xfe];
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    tcp.write_all(&frame).await.unwrap();
+    // The server's close frame: opcode 8, unmasked, the code first.
+    let mut got = [0u8; 4];
+    tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_exact(&mut got)).await.unwrap().unwrap();
+    assert_eq!(got[0], 0x88, "a close frame");
+    assert_eq!(u16::from_be_bytes([got[2], got[3]]), 1007);
     s.stop().await;
 }
 
