@@ -62,6 +62,7 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
+    let _ = sweeper.await;
     app.shutdown.cancel();
     app.sockets.close();
     if tokio::time::timeout(SOCKET_DRAIN, app.sockets.wait()).await.is_err() {
@@ -99,8 +100,29 @@ pub async fn run(
 ) -> Result<(), RunError> {
     config.validate().map_err(RunError::Config)?;
     let app = App::open(config).await?;
-    serve(listener, app, shutdown).await?;
+    let served = serve(listener, app.clone(), shutdown).await;
+    release(app).await;
+    served?;
     Ok(())
+}
+
+/// How long `run` waits for the last tasks holding the app (a forwarder being aborted, a
+/// search on a blocking thread) before returning anyway.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits until `app` is the last handle on the application, then drops it, so the data
+/// dir's locks (sled's and the search index's) are free when `run` returns: a supervisor
+/// or a test may start a new server on the same dir at once.
+async fn release(app: Arc<App>) {
+    let started = tokio::time::Instant::now();
+    while Arc::strong_count(&app) > 1 {
+        if started.elapsed() > RELEASE_WAIT {
+            tracing::warn!(holders = Arc::strong_count(&app) - 1, "tasks still hold the app after shutdown");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(app);
 }
 
 /// Why the server could not run.

@@ -144,7 +144,18 @@ const PIPELINE: usize = 4;
 /// transaction and passes it to the flushing thread, then goes on with the next batch
 /// while that one is flushed. So the CPU work of batch n+1 overlaps the disk wait of
 /// batch n, and one flush covers every batch applied while the previous flush ran.
-fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
+fn run(w: Writer, rx: mpsc::Receiver<Job>) {
+    // Everything holding the database (trees, the flusher) is dropped inside `apply_until_stop`,
+    // so whoever waits for the stop may reopen the data dir at once: sled's lock is free.
+    let stop = apply_until_stop(w, rx);
+    if let Some(done) = stop {
+        let _ = done.send(());
+    }
+    tracing::debug!("store writer stopped");
+}
+
+/// The applying loop; returns the stop request that ended it, if one did.
+fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::Sender<()>> {
     let max_batch = w.options.max_batch;
     let (to_flush, flush_rx) = std::sync::mpsc::sync_channel::<Applied>(PIPELINE);
     let flusher = Flusher {
@@ -159,7 +170,7 @@ fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
         Ok(handle) => handle,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the flushing thread; the store takes no writes");
-            return;
+            return None;
         }
     };
     let applier = Applier { all: w.all, options: w.options, stats: w.stats };
@@ -212,10 +223,7 @@ fn run(w: Writer, mut rx: mpsc::Receiver<Job>) {
     barrier(&to_flush);
     drop(to_flush);
     let _ = flushing.join();
-    if let Some(done) = stop {
-        let _ = done.send(());
-    }
-    tracing::debug!("store writer stopped");
+    stop
 }
 
 /// The flushing thread's state.

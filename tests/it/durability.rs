@@ -107,3 +107,39 @@ async fn health_and_metrics_report_the_node() {
     drop(ws);
     let _ = s.stop().await;
 }
+
+/// `run` returns only once the data dir is free: a new server can open it at once, even
+/// when sockets with live subscriptions and a search were open at the stop.
+#[tokio::test]
+async fn a_stopped_server_releases_its_data_dir_at_once() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut known: Option<(String, String)> = None;
+    for round in 0..5u64 {
+        let s = Server::start_in(tmp.path(), |_| {}).await;
+        let (u, room) = match &known {
+            None => {
+                let u = s.user("relay").await;
+                let general = s.space_id("general").await;
+                let (room, _) = thread(&u, &general, "Relay", "first").await;
+                known = Some((u.token.clone().expect("token"), room.clone()));
+                (u, room)
+            }
+            Some((token, room)) => {
+                let mut u = s.guest();
+                u.token = Some(token.clone());
+                (u, room.clone())
+            }
+        };
+        let mut sockets = Vec::new();
+        for _ in 0..8 {
+            let mut ws = u.ws().await;
+            ws.subscribe(&room, 0).await;
+            sockets.push(ws);
+        }
+        let posted = sockets[0].post(&room, &format!("round {round}"), &format!("r{round}")).await;
+        assert_eq!(posted["post"]["seq"], round + 2);
+        assert_eq!(u.get("/search?q=round").await.0, 200);
+        // Stop with every socket still subscribed: the server closes them.
+        let _ = s.stop().await;
+    }
+}
