@@ -86,8 +86,11 @@ impl App {
         hide: bool,
         why: Option<&str>,
     ) -> ApiResult<Changed> {
-        let user = moderator(viewer)?;
+        // Readability first: to someone outside a private group its posts do not exist,
+        // whatever their rank, so they get `not_found` before `forbidden`.
+        signed_in(viewer)?;
         self.read_post(viewer, post)?;
+        let user = moderator(viewer)?;
         let why = why.map(reason).transpose()?;
         let m = Moderation { moderator: user.id, reason: why, flaggers: self.store.flaggers(post)? };
         let op = if hide { Op::Hide { post, moderation: m } } else { Op::Restore { post, moderation: m } };

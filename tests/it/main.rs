@@ -11,6 +11,7 @@ mod browser;
 mod desk;
 mod durability;
 mod groups;
+mod isolation;
 mod language;
 mod moderation;
 mod notifications;
