@@ -17,6 +17,8 @@ struct Proc {
     child: Child,
     addr: SocketAddr,
     http: reqwest::Client,
+    /// Everything the server wrote to stderr (its log), line by line.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Proc {
@@ -35,9 +37,12 @@ impl Proc {
             .expect("spawn server");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = log.clone();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep.lock().unwrap().push(line.clone());
                 if let Some(rest) = line.split_once("listening on ").map(|(_, r)| r) {
                     let addr: String =
                         rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
@@ -48,7 +53,7 @@ impl Proc {
             }
         });
         let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server printed its address");
-        Proc { child, addr: addr.parse().expect("address"), http: reqwest::Client::new() }
+        Proc { child, addr: addr.parse().expect("address"), http: reqwest::Client::new(), log }
     }
 
     async fn ready(&self) {
@@ -88,6 +93,10 @@ impl Proc {
     fn sigkill(mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
     }
 
     fn sigterm(mut self) -> std::process::ExitStatus {
@@ -711,4 +720,54 @@ async fn hostile_clients_get_their_answers_and_memory_stays_bounded() {
     assert!(end < base + 96 * 1024, "server memory grew from {base} KiB to {end} KiB");
     let flood = flooding.await.unwrap();
     drop((flood, half_open, greedy));
+}
+
+/// No password and no token reaches the log, even at debug level for every crate:
+/// registration, a failed and a good sign-in, a WebSocket hello, posting, an admin's
+/// export and sign-out.
+#[tokio::test]
+async fn no_secret_reaches_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proc::spawn(tmp.path(), &[("RUST_LOG", "debug")]);
+    p.ready().await;
+    let secret_password = "correct horse battery staple 7431";
+    let wrong_password = "not the password 9152";
+    let (status, v) =
+        p.client(None).post("/auth/register", json!({"handle": "discreta", "password": secret_password})).await;
+    assert_eq!(status, 201, "{v}");
+    let first_token = v["token"].as_str().unwrap().to_owned();
+    let (status, _) =
+        p.client(None).post("/auth/login", json!({"handle": "discreta", "password": wrong_password})).await;
+    assert_eq!(status, 401);
+    let c = p.login("discreta", secret_password).await;
+    let token = c.token.clone().unwrap();
+    let mut ws = Ws::connect(p.addr).await;
+    ws.send(json!({"type": "hello", "token": token})).await;
+    ws.expect("welcome").await;
+    let room = lobby_room(&c).await;
+    ws.post(&room, "a post, logged at debug level", "n1").await;
+    ws.send(json!({"type": "hello", "token": "made-up-token-that-is-not-valid-4417"})).await;
+    ws.until("error").await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let admin_token = admin.token.clone().unwrap();
+    let r =
+        p.http.get(format!("http://{}/api/v1/admin/export", p.addr)).bearer_auth(&admin_token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = r.bytes().await.unwrap();
+    assert_eq!(c.post("/auth/logout", json!({})).await.0, 204);
+    drop(ws);
+    let log = p.log_text();
+    assert!(p.sigterm().success());
+    assert!(log.contains("listening on") && log.lines().count() > 5, "the log was captured: {log}");
+    for secret in [
+        secret_password,
+        wrong_password,
+        ADMIN_PASSWORD,
+        &first_token,
+        &token,
+        &admin_token,
+        "made-up-token-that-is-not-valid-4417",
+    ] {
+        assert!(!log.contains(secret), "the log contains a secret ({secret}):\n{log}");
+    }
 }
