@@ -21,6 +21,9 @@ pub struct Config {
     /// Password of the `admin` account created on first start; when `None` one is
     /// generated and printed once in the log.
     pub admin_password: Option<String>,
+    /// A bearer token that opens `/metrics` to a scraper (besides admins' own tokens).
+    /// Environment only (`CB_METRICS_TOKEN`); `None` leaves `/metrics` to admins.
+    pub metrics_token: Option<String>,
     /// Largest WebSocket message accepted; a larger one closes the socket with 1009.
     /// Default 64 KiB.
     pub max_frame_bytes: usize,
@@ -63,6 +66,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
             admin_password: None,
+            metrics_token: None,
             max_frame_bytes: 64 * 1024,
             max_http_body_bytes: 64 * 1024,
             max_post_bytes: 32 * 1024,

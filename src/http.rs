@@ -697,7 +697,12 @@ async fn healthz() -> &'static str {
 }
 
 /// Prometheus text format. Operational counters only: nothing here is about content.
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+/// Still, community-wide counts include private groups' activity, so they are for
+/// operators: an admin's token, or the scraper's `CB_METRICS_TOKEN`.
+async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    if let Err(e) = metrics_access(&app, &headers) {
+        return e.into_response();
+    }
     use std::fmt::Write;
     use std::sync::atomic::Ordering::Relaxed;
     let m = &app.metrics;
@@ -751,7 +756,41 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         head.saturating_sub(applied).to_string(),
     );
     metric("cb_index_docs", "gauge", "Posts in the search index.", app.search.index.num_docs().to_string());
+    metric("cb_store_queue", "gauge", "Writes waiting for the store writer.", app.store.writes_waiting().to_string());
+    let _ = write!(
+        out,
+        "# HELP cb_translation_queue Posts waiting for a translation, by target language.\n# TYPE cb_translation_queue gauge\n"
+    );
+    for lang in &app.config.languages {
+        let _ = writeln!(out, "cb_translation_queue{{lang=\"{lang}\"}} {}", app.store.queue_len(lang));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+fn metrics_access(app: &App, headers: &axum::http::HeaderMap) -> ApiResult<()> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("metrics are for operators: send an admin's token or the metrics token")
+        })?;
+    if let Some(expected) = &app.config.metrics_token {
+        if constant_time_eq(expected.as_bytes(), token.as_bytes()) {
+            return Ok(());
+        }
+    }
+    match app.authenticate(token)? {
+        Some(user) if user.is_admin() => Ok(()),
+        Some(_) => Err(ApiError::forbidden("metrics are for admins")),
+        None => Err(ApiError::unauthorized("invalid or revoked token")),
+    }
+}
+
+/// Compares without an early exit, so the time taken says nothing of the secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn index(State(app): State<Arc<App>>) -> Response {

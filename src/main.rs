@@ -145,6 +145,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     // Read from the environment only, never from a file or the command line, where
     // others could see it.
     config.admin_password = std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    config.metrics_token = std::env::var("CB_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
     Ok(config)
 }
 

@@ -4,7 +4,7 @@
 use rand::distributions::{Alphanumeric, DistString};
 
 use super::{App, Registration};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::model::{PostPolicy, Role, SpaceKind, Visibility};
 use crate::store::Op;
 
@@ -32,6 +32,25 @@ const SPACES: &[(&str, &str, SpaceKind, PostPolicy)] = &[
     ("lobby", "Lobby", SpaceKind::Chat, PostPolicy::Members),
 ];
 
+/// Where the generated admin password is written on the first start, in the data dir.
+pub const ADMIN_PASSWORD_FILE: &str = "admin-password.txt";
+
+/// Writes `text` to a new file readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}
+
 pub(super) async fn first_start(app: &App) -> ApiResult<()> {
     let generated = app.config.admin_password.is_none();
     let password =
@@ -56,8 +75,11 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
     }
     app.store.submit(Op::MarkInitialized).await?;
     if generated {
-        // Printed once, on the first start only: the operator signs in and changes it.
-        tracing::warn!("first start: created the account 'admin' with the password {password}");
+        // Never in the log (logs travel to places passwords must not): in a file of the
+        // data dir that only the server's own user can read.
+        let path = app.config.data_dir.join(ADMIN_PASSWORD_FILE);
+        write_private(&path, &password).map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+        tracing::warn!(file = %path.display(), "first start: created the account 'admin'; its generated password is in this file");
     } else {
         tracing::info!("first start: created the account 'admin' with the configured password");
     }

@@ -317,6 +317,11 @@ impl Store {
         Ok(())
     }
 
+    /// Writes waiting for the writer now (at most its queue's bound).
+    pub fn writes_waiting(&self) -> usize {
+        self.writer.queued()
+    }
+
     /// The writer's counters.
     pub fn stats(&self) -> &WriterStats {
         &self.stats

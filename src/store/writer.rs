@@ -103,6 +103,11 @@ impl Handle {
         answer.await.map_err(|_| StoreError::WriterGone)
     }
 
+    /// Jobs waiting for the writer now.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     pub async fn stop(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Job::Stop(done)).await.is_ok() {

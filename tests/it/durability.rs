@@ -75,7 +75,13 @@ async fn health_and_metrics_report_the_node() {
     let mut ws = u.ws().await;
     ws.subscribe(&room, 0).await;
     ws.post(&room, "quokka", "m2").await;
-    let text = s.http.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    // Operators only: community-wide counts include private groups' activity.
+    assert_eq!(s.http.get(s.url("/metrics")).send().await.unwrap().status(), 401);
+    let as_member = s.http.get(s.url("/metrics")).bearer_auth(u.token.clone().unwrap()).send().await.unwrap();
+    assert_eq!(as_member.status(), 403);
+    let admin = s.admin().await.token.unwrap();
+    let scrape = || s.http.get(s.url("/metrics")).bearer_auth(&admin).send();
+    let text = scrape().await.unwrap().text().await.unwrap();
     let value = |name: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
@@ -91,10 +97,16 @@ async fn health_and_metrics_report_the_node() {
     assert!(value("cb_frames_in_total") >= 3.0, "hello, subscribe, post");
     assert!(!text.contains("Zanzibar") && !text.contains("quokka"), "no content in metrics");
     assert!(value("cb_changes_total") >= 2.0, "thread and post");
+    assert_eq!(value("cb_store_queue"), 0.0);
+    // Both posts are English (detected), so each waits for fr, es and pt.
+    for lang in ["fr", "es", "pt"] {
+        assert_eq!(value(&format!("cb_translation_queue{{lang=\"{lang}\"}}")), 2.0, "{lang}");
+    }
+    assert_eq!(value("cb_translation_queue{lang=\"en\"}"), 0.0);
     // The index catches up: its lag falls to zero and it holds both posts.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let text = s.http.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let text = scrape().await.unwrap().text().await.unwrap();
         let v = |name: &str| -> f64 {
             text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
         };

@@ -728,8 +728,25 @@ async fn hostile_clients_get_their_answers_and_memory_stays_bounded() {
 #[tokio::test]
 async fn no_secret_reaches_the_log() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = Proc::spawn(tmp.path(), &[("RUST_LOG", "debug")]);
+    let metrics_token = "scraper-token-5521";
+    // No admin password given: the server generates one, into a file, not the log.
+    let p = Proc::spawn(
+        tmp.path(),
+        &[("RUST_LOG", "debug"), ("CB_ADMIN_PASSWORD", ""), ("CB_METRICS_TOKEN", metrics_token)],
+    );
     p.ready().await;
+    let file = tmp.path().join("admin-password.txt");
+    let generated = std::fs::read_to_string(&file).expect("the generated admin password is in its file");
+    let generated = generated.trim().to_owned();
+    assert!(generated.len() >= 16, "{generated}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the server's user reads the password file: {mode:o}");
+    }
+    let r = p.http.get(format!("http://{}/metrics", p.addr)).bearer_auth(metrics_token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the scraper's token opens /metrics");
     let secret_password = "correct horse battery staple 7431";
     let wrong_password = "not the password 9152";
     let (status, v) =
@@ -748,7 +765,7 @@ async fn no_secret_reaches_the_log() {
     ws.post(&room, "a post, logged at debug level", "n1").await;
     ws.send(json!({"type": "hello", "token": "made-up-token-that-is-not-valid-4417"})).await;
     ws.until("error").await;
-    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let admin = p.login("admin", &generated).await;
     let admin_token = admin.token.clone().unwrap();
     let r =
         p.http.get(format!("http://{}/api/v1/admin/export", p.addr)).bearer_auth(&admin_token).send().await.unwrap();
