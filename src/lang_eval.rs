@@ -29,6 +29,8 @@ pub fn read_tsv(path: &Path) -> std::io::Result<Vec<Row>> {
 pub struct Score {
     /// lang -> (correct alone, correct with the author prior, total)
     pub per_lang: BTreeMap<String, (usize, usize, usize)>,
+    /// The rows tagged wrong with the author prior: (true, tagged, declared, text).
+    pub errors: Vec<(String, String, [String; 2], String)>,
 }
 
 impl Score {
@@ -69,8 +71,11 @@ pub fn evaluate(tagger: &Tagger, community: &[String], rows: &[Row]) -> Score {
         if community.len() > 1 {
             let other = community[(pos + 1 + i % (community.len() - 1)) % community.len()].clone();
             let author = if i % 2 == 0 { [row.lang.clone(), other] } else { [other, row.lang.clone()] };
-            if tagger.tag(&row.text, &Evidence { author: &author, ..Evidence::default() }).lang == row.lang {
+            let tagged = tagger.tag(&row.text, &Evidence { author: &author, ..Evidence::default() }).lang;
+            if tagged == row.lang {
                 entry.1 += 1;
+            } else {
+                score.errors.push((row.lang.clone(), tagged, author, row.text.clone()));
             }
         } else {
             entry.1 += 1;
