@@ -719,6 +719,7 @@ async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) ->
         m.sockets_total.load(Relaxed).to_string(),
     );
     metric("cb_frames_in_total", "counter", "Client frames received.", m.frames_in.load(Relaxed).to_string());
+    metric("cb_posts_acked_total", "counter", "Posts acked (on disk).", m.posts_acked.load(Relaxed).to_string());
     metric("cb_lagged_total", "counter", "Subscriptions ended with lagged.", m.lagged.load(Relaxed).to_string());
     metric("cb_hub_topics", "gauge", "Fan-out channels with subscribers.", app.hub.topic_count().to_string());
     metric(

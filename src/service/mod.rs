@@ -62,6 +62,8 @@ pub struct Metrics {
     pub frames_in: AtomicU64,
     /// Subscriptions ended with `lagged`.
     pub lagged: AtomicU64,
+    /// Posts acked (new posts and threads; a repeated nonce is acked again and counted).
+    pub posts_acked: AtomicU64,
 }
 
 /// Who is asking: a signed-in user, or a guest.

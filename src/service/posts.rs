@@ -83,7 +83,10 @@ impl App {
             nonce: p.nonce,
         };
         match self.store.submit(op).await? {
-            Outcome::Posted { ack, .. } => Ok(ack),
+            Outcome::Posted { ack, .. } => {
+                self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(ack)
+            }
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
         }
     }

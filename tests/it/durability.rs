@@ -98,6 +98,7 @@ async fn health_and_metrics_report_the_node() {
     assert!(!text.contains("Zanzibar") && !text.contains("quokka"), "no content in metrics");
     assert!(value("cb_changes_total") >= 2.0, "thread and post");
     assert_eq!(value("cb_store_queue"), 0.0);
+    assert_eq!(value("cb_posts_acked_total"), 2.0, "the thread's first post and one more");
     // Both posts are English (detected), so each waits for fr, es and pt.
     for lang in ["fr", "es", "pt"] {
         assert_eq!(value(&format!("cb_translation_queue{{lang=\"{lang}\"}}")), 2.0, "{lang}");
