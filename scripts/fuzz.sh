@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a bounded time (FUZZ_SECONDS each, default 60), starting
+# Runs every fuzz target (or those in FUZZ_TARGETS) for a bounded time (FUZZ_SECONDS
+# each, default 60), starting
 # from the corpus kept in fuzz/corpus/. New inputs the fuzzer finds go to a scratch
 # directory, so the run leaves the checkout as it was; `--keep` merges them into the
 # committed corpus (minimized) instead. A crash stops the script with libFuzzer's report
@@ -21,12 +22,20 @@ fi
 
 cd fuzz
 cargo fuzz build -s none
-for target in ws_frame ws_session http_body; do
+for target in ${FUZZ_TARGETS:-ws_frame ws_session http_body}; do
   scratch="$(mktemp -d)"
   echo "fuzzing $target for ${SECONDS_EACH}s"
-  cargo fuzz run -s none "$target" "$scratch" "corpus/$target" -- \
+  log="$(mktemp)"
+  if ! cargo fuzz run -s none "$target" "$scratch" "corpus/$target" -- \
     -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=30 -rss_limit_mb=4096 \
-    -dict=dicts/protocol.dict -print_final_stats=1 2>&1 | grep -v '^#' | tail -n 25
+    -dict=dicts/protocol.dict -print_final_stats=1 >"$log" 2>&1; then
+    # The panic and libFuzzer's report, without the progress lines.
+    grep -v -e '^#' -e '^"' "$log" | grep -A 30 -e 'panicked' -e 'ERROR' -e 'SUMMARY' | head -n 80
+    echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/"
+    exit 1
+  fi
+  grep '^stat::' "$log"
+  rm -f "$log"
   if [ "$KEEP" = 1 ]; then
     # The smallest set of inputs that covers what the old corpus and this run covered.
     merged="$(mktemp -d)"

@@ -38,7 +38,7 @@ fn connect(live: &Live, who: usize) -> Socket {
         _ => None,
     };
     if let Some(t) = token {
-        ws.send(Message::text(serde_json::json!({"type": "hello", "token": t}).to_string())).expect("send hello");
+        send(&mut ws, Message::text(serde_json::json!({"type": "hello", "token": t}).to_string())).expect("send hello");
         read_until(&mut ws, "welcome").unwrap_or_else(|end| panic!("no welcome: {end}"));
     }
     ws
@@ -59,7 +59,20 @@ fn read_until(ws: &mut Socket, wanted: &str) -> Result<(), String> {
             Ok(Message::Close(frame)) => return Err(format!("closed: {frame:?}")),
             Ok(Message::Binary(b)) => panic!("the server sent a binary frame: {b:?}"),
             Ok(_) => {}
+            // libFuzzer's timer signal interrupts blocking reads; nothing was consumed.
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("socket error: {e}")),
+        }
+    }
+}
+
+/// Sends a message; a write interrupted by libFuzzer's timer signal is finished by flushing.
+fn send(ws: &mut Socket, msg: Message) -> tungstenite::Result<()> {
+    let mut result = ws.send(msg);
+    loop {
+        match result {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => result = ws.flush(),
+            other => return other,
         }
     }
 }
@@ -75,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(text) => Message::text(text),
         Err(_) => Message::binary(frame.to_vec()),
     };
-    let sent = ws.send(msg).and_then(|()| ws.send(Message::text(r#"{"type":"ping"}"#)));
+    let sent = send(ws, msg).and_then(|()| send(ws, Message::text(r#"{"type":"ping"}"#)));
     let answered = match sent {
         Ok(()) => read_until(ws, "pong"),
         Err(e) => Err(format!("send failed: {e}")),
