@@ -1,29 +1,35 @@
 //! The WebSocket adapter: one socket per client, frames decoded by `protocol`, verbs in
 //! `service`.
 //!
-//! Each connection has three parts:
+//! Each connection has two long-lived parts:
 //! - the reader (this task), which decodes frames and answers the quick ones;
-//! - one forwarder task per subscription, which replays the room's log from the store
-//!   and then relays the hub's live frames, skipping what the replay already sent;
-//! - the socket writer task, which drains a bounded queue and writes batches of frames
-//!   with one flush.
+//! - the socket writer task, which owns the socket's sending half and every live
+//!   subscription of the connection: it takes frames from a bounded queue and live frames
+//!   straight from the hub's channels, and writes what is ready in one flush. A live frame
+//!   goes from the hub to the socket with one task wake-up.
 //!
-//! Writes (post, edit, delete, create_room) run as tasks of their own, at most
-//! `max_inflight_per_connection` at a time, so a client may pipeline posts while each
-//! waits for its group commit. Every queue is bounded: a client that stops reading
-//! fills its queue, its forwarders stop, and past the room buffer they lag.
+//! A subscription starts with a short-lived task that replays the room's log from the
+//! store through the queue, says `subscribed`, and hands its hub receiver to the writer
+//! (through the same queue, so nothing overtakes the replay); the writer skips what the
+//! replay already sent. Writes (post, edit, delete, create_room) run as tasks of their
+//! own, at most `max_inflight_per_connection` at a time, so a client may pipeline posts
+//! while each waits for its group commit. Every queue is bounded: a client that stops
+//! reading stops its writer, and its subscriptions fall behind in the hub's channels
+//! until they lag.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::{BoxStream, SelectAll};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{lang_key, session_key, HubMsg, Topic};
@@ -61,16 +67,55 @@ pub async fn upgrade(
     )
 }
 
+/// What the writer task takes from its queue.
+enum Out {
+    Frame(Message),
+    /// A live subscription, ready to be relayed.
+    Live(LiveStream),
+}
+
+impl Out {
+    fn text(text: String) -> Out {
+        Out::Frame(Message::Text(Utf8Bytes::from(text)))
+    }
+}
+
+/// What a live subscription yields to the writer.
+enum LiveItem {
+    Frame(Utf8Bytes),
+    /// The subscription fell behind the hub's buffer and ended.
+    Lagged(Topic),
+}
+
+type LiveStream = BoxStream<'static, LiveItem>;
+
+/// One subscription: its setup task (replay) and the switch that ends its live part.
+struct Sub {
+    setup: AbortHandle,
+    cancel: CancellationToken,
+}
+
+impl Sub {
+    fn new(setup: AbortHandle, cancel: CancellationToken) -> Sub {
+        Sub { setup, cancel }
+    }
+
+    fn end(self) {
+        self.setup.abort();
+        self.cancel.cancel();
+    }
+}
+
 struct Connection {
     app: Arc<App>,
-    out: mpsc::Sender<Message>,
+    out: mpsc::Sender<Out>,
     /// `None` until `hello`; then `Some(None)` for a guest.
     who: Option<Option<User>>,
-    rooms: HashMap<RoomId, AbortHandle>,
-    spaces: HashMap<SpaceId, AbortHandle>,
-    queues: HashMap<[u8; 2], AbortHandle>,
-    /// The forwarder of the signed-in user's own stream.
-    own: Option<AbortHandle>,
+    rooms: HashMap<RoomId, Sub>,
+    spaces: HashMap<SpaceId, Sub>,
+    queues: HashMap<[u8; 2], Sub>,
+    /// Ends the signed-in user's own stream.
+    own: Option<CancellationToken>,
     /// The client's address (guests' searches are limited by it).
     peer: std::net::IpAddr,
     /// Told by the user's own stream when their access changed: the socket closes.
@@ -95,7 +140,7 @@ impl Connection {
         let _open = OpenSocket(app.clone());
         let (sink, mut stream) = socket.split();
         let (out, out_rx) = mpsc::channel(app.config.connection_queue);
-        let writer = tokio::spawn(write_loop(sink, out_rx));
+        let writer = tokio::spawn(write_loop(app.clone(), sink, out_rx));
         let mut conn = Connection {
             inflight: Arc::new(Semaphore::new(app.config.max_inflight_per_connection)),
             app: app.clone(),
@@ -142,7 +187,7 @@ impl Connection {
         conn.end_session();
         if let End::Close(code, reason) = end {
             let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
-            let _ = tokio::time::timeout(Duration::from_secs(1), conn.out.send(frame)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), conn.out.send(Out::Frame(frame))).await;
         }
         drop(conn);
         // The writer ends once every sender (ours, the forwarders', the writes') is gone.
@@ -151,7 +196,7 @@ impl Connection {
 
     /// Queues a frame for the socket; false when the socket is gone.
     async fn send(&self, text: String) -> bool {
-        self.out.send(Message::Text(Utf8Bytes::from(text))).await.is_ok()
+        self.out.send(Out::text(text)).await.is_ok()
     }
 
     async fn send_error(&self, e: &ApiError, reference: Option<&str>) -> bool {
@@ -189,7 +234,7 @@ impl Connection {
             ClientFrame::SubscribeSpace { space } => self.subscribe_space(space),
             ClientFrame::UnsubscribeSpace { space } => {
                 if let Some(h) = self.spaces.remove(&space) {
-                    h.abort();
+                    h.end();
                 }
                 Ok(())
             }
@@ -253,19 +298,19 @@ impl Connection {
             // The user's own stream (read markers from their other devices), no subscribe
             // needed.
             let topic = Topic::User(u.id);
-            let rx = self.app.hub.subscribe(topic);
-            let (app, out, changed) = (self.app.clone(), self.out.clone(), self.access_changed.clone());
-            let task = tokio::spawn(async move {
-                let _release = Release(app.clone(), topic);
-                relay(rx, &out, topic, &app.metrics.lagged, |m| {
-                    if m.text.as_str().starts_with(r#"{"type":"access_changed""#) {
-                        changed.notify_one();
-                    }
-                    true
-                })
-                .await;
+            let held = Held::new(&self.app, topic);
+            let changed = self.access_changed.clone();
+            let cancel = CancellationToken::new();
+            let live = live_stream(held, cancel.clone(), move |m| {
+                if m.text.as_str().starts_with(r#"{"type":"access_changed""#) {
+                    changed.notify_one();
+                }
+                true
             });
-            self.own = Some(task.abort_handle());
+            if self.out.send(Out::Live(live)).await.is_err() {
+                return false;
+            }
+            self.own = Some(cancel);
         }
         self.who = Some(user);
         self.send(text).await
@@ -279,17 +324,17 @@ impl Connection {
         let since = since.unwrap_or(0);
         // Subscribe to the live stream *before* reading the durable head: every event
         // past the head is then sure to arrive live, and those up to it come from the log.
-        let rx = self.app.hub.subscribe(Topic::Room(room));
+        let held = Held::new(&self.app, Topic::Room(room));
         let head = self.app.store.durable_head(room);
         if since > head {
-            drop(rx);
-            self.app.hub.release(Topic::Room(room));
             return Err(ApiError::bad_request(format!("since {since} is past the room's head {head}")));
         }
         let me = self.user().map(|u| u.id);
-        let task = tokio::spawn(forward_room(self.app.clone(), room, since, head, rx, self.out.clone(), me));
-        match self.rooms.insert(room, task.abort_handle()) {
-            Some(old) => old.abort(),
+        let cancel = CancellationToken::new();
+        let task =
+            tokio::spawn(forward_room(self.app.clone(), room, since, head, held, self.out.clone(), me, cancel.clone()));
+        match self.rooms.insert(room, Sub::new(task.abort_handle(), cancel)) {
+            Some(old) => old.end(),
             None => {
                 if let Some(user) = me {
                     self.app.presence.join(&self.app.hub, room, user);
@@ -301,7 +346,7 @@ impl Connection {
 
     fn unsubscribe(&mut self, room: RoomId) {
         if let Some(h) = self.rooms.remove(&room) {
-            h.abort();
+            h.end();
             if let Some(user) = self.user().map(|u| u.id) {
                 self.app.presence.leave(&self.app.hub, room, user);
             }
@@ -313,20 +358,18 @@ impl Connection {
         if !self.spaces.contains_key(&space) && self.subscriptions() >= self.app.config.max_subscriptions {
             return Err(subscription_limit(self.app.config.max_subscriptions));
         }
-        let rx = self.app.hub.subscribe(Topic::Space(space));
+        let held = Held::new(&self.app, Topic::Space(space));
         let out = self.out.clone();
-        let app = self.app.clone();
+        let cancel = CancellationToken::new();
+        let live = live_stream(held, cancel.clone(), |_| true);
         let task = tokio::spawn(async move {
-            let topic = Topic::Space(space);
-            let _release = Release(app.clone(), topic);
             let text = ServerFrame::SubscribedSpace { space }.to_json();
-            if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
-                return;
+            if out.send(Out::text(text)).await.is_ok() {
+                let _ = out.send(Out::Live(live)).await;
             }
-            relay(rx, &out, topic, &app.metrics.lagged, |_| true).await;
         });
-        if let Some(old) = self.spaces.insert(space, task.abort_handle()) {
-            old.abort();
+        if let Some(old) = self.spaces.insert(space, Sub::new(task.abort_handle(), cancel)) {
+            old.end();
         }
         Ok(())
     }
@@ -334,19 +377,19 @@ impl Connection {
     fn unsubscribe_all(&mut self) {
         let me = self.user().map(|u| u.id);
         for (room, h) in self.rooms.drain() {
-            h.abort();
+            h.end();
             if let Some(user) = me {
                 self.app.presence.leave(&self.app.hub, room, user);
             }
         }
         for (_, h) in self.spaces.drain() {
-            h.abort();
+            h.end();
         }
         for (_, h) in self.queues.drain() {
-            h.abort();
+            h.end();
         }
         if let Some(h) = self.own.take() {
-            h.abort();
+            h.cancel();
         }
     }
 
@@ -370,20 +413,20 @@ impl Connection {
             if !self.queues.contains_key(&key) && self.subscriptions() >= self.app.config.max_subscriptions {
                 return Err(subscription_limit(self.app.config.max_subscriptions));
             }
-            let topic = Topic::Queue(key);
-            let rx = self.app.hub.subscribe(topic);
+            let held = Held::new(&self.app, Topic::Queue(key));
             let (app, out, user) = (self.app.clone(), self.out.clone(), user.clone());
             let froms: Vec<[u8; 2]> = froms.iter().map(|f| lang_key(f)).collect();
+            let keep = move |msg: &HubMsg| match msg.scope {
+                Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
+                None => false,
+            };
+            let cancel = CancellationToken::new();
+            let live = live_stream(held, cancel.clone(), keep);
             let task = tokio::spawn(async move {
-                let _release = Release(app.clone(), topic);
-                let keep = |msg: &HubMsg| match msg.scope {
-                    Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
-                    None => false,
-                };
-                relay(rx, &out, topic, &app.metrics.lagged, keep).await;
+                let _ = out.send(Out::Live(live)).await;
             });
-            if let Some(old) = self.queues.insert(key, task.abort_handle()) {
-                old.abort();
+            if let Some(old) = self.queues.insert(key, Sub::new(task.abort_handle(), cancel)) {
+                old.end();
             }
         }
         let to: Vec<&str> = targets.iter().map(|(t, _)| t.as_str()).collect();
@@ -400,7 +443,7 @@ impl Connection {
         tokio::spawn(async move {
             let text = write(&app, user.as_ref(), frame).await;
             if !text.is_empty() {
-                let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
+                let _ = out.send(Out::text(text)).await;
             }
             drop(permit);
         });
@@ -478,8 +521,7 @@ async fn revoked(session: &mut Option<(Topic, broadcast::Receiver<HubMsg>)>) {
     }
 }
 
-/// Releases a hub topic when a forwarder ends, however it ends (aborted included). It
-/// is declared before the receiver, so it drops after it.
+/// Releases a hub topic when a subscription ends, however it ends.
 struct Release(Arc<App>, Topic);
 
 impl Drop for Release {
@@ -488,116 +530,172 @@ impl Drop for Release {
     }
 }
 
-/// Replays `since+1..=head` from the log, says `subscribed`, then relays live events
-/// past `head`.
+/// A hub receiver with its release: the fields drop in order, the receiver first, so
+/// the release sees the channel without it.
+struct Held {
+    rx: broadcast::Receiver<HubMsg>,
+    release: Release,
+}
+
+impl Held {
+    fn new(app: &Arc<App>, topic: Topic) -> Held {
+        Held { rx: app.hub.subscribe(topic), release: Release(app.clone(), topic) }
+    }
+}
+
+/// The live frames of `held` that `keep` accepts, until `cancel` (or a lag, reported
+/// once as the last item).
+fn live_stream(held: Held, cancel: CancellationToken, keep: impl Fn(&HubMsg) -> bool + Send + 'static) -> LiveStream {
+    let stream = futures_util::stream::unfold(Some((held, keep)), |state| async move {
+        let (mut held, keep) = state?;
+        loop {
+            match held.rx.recv().await {
+                Ok(msg) => {
+                    if keep(&msg) {
+                        return Some((LiveItem::Frame(msg.text), Some((held, keep))));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let topic = held.release.1;
+                    drop(held);
+                    return Some((LiveItem::Lagged(topic), None));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    stream.take_until(cancel.cancelled_owned()).boxed()
+}
+
+/// Replays `since+1..=head` from the log, says `subscribed`, then hands the live
+/// subscription (events past `head`) to the writer.
+#[allow(clippy::too_many_arguments)]
 async fn forward_room(
     app: Arc<App>,
     room: RoomId,
     since: u64,
     head: u64,
-    rx: broadcast::Receiver<HubMsg>,
-    out: mpsc::Sender<Message>,
+    held: Held,
+    out: mpsc::Sender<Out>,
     me: Option<UserId>,
+    cancel: CancellationToken,
 ) {
-    let topic = Topic::Room(room);
-    let _release = Release(app.clone(), topic);
-    let rx = rx;
     let mut next = since + 1;
     while next <= head {
         let chunk = match app.store.events(room, next, head, REPLAY_CHUNK) {
             Ok(c) => c,
             Err(e) => {
-                let _ = out.send(Message::Text(Utf8Bytes::from(ServerFrame::error(&ApiError::from(e), None)))).await;
+                let _ = out.send(Out::text(ServerFrame::error(&ApiError::from(e), None))).await;
                 return;
             }
         };
         let Some(&(last, _)) = chunk.last() else { break };
         for (_, bytes) in chunk {
             let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
-            if out.send(Message::Text(text)).await.is_err() {
+            if out.send(Out::Frame(Message::Text(text))).await.is_err() {
                 return;
             }
         }
         next = last + 1;
     }
     let text = ServerFrame::Subscribed { room, head }.to_json();
-    if out.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
+    if out.send(Out::text(text)).await.is_err() {
         return;
     }
     // Log events past the replay; frames outside the log (typing) unless our own.
-    relay(rx, &out, topic, &app.metrics.lagged, |msg| {
-        if msg.seq != 0 {
-            msg.seq > head
-        } else {
-            msg.from.is_none() || msg.from != me
-        }
-    })
-    .await;
+    let live =
+        live_stream(
+            held,
+            cancel,
+            move |msg| {
+                if msg.seq != 0 {
+                    msg.seq > head
+                } else {
+                    msg.from.is_none() || msg.from != me
+                }
+            },
+        );
+    let _ = out.send(Out::Live(live)).await;
 }
 
-/// Relays the live frames that `keep` accepts. On lag, drops the receiver and tells the
-/// client.
-async fn relay(
-    mut rx: broadcast::Receiver<HubMsg>,
-    out: &mpsc::Sender<Message>,
-    topic: Topic,
-    lagged: &AtomicU64,
-    keep: impl Fn(&HubMsg) -> bool,
-) {
-    loop {
-        match rx.recv().await {
-            Ok(msg) => {
-                if !keep(&msg) {
-                    continue;
-                }
-                if out.send(Message::Text(msg.text)).await.is_err() {
-                    return;
-                }
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                drop(rx);
-                lagged.fetch_add(1, Ordering::Relaxed);
-                let text = match topic {
-                    Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
-                    Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
-                    Topic::Session(_) => r#"{"type":"revoked"}"#.to_owned(),
-                    Topic::User(_) => r#"{"type":"lagged","user":true}"#.to_owned(),
-                    Topic::Queue(to) => {
-                        format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to))
-                    }
-                };
-                let _ = out.send(Message::Text(Utf8Bytes::from(text))).await;
-                return;
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        }
+/// The frame that tells a client its subscription to `topic` lagged and ended.
+fn lagged_frame(topic: Topic) -> String {
+    match topic {
+        Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
+        Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
+        Topic::Session(_) => r#"{"type":"revoked"}"#.to_owned(),
+        Topic::User(_) => r#"{"type":"lagged","user":true}"#.to_owned(),
+        Topic::Queue(to) => format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to)),
     }
 }
 
-/// Writes queued frames, batching whatever is waiting into one flush.
-async fn write_loop(mut sink: futures_util::stream::SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Message>) {
-    'outer: while let Some(first) = rx.recv().await {
-        let mut closing = matches!(first, Message::Close(_));
-        if sink.feed(first).await.is_err() {
-            break;
-        }
-        let mut n = 1;
-        while !closing && n < WRITE_BATCH {
-            let Ok(m) = rx.try_recv() else { break };
-            closing = matches!(m, Message::Close(_));
-            if sink.feed(m).await.is_err() {
-                break 'outer;
+/// Something the writer has to do.
+enum Next {
+    Out(Out),
+    Live(LiveItem),
+}
+
+/// Writes the connection's frames: those queued, and the live ones of its subscriptions,
+/// batching whatever is ready into one flush.
+async fn write_loop(
+    app: Arc<App>,
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Out>,
+) {
+    let mut live: SelectAll<LiveStream> = SelectAll::new();
+    'outer: loop {
+        let first = tokio::select! {
+            biased;
+            out = rx.recv() => match out {
+                Some(o) => Next::Out(o),
+                None => break,
+            },
+            Some(item) = live.next(), if !live.is_empty() => Next::Live(item),
+        };
+        let mut next = Some(first);
+        let mut written = 0;
+        let mut closing = false;
+        while let Some(n) = next.take() {
+            let message = match n {
+                Next::Out(Out::Frame(m)) => Some(m),
+                Next::Out(Out::Live(stream)) => {
+                    live.push(stream);
+                    None
+                }
+                Next::Live(LiveItem::Frame(text)) => Some(Message::Text(text)),
+                Next::Live(LiveItem::Lagged(topic)) => {
+                    app.metrics.lagged.fetch_add(1, Ordering::Relaxed);
+                    Some(Message::Text(Utf8Bytes::from(lagged_frame(topic))))
+                }
+            };
+            if let Some(m) = message {
+                closing = matches!(m, Message::Close(_));
+                if sink.feed(m).await.is_err() {
+                    break 'outer;
+                }
+                written += 1;
             }
-            n += 1;
+            if closing || written >= WRITE_BATCH {
+                break;
+            }
+            // More that is ready now joins this flush; nothing here waits.
+            next = match rx.try_recv() {
+                Ok(o) => Some(Next::Out(o)),
+                Err(_) if live.is_empty() => None,
+                Err(_) => live.next().now_or_never().flatten().map(Next::Live),
+            };
         }
-        match tokio::time::timeout(WRITE_TIMEOUT, sink.flush()).await {
-            Ok(Ok(())) => {}
-            _ => break,
+        if written > 0 {
+            match tokio::time::timeout(WRITE_TIMEOUT, sink.flush()).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
         }
         if closing {
             break;
         }
     }
+    drop(live);
     rx.close();
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
