@@ -58,6 +58,12 @@ pub async fn serve(
         token.cancel();
     };
     let sweeper = tokio::spawn(sweep_claims(app.clone()));
+    // Frames are small and latency matters: no Nagle delay behind an unacknowledged one.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(signal)
         .await;

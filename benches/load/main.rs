@@ -197,8 +197,11 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
         }));
     }
     let mut sent = 0;
+    let mut acks = Latencies::default();
     for p in posting {
-        sent += p.await.expect("publisher");
+        let (n, a) = p.await.expect("publisher");
+        sent += n;
+        acks.merge(a);
     }
     let publishing = started.elapsed().as_secs_f64();
     // Give the last deliveries a moment, then stop the receivers.
@@ -206,6 +209,9 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
     stop.store(true, Ordering::Relaxed);
     let cpu = cpu_seconds(target.pid()) - cpu_before;
     let peak_rss = memory(target.pid(), "VmHWM");
+    if let Some(w) = target.writer_summary().await {
+        println!("  {w}");
+    }
     let mut latencies = Latencies::default();
     let mut delivered = 0u64;
     for r in receivers {
@@ -215,6 +221,12 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
     }
     let expected = sent * (subscribers / rooms.max(1)) as u64;
     let lag = lagged.load(Ordering::Relaxed);
+    let ack = if acks.0.is_empty() {
+        String::new()
+    } else {
+        let [p50, p99, _] = acks.percentiles();
+        format!("; ack p50 {p50:.2} ms, p99 {p99:.2} ms")
+    };
     Row {
         server: kind,
         rate: delivered as f64 / publishing,
@@ -222,7 +234,7 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
         cpu,
         peak_rss,
         note: format!(
-            "{sent} posts sent, {delivered} of {expected} deliveries ({:.1}%){}",
+            "{sent} posts sent, {delivered} of {expected} deliveries ({:.1}%){}{ack}",
             100.0 * delivered as f64 / expected.max(1) as f64,
             if lag > 0 { format!(", {lag} lagged") } else { String::new() }
         ),
@@ -288,12 +300,32 @@ async fn receive(
 
 /// Posts at a steady `rate` per second for `duration`, to rooms p, p + n, p + 2n, ...;
 /// returns the number sent. Acks (ours) are read and dropped by a task of their own.
-async fn publish_steadily(target: &Target, p: usize, n: usize, rooms: usize, rate: f64, duration: Duration) -> u64 {
+async fn publish_steadily(
+    target: &Target,
+    p: usize,
+    n: usize,
+    rooms: usize,
+    rate: f64,
+    duration: Duration,
+) -> (u64, Latencies) {
     let mut ws = open(target, 1000 + p, &path(target.kind, "p", p % rooms)).await;
     let token = target.tokens.get(p % target.tokens.len().max(1)).cloned();
     greet(target.kind, &mut ws, token.as_deref()).await;
     let (mut sink, mut source) = ws.split();
-    let drain = tokio::spawn(async move { while let Some(Ok(_)) = source.next().await {} });
+    // Our acks carry the post, stamp included: how long the durable commit took.
+    let drain = tokio::spawn(async move {
+        let mut acks = Latencies::default();
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(2), source.next()).await {
+            if let Message::Text(t) = m {
+                if t.starts_with(r#"{"type":"ack""#) {
+                    if let Some(s) = stamp(t.as_bytes()) {
+                        acks.push(s);
+                    }
+                }
+            }
+        }
+        acks
+    });
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let start = Instant::now();
@@ -310,8 +342,12 @@ async fn publish_steadily(target: &Target, p: usize, n: usize, rooms: usize, rat
         sent += 1;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    drain.abort();
-    sent
+    let _ = sink.close().await;
+    let acks = match tokio::time::timeout(Duration::from_secs(5), drain).await {
+        Ok(Ok(acks)) => acks,
+        _ => Latencies::default(),
+    };
+    (sent, acks)
 }
 
 /// Durable posting: `posters` connections, each posting as soon as its last post is

@@ -46,6 +46,8 @@ pub struct Target {
     pub rooms: Vec<String>,
     /// The project's server: tokens of signed-in users, used round-robin.
     pub tokens: Vec<String>,
+    /// The project's server: the admin's token (for `/metrics`).
+    admin: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -113,13 +115,31 @@ impl Target {
                 .expect("start collective-brain"),
         };
         wait_listening(addr).await;
-        let mut target = Target { kind, child, addr, rooms: Vec::new(), tokens: Vec::new(), _dir: dir };
+        let mut target = Target { kind, child, addr, rooms: Vec::new(), tokens: Vec::new(), admin: None, _dir: dir };
         if kind == Kind::Ours {
             target.setup_ours(rooms, users).await;
         } else {
             target.rooms = (0..rooms).map(|i| i.to_string()).collect();
         }
         target
+    }
+
+    /// The project's server: what its store writer did so far, from `/metrics`.
+    pub async fn writer_summary(&self) -> Option<String> {
+        let token = self.admin.as_ref()?;
+        let url = format!("http://{}/metrics", self.addr);
+        let text = reqwest::Client::new().get(url).bearer_auth(token).send().await.ok()?.text().await.ok()?;
+        let value = |name: &str| -> f64 {
+            text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        };
+        let (commits, flushes) = (value("cb_commits_total"), value("cb_flushes_total"));
+        Some(format!(
+            "writer: {commits:.0} batches of {:.1} ops, {:.2} ms to apply each; {flushes:.0} flushes of {:.2} ms (max {:.1} ms)",
+            value("cb_ops_committed_total") / commits.max(1.0),
+            1000.0 * value("cb_apply_seconds_sum") / commits.max(1.0),
+            1000.0 * value("cb_flush_seconds_sum") / flushes.max(1.0),
+            1000.0 * value("cb_flush_seconds_max"),
+        ))
     }
 
     pub fn pid(&self) -> u32 {
@@ -151,6 +171,7 @@ impl Target {
         )
         .await;
         let admin_token = admin["token"].as_str().expect("admin token").to_owned();
+        self.admin = Some(admin_token.clone());
         let space = call(
             reqwest::Method::POST,
             "/spaces".into(),
