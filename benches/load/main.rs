@@ -383,6 +383,9 @@ async fn durable(kind: Kind, posters: usize, secs: u64) -> Row {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let acked = latencies.0.len();
+    if let Some(w) = target.writer_summary().await {
+        println!("  {w}");
+    }
     let note = match kind {
         Kind::Ceiling => "echo, nothing stored".to_owned(),
         Kind::Nats => "JetStream file store (nats-server 2.9 does not fsync each message)".to_owned(),
