@@ -149,6 +149,19 @@ async fn bad_http_bodies_get_json_errors() {
     let v: serde_json::Value = r.json().await.unwrap();
     assert!(v["error"]["message"].as_str().unwrap().contains("application/json"));
 
+    // Deep nesting, huge numbers and wrong types: bad_request, not a stack overflow.
+    for body in [
+        format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)),
+        format!("{{\"handle\": {}\"x\"{}, \"password\": \"p\"}}", "[".repeat(5_000), "]".repeat(5_000)),
+        r#"{"handle": 1e999999, "password": 18446744073709551616}"#.to_owned(),
+        r#"{"handle": ["a"], "password": {"b": 1}}"#.to_owned(),
+    ] {
+        let r = http.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request");
+    }
+
     let big = format!("{{\"handle\":\"x\",\"password\":\"{}\"}}", "y".repeat(100 * 1024));
     let r = http.post(&url).header("content-type", "application/json").body(big).send().await.unwrap();
     assert_eq!(r.status(), 413);
