@@ -19,7 +19,7 @@ pub struct Config {
     /// among them. Default `en, fr, es, pt`.
     pub languages: Vec<String>,
     /// Password of the `admin` account created on first start; when `None` one is
-    /// generated and printed once in the log.
+    /// generated and written to `DATA_DIR/admin-password.txt` (mode 0600), never logged.
     pub admin_password: Option<String>,
     /// A bearer token that opens `/metrics` to a scraper (besides admins' own tokens).
     /// Environment only (`CB_METRICS_TOKEN`); `None` leaves `/metrics` to admins.
