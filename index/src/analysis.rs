@@ -131,77 +131,123 @@ pub struct Grams {
     pub latin: Option<usize>,
 }
 
-/// The tokens of one text, computed up front.
+/// One word of a text, ready to be cut into grams.
+struct GramWord {
+    /// The word's offsets in the text (every gram carries them).
+    from: usize,
+    to: usize,
+    /// Where its text starts in `GramStream::keys`.
+    key_start: usize,
+    /// Where its character boundaries start in `GramStream::bounds`: `chars + 1`
+    /// entries, the last being the key's length.
+    bounds_start: usize,
+    chars: usize,
+    cjk: bool,
+}
+
+/// The grams of one text, cut as they are asked for: the words' keys are kept in one
+/// buffer and each gram is written into the current token's reused string, so a text
+/// costs a few allocations rather than one per gram.
 pub struct GramStream {
-    tokens: std::vec::IntoIter<Token>,
+    latin: Option<usize>,
+    keys: String,
+    bounds: Vec<usize>,
+    words: Vec<GramWord>,
+    /// The word being cut, and the next piece of it: 0 and 1 the marked starts (`^`),
+    /// then the grams from offset `piece - 2`.
+    word: usize,
+    piece: usize,
     current: Token,
 }
 
 impl Tokenizer for Grams {
     type TokenStream<'a> = GramStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream {
-        let mut tokens = Vec::new();
-        let mut position = 0;
+        let mut keys = String::with_capacity(text.len() + 8);
+        let mut bounds = Vec::with_capacity(text.len() + 8);
+        let mut cut = Vec::new();
         for (from, word) in words(text) {
             // As in the language fields: overlong "words" are noise, and would make
             // thousands of grams each.
             if word.len() > MAX_WORD {
                 continue;
             }
-            let to = from + word.len();
             let cjk = word.chars().all(is_cjk);
-            let key;
-            let word = if cjk || self.latin.is_none() {
-                word
+            let key_start = keys.len();
+            if cjk || self.latin.is_none() {
+                keys.push_str(word);
             } else {
-                key = skeleton(word);
-                key.as_str()
-            };
-            let chars: Vec<(usize, char)> = word.char_indices().collect();
-            let n = if cjk { Some(2) } else { self.latin };
-            let mut push = |s: &str| {
-                tokens.push(Token {
-                    offset_from: from,
-                    offset_to: to,
-                    position,
-                    text: s.to_owned(),
-                    position_length: 1,
-                });
-                position += 1;
-            };
-            match n {
-                Some(n) if chars.len() > n => {
-                    // The word's start, marked: roots are what cognates share most.
-                    if !cjk {
-                        for k in [n - 1, n + 1] {
-                            let end = chars.get(k).map_or(word.len(), |(o, _)| *o);
-                            push(&format!("^{}", &word[..end]));
-                        }
-                    }
-                    for i in 0..=chars.len() - n {
-                        let start = chars[i].0;
-                        let end = chars.get(i + n).map_or(word.len(), |(o, _)| *o);
-                        push(&word[start..end]);
-                    }
-                }
-                Some(_) if cjk || chars.len() >= 3 => push(word),
-                Some(_) => {}
-                None => push(word),
+                keys.push_str(&skeleton(word));
             }
+            let bounds_start = bounds.len();
+            bounds.extend(keys[key_start..].char_indices().map(|(o, _)| o));
+            let chars = bounds.len() - bounds_start;
+            bounds.push(keys.len() - key_start);
+            cut.push(GramWord { from, to: from + word.len(), key_start, bounds_start, chars, cjk });
         }
-        GramStream { tokens: tokens.into_iter(), current: Token::default() }
+        GramStream {
+            latin: self.latin,
+            keys,
+            bounds,
+            words: cut,
+            word: 0,
+            piece: 0,
+            current: Token { position: usize::MAX, ..Token::default() },
+        }
+    }
+}
+
+impl GramStream {
+    /// The next piece of the current word as (start, end) in its key, or None when the
+    /// word has no more.
+    fn piece(&self, w: &GramWord) -> Option<(usize, usize)> {
+        let b = &self.bounds[w.bounds_start..=w.bounds_start + w.chars];
+        let n = if w.cjk { Some(2) } else { self.latin };
+        match n {
+            Some(n) if w.chars > n => {
+                if !w.cjk && self.piece < 2 {
+                    // The word's start, marked: roots are what cognates share most.
+                    let k = if self.piece == 0 { n - 1 } else { n + 1 };
+                    return Some((0, b[k.min(w.chars)]));
+                }
+                let skip = if w.cjk { 0 } else { 2 };
+                let i = self.piece - skip;
+                (i + n <= w.chars).then(|| (b[i], b[i + n]))
+            }
+            Some(_) if w.cjk || w.chars >= 3 => (self.piece == 0).then(|| (0, b[w.chars])),
+            Some(_) => None,
+            None => (self.piece == 0).then(|| (0, b[w.chars])),
+        }
     }
 }
 
 impl TokenStream for GramStream {
     fn advance(&mut self) -> bool {
-        match self.tokens.next() {
-            Some(t) => {
-                self.current = t;
-                true
+        while let Some(w) = self.words.get(self.word) {
+            match self.piece(w) {
+                Some((start, end)) => {
+                    let key = &self.keys[w.key_start..];
+                    let marked = !w.cjk && self.latin.is_some_and(|n| w.chars > n) && self.piece < 2;
+                    let t = &mut self.current;
+                    t.text.clear();
+                    if marked {
+                        t.text.push('^');
+                    }
+                    t.text.push_str(&key[start..end]);
+                    t.offset_from = w.from;
+                    t.offset_to = w.to;
+                    t.position = t.position.wrapping_add(1);
+                    t.position_length = 1;
+                    self.piece += 1;
+                    return true;
+                }
+                None => {
+                    self.word += 1;
+                    self.piece = 0;
+                }
             }
-            None => false,
         }
+        false
     }
     fn token(&self) -> &Token {
         &self.current
@@ -292,6 +338,72 @@ mod tests {
 
     fn terms(mut a: TextAnalyzer, text: &str) -> Vec<String> {
         analyze(&mut a, text).into_iter().map(|t| t.text).collect()
+    }
+
+    /// The grams as the first, eager version cut them (one `String` per gram): the
+    /// streaming tokenizer must give exactly these, offsets and positions included.
+    fn eager_grams(latin: Option<usize>, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut position = 0;
+        for (from, word) in words(text) {
+            if word.len() > MAX_WORD {
+                continue;
+            }
+            let to = from + word.len();
+            let cjk = word.chars().all(is_cjk);
+            let key = if cjk || latin.is_none() { word.to_owned() } else { skeleton(word) };
+            let chars: Vec<(usize, char)> = key.char_indices().collect();
+            let n = if cjk { Some(2) } else { latin };
+            let mut push = |s: &str| {
+                out.push((s.to_owned(), from, to, position));
+                position += 1;
+            };
+            match n {
+                Some(n) if chars.len() > n => {
+                    if !cjk {
+                        for k in [n - 1, n + 1] {
+                            let end = chars.get(k).map_or(key.len(), |(o, _)| *o);
+                            push(&format!("^{}", &key[..end]));
+                        }
+                    }
+                    for i in 0..=chars.len() - n {
+                        let end = chars.get(i + n).map_or(key.len(), |(o, _)| *o);
+                        push(&key[chars[i].0..end]);
+                    }
+                }
+                Some(_) if cjk || chars.len() >= 3 => push(&key),
+                Some(_) => {}
+                None => push(&key),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn streamed_grams_equal_the_eager_ones() {
+        let texts = [
+            "Economía social y solidaria: cooperativas de mujeres en Puebla",
+            "L'économie sociale et solidaire, coopérative ouvrière à Agadir",
+            "Trabalho decente e economia informal em Campinas, São Paulo",
+            "a an the of by aaa abcd abcde Philosophy théâtre quête",
+            "사회적경제 협동조합은 서울에서, 社会的企業 と 協同組合",
+            "الاقتصاد الاجتماعي والتضامني",
+            "x",
+            "",
+            "Straße Ærø œuvre ﬁnance 12345 mixed숫자words",
+            &"z".repeat(60),
+        ];
+        for latin in [Some(GRAM), None] {
+            for text in texts {
+                let mut stream = Grams { latin }.token_stream(text);
+                let mut got = Vec::new();
+                while stream.advance() {
+                    let t = stream.token();
+                    got.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+                }
+                assert_eq!(got, eager_grams(latin, text), "{latin:?} {text}");
+            }
+        }
     }
 
     #[test]
