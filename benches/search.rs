@@ -84,29 +84,37 @@ fn main() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/eval/parallel/ntrex.tsv");
     let text = std::fs::read_to_string(path).expect("../shared/eval/parallel/ntrex.tsv");
     let rows = read_corpus(&text);
-    let dir = tempfile::tempdir().expect("tmp");
+    // CB_BENCH_INDEX=DIR keeps the index there and, when it is already built, skips
+    // straight to the queries (for working on query speed).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kept = std::env::var_os("CB_BENCH_INDEX").map(std::path::PathBuf::from);
+    let reuse = kept.as_ref().is_some_and(|d| d.join("meta.json").exists());
+    let dir_path = kept.unwrap_or_else(|| tmp.path().to_owned());
+    std::fs::create_dir_all(&dir_path).expect("index dir");
 
     // 1. Bulk indexing.
-    let docs: Vec<PostDoc> = (0..posts).map(|i| doc(&rows, i)).collect();
-    let started = Instant::now();
-    {
-        let ix = SearchIndex::open(dir.path(), &Options { threads: 2, memory_bytes: 512 << 20 }).expect("index");
-        for d in &docs {
-            ix.add(d).expect("add");
+    if !reuse {
+        let docs: Vec<PostDoc> = (0..posts).map(|i| doc(&rows, i)).collect();
+        let started = Instant::now();
+        {
+            let ix = SearchIndex::open(&dir_path, &Options { threads: 2, memory_bytes: 512 << 20 }).expect("index");
+            for d in &docs {
+                ix.add(d).expect("add");
+            }
+            ix.commit(posts as u64).expect("commit");
+            ix.wait_merges().expect("merges");
         }
-        ix.commit(posts as u64).expect("commit");
-        ix.wait_merges().expect("merges");
+        let took = started.elapsed();
+        println!(
+            "bulk indexing: {posts} posts in {:.1} s = {:.0} posts/s",
+            took.as_secs_f64(),
+            posts as f64 / took.as_secs_f64()
+        );
+        drop(docs);
     }
-    let took = started.elapsed();
-    println!(
-        "bulk indexing: {posts} posts in {:.1} s = {:.0} posts/s",
-        took.as_secs_f64(),
-        posts as f64 / took.as_secs_f64()
-    );
-    drop(docs);
 
     // 2. Query latency.
-    let ix = Arc::new(SearchIndex::open(dir.path(), &Options::default()).expect("reopen"));
+    let ix = Arc::new(SearchIndex::open(&dir_path, &Options::default()).expect("reopen"));
 
     let qs = queries(&rows, 5_000);
     let search = |q: &str| {
@@ -139,6 +147,9 @@ fn main() {
         percentile(&lat, 0.99).as_secs_f64() * 1e3,
         lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
+    if std::env::var_os("CB_BENCH_INDEX").is_some() {
+        return; // a kept index stays as built, for the next run's queries
+    }
     let mut c = Criterion::default().configure_from_args().sample_size(50);
     c.bench_function("search: 2-word query, 1M posts", |b| b.iter(|| search("cooperativas mulheres")));
 

@@ -15,16 +15,16 @@
 //! records the store's change sequence it has applied, so a restart resumes exactly there.
 
 pub mod analysis;
+mod collect;
 pub mod eval;
 pub mod glossary;
 mod highlight;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
@@ -32,7 +32,7 @@ use tantivy::query::{
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 pub use analysis::{field_lang, FIELD_LANGS};
 pub use glossary::{Concept, Glossary};
@@ -45,13 +45,15 @@ const GRAM_BOOST: f32 = 2.0;
 /// How much a glossary expansion weighs.
 const GLOSSARY_BOOST: f32 = 0.8;
 /// n-grams found in more than this share of the documents are not searched...
-const GRAM_MAX_SHARE: f64 = 0.02;
+const GRAM_MAX_SHARE: f64 = 0.005;
 /// ...unless they are in fewer than this many.
 const GRAM_MIN_DF_CAP: u64 = 2_000;
 /// n-grams searched per query word at most (its rarest).
 const GRAMS_PER_WORD: usize = 6;
 /// At most this many documents are gathered into thread groups for one page.
 const MAX_COLLECT: usize = 5_000;
+/// Threads that search a query's segments side by side, at most.
+const MAX_SEARCH_THREADS: usize = 4;
 /// The schema's version, kept in each commit's payload; another version means reindex.
 const SCHEMA: u32 = 1;
 
@@ -209,6 +211,21 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     f: Fields,
     glossary: RwLock<Glossary>,
+    /// The documents of each private space in each segment, as bitsets: segments never
+    /// change their documents, so these hold until the segment is merged away.
+    space_docs: Mutex<HashMap<(tantivy::index::SegmentId, u64), DocBits>>,
+    /// Each segment's `post`, `room` and `space` columns, for grouping hits by thread.
+    id_columns: Mutex<HashMap<tantivy::index::SegmentId, Arc<IdColumns>>>,
+}
+
+/// A set of a segment's documents, one bit each.
+type DocBits = Arc<Vec<u64>>;
+
+/// A segment's id columns.
+struct IdColumns {
+    post: tantivy::columnar::Column<u64>,
+    room: tantivy::columnar::Column<u64>,
+    space: tantivy::columnar::Column<u64>,
 }
 
 /// How to open the index.
@@ -249,8 +266,14 @@ impl SearchIndex {
         Self::with(Index::create_in_ram(schema), f, options)
     }
 
-    fn with(index: Index, f: Fields, options: &Options) -> Result<SearchIndex> {
+    fn with(mut index: Index, f: Fields, options: &Options) -> Result<SearchIndex> {
         analysis::register(index.tokenizers());
+        // A query's segments are searched side by side: on two cores a query over a
+        // large index takes about half as long (it costs the same CPU).
+        let search_threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_SEARCH_THREADS);
+        if search_threads > 1 {
+            index.set_multithread_executor(search_threads)?;
+        }
         if let Some(p) = read_payload(&index)? {
             if p.schema != SCHEMA {
                 return Err(IndexError::Schema { found: p.schema });
@@ -260,7 +283,15 @@ impl SearchIndex {
         let threads = options.threads.max(1);
         let memory = options.memory_bytes.max((threads * 15) << 20);
         let writer = index.writer_with_num_threads(threads, memory)?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), f, glossary: RwLock::new(Glossary::shipped()) })
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            glossary: RwLock::new(Glossary::shipped()),
+            space_docs: Mutex::new(HashMap::new()),
+            id_columns: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The store change sequence the last commit applied; `None` for an index never
@@ -388,18 +419,18 @@ impl SearchIndex {
     pub fn plan(&self, text: &str) -> Result<Plan> {
         let mut plan = Plan::default();
         for l in FIELD_LANGS {
-            let mut a = analysis::analyzer(l);
+            let mut a = self.analyzer(l);
             let set: HashSet<String> = analysis::analyze(&mut a, text).into_iter().map(|t| t.text).collect();
             plan.terms.insert(l, set);
         }
         let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
         for (lang, name) in expansions {
             let l = field_lang(&lang);
-            let mut a = analysis::analyzer(l);
+            let mut a = self.analyzer(l);
             let terms = analysis::analyze(&mut a, &name).into_iter().map(|t| t.text);
             plan.terms.entry(l).or_default().extend(terms);
         }
-        let mut g = analysis::grams_analyzer();
+        let mut g = self.analyzer_named(analysis::GRAMS, analysis::grams_analyzer);
         plan.grams = analysis::analyze(&mut g, text).into_iter().map(|t| t.text).collect();
         Ok(plan)
     }
@@ -413,19 +444,26 @@ impl SearchIndex {
         let f = &self.f;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (i, l) in FIELD_LANGS.iter().enumerate() {
-            let mut a = analysis::analyzer(l);
+            let mut a = self.analyzer(l);
             let mut seen = HashSet::new();
             for t in analysis::analyze(&mut a, text) {
                 if !seen.insert(t.text.clone()) {
                     continue;
                 }
-                should.push((Occur::Should, term_query(f.text[i], &t.text)));
-                should.push((Occur::Should, Box::new(BoostQuery::new(term_query(f.title[i], &t.text), TITLE_BOOST))));
+                // A term in no document (a language nobody wrote in, a word in no title)
+                // would still cost a scorer in every segment.
+                if searcher.doc_freq(&Term::from_field_text(f.text[i], &t.text))? > 0 {
+                    should.push((Occur::Should, term_query(f.text[i], &t.text)));
+                }
+                if searcher.doc_freq(&Term::from_field_text(f.title[i], &t.text))? > 0 {
+                    should
+                        .push((Occur::Should, Box::new(BoostQuery::new(term_query(f.title[i], &t.text), TITLE_BOOST))));
+                }
             }
         }
         // Each query word's n-grams together weigh as one word: a long word must not
         // outweigh the others by having more pieces.
-        let mut g = analysis::grams_analyzer();
+        let mut g = self.analyzer_named(analysis::GRAMS, analysis::grams_analyzer);
         let mut by_word: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
         for t in analysis::analyze(&mut g, text) {
             by_word.entry((t.from, t.to)).or_default().push(t.text);
@@ -455,7 +493,7 @@ impl SearchIndex {
         for (lang, name) in expansions {
             let l = field_lang(&lang);
             let i = lang_index(l);
-            let mut a = analysis::analyzer(l);
+            let mut a = self.analyzer(l);
             let terms = analysis::analyze(&mut a, &name);
             let q: Box<dyn Query> = match terms.len() {
                 0 => continue,
@@ -481,21 +519,17 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let text = self.text_query(&searcher, &q.text)?;
         let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
-        if q.public {
-            // Everything but the private spaces the caller is not in. Which private
-            // spaces exist is read from this very snapshot's `acl` terms, so a space
-            // created a moment ago cannot slip through; and excluding a few small
-            // posting lists costs far less than walking the public one.
-            for space in self.private_spaces_in(&searcher)? {
-                if !q.private_spaces.contains(&space) {
-                    let t = Term::from_field_text(f.acl, &acl_term(false, space));
-                    must.push((Occur::MustNot, Box::new(TermQuery::new(t, IndexRecordOption::Basic))));
-                }
-            }
+        // Who may read what: with `public`, everything but the private spaces the caller
+        // is not in, read from this very snapshot's `acl` terms (so a space created a
+        // moment ago cannot slip through), checked on every match by the collector;
+        // without, only the caller's private spaces, as a required clause.
+        let excluded = if q.public {
+            self.unreadable_docs(&searcher, &q.private_spaces)?
         } else {
             let acl = q.private_spaces.iter().map(|s| Term::from_field_text(f.acl, &acl_term(false, *s)));
             must.push((Occur::Must, Box::new(TermSetQuery::new(acl))));
-        }
+            Vec::new()
+        };
         if let Some(s) = q.space {
             must.push((
                 Occur::Must,
@@ -523,33 +557,21 @@ impl SearchIndex {
         // Enough documents to fill the page with thread groups in the usual case; a
         // thread with very many matches only shortens the last page reachable.
         let want = (q.offset + q.limit + 1).saturating_mul(8).min(MAX_COLLECT);
-        let (total, docs): (usize, Vec<(f32, DocAddress)>) = match q.sort {
-            Sort::Relevance => searcher.search(&query, &(Count, TopDocs::with_limit(want)))?,
+        let rank = match q.sort {
+            Sort::Relevance => collect::Rank::Score,
             // Post ids grow with time (one counter for the community), and unlike
             // milliseconds they never tie. Recency has no relevance score: 0.
-            Sort::Recent => {
-                let (n, d) = searcher.search(
-                    &query,
-                    &(Count, TopDocs::with_limit(want).order_by_fast_field::<u64>("post", Order::Desc)),
-                )?;
-                (n, d.into_iter().map(|(_, a)| (0.0, a)).collect())
-            }
+            Sort::Recent => collect::Rank::Newest,
         };
+        let (total, docs) = searcher.search(&query, &collect::Readable { limit: want, rank, excluded: &excluded })?;
         let mut groups: Vec<ThreadHit> = Vec::new();
         let mut by_room: HashMap<u64, usize> = HashMap::new();
-        let mut columns = HashMap::new();
+        let columns = self.id_columns(&searcher)?;
         for (score, addr) in &docs {
-            let cols = match columns.entry(addr.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let seg = searcher.segment_reader(addr.segment_ord);
-                    let ff = seg.fast_fields();
-                    e.insert((ff.u64("post")?, ff.u64("room")?, ff.u64("space")?))
-                }
-            };
-            let post = cols.0.first(addr.doc_id).unwrap_or(0);
-            let room = cols.1.first(addr.doc_id).unwrap_or(0);
-            let space = cols.2.first(addr.doc_id).unwrap_or(0);
+            let Some(cols) = columns.get(addr.segment_ord as usize) else { continue };
+            let post = cols.post.first(addr.doc_id).unwrap_or(0);
+            let room = cols.room.first(addr.doc_id).unwrap_or(0);
+            let space = cols.space.first(addr.doc_id).unwrap_or(0);
             match by_room.get(&room) {
                 Some(&i) => groups[i].also.push(post),
                 None => {
@@ -563,19 +585,83 @@ impl SearchIndex {
         Ok(SearchPage { total, threads, more })
     }
 
-    /// The private spaces with documents in `searcher`'s snapshot.
-    fn private_spaces_in(&self, searcher: &tantivy::Searcher) -> Result<BTreeSet<u64>> {
-        let mut out = BTreeSet::new();
+    /// Each segment's id columns (by segment ordinal), opened once per segment.
+    fn id_columns(&self, searcher: &tantivy::Searcher) -> Result<Vec<Arc<IdColumns>>> {
+        let mut cache = self.id_columns.lock().map_err(|_| IndexError::Poisoned)?;
+        if cache.len() > searcher.segment_readers().len() * 4 {
+            let live: HashSet<tantivy::index::SegmentId> =
+                searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+            cache.retain(|seg, _| live.contains(seg));
+        }
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
         for seg in searcher.segment_readers() {
-            let inverted = seg.inverted_index(self.f.acl)?;
-            let mut terms = inverted.terms().stream().map_err(|e| IndexError::Dir(e.to_string()))?;
-            while terms.advance() {
-                if let Some(id) = std::str::from_utf8(terms.key()).ok().and_then(|k| k.strip_prefix('s')) {
-                    if let Ok(id) = id.parse() {
-                        out.insert(id);
-                    }
+            let cols = match cache.get(&seg.segment_id()) {
+                Some(c) => c.clone(),
+                None => {
+                    let ff = seg.fast_fields();
+                    let c =
+                        Arc::new(IdColumns { post: ff.u64("post")?, room: ff.u64("room")?, space: ff.u64("space")? });
+                    cache.insert(seg.segment_id(), c.clone());
+                    c
                 }
+            };
+            out.push(cols);
+        }
+        Ok(out)
+    }
+
+    /// The analyzer of a field language, as registered (built once: stop word lists and
+    /// stemmers are not rebuilt for every query).
+    fn analyzer(&self, field_lang: &str) -> tantivy::tokenizer::TextAnalyzer {
+        self.index
+            .tokenizers()
+            .get(&analysis::analyzer_name(field_lang))
+            .unwrap_or_else(|| analysis::analyzer(field_lang))
+    }
+
+    fn analyzer_named(
+        &self,
+        name: &str,
+        build: fn() -> tantivy::tokenizer::TextAnalyzer,
+    ) -> tantivy::tokenizer::TextAnalyzer {
+        self.index.tokenizers().get(name).unwrap_or_else(build)
+    }
+
+    /// Per segment of `searcher`'s snapshot, the documents of the private spaces other
+    /// than `readable` (None when there are none). Which private spaces a segment holds is
+    /// read from its own `acl` terms, so a space created a moment ago cannot slip through.
+    fn unreadable_docs(&self, searcher: &tantivy::Searcher, readable: &[u64]) -> Result<Vec<Option<DocBits>>> {
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        let mut cache = self.space_docs.lock().map_err(|_| IndexError::Poisoned)?;
+        let live: HashSet<tantivy::index::SegmentId> =
+            searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        cache.retain(|(seg, _), _| live.contains(seg));
+        for seg in searcher.segment_readers() {
+            let mut merged: Option<DocBits> = None;
+            for space in segment_private_spaces(seg, self.f.acl)? {
+                if readable.contains(&space) {
+                    continue;
+                }
+                let bits = match cache.get(&(seg.segment_id(), space)) {
+                    Some(b) => b.clone(),
+                    None => {
+                        let b =
+                            Arc::new(collect::space_bits(seg, self.f.acl, std::iter::once(acl_term(false, space)))?);
+                        cache.insert((seg.segment_id(), space), b.clone());
+                        b
+                    }
+                };
+                merged = Some(match merged {
+                    None => bits,
+                    Some(mut m) => {
+                        for (w, b) in Arc::make_mut(&mut m).iter_mut().zip(bits.iter()) {
+                            *w |= *b;
+                        }
+                        m
+                    }
+                });
             }
+            out.push(merged);
         }
         Ok(out)
     }
@@ -585,6 +671,21 @@ impl SearchIndex {
     pub fn highlight(&self, plan: &Plan, versions: &[(&str, &str)], max_chars: usize) -> Option<Highlight> {
         highlight::best(plan, versions, max_chars)
     }
+}
+
+/// The private spaces with documents in one segment, from its `acl` terms.
+fn segment_private_spaces(seg: &tantivy::SegmentReader, acl: Field) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    let inverted = seg.inverted_index(acl)?;
+    let mut terms = inverted.terms().stream().map_err(|e| IndexError::Dir(e.to_string()))?;
+    while terms.advance() {
+        if let Some(id) = std::str::from_utf8(terms.key()).ok().and_then(|k| k.strip_prefix('s')) {
+            if let Ok(id) = id.parse() {
+                out.push(id);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Who may read a document: everyone (`public`) or the members of its space (`s<id>`).

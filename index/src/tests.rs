@@ -171,3 +171,57 @@ fn a_reopened_index_keeps_documents_and_applied() {
     assert_eq!(fp.len(), 1);
     assert_eq!(fp[0].0, 1);
 }
+
+#[test]
+fn access_holds_across_segments_sorts_and_deletes() {
+    // Three commits, so three segments (the bitsets of private spaces are per segment
+    // and cached): public 1, private 2 (the caller's), private 3 and, later, 4 (not).
+    let ix = index(&[
+        doc(1, 1, "en", "solidarity fund"),
+        doc(2, 2, "en", "solidarity fund members"),
+        doc(3, 3, "en", "solidarity fund secret"),
+    ]);
+    let q = |sort| SearchQuery {
+        text: "solidarity fund".into(),
+        public: true,
+        private_spaces: vec![2],
+        sort,
+        limit: 10,
+        ..SearchQuery::default()
+    };
+    let posts = |page: &SearchPage| page.threads.iter().map(|t| t.post).collect::<Vec<_>>();
+    let page = ix.search(&q(Sort::Relevance)).expect("search");
+    assert_eq!((page.total, page.threads.len()), (2, 2), "{page:?}");
+    ix.put(&doc(4, 4, "fr", "fonds de solidarité, solidarity fund")).expect("put");
+    ix.put(&doc(5, 1, "en", "a solidarity fund for cooperatives")).expect("put");
+    ix.commit(5).expect("commit");
+    ix.put(&doc(6, 3, "en", "solidarity fund minutes")).expect("put");
+    ix.put(&doc(7, 2, "en", "solidarity fund agenda")).expect("put");
+    ix.commit(7).expect("commit");
+    for sort in [Sort::Relevance, Sort::Recent] {
+        let page = ix.search(&q(sort)).expect("search");
+        let mut got = posts(&page);
+        assert_eq!(page.total, 4, "{sort:?}: {page:?}");
+        if sort == Sort::Recent {
+            assert_eq!(got, vec![7, 5, 2, 1], "newest first");
+        }
+        got.sort_unstable();
+        assert_eq!(got, vec![1, 2, 5, 7], "{sort:?}");
+    }
+    // A guest sees the public posts only; a member of 4 sees its post too.
+    let guest = SearchQuery { private_spaces: Vec::new(), ..q(Sort::Relevance) };
+    assert_eq!(ix.search(&guest).expect("search").total, 2);
+    let member = SearchQuery { private_spaces: vec![4], ..q(Sort::Relevance) };
+    let page = ix.search(&member).expect("search");
+    assert_eq!(page.total, 3);
+    assert!(posts(&page).contains(&4));
+    // Deleted documents are neither found nor counted.
+    ix.remove(5).expect("remove");
+    ix.remove(2).expect("remove");
+    ix.commit(9).expect("commit");
+    let page = ix.search(&q(Sort::Relevance)).expect("search");
+    assert_eq!(page.total, 2, "{page:?}");
+    let mut got = posts(&page);
+    got.sort_unstable();
+    assert_eq!(got, vec![1, 7]);
+}
