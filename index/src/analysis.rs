@@ -177,7 +177,11 @@ impl Tokenizer for Grams {
             if cjk || self.latin.is_none() {
                 keys.push_str(word);
             } else {
-                keys.push_str(&skeleton(word));
+                let sk = skeleton(word);
+                if FUNCTION_WORDS.contains(sk.as_str()) {
+                    continue;
+                }
+                keys.push_str(&sk);
             }
             let bounds_start = bounds.len();
             bounds.extend(keys[key_start..].char_indices().map(|(o, _)| o));
@@ -256,6 +260,17 @@ impl TokenStream for GramStream {
         &mut self.current
     }
 }
+
+/// The function words of `index/function-words.txt`, in their skeleton spelling: left
+/// out of the n-gram field (at indexing and in queries alike).
+static FUNCTION_WORDS: std::sync::LazyLock<std::collections::HashSet<String>> = std::sync::LazyLock::new(|| {
+    include_str!("../function-words.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(|l| l.split_whitespace().skip(1))
+        .map(skeleton)
+        .collect()
+});
 
 /// A word's spelling with the differences between cognates in en/fr/es/pt/it smoothed
 /// away: lower-cased, accents folded, then `ph`->`f`, `th`->`t`, `ch`->`c`, `qu`->`cu`,
@@ -352,6 +367,9 @@ mod tests {
             let to = from + word.len();
             let cjk = word.chars().all(is_cjk);
             let key = if cjk || latin.is_none() { word.to_owned() } else { skeleton(word) };
+            if !cjk && latin.is_some() && FUNCTION_WORDS.contains(&key) {
+                continue;
+            }
             let chars: Vec<(usize, char)> = key.char_indices().collect();
             let n = if cjk { Some(2) } else { latin };
             let mut push = |s: &str| {
@@ -428,6 +446,16 @@ mod tests {
         assert_eq!(g("la"), Vec::<String>::new());
         assert_eq!(g("ILO"), vec!["ilo"]);
         assert_eq!(g("협동조합"), vec!["협동", "동조", "조합"]);
+    }
+
+    #[test]
+    fn function_words_make_no_grams() {
+        let g = |s| terms(grams_analyzer(), s);
+        assert_eq!(g("The economy of the cooperatives"), g("economy cooperatives"));
+        assert_eq!(g("Économie des coopératives et des mutuelles"), g("économie coopératives mutuelles"));
+        assert!(g("para que não").is_empty(), "{:?}", g("para que não"));
+        // Only whole words: a word that starts like one keeps its grams.
+        assert!(!g("thereby").is_empty());
     }
 
     #[test]
