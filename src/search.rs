@@ -113,8 +113,17 @@ impl Follower {
                 }
                 Err(e) => tracing::error!(error = %e, "building the search index failed; following changes only"),
             }
-        } else if head > applied {
-            tracing::info!(behind = head - applied, "search index catching up with the store");
+        } else {
+            // What the index learned from translations lives in memory: learn it again
+            // from the posts (a rebuild learns as it indexes).
+            match learn_all(&self.store, &self.index) {
+                Ok(n) if n > 0 => tracing::info!(pairs = n, "search learned from the community's translations"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "learning from translations failed; searching without"),
+            }
+            if head > applied {
+                tracing::info!(behind = head - applied, "search index catching up with the store");
+            }
         }
         let mut last_commit = Instant::now();
         while !self.stop.load(Ordering::Acquire) {
@@ -195,6 +204,22 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         title: if post.seq == 1 { room.title.clone() } else { None },
         translations: post.translations.iter().map(|(l, t)| (l.clone(), t.body.clone())).collect(),
     }))
+}
+
+/// Teaches `index` every translation of a public post in `store` (see the index's
+/// lexicon); returns the translated pairs it knows.
+pub fn learn_all(store: &Store, index: &SearchIndex) -> Result<usize, SearchError> {
+    let mut rooms = HashMap::new();
+    for rec in store.all_posts() {
+        let rec = rec?;
+        if rec.post.translations.is_empty() {
+            continue;
+        }
+        if let Some(doc) = post_doc(store, &rec.post, &mut rooms)? {
+            index.learn(&doc)?;
+        }
+    }
+    Ok(index.learned_pairs())
 }
 
 /// Rebuilds `index` from every post in `store`. Returns the posts indexed and the change

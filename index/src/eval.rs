@@ -75,7 +75,19 @@ pub struct Report {
     pub baseline: Recall,
     pub untranslated: Recall,
     pub translated: Recall,
+    /// Half the corpus translated (see [`in_learning_half`]); recall over the other half,
+    /// without and with what the index learned from those translations.
+    pub half_unlearned: Recall,
+    pub half_learned: Recall,
+    /// Of those queries: (how many the lexicon expanded, how many there were).
+    pub half_expanded: (usize, usize),
     pub seconds: f64,
+}
+
+/// Whether sentence `i` is in the half whose posts carry translations (blocks of four,
+/// so both halves have posts in every language).
+pub fn in_learning_half(i: usize) -> bool {
+    (i / 4) % 2 == 0
 }
 
 /// The language a sentence is posted in.
@@ -119,11 +131,11 @@ pub fn rare_word_queries(rows: &[Row]) -> Vec<[String; 4]> {
         .collect()
 }
 
-fn build(rows: &[Row], translated: bool) -> Result<SearchIndex> {
+fn build(rows: &[Row], translated: impl Fn(usize) -> bool) -> Result<SearchIndex> {
     let ix = SearchIndex::in_ram(&Options { threads: 2, memory_bytes: 128 << 20 })?;
     for (i, r) in rows.iter().enumerate() {
         let l = post_lang(i);
-        let translations = if translated {
+        let translations = if translated(i) {
             (0..4).filter(|x| *x != l).map(|x| (LANGS[x].to_owned(), r.text[x].clone())).collect()
         } else {
             Vec::new()
@@ -145,9 +157,12 @@ fn build(rows: &[Row], translated: bool) -> Result<SearchIndex> {
     Ok(ix)
 }
 
-fn run_ours(ix: &SearchIndex, queries: &[[String; 4]]) -> Result<Recall> {
+fn run_ours(ix: &SearchIndex, queries: &[[String; 4]], asked: impl Fn(usize) -> bool) -> Result<Recall> {
     let mut recall = Recall::default();
     for (i, q) in queries.iter().enumerate() {
+        if !asked(i) {
+            continue;
+        }
         let l = post_lang(i);
         for (ql, text) in q.iter().enumerate() {
             if ql == l || text.is_empty() {
@@ -212,8 +227,24 @@ pub fn evaluate(rows: &[Row]) -> Result<Report> {
     let started = Instant::now();
     let queries = rare_word_queries(rows);
     let baseline = run_baseline(rows, &queries)?;
-    let untranslated = run_ours(&build(rows, false)?, &queries)?;
-    let translated = run_ours(&build(rows, true)?, &queries)?;
+    let untranslated = run_ours(&build(rows, |_| false)?, &queries, |_| true)?;
+    let translated = run_ours(&build(rows, |_| true)?, &queries, |_| true)?;
+    let half = build(rows, in_learning_half)?;
+    let other_half = |i| !in_learning_half(i);
+    let half_learned = run_ours(&half, &queries, other_half)?;
+    let mut half_expanded = (0, 0);
+    for (i, q) in queries.iter().enumerate() {
+        if other_half(i) {
+            for (ql, text) in q.iter().enumerate() {
+                if ql != post_lang(i) && !text.is_empty() {
+                    half_expanded.0 += usize::from(!half.learned_expansions(text)?.is_empty());
+                    half_expanded.1 += 1;
+                }
+            }
+        }
+    }
+    half.forget_learned();
+    let half_unlearned = run_ours(&half, &queries, other_half)?;
     let queries_n = baseline.by_lang.iter().map(|x| x.1).sum();
     Ok(Report {
         sentences: rows.len(),
@@ -221,6 +252,9 @@ pub fn evaluate(rows: &[Row]) -> Result<Report> {
         baseline,
         untranslated,
         translated,
+        half_unlearned,
+        half_learned,
+        half_expanded,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -249,6 +283,27 @@ impl Report {
         }
         let gain = if self.baseline.total() > 0.0 { self.untranslated.total() / self.baseline.total() } else { 0.0 };
         s.push_str(&format!("\nno translations vs baseline: {gain:.2}x ({:.1} s)\n", self.seconds));
+        s.push_str("\nHalf the posts translated (blocks of four sentences); queries for the other half's posts:\n\n");
+        s.push_str("| system | en | fr | es | pt | all |\n|---|---|---|---|---|---|\n");
+        for (name, r) in [
+            ("ours, not learning from the translations", &self.half_unlearned),
+            ("ours, learning from the translations", &self.half_learned),
+        ] {
+            s.push_str(&format!(
+                "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | **{:.1}** |\n",
+                100.0 * r.lang(0),
+                100.0 * r.lang(1),
+                100.0 * r.lang(2),
+                100.0 * r.lang(3),
+                100.0 * r.total()
+            ));
+        }
+        s.push_str(&format!(
+            "\nqueries the learned lexicon expanded: {} of {} ({:.1}%)\n",
+            self.half_expanded.0,
+            self.half_expanded.1,
+            100.0 * ratio(self.half_expanded.0, self.half_expanded.1)
+        ));
         s
     }
 }

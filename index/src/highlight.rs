@@ -34,16 +34,25 @@ fn marks(plan: &Plan, lang: &str, text: &str) -> (u32, Vec<(usize, usize)>) {
     let mut ranges = Vec::new();
     let mut score = 0;
     let mut seen = std::collections::HashSet::new();
-    if let Some(terms) = plan.terms.get(fl) {
+    let terms = plan.terms.get(fl);
+    let learned = plan.learned.get(fl);
+    if terms.is_some() || learned.is_some() {
         let mut a = analyzer(fl);
+        let mut learned_hit = false;
         for t in analyze(&mut a, text) {
-            if terms.contains(&t.text) {
+            if terms.is_some_and(|s| s.contains(&t.text)) {
                 ranges.push((t.from, t.to));
                 if seen.insert(t.text) {
                     score += 2;
                 }
+            } else if learned.is_some_and(|s| s.contains(&t.text)) {
+                ranges.push((t.from, t.to));
+                learned_hit = true;
             }
         }
+        // What translations taught is a guess: one point for the version, whatever the
+        // number of terms (a word cut into bigrams must not outweigh a word found as is).
+        score += u32::from(learned_hit);
     }
     // Words sharing most of their n-grams with the query: cognates in untranslated text.
     let mut g = grams_analyzer();

@@ -19,6 +19,7 @@ mod collect;
 pub mod eval;
 pub mod glossary;
 mod highlight;
+pub mod lexicon;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
@@ -42,6 +43,8 @@ pub use highlight::{Highlight, Part};
 const TITLE_BOOST: f32 = 2.0;
 /// How much an n-gram match weighs: enough to find cognates, less than a whole word.
 const GRAM_BOOST: f32 = 2.0;
+/// How much a learned expansion weighs at most (times its association).
+const LEARNED_BOOST: f32 = 0.6;
 /// How much a glossary expansion weighs.
 const GLOSSARY_BOOST: f32 = 0.8;
 /// n-grams found in more than this share of the documents are not searched...
@@ -147,6 +150,9 @@ pub struct SearchPage {
 pub struct Plan {
     /// Terms per field language: the query's own and the glossary's.
     terms: HashMap<&'static str, HashSet<String>>,
+    /// Terms per field language that the lexicon learned answer the query's words: marked
+    /// too, but weaker evidence of the version that matched.
+    learned: HashMap<&'static str, HashSet<String>>,
     grams: HashSet<String>,
 }
 
@@ -214,6 +220,8 @@ pub struct SearchIndex {
     /// The documents of each private space in each segment, as bitsets: segments never
     /// change their documents, so these hold until the segment is merged away.
     space_docs: Mutex<HashMap<(tantivy::index::SegmentId, u64), DocBits>>,
+    /// Words that answer each other across languages, learned from translations.
+    lexicon: RwLock<lexicon::Lexicon>,
     /// Each segment's `post`, `room` and `space` columns, for grouping hits by thread.
     id_columns: Mutex<HashMap<tantivy::index::SegmentId, Arc<IdColumns>>>,
 }
@@ -291,6 +299,7 @@ impl SearchIndex {
             glossary: RwLock::new(Glossary::shipped()),
             space_docs: Mutex::new(HashMap::new()),
             id_columns: Mutex::new(HashMap::new()),
+            lexicon: RwLock::new(lexicon::Lexicon::default()),
         })
     }
 
@@ -313,6 +322,7 @@ impl SearchIndex {
 
     /// Adds or replaces the document of `doc.post`. Visible after the next commit.
     pub fn put(&self, doc: &PostDoc) -> Result<()> {
+        self.learn(doc)?;
         let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         w.delete_term(Term::from_field_u64(self.f.post, doc.post));
         w.add_document(self.document(doc))?;
@@ -322,6 +332,7 @@ impl SearchIndex {
     /// Adds the document of `doc.post`, which must not be in the index yet (a rebuild
     /// after [`SearchIndex::clear`]): no delete to apply, so bulk builds are faster.
     pub fn add(&self, doc: &PostDoc) -> Result<()> {
+        self.learn(doc)?;
         let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         w.add_document(self.document(doc))?;
         Ok(())
@@ -418,10 +429,23 @@ impl SearchIndex {
     /// Analyses `text` for every field, with the glossary's expansions.
     pub fn plan(&self, text: &str) -> Result<Plan> {
         let mut plan = Plan::default();
-        for l in FIELD_LANGS {
-            let mut a = self.analyzer(l);
-            let set: HashSet<String> = analysis::analyze(&mut a, text).into_iter().map(|t| t.text).collect();
-            plan.terms.insert(l, set);
+        let mut learned: Vec<(usize, String)> = Vec::new();
+        {
+            let lexicon = self.lexicon.read().map_err(|_| IndexError::Poisoned)?;
+            for (i, l) in FIELD_LANGS.iter().enumerate() {
+                let mut a = self.analyzer(l);
+                let set: HashSet<String> = analysis::analyze(&mut a, text).into_iter().map(|t| t.text).collect();
+                for t in &set {
+                    learned.extend(lexicon.expand(i, t).into_iter().map(|e| (e.lang, e.term)));
+                }
+                plan.terms.entry(l).or_default().extend(set);
+            }
+        }
+        // Learned expansions are marked in snippets too.
+        for (i, term) in learned {
+            if let Some(l) = FIELD_LANGS.get(i) {
+                plan.learned.entry(l).or_default().insert(term);
+            }
         }
         let expansions = self.glossary.read().map_err(|_| IndexError::Poisoned)?.expand(text);
         for (lang, name) in expansions {
@@ -443,6 +467,8 @@ impl SearchIndex {
         let max_gram_df = ((searcher.num_docs() as f64 * GRAM_MAX_SHARE) as u64).max(GRAM_MIN_DF_CAP);
         let f = &self.f;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let lexicon = self.lexicon.read().map_err(|_| IndexError::Poisoned)?;
+        let mut learned = HashSet::new();
         for (i, l) in FIELD_LANGS.iter().enumerate() {
             let mut a = self.analyzer(l);
             let mut seen = HashSet::new();
@@ -454,6 +480,18 @@ impl SearchIndex {
                 // would still cost a scorer in every segment.
                 if searcher.doc_freq(&Term::from_field_text(f.text[i], &t.text))? > 0 {
                     should.push((Occur::Should, term_query(f.text[i], &t.text)));
+                }
+                // What the community's translations say this word is in other languages.
+                for e in lexicon.expand(i, &t.text) {
+                    let Some(field) = f.text.get(e.lang) else { continue };
+                    if learned.insert((e.lang, e.term.clone()))
+                        && searcher.doc_freq(&Term::from_field_text(*field, &e.term))? > 0
+                    {
+                        should.push((
+                            Occur::Should,
+                            Box::new(BoostQuery::new(term_query(*field, &e.term), LEARNED_BOOST * e.weight)),
+                        ));
+                    }
                 }
                 if searcher.doc_freq(&Term::from_field_text(f.title[i], &t.text))? > 0 {
                     should
@@ -583,6 +621,61 @@ impl SearchIndex {
         let more = groups.len() > q.offset + q.limit || (docs.len() == want && total > want);
         let threads = groups.into_iter().skip(q.offset).take(q.limit).collect();
         Ok(SearchPage { total, threads, more })
+    }
+
+    /// Learns from the translations of a public post which words answer each other
+    /// across languages (see [`lexicon`]); each translation once. `put` and `add` call
+    /// it; a server that did not rebuild its index calls it for every post on start.
+    pub fn learn(&self, doc: &PostDoc) -> Result<()> {
+        if !doc.public || doc.translations.is_empty() {
+            return Ok(());
+        }
+        let la = lang_index(field_lang(&doc.lang));
+        let mut original: Option<Vec<String>> = None;
+        for (lang, body) in &doc.translations {
+            let lb = lang_index(field_lang(lang));
+            if la == lb || self.lexicon.read().map_err(|_| IndexError::Poisoned)?.seen(doc.post, lb) {
+                continue;
+            }
+            let a = original.get_or_insert_with(|| {
+                let mut an = self.analyzer(FIELD_LANGS[la]);
+                analysis::analyze(&mut an, &doc.body).into_iter().map(|t| t.text).collect()
+            });
+            let mut an = self.analyzer(FIELD_LANGS[lb]);
+            let b: Vec<String> = analysis::analyze(&mut an, body).into_iter().map(|t| t.text).collect();
+            self.lexicon.write().map_err(|_| IndexError::Poisoned)?.learn(doc.post, la, a, lb, &b);
+        }
+        Ok(())
+    }
+
+    /// The words the lexicon adds to a query: `(field language, term)`.
+    pub fn learned_expansions(&self, text: &str) -> Result<Vec<(String, String)>> {
+        let lexicon = self.lexicon.read().map_err(|_| IndexError::Poisoned)?;
+        let mut out = Vec::new();
+        for (i, l) in FIELD_LANGS.iter().enumerate() {
+            let mut a = self.analyzer(l);
+            for t in analysis::analyze(&mut a, text) {
+                for e in lexicon.expand(i, &t.text) {
+                    let pair = (FIELD_LANGS.get(e.lang).copied().unwrap_or("xx").to_owned(), e.term);
+                    if !out.contains(&pair) {
+                        out.push(pair);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets everything learned from translations (for evaluations).
+    pub fn forget_learned(&self) {
+        if let Ok(mut l) = self.lexicon.write() {
+            *l = lexicon::Lexicon::default();
+        }
+    }
+
+    /// Translated pairs the lexicon has learned from.
+    pub fn learned_pairs(&self) -> usize {
+        self.lexicon.read().map_or(0, |l| l.learned())
     }
 
     /// Each segment's id columns (by segment ordinal), opened once per segment.

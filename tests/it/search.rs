@@ -136,6 +136,72 @@ async fn translations_glossary_and_ngrams_bridge_languages() {
     s.stop().await;
 }
 
+/// Makes `name` a translator from es into en.
+async fn translator(s: &Server, admin: &Client, name: &str) -> Client {
+    let mut t = s.user(name).await;
+    let (status, _) = admin.put(&format!("/users/{}/roles", t.id()), json!({"roles": ["translator"]})).await;
+    assert_eq!(status, 200);
+    let (status, me) = t.put("/me/translator", json!({"pairs": [{"from": "es", "to": "en"}]})).await;
+    assert_eq!(status, 200, "{me}");
+    t.user = me;
+    t
+}
+
+async fn translate(t: &Client, post: &Value, body: &str) {
+    let id = post["id"].as_str().unwrap();
+    let (status, p) = t.post(&format!("/posts/{id}/translations"), json!({"lang": "en", "body": body})).await;
+    assert_eq!(status, 201, "{p}");
+}
+
+#[tokio::test]
+async fn search_learns_words_from_public_translations_only() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let a = s.user("lucia").await;
+    let member = s.user("miembro").await;
+    let t = translator(&s, &admin, "traductora").await;
+    let private = private_forum(&admin, "grupo", &[&member, &t]).await;
+    // Untranslated Spanish posts: "gobierno" and "trabajadores" share no n-gram with
+    // "government" and "workers", and no glossary entry names them.
+    let gov = say(&a, &general, "Fondo", "El gobierno anuncia un fondo", "es").await;
+    let work = say(&a, &general, "Campo", "Los trabajadores del campo", "es").await;
+    let guest = s.guest();
+    for (query, post) in [("q=government", &gov), ("q=workers", &work)] {
+        let v = search_until(&guest, query, |_| true).await;
+        assert!(!has(&v, post), "found before anything was learned: {v}");
+    }
+    // A public post translated teaches gobierno = government; a private one teaches
+    // trabajadores = workers, which must not reach anyone's search.
+    let public = say(&a, &general, "Apoyo", "El gobierno apoya las cooperativas", "es").await;
+    translate(&t, &public, "The government supports cooperatives").await;
+    let secret = say(&member, &private, "Plan", "Los trabajadores y las cooperativas", "es").await;
+    translate(&t, &secret, "Workers and cooperatives").await;
+    // (The lexicon learns as the translation is indexed; the translated post itself is
+    // searchable from the next commit.)
+    let v = search_until(&guest, "q=government", |v| has(v, &gov) && has(v, &public)).await;
+    let h = hit(&v, &gov);
+    let marked: Vec<&str> = h["snippet_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["mark"] == true)
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, vec!["gobierno"], "{h}");
+    for c in [&guest, &member] {
+        let v = search_until(c, "q=workers", |_| true).await;
+        assert!(!has(&v, &work), "a private translation expanded the query: {v}");
+    }
+    // Learned again from the store after a restart.
+    let dir = s.stop().await.expect("dir");
+    let s = Server::start_in(dir.path(), |_| {}).await;
+    search_until(&s.guest(), "q=government", |v| has(v, &gov)).await;
+    let v = search_until(&s.guest(), "q=workers", |_| true).await;
+    assert!(!has(&v, &work), "{v}");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn nothing_private_reaches_a_non_member_not_even_in_counts() {
     let s = Server::start().await;
