@@ -6,10 +6,13 @@
 //! fields then drop that language's stop words and stem; the n-gram field cuts each word
 //! into overlapping pieces that cognates share (cooperative / coopérative / cooperativa).
 
+use rust_stemmers::Algorithm;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-    Token, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
+    TokenStream, Tokenizer, TokenizerManager,
 };
+
+use crate::stem::CachedStemmer;
 
 /// The language fields of the index. Any other language goes to `xx`.
 pub const FIELD_LANGS: [&str; 9] = ["en", "fr", "es", "pt", "it", "de", "ar", "ko", "xx"];
@@ -34,28 +37,28 @@ pub fn analyzer_name(field_lang: &str) -> String {
 /// The analyzer name of the n-gram field.
 pub const GRAMS: &str = "cb_grams";
 
-fn stemmed(lang: Language, stop: bool) -> TextAnalyzer {
+fn stemmed(lang: Language, algorithm: Algorithm, stop: bool) -> TextAnalyzer {
     let b =
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(MAX_WORD)).filter(LowerCaser);
     // Stop words are matched before folding: the lists are written with their accents.
     if stop {
         if let Some(sw) = StopWordFilter::new(lang) {
-            return b.filter(sw).filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build();
+            return b.filter(sw).filter(AsciiFoldingFilter).filter(CachedStemmer(algorithm)).build();
         }
     }
-    b.filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build()
+    b.filter(AsciiFoldingFilter).filter(CachedStemmer(algorithm)).build()
 }
 
 /// The analyzer for one field language.
 pub fn analyzer(field_lang: &str) -> TextAnalyzer {
     match field_lang {
-        "en" => stemmed(Language::English, true),
-        "fr" => stemmed(Language::French, true),
-        "es" => stemmed(Language::Spanish, true),
-        "pt" => stemmed(Language::Portuguese, true),
-        "it" => stemmed(Language::Italian, true),
-        "de" => stemmed(Language::German, true),
-        "ar" => stemmed(Language::Arabic, false),
+        "en" => stemmed(Language::English, Algorithm::English, true),
+        "fr" => stemmed(Language::French, Algorithm::French, true),
+        "es" => stemmed(Language::Spanish, Algorithm::Spanish, true),
+        "pt" => stemmed(Language::Portuguese, Algorithm::Portuguese, true),
+        "it" => stemmed(Language::Italian, Algorithm::Italian, true),
+        "de" => stemmed(Language::German, Algorithm::German, true),
+        "ar" => stemmed(Language::Arabic, Algorithm::Arabic, false),
         // Korean attaches particles to words: character bigrams of Hangul find the
         // stem inside the word; other scripts in a Korean post are whole folded words.
         "ko" => TextAnalyzer::builder(Grams { latin: None })

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod glossary;
 mod highlight;
 pub mod lexicon;
+mod stem;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
