@@ -266,38 +266,18 @@ impl Report {
             "{} sentences, {} queries (4 rarest words, in each language but the post's), recall@10 in %\n\n",
             self.sentences, self.queries
         );
-        s.push_str("| system | en | fr | es | pt | all |\n|---|---|---|---|---|---|\n");
-        for (name, r) in [
+        s.push_str(&table(&[
             ("baseline: default tokenizer, one field", &self.baseline),
             ("ours, no translations", &self.untranslated),
             ("ours, with translations", &self.translated),
-        ] {
-            s.push_str(&format!(
-                "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | **{:.1}** |\n",
-                100.0 * r.lang(0),
-                100.0 * r.lang(1),
-                100.0 * r.lang(2),
-                100.0 * r.lang(3),
-                100.0 * r.total()
-            ));
-        }
+        ]));
         let gain = if self.baseline.total() > 0.0 { self.untranslated.total() / self.baseline.total() } else { 0.0 };
         s.push_str(&format!("\nno translations vs baseline: {gain:.2}x ({:.1} s)\n", self.seconds));
         s.push_str("\nHalf the posts translated (blocks of four sentences); queries for the other half's posts:\n\n");
-        s.push_str("| system | en | fr | es | pt | all |\n|---|---|---|---|---|---|\n");
-        for (name, r) in [
+        s.push_str(&table(&[
             ("ours, not learning from the translations", &self.half_unlearned),
             ("ours, learning from the translations", &self.half_learned),
-        ] {
-            s.push_str(&format!(
-                "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | **{:.1}** |\n",
-                100.0 * r.lang(0),
-                100.0 * r.lang(1),
-                100.0 * r.lang(2),
-                100.0 * r.lang(3),
-                100.0 * r.total()
-            ));
-        }
+        ]));
         s.push_str(&format!(
             "\nqueries the learned lexicon expanded: {} of {} ({:.1}%)\n",
             self.half_expanded.0,
@@ -306,4 +286,20 @@ impl Report {
         ));
         s
     }
+}
+
+/// Recall per query language and in all, one row per system.
+fn table(rows: &[(&str, &Recall)]) -> String {
+    let mut s = String::from("| system | en | fr | es | pt | all |\n|---|---|---|---|---|---|\n");
+    for (name, r) in rows {
+        s.push_str(&format!(
+            "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | **{:.1}** |\n",
+            100.0 * r.lang(0),
+            100.0 * r.lang(1),
+            100.0 * r.lang(2),
+            100.0 * r.lang(3),
+            100.0 * r.total()
+        ));
+    }
+    s
 }

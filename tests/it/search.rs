@@ -20,6 +20,17 @@ fn hit<'a>(v: &'a Value, post: &Value) -> &'a Value {
     v["hits"].as_array().unwrap().iter().find(|h| h["post"]["id"] == post["id"]).expect("hit")
 }
 
+/// The words a hit's snippet marks.
+fn marked(hit: &Value) -> Vec<&str> {
+    hit["snippet_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["mark"] == true)
+        .map(|p| p["text"].as_str().unwrap())
+        .collect()
+}
+
 fn q(s: &str) -> String {
     s.replace(' ', "%20")
 }
@@ -52,13 +63,7 @@ async fn a_query_finds_posts_in_other_languages_with_marked_snippets() {
     assert_eq!(h["matched_lang"], "fr");
     assert_eq!(h["title"], "Dakar");
     assert_eq!(h["space"], general.as_str());
-    let marked: Vec<&str> = h["snippet_parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["mark"] == true)
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
+    let marked = marked(h);
     assert!(marked.contains(&"coopératives") && marked.contains(&"femmes"), "{h}");
     assert!(h["snippet"].as_str().unwrap().contains("coopératives de femmes"), "{h}");
     assert!(h["score"].as_f64().unwrap() > 0.0);
@@ -181,14 +186,7 @@ async fn search_learns_words_from_public_translations_only() {
     // searchable from the next commit.)
     let v = search_until(&guest, "q=government", |v| has(v, &gov) && has(v, &public)).await;
     let h = hit(&v, &gov);
-    let marked: Vec<&str> = h["snippet_parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["mark"] == true)
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(marked, vec!["gobierno"], "{h}");
+    assert_eq!(marked(h), vec!["gobierno"], "{h}");
     for c in [&guest, &member] {
         let v = search_until(c, "q=workers", |_| true).await;
         assert!(!has(&v, &work), "a private translation expanded the query: {v}");
