@@ -212,12 +212,11 @@ impl GramStream {
         let n = if w.cjk { Some(2) } else { self.latin };
         match n {
             Some(n) if w.chars > n => {
-                if !w.cjk && self.piece < 2 {
+                if !w.cjk && self.piece == 0 {
                     // The word's start, marked: roots are what cognates share most.
-                    let k = if self.piece == 0 { n - 1 } else { n + 1 };
-                    return Some((0, b[k.min(w.chars)]));
+                    return Some((0, b[(n - 1).min(w.chars)]));
                 }
-                let skip = if w.cjk { 0 } else { 2 };
+                let skip = usize::from(!w.cjk);
                 let i = self.piece - skip;
                 (i + n <= w.chars).then(|| (b[i], b[i + n]))
             }
@@ -234,7 +233,7 @@ impl TokenStream for GramStream {
             match self.piece(w) {
                 Some((start, end)) => {
                     let key = &self.keys[w.key_start..];
-                    let marked = !w.cjk && self.latin.is_some_and(|n| w.chars > n) && self.piece < 2;
+                    let marked = !w.cjk && self.latin.is_some_and(|n| w.chars > n) && self.piece == 0;
                     let t = &mut self.current;
                     t.text.clear();
                     if marked {
@@ -382,10 +381,8 @@ mod tests {
             match n {
                 Some(n) if chars.len() > n => {
                     if !cjk {
-                        for k in [n - 1, n + 1] {
-                            let end = chars.get(k).map_or(key.len(), |(o, _)| *o);
-                            push(&format!("^{}", &key[..end]));
-                        }
+                        let end = chars.get(n - 1).map_or(key.len(), |(o, _)| *o);
+                        push(&format!("^{}", &key[..end]));
                     }
                     for i in 0..=chars.len() - n {
                         let end = chars.get(i + n).map_or(key.len(), |(o, _)| *o);

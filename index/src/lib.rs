@@ -59,7 +59,7 @@ const MAX_COLLECT: usize = 5_000;
 /// Threads that search a query's segments side by side, at most.
 const MAX_SEARCH_THREADS: usize = 4;
 /// The schema's version, kept in each commit's payload; another version means reindex.
-const SCHEMA: u32 = 2;
+const SCHEMA: u32 = 3;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
