@@ -109,9 +109,10 @@ const CONFIDENT: f64 = 0.9;
 ///    reliable (right 99.9% of the time then, and it is for nearly every sentence):
 ///    cheap, so long posts cost little.
 /// 3. Otherwise (short text) lingua's probabilities over the community's languages are
-///    combined with priors: the author's declared languages (others count 20 times
-///    less) and the room's current language (twice as likely). The most probable
-///    language wins; its normalized score is the confidence.
+///    combined with priors: the author's declared languages (others count 100 times
+///    less), the room's current language (twice as likely), letters only one of the
+///    languages writes (five times) and words only one of them writes (four times). The
+///    most probable language wins; its normalized score is the confidence.
 pub struct Tagger {
     whatlang: Option<whatlang::Detector>,
     /// (ISO 639-1, whatlang) for the community languages whatlang knows.
@@ -194,7 +195,7 @@ impl Tagger {
             .iter()
             .map(|(code, l)| {
                 let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
-                (code.clone(), p * orthography(&text, code))
+                (code.clone(), p * orthography(&text, code) * function_words(&text, code))
             })
             .collect();
         if scores.iter().all(|(_, p)| *p <= 0.0) {
@@ -250,6 +251,70 @@ fn orthography(text: &str, code: &str) -> f64 {
 /// How much more likely a language is when the text has letters only it writes.
 const ORTHOGRAPHY_PRIOR: f64 = 5.0;
 
+/// Short words that, among the languages with models here, only one language writes
+/// (spelled as that language writes them, accents kept, lower case): in chat-length text
+/// they often say more than the letter statistics ("C'est normal.", "É normal.", "Yo no
+/// lo sé"). Words two of them share are left out ("la", "no", "en", "de", "que", "a"),
+/// and so are those another of them uses as a common word ("le" and "es" are Spanish too,
+/// "o" and "mais" Spanish and French, "do" and "da" English and Spanish, "um" English).
+const FUNCTION_WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "and", "of", "is", "it", "that", "with", "this", "are", "was", "were", "you", "have", "has", "what",
+            "which", "to", "from", "they", "we", "be", "will", "would", "there", "their", "i'm", "it's", "don't",
+            "thanks",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "les", "des", "du", "une", "et", "est", "sont", "qui", "dans", "pour", "avec", "pas", "ce", "c'est", "je",
+            "j'ai", "tu", "il", "elle", "nous", "vous", "ils", "oui", "au", "aux", "cette", "très", "être", "à", "où",
+            "ça", "n'est", "d'un", "d'une", "merci", "bonjour",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "los", "del", "y", "una", "son", "con", "su", "sus", "yo", "muy", "pero", "también", "qué", "hay",
+            "está", "lo", "gracias", "hola",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "não", "é", "em", "uma", "dos", "das", "com", "ao", "eu", "você", "isso", "já", "ele", "ela", "sim",
+            "pelo", "pela", "muito", "tem", "também", "obrigado", "obrigada", "olá",
+        ],
+    ),
+];
+
+/// How much more likely a language is when the text has a word only it writes.
+const FUNCTION_WORD_PRIOR: f64 = 4.0;
+
+/// The function-word prior of `code` for `text`: `FUNCTION_WORD_PRIOR` when a word of
+/// the text is one only `code` writes, else 1.
+fn function_words(text: &str, code: &str) -> f64 {
+    let Some((_, words)) = FUNCTION_WORDS.iter().find(|(c, _)| *c == code) else { return 1.0 };
+    let hit =
+        text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty() && w.len() <= 12).any(|w| {
+            let w = w.trim_matches('\'');
+            // Most words are already lower case; only the others pay for a copy.
+            if w.chars().any(char::is_uppercase) {
+                let lower = w.to_lowercase();
+                words.contains(&lower.as_str())
+            } else {
+                words.contains(&w)
+            }
+        });
+    if hit {
+        FUNCTION_WORD_PRIOR
+    } else {
+        1.0
+    }
+}
+
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
 fn head(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -288,6 +353,27 @@ mod tests {
             let tag = t.tag("Total", &Evidence { room: Some(room), ..Evidence::default() });
             assert_eq!(tag.lang, room, "{tag:?}");
         }
+    }
+
+    #[test]
+    fn words_only_one_language_writes_decide_chat_lines() {
+        // Each of these was tagged with the author's other language before function
+        // words counted (NTREX headlines; docs/LANGUAGE.md).
+        let t = tagger();
+        for (text, author, want) in [
+            ("C\u{2019}est normal.", ["fr", "pt"], "fr"),
+            ("É normal.", ["pt", "fr"], "pt"),
+            ("Yo no lo filtré\u{201d}.", ["es", "fr"], "es"),
+            ("Europa vence a Ryder Cup em Paris", ["pt", "fr"], "pt"),
+        ] {
+            let author = author.map(String::from);
+            let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
+            assert_eq!(tag.lang, want, "{text}: {tag:?}");
+        }
+        assert_eq!(function_words("Qui est là ?", "fr"), FUNCTION_WORD_PRIOR);
+        assert_eq!(function_words("QUI EST LÀ", "fr"), FUNCTION_WORD_PRIOR);
+        assert_eq!(function_words("Qui est là ?", "es"), 1.0);
+        assert_eq!(function_words("la casa", "es"), 1.0, "la is French too");
     }
 
     #[test]

@@ -36,7 +36,7 @@ fn the_author_prior_adds_accuracy_on_short_text() {
     // With the author's two declared languages. The targets are 97% on word pairs
     // and 99% on headlines; what is reached so far is guarded here so that it cannot slip
     // back (see docs/LANGUAGE.md).
-    for (file, floor) in [("lingua-word-pairs.tsv", 96.0), ("ntrex-headlines.tsv", 97.5), ("lingua-words.tsv", 88.0)] {
+    for (file, floor) in [("lingua-word-pairs.tsv", 96.0), ("ntrex-headlines.tsv", 98.5), ("lingua-words.tsv", 88.0)] {
         let (alone, prior) = eval(file);
         assert!(prior >= floor, "{file}: {prior:.1}% with the author prior, floor {floor}%");
         assert!(prior > alone, "{file}: the prior must help ({alone:.1}% -> {prior:.1}%)");
