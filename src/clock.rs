@@ -17,6 +17,11 @@ impl Clock {
         chrono::Utc::now().timestamp_millis() + self.offset_ms.load(Ordering::Relaxed)
     }
 
+    /// Microseconds since the Unix epoch.
+    pub fn now_us(&self) -> i64 {
+        chrono::Utc::now().timestamp_micros() + self.offset_ms.load(Ordering::Relaxed).saturating_mul(1000)
+    }
+
     /// Now, as the RFC 3339 UTC string used on the wire.
     pub fn now_rfc3339(&self) -> String {
         rfc3339(self.now_ms())
@@ -32,6 +37,11 @@ impl Clock {
 /// Milliseconds since the epoch as RFC 3339 UTC.
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Microseconds since the epoch as RFC 3339 UTC (the wire's precision).
+pub fn rfc3339_us(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// RFC 3339 to milliseconds since the epoch.

@@ -749,11 +749,16 @@ async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) ->
     metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
     let head = app.store.change_head().get();
     let applied = app.search.applied.load(Relaxed);
-    metric("cb_changes_total", "counter", "Post changes committed (the change feed's head).", head.to_string());
+    metric(
+        "cb_changes_total",
+        "counter",
+        "Change records committed (the change feed's head; one per store batch that changed posts).",
+        head.to_string(),
+    );
     metric(
         "cb_index_lag_changes",
         "gauge",
-        "Post changes committed but not yet searchable.",
+        "Change records committed but not yet searchable.",
         head.saturating_sub(applied).to_string(),
     );
     metric("cb_index_docs", "gauge", "Posts in the search index.", app.search.index.num_docs().to_string());

@@ -138,9 +138,10 @@ pub enum ServerFrame<'a> {
         room: RoomId,
         user: UserId,
     },
-    /// A post that needs a translation into `needed`.
+    /// A post that needs a translation into `needed`. The post comes serialized
+    /// ([`post_json`]), since one post makes a frame for each language it waits for.
     QueueItem {
-        post: &'a Post,
+        post: &'a PostJson,
         room: RoomId,
         needed: &'a str,
     },
@@ -193,6 +194,29 @@ impl ServerFrame<'_> {
 
     pub fn error(e: &ApiError, reference: Option<&str>) -> String {
         ServerFrame::Error { code: e.code, message: &e.message, reference, retry_after: e.retry_after }.to_json()
+    }
+}
+
+/// A post already serialized, embedded as it is in the frames that carry it.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct PostJson(Box<serde_json::value::RawValue>);
+
+impl PartialEq for PostJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+/// A post as JSON, to embed in frames that carry it (queue items); made once however
+/// many frames carry it. Serializing a post cannot fail (see `to_json`).
+pub fn post_json(post: &Post) -> PostJson {
+    match serde_json::value::to_raw_value(post) {
+        Ok(raw) => PostJson(raw),
+        Err(e) => {
+            tracing::error!(error = %e, "post serialization failed");
+            PostJson(serde_json::value::RawValue::NULL.to_owned())
+        }
     }
 }
 
@@ -249,5 +273,32 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&ServerFrame::Welcome { user: None, protocol: 1 }.to_json()).unwrap();
         assert_eq!(v, json!({"type": "welcome", "user": null, "protocol": 1}));
+    }
+
+    #[test]
+    fn a_queue_item_embeds_the_post_as_the_post_serializes() {
+        let post = Post {
+            id: PostId(5),
+            room: RoomId(2),
+            seq: 3,
+            author: UserId(9),
+            body: "Bom dia, \"cooperativas\"!".into(),
+            reply_to: None,
+            lang: "pt".into(),
+            lang_source: crate::model::LangSource::Detected,
+            lang_confidence: 0.75,
+            created_at: "2026-12-01T10:00:00Z".into(),
+            edited_at: None,
+            deleted: false,
+            hidden: false,
+            translations: Default::default(),
+            reactions: Default::default(),
+        };
+        let raw = post_json(&post);
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: "fr" }.to_json())
+                .unwrap();
+        let inline = serde_json::to_value(&post).unwrap();
+        assert_eq!(v, json!({"type": "queue_item", "post": inline, "room": "r2", "needed": "fr"}));
     }
 }

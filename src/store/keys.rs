@@ -14,12 +14,12 @@
 //! | `events` | room id, seq | the `event` frame, exactly as sent to clients |
 //! | `posts` | post id | `PostRecord` (JSON) |
 //! | `room_posts` | room id, seq | post id |
-//! | `nonces` | user id, nonce | `NonceRecord` (JSON): the first ack's content |
+//! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`) |
 //! | `queue` | target language (2 bytes), priority (1 byte), post id | `QueueRecord` (JSON) |
 //! | `claims` | post id, target language | `ClaimRecord` (JSON) |
 //! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
 //! | `reads` | user id, room id | the last seq the user read |
-//! | `changes` | change seq (global) | post id: the post changed (created, edited, deleted, translated, relabelled) |
+//! | `changes` | change seq (global, one per batch) | post ids, 8 bytes each: the posts the batch changed (created, edited, deleted, translated, relabelled) |
 //! | `glossary` | concept id | `Concept` (JSON): a glossary concept added through the API |
 //! | `notifications` | user id, notification id | `Notification` (JSON) |
 //! | `flags` | post id, user id | `Flag` (JSON): a member's flag on a post |

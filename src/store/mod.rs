@@ -77,6 +77,23 @@ pub struct NonceRecord {
     pub room: Option<Room>,
 }
 
+/// What the `nonces` tree holds for a nonce: where the first ack's post is, and the
+/// room when that post started a thread. The post itself is the one in the creation
+/// event, which is what the first ack sent and which redaction keeps in step (so a
+/// retry after a delete gets the redacted post, as before). Builds before 2026-12-01
+/// stored the whole `NonceRecord` (a second copy of every post); both forms are read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StoredNonce {
+    At {
+        /// The room and seq of the post's creation event.
+        event: (RoomId, u64),
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<Room>,
+    },
+    Whole(NonceRecord),
+}
+
 /// The trees, by name. Their order is the order of the transaction's view.
 #[derive(Clone)]
 pub(crate) struct Trees {
@@ -344,14 +361,23 @@ impl Store {
         &self.changes
     }
 
-    /// Posts changed after change `after`, up to `upto` (inclusive), at most `limit`.
+    /// Posts changed after change `after`, up to `upto` (inclusive), from at most `limit`
+    /// change records (each names every post one batch changed).
     pub fn changes(&self, after: u64, upto: u64, limit: usize) -> Result<Vec<(u64, PostId)>, StoreError> {
         let mut out = Vec::new();
         for item in self.trees.changes.range(after.saturating_add(1).to_be_bytes()..=upto.to_be_bytes()).take(limit) {
             let (k, v) = item?;
             let seq = keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "changes", detail: "key".into() })?;
-            let post = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "changes", detail: "value".into() })?;
-            out.push((seq, PostId(post)));
+            if v.is_empty() || v.len() % 8 != 0 {
+                return Err(StoreError::Corrupt {
+                    tree: "changes",
+                    detail: format!("record {seq}: {} bytes", v.len()),
+                });
+            }
+            for id in v.chunks_exact(8) {
+                let post = keys::id_value(id).ok_or(StoreError::Corrupt { tree: "changes", detail: "value".into() })?;
+                out.push((seq, PostId(post)));
+            }
         }
         Ok(out)
     }
@@ -653,5 +679,26 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_of_both_layouts_read_back() {
+        let at = StoredNonce::At { event: (RoomId(7), 3), room: None };
+        let text = serde_json::to_string(&at).unwrap();
+        assert_eq!(text, r#"{"event":["r7",3]}"#);
+        assert!(matches!(serde_json::from_str(&text).unwrap(), StoredNonce::At { event: (RoomId(7), 3), room: None }));
+        // The whole record older builds wrote: a post object, and the room or null.
+        let old = r#"{"post":{"id":"p5","room":"r7","seq":3,"author":"u9","body":"hi","reply_to":null,"lang":"en",
+            "lang_source":"detected","lang_confidence":0.5,"created_at":"2026-11-20T10:00:00Z","edited_at":null,
+            "deleted":false,"hidden":false,"translations":{},"reactions":{}},"room":null}"#;
+        match serde_json::from_str::<StoredNonce>(old) {
+            Ok(StoredNonce::Whole(rec)) => assert_eq!((rec.post.id, rec.post.body.as_str()), (PostId(5), "hi")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -9,14 +9,14 @@ use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::keys;
 use super::writer::Publish;
-use super::{decode, NonceRecord, PostRecord, UserRecord};
+use super::{decode, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::{ApiError, StoreError};
 use crate::hub::{lang_key, session_key, QueueScope, Topic};
 use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
-use crate::protocol::{ServerFrame, StoredEvent};
+use crate::protocol::{post_json, ServerFrame, StoredEvent};
 
 /// Where a new post goes.
 #[derive(Clone, Debug)]
@@ -353,6 +353,8 @@ pub(super) struct Effects {
     pub heads: BTreeMap<RoomId, u64>,
     /// The newest change seq written (posts changed, for the search index).
     pub change_head: Option<u64>,
+    /// Posts changed by the batch so far: one change record names them all.
+    changed: Vec<PostId>,
     /// Rooms created or changed, for one `room_created` / `room_updated` each per batch.
     rooms_created: BTreeMap<RoomId, Room>,
     rooms_updated: BTreeMap<RoomId, Room>,
@@ -561,7 +563,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         }
         Op::CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } => {
             let nonce_key = keys::id_and(author.0, nonce.as_bytes());
-            if let Some(ack) = get::<NonceRecord>(tx.nonces(), "nonces", &nonce_key)? {
+            if let Some(stored) = get::<StoredNonce>(tx.nonces(), "nonces", &nonce_key)? {
+                let ack = first_ack(tx, stored)?;
                 return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
             }
             let (mut room, is_new) = match target {
@@ -634,10 +637,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 reactors: BTreeMap::new(),
             };
             put(tx.posts(), &post.id.key(), &rec)?;
-            requeue(tx, fx, ctx, &rec.post, room.space)?;
+            requeue(tx, fx, ctx, &rec.post, &room)?;
             notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
+            let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
+            put(tx.nonces(), &nonce_key, &stored)?;
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
-            put(tx.nonces(), &nonce_key, &ack)?;
             if is_new {
                 fx.rooms_created.insert(room.id, room);
             } else {
@@ -800,7 +804,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     if let (Some(item), Some(rec)) =
                         (queued(tx, *post, lang)?, get::<PostRecord>(tx.posts(), "posts", &post.key())?)
                     {
-                        let text = ServerFrame::QueueItem { post: &rec.post, room: item.room, needed: lang }.to_json();
+                        let post = post_json(&rec.post);
+                        let text = ServerFrame::QueueItem { post: &post, room: item.room, needed: lang }.to_json();
                         let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
                         fx.publish.push(Publish { topic: Topic::Queue(lang_key(lang)), seq: 0, scope, text });
                     }
@@ -940,12 +945,28 @@ fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
             tx.events().insert(&key[..], text.as_bytes())?;
         }
     }
+    // A nonce stored as a whole record (older builds) keeps its own copy of the post;
+    // one stored as the creation event's place reads the event just rewritten.
     let nonce_key = keys::id_and(rec.post.author.0, rec.nonce.as_bytes());
-    if let Some(mut ack) = get::<NonceRecord>(tx.nonces(), "nonces", &nonce_key)? {
+    if let Some(StoredNonce::Whole(mut ack)) = get::<StoredNonce>(tx.nonces(), "nonces", &nonce_key)? {
         ack.post = rec.post.clone();
-        put(tx.nonces(), &nonce_key, &ack)?;
+        put(tx.nonces(), &nonce_key, &StoredNonce::Whole(ack))?;
     }
     Ok(())
+}
+
+/// The first ack for a nonce, from what the `nonces` tree holds.
+fn first_ack(tx: &Tx, stored: StoredNonce) -> Result<NonceRecord, Fatal> {
+    match stored {
+        StoredNonce::Whole(ack) => Ok(ack),
+        StoredNonce::At { event: (room, seq), room: thread } => {
+            let key = keys::pair(room.0, seq);
+            match get::<StoredEvent>(tx.events(), "events", &key)? {
+                Some(ev) => Ok(NonceRecord { post: ev.post, room: thread }),
+                None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
+            }
+        }
+    }
 }
 
 /// Logs a moderation action and settles the flags it answers.
@@ -1063,11 +1084,27 @@ fn notify(
     Ok(())
 }
 
-/// Appends `post` to the change feed (what the search index follows).
-fn record_change(tx: &Tx, fx: &mut Effects, post: PostId) -> Result<(), Fatal> {
+/// Notes that `post` changed; the batch's change record will name it.
+fn record_change(fx: &mut Effects, post: PostId) {
+    fx.changed.push(post);
+}
+
+/// Appends the batch's one record to the change feed (what the search index follows):
+/// the ids of every post the batch changed, 8 bytes each, under the next change seq. One
+/// record per batch, not per post: a key fewer for every post in the batch (sled's cost
+/// per post is mostly its new keys). Records of one id, as earlier builds wrote them,
+/// read the same way.
+pub(super) fn write_changes(tx: &Tx, fx: &mut Effects) -> Result<(), Fatal> {
+    if fx.changed.is_empty() {
+        return Ok(());
+    }
     let seq = tx.meta().get(CHANGE_SEQ)?.as_deref().and_then(keys::id_value).unwrap_or(0) + 1;
     tx.meta().insert(CHANGE_SEQ, &seq.to_be_bytes())?;
-    tx.changes().insert(&seq.to_be_bytes(), &post.key())?;
+    let mut ids = Vec::with_capacity(fx.changed.len() * 8);
+    for post in fx.changed.drain(..) {
+        ids.extend_from_slice(&post.key());
+    }
+    tx.changes().insert(&seq.to_be_bytes(), ids)?;
     fx.change_head = Some(seq);
     Ok(())
 }
@@ -1090,7 +1127,7 @@ fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: Even
     put(tx.rooms(), &room.id.key(), &room)?;
     write_event(tx, fx, &room, kind, &rec.post)?;
     put(tx.posts(), &rec.post.id.key(), rec)?;
-    requeue(tx, fx, ctx, &rec.post, room.space)?;
+    requeue(tx, fx, ctx, &rec.post, &room)?;
     fx.rooms_updated.insert(room.id, room);
     Ok(())
 }
@@ -1138,12 +1175,16 @@ fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal>
 /// Makes the post's queue items match what it needs: a translation into every community
 /// language but its own, missing or stale; none once deleted. Announces each change to
 /// the translators of that language.
-fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, space: SpaceId) -> Result<(), Fatal> {
+///
+/// `room` is the post's room as the batch has it now.
+fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room) -> Result<(), Fatal> {
+    let space = room.space;
     let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let pinned = get::<Room>(tx.rooms(), "rooms", &post.room.key())?.is_some_and(|r| r.pinned);
-    let key_prio = priority(&space_rec, pinned);
+    let key_prio = priority(&space_rec, room.pinned);
+    // The post as JSON once, for every queue frame it makes.
+    let mut json = None;
     for to in ctx.languages {
         let key = queue_key(to, key_prio, post.id);
         let needed =
@@ -1163,7 +1204,8 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, space: SpaceId) ->
                 let item =
                     QueueRecord { post: post.id, room: post.room, space, from: post.lang.clone(), to: to.clone() };
                 put(tx.queue(), &key, &item)?;
-                let text = ServerFrame::QueueItem { post, room: post.room, needed: to }.to_json();
+                let post_json = json.get_or_insert_with(|| post_json(post));
+                let text = ServerFrame::QueueItem { post: post_json, room: post.room, needed: to }.to_json();
                 let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
             }
@@ -1187,7 +1229,7 @@ fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &P
     fx.heads.insert(room.id, seq);
     // Reactions change nothing that is searched.
     if kind != EventKind::Reaction {
-        record_change(tx, fx, post.id)?;
+        record_change(fx, post.id);
     }
     fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
     Ok(())

@@ -17,7 +17,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use tokio::sync::{mpsc, oneshot};
 
 use super::ops::Ctx;
-use super::ops::{apply, Effects, Fatal, Op, Outcome, Tx};
+use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx};
 use super::Trees;
 use super::{ChangeHead, StoreOptions};
 use crate::error::{ApiError, StoreError};
@@ -178,7 +178,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
             return None;
         }
     };
-    let applier = Applier { all: w.all, options: w.options, stats: w.stats };
+    let mut applier = Applier { all: w.all, options: w.options, stats: w.stats, last_us: 0 };
     let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
         if to_flush.send(Applied::Barrier(done)).is_ok() {
@@ -312,31 +312,48 @@ struct Applier {
     all: Vec<sled::Tree>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
+    /// The time given to the last op applied, in microseconds since the epoch.
+    last_us: i64,
 }
 
 impl Applier {
     /// Applies a batch in one transaction. On failure nothing of it was written and every
     /// caller is answered; on success the batch goes on to be flushed.
-    fn apply(&self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) -> Option<Batch> {
+    ///
+    /// Every op gets its own time, strictly after the one before it even when the clock
+    /// has not moved on (a microsecond later): so two writes never share a timestamp, and
+    /// what orders by time (a space's rooms by last activity, paged with `before`) has no
+    /// ties to lose at a page boundary.
+    fn apply(&mut self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) -> Option<Batch> {
         let (options, stats) = (&self.options, &self.stats);
         let started = Instant::now();
-        let now_ms = options.clock.now_ms();
-        let ctx = Ctx {
-            now: crate::clock::rfc3339(now_ms),
-            now_ms,
-            languages: &options.languages,
-            lease_ms: options.lease_ms,
+        let base_us = options.clock.now_us().max(self.last_us.saturating_add(1));
+        let n = i64::try_from(ops.len()).unwrap_or(i64::MAX);
+        self.last_us = base_us.saturating_add(n - 1);
+        let ctx_of = |i: usize| {
+            let us = base_us.saturating_add(i64::try_from(i).unwrap_or(0));
+            Ctx {
+                now: crate::clock::rfc3339_us(us),
+                now_ms: us.div_euclid(1000),
+                languages: &options.languages,
+                lease_ms: options.lease_ms,
+            }
         };
         let result = self.all.transaction(|view| {
             let tx = Tx(view);
             let mut fx = Effects::default();
             let mut outcomes = Vec::with_capacity(ops.len());
-            for op in &ops {
-                match apply(&tx, op, &ctx, &mut fx) {
+            for (i, op) in ops.iter().enumerate() {
+                match apply(&tx, op, &ctx_of(i), &mut fx) {
                     Ok(outcome) => outcomes.push(outcome),
                     Err(Fatal::Storage(e)) => return Err(e.into()),
                     Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
                 }
+            }
+            match write_changes(&tx, &mut fx) {
+                Ok(()) => {}
+                Err(Fatal::Storage(e)) => return Err(e.into()),
+                Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
             }
             fx.finish();
             Ok((outcomes, fx))

@@ -174,3 +174,19 @@ async fn reactions_are_events_with_counts_per_emoji() {
     assert!(posts[0].get("reactions").is_none(), "a deleted post keeps no reactions");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn every_write_gets_its_own_time_even_within_one_batch() {
+    // Posts sent together share store batches; each still gets a time of its own, later
+    // than the one before, so what is ordered or paged by time never has ties.
+    let s = Server::start().await;
+    let lobby = s.lobby_room().await;
+    let mut ws = s.user("reloj").await.ws().await;
+    let mut acks = ws.post_many(&lobby, "al mismo tiempo", "t", 64, 64).await;
+    acks.sort_by_key(|a| a["post"]["seq"].as_u64());
+    let times: Vec<String> = acks.iter().map(|a| a["post"]["created_at"].as_str().unwrap().to_owned()).collect();
+    for pair in times.windows(2) {
+        assert!(pair[0] < pair[1], "created_at in seq order, no two alike: {pair:?}");
+    }
+    s.stop().await;
+}
