@@ -768,7 +768,13 @@ async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) ->
         "# HELP cb_translation_queue Posts waiting for a translation, by target language.\n# TYPE cb_translation_queue gauge\n"
     );
     for lang in &app.config.languages {
-        let _ = writeln!(out, "cb_translation_queue{{lang=\"{lang}\"}} {}", app.store.queue_len(lang));
+        // A store that cannot be read leaves the gauge out rather than lying.
+        match app.store.queue_len(lang) {
+            Ok(n) => {
+                let _ = writeln!(out, "cb_translation_queue{{lang=\"{lang}\"}} {n}");
+            }
+            Err(e) => tracing::warn!(error = %e, "queue length for metrics"),
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -15,7 +15,7 @@
 //! | `posts` | post id | `PostRecord` (JSON) |
 //! | `room_posts` | room id, seq | post id |
 //! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`) |
-//! | `queue` | target language (2 bytes), priority (1 byte), post id | `QueueRecord` (JSON) |
+//! | `queue` | priority (1 byte), post id | `NeedsRecord` (JSON): the languages the post still needs (schema 1: key target language, priority, post id; value `QueueRecord`) |
 //! | `claims` | post id, target language | `ClaimRecord` (JSON) |
 //! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
 //! | `reads` | user id, room id | the last seq the user read |

@@ -26,14 +26,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use backup::{ImportError, EXPORT_VERSION};
-pub use ops::{ClaimRecord, Moderation, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
+pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 pub use writer::{Publish, WriterStats};
 
 use crate::error::{ApiError, StoreError};
 use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
 
-/// The schema this build writes. Each change to the layout adds a numbered migration.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build writes. Each change to the layout adds a numbered migration
+/// (`migrate`).
+///
+/// - 2 (2026-12-01): the translators' queue holds one record per post, keyed by
+///   priority and post, naming the languages it needs (it held one per language).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,6 +189,53 @@ fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, St
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, detail: e.to_string() })
 }
 
+/// Brings a store of schema `from` up to this build's. Each step is idempotent, so a
+/// crash in the middle is repaired by running it again at the next open.
+fn migrate(trees: &Trees, from: u32, languages: &[String]) -> Result<(), StoreError> {
+    if from < 2 {
+        migrate_queue_to_records(trees, languages)?;
+    }
+    Ok(())
+}
+
+/// Schema 2: the queue's items (key: target language, priority, post; value: a
+/// `QueueRecord`) become one `NeedsRecord` per post (key: priority, post), in one atomic
+/// batch. Old keys are 11 bytes and new ones 9, so a second run finds nothing to do.
+fn migrate_queue_to_records(trees: &Trees, languages: &[String]) -> Result<(), StoreError> {
+    let mut records: std::collections::BTreeMap<[u8; 9], NeedsRecord> = std::collections::BTreeMap::new();
+    let mut batch = sled::Batch::default();
+    for item in trees.queue.iter() {
+        let (k, v) = item?;
+        if k.len() != 11 {
+            continue;
+        }
+        let old: QueueRecord = decode("queue", &v)?;
+        let prio = k[2];
+        let key = ops::queue_key(prio, old.post);
+        let rec = records.entry(key).or_insert_with(|| NeedsRecord {
+            room: old.room,
+            space: old.space,
+            from: old.from.clone(),
+            to: Vec::new(),
+        });
+        rec.to.push(old.to);
+        batch.remove(k);
+    }
+    let rank = |l: &String| languages.iter().position(|c| c == l).unwrap_or(usize::MAX);
+    let n = records.len();
+    for (key, mut rec) in records {
+        rec.to.sort_by_key(rank);
+        let value =
+            serde_json::to_vec(&rec).map_err(|e| StoreError::Corrupt { tree: "queue", detail: e.to_string() })?;
+        batch.insert(&key[..], value);
+    }
+    trees.queue.apply_batch(batch)?;
+    if n > 0 {
+        tracing::info!(posts = n, "translators' queue: one record per post");
+    }
+    Ok(())
+}
+
 /// The part of a stored post record that the room's language needs.
 #[derive(serde::Deserialize)]
 struct LangOf {
@@ -285,6 +336,12 @@ impl Store {
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
                 }
+                if found < SCHEMA_VERSION {
+                    migrate(&trees, found, &options.languages)?;
+                    trees.meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+                    db.flush()?;
+                    tracing::info!(from = found, to = SCHEMA_VERSION, "store migrated");
+                }
             }
         }
         // Everything on disk at open is durable: it is where each room's head starts.
@@ -345,8 +402,13 @@ impl Store {
     }
 
     /// Items waiting in the translators' queue into `to` (all spaces).
-    pub fn queue_len(&self, to: &str) -> usize {
-        self.trees.queue.scan_prefix(crate::hub::lang_key(to)).count()
+    pub fn queue_len(&self, to: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.queue(to) {
+            item?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Whether the first-start setup has run on this data dir.
@@ -595,9 +657,22 @@ impl Store {
         Ok(rec.filter(|r| r.post.seq <= self.durable_head(r.post.room)))
     }
 
-    /// The queue into `to`, in queue order (News-like spaces first, then oldest first).
-    pub fn queue(&self, to: &str) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + '_ {
-        self.trees.queue.scan_prefix(crate::hub::lang_key(to)).map(|r| decode("queue", &r?.1))
+    /// The queue into `to`, in queue order (News-like spaces and pinned threads first,
+    /// then oldest first): the posts whose record names `to`.
+    pub fn queue<'a>(&'a self, to: &'a str) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + 'a {
+        self.trees.queue.iter().filter_map(move |r| {
+            let (k, v) = match r {
+                Ok(kv) => kv,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let Some(post) = k.get(1..9).and_then(keys::id_value) else {
+                return Some(Err(StoreError::Corrupt { tree: "queue", detail: "short key".into() }));
+            };
+            match decode::<NeedsRecord>("queue", &v) {
+                Ok(needs) => needs.item(PostId(post), to).map(Ok),
+                Err(e) => Some(Err(e)),
+            }
+        })
     }
 
     /// The claim on translating `post` into `lang`, expired or not.
@@ -685,6 +760,42 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_schema_1_queue_becomes_one_record_per_post() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open_for_maintenance(dir.path()).unwrap();
+            let t = &store.trees;
+            t.meta.insert("schema_version", &1u32.to_be_bytes()).unwrap();
+            // Post 5 waits for fr and es (pinned: priority 0), post 6 for pt.
+            for (lang, prio, post) in [("fr", 0u8, 5u64), ("es", 0, 5), ("pt", 1, 6)] {
+                let mut k = lang.as_bytes().to_vec();
+                k.push(prio);
+                k.extend_from_slice(&post.to_be_bytes());
+                let rec = QueueRecord {
+                    post: PostId(post),
+                    room: RoomId(2),
+                    space: SpaceId(1),
+                    from: "en".into(),
+                    to: lang.into(),
+                };
+                t.queue.insert(k, serde_json::to_vec(&rec).unwrap()).unwrap();
+            }
+            // Closed, so that sled's lock on the data dir is free for the second open.
+            store.close().await.unwrap();
+        }
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        assert_eq!(store.trees.queue.len(), 2, "one record per post");
+        let fr: Vec<QueueRecord> = store.queue("fr").map(Result::unwrap).collect();
+        assert_eq!(fr.iter().map(|q| (q.post, q.to.as_str())).collect::<Vec<_>>(), vec![(PostId(5), "fr")]);
+        let pt: Vec<PostId> = store.queue("pt").map(|q| q.unwrap().post).collect();
+        assert_eq!(pt, vec![PostId(6)]);
+        assert_eq!(store.queue_len("es").unwrap(), 1);
+        assert_eq!(store.queue_len("de").unwrap(), 0);
+        let version = store.trees.meta.get("schema_version").unwrap().unwrap();
+        assert_eq!(version.as_ref(), &SCHEMA_VERSION.to_be_bytes());
+    }
 
     #[test]
     fn nonces_of_both_layouts_read_back() {

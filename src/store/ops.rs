@@ -204,6 +204,30 @@ pub struct QueueRecord {
     pub to: String,
 }
 
+/// What the `queue` tree holds for a post: the languages it still needs a translation
+/// into, in the community's order (one record per post, not one per language: a post
+/// in a community of four languages writes one key where it wrote three).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NeedsRecord {
+    pub room: RoomId,
+    pub space: SpaceId,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+impl NeedsRecord {
+    /// The queue item into `to`, if the post needs that language.
+    pub fn item(&self, post: PostId, to: &str) -> Option<QueueRecord> {
+        self.to.iter().any(|l| l == to).then(|| QueueRecord {
+            post,
+            room: self.room,
+            space: self.space,
+            from: self.from.clone(),
+            to: to.to_owned(),
+        })
+    }
+}
+
 /// A translator's lease on translating a post into a language.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClaimRecord {
@@ -550,11 +574,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let (from, to) = (priority(&space, !*pinned), priority(&space, *pinned));
             if from != to {
                 for post in posts {
-                    for lang in ctx.languages {
-                        let old = queue_key(lang, from, *post);
-                        if let Some(item) = tx.queue().remove(&old[..])? {
-                            tx.queue().insert(&queue_key(lang, to, *post)[..], item)?;
-                        }
+                    if let Some(needs) = tx.queue().remove(&queue_key(from, *post)[..])? {
+                        tx.queue().insert(&queue_key(to, *post)[..], needs)?;
                     }
                 }
             }
@@ -1155,18 +1176,19 @@ fn priority(space: &Space, pinned: bool) -> u8 {
     }
 }
 
-fn queue_key(to: &str, priority: u8, post: PostId) -> Vec<u8> {
-    let mut k = lang_key(to).to_vec();
-    k.push(priority);
-    k.extend_from_slice(&post.key());
+/// The `queue` key of a post's record: its priority, then its id (oldest first).
+pub(super) fn queue_key(priority: u8, post: PostId) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = priority;
+    k[1..].copy_from_slice(&post.key());
     k
 }
 
 /// The queue item for translating `post` into `to`, if there is one.
 fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal> {
     for p in [0u8, 1] {
-        if let Some(item) = get::<QueueRecord>(tx.queue(), "queue", &queue_key(to, p, post))? {
-            return Ok(Some(item));
+        if let Some(needs) = get::<NeedsRecord>(tx.queue(), "queue", &queue_key(p, post))? {
+            return Ok(needs.item(post, to));
         }
     }
     Ok(None)
@@ -1182,40 +1204,51 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room) -> Re
     let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let key_prio = priority(&space_rec, room.pinned);
+    let key = queue_key(priority(&space_rec, room.pinned), post.id);
+    let present: Option<NeedsRecord> = get(tx.queue(), "queue", &key)?;
+    let wanted: Vec<String> = ctx
+        .languages
+        .iter()
+        .filter(|to| {
+            !post.deleted && !post.hidden && **to != post.lang && post.translations.get(*to).is_none_or(|t| t.stale)
+        })
+        .cloned()
+        .collect();
     // The post as JSON once, for every queue frame it makes.
     let mut json = None;
     for to in ctx.languages {
-        let key = queue_key(to, key_prio, post.id);
-        let needed =
-            !post.deleted && !post.hidden && *to != post.lang && post.translations.get(to).is_none_or(|t| t.stale);
-        let present: Option<QueueRecord> = get(tx.queue(), "queue", &key)?;
+        let needed = wanted.contains(to);
+        let was = present.as_ref().filter(|n| n.to.contains(to));
         let topic = Topic::Queue(lang_key(to));
         let removed = |fx: &mut Effects, from: &str| {
             let text = ServerFrame::QueueRemoved { post: post.id, needed: to }.to_json();
             fx.publish.push(Publish { topic, seq: 0, scope: Some(QueueScope { space, from: lang_key(from) }), text });
         };
-        match (needed, present) {
-            (true, Some(item)) if item.from == post.lang => {}
-            (true, present) => {
-                if let Some(old) = present {
+        match (needed, was) {
+            (true, Some(old)) if old.from == post.lang => {}
+            (true, was) => {
+                if let Some(old) = was {
                     removed(fx, &old.from);
                 }
-                let item =
-                    QueueRecord { post: post.id, room: post.room, space, from: post.lang.clone(), to: to.clone() };
-                put(tx.queue(), &key, &item)?;
                 let post_json = json.get_or_insert_with(|| post_json(post));
                 let text = ServerFrame::QueueItem { post: post_json, room: post.room, needed: to }.to_json();
                 let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
             }
             (false, Some(old)) => {
-                tx.queue().remove(&key[..])?;
                 tx.claims().remove(&keys::id_and(post.id.0, &lang_key(to))[..])?;
                 removed(fx, &old.from);
             }
             (false, None) => {}
         }
+    }
+    let unchanged = present.as_ref().is_some_and(|n| n.to == wanted && n.from == post.lang);
+    if wanted.is_empty() {
+        if present.is_some() {
+            tx.queue().remove(&key[..])?;
+        }
+    } else if !unchanged {
+        put(tx.queue(), &key, &NeedsRecord { room: post.room, space, from: post.lang.clone(), to: wanted })?;
     }
     Ok(())
 }
