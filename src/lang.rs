@@ -254,38 +254,42 @@ const ORTHOGRAPHY_PRIOR: f64 = 5.0;
 /// Short words that, among the languages with models here, only one language writes
 /// (spelled as that language writes them, accents kept, lower case): in chat-length text
 /// they often say more than the letter statistics ("C'est normal.", "É normal.", "Yo no
-/// lo sé"). Words two of them share are left out ("la", "no", "en", "de", "que", "a"),
-/// and so are those another of them uses as a common word ("le" and "es" are Spanish too,
-/// "o" and "mais" Spanish and French, "do" and "da" English and Spanish, "um" English).
+/// lo sé"). Words two of them share are left out ("la", "no", "en", "de", "que", "a",
+/// "está"), and so are those another of them uses as a common word ("le", "es", "tu" and
+/// "has" are Spanish too, "son" French, "o", "mais", "dos" and "pelo" Spanish or French,
+/// "à" Portuguese, "do" and "da" English and Spanish, "um" English).
 const FUNCTION_WORDS: &[(&str, &[&str])] = &[
     (
         "en",
         &[
-            "the", "and", "of", "is", "it", "that", "with", "this", "are", "was", "were", "you", "have", "has", "what",
+            "the", "and", "of", "is", "it", "that", "with", "this", "are", "was", "were", "you", "have", "what",
             "which", "to", "from", "they", "we", "be", "will", "would", "there", "their", "i'm", "it's", "don't",
-            "thanks",
+            "thanks", "when", "where", "because", "about", "should", "could", "been", "but", "our", "your", "who",
         ],
     ),
     (
         "fr",
         &[
             "les", "des", "du", "une", "et", "est", "sont", "qui", "dans", "pour", "avec", "pas", "ce", "c'est", "je",
-            "j'ai", "tu", "il", "elle", "nous", "vous", "ils", "oui", "au", "aux", "cette", "très", "être", "à", "où",
-            "ça", "n'est", "d'un", "d'une", "merci", "bonjour",
+            "j'ai", "il", "elle", "nous", "vous", "ils", "oui", "au", "aux", "cette", "très", "être", "où", "ça",
+            "n'est", "d'un", "d'une", "merci", "bonjour", "quand", "comme", "aussi", "donc", "leur", "leurs", "ces",
+            "sans", "chez", "avoir", "déjà", "beaucoup", "peut",
         ],
     ),
     (
         "es",
         &[
-            "el", "los", "del", "y", "una", "son", "con", "su", "sus", "yo", "muy", "pero", "también", "qué", "hay",
-            "está", "lo", "gracias", "hola",
+            "el", "los", "del", "y", "una", "con", "su", "sus", "yo", "muy", "pero", "también", "qué", "hay", "lo",
+            "gracias", "hola", "donde", "dónde", "cuando", "cuándo", "cómo", "hasta", "mucho", "muchos", "nosotros",
+            "usted", "ustedes", "aquí", "ahora", "entonces", "siempre", "mismo", "ese", "eso",
         ],
     ),
     (
         "pt",
         &[
-            "não", "é", "em", "uma", "dos", "das", "com", "ao", "eu", "você", "isso", "já", "ele", "ela", "sim",
-            "pelo", "pela", "muito", "tem", "também", "obrigado", "obrigada", "olá",
+            "não", "é", "em", "uma", "das", "com", "ao", "eu", "você", "isso", "já", "ele", "ela", "sim", "pela",
+            "muito", "tem", "também", "obrigado", "obrigada", "olá", "onde", "quando", "então", "agora", "mesmo",
+            "nós", "vocês", "aqui", "até", "depois", "ainda", "nossa", "nosso",
         ],
     ),
 ];
