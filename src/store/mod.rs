@@ -762,6 +762,42 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn an_export_of_schema_1_imports_and_migrates_on_reopen() {
+        // An older build's export: its meta says schema 1, its queue has one item per
+        // language.
+        let item = |to: &str| {
+            let rec =
+                QueueRecord { post: PostId(9), room: RoomId(3), space: SpaceId(1), from: "es".into(), to: to.into() };
+            let mut k = to.as_bytes().to_vec();
+            k.push(1);
+            k.extend_from_slice(&9u64.to_be_bytes());
+            format!(
+                r#"{{"tree":"queue","key":"{}","text":{}}}"#,
+                hex::encode(k),
+                serde_json::to_string(&serde_json::to_string(&rec).unwrap()).unwrap()
+            )
+        };
+        let export = [
+            r#"{"collective_brain_export":1,"schema_version":1}"#.to_owned(),
+            format!(r#"{{"tree":"meta","key":"{}","hex":"00000001"}}"#, hex::encode("schema_version")),
+            item("en"),
+            item("pt"),
+        ]
+        .join("\n");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        assert_eq!(store.import(&mut export.as_bytes()).unwrap(), 3);
+        store.close().await.unwrap();
+        drop(store);
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        let en: Vec<QueueRecord> = store.queue("en").map(Result::unwrap).collect();
+        assert_eq!(en.iter().map(|q| (q.post, q.from.as_str())).collect::<Vec<_>>(), vec![(PostId(9), "es")]);
+        assert_eq!(store.queue_len("pt").unwrap(), 1);
+        assert_eq!(store.queue_len("fr").unwrap(), 0);
+        assert_eq!(store.trees.queue.len(), 1);
+    }
+
+    #[tokio::test]
     async fn a_schema_1_queue_becomes_one_record_per_post() {
         let dir = tempfile::tempdir().unwrap();
         {
