@@ -117,6 +117,10 @@ fn main() {
             (took - committed).as_secs_f64(),
         );
         drop(docs);
+        // CB_BENCH_BULK_ONLY=1 stops here (for A/B runs of indexing changes).
+        if std::env::var_os("CB_BENCH_BULK_ONLY").is_some() {
+            return;
+        }
     }
 
     // 2. Query latency.

@@ -266,7 +266,7 @@ impl TokenStream for GramStream {
 
 /// The function words of `index/function-words.txt`, in their skeleton spelling: left
 /// out of the n-gram field (at indexing and in queries alike).
-static FUNCTION_WORDS: std::sync::LazyLock<std::collections::HashSet<String>> = std::sync::LazyLock::new(|| {
+static FUNCTION_WORDS: std::sync::LazyLock<foldhash::HashSet<String>> = std::sync::LazyLock::new(|| {
     include_str!("../function-words.txt")
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -310,17 +310,55 @@ fn fold_char(c: char) -> ([char; 2], usize) {
     }
 }
 
+/// The characters of a word lower-cased and folded as [`fold_char`] does, with a fast
+/// path for ASCII (most letters of most words in the community's languages).
+struct Folded<'a> {
+    chars: std::str::Chars<'a>,
+    /// What one non-ASCII character became (lower-casing gives at most 3, folding
+    /// at most 2 each), and how much of it is given out.
+    pending: [char; 6],
+    len: u8,
+    at: u8,
+}
+
+impl Iterator for Folded<'_> {
+    type Item = char;
+    fn next(&mut self) -> Option<char> {
+        if self.at < self.len {
+            let c = self.pending[usize::from(self.at)];
+            self.at += 1;
+            return Some(c);
+        }
+        let c = self.chars.next()?;
+        if c.is_ascii() {
+            return Some(match c.to_ascii_lowercase() {
+                'y' => 'i',
+                'k' => 'c',
+                'z' => 's',
+                c => c,
+            });
+        }
+        let mut len = 0;
+        for l in c.to_lowercase() {
+            let (folded, n) = fold_char(l);
+            for f in &folded[..n] {
+                if let Some(slot) = self.pending.get_mut(len) {
+                    *slot = *f;
+                    len += 1;
+                }
+            }
+        }
+        // At most 6, by the bound above.
+        self.len = u8::try_from(len).unwrap_or(6);
+        self.at = 1;
+        (len > 0).then_some(self.pending[0]).or_else(|| self.next())
+    }
+}
+
 /// [`skeleton`], appended to `out` in one pass with no buffer of its own (it runs on
 /// every word indexed).
 pub fn skeleton_into(word: &str, out: &mut String) {
-    let mut it = word
-        .chars()
-        .flat_map(char::to_lowercase)
-        .flat_map(|c| {
-            let (chars, n) = fold_char(c);
-            chars.into_iter().take(n)
-        })
-        .peekable();
+    let mut it = Folded { chars: word.chars(), pending: [' '; 6], len: 0, at: 0 }.peekable();
     let mut prev: Option<char> = None;
     while let Some(c) = it.next() {
         let next = it.peek().copied();
@@ -523,6 +561,15 @@ mod tests {
         for (_, w) in words(text) {
             assert_eq!(skeleton(w), skeleton_reference(w), "{w}");
         }
+        // And every word of the parallel corpus, in all its languages and scripts.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/eval/parallel/ntrex.tsv");
+        let corpus = std::fs::read_to_string(path).expect(path);
+        let mut checked = 0;
+        for (_, w) in words(&corpus) {
+            assert_eq!(skeleton(w), skeleton_reference(w), "{w}");
+            checked += 1;
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
