@@ -6,13 +6,12 @@
 //! fields then drop that language's stop words and stem; the n-gram field cuts each word
 //! into overlapping pieces that cognates share (cooperative / coopérative / cooperativa).
 
-use rust_stemmers::Algorithm;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
-    TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+    TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
 };
 
-use crate::stem::CachedStemmer;
+use crate::stem::CachedWords;
 
 /// The language fields of the index. Any other language goes to `xx`.
 pub const FIELD_LANGS: [&str; 9] = ["en", "fr", "es", "pt", "it", "de", "ar", "ko", "xx"];
@@ -37,28 +36,33 @@ pub fn analyzer_name(field_lang: &str) -> String {
 /// The analyzer name of the n-gram field.
 pub const GRAMS: &str = "cb_grams";
 
-fn stemmed(lang: Language, algorithm: Algorithm, stop: bool) -> TextAnalyzer {
-    let b =
-        TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(MAX_WORD)).filter(LowerCaser);
+fn stemmed(lang: Language, stop: bool) -> TextAnalyzer {
+    TextAnalyzer::from(CachedWords::new(stemming_chain(lang, stop), MAX_WORD))
+}
+
+/// What a stemmed language field makes of one word: lower-cased, dropped if a stop
+/// word, folded, stemmed. [`CachedWords`] splits the text and remembers the results.
+fn stemming_chain(lang: Language, stop: bool) -> TextAnalyzer {
+    let b = TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser);
     // Stop words are matched before folding: the lists are written with their accents.
     if stop {
         if let Some(sw) = StopWordFilter::new(lang) {
-            return b.filter(sw).filter(AsciiFoldingFilter).filter(CachedStemmer(algorithm)).build();
+            return b.filter(sw).filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build();
         }
     }
-    b.filter(AsciiFoldingFilter).filter(CachedStemmer(algorithm)).build()
+    b.filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build()
 }
 
 /// The analyzer for one field language.
 pub fn analyzer(field_lang: &str) -> TextAnalyzer {
     match field_lang {
-        "en" => stemmed(Language::English, Algorithm::English, true),
-        "fr" => stemmed(Language::French, Algorithm::French, true),
-        "es" => stemmed(Language::Spanish, Algorithm::Spanish, true),
-        "pt" => stemmed(Language::Portuguese, Algorithm::Portuguese, true),
-        "it" => stemmed(Language::Italian, Algorithm::Italian, true),
-        "de" => stemmed(Language::German, Algorithm::German, true),
-        "ar" => stemmed(Language::Arabic, Algorithm::Arabic, false),
+        "en" => stemmed(Language::English, true),
+        "fr" => stemmed(Language::French, true),
+        "es" => stemmed(Language::Spanish, true),
+        "pt" => stemmed(Language::Portuguese, true),
+        "it" => stemmed(Language::Italian, true),
+        "de" => stemmed(Language::German, true),
+        "ar" => stemmed(Language::Arabic, false),
         // Korean attaches particles to words: character bigrams of Hangul find the
         // stem inside the word; other scripts in a Korean post are whole folded words.
         "ko" => TextAnalyzer::builder(Grams { latin: None })
@@ -469,8 +473,10 @@ mod tests {
             "Straße Ærø œuvre ﬁnance 12345 mixed숫자words",
             &"z".repeat(60),
         ];
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/eval/parallel/ntrex.tsv");
+        let corpus = std::fs::read_to_string(path).expect(path);
         for latin in [Some(GRAM), None] {
-            for text in texts {
+            for text in texts.iter().copied().chain(corpus.lines()) {
                 let mut stream = Grams { latin }.token_stream(text);
                 let mut got = Vec::new();
                 while stream.advance() {
@@ -479,6 +485,59 @@ mod tests {
                 }
                 assert_eq!(got, eager_grams(latin, text), "{latin:?} {text}");
             }
+        }
+    }
+
+    /// The language fields' analysis as a plain tantivy filter chain: what
+    /// `CachedWords` must give, token for token.
+    fn chain_reference(lang: Language, stop: bool) -> TextAnalyzer {
+        let b = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_WORD))
+            .filter(LowerCaser);
+        match StopWordFilter::new(lang).filter(|_| stop) {
+            Some(sw) => b.filter(sw).filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build(),
+            None => b.filter(AsciiFoldingFilter).filter(Stemmer::new(lang)).build(),
+        }
+    }
+
+    #[test]
+    fn remembered_analysis_equals_the_filter_chain() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/eval/parallel/ntrex.tsv");
+        let corpus = std::fs::read_to_string(path).expect(path);
+        let long = "x".repeat(MAX_WORD - 1) + " " + &"y".repeat(MAX_WORD) + " Économie LES les";
+        for (code, lang, stop) in [
+            ("en", Language::English, true),
+            ("fr", Language::French, true),
+            ("es", Language::Spanish, true),
+            ("pt", Language::Portuguese, true),
+            ("it", Language::Italian, true),
+            ("de", Language::German, true),
+            ("ar", Language::Arabic, false),
+        ] {
+            // One analyzer for every line, as an indexing thread uses it: the second
+            // time a word comes, it comes from memory.
+            let mut ours = analyzer(code);
+            let mut reference = chain_reference(lang, stop);
+            let mut tokens = 0;
+            for line in corpus.lines().chain([long.as_str(), "", "  ,. "]) {
+                let mut a = ours.token_stream(line);
+                let mut b = reference.token_stream(line);
+                loop {
+                    let (x, y) = (a.advance(), b.advance());
+                    assert_eq!(x, y, "{code}: {line}");
+                    if !x {
+                        break;
+                    }
+                    let (s, t) = (a.token(), b.token());
+                    assert_eq!(
+                        (&s.text, s.offset_from, s.offset_to, s.position, s.position_length),
+                        (&t.text, t.offset_from, t.offset_to, t.position, t.position_length),
+                        "{code}: {line}"
+                    );
+                    tokens += 1;
+                }
+            }
+            assert!(tokens > 100_000, "{code}: {tokens}");
         }
     }
 
