@@ -20,6 +20,10 @@ use collective_brain_index::eval::{read_corpus, Row, LANGS};
 use collective_brain_index::{Options, PostDoc, SearchIndex, SearchQuery};
 use criterion::Criterion;
 
+/// The server's allocator (src/main.rs), so the index is measured as it runs there.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const SPACES: u64 = 20;
 /// Private spaces; the searcher is a member of the first.
 const PRIVATE: [u64; 3] = [3, 7, 11];
