@@ -189,7 +189,7 @@ impl Tagger {
         let lingua = self.lingua.as_ref()?;
         // Typographic apostrophes and quotes split words the models know ("C’est").
         let text: String = text.chars().map(|c| if matches!(c, '’' | '‘' | 'ʼ') { '\'' } else { c }).collect();
-        let values = lingua.compute_language_confidence_values(text.as_str());
+        let values = lingua.compute_language_confidence_values(&*without_names(&text));
         let scores: Vec<(String, f64)> = self
             .lingua_known
             .iter()
@@ -229,6 +229,26 @@ impl Tagger {
             LangSource::Author
         };
         Tag { lang: lang.clone(), source, confidence }
+    }
+}
+
+/// `text` without its capitalized words (names: "Trump da un mitin en West Virginia" is
+/// Spanish in its small words, English in its names), when at least two words with
+/// letters are left; else `text` as it is (title case, or names only).
+fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let kept: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| {
+            let letters = w.trim_start_matches(|c: char| !c.is_alphabetic());
+            !letters.is_empty() && !letters.starts_with(char::is_uppercase)
+        })
+        .collect();
+    if kept.len() == words.len() || kept.len() < 2 {
+        text.into()
+    } else {
+        kept.join(" ").into()
     }
 }
 
@@ -378,6 +398,20 @@ mod tests {
         assert_eq!(function_words("QUI EST LÀ", "fr"), FUNCTION_WORD_PRIOR);
         assert_eq!(function_words("Qui est là ?", "es"), 1.0);
         assert_eq!(function_words("la casa", "es"), 1.0, "la is French too");
+    }
+
+    #[test]
+    fn names_do_not_decide_short_text() {
+        // Tagged English for its names before they were left out (NTREX headlines).
+        let t = tagger();
+        let author = ["en", "pt"].map(String::from);
+        let tag = t.tag("Dianne Feinstein, a fuga partiu de si?", &Evidence { author: &author, ..Evidence::default() });
+        assert_eq!(tag.lang, "pt", "{tag:?}");
+        assert_eq!(without_names("Dianne Feinstein, a fuga partiu de si?"), "a fuga partiu de si?");
+        // Title case, names only, or one word left: the text as it is.
+        assert_eq!(without_names("Welsh AMs Worried About Looking"), "Welsh AMs Worried About Looking");
+        assert_eq!(without_names("Elite League: Dundee Stars 5-3"), "Elite League: Dundee Stars 5-3");
+        assert_eq!(without_names("Obrigado Maria"), "Obrigado Maria");
     }
 
     #[test]
