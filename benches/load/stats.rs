@@ -28,6 +28,26 @@ pub fn stamp(frame: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
+/// The post's `created_at` in a frame (RFC 3339, microseconds, UTC), as microseconds
+/// since the epoch.
+pub fn created_at_micros(frame: &str) -> Option<u64> {
+    const KEY: &str = "\"created_at\":\"";
+    let at = frame.find(KEY)? + KEY.len();
+    let t = frame.get(at..at + 26)?; // 2026-12-01T23:55:01.123456
+    let num = |r: std::ops::Range<usize>| t.get(r).and_then(|d| d.parse::<i64>().ok());
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
+    // Days since the epoch of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(secs * 1_000_000 + us).ok()
+}
+
 /// The number after the first `"name":` in a JSON frame.
 pub fn json_number(frame: &str, name: &str) -> Option<u64> {
     let key = format!("\"{name}\":");

@@ -104,15 +104,18 @@ impl Target {
                     .spawn()
                     .expect("start nats-server")
             }
-            Kind::Ours => Command::new(env!("CARGO_BIN_EXE_collective-brain"))
-                .args(["serve", "--listen", &addr.to_string(), "--rate-limits", "off"])
-                .arg("--data-dir")
-                .arg(dir.path().join("data"))
-                .env("CB_ADMIN_PASSWORD", ADMIN_PASSWORD)
-                .env("RUST_LOG", "warn")
-                .stdin(Stdio::null())
-                .spawn()
-                .expect("start collective-brain"),
+            // CB_BENCH_SERVER: another build of the server (an A/B run against an older commit).
+            Kind::Ours => Command::new(
+                std::env::var("CB_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_collective-brain").into()),
+            )
+            .args(["serve", "--listen", &addr.to_string(), "--rate-limits", "off"])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("CB_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start collective-brain"),
         };
         wait_listening(addr).await;
         let mut target = Target { kind, child, addr, rooms: Vec::new(), tokens: Vec::new(), admin: None, _dir: dir };
