@@ -314,6 +314,31 @@ pub struct Recovered {
     pub was_recovered: bool,
 }
 
+/// What to add to sled's id counter so that every new id is past every id in use.
+///
+/// sled's counter only grows (it even jumps two million ahead at each open), so a store
+/// that has only ever had its own ids needs nothing (and a new one's ids start at 1, as
+/// the counter's 0 is taken here).
+/// But the counter is not in an export: a store made by an import starts it again near
+/// 0, below the ids it holds. Ids are in the first 8 bytes of the keys of users, spaces,
+/// rooms, posts and the moderation log (so the last key has the largest), and in bytes
+/// 8..16 of notification keys, which are scanned.
+fn id_offset(db: &sled::Db, trees: &Trees) -> Result<u64, StoreError> {
+    let id_at = |k: &[u8], at: usize| k.get(at..at + 8).and_then(keys::id_value).unwrap_or(0);
+    let mut largest = 0;
+    for tree in [&trees.users, &trees.spaces, &trees.rooms, &trees.posts, &trees.modlog] {
+        if let Some((k, _)) = tree.last()? {
+            largest = largest.max(id_at(&k, 0));
+        }
+    }
+    for k in trees.notifications.iter().keys() {
+        largest = largest.max(id_at(&k?, 8));
+    }
+    // Taking one from the counter here: the ids given out from now on are past it.
+    let next = db.generate_id()?.saturating_add(1);
+    Ok(largest.saturating_add(1).saturating_sub(next))
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`. `sink` receives, in commit order, what every
     /// committed batch published; it runs on the writer thread and must not block.
@@ -361,8 +386,17 @@ impl Store {
             Ordering::Release,
         );
         let stats = Arc::new(WriterStats::default());
-        let writer =
-            writer::spawn(db.clone(), trees.clone(), heads.clone(), changes.clone(), options, stats.clone(), sink)?;
+        let id_offset = id_offset(&db, &trees)?;
+        let writer = writer::spawn(
+            db.clone(),
+            trees.clone(),
+            heads.clone(),
+            changes.clone(),
+            options,
+            stats.clone(),
+            sink,
+            id_offset,
+        )?;
         Ok((Store { db, trees, heads, changes, writer, stats }, recovered))
     }
 

@@ -269,7 +269,9 @@ pub enum Outcome {
 }
 
 /// The transaction's view of the trees, by name (same order as `Trees::all`).
-pub(super) struct Tx<'a>(pub &'a [TransactionalTree]);
+/// The trees of a batch's transaction, and what is added to sled's id counter for a new
+/// id. Ids are never 0: `Store::open` takes the counter's 0.
+pub(super) struct Tx<'a>(pub &'a [TransactionalTree], pub u64);
 
 impl Tx<'_> {
     fn meta(&self) -> &TransactionalTree {
@@ -419,8 +421,7 @@ fn put<T: serde::Serialize>(tree: &TransactionalTree, key: &[u8], value: &T) -> 
 }
 
 fn new_id(tx: &Tx) -> Result<u64, Fatal> {
-    // sled ids start at 0; ours start at 1 so that 0 never names anything.
-    Ok(tx.meta().generate_id().map_err(StoreError::Sled)? + 1)
+    Ok(tx.meta().generate_id().map_err(StoreError::Sled)?.saturating_add(tx.1))
 }
 
 /// Applies one op. `Ok(Err(_))` is a refusal that wrote nothing.

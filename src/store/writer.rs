@@ -68,6 +68,7 @@ pub(super) struct Handle {
 
 const QUEUE: usize = 4096;
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn spawn(
     db: sled::Db,
     trees: Trees,
@@ -76,9 +77,10 @@ pub(super) fn spawn(
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    id_offset: u64,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink };
+    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset };
     thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(w, rx))
@@ -125,6 +127,8 @@ struct Writer {
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    /// Added to sled's id counter for every new id (see `Store::open`).
+    id_offset: u64,
 }
 
 /// Work handed from the applying thread to the flushing one, in commit order.
@@ -178,7 +182,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
             return None;
         }
     };
-    let mut applier = Applier { all: w.all, options: w.options, stats: w.stats, last_us: 0 };
+    let mut applier = Applier { all: w.all, options: w.options, stats: w.stats, last_us: 0, id_offset: w.id_offset };
     let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
         if to_flush.send(Applied::Barrier(done)).is_ok() {
@@ -314,6 +318,7 @@ struct Applier {
     stats: Arc<WriterStats>,
     /// The time given to the last op applied, in microseconds since the epoch.
     last_us: i64,
+    id_offset: u64,
 }
 
 impl Applier {
@@ -340,7 +345,7 @@ impl Applier {
             }
         };
         let result = self.all.transaction(|view| {
-            let tx = Tx(view);
+            let tx = Tx(view, self.id_offset);
             let mut fx = Effects::default();
             let mut outcomes = Vec::with_capacity(ops.len());
             for (i, op) in ops.iter().enumerate() {
