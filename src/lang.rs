@@ -165,7 +165,13 @@ impl Tagger {
             // Reliable is right 99.9% of the time, even against the author's languages.
             return Tag { lang: code.clone(), source: LangSource::Detected, confidence: *confidence };
         }
-        if let Some(scores) = self.short_text_scores(text) {
+        // Words tell the author's languages apart, or, with none declared, the community's.
+        let rivals: Vec<&str> = if author.is_empty() {
+            self.community.iter().map(String::as_str).collect()
+        } else {
+            author.iter().map(|l| l.as_str()).collect()
+        };
+        if let Some(scores) = self.short_text_scores(text, &rivals) {
             return self.combine(&scores, &author, ev.room);
         }
         // No model for these languages, or no letters to go on.
@@ -185,7 +191,7 @@ impl Tagger {
 
     /// lingua's probabilities over the community languages it knows, if it has any
     /// opinion.
-    fn short_text_scores(&self, text: &str) -> Option<Vec<(String, f64)>> {
+    fn short_text_scores(&self, text: &str, rivals: &[&str]) -> Option<Vec<(String, f64)>> {
         let lingua = self.lingua.as_ref()?;
         // Typographic apostrophes and quotes split words the models know ("C’est").
         let text: String = text.chars().map(|c| if matches!(c, '’' | '‘' | 'ʼ') { '\'' } else { c }).collect();
@@ -195,7 +201,7 @@ impl Tagger {
             .iter()
             .map(|(code, l)| {
                 let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
-                (code.clone(), p * orthography(&text, code) * function_words(&text, code))
+                (code.clone(), p * orthography(&text, code) * words_prior(&text, code, rivals))
             })
             .collect();
         if scores.iter().all(|(_, p)| *p <= 0.0) {
@@ -230,6 +236,54 @@ impl Tagger {
         };
         Tag { lang: lang.clone(), source, confidence }
     }
+}
+
+/// The function-word prior, from the words outside double quotes when they have any
+/// function word, else from all: the writer's own small words say more than those of
+/// what they quote (`« "Peppa the pig", oui. »` is French; `"Foi o melhor que
+/// aconteceu", disse Jaynes.` has nothing but a verb and a name outside its quote).
+fn words_prior(text: &str, code: &str, rivals: &[&str]) -> f64 {
+    let outside = without_quotes(text);
+    if let std::borrow::Cow::Owned(outside) = &outside {
+        if has_function_word(outside, rivals) {
+            return function_words(outside, code, rivals);
+        }
+    }
+    function_words(text, code, rivals)
+}
+
+/// Whether `text` has a function word of any language in `rivals`.
+fn has_function_word(text: &str, rivals: &[&str]) -> bool {
+    rivals.iter().any(|code| function_words(text, code, rivals) > 1.0)
+}
+
+/// `text` without what it quotes between double quotes, when a letter is left outside
+/// them; else `text` as it is (a line that is all quote, or an unclosed quote).
+fn without_quotes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['"', '“', '”']) {
+        return text.into();
+    }
+    let mut outside = String::with_capacity(text.len());
+    let mut quoted = String::new();
+    let (mut open, mut closed) = (false, false);
+    for c in text.chars() {
+        match (c, open) {
+            ('"' | '“', false) => open = true,
+            ('"' | '”', true) => {
+                (open, closed) = (false, true);
+                quoted.clear();
+                outside.push(' ');
+            }
+            (_, true) => quoted.push(c),
+            (_, false) => outside.push(c),
+        }
+    }
+    if !closed || !outside.chars().any(char::is_alphabetic) {
+        return text.into();
+    }
+    // An unclosed quote at the end keeps its words.
+    outside.push_str(&quoted);
+    outside.into()
 }
 
 /// `text` without its capitalized words (names: "Trump da un mitin en West Virginia" is
@@ -317,19 +371,81 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
 /// How much more likely a language is when the text has a word only it writes.
 const FUNCTION_WORD_PRIOR: f64 = 4.0;
 
+/// Common short words that several of the languages write, with the languages that do.
+/// Among the four they decide nothing, but between two they may: "la", "en" and "un"
+/// are Spanish, not Portuguese or English; "do" and "as" Portuguese, not Spanish. So a
+/// word of this list counts for a language when no other language in the running (the
+/// author's, or the community's when the author declared none) writes it.
+const SHARED_WORDS: &[(&str, &[&str])] = &[
+    ("la", &["fr", "es", "it"]),
+    ("le", &["fr", "es", "it"]),
+    ("de", &["fr", "es", "pt"]),
+    ("en", &["fr", "es"]),
+    ("un", &["fr", "es"]),
+    ("que", &["fr", "es", "pt"]),
+    ("no", &["en", "es", "pt", "it"]),
+    ("se", &["fr", "es", "pt", "it"]),
+    ("es", &["es", "fr"]),
+    ("son", &["fr", "es"]),
+    ("si", &["fr", "es", "it"]),
+    ("por", &["es", "pt"]),
+    ("para", &["es", "pt"]),
+    ("como", &["es", "pt", "it"]),
+    ("mais", &["fr", "pt"]),
+    ("ou", &["fr", "pt"]),
+    ("o", &["es", "pt", "it"]),
+    ("os", &["es", "pt"]),
+    ("as", &["en", "pt"]),
+    ("do", &["en", "pt"]),
+    ("da", &["es", "pt", "it"]),
+    ("dos", &["es", "pt"]),
+    ("e", &["pt", "it"]),
+    ("na", &["pt"]),
+    ("nos", &["fr", "es", "pt"]),
+    ("um", &["en", "pt"]),
+    ("in", &["en", "it", "de"]),
+    ("on", &["en", "fr"]),
+    ("an", &["en", "fr", "de"]),
+    ("for", &["en"]),
+    ("at", &["en"]),
+    ("by", &["en"]),
+    ("not", &["en"]),
+    ("sur", &["fr"]),
+    ("ne", &["fr", "it"]),
+    ("al", &["es", "it"]),
+    ("las", &["es"]),
+    ("ya", &["es"]),
+    ("fue", &["es"]),
+    ("este", &["es", "pt"]),
+    ("entre", &["fr", "es", "pt"]),
+    ("esta", &["es", "pt"]),
+    ("está", &["es", "pt"]),
+    ("era", &["es", "pt", "it"]),
+    ("seu", &["pt"]),
+    ("sua", &["pt"]),
+    ("foi", &["pt"]),
+    ("são", &["pt"]),
+];
+
 /// The function-word prior of `code` for `text`: `FUNCTION_WORD_PRIOR` when a word of
-/// the text is one only `code` writes, else 1.
-fn function_words(text: &str, code: &str) -> f64 {
-    let Some((_, words)) = FUNCTION_WORDS.iter().find(|(c, _)| *c == code) else { return 1.0 };
+/// the text is one only `code` writes (of all the languages with models, or of
+/// `rivals` for the shared words), else 1.
+fn function_words(text: &str, code: &str, rivals: &[&str]) -> f64 {
+    let only = FUNCTION_WORDS.iter().find(|(c, _)| *c == code).map_or(&[][..], |(_, w)| *w);
+    let is_hit = |w: &str| {
+        only.contains(&w)
+            || SHARED_WORDS.iter().any(|(word, langs)| {
+                *word == w && langs.contains(&code) && !rivals.iter().any(|r| *r != code && langs.contains(r))
+            })
+    };
     let hit =
         text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty() && w.len() <= 12).any(|w| {
             let w = w.trim_matches('\'');
             // Most words are already lower case; only the others pay for a copy.
             if w.chars().any(char::is_uppercase) {
-                let lower = w.to_lowercase();
-                words.contains(&lower.as_str())
+                is_hit(&w.to_lowercase())
             } else {
-                words.contains(&w)
+                is_hit(w)
             }
         });
     if hit {
@@ -394,10 +510,11 @@ mod tests {
             let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
             assert_eq!(tag.lang, want, "{text}: {tag:?}");
         }
-        assert_eq!(function_words("Qui est là ?", "fr"), FUNCTION_WORD_PRIOR);
-        assert_eq!(function_words("QUI EST LÀ", "fr"), FUNCTION_WORD_PRIOR);
-        assert_eq!(function_words("Qui est là ?", "es"), 1.0);
-        assert_eq!(function_words("la casa", "es"), 1.0, "la is French too");
+        let all = ["en", "fr", "es", "pt"];
+        assert_eq!(function_words("Qui est là ?", "fr", &all), FUNCTION_WORD_PRIOR);
+        assert_eq!(function_words("QUI EST LÀ", "fr", &all), FUNCTION_WORD_PRIOR);
+        assert_eq!(function_words("Qui est là ?", "es", &all), 1.0);
+        assert_eq!(function_words("la casa", "es", &all), 1.0, "la is French too");
     }
 
     #[test]
@@ -412,6 +529,36 @@ mod tests {
         assert_eq!(without_names("Welsh AMs Worried About Looking"), "Welsh AMs Worried About Looking");
         assert_eq!(without_names("Elite League: Dundee Stars 5-3"), "Elite League: Dundee Stars 5-3");
         assert_eq!(without_names("Obrigado Maria"), "Obrigado Maria");
+    }
+
+    #[test]
+    fn shared_words_tell_the_authors_two_languages_apart() {
+        // Both tagged with the author's other language before (NTREX headlines).
+        let t = tagger();
+        for (text, author, want) in [
+            ("Trump da un mitin en West Virginia", ["en", "es"], "es"),
+            ("Sismos e tsunamis na Indonésia", ["pt", "fr"], "pt"),
+        ] {
+            let author = author.map(String::from);
+            let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
+            assert_eq!(tag.lang, want, "{text}: {tag:?}");
+        }
+        // "la" is Spanish against Portuguese, and nothing against French.
+        assert_eq!(function_words("la casa", "es", &["es", "pt"]), FUNCTION_WORD_PRIOR);
+        assert_eq!(function_words("la casa", "es", &["es", "fr"]), 1.0);
+        assert_eq!(function_words("la casa", "es", &["en", "fr", "es", "pt"]), 1.0);
+    }
+
+    #[test]
+    fn the_words_outside_a_quote_speak_for_the_writer() {
+        let t = tagger();
+        let author = ["en", "fr"].map(String::from);
+        let tag = t.tag("« \"Peppa the pig\", oui. »", &Evidence { author: &author, ..Evidence::default() });
+        assert_eq!(tag.lang, "fr", "{tag:?}");
+        assert_eq!(without_quotes("« \"Peppa the pig\", oui. »"), "«  , oui. »");
+        // All quote, or a quote left open: the text as it is.
+        assert_eq!(without_quotes("\"No, no, no.\""), "\"No, no, no.\"");
+        assert_eq!(without_quotes("\"No, no, no."), "\"No, no, no.");
     }
 
     #[test]

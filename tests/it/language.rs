@@ -32,13 +32,13 @@ fn detector_alone_meets_its_targets() {
 }
 
 #[test]
-fn the_author_prior_adds_accuracy_on_short_text() {
-    // With the author's two declared languages. The targets are 97% on word pairs
-    // and 99% on headlines; what is reached so far is guarded here so that it cannot slip
-    // back (see docs/LANGUAGE.md).
-    for (file, floor) in [("lingua-word-pairs.tsv", 96.0), ("ntrex-headlines.tsv", 98.5), ("lingua-words.tsv", 88.0)] {
+fn the_author_prior_meets_the_headline_target_and_adds_accuracy() {
+    // With the author's two declared languages. The targets are 99% on headlines
+    // (met) and 97% on word pairs (not yet: what is reached is guarded here so that it
+    // cannot slip back; see docs/LANGUAGE.md).
+    for (file, floor) in [("ntrex-headlines.tsv", 99.0), ("lingua-word-pairs.tsv", 96.5), ("lingua-words.tsv", 88.5)] {
         let (alone, prior) = eval(file);
-        assert!(prior >= floor, "{file}: {prior:.1}% with the author prior, floor {floor}%");
+        assert!(prior >= floor, "{file}: {prior:.2}% with the author prior, floor {floor}%");
         assert!(prior > alone, "{file}: the prior must help ({alone:.1}% -> {prior:.1}%)");
     }
 }
