@@ -268,9 +268,9 @@ pub enum Outcome {
     Done,
 }
 
-/// The transaction's view of the trees, by name (same order as `Trees::all`).
-/// The trees of a batch's transaction, and what is added to sled's id counter for a new
-/// id. Ids are never 0: `Store::open` takes the counter's 0.
+/// The transaction's view of the trees, by name (same order as `Trees::all`), and what
+/// is added to sled's id counter for a new id (`Store::open` reckons it). Ids are never
+/// 0: `Store::open` takes the counter's 0.
 pub(super) struct Tx<'a>(pub &'a [TransactionalTree], pub u64);
 
 impl Tx<'_> {
