@@ -495,21 +495,26 @@ mod tests {
         }
     }
 
+    /// Each text, written by an author who declares these two languages, is tagged `want`.
+    fn tags_with_the_authors_languages(cases: &[(&str, [&str; 2], &str)]) {
+        let t = tagger();
+        for (text, author, want) in cases {
+            let author = author.map(String::from);
+            let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
+            assert_eq!(tag.lang, *want, "{text}: {tag:?}");
+        }
+    }
+
     #[test]
     fn words_only_one_language_writes_decide_chat_lines() {
         // Each of these was tagged with the author's other language before function
         // words counted (NTREX headlines; docs/LANGUAGE.md).
-        let t = tagger();
-        for (text, author, want) in [
+        tags_with_the_authors_languages(&[
             ("C\u{2019}est normal.", ["fr", "pt"], "fr"),
             ("É normal.", ["pt", "fr"], "pt"),
             ("Yo no lo filtré\u{201d}.", ["es", "fr"], "es"),
             ("Europa vence a Ryder Cup em Paris", ["pt", "fr"], "pt"),
-        ] {
-            let author = author.map(String::from);
-            let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
-            assert_eq!(tag.lang, want, "{text}: {tag:?}");
-        }
+        ]);
         let all = ["en", "fr", "es", "pt"];
         assert_eq!(function_words("Qui est là ?", "fr", &all), FUNCTION_WORD_PRIOR);
         assert_eq!(function_words("QUI EST LÀ", "fr", &all), FUNCTION_WORD_PRIOR);
@@ -534,15 +539,10 @@ mod tests {
     #[test]
     fn shared_words_tell_the_authors_two_languages_apart() {
         // Both tagged with the author's other language before (NTREX headlines).
-        let t = tagger();
-        for (text, author, want) in [
+        tags_with_the_authors_languages(&[
             ("Trump da un mitin en West Virginia", ["en", "es"], "es"),
             ("Sismos e tsunamis na Indonésia", ["pt", "fr"], "pt"),
-        ] {
-            let author = author.map(String::from);
-            let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
-            assert_eq!(tag.lang, want, "{text}: {tag:?}");
-        }
+        ]);
         // "la" is Spanish against Portuguese, and nothing against French.
         assert_eq!(function_words("la casa", "es", &["es", "pt"]), FUNCTION_WORD_PRIOR);
         assert_eq!(function_words("la casa", "es", &["es", "fr"]), 1.0);
