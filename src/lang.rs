@@ -111,7 +111,8 @@ const CONFIDENT: f64 = 0.9;
 /// 3. Otherwise (short text) lingua's probabilities over the community's languages are
 ///    combined with priors: the author's declared languages (others count 100 times
 ///    less), the room's current language (twice as likely), letters only one of the
-///    languages writes (five times) and words only one of them writes (four times). The
+///    languages writes (five times), words only one of them writes (four times), and
+///    word endings or letter pairs only one of the author's languages writes (twice). The
 ///    most probable language wins; its normalized score is the confidence.
 pub struct Tagger {
     whatlang: Option<whatlang::Detector>,
@@ -201,7 +202,9 @@ impl Tagger {
             .iter()
             .map(|(code, l)| {
                 let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
-                (code.clone(), p * orthography(&text, code) * words_prior(&text, code, rivals))
+                let prior =
+                    orthography(&text, code) * words_prior(&text, code, rivals) * spellings(&text, code, rivals);
+                (code.clone(), p * prior)
             })
             .collect();
         if scores.iter().all(|(_, p)| *p <= 0.0) {
@@ -324,6 +327,89 @@ fn orthography(text: &str, code: &str) -> f64 {
 
 /// How much more likely a language is when the text has letters only it writes.
 const ORTHOGRAPHY_PRIOR: f64 = 5.0;
+
+/// Letters that two or three of the languages write, with the languages that do: among
+/// the four they decide little, but between the author's two they may (ç, ê, â and ô are
+/// Portuguese and French, not Spanish).
+const SHARED_LETTERS: &[(char, &[&str])] = &[
+    ('ç', &["fr", "pt"]),
+    ('ê', &["fr", "pt"]),
+    ('â', &["fr", "pt"]),
+    ('ô', &["fr", "pt"]),
+    ('à', &["fr", "pt", "it"]),
+    ('á', &["es", "pt"]),
+    ('í', &["es", "pt", "it"]),
+    ('ó', &["es", "pt", "it"]),
+    ('ú', &["es", "pt", "it"]),
+    ('ü', &["es", "de", "fr"]),
+    ('ä', &["de"]),
+    ('ö', &["de"]),
+    ('ß', &["de"]),
+];
+
+/// Word endings, and letter pairs inside words, that some of the languages write and
+/// others never do natively, with the languages that do. lingua's letter statistics do
+/// not see where a word ends, so "totalidad" scores Portuguese ("idad" is in "idade"),
+/// but no Portuguese word ends in -dad, -d or -n, and no Spanish one in -m or -u.
+const SHARED_ENDINGS: &[(&str, &[&str])] = &[
+    ("dad", &["es"]),
+    ("ción", &["es"]),
+    ("cion", &["es"]),
+    ("ciones", &["es"]),
+    ("ón", &["es"]),
+    ("ía", &["es"]),
+    ("aje", &["es"]),
+    ("dade", &["pt"]),
+    ("agem", &["pt"]),
+    ("ble", &["es", "en", "fr"]),
+    ("vel", &["pt", "en", "fr"]),
+    ("n", &["es", "en", "fr", "de", "it"]),
+    ("d", &["es", "en", "fr", "de"]),
+    ("m", &["pt", "en", "fr", "de"]),
+    ("u", &["pt", "en", "fr", "de", "it"]),
+    ("ei", &["pt", "de"]),
+];
+
+/// Letter pairs inside words, as `SHARED_ENDINGS`: Portuguese writes no "ll", Spanish
+/// no "lh" or "nh".
+const SHARED_PAIRS: &[(&str, &[&str])] =
+    &[("ll", &["es", "en", "fr", "de", "it"]), ("lh", &["pt"]), ("nh", &["pt", "en", "fr"])];
+
+/// How much more likely a language is when a word of the text ends, or is spelled, as
+/// only it among the rivals writes.
+const ENDING_PRIOR: f64 = 2.0;
+
+/// Whether `langs` has `code` and no other language of `rivals`.
+fn only_among(langs: &[&str], code: &str, rivals: &[&str]) -> bool {
+    langs.contains(&code) && !rivals.iter().any(|r| *r != code && langs.contains(r))
+}
+
+/// The spelling prior of `code` among `rivals`: letters (`ORTHOGRAPHY_PRIOR`) and word
+/// endings or letter pairs (`ENDING_PRIOR`) that, of the rivals, only `code` writes.
+fn spellings(text: &str, code: &str, rivals: &[&str]) -> f64 {
+    let mut prior = 1.0;
+    if SHARED_LETTERS
+        .iter()
+        .any(|(c, langs)| only_among(langs, code, rivals) && text.contains([*c, c.to_uppercase().next().unwrap_or(*c)]))
+    {
+        prior *= ORTHOGRAPHY_PRIOR;
+    }
+    let hit = text.split(|c: char| !c.is_alphabetic()).any(|w| {
+        let n = w.chars().count();
+        if n < 4 || w.starts_with(char::is_uppercase) {
+            return false;
+        }
+        let w = if w.chars().any(char::is_uppercase) { w.to_lowercase() } else { w.to_owned() };
+        SHARED_ENDINGS
+            .iter()
+            .any(|(end, langs)| n >= end.chars().count() + 2 && w.ends_with(end) && only_among(langs, code, rivals))
+            || SHARED_PAIRS.iter().any(|(pair, langs)| w.contains(pair) && only_among(langs, code, rivals))
+    });
+    if hit {
+        prior *= ENDING_PRIOR;
+    }
+    prior
+}
 
 /// Short words that, among the languages with models here, only one language writes
 /// (spelled as that language writes them, accents kept, lower case): in chat-length text
@@ -547,6 +633,25 @@ mod tests {
         assert_eq!(function_words("la casa", "es", &["es", "pt"]), FUNCTION_WORD_PRIOR);
         assert_eq!(function_words("la casa", "es", &["es", "fr"]), 1.0);
         assert_eq!(function_words("la casa", "es", &["en", "fr", "es", "pt"]), 1.0);
+    }
+
+    #[test]
+    fn word_endings_tell_the_authors_two_languages_apart() {
+        // Tagged with the author's other language before endings counted (lingua word
+        // pairs): no Portuguese word ends in -dad or -d, and no Spanish one in -m.
+        tags_with_the_authors_languages(&[
+            ("clientes totalidad", ["pt", "es"], "es"),
+            ("verdad fotos", ["pt", "es"], "es"),
+            ("inform respond", ["pt", "en"], "en"),
+        ]);
+        assert_eq!(spellings("dignidad", "es", &["es", "pt"]), ENDING_PRIOR);
+        assert_eq!(spellings("dignidad", "pt", &["es", "pt"]), 1.0);
+        // Between Spanish and English a final -d says nothing; ç is French or Portuguese.
+        assert_eq!(spellings("usted", "es", &["es", "en"]), 1.0);
+        assert_eq!(spellings("ação", "pt", &["es", "pt"]), ORTHOGRAPHY_PRIOR);
+        assert_eq!(spellings("ça", "fr", &["fr", "pt"]), 1.0);
+        // Names do not count.
+        assert_eq!(spellings("Madrid", "es", &["es", "pt"]), 1.0);
     }
 
     #[test]

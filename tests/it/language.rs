@@ -36,7 +36,7 @@ fn the_author_prior_meets_the_headline_target_and_adds_accuracy() {
     // With the author's two declared languages. The targets are 99% on headlines
     // (met) and 97% on word pairs (not yet: what is reached is guarded here so that it
     // cannot slip back; see docs/LANGUAGE.md).
-    for (file, floor) in [("ntrex-headlines.tsv", 99.0), ("lingua-word-pairs.tsv", 96.5), ("lingua-words.tsv", 88.5)] {
+    for (file, floor) in [("ntrex-headlines.tsv", 99.0), ("lingua-word-pairs.tsv", 96.7), ("lingua-words.tsv", 89.0)] {
         let (alone, prior) = eval(file);
         assert!(prior >= floor, "{file}: {prior:.2}% with the author prior, floor {floor}%");
         assert!(prior > alone, "{file}: the prior must help ({alone:.1}% -> {prior:.1}%)");
