@@ -160,6 +160,8 @@ impl Store {
             n += 1;
         }
         self.db.flush().map_err(StoreError::from)?;
+        let io = |e| StoreError::Sled(sled::Error::Io(e));
+        super::disk::DiskSync::open(&self.sled_dir).and_then(|mut d| d.sync()).map_err(io)?;
         Ok(n)
     }
 }

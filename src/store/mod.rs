@@ -12,11 +12,12 @@
 //! the hub changing.
 
 mod backup;
+mod disk;
 mod keys;
 mod ops;
 mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -302,6 +303,8 @@ pub struct Store {
     changes: Arc<ChangeHead>,
     writer: writer::Handle,
     stats: Arc<WriterStats>,
+    /// sled's directory, for syncing its files outside the writer (`disk`).
+    sled_dir: PathBuf,
 }
 
 /// What recovery found on opening a data dir, for the log.
@@ -348,13 +351,17 @@ impl Store {
         sink: Box<dyn Fn(Vec<Publish>) + Send>,
     ) -> Result<(Store, Recovered), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        let db = sled::Config::new().path(dir.join("store")).cache_capacity(options.cache_bytes).open()?;
+        let sled_dir = dir.join("store");
+        let db = sled::Config::new().path(&sled_dir).cache_capacity(options.cache_bytes).open()?;
+        let io = |e| StoreError::Sled(sled::Error::Io(e));
+        let mut disk = disk::DiskSync::open(&sled_dir).map_err(io)?;
         let trees = Trees::open(&db)?;
         let mut recovered = Recovered { was_recovered: db.was_recovered(), ..Recovered::default() };
         match trees.meta.get("schema_version")? {
             None => {
                 trees.meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
                 db.flush()?;
+                disk.sync().map_err(io)?;
             }
             Some(v) => {
                 let found = v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
@@ -365,6 +372,7 @@ impl Store {
                     migrate(&trees, found, &options.languages)?;
                     trees.meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
                     db.flush()?;
+                    disk.sync().map_err(io)?;
                     tracing::info!(from = found, to = SCHEMA_VERSION, "store migrated");
                 }
             }
@@ -396,8 +404,9 @@ impl Store {
             stats.clone(),
             sink,
             id_offset,
+            disk,
         )?;
-        Ok((Store { db, trees, heads, changes, writer, stats }, recovered))
+        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir }, recovered))
     }
 
     /// Opens a data dir for maintenance (export, import): default options, nothing

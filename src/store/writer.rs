@@ -16,6 +16,7 @@ use dashmap::DashMap;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use tokio::sync::{mpsc, oneshot};
 
+use super::disk::DiskSync;
 use super::ops::Ctx;
 use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx};
 use super::Trees;
@@ -78,9 +79,10 @@ pub(super) fn spawn(
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     id_offset: u64,
+    disk: DiskSync,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset };
+    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset, disk };
     thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(w, rx))
@@ -129,6 +131,8 @@ struct Writer {
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     /// Added to sled's id counter for every new id (see `Store::open`).
     id_offset: u64,
+    /// Makes each flush durable (see `disk`).
+    disk: DiskSync,
 }
 
 /// Work handed from the applying thread to the flushing one, in commit order.
@@ -173,6 +177,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         changes: w.changes.clone(),
         stats: w.stats.clone(),
         sink: w.sink,
+        disk: w.disk,
     };
     let flushing = thread::Builder::new().name("store-flusher".into()).spawn(move || flusher.run(flush_rx));
     let flushing = match flushing {
@@ -242,12 +247,13 @@ struct Flusher {
     changes: Arc<ChangeHead>,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    disk: DiskSync,
 }
 
 impl Flusher {
     /// Flushes whatever batches have been applied (one flush for all of them), then in
     /// commit order advances the heads, publishes and answers.
-    fn run(self, rx: std::sync::mpsc::Receiver<Applied>) {
+    fn run(mut self, rx: std::sync::mpsc::Receiver<Applied>) {
         while let Ok(first) = rx.recv() {
             let mut pending = vec![first];
             while let Ok(more) = rx.try_recv() {
@@ -268,10 +274,13 @@ impl Flusher {
         }
     }
 
-    /// Flushes sled, timing it.
-    fn flush(&self) -> sled::Result<usize> {
+    /// Flushes sled and makes the flush durable (`disk`), timing both.
+    fn flush(&mut self) -> sled::Result<usize> {
         let started = Instant::now();
-        let flushed = self.db.flush();
+        let flushed = self.db.flush().and_then(|n| {
+            self.disk.sync().map_err(sled::Error::Io)?;
+            Ok(n)
+        });
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.flush_micros.fetch_add(micros, Ordering::Relaxed);
         self.stats.flush_micros_max.fetch_max(micros, Ordering::Relaxed);
