@@ -368,6 +368,13 @@ const SHARED_ENDINGS: &[(&str, &[&str])] = &[
     ("m", &["pt", "en", "fr", "de"]),
     ("u", &["pt", "en", "fr", "de", "it"]),
     ("ei", &["pt", "de"]),
+    ("ar", &["en", "es", "pt", "it"]),
+    ("ing", &["en"]),
+    ("ly", &["en"]),
+    ("eux", &["fr"]),
+    ("eau", &["fr"]),
+    ("eaux", &["fr"]),
+    ("oir", &["fr"]),
 ];
 
 /// Letter pairs inside words, as `SHARED_ENDINGS`: Portuguese writes no "ll", Spanish
@@ -646,6 +653,7 @@ mod tests {
         ]);
         assert_eq!(spellings("dignidad", "es", &["es", "pt"]), ENDING_PRIOR);
         assert_eq!(spellings("dignidad", "pt", &["es", "pt"]), 1.0);
+        assert_eq!(spellings("solution familiar", "en", &["en", "fr"]), ENDING_PRIOR);
         // Between Spanish and English a final -d says nothing; ç is French or Portuguese.
         assert_eq!(spellings("usted", "es", &["es", "en"]), 1.0);
         assert_eq!(spellings("ação", "pt", &["es", "pt"]), ORTHOGRAPHY_PRIOR);
