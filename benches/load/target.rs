@@ -77,12 +77,23 @@ pub fn nats_available() -> bool {
 
 impl Target {
     /// Starts a fresh server of `kind` with `rooms` rooms and `users` signed-in users.
+    ///
+    /// `CB_BENCH_SERVER_CPUS=LIST` runs every server on those CPUs (through `taskset`), to
+    /// tell the server's share of a latency from the generator's on a shared machine.
     pub async fn start(kind: Kind, rooms: usize, users: usize) -> Target {
+        let pinned = |program: &str| match std::env::var("CB_BENCH_SERVER_CPUS") {
+            Ok(cpus) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &cpus, program]);
+                c
+            }
+            Err(_) => Command::new(program),
+        };
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let child = match kind {
-            Kind::Ceiling => Command::new(std::env::current_exe().expect("own path"))
+            Kind::Ceiling => pinned(&std::env::current_exe().expect("own path").display().to_string())
                 .args(["--ceiling-server", &port.to_string()])
                 .stdin(Stdio::null())
                 .spawn()
@@ -96,7 +107,7 @@ impl Target {
                     store.display().to_string()
                 );
                 std::fs::write(&conf, text).expect("nats config");
-                Command::new("nats-server")
+                pinned("nats-server")
                     .args(["-c", &conf.display().to_string()])
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
@@ -105,8 +116,8 @@ impl Target {
                     .expect("start nats-server")
             }
             // CB_BENCH_SERVER: another build of the server (an A/B run against an older commit).
-            Kind::Ours => Command::new(
-                std::env::var("CB_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_collective-brain").into()),
+            Kind::Ours => pinned(
+                &std::env::var("CB_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_collective-brain").into()),
             )
             .args(["serve", "--listen", &addr.to_string(), "--rate-limits", "off"])
             .arg("--data-dir")
