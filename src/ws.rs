@@ -25,11 +25,10 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use futures_util::stream::{BoxStream, SelectAll};
+use futures_util::stream::{AbortHandle as LiveHandle, AbortRegistration, Abortable, BoxStream, SelectAll};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{lang_key, session_key, HubMsg, Topic};
@@ -92,17 +91,17 @@ type LiveStream = BoxStream<'static, LiveItem>;
 /// One subscription: its setup task (replay) and the switch that ends its live part.
 struct Sub {
     setup: AbortHandle,
-    cancel: CancellationToken,
+    cancel: LiveHandle,
 }
 
 impl Sub {
-    fn new(setup: AbortHandle, cancel: CancellationToken) -> Sub {
+    fn new(setup: AbortHandle, cancel: LiveHandle) -> Sub {
         Sub { setup, cancel }
     }
 
     fn end(self) {
         self.setup.abort();
-        self.cancel.cancel();
+        self.cancel.abort();
     }
 }
 
@@ -115,7 +114,7 @@ struct Connection {
     spaces: HashMap<SpaceId, Sub>,
     queues: HashMap<[u8; 2], Sub>,
     /// Ends the signed-in user's own stream.
-    own: Option<CancellationToken>,
+    own: Option<LiveHandle>,
     /// The client's address (guests' searches are limited by it).
     peer: std::net::IpAddr,
     /// Told by the user's own stream when their access changed: the socket closes.
@@ -300,8 +299,8 @@ impl Connection {
             let topic = Topic::User(u.id);
             let held = Held::new(&self.app, topic);
             let changed = self.access_changed.clone();
-            let cancel = CancellationToken::new();
-            let live = live_stream(held, cancel.clone(), move |m| {
+            let (cancel, registration) = LiveHandle::new_pair();
+            let live = live_stream(held, registration, move |m| {
                 if m.text.as_str().starts_with(r#"{"type":"access_changed""#) {
                     changed.notify_one();
                 }
@@ -330,9 +329,9 @@ impl Connection {
             return Err(ApiError::bad_request(format!("since {since} is past the room's head {head}")));
         }
         let me = self.user().map(|u| u.id);
-        let cancel = CancellationToken::new();
+        let (cancel, registration) = LiveHandle::new_pair();
         let task =
-            tokio::spawn(forward_room(self.app.clone(), room, since, head, held, self.out.clone(), me, cancel.clone()));
+            tokio::spawn(forward_room(self.app.clone(), room, since, head, held, self.out.clone(), me, registration));
         match self.rooms.insert(room, Sub::new(task.abort_handle(), cancel)) {
             Some(old) => old.end(),
             None => {
@@ -360,8 +359,8 @@ impl Connection {
         }
         let held = Held::new(&self.app, Topic::Space(space));
         let out = self.out.clone();
-        let cancel = CancellationToken::new();
-        let live = live_stream(held, cancel.clone(), |_| true);
+        let (cancel, registration) = LiveHandle::new_pair();
+        let live = live_stream(held, registration, |_| true);
         let task = tokio::spawn(async move {
             let text = ServerFrame::SubscribedSpace { space }.to_json();
             if out.send(Out::text(text)).await.is_ok() {
@@ -389,7 +388,7 @@ impl Connection {
             h.end();
         }
         if let Some(h) = self.own.take() {
-            h.cancel();
+            h.abort();
         }
     }
 
@@ -420,8 +419,8 @@ impl Connection {
                 Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
                 None => false,
             };
-            let cancel = CancellationToken::new();
-            let live = live_stream(held, cancel.clone(), keep);
+            let (cancel, registration) = LiveHandle::new_pair();
+            let live = live_stream(held, registration, keep);
             let task = tokio::spawn(async move {
                 let _ = out.send(Out::Live(live)).await;
             });
@@ -543,9 +542,13 @@ impl Held {
     }
 }
 
-/// The live frames of `held` that `keep` accepts, until `cancel` (or a lag, reported
-/// once as the last item).
-fn live_stream(held: Held, cancel: CancellationToken, keep: impl Fn(&HubMsg) -> bool + Send + 'static) -> LiveStream {
+/// The live frames of `held` that `keep` accepts, until the subscription's handle aborts
+/// (or a lag, reported once as the last item).
+///
+/// The abort is an `Abortable` (an atomic flag and waker, checked on every poll), not a
+/// `CancellationToken`'s future: that one takes its notifier's lock on every poll, and a
+/// live stream is polled once per delivery.
+fn live_stream(held: Held, cancel: AbortRegistration, keep: impl Fn(&HubMsg) -> bool + Send + 'static) -> LiveStream {
     let stream = futures_util::stream::unfold(Some((held, keep)), |state| async move {
         let (mut held, keep) = state?;
         loop {
@@ -564,7 +567,7 @@ fn live_stream(held: Held, cancel: CancellationToken, keep: impl Fn(&HubMsg) -> 
             }
         }
     });
-    stream.take_until(cancel.cancelled_owned()).boxed()
+    Abortable::new(stream, cancel).boxed()
 }
 
 /// Replays `since+1..=head` from the log, says `subscribed`, then hands the live
@@ -578,7 +581,7 @@ async fn forward_room(
     held: Held,
     out: mpsc::Sender<Out>,
     me: Option<UserId>,
-    cancel: CancellationToken,
+    cancel: AbortRegistration,
 ) {
     let mut next = since + 1;
     while next <= head {
