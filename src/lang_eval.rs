@@ -24,6 +24,42 @@ pub fn read_tsv(path: &Path) -> std::io::Result<Vec<Row>> {
         .collect())
 }
 
+/// The columns of `../shared/eval/parallel/ntrex.tsv` (no header line in the file).
+pub const NTREX_COLUMNS: [&str; 10] = ["id", "en", "fr", "es", "pt", "pt_BR", "it", "de", "ar", "ko"];
+
+/// Word pairs taken from a parallel corpus in NTREX's layout, as a check on data the
+/// tagger was never tuned on: from each sentence, in each of `languages`, the middle one
+/// of its pairs of adjacent words of five letters or more, lower-cased (the shape of
+/// lingua's word-pair file).
+pub fn pairs_from_parallel(path: &Path, languages: &[String]) -> std::io::Result<Vec<Row>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('\t').collect();
+        for lang in languages {
+            let Some(col) = NTREX_COLUMNS.iter().position(|c| c == lang) else { continue };
+            let Some(sentence) = cells.get(col) else { continue };
+            if let Some(pair) = middle_pair(sentence) {
+                rows.push(Row { lang: lang.clone(), text: pair });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The middle one of `sentence`'s pairs of adjacent words of five letters or more.
+fn middle_pair(sentence: &str) -> Option<String> {
+    let words: Vec<String> =
+        sentence.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    let pairs: Vec<(&String, &String)> = words
+        .windows(2)
+        .filter(|w| w[0].chars().count() >= 5 && w[1].chars().count() >= 5)
+        .map(|w| (&w[0], &w[1]))
+        .collect();
+    let (a, b) = pairs.get(pairs.len() / 2)?;
+    Some(format!("{a} {b}"))
+}
+
 /// Correct answers per language.
 #[derive(Clone, Debug, Default)]
 pub struct Score {
@@ -82,4 +118,19 @@ pub fn evaluate(tagger: &Tagger, community: &[String], rows: &[Row]) -> Score {
         }
     }
     score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_come_from_long_adjacent_words() {
+        assert_eq!(
+            middle_pair("Des membres de l’Assemblée du pays de Galles inquiets"),
+            Some("galles inquiets".into())
+        );
+        assert_eq!(middle_pair("Welsh AMs worried about 'looking like muppets'"), Some("about looking".into()));
+        assert_eq!(middle_pair("Oui, non."), None);
+    }
 }

@@ -1,17 +1,20 @@
 //! `langid-eval FILE...`: accuracy of the server's language tagging on `lang<TAB>text`
 //! files, per language and per file, for the detector alone and with an author prior.
 //! `--languages en,fr,es,pt` sets the community (the default); `--errors` lists on stderr
-//! the rows tagged wrong with the author prior.
+//! the rows tagged wrong with the author prior; `--pairs-from PARALLEL` adds word pairs
+//! taken from a parallel corpus in NTREX's layout (`../shared/eval/parallel/ntrex.tsv`),
+//! a check on text the tagger's rules were not written against.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use collective_brain::lang::Tagger;
-use collective_brain::lang_eval::{evaluate, pct, read_tsv};
+use collective_brain::lang_eval::{evaluate, pairs_from_parallel, pct, read_tsv};
 
 fn main() {
     let mut languages: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut parallel: Vec<PathBuf> = Vec::new();
     let mut show_errors = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -21,14 +24,22 @@ fn main() {
                 std::process::exit(2);
             };
             languages = v.split(',').map(|s| s.trim().to_owned()).collect();
+        } else if a == "--pairs-from" {
+            let Some(v) = args.next() else {
+                eprintln!("--pairs-from needs a parallel corpus file");
+                std::process::exit(2);
+            };
+            parallel.push(PathBuf::from(v));
         } else if a == "--errors" {
             show_errors = true;
         } else {
             files.push(PathBuf::from(a));
         }
     }
-    if files.is_empty() {
-        eprintln!("usage: langid-eval [--languages en,fr,es,pt] [--errors] FILE...   (files of lang<TAB>text lines)");
+    if files.is_empty() && parallel.is_empty() {
+        eprintln!(
+            "usage: langid-eval [--languages en,fr,es,pt] [--errors] [--pairs-from PARALLEL] FILE...   (files of lang<TAB>text lines)"
+        );
         std::process::exit(2);
     }
     let tagger = Tagger::new(&languages);
@@ -37,8 +48,10 @@ fn main() {
     println!();
     println!("| file | lang | rows | detector alone % | with author prior % |");
     println!("|---|---|---|---|---|");
-    for file in &files {
-        let rows = match read_tsv(file) {
+    let sources = files.iter().map(|f| (f, false)).chain(parallel.iter().map(|f| (f, true)));
+    for (file, pairs) in sources {
+        let read = if pairs { pairs_from_parallel(file, &languages) } else { read_tsv(file) };
+        let rows = match read {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{}: {e}", file.display());
@@ -48,7 +61,10 @@ fn main() {
         let started = Instant::now();
         let score = evaluate(&tagger, &languages, &rows);
         let elapsed = started.elapsed();
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if pairs {
+            name.push_str(" word pairs");
+        }
         let mut tagged = 0;
         for (lang, (alone, prior, total)) in &score.per_lang {
             tagged += 2 * total;
