@@ -6,6 +6,7 @@ use std::path::Path;
 
 use collective_brain::lang::{Evidence, Tagger};
 use collective_brain::lang_eval::read_tsv;
+use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn rows(file: &str) -> Vec<String> {
@@ -21,7 +22,9 @@ fn rows(file: &str) -> Vec<String> {
 
 fn tagging(c: &mut Criterion) {
     let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
-    let tagger = Tagger::new(&community);
+    // With the machine's Hunspell dictionaries, as the server loads them (none: none used).
+    let (lexicon, _) = Lexicon::load(Path::new(DEFAULT_DIR), &community);
+    let tagger = Tagger::with_lexicon(&community, lexicon);
     tagger.warm_up();
     let author = ["pt".to_string(), "es".to_string()];
     for (name, file) in [("sentences", "ntrex-sentences.tsv"), ("word pairs", "lingua-word-pairs.tsv")] {

@@ -4,15 +4,26 @@
 # checkout.
 #   - Debian's chromium, for the browser tests of the web client (apt-get, as root or
 #     through sudo), unless CHROMIUM points to one already;
+#   - Debian's Hunspell dictionaries for en, fr, es and pt, which language tagging reads
+#     (the accuracy tests need them);
 #   - playwright-core, pinned by web/tests/package-lock.json (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+PACKAGES=""
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then PACKAGES="chromium"; fi
+for dict in en_US fr_FR es_ES pt_PT pt_BR; do
+  if [ ! -e "/usr/share/hunspell/$dict.dic" ]; then
+    PACKAGES="$PACKAGES hunspell-en-us hunspell-fr hunspell-es hunspell-pt-pt hunspell-pt-br"
+    break
+  fi
+done
+if [ -n "$PACKAGES" ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+  # shellcheck disable=SC2086 # a list of package names
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $PACKAGES
 fi
 (cd web/tests && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -53,6 +53,9 @@ pub struct Config {
     /// Serve the web client from this directory instead of the embedded copy (while
     /// developing it). Default: none.
     pub web_dir: Option<PathBuf>,
+    /// Hunspell dictionaries for language tagging (`crate::lexicon`): a language
+    /// without its files here is tagged without one. Default `/usr/share/hunspell`.
+    pub dictionaries: PathBuf,
     /// The clock (tests advance it instead of sleeping).
     pub clock: Clock,
     /// Rate limits on registration, sign-in, writes and typing.
@@ -79,6 +82,7 @@ impl Default for Config {
             claim_lease: Duration::from_secs(20 * 60),
             index_commit: Duration::from_millis(200),
             web_dir: None,
+            dictionaries: PathBuf::from(crate::lexicon::DEFAULT_DIR),
             clock: Clock::default(),
             limits: Limits::default(),
         }

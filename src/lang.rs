@@ -122,9 +122,16 @@ pub struct Tagger {
     /// (ISO 639-1, lingua) for the community languages lingua knows.
     lingua_known: Vec<(String, lingua::Language)>,
     community: Vec<String>,
+    /// Dictionaries of the community's languages, if the machine has them.
+    lexicon: crate::lexicon::Lexicon,
 }
 
 impl Tagger {
+    /// A tagger with dictionaries for the word prior (`crate::lexicon`).
+    pub fn with_lexicon(community: &[String], lexicon: crate::lexicon::Lexicon) -> Self {
+        Tagger { lexicon, ..Tagger::new(community) }
+    }
+
     pub fn new(community: &[String]) -> Self {
         let known: Vec<(String, whatlang::Lang)> =
             community.iter().filter_map(|c| to_whatlang(c).map(|l| (c.clone(), l))).collect();
@@ -141,7 +148,14 @@ impl Tagger {
         } else {
             None
         };
-        Tagger { whatlang, known, lingua, lingua_known, community: community.to_vec() }
+        Tagger {
+            whatlang,
+            known,
+            lingua,
+            lingua_known,
+            community: community.to_vec(),
+            lexicon: crate::lexicon::Lexicon::default(),
+        }
     }
 
     /// Loads the short-text models now rather than on the first short post.
@@ -197,13 +211,16 @@ impl Tagger {
         // Typographic apostrophes and quotes split words the models know ("C’est").
         let text: String = text.chars().map(|c| if matches!(c, '’' | '‘' | 'ʼ') { '\'' } else { c }).collect();
         let values = lingua.compute_language_confidence_values(&*without_names(&text));
+        let spelled_only_by = spelled_only_by(&self.lexicon, &text, rivals);
         let scores: Vec<(String, f64)> = self
             .lingua_known
             .iter()
             .map(|(code, l)| {
                 let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
-                let prior =
-                    orthography(&text, code) * words_prior(&text, code, rivals) * spellings(&text, code, rivals);
+                let prior = orthography(&text, code)
+                    * words_prior(&text, code, rivals)
+                    * spellings(&text, code, rivals)
+                    * if spelled_only_by.contains(&code.as_str()) { LEXICON_PRIOR } else { 1.0 };
                 (code.clone(), p * prior)
             })
             .collect();
@@ -239,6 +256,37 @@ impl Tagger {
         };
         Tag { lang: lang.clone(), source, confidence }
     }
+}
+
+/// How much more likely a language is when a word of the text is in its dictionary and
+/// in no other rival's.
+const LEXICON_PRIOR: f64 = 3.0;
+/// Texts of more words than this get no dictionary prior: their letters decide, and the
+/// look-ups would cost more than they tell.
+const LEXICON_WORDS: usize = 6;
+
+/// The rivals that spell a word of the text no other rival's dictionary spells (each
+/// then `LEXICON_PRIOR` times more likely). None when a rival has no dictionary (a vote
+/// only some languages can cast would favour them), or the text is long. Each word is
+/// looked up once per rival.
+fn spelled_only_by<'a>(lexicon: &crate::lexicon::Lexicon, text: &str, rivals: &[&'a str]) -> Vec<&'a str> {
+    if rivals.len() < 2 || !lexicon.covers(rivals) {
+        return Vec::new();
+    }
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 3).collect();
+    if words.len() > LEXICON_WORDS {
+        return Vec::new();
+    }
+    let mut only = Vec::new();
+    for w in words {
+        let knowing: Vec<&str> = rivals.iter().copied().filter(|r| lexicon.knows(r, w)).collect();
+        if let [one] = knowing[..] {
+            if !only.contains(&one) {
+                only.push(one);
+            }
+        }
+    }
+    only
 }
 
 /// The function-word prior, from the words outside double quotes when they have any

@@ -21,6 +21,7 @@ pub mod http;
 pub mod hub;
 pub mod lang;
 pub mod lang_eval;
+pub mod lexicon;
 pub mod limits;
 pub mod model;
 pub mod protocol;

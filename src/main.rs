@@ -114,6 +114,9 @@ struct ServeArgs {
     /// Serve the web client from this directory (e.g. ./web) instead of the embedded copy.
     #[arg(long, env = "CB_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// Hunspell dictionaries for language tagging [default: /usr/share/hunspell].
+    #[arg(long, env = "CB_DICTIONARIES")]
+    dictionaries: Option<PathBuf>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -138,6 +141,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         claim_lease_secs: args.claim_lease_secs,
         index_commit_ms: args.index_commit_ms,
         web_dir: args.web_dir.clone(),
+        dictionaries: args.dictionaries.clone(),
         rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),
         ..Settings::default()
     };

@@ -30,6 +30,7 @@ pub struct Settings {
     pub claim_lease_secs: Option<u64>,
     pub index_commit_ms: Option<u64>,
     pub web_dir: Option<PathBuf>,
+    pub dictionaries: Option<PathBuf>,
     pub rate_limits: Option<bool>,
 }
 
@@ -63,6 +64,7 @@ impl Settings {
             claim_lease_secs: Some(c.claim_lease.as_secs()),
             index_commit_ms: Some(u64::try_from(c.index_commit.as_millis()).unwrap_or(u64::MAX)),
             web_dir: c.web_dir.clone(),
+            dictionaries: Some(c.dictionaries.clone()),
             rate_limits: Some(true),
         }
     }
@@ -85,6 +87,7 @@ impl Settings {
             claim_lease_secs: over.claim_lease_secs.or(self.claim_lease_secs),
             index_commit_ms: over.index_commit_ms.or(self.index_commit_ms),
             web_dir: over.web_dir.or(self.web_dir),
+            dictionaries: over.dictionaries.or(self.dictionaries),
             rate_limits: over.rate_limits.or(self.rate_limits),
         }
     }
@@ -110,6 +113,7 @@ impl Settings {
             claim_lease: self.claim_lease_secs.map_or(d.claim_lease, Duration::from_secs),
             index_commit: self.index_commit_ms.map_or(d.index_commit, Duration::from_millis),
             web_dir: self.web_dir.or(d.web_dir),
+            dictionaries: self.dictionaries.unwrap_or(d.dictionaries),
             limits: if self.rate_limits.unwrap_or(true) { Limits::default() } else { Limits::off() },
             ..d
         };

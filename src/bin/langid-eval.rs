@@ -5,17 +5,19 @@
 //! taken from a parallel corpus in NTREX's layout (`../shared/eval/parallel/ntrex.tsv`),
 //! a check on text the tagger's rules were not written against.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use collective_brain::lang::Tagger;
 use collective_brain::lang_eval::{evaluate, pairs_from_parallel, pct, read_tsv};
+use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
 
 fn main() {
     let mut languages: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut parallel: Vec<PathBuf> = Vec::new();
     let mut show_errors = false;
+    let mut dictionaries = DEFAULT_DIR.to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--languages" {
@@ -30,6 +32,12 @@ fn main() {
                 std::process::exit(2);
             };
             parallel.push(PathBuf::from(v));
+        } else if a == "--dictionaries" {
+            let Some(v) = args.next() else {
+                eprintln!("--dictionaries needs a directory of Hunspell dictionaries");
+                std::process::exit(2);
+            };
+            dictionaries = v;
         } else if a == "--errors" {
             show_errors = true;
         } else {
@@ -42,9 +50,12 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let tagger = Tagger::new(&languages);
+    let (lexicon, read) = Lexicon::load(Path::new(&dictionaries), &languages);
+    let tagger = Tagger::with_lexicon(&languages, lexicon);
     tagger.warm_up();
     println!("community: {}", languages.join(", "));
+    let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
+    println!("dictionaries ({dictionaries}): {}", if with.is_empty() { "none".to_owned() } else { with.join(", ") });
     println!();
     println!("| file | lang | rows | detector alone % | with author prior % |");
     println!("|---|---|---|---|---|");

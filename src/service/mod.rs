@@ -94,8 +94,12 @@ impl App {
             .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
         // The short-text models load once, here, rather than on the first short post.
         let languages = config.languages.clone();
+        let dictionaries = config.dictionaries.clone();
         let tagger = tokio::task::spawn_blocking(move || {
-            let t = Tagger::new(&languages);
+            let (lexicon, read) = crate::lexicon::Lexicon::load(&dictionaries, &languages);
+            let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
+            tracing::info!(dir = %dictionaries.display(), languages = ?with, "dictionaries for language tagging");
+            let t = Tagger::with_lexicon(&languages, lexicon);
             t.warm_up();
             t
         })
