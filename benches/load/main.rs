@@ -213,12 +213,21 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
         println!("  {w}");
     }
     let mut latencies = Latencies::default();
+    let (mut to_commit, mut after_commit) = (Latencies::default(), Latencies::default());
     let mut delivered = 0u64;
     for r in receivers {
-        let l = r.await.expect("receiver");
+        let (l, (a, b)) = r.await.expect("receiver");
         delivered += l.0.len() as u64;
         latencies.merge(l);
+        to_commit.merge(a);
+        after_commit.merge(b);
     }
+    let split = if to_commit.0.is_empty() {
+        String::new()
+    } else {
+        let ([a50, a99, _], [b50, b99, _]) = (to_commit.percentiles(), after_commit.percentiles());
+        format!("; send to commit stamp p50 {a50:.2} p99 {a99:.2} ms, stamp to delivery p50 {b50:.2} p99 {b99:.2} ms")
+    };
     let expected = sent * (subscribers / rooms.max(1)) as u64;
     let lag = lagged.load(Ordering::Relaxed);
     let ack = if acks.0.is_empty() {
@@ -237,7 +246,7 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
             "{sent} posts sent, {delivered} of {expected} deliveries ({:.1}%){}{ack}",
             100.0 * delivered as f64 / expected.max(1) as f64,
             if lag > 0 { format!(", {lag} lagged") } else { String::new() }
-        ),
+        ) + &split,
     }
 }
 
@@ -248,8 +257,9 @@ async fn receive(
     stop: Arc<AtomicBool>,
     ready: Arc<AtomicU64>,
     lagged: Arc<AtomicU64>,
-) -> Latencies {
+) -> (Latencies, (Latencies, Latencies)) {
     let mut latencies = Latencies::default();
+    let mut split = (Latencies::default(), Latencies::default());
     let mut parser = NatsParser::default();
     let mut pongs = Vec::new();
     while !stop.load(Ordering::Relaxed) {
@@ -269,6 +279,14 @@ async fn receive(
                 if t.starts_with(r#"{"type":"event""#) {
                     if let Some(s) = stamp(t.as_bytes()) {
                         latencies.push(s);
+                        // One delivery in 16: the split at the writer's stamp.
+                        if latencies.0.len() % 16 == 0 {
+                            if let Some(at) = stats::created_at_micros(&t) {
+                                let now = stats::now_micros();
+                                split.0 .0.push(u32::try_from(at.saturating_sub(s)).unwrap_or(u32::MAX));
+                                split.1 .0.push(u32::try_from(now.saturating_sub(at)).unwrap_or(u32::MAX));
+                            }
+                        }
                     }
                 } else if t.starts_with(r#"{"type":"subscribed""#) {
                     ready.fetch_add(1, Ordering::Relaxed);
@@ -295,7 +313,7 @@ async fn receive(
             }
         }
     }
-    latencies
+    (latencies, split)
 }
 
 /// Posts at a steady `rate` per second for `duration`, to rooms p, p + n, p + 2n, ...;
