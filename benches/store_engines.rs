@@ -1,0 +1,226 @@
+//! The store's writes for one post, as the writer makes them, in sled (the engine the store
+//! uses) and in fjall (an LSM-tree engine), to weigh the engine's share of the posting
+//! path's CPU. No server, no JSON, no index: only the engine.
+//!
+//! cargo bench --bench store_engines -- [--posts N] [--batch N] [--rooms N]
+//!
+//! Per post, as `store/ops.rs` does for a new post: three reads (the nonce, which misses;
+//! the room; its space), then the event (about 450 bytes, keyed by room and seq), the post
+//! record (about 480 bytes), the nonce (30), the translators' queue record (60), the
+//! room's `room_posts` entry and the room itself rewritten (250); one change record per
+//! batch. Each batch is one atomic write (sled: a transaction over the trees; fjall: a
+//! write batch over its keyspaces) and is then made durable before the next one, as the
+//! group commit does: sled's `flush` and `fdatasync` of its log (`store/disk.rs`), fjall's
+//! `persist(SyncData)`. CPU is the whole process's (every engine thread), from /proc.
+
+use std::path::Path;
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Trees (sled) or keyspaces (fjall), in this order.
+const NAMES: [&str; 8] = ["events", "posts", "nonces", "queue", "room_posts", "rooms", "spaces", "changes"];
+const EVENT: [u8; 450] = [b'e'; 450];
+const POST: [u8; 480] = [b'p'; 480];
+const ROOM: [u8; 250] = [b'r'; 250];
+const SPACE: [u8; 200] = [b's'; 200];
+const NONCE: [u8; 30] = [b'n'; 30];
+const QUEUE: [u8; 60] = [b'q'; 60];
+const CHANGE: [u8; 64] = [b'c'; 64];
+const AUTHOR: u64 = 7;
+
+struct Run {
+    posts: u64,
+    batch: u64,
+    rooms: u64,
+}
+
+impl Run {
+    /// The room and seq of post `n` (from 1).
+    fn place(&self, n: u64) -> (u64, u64) {
+        (n % self.rooms + 1, n / self.rooms + 1)
+    }
+}
+
+fn pair(a: u64, b: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&a.to_be_bytes());
+    k[8..].copy_from_slice(&b.to_be_bytes());
+    k
+}
+
+/// CPU seconds (user + system) this process has used, all threads.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// What a run measured besides the writes: syncs made, and µs an event to read the first
+/// room's log back in seq order (a replay).
+struct Done {
+    syncs: u64,
+    /// CPU seconds and wall seconds of the writes alone.
+    cpu: f64,
+    wall: f64,
+    replay_us: f64,
+}
+
+fn sled_run(dir: &Path, run: &Run) -> Done {
+    use sled::transaction::ConflictableTransactionError;
+    use sled::Transactional;
+    let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open().expect("open sled");
+    let trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n).expect("tree")).collect();
+    for r in 1..=run.rooms {
+        trees[5].insert(r.to_be_bytes(), &ROOM[..]).expect("room");
+    }
+    trees[6].insert(1u64.to_be_bytes(), &SPACE[..]).expect("space");
+    let log = std::fs::File::open(dir.join("db")).expect("sled log");
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let mut syncs = 0;
+    for b in 0..run.posts / run.batch {
+        let result = trees.as_slice().transaction(|t| {
+            for n in b * run.batch + 1..=(b + 1) * run.batch {
+                let (room, seq) = run.place(n);
+                let _ = t[2].get(pair(AUTHOR, n))?;
+                let _ = t[5].get(room.to_be_bytes())?;
+                let _ = t[6].get(1u64.to_be_bytes())?;
+                t[0].insert(&pair(room, seq)[..], &EVENT[..])?;
+                t[1].insert(&n.to_be_bytes()[..], &POST[..])?;
+                t[2].insert(&pair(AUTHOR, n)[..], &NONCE[..])?;
+                t[3].insert(&n.to_be_bytes()[..], &QUEUE[..])?;
+                t[4].insert(&pair(room, seq)[..], &n.to_be_bytes()[..])?;
+                t[5].insert(&room.to_be_bytes()[..], &ROOM[..])?;
+            }
+            t[7].insert(&b.to_be_bytes()[..], &CHANGE[..])?;
+            Ok::<_, ConflictableTransactionError<()>>(())
+        });
+        result.expect("transaction");
+        db.flush().expect("flush");
+        log.sync_data().expect("fdatasync");
+        syncs += 1;
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let range = pair(1, 0)..pair(2, 0);
+    let read = trees[0].range(range).filter(|r| r.as_ref().is_ok_and(|(_, v)| v.len() == EVENT.len())).count();
+    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+}
+
+fn fjall_run(dir: &Path, run: &Run) -> Done {
+    use fjall::{Database, KeyspaceCreateOptions, PersistMode};
+    let db = Database::builder(dir).open().expect("open fjall");
+    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default).expect("keyspace")).collect();
+    for r in 1..=run.rooms {
+        ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
+    }
+    ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let mut syncs = 0;
+    for b in 0..run.posts / run.batch {
+        let mut w = db.batch();
+        for n in b * run.batch + 1..=(b + 1) * run.batch {
+            let (room, seq) = run.place(n);
+            let _ = ks[2].get(pair(AUTHOR, n)).expect("get");
+            let _ = ks[5].get(room.to_be_bytes()).expect("get");
+            let _ = ks[6].get(1u64.to_be_bytes()).expect("get");
+            w.insert(&ks[0], pair(room, seq), EVENT);
+            w.insert(&ks[1], n.to_be_bytes(), POST);
+            w.insert(&ks[2], pair(AUTHOR, n), NONCE);
+            w.insert(&ks[3], n.to_be_bytes(), QUEUE);
+            w.insert(&ks[4], pair(room, seq), n.to_be_bytes());
+            w.insert(&ks[5], room.to_be_bytes(), ROOM);
+        }
+        w.insert(&ks[7], b.to_be_bytes(), CHANGE);
+        w.commit().expect("commit");
+        db.persist(PersistMode::SyncData).expect("persist");
+        syncs += 1;
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let read = ks[0]
+        .range(pair(1, 0)..pair(2, 0))
+        .filter_map(|g| g.into_inner().ok())
+        .filter(|(_, v)| v.len() == EVENT.len())
+        .count();
+    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+}
+
+/// fjall with write transactions: reads inside the batch see its own writes, as the
+/// store's ops rely on (two posts of one batch in one room read the room the first wrote).
+fn fjall_tx_run(dir: &Path, run: &Run) -> Done {
+    use fjall::{KeyspaceCreateOptions, PersistMode, Readable, SingleWriterTxDatabase};
+    let db = SingleWriterTxDatabase::builder(dir).open().expect("open fjall");
+    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default).expect("keyspace")).collect();
+    for r in 1..=run.rooms {
+        ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
+    }
+    ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let mut syncs = 0;
+    for b in 0..run.posts / run.batch {
+        let mut tx = db.write_tx();
+        for n in b * run.batch + 1..=(b + 1) * run.batch {
+            let (room, seq) = run.place(n);
+            let _ = tx.get(&ks[2], pair(AUTHOR, n)).expect("get");
+            let _ = tx.get(&ks[5], room.to_be_bytes()).expect("get");
+            let _ = tx.get(&ks[6], 1u64.to_be_bytes()).expect("get");
+            tx.insert(&ks[0], pair(room, seq), EVENT);
+            tx.insert(&ks[1], n.to_be_bytes(), POST);
+            tx.insert(&ks[2], pair(AUTHOR, n), NONCE);
+            tx.insert(&ks[3], n.to_be_bytes(), QUEUE);
+            tx.insert(&ks[4], pair(room, seq), n.to_be_bytes());
+            tx.insert(&ks[5], room.to_be_bytes(), ROOM);
+        }
+        tx.insert(&ks[7], b.to_be_bytes(), CHANGE);
+        tx.commit().expect("commit");
+        db.persist(PersistMode::SyncData).expect("persist");
+        syncs += 1;
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let read = ks[0]
+        .inner()
+        .range(pair(1, 0)..pair(2, 0))
+        .filter_map(|g| g.into_inner().ok())
+        .filter(|(_, v)| v.len() == EVENT.len())
+        .count();
+    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+}
+
+fn main() {
+    let mut run = Run { posts: 80_000, batch: 8, rooms: 1 };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut number = || it.next().and_then(|v| v.parse::<u64>().ok()).filter(|&v| v > 0);
+        match a.as_str() {
+            "--bench" => {}
+            "--posts" => run.posts = number().expect("--posts N"),
+            "--batch" => run.batch = number().expect("--batch N"),
+            "--rooms" => run.rooms = number().expect("--rooms N"),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    println!("{} posts in atomic, durable batches of {}, over {} room(s)\n", run.posts, run.batch, run.rooms);
+    println!("| engine | posts/s | CPU µs a post (all threads) | wall µs a post | syncs | replay µs an event |");
+    println!("|---|---|---|---|---|---|");
+    type Engine = fn(&Path, &Run) -> Done;
+    let engines: [(&str, Engine); 3] =
+        [("sled 0.34", sled_run), ("fjall 3, write batches", fjall_run), ("fjall 3, write transactions", fjall_tx_run)];
+    for (name, engine) in engines {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = engine(dir.path(), &run);
+        let done = (run.posts / run.batch * run.batch) as f64;
+        println!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {} | {:.2} |",
+            done / d.wall,
+            d.cpu * 1e6 / done,
+            d.wall * 1e6 / done,
+            d.syncs,
+            d.replay_us
+        );
+    }
+}
