@@ -68,6 +68,49 @@ struct Done {
     replay_us: f64,
 }
 
+/// One access of a batch to tree (or keyspace) `NAMES[.0]`.
+enum Access<'a> {
+    Get(usize, &'a [u8]),
+    Put(usize, &'a [u8], &'a [u8]),
+}
+
+/// The accesses of batch `b`, in the order the store makes them, passed to `access`.
+fn batch_accesses<E>(run: &Run, b: u64, access: &mut impl FnMut(Access) -> Result<(), E>) -> Result<(), E> {
+    for n in b * run.batch + 1..=(b + 1) * run.batch {
+        let (room, seq) = run.place(n);
+        let (nonce, at, id, room_key) = (pair(AUTHOR, n), pair(room, seq), n.to_be_bytes(), room.to_be_bytes());
+        access(Access::Get(2, &nonce))?;
+        access(Access::Get(5, &room_key))?;
+        access(Access::Get(6, &1u64.to_be_bytes()))?;
+        access(Access::Put(0, &at, &EVENT))?;
+        access(Access::Put(1, &id, &POST))?;
+        access(Access::Put(2, &nonce, &NONCE))?;
+        access(Access::Put(3, &id, &QUEUE))?;
+        access(Access::Put(4, &at, &id))?;
+        access(Access::Put(5, &room_key, &ROOM))?;
+    }
+    access(Access::Put(7, &b.to_be_bytes(), &CHANGE))
+}
+
+/// Writes every batch with `commit` (one atomic, durable batch each), times it, then reads
+/// the first room's events back with `replay` (which returns how many it read).
+fn timed(run: &Run, mut commit: impl FnMut(u64), replay: impl FnOnce() -> usize) -> Done {
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let batches = run.posts / run.batch;
+    for b in 0..batches {
+        commit(b);
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let read = replay();
+    Done { syncs: batches, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+}
+
+/// Whether an event read back is one this run wrote.
+fn is_event(v: &[u8]) -> bool {
+    v.len() == EVENT.len()
+}
+
 fn sled_run(dir: &Path, run: &Run) -> Done {
     use sled::transaction::ConflictableTransactionError;
     use sled::Transactional;
@@ -78,35 +121,21 @@ fn sled_run(dir: &Path, run: &Run) -> Done {
     }
     trees[6].insert(1u64.to_be_bytes(), &SPACE[..]).expect("space");
     let log = std::fs::File::open(dir.join("db")).expect("sled log");
-    let (cpu, wall) = (cpu_seconds(), Instant::now());
-    let mut syncs = 0;
-    for b in 0..run.posts / run.batch {
+    let commit = |b| {
         let result = trees.as_slice().transaction(|t| {
-            for n in b * run.batch + 1..=(b + 1) * run.batch {
-                let (room, seq) = run.place(n);
-                let _ = t[2].get(pair(AUTHOR, n))?;
-                let _ = t[5].get(room.to_be_bytes())?;
-                let _ = t[6].get(1u64.to_be_bytes())?;
-                t[0].insert(&pair(room, seq)[..], &EVENT[..])?;
-                t[1].insert(&n.to_be_bytes()[..], &POST[..])?;
-                t[2].insert(&pair(AUTHOR, n)[..], &NONCE[..])?;
-                t[3].insert(&n.to_be_bytes()[..], &QUEUE[..])?;
-                t[4].insert(&pair(room, seq)[..], &n.to_be_bytes()[..])?;
-                t[5].insert(&room.to_be_bytes()[..], &ROOM[..])?;
-            }
-            t[7].insert(&b.to_be_bytes()[..], &CHANGE[..])?;
+            batch_accesses(run, b, &mut |a| match a {
+                Access::Get(i, k) => t[i].get(k).map(drop),
+                Access::Put(i, k, v) => t[i].insert(k, v).map(drop),
+            })?;
             Ok::<_, ConflictableTransactionError<()>>(())
         });
         result.expect("transaction");
         db.flush().expect("flush");
         log.sync_data().expect("fdatasync");
-        syncs += 1;
-    }
-    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
-    let started = Instant::now();
-    let range = pair(1, 0)..pair(2, 0);
-    let read = trees[0].range(range).filter(|r| r.as_ref().is_ok_and(|(_, v)| v.len() == EVENT.len())).count();
-    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+    };
+    let replay =
+        || trees[0].range(pair(1, 0)..pair(2, 0)).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count();
+    timed(run, commit, replay)
 }
 
 fn fjall_run(dir: &Path, run: &Run) -> Done {
@@ -117,35 +146,22 @@ fn fjall_run(dir: &Path, run: &Run) -> Done {
         ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
     }
     ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
-    let (cpu, wall) = (cpu_seconds(), Instant::now());
-    let mut syncs = 0;
-    for b in 0..run.posts / run.batch {
+    let commit = |b| {
         let mut w = db.batch();
-        for n in b * run.batch + 1..=(b + 1) * run.batch {
-            let (room, seq) = run.place(n);
-            let _ = ks[2].get(pair(AUTHOR, n)).expect("get");
-            let _ = ks[5].get(room.to_be_bytes()).expect("get");
-            let _ = ks[6].get(1u64.to_be_bytes()).expect("get");
-            w.insert(&ks[0], pair(room, seq), EVENT);
-            w.insert(&ks[1], n.to_be_bytes(), POST);
-            w.insert(&ks[2], pair(AUTHOR, n), NONCE);
-            w.insert(&ks[3], n.to_be_bytes(), QUEUE);
-            w.insert(&ks[4], pair(room, seq), n.to_be_bytes());
-            w.insert(&ks[5], room.to_be_bytes(), ROOM);
-        }
-        w.insert(&ks[7], b.to_be_bytes(), CHANGE);
+        batch_accesses(run, b, &mut |a| match a {
+            Access::Get(i, k) => ks[i].get(k).map(drop),
+            Access::Put(i, k, v) => {
+                w.insert(&ks[i], k, v);
+                Ok(())
+            }
+        })
+        .expect("get");
         w.commit().expect("commit");
         db.persist(PersistMode::SyncData).expect("persist");
-        syncs += 1;
-    }
-    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
-    let started = Instant::now();
-    let read = ks[0]
-        .range(pair(1, 0)..pair(2, 0))
-        .filter_map(|g| g.into_inner().ok())
-        .filter(|(_, v)| v.len() == EVENT.len())
-        .count();
-    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+    };
+    let replay =
+        || ks[0].range(pair(1, 0)..pair(2, 0)).filter_map(|g| g.into_inner().ok()).filter(|(_, v)| is_event(v)).count();
+    timed(run, commit, replay)
 }
 
 /// fjall with write transactions: reads inside the batch see its own writes, as the
@@ -158,36 +174,28 @@ fn fjall_tx_run(dir: &Path, run: &Run) -> Done {
         ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
     }
     ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
-    let (cpu, wall) = (cpu_seconds(), Instant::now());
-    let mut syncs = 0;
-    for b in 0..run.posts / run.batch {
+    let commit = |b| {
         let mut tx = db.write_tx();
-        for n in b * run.batch + 1..=(b + 1) * run.batch {
-            let (room, seq) = run.place(n);
-            let _ = tx.get(&ks[2], pair(AUTHOR, n)).expect("get");
-            let _ = tx.get(&ks[5], room.to_be_bytes()).expect("get");
-            let _ = tx.get(&ks[6], 1u64.to_be_bytes()).expect("get");
-            tx.insert(&ks[0], pair(room, seq), EVENT);
-            tx.insert(&ks[1], n.to_be_bytes(), POST);
-            tx.insert(&ks[2], pair(AUTHOR, n), NONCE);
-            tx.insert(&ks[3], n.to_be_bytes(), QUEUE);
-            tx.insert(&ks[4], pair(room, seq), n.to_be_bytes());
-            tx.insert(&ks[5], room.to_be_bytes(), ROOM);
-        }
-        tx.insert(&ks[7], b.to_be_bytes(), CHANGE);
+        batch_accesses(run, b, &mut |a| match a {
+            Access::Get(i, k) => tx.get(&ks[i], k).map(drop),
+            Access::Put(i, k, v) => {
+                tx.insert(&ks[i], k, v);
+                Ok(())
+            }
+        })
+        .expect("get");
         tx.commit().expect("commit");
         db.persist(PersistMode::SyncData).expect("persist");
-        syncs += 1;
-    }
-    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
-    let started = Instant::now();
-    let read = ks[0]
-        .inner()
-        .range(pair(1, 0)..pair(2, 0))
-        .filter_map(|g| g.into_inner().ok())
-        .filter(|(_, v)| v.len() == EVENT.len())
-        .count();
-    Done { syncs, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+    };
+    let replay = || {
+        ks[0]
+            .inner()
+            .range(pair(1, 0)..pair(2, 0))
+            .filter_map(|g| g.into_inner().ok())
+            .filter(|(_, v)| is_event(v))
+            .count()
+    };
+    timed(run, commit, replay)
 }
 
 fn main() {
