@@ -13,6 +13,7 @@
 //! group commit does: sled's `flush` and `fdatasync` of its log (`store/disk.rs`), fjall's
 //! `persist(SyncData)`. CPU is the whole process's (every engine thread), from /proc.
 
+use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 
@@ -94,16 +95,19 @@ fn batch_accesses<E>(run: &Run, b: u64, access: &mut impl FnMut(Access) -> Resul
 
 /// Writes every batch with `commit` (one atomic, durable batch each), times it, then reads
 /// the first room's events back with `replay` (which returns how many it read).
-fn timed(run: &Run, mut commit: impl FnMut(u64), replay: impl FnOnce() -> usize) -> Done {
+/// What a failed run reports.
+type Res<T> = Result<T, Box<dyn Error>>;
+
+fn timed(run: &Run, mut commit: impl FnMut(u64) -> Res<()>, replay: impl FnOnce() -> usize) -> Res<Done> {
     let (cpu, wall) = (cpu_seconds(), Instant::now());
     let batches = run.posts / run.batch;
     for b in 0..batches {
-        commit(b);
+        commit(b)?;
     }
     let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
     let started = Instant::now();
     let read = replay();
-    Done { syncs: batches, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 }
+    Ok(Done { syncs: batches, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 })
 }
 
 /// Whether an event read back is one this run wrote.
@@ -111,16 +115,16 @@ fn is_event(v: &[u8]) -> bool {
     v.len() == EVENT.len()
 }
 
-fn sled_run(dir: &Path, run: &Run) -> Done {
+fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
     use sled::transaction::ConflictableTransactionError;
     use sled::Transactional;
-    let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open().expect("open sled");
-    let trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n).expect("tree")).collect();
+    let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open()?;
+    let trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<_, _>>()?;
     for r in 1..=run.rooms {
-        trees[5].insert(r.to_be_bytes(), &ROOM[..]).expect("room");
+        trees[5].insert(r.to_be_bytes(), &ROOM[..])?;
     }
-    trees[6].insert(1u64.to_be_bytes(), &SPACE[..]).expect("space");
-    let log = std::fs::File::open(dir.join("db")).expect("sled log");
+    trees[6].insert(1u64.to_be_bytes(), &SPACE[..])?;
+    let log = std::fs::File::open(dir.join("db"))?;
     let commit = |b| {
         let result = trees.as_slice().transaction(|t| {
             batch_accesses(run, b, &mut |a| match a {
@@ -129,23 +133,24 @@ fn sled_run(dir: &Path, run: &Run) -> Done {
             })?;
             Ok::<_, ConflictableTransactionError<()>>(())
         });
-        result.expect("transaction");
-        db.flush().expect("flush");
-        log.sync_data().expect("fdatasync");
+        result.map_err(|e| format!("transaction: {e:?}"))?;
+        db.flush()?;
+        log.sync_data()?;
+        Ok(())
     };
     let replay =
         || trees[0].range(pair(1, 0)..pair(2, 0)).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count();
     timed(run, commit, replay)
 }
 
-fn fjall_run(dir: &Path, run: &Run) -> Done {
+fn fjall_run(dir: &Path, run: &Run) -> Res<Done> {
     use fjall::{Database, KeyspaceCreateOptions, PersistMode};
-    let db = Database::builder(dir).open().expect("open fjall");
-    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default).expect("keyspace")).collect();
+    let db = Database::builder(dir).open()?;
+    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default)).collect::<Result<_, _>>()?;
     for r in 1..=run.rooms {
-        ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
+        ks[5].insert(r.to_be_bytes(), ROOM)?;
     }
-    ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
+    ks[6].insert(1u64.to_be_bytes(), SPACE)?;
     let commit = |b| {
         let mut w = db.batch();
         batch_accesses(run, b, &mut |a| match a {
@@ -154,10 +159,10 @@ fn fjall_run(dir: &Path, run: &Run) -> Done {
                 w.insert(&ks[i], k, v);
                 Ok(())
             }
-        })
-        .expect("get");
-        w.commit().expect("commit");
-        db.persist(PersistMode::SyncData).expect("persist");
+        })?;
+        w.commit()?;
+        db.persist(PersistMode::SyncData)?;
+        Ok(())
     };
     let replay =
         || ks[0].range(pair(1, 0)..pair(2, 0)).filter_map(|g| g.into_inner().ok()).filter(|(_, v)| is_event(v)).count();
@@ -166,14 +171,14 @@ fn fjall_run(dir: &Path, run: &Run) -> Done {
 
 /// fjall with write transactions: reads inside the batch see its own writes, as the
 /// store's ops rely on (two posts of one batch in one room read the room the first wrote).
-fn fjall_tx_run(dir: &Path, run: &Run) -> Done {
+fn fjall_tx_run(dir: &Path, run: &Run) -> Res<Done> {
     use fjall::{KeyspaceCreateOptions, PersistMode, Readable, SingleWriterTxDatabase};
-    let db = SingleWriterTxDatabase::builder(dir).open().expect("open fjall");
-    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default).expect("keyspace")).collect();
+    let db = SingleWriterTxDatabase::builder(dir).open()?;
+    let ks: Vec<_> = NAMES.iter().map(|n| db.keyspace(n, KeyspaceCreateOptions::default)).collect::<Result<_, _>>()?;
     for r in 1..=run.rooms {
-        ks[5].insert(r.to_be_bytes(), ROOM).expect("room");
+        ks[5].insert(r.to_be_bytes(), ROOM)?;
     }
-    ks[6].insert(1u64.to_be_bytes(), SPACE).expect("space");
+    ks[6].insert(1u64.to_be_bytes(), SPACE)?;
     let commit = |b| {
         let mut tx = db.write_tx();
         batch_accesses(run, b, &mut |a| match a {
@@ -182,10 +187,10 @@ fn fjall_tx_run(dir: &Path, run: &Run) -> Done {
                 tx.insert(&ks[i], k, v);
                 Ok(())
             }
-        })
-        .expect("get");
-        tx.commit().expect("commit");
-        db.persist(PersistMode::SyncData).expect("persist");
+        })?;
+        tx.commit()?;
+        db.persist(PersistMode::SyncData)?;
+        Ok(())
     };
     let replay = || {
         ks[0]
@@ -198,7 +203,7 @@ fn fjall_tx_run(dir: &Path, run: &Run) -> Done {
     timed(run, commit, replay)
 }
 
-fn main() {
+fn main() -> Res<()> {
     let mut run = Run { posts: 80_000, batch: 8, rooms: 1 };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -206,21 +211,21 @@ fn main() {
         let mut number = || it.next().and_then(|v| v.parse::<u64>().ok()).filter(|&v| v > 0);
         match a.as_str() {
             "--bench" => {}
-            "--posts" => run.posts = number().expect("--posts N"),
-            "--batch" => run.batch = number().expect("--batch N"),
-            "--rooms" => run.rooms = number().expect("--rooms N"),
-            other => panic!("unknown argument {other}"),
+            "--posts" => run.posts = number().ok_or("--posts takes a number above 0")?,
+            "--batch" => run.batch = number().ok_or("--batch takes a number above 0")?,
+            "--rooms" => run.rooms = number().ok_or("--rooms takes a number above 0")?,
+            other => return Err(format!("unknown argument {other}; see the file's first lines").into()),
         }
     }
     println!("{} posts in atomic, durable batches of {}, over {} room(s)\n", run.posts, run.batch, run.rooms);
     println!("| engine | posts/s | CPU µs a post (all threads) | wall µs a post | syncs | replay µs an event |");
     println!("|---|---|---|---|---|---|");
-    type Engine = fn(&Path, &Run) -> Done;
+    type Engine = fn(&Path, &Run) -> Res<Done>;
     let engines: [(&str, Engine); 3] =
         [("sled 0.34", sled_run), ("fjall 3, write batches", fjall_run), ("fjall 3, write transactions", fjall_tx_run)];
     for (name, engine) in engines {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let d = engine(dir.path(), &run);
+        let dir = tempfile::tempdir()?;
+        let d = engine(dir.path(), &run).map_err(|e| format!("{name}: {e}"))?;
         let done = (run.posts / run.batch * run.batch) as f64;
         println!(
             "| {name} | {:.0} | {:.1} | {:.1} | {} | {:.2} |",
@@ -231,4 +236,5 @@ fn main() {
             d.replay_us
         );
     }
+    Ok(())
 }
