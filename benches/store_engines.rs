@@ -2,7 +2,7 @@
 //! uses) and in fjall (an LSM-tree engine), to weigh the engine's share of the posting
 //! path's CPU. No server, no JSON, no index: only the engine.
 //!
-//! cargo bench --bench store_engines -- [--posts N] [--batch N] [--rooms N]
+//! cargo bench --bench store_engines -- [--posts N] [--batch N] [--rooms N] [--flush-every N] [--idle-trees N]
 //!
 //! Per post, as `store/ops.rs` does for a new post: three reads (the nonce, which misses;
 //! the room; its space), then the event (about 450 bytes, keyed by room and seq), the post
@@ -35,6 +35,11 @@ struct Run {
     posts: u64,
     batch: u64,
     rooms: u64,
+    /// Trees in sled's transaction that no write touches (the store's view spans 23).
+    idle_trees: usize,
+    /// Batches a flush covers (the group commit flushes once for every batch applied
+    /// while the previous flush ran).
+    flush_every: u64,
 }
 
 impl Run {
@@ -107,7 +112,12 @@ fn timed(run: &Run, mut commit: impl FnMut(u64) -> Res<()>, replay: impl FnOnce(
     let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
     let started = Instant::now();
     let read = replay();
-    Ok(Done { syncs: batches, cpu, wall, replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64 })
+    Ok(Done {
+        syncs: batches / run.flush_every,
+        cpu,
+        wall,
+        replay_us: started.elapsed().as_secs_f64() * 1e6 / read.max(1) as f64,
+    })
 }
 
 /// Whether an event read back is one this run wrote.
@@ -119,7 +129,10 @@ fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
     use sled::transaction::ConflictableTransactionError;
     use sled::Transactional;
     let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open()?;
-    let trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<_, _>>()?;
+    let mut trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<_, _>>()?;
+    for i in 0..run.idle_trees {
+        trees.push(db.open_tree(format!("idle{i}"))?);
+    }
     for r in 1..=run.rooms {
         trees[5].insert(r.to_be_bytes(), &ROOM[..])?;
     }
@@ -134,8 +147,10 @@ fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
             Ok::<_, ConflictableTransactionError<()>>(())
         });
         result.map_err(|e| format!("transaction: {e:?}"))?;
-        db.flush()?;
-        log.sync_data()?;
+        if (b + 1) % run.flush_every == 0 {
+            db.flush()?;
+            log.sync_data()?;
+        }
         Ok(())
     };
     let replay =
@@ -161,7 +176,9 @@ fn fjall_run(dir: &Path, run: &Run) -> Res<Done> {
             }
         })?;
         w.commit()?;
-        db.persist(PersistMode::SyncData)?;
+        if (b + 1) % run.flush_every == 0 {
+            db.persist(PersistMode::SyncData)?;
+        }
         Ok(())
     };
     let replay =
@@ -189,7 +206,9 @@ fn fjall_tx_run(dir: &Path, run: &Run) -> Res<Done> {
             }
         })?;
         tx.commit()?;
-        db.persist(PersistMode::SyncData)?;
+        if (b + 1) % run.flush_every == 0 {
+            db.persist(PersistMode::SyncData)?;
+        }
         Ok(())
     };
     let replay = || {
@@ -204,7 +223,7 @@ fn fjall_tx_run(dir: &Path, run: &Run) -> Res<Done> {
 }
 
 fn main() -> Res<()> {
-    let mut run = Run { posts: 80_000, batch: 8, rooms: 1 };
+    let mut run = Run { posts: 80_000, batch: 8, rooms: 1, idle_trees: 0, flush_every: 1 };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -214,10 +233,18 @@ fn main() -> Res<()> {
             "--posts" => run.posts = number().ok_or("--posts takes a number above 0")?,
             "--batch" => run.batch = number().ok_or("--batch takes a number above 0")?,
             "--rooms" => run.rooms = number().ok_or("--rooms takes a number above 0")?,
+            "--flush-every" => run.flush_every = number().ok_or("--flush-every takes a number above 0")?,
+            "--idle-trees" => {
+                let n = it.next().and_then(|v| v.parse::<usize>().ok());
+                run.idle_trees = n.ok_or("--idle-trees takes a number")?;
+            }
             other => return Err(format!("unknown argument {other}; see the file's first lines").into()),
         }
     }
-    println!("{} posts in atomic, durable batches of {}, over {} room(s)\n", run.posts, run.batch, run.rooms);
+    println!(
+        "{} posts in atomic batches of {}, made durable every {} batch(es), over {} room(s); {} idle trees in sled's transactions\n",
+        run.posts, run.batch, run.flush_every, run.rooms, run.idle_trees
+    );
     println!("| engine | posts/s | CPU µs a post (all threads) | wall µs a post | syncs | replay µs an event |");
     println!("|---|---|---|---|---|---|");
     type Engine = fn(&Path, &Run) -> Res<Done>;

@@ -162,6 +162,8 @@ impl Store {
         self.db.flush().map_err(StoreError::from)?;
         let io = |e| StoreError::Sled(sled::Error::Io(e));
         super::disk::DiskSync::open(&self.sled_dir).and_then(|mut d| d.sync()).map_err(io)?;
+        // The entries went to sled directly, past the writer: copy the mirrored trees again.
+        self.mirror.reload(&t.rooms, &t.spaces, &t.members)?;
         Ok(n)
     }
 }

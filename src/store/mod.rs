@@ -14,6 +14,7 @@
 mod backup;
 mod disk;
 mod keys;
+mod mirror;
 mod ops;
 mod writer;
 
@@ -23,6 +24,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use dashmap::DashMap;
+use mirror::{Mirror, Mirrored};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -305,6 +307,8 @@ pub struct Store {
     stats: Arc<WriterStats>,
     /// sled's directory, for syncing its files outside the writer (`disk`).
     sled_dir: PathBuf,
+    /// Rooms, spaces and members in memory: what requests read, without sled's lock.
+    mirror: Arc<Mirror>,
 }
 
 /// What recovery found on opening a data dir, for the log.
@@ -395,6 +399,7 @@ impl Store {
         );
         let stats = Arc::new(WriterStats::default());
         let id_offset = id_offset(&db, &trees)?;
+        let mirror = Arc::new(Mirror::load(&trees.rooms, &trees.spaces, &trees.members)?);
         let writer = writer::spawn(
             db.clone(),
             trees.clone(),
@@ -405,8 +410,9 @@ impl Store {
             sink,
             id_offset,
             disk,
+            mirror.clone(),
         )?;
-        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir }, recovered))
+        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir, mirror }, recovered))
     }
 
     /// Opens a data dir for maintenance (export, import): default options, nothing
@@ -629,7 +635,7 @@ impl Store {
     // ---- spaces ----
 
     pub fn space(&self, id: SpaceId) -> Result<Option<Space>, StoreError> {
-        self.trees.spaces.get(id.key())?.map(|v| decode("spaces", &v)).transpose()
+        self.mirror.get(Mirrored::Spaces, &id.key()).map(|v| decode("spaces", &v)).transpose()
     }
 
     /// Every space, in creation order.
@@ -638,7 +644,7 @@ impl Store {
     }
 
     pub fn is_member(&self, space: SpaceId, user: UserId) -> Result<bool, StoreError> {
-        Ok(self.trees.members.contains_key(keys::pair(space.0, user.0))?)
+        Ok(self.mirror.contains(Mirrored::Members, &keys::pair(space.0, user.0)))
     }
 
     pub fn members(&self, space: SpaceId) -> Result<Vec<UserId>, StoreError> {
@@ -655,7 +661,7 @@ impl Store {
     // ---- rooms ----
 
     pub fn room(&self, id: RoomId) -> Result<Option<Room>, StoreError> {
-        self.trees.rooms.get(id.key())?.map(|v| decode("rooms", &v)).transpose()
+        self.mirror.get(Mirrored::Rooms, &id.key()).map(|v| decode("rooms", &v)).transpose()
     }
 
     /// The rooms of a space, in creation order.

@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use sled::IVec;
+use std::cell::RefCell;
 
 use super::keys;
+use super::mirror::{MirrorWrite, Mirrored};
 use super::writer::Publish;
 use super::{decode, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::{ApiError, StoreError};
@@ -268,10 +271,67 @@ pub enum Outcome {
     Done,
 }
 
-/// The transaction's view of the trees, by name (same order as `Trees::all`), and what
-/// is added to sled's id counter for a new id (`Store::open` reckons it). Ids are never
-/// 0: `Store::open` takes the counter's 0.
-pub(super) struct Tx<'a>(pub &'a [TransactionalTree], pub u64);
+/// The transaction's view of the trees, by name (same order as `Trees::all`), what is
+/// added to sled's id counter for a new id (`Store::open` reckons it; ids are never 0:
+/// `Store::open` takes the counter's 0), and the writes made to the mirrored trees
+/// (`mirror`), in order.
+pub(super) struct Tx<'a>(pub &'a [TransactionalTree], pub u64, pub RefCell<Vec<MirrorWrite>>);
+
+/// A mirrored tree inside the transaction: reads and writes as sled's, and each write
+/// also recorded for the in-memory copy (`mirror`), which takes it once the batch is
+/// durable. Going through this is the only way to write these trees in a batch, so the
+/// copy cannot miss a write.
+pub(super) struct Logged<'a> {
+    tree: &'a TransactionalTree,
+    which: Mirrored,
+    log: &'a RefCell<Vec<MirrorWrite>>,
+}
+
+impl Logged<'_> {
+    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, UnabortableTransactionError> {
+        self.tree.get(key)
+    }
+
+    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(
+        &self,
+        key: K,
+        value: V,
+    ) -> Result<Option<IVec>, UnabortableTransactionError> {
+        let (key, value) = (IVec::from(key.as_ref()), value.into());
+        self.log.borrow_mut().push(MirrorWrite { tree: self.which, key: key.clone(), value: Some(value.clone()) });
+        self.tree.insert(key, value)
+    }
+
+    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, UnabortableTransactionError> {
+        let key = IVec::from(key.as_ref());
+        self.log.borrow_mut().push(MirrorWrite { tree: self.which, key: key.clone(), value: None });
+        self.tree.remove(key)
+    }
+}
+
+/// What `get` and `put` read and write: a tree of the transaction, mirrored or not.
+pub(super) trait View {
+    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError>;
+    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError>;
+}
+
+impl View for &TransactionalTree {
+    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
+        self.get(key)
+    }
+    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError> {
+        self.insert(key, value).map(drop)
+    }
+}
+
+impl View for Logged<'_> {
+    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
+        self.get(key)
+    }
+    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError> {
+        self.insert(key, value).map(drop)
+    }
+}
 
 impl Tx<'_> {
     fn meta(&self) -> &TransactionalTree {
@@ -286,17 +346,17 @@ impl Tx<'_> {
     fn tokens(&self) -> &TransactionalTree {
         &self.0[3]
     }
-    fn spaces(&self) -> &TransactionalTree {
-        &self.0[4]
+    fn spaces(&self) -> Logged<'_> {
+        Logged { tree: &self.0[4], which: Mirrored::Spaces, log: &self.2 }
     }
     fn slugs(&self) -> &TransactionalTree {
         &self.0[5]
     }
-    fn members(&self) -> &TransactionalTree {
-        &self.0[6]
+    fn members(&self) -> Logged<'_> {
+        Logged { tree: &self.0[6], which: Mirrored::Members, log: &self.2 }
     }
-    fn rooms(&self) -> &TransactionalTree {
-        &self.0[7]
+    fn rooms(&self) -> Logged<'_> {
+        Logged { tree: &self.0[7], which: Mirrored::Rooms, log: &self.2 }
     }
     fn space_rooms(&self) -> &TransactionalTree {
         &self.0[8]
@@ -381,6 +441,8 @@ pub(super) struct Effects {
     pub change_head: Option<u64>,
     /// Posts changed by the batch so far: one change record names them all.
     changed: Vec<PostId>,
+    /// The batch's writes to the mirrored trees, for the in-memory copy once durable.
+    pub mirror: Vec<MirrorWrite>,
     /// Rooms created or changed, for one `room_created` / `room_updated` each per batch.
     rooms_created: BTreeMap<RoomId, Room>,
     rooms_updated: BTreeMap<RoomId, Room>,
@@ -403,20 +465,16 @@ impl Effects {
 
 type OpResult = Result<Result<Outcome, ApiError>, Fatal>;
 
-fn get<T: serde::de::DeserializeOwned>(
-    tree: &TransactionalTree,
-    name: &'static str,
-    key: &[u8],
-) -> Result<Option<T>, Fatal> {
-    match tree.get(key)? {
+fn get<T: serde::de::DeserializeOwned>(tree: impl View, name: &'static str, key: &[u8]) -> Result<Option<T>, Fatal> {
+    match tree.read(key)? {
         Some(v) => Ok(Some(decode(name, &v)?)),
         None => Ok(None),
     }
 }
 
-fn put<T: serde::Serialize>(tree: &TransactionalTree, key: &[u8], value: &T) -> Result<(), Fatal> {
+fn put<T: serde::Serialize>(tree: impl View, key: &[u8], value: &T) -> Result<(), Fatal> {
     let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?;
-    tree.insert(key, bytes)?;
+    tree.write(key, bytes)?;
     Ok(())
 }
 

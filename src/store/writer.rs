@@ -7,6 +7,7 @@
 //! caller. The two overlap: batch n+1 is applied while batch n is being flushed. Under
 //! load, many posts share one fsync; alone, a post waits for exactly one.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -17,6 +18,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use tokio::sync::{mpsc, oneshot};
 
 use super::disk::DiskSync;
+use super::mirror::Mirror;
 use super::ops::Ctx;
 use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx};
 use super::Trees;
@@ -80,9 +82,10 @@ pub(super) fn spawn(
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     id_offset: u64,
     disk: DiskSync,
+    mirror: Arc<Mirror>,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset, disk };
+    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset, disk, mirror };
     thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || run(w, rx))
@@ -133,6 +136,8 @@ struct Writer {
     id_offset: u64,
     /// Makes each flush durable (see `disk`).
     disk: DiskSync,
+    /// The in-memory copy of the trees every request reads (see `mirror`).
+    mirror: Arc<Mirror>,
 }
 
 /// Work handed from the applying thread to the flushing one, in commit order.
@@ -178,6 +183,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         stats: w.stats.clone(),
         sink: w.sink,
         disk: w.disk,
+        mirror: w.mirror,
     };
     let flushing = thread::Builder::new().name("store-flusher".into()).spawn(move || flusher.run(flush_rx));
     let flushing = match flushing {
@@ -248,6 +254,7 @@ struct Flusher {
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
     disk: DiskSync,
+    mirror: Arc<Mirror>,
 }
 
 impl Flusher {
@@ -302,6 +309,9 @@ impl Flusher {
             }
             return;
         }
+        // Durable now: the copy of the mirrored trees first, so that whoever hears of the
+        // batch reads what it wrote.
+        self.mirror.apply(fx.mirror);
         for (room, seq) in &fx.heads {
             self.heads.insert(*room, *seq);
         }
@@ -354,7 +364,7 @@ impl Applier {
             }
         };
         let result = self.all.transaction(|view| {
-            let tx = Tx(view, self.id_offset);
+            let tx = Tx(view, self.id_offset, RefCell::new(Vec::new()));
             let mut fx = Effects::default();
             let mut outcomes = Vec::with_capacity(ops.len());
             for (i, op) in ops.iter().enumerate() {
@@ -370,6 +380,7 @@ impl Applier {
                 Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
             }
             fx.finish();
+            fx.mirror = tx.2.take();
             Ok((outcomes, fx))
         });
         let applied = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -1,0 +1,143 @@
+//! An in-memory copy of the small trees that every request reads: `rooms`, `spaces` and
+//! `members` (who may read and post where).
+//!
+//! Why: once a sled 0.34 database has run one transaction, every sled call from any
+//! thread takes one process-wide reader-writer lock, and a transaction holds it for
+//! writing from its first read to its commit, while a flush holds it for reading as long
+//! as it waits for the disk (and a writer waiting for it keeps new readers out). So a
+//! `get` on a tokio worker waited, most of the time under load, for the writer thread's
+//! batch and the flush before it: in a profile of durable posting the two workers were
+//! switched out about 4,200 times a second inside that lock, from `Store::room` and
+//! `Store::space` (docs/BENCHMARKS.md). The posting path's reads now come from here and
+//! never touch sled.
+//!
+//! The copy is loaded when the store opens, and changed only by the writer, with exactly
+//! the writes a batch made to these trees (`ops::Tx` records them), once the batch is
+//! durable and before anyone is answered or anything is published. So it shows durable
+//! state, as the rooms' durable heads do. With several nodes, each node's copy would
+//! follow the shared log the same way.
+
+use dashmap::DashMap;
+use sled::IVec;
+
+use crate::error::StoreError;
+
+/// Which tree a write went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mirrored {
+    Rooms,
+    Spaces,
+    Members,
+}
+
+/// One write of a batch to a mirrored tree: the key and the new value (`None`: removed).
+#[derive(Clone, Debug)]
+pub(crate) struct MirrorWrite {
+    pub tree: Mirrored,
+    pub key: IVec,
+    pub value: Option<IVec>,
+}
+
+/// The copies, key to value as sled holds them.
+#[derive(Default)]
+pub(crate) struct Mirror {
+    rooms: DashMap<IVec, IVec>,
+    spaces: DashMap<IVec, IVec>,
+    members: DashMap<IVec, IVec>,
+}
+
+impl Mirror {
+    /// A copy of the three trees as they are now.
+    pub fn load(rooms: &sled::Tree, spaces: &sled::Tree, members: &sled::Tree) -> Result<Mirror, StoreError> {
+        let m = Mirror::default();
+        m.reload(rooms, spaces, members)?;
+        Ok(m)
+    }
+
+    /// Copies the three trees again (after an import wrote them directly).
+    pub fn reload(&self, rooms: &sled::Tree, spaces: &sled::Tree, members: &sled::Tree) -> Result<(), StoreError> {
+        for (tree, copy) in [(rooms, &self.rooms), (spaces, &self.spaces), (members, &self.members)] {
+            copy.clear();
+            for item in tree.iter() {
+                let (k, v) = item?;
+                copy.insert(k, v);
+            }
+        }
+        Ok(())
+    }
+
+    fn map(&self, tree: Mirrored) -> &DashMap<IVec, IVec> {
+        match tree {
+            Mirrored::Rooms => &self.rooms,
+            Mirrored::Spaces => &self.spaces,
+            Mirrored::Members => &self.members,
+        }
+    }
+
+    /// Applies a durable batch's writes, in the order they were made.
+    pub fn apply(&self, writes: Vec<MirrorWrite>) {
+        for w in writes {
+            let map = self.map(w.tree);
+            match w.value {
+                Some(v) => {
+                    map.insert(w.key, v);
+                }
+                None => {
+                    map.remove(&w.key);
+                }
+            }
+        }
+    }
+
+    /// The value under `key`, as bytes (cheap to clone: sled's `IVec` is shared or inline).
+    pub fn get(&self, tree: Mirrored, key: &[u8]) -> Option<IVec> {
+        self.map(tree).get(key).map(|v| v.value().clone())
+    }
+
+    pub fn contains(&self, tree: Mirrored, key: &[u8]) -> bool {
+        self.map(tree).contains_key(key)
+    }
+
+    /// Entries of each copy, for checks against sled.
+    #[cfg(test)]
+    pub fn len(&self, tree: Mirrored) -> usize {
+        self.map(tree).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_what_sled_holds_and_follows_writes_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        let (rooms, spaces, members) = (
+            db.open_tree("rooms").expect("t"),
+            db.open_tree("spaces").expect("t"),
+            db.open_tree("members").expect("t"),
+        );
+        rooms.insert(b"r1", b"one".as_slice()).expect("insert");
+        members.insert(b"m1", b"".as_slice()).expect("insert");
+        let m = Mirror::load(&rooms, &spaces, &members).expect("load");
+        assert_eq!(m.get(Mirrored::Rooms, b"r1").as_deref(), Some(b"one".as_slice()));
+        assert!(m.contains(Mirrored::Members, b"m1"));
+        assert_eq!(m.len(Mirrored::Spaces), 0);
+        let w = |tree, key: &[u8], value: Option<&[u8]>| MirrorWrite {
+            tree,
+            key: IVec::from(key),
+            value: value.map(IVec::from),
+        };
+        m.apply(vec![
+            w(Mirrored::Rooms, b"r1", Some(b"two")),
+            w(Mirrored::Members, b"m1", None),
+            w(Mirrored::Spaces, b"s1", Some(b"s")),
+            w(Mirrored::Spaces, b"s1", None),
+            w(Mirrored::Spaces, b"s1", Some(b"again")),
+        ]);
+        assert_eq!(m.get(Mirrored::Rooms, b"r1").as_deref(), Some(b"two".as_slice()));
+        assert!(!m.contains(Mirrored::Members, b"m1"));
+        assert_eq!(m.get(Mirrored::Spaces, b"s1").as_deref(), Some(b"again".as_slice()));
+    }
+}
