@@ -12,7 +12,7 @@
 //! never touch sled.
 //!
 //! The copy is loaded when the store opens, and changed only by the writer, with exactly
-//! the writes a batch made to these trees (`ops::Tx` records them), once the batch is
+//! the writes a batch made to these trees (`ops::Tx::into_writes`), once the batch is
 //! durable and before anyone is answered or anything is published. So it shows durable
 //! state, as the rooms' durable heads do. With several nodes, each node's copy would
 //! follow the shared log the same way.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::IVec;
 use std::cell::RefCell;
 
@@ -271,137 +271,180 @@ pub enum Outcome {
     Done,
 }
 
-/// The transaction's view of the trees, by name (same order as `Trees::all`), what is
-/// added to sled's id counter for a new id (`Store::open` reckons it; ids are never 0:
-/// `Store::open` takes the counter's 0), and the writes made to the mirrored trees
-/// (`mirror`), in order.
-pub(super) struct Tx<'a>(pub &'a [TransactionalTree], pub u64, pub RefCell<Vec<MirrorWrite>>);
-
-/// A mirrored tree inside the transaction: reads and writes as sled's, and each write
-/// also recorded for the in-memory copy (`mirror`), which takes it once the batch is
-/// durable. Going through this is the only way to write these trees in a batch, so the
-/// copy cannot miss a write.
-pub(super) struct Logged<'a> {
-    tree: &'a TransactionalTree,
-    which: Mirrored,
-    log: &'a RefCell<Vec<MirrorWrite>>,
+/// The batch's view of the trees, by name (same order as `Trees::all`): each tree's
+/// writes so far over what sled holds, what is added to sled's id counter for a new id
+/// (`Store::open` reckons it; ids are never 0: `Store::open` takes the counter's 0).
+///
+/// The ops run against this, outside any sled transaction; the writer then commits the
+/// batch's writes in one short transaction (`Tx::commit`). Reads go to sled directly,
+/// which is consistent because the writer is the only one writing: every earlier batch
+/// is in sled already. Why not run the ops inside sled's transaction: once sled 0.34 has
+/// run a transaction, it holds one process-wide lock for writing from the transaction's
+/// start to its commit, while every other sled call (the flush, the search indexer,
+/// replays on the runtime) waits; the ops' reads and JSON were about 40% of that time.
+pub(super) struct Tx<'a> {
+    trees: Vec<Overlay<'a>>,
+    /// For sled's id counter.
+    db: &'a sled::Db,
+    id_offset: u64,
 }
 
-impl Logged<'_> {
-    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, UnabortableTransactionError> {
+/// One tree as the batch sees it.
+pub(super) struct Overlay<'a> {
+    tree: &'a sled::Tree,
+    /// Writes of the batch so far, by key: the new value, or `None` for removed.
+    writes: RefCell<BTreeMap<IVec, Option<IVec>>>,
+}
+
+impl Overlay<'_> {
+    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+        if let Some(written) = self.writes.borrow().get(key.as_ref()) {
+            return Ok(written.clone());
+        }
         self.tree.get(key)
     }
 
-    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(
-        &self,
-        key: K,
-        value: V,
-    ) -> Result<Option<IVec>, UnabortableTransactionError> {
-        let (key, value) = (IVec::from(key.as_ref()), value.into());
-        self.log.borrow_mut().push(MirrorWrite { tree: self.which, key: key.clone(), value: Some(value.clone()) });
-        self.tree.insert(key, value)
+    /// Sets `key`, returning what it held.
+    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(&self, key: K, value: V) -> sled::Result<Option<IVec>> {
+        let old = self.get(key.as_ref())?;
+        self.writes.borrow_mut().insert(IVec::from(key.as_ref()), Some(value.into()));
+        Ok(old)
     }
 
-    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, UnabortableTransactionError> {
-        let key = IVec::from(key.as_ref());
-        self.log.borrow_mut().push(MirrorWrite { tree: self.which, key: key.clone(), value: None });
-        self.tree.remove(key)
+    /// Removes `key`, returning what it held.
+    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+        let old = self.get(key.as_ref())?;
+        self.writes.borrow_mut().insert(IVec::from(key.as_ref()), None);
+        Ok(old)
     }
 }
 
-/// What `get` and `put` read and write: a tree of the transaction, mirrored or not.
+/// A batch's writes, tree by tree (indexes as in `Trees::all`), ready to commit.
+pub(super) struct Writes(Vec<BTreeMap<IVec, Option<IVec>>>);
+
+/// The trees whose writes also go to the in-memory copy (`mirror`), by index.
+const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::Members), (7, Mirrored::Rooms)];
+
+impl<'a> Tx<'a> {
+    pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64) -> Self {
+        let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
+        Tx { trees, db, id_offset }
+    }
+
+    /// What the batch wrote, and of it what the mirrored trees take.
+    pub fn into_writes(self) -> (Writes, Vec<MirrorWrite>) {
+        let writes: Vec<_> = self.trees.into_iter().map(|o| o.writes.into_inner()).collect();
+        let mut mirror = Vec::new();
+        for (i, tree) in MIRRORED {
+            if let Some(w) = writes.get(i) {
+                mirror.extend(w.iter().map(|(k, v)| MirrorWrite { tree, key: k.clone(), value: v.clone() }));
+            }
+        }
+        (Writes(writes), mirror)
+    }
+}
+
+impl Writes {
+    /// Writes everything in one sled transaction: after a crash, all of it or none.
+    pub fn commit(&self, trees: &[sled::Tree]) -> Result<(), TransactionError<()>> {
+        trees.transaction(|view| {
+            for (tree, writes) in view.iter().zip(&self.0) {
+                for (k, v) in writes {
+                    match v {
+                        Some(v) => tree.insert(k.clone(), v.clone())?,
+                        None => tree.remove(k.clone())?,
+                    };
+                }
+            }
+            Ok::<_, ConflictableTransactionError<()>>(())
+        })
+    }
+}
+
+/// What `get` and `put` read and write.
 pub(super) trait View {
-    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError>;
-    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError>;
+    fn read(&self, key: &[u8]) -> sled::Result<Option<IVec>>;
+    fn write(&self, key: &[u8], value: Vec<u8>) -> sled::Result<()>;
 }
 
-impl View for &TransactionalTree {
-    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
+impl View for &Overlay<'_> {
+    fn read(&self, key: &[u8]) -> sled::Result<Option<IVec>> {
         self.get(key)
     }
-    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError> {
+    fn write(&self, key: &[u8], value: Vec<u8>) -> sled::Result<()> {
         self.insert(key, value).map(drop)
     }
 }
 
-impl View for Logged<'_> {
-    fn read(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
-        self.get(key)
+impl<'a> Tx<'a> {
+    fn meta(&self) -> &Overlay<'a> {
+        &self.trees[0]
     }
-    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), UnabortableTransactionError> {
-        self.insert(key, value).map(drop)
+    fn users(&self) -> &Overlay<'a> {
+        &self.trees[1]
     }
-}
-
-impl Tx<'_> {
-    fn meta(&self) -> &TransactionalTree {
-        &self.0[0]
+    fn handles(&self) -> &Overlay<'a> {
+        &self.trees[2]
     }
-    fn users(&self) -> &TransactionalTree {
-        &self.0[1]
+    fn tokens(&self) -> &Overlay<'a> {
+        &self.trees[3]
     }
-    fn handles(&self) -> &TransactionalTree {
-        &self.0[2]
+    fn spaces(&self) -> &Overlay<'a> {
+        &self.trees[4]
     }
-    fn tokens(&self) -> &TransactionalTree {
-        &self.0[3]
+    fn slugs(&self) -> &Overlay<'a> {
+        &self.trees[5]
     }
-    fn spaces(&self) -> Logged<'_> {
-        Logged { tree: &self.0[4], which: Mirrored::Spaces, log: &self.2 }
+    fn members(&self) -> &Overlay<'a> {
+        &self.trees[6]
     }
-    fn slugs(&self) -> &TransactionalTree {
-        &self.0[5]
+    fn rooms(&self) -> &Overlay<'a> {
+        &self.trees[7]
     }
-    fn members(&self) -> Logged<'_> {
-        Logged { tree: &self.0[6], which: Mirrored::Members, log: &self.2 }
+    fn space_rooms(&self) -> &Overlay<'a> {
+        &self.trees[8]
     }
-    fn rooms(&self) -> Logged<'_> {
-        Logged { tree: &self.0[7], which: Mirrored::Rooms, log: &self.2 }
+    fn events(&self) -> &Overlay<'a> {
+        &self.trees[9]
     }
-    fn space_rooms(&self) -> &TransactionalTree {
-        &self.0[8]
+    fn posts(&self) -> &Overlay<'a> {
+        &self.trees[10]
     }
-    fn events(&self) -> &TransactionalTree {
-        &self.0[9]
+    fn room_posts(&self) -> &Overlay<'a> {
+        &self.trees[11]
     }
-    fn posts(&self) -> &TransactionalTree {
-        &self.0[10]
+    fn nonces(&self) -> &Overlay<'a> {
+        &self.trees[12]
     }
-    fn room_posts(&self) -> &TransactionalTree {
-        &self.0[11]
+    fn queue(&self) -> &Overlay<'a> {
+        &self.trees[13]
     }
-    fn nonces(&self) -> &TransactionalTree {
-        &self.0[12]
+    fn claims(&self) -> &Overlay<'a> {
+        &self.trees[14]
     }
-    fn queue(&self) -> &TransactionalTree {
-        &self.0[13]
+    fn translated(&self) -> &Overlay<'a> {
+        &self.trees[15]
     }
-    fn claims(&self) -> &TransactionalTree {
-        &self.0[14]
+    fn reads(&self) -> &Overlay<'a> {
+        &self.trees[16]
     }
-    fn translated(&self) -> &TransactionalTree {
-        &self.0[15]
+    fn changes(&self) -> &Overlay<'a> {
+        &self.trees[17]
     }
-    fn reads(&self) -> &TransactionalTree {
-        &self.0[16]
+    fn glossary(&self) -> &Overlay<'a> {
+        &self.trees[18]
     }
-    fn changes(&self) -> &TransactionalTree {
-        &self.0[17]
+    fn notifications(&self) -> &Overlay<'a> {
+        &self.trees[19]
     }
-    fn glossary(&self) -> &TransactionalTree {
-        &self.0[18]
+    fn flags(&self) -> &Overlay<'a> {
+        &self.trees[20]
     }
-    fn notifications(&self) -> &TransactionalTree {
-        &self.0[19]
+    fn hidden(&self) -> &Overlay<'a> {
+        &self.trees[21]
     }
-    fn flags(&self) -> &TransactionalTree {
-        &self.0[20]
-    }
-    fn hidden(&self) -> &TransactionalTree {
-        &self.0[21]
-    }
-    fn modlog(&self) -> &TransactionalTree {
-        &self.0[22]
+    fn modlog(&self) -> &Overlay<'a> {
+        &self.trees[22]
     }
 }
 
@@ -416,12 +459,12 @@ pub(super) struct Ctx<'a> {
 /// A failure that aborts the whole batch (storage, or a corrupt record).
 #[derive(Debug)]
 pub(super) enum Fatal {
-    Storage(UnabortableTransactionError),
+    Storage(sled::Error),
     Store(StoreError),
 }
 
-impl From<UnabortableTransactionError> for Fatal {
-    fn from(e: UnabortableTransactionError) -> Self {
+impl From<sled::Error> for Fatal {
+    fn from(e: sled::Error) -> Self {
         Fatal::Storage(e)
     }
 }
@@ -479,7 +522,7 @@ fn put<T: serde::Serialize>(tree: impl View, key: &[u8], value: &T) -> Result<()
 }
 
 fn new_id(tx: &Tx) -> Result<u64, Fatal> {
-    Ok(tx.meta().generate_id().map_err(StoreError::Sled)?.saturating_add(tx.1))
+    Ok(tx.db.generate_id().map_err(StoreError::Sled)?.saturating_add(tx.id_offset))
 }
 
 /// Applies one op. `Ok(Err(_))` is a refusal that wrote nothing.
@@ -773,7 +816,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             rec.post.edited_at = Some(now.to_owned());
             rec.history.clear();
             redact(tx, &rec)?;
-            tx.hidden().remove(&rec.post.id.key())?;
+            tx.hidden().remove(rec.post.id.key())?;
             append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
             if let Some(m) = moderation {
                 log_action(tx, now, m, "delete", Some(rec.post.id), None, None)?;
@@ -979,7 +1022,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 rec.post.body = kept.body;
                 rec.post.translations = kept.translations;
             }
-            tx.hidden().remove(&post.key())?;
+            tx.hidden().remove(post.key())?;
             rec.post.hidden = false;
             append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
             log_action(tx, now, moderation, "restore", Some(*post), None, None)?;
@@ -1184,7 +1227,7 @@ pub(super) fn write_changes(tx: &Tx, fx: &mut Effects) -> Result<(), Fatal> {
     for post in fx.changed.drain(..) {
         ids.extend_from_slice(&post.key());
     }
-    tx.changes().insert(&seq.to_be_bytes(), ids)?;
+    tx.changes().insert(seq.to_be_bytes(), ids)?;
     fx.change_head = Some(seq);
     Ok(())
 }

@@ -1,26 +1,27 @@
 //! The single writer: group commit.
 //!
 //! Writes arrive on a bounded queue. The applying thread takes everything waiting (up to
-//! a batch) and applies it in one sled transaction; the flushing thread flushes once for
+//! a batch), runs its ops against the trees as the batch sees them (`ops::Tx`: its own
+//! writes over sled) and commits the writes in one short sled transaction; the flushing
+//! thread flushes once for
 //! every batch applied since its last flush, and only then advances the rooms' durable
 //! heads, hands the batches' events to the publish sink in commit order, and answers each
 //! caller. The two overlap: batch n+1 is applied while batch n is being flushed. Under
 //! load, many posts share one fsync; alone, a post waits for exactly one.
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
 use dashmap::DashMap;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::TransactionError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::disk::DiskSync;
 use super::mirror::Mirror;
 use super::ops::Ctx;
-use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx};
+use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx, Writes};
 use super::Trees;
 use super::{ChangeHead, StoreOptions};
 use crate::error::{ApiError, StoreError};
@@ -193,7 +194,14 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
             return None;
         }
     };
-    let mut applier = Applier { all: w.all, options: w.options, stats: w.stats, last_us: 0, id_offset: w.id_offset };
+    let mut applier = Applier {
+        db: w.db.clone(),
+        all: w.all,
+        options: w.options,
+        stats: w.stats,
+        last_us: 0,
+        id_offset: w.id_offset,
+    };
     let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
         if to_flush.send(Applied::Barrier(done)).is_ok() {
@@ -330,8 +338,12 @@ impl Flusher {
     }
 }
 
+/// What a batch's ops answered, what it publishes, and what it writes.
+type RanOps = (Vec<Result<Outcome, ApiError>>, Effects, Writes);
+
 /// The applying thread's state.
 struct Applier {
+    db: sled::Db,
     all: Vec<sled::Tree>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
@@ -363,24 +375,12 @@ impl Applier {
                 lease_ms: options.lease_ms,
             }
         };
-        let result = self.all.transaction(|view| {
-            let tx = Tx(view, self.id_offset, RefCell::new(Vec::new()));
-            let mut fx = Effects::default();
-            let mut outcomes = Vec::with_capacity(ops.len());
-            for (i, op) in ops.iter().enumerate() {
-                match apply(&tx, op, &ctx_of(i), &mut fx) {
-                    Ok(outcome) => outcomes.push(outcome),
-                    Err(Fatal::Storage(e)) => return Err(e.into()),
-                    Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
-                }
-            }
-            match write_changes(&tx, &mut fx) {
-                Ok(()) => {}
-                Err(Fatal::Storage(e)) => return Err(e.into()),
-                Err(Fatal::Store(e)) => return Err(ConflictableTransactionError::Abort(e)),
-            }
-            fx.finish();
-            fx.mirror = tx.2.take();
+        let result = self.run_ops(&ops, &ctx_of).and_then(|(outcomes, fx, writes)| {
+            // Only the batch's writes inside sled's transaction (and its process-wide lock).
+            writes.commit(&self.all).map_err(|e| match e {
+                TransactionError::Abort(()) => StoreError::Corrupt { tree: "batch", detail: "aborted".into() },
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
             Ok((outcomes, fx))
         });
         let applied = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -388,10 +388,6 @@ impl Applier {
         match result {
             Ok((outcomes, fx)) => Some(Batch { replies, outcomes, fx }),
             Err(e) => {
-                let e = match e {
-                    TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => StoreError::Sled(e),
-                };
                 stats.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
                 for reply in replies {
@@ -400,5 +396,25 @@ impl Applier {
                 None
             }
         }
+    }
+
+    /// Runs a batch's ops against the trees as the batch sees them (`ops::Tx`): what each
+    /// op answers, what the batch publishes, and its writes. A failure here writes nothing.
+    fn run_ops<'c>(&self, ops: &[Op], ctx_of: &impl Fn(usize) -> Ctx<'c>) -> Result<RanOps, StoreError> {
+        let tx = Tx::new(&self.db, &self.all, self.id_offset);
+        let mut fx = Effects::default();
+        let mut outcomes = Vec::with_capacity(ops.len());
+        let fatal = |e: Fatal| match e {
+            Fatal::Storage(e) => StoreError::Sled(e),
+            Fatal::Store(e) => e,
+        };
+        for (i, op) in ops.iter().enumerate() {
+            outcomes.push(apply(&tx, op, &ctx_of(i), &mut fx).map_err(fatal)?);
+        }
+        write_changes(&tx, &mut fx).map_err(fatal)?;
+        fx.finish();
+        let (writes, mirror) = tx.into_writes();
+        fx.mirror = mirror;
+        Ok((outcomes, fx, writes))
     }
 }
