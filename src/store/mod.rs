@@ -882,6 +882,87 @@ mod tests {
         assert_eq!(version.as_ref(), &SCHEMA_VERSION.to_be_bytes());
     }
 
+    /// Every entry of a mirrored tree, from sled and from the mirror, side by side.
+    fn mirrored_pairs(store: &Store) -> Vec<(Mirrored, usize, usize)> {
+        let t = &store.trees;
+        [(Mirrored::Rooms, &t.rooms), (Mirrored::Spaces, &t.spaces), (Mirrored::Members, &t.members)]
+            .into_iter()
+            .map(|(m, tree)| {
+                for item in tree.iter() {
+                    let (k, v) = item.unwrap();
+                    assert_eq!(store.mirror.get(m, &k).as_deref(), Some(v.as_ref()), "{m:?} {k:?}");
+                }
+                (m, tree.len(), store.mirror.len(m))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_mirror_follows_every_durable_batch_and_reloads_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        let Outcome::Space(space) = store
+            .submit(Op::CreateSpace {
+                slug: "south-south".into(),
+                name: "South-South".into(),
+                kind: crate::model::SpaceKind::Forum,
+                visibility: crate::model::Visibility::Private,
+                post_policy: crate::model::PostPolicy::Members,
+                creator: None,
+            })
+            .await
+            .unwrap()
+        else {
+            panic!("a space")
+        };
+        let Outcome::User(user) = store
+            .submit(Op::CreateUser {
+                handle: "amina".into(),
+                display_name: "Amina".into(),
+                languages: vec!["fr".into()],
+                roles: vec![],
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap()
+        else {
+            panic!("a user")
+        };
+        assert!(!store.is_member(space.id, user.id).unwrap());
+        store.submit(Op::AddMember { space: space.id, user: user.id }).await.unwrap();
+        // Read back as soon as the write is acknowledged: the mirror has it.
+        assert!(store.is_member(space.id, user.id).unwrap());
+        let post = |n: usize| Op::CreatePost {
+            target: RoomTarget::New { space: space.id, title: format!("Thread {n}") },
+            author: user.id,
+            body: "Bonjour".into(),
+            reply_to: None,
+            lang: "fr".into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: format!("n{n}"),
+        };
+        // Several in flight at once, so that they share batches.
+        let posted = futures_util::future::join_all((0..8).map(|n| store.submit(post(n)))).await;
+        for p in posted {
+            let Outcome::Posted { ack, .. } = p.unwrap() else { panic!("a post") };
+            let room = ack.room.expect("a new thread");
+            assert_eq!(store.room(room.id).unwrap().map(|r| r.last_seq), Some(1));
+            assert_eq!(store.space(room.space).unwrap().map(|s| s.id), Some(space.id));
+        }
+        store.submit(Op::RemoveMember { space: space.id, user: user.id }).await.unwrap();
+        assert!(!store.is_member(space.id, user.id).unwrap());
+        let pairs = mirrored_pairs(&store);
+        for (m, in_sled, in_mirror) in &pairs {
+            assert_eq!(in_sled, in_mirror, "{m:?}");
+        }
+        assert_eq!(pairs[0].1, 8, "eight threads");
+        store.close().await.unwrap();
+        drop(store);
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        assert_eq!(mirrored_pairs(&store), pairs);
+    }
+
     #[test]
     fn nonces_of_both_layouts_read_back() {
         let at = StoredNonce::At { event: (RoomId(7), 3), room: None };
