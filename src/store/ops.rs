@@ -304,11 +304,11 @@ impl Overlay<'_> {
         self.tree.get(key)
     }
 
-    /// Sets `key`, returning what it held.
-    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(&self, key: K, value: V) -> sled::Result<Option<IVec>> {
-        let old = self.get(key.as_ref())?;
+    /// Sets `key`. Unlike sled's `insert` it does not return what the key held, which
+    /// would cost a read of sled for every write; `get` first when that is needed.
+    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(&self, key: K, value: V) -> sled::Result<()> {
         self.writes.borrow_mut().insert(IVec::from(key.as_ref()), Some(value.into()));
-        Ok(old)
+        Ok(())
     }
 
     /// Removes `key`, returning what it held.
@@ -372,7 +372,7 @@ impl View for &Overlay<'_> {
         self.get(key)
     }
     fn write(&self, key: &[u8], value: Vec<u8>) -> sled::Result<()> {
-        self.insert(key, value).map(drop)
+        self.insert(key, value)
     }
 }
 
@@ -760,7 +760,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 reactors: BTreeMap::new(),
             };
             put(tx.posts(), &post.id.key(), &rec)?;
-            requeue(tx, fx, ctx, &rec.post, &room)?;
+            requeue(tx, fx, ctx, &rec.post, &room, true)?;
             notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &stored)?;
@@ -1250,7 +1250,7 @@ fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: Even
     put(tx.rooms(), &room.id.key(), &room)?;
     write_event(tx, fx, &room, kind, &rec.post)?;
     put(tx.posts(), &rec.post.id.key(), rec)?;
-    requeue(tx, fx, ctx, &rec.post, &room)?;
+    requeue(tx, fx, ctx, &rec.post, &room, false)?;
     fx.rooms_updated.insert(room.id, room);
     Ok(())
 }
@@ -1301,13 +1301,14 @@ fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal>
 /// the translators of that language.
 ///
 /// `room` is the post's room as the batch has it now.
-fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room) -> Result<(), Fatal> {
+/// `new_post`: the post is being created, so nothing of it is queued yet (a read saved).
+fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room, new_post: bool) -> Result<(), Fatal> {
     let space = room.space;
     let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
     let key = queue_key(priority(&space_rec, room.pinned), post.id);
-    let present: Option<NeedsRecord> = get(tx.queue(), "queue", &key)?;
+    let present: Option<NeedsRecord> = if new_post { None } else { get(tx.queue(), "queue", &key)? };
     let wanted: Vec<String> = ctx
         .languages
         .iter()
