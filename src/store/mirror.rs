@@ -17,10 +17,13 @@
 //! state, as the rooms' durable heads do. With several nodes, each node's copy would
 //! follow the shared log the same way.
 
+use std::collections::VecDeque;
+
 use dashmap::DashMap;
 use sled::IVec;
 
 use crate::error::StoreError;
+use crate::model::{PostId, RoomId};
 
 /// Which tree a write went to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,12 +41,39 @@ pub(crate) struct MirrorWrite {
     pub value: Option<IVec>,
 }
 
-/// The copies, key to value as sled holds them.
+/// Posts of a room remembered for its recent language, at most.
+pub(crate) const RECENT_KEPT: usize = 8;
+
+/// What a batch did to a post that its room's recent language reads: created it, or
+/// changed its language or deleted it (`created` false).
+#[derive(Clone, Debug)]
+pub(crate) struct LangChange {
+    pub room: RoomId,
+    pub post: PostId,
+    pub created: bool,
+    pub lang: String,
+    pub deleted: bool,
+}
+
+/// One of a room's last posts: its language, and whether it was deleted.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RecentPost {
+    pub post: PostId,
+    pub lang: String,
+    pub deleted: bool,
+}
+
+/// The copies, key to value as sled holds them, and each room's last posts.
 #[derive(Default)]
 pub(crate) struct Mirror {
     rooms: DashMap<IVec, IVec>,
     spaces: DashMap<IVec, IVec>,
     members: DashMap<IVec, IVec>,
+    /// A room's last `RECENT_KEPT` posts (oldest first) as of its durable head, for the
+    /// language of the room (`Store::recent_lang`). Filled on first use from sled (a room
+    /// nobody posts in without declaring a language never gets one), then kept by the
+    /// writer with each durable batch (`advance`).
+    recent: DashMap<RoomId, VecDeque<RecentPost>>,
 }
 
 impl Mirror {
@@ -56,6 +86,7 @@ impl Mirror {
 
     /// Copies the three trees again (after an import wrote them directly).
     pub fn reload(&self, rooms: &sled::Tree, spaces: &sled::Tree, members: &sled::Tree) -> Result<(), StoreError> {
+        self.recent.clear();
         for (tree, copy) in [(rooms, &self.rooms), (spaces, &self.spaces), (members, &self.members)] {
             copy.clear();
             for item in tree.iter() {
@@ -85,6 +116,54 @@ impl Mirror {
                 None => {
                     map.remove(&w.key);
                 }
+            }
+        }
+    }
+
+    /// Moves `room`'s durable head to `seq` after a durable batch, and brings the room's
+    /// remembered last posts along with what the batch did to them (`changes`, in order).
+    /// Both happen under the room's entry in `recent`, which `offer_recent` takes too, so a
+    /// list read from sled can only be kept if no batch moved the head meanwhile.
+    pub fn advance<'c>(
+        &self,
+        heads: &DashMap<RoomId, u64>,
+        room: RoomId,
+        seq: u64,
+        changes: impl Iterator<Item = &'c LangChange>,
+    ) {
+        let entry = self.recent.get_mut(&room);
+        if let Some(mut posts) = entry {
+            for c in changes.filter(|c| c.room == room) {
+                if c.created {
+                    posts.push_back(RecentPost { post: c.post, lang: c.lang.clone(), deleted: c.deleted });
+                    while posts.len() > RECENT_KEPT {
+                        posts.pop_front();
+                    }
+                } else if let Some(p) = posts.iter_mut().find(|p| p.post == c.post) {
+                    p.lang.clone_from(&c.lang);
+                    p.deleted = c.deleted;
+                }
+            }
+            heads.insert(room, seq);
+        } else {
+            // Nothing remembered: hold the shard while the head moves, so that a list
+            // read from sled before this batch cannot be offered after it.
+            let _held = self.recent.entry(room);
+            heads.insert(room, seq);
+        }
+    }
+
+    /// A room's remembered last posts, oldest first.
+    pub fn recent(&self, room: RoomId) -> Option<Vec<RecentPost>> {
+        self.recent.get(&room).map(|p| p.iter().cloned().collect())
+    }
+
+    /// Keeps `posts`, read from sled up to the durable head `head`, as the room's last
+    /// posts, unless the head has moved since (a batch this list does not show).
+    pub fn offer_recent(&self, heads: &DashMap<RoomId, u64>, room: RoomId, head: u64, posts: Vec<RecentPost>) {
+        if let dashmap::Entry::Vacant(slot) = self.recent.entry(room) {
+            if heads.get(&room).map_or(0, |h| *h) == head {
+                slot.insert(posts.into());
             }
         }
     }

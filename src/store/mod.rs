@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use dashmap::DashMap;
-use mirror::{Mirror, Mirrored};
+use mirror::{Mirror, Mirrored, RecentPost, RECENT_KEPT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -237,6 +237,19 @@ fn migrate_queue_to_records(trees: &Trees, languages: &[String]) -> Result<(), S
         tracing::info!(posts = n, "translators' queue: one record per post");
     }
     Ok(())
+}
+
+/// The language most of the last `n` of `posts` (oldest first) are in, deleted ones
+/// left out; on a tie, the one whose first vote, newest first, came last.
+fn majority_lang(posts: &[RecentPost], n: usize) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for p in posts.iter().rev().take(n).filter(|p| !p.deleted) {
+        match counts.iter_mut().find(|(l, _)| *l == p.lang) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((&p.lang, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l.to_owned())
 }
 
 /// The part of a stored post record that the room's language needs.
@@ -753,24 +766,35 @@ impl Store {
         self.trees.translated.scan_prefix(crate::hub::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
     }
 
-    /// The language most of the room's last `n` posts are in.
+    /// The language most of the room's last `n` posts are in (deleted ones count for
+    /// nothing), as of its durable head. From the mirror's memory of the room's last posts;
+    /// the first time a room is asked, from sled, and then remembered.
     pub fn recent_lang(&self, room: RoomId, n: usize) -> Result<Option<String>, StoreError> {
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for r in self.trees.room_posts.scan_prefix(room.key()).rev().take(n) {
+        if let Some(posts) = self.mirror.recent(room) {
+            return Ok(majority_lang(&posts, n));
+        }
+        let head = self.durable_head(room);
+        let posts = self.last_posts(room, head, RECENT_KEPT.max(n))?;
+        let lang = majority_lang(&posts, n);
+        if n <= RECENT_KEPT {
+            self.mirror.offer_recent(&self.heads, room, head, posts);
+        }
+        Ok(lang)
+    }
+
+    /// The last `n` posts of a room up to seq `head`, oldest first, from sled.
+    fn last_posts(&self, room: RoomId, head: u64, n: usize) -> Result<Vec<RecentPost>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.trees.room_posts.range(keys::pair(room.0, 0)..=keys::pair(room.0, head)).rev().take(n) {
             let (_, v) = r?;
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
             // Only the language and the deleted flag: the body and history are skipped.
             let rec: LangOf = decode("posts", &rec)?;
-            if rec.post.deleted {
-                continue;
-            }
-            match counts.iter_mut().find(|(l, _)| *l == rec.post.lang) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((rec.post.lang, 1)),
-            }
+            out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
         }
-        Ok(counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l))
+        out.reverse();
+        Ok(out)
     }
 
     /// The last seq of `room` that `user` has read (0 if none).
@@ -961,6 +985,69 @@ mod tests {
         drop(store);
         let store = Store::open_for_maintenance(dir.path()).unwrap();
         assert_eq!(mirrored_pairs(&store), pairs);
+    }
+
+    #[tokio::test]
+    async fn a_rooms_recent_language_follows_posts_deletions_and_corrections() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        let Outcome::Space(space) = store
+            .submit(Op::CreateSpace {
+                slug: "lobby".into(),
+                name: "Lobby".into(),
+                kind: crate::model::SpaceKind::Forum,
+                visibility: crate::model::Visibility::Public,
+                post_policy: crate::model::PostPolicy::Members,
+                creator: None,
+            })
+            .await
+            .unwrap()
+        else {
+            panic!("a space")
+        };
+        let post = |target: RoomTarget, lang: &str, n: usize| Op::CreatePost {
+            target,
+            author: UserId(1),
+            body: "texto".into(),
+            reply_to: None,
+            lang: lang.into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: format!("n{n}"),
+        };
+        let posted = |o: Outcome| match o {
+            Outcome::Posted { ack, .. } => ack,
+            other => panic!("{other:?}"),
+        };
+        let first =
+            posted(store.submit(post(RoomTarget::New { space: space.id, title: "T".into() }, "fr", 0)).await.unwrap());
+        let room = first.room.expect("a thread").id;
+        // What sled says, read the slow way, against what the store answers.
+        let check = |store: &Store, want: Option<&str>| {
+            let from_sled = majority_lang(&store.last_posts(room, store.durable_head(room), 8).unwrap(), 5);
+            assert_eq!(from_sled.as_deref(), want);
+            assert_eq!(store.recent_lang(room, 5).unwrap().as_deref(), want);
+        };
+        check(&store, Some("fr")); // the first ask reads sled and remembers
+        let mut ids = vec![first.post.id];
+        for (n, lang) in ["pt", "pt", "es"].into_iter().enumerate() {
+            ids.push(posted(store.submit(post(RoomTarget::Existing(room), lang, n + 1)).await.unwrap()).post.id);
+        }
+        check(&store, Some("pt")); // fr pt pt es: from memory, kept by each batch
+        store.submit(Op::DeletePost { post: ids[1], moderation: None }).await.unwrap();
+        store.submit(Op::DeletePost { post: ids[2], moderation: None }).await.unwrap();
+        check(&store, Some("fr")); // fr es: a tie goes to the language whose first vote, newest first, came last
+        store.submit(Op::SetLang { post: ids[0], lang: "es".into() }).await.unwrap();
+        check(&store, Some("es"));
+        // Several at once, sharing batches: only the last five count.
+        let many = (0..6).map(|n| store.submit(post(RoomTarget::Existing(room), "en", 10 + n)));
+        for p in futures_util::future::join_all(many).await {
+            p.unwrap();
+        }
+        check(&store, Some("en"));
+        let remembered = store.mirror.recent(room).expect("remembered");
+        assert_eq!(remembered.len(), RECENT_KEPT);
+        assert_eq!(remembered, store.last_posts(room, store.durable_head(room), RECENT_KEPT).unwrap());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use sled::IVec;
 use std::cell::RefCell;
 
 use super::keys;
-use super::mirror::{MirrorWrite, Mirrored};
+use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::writer::Publish;
 use super::{decode, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::{ApiError, StoreError};
@@ -486,6 +486,9 @@ pub(super) struct Effects {
     changed: Vec<PostId>,
     /// The batch's writes to the mirrored trees, for the in-memory copy once durable.
     pub mirror: Vec<MirrorWrite>,
+    /// What the batch did to posts' languages, in order, for the rooms' recent posts
+    /// that the mirror keeps.
+    pub langs: Vec<LangChange>,
     /// Rooms created or changed, for one `room_created` / `room_updated` each per batch.
     rooms_created: BTreeMap<RoomId, Room>,
     rooms_updated: BTreeMap<RoomId, Room>,
@@ -1363,9 +1366,17 @@ fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &P
     let text = ServerFrame::Event { room: room.id, seq, kind, post }.to_json();
     tx.events().insert(&keys::pair(room.id.0, seq)[..], text.as_bytes())?;
     fx.heads.insert(room.id, seq);
-    // Reactions change nothing that is searched.
+    // Reactions change nothing that is searched, nor any language.
     if kind != EventKind::Reaction {
         record_change(fx, post.id);
+        let created = post.seq == seq;
+        fx.langs.push(LangChange {
+            room: room.id,
+            post: post.id,
+            created,
+            lang: post.lang.clone(),
+            deleted: post.deleted,
+        });
     }
     fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
     Ok(())

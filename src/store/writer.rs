@@ -144,7 +144,7 @@ struct Writer {
 /// Work handed from the applying thread to the flushing one, in commit order.
 enum Applied {
     /// A batch applied in memory: flushed, then published and answered.
-    Batch(Batch),
+    Batch(Box<Batch>),
     /// Answered once everything before it is flushed and answered.
     Barrier(std::sync::mpsc::SyncSender<()>),
 }
@@ -236,7 +236,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         }
         if !ops.is_empty() {
             if let Some(batch) = applier.apply(ops, replies) {
-                if to_flush.send(Applied::Batch(batch)).is_err() {
+                if to_flush.send(Applied::Batch(Box::new(batch))).is_err() {
                     tracing::error!("the flushing thread is gone; the store takes no more writes");
                     break;
                 }
@@ -277,7 +277,7 @@ impl Flusher {
             let flushed = self.flush();
             for item in pending {
                 match item {
-                    Applied::Batch(batch) => self.finish(batch, &flushed),
+                    Applied::Batch(batch) => self.finish(*batch, &flushed),
                     Applied::Barrier(done) => {
                         let _ = done.send(());
                     }
@@ -321,7 +321,7 @@ impl Flusher {
         // batch reads what it wrote.
         self.mirror.apply(fx.mirror);
         for (room, seq) in &fx.heads {
-            self.heads.insert(*room, *seq);
+            self.mirror.advance(&self.heads, *room, *seq, fx.langs.iter());
         }
         if let Some(seq) = fx.change_head {
             self.changes.advance(seq);
