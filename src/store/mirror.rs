@@ -1,5 +1,6 @@
 //! An in-memory copy of the small trees that every request reads: `rooms`, `spaces` and
-//! `members` (who may read and post where).
+//! `members` (who may read and post where), and each room's last posts (the evidence of
+//! its language when a post does not declare one).
 //!
 //! Why: once a sled 0.34 database has run one transaction, every sled call from any
 //! thread takes one process-wide reader-writer lock, and a transaction holds it for
