@@ -921,24 +921,27 @@ mod tests {
             .collect()
     }
 
+    /// A new forum space where members post.
+    async fn forum(store: &Store, slug: &str, visibility: crate::model::Visibility) -> Space {
+        let op = Op::CreateSpace {
+            slug: slug.into(),
+            name: slug.into(),
+            kind: crate::model::SpaceKind::Forum,
+            visibility,
+            post_policy: crate::model::PostPolicy::Members,
+            creator: None,
+        };
+        match store.submit(op).await {
+            Ok(Outcome::Space(space)) => space,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn the_mirror_follows_every_durable_batch_and_reloads_on_open() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_for_maintenance(dir.path()).unwrap();
-        let Outcome::Space(space) = store
-            .submit(Op::CreateSpace {
-                slug: "south-south".into(),
-                name: "South-South".into(),
-                kind: crate::model::SpaceKind::Forum,
-                visibility: crate::model::Visibility::Private,
-                post_policy: crate::model::PostPolicy::Members,
-                creator: None,
-            })
-            .await
-            .unwrap()
-        else {
-            panic!("a space")
-        };
+        let space = forum(&store, "south-south", crate::model::Visibility::Private).await;
         let Outcome::User(user) = store
             .submit(Op::CreateUser {
                 handle: "amina".into(),
@@ -991,20 +994,7 @@ mod tests {
     async fn a_rooms_recent_language_follows_posts_deletions_and_corrections() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_for_maintenance(dir.path()).unwrap();
-        let Outcome::Space(space) = store
-            .submit(Op::CreateSpace {
-                slug: "lobby".into(),
-                name: "Lobby".into(),
-                kind: crate::model::SpaceKind::Forum,
-                visibility: crate::model::Visibility::Public,
-                post_policy: crate::model::PostPolicy::Members,
-                creator: None,
-            })
-            .await
-            .unwrap()
-        else {
-            panic!("a space")
-        };
+        let space = forum(&store, "lobby", crate::model::Visibility::Public).await;
         let post = |target: RoomTarget, lang: &str, n: usize| Op::CreatePost {
             target,
             author: UserId(1),
