@@ -10,7 +10,7 @@
 //! later. A crash between an ack and a commit loses nothing: on start the indexer
 //! resumes after the seq its last commit recorded.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,6 +72,7 @@ impl Search {
             stop: stop.clone(),
             commit_every,
             fresh: committed.is_none(),
+            puts_through: committed.unwrap_or(0),
         };
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
@@ -99,10 +100,16 @@ struct Follower {
     commit_every: Duration,
     /// The index was never committed: build it from the posts.
     fresh: bool,
+    /// Changes up to this seq may name a post the index (or its writer, uncommitted)
+    /// already has a document for, other than through an earlier change: those are put,
+    /// replacing any document. A post named by a later change, and by no change but its
+    /// creation (one event: `seqs` of one), has no document yet and is added, which spares
+    /// the index a delete for every new post (applied to every segment at the commit).
+    puts_through: u64,
 }
 
 impl Follower {
-    fn run(self) {
+    fn run(mut self) {
         let head = self.store.change_head().get();
         let applied = self.applied.load(Ordering::Acquire);
         if self.fresh || applied > head {
@@ -110,8 +117,15 @@ impl Follower {
                 Ok((n, at)) => {
                     tracing::info!(posts = n, change = at, "search index built from the store");
                     self.applied.store(at, Ordering::Release);
+                    // The rebuild read every post committed by the time it finished,
+                    // some of them after `at`: the changes up to then are put.
+                    self.puts_through = self.store.committed_change_seq().unwrap_or(u64::MAX);
                 }
-                Err(e) => tracing::error!(error = %e, "building the search index failed; following changes only"),
+                Err(e) => {
+                    tracing::error!(error = %e, "building the search index failed; following changes only");
+                    // What the failed rebuild left in the writer is unknown: put everything.
+                    self.puts_through = u64::MAX;
+                }
             }
         } else {
             // What the index learned from translations lives in memory: learn it again
@@ -153,15 +167,24 @@ impl Follower {
     }
 
     /// Applies one chunk of changes after `applied` and commits; returns the new applied.
-    fn apply(&self, applied: u64) -> Result<u64, SearchError> {
+    fn apply(&mut self, applied: u64) -> Result<u64, SearchError> {
         let head = self.store.change_head().get();
         let changes = self.store.changes(applied, head, CHUNK)?;
         let Some(&(last, _)) = changes.last() else { return Ok(applied) };
-        let posts: BTreeSet<_> = changes.into_iter().map(|(_, p)| p).collect();
+        // Each post once, with the first change of the chunk that names it.
+        let mut posts = BTreeMap::new();
+        for (seq, post) in changes {
+            posts.entry(post).or_insert(seq);
+        }
+        let puts_through = self.puts_through;
+        // Until the commit, the writer holds this chunk's documents: should it fail, the
+        // retry replaces them.
+        self.puts_through = self.puts_through.max(last);
         let mut rooms = HashMap::new();
-        for id in posts {
+        for (id, first) in posts {
             match self.store.post(id)? {
                 Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
+                    Some(doc) if first > puts_through && rec.seqs.len() == 1 => self.index.add(&doc)?,
                     Some(doc) => self.index.put(&doc)?,
                     None => self.index.remove(id.0)?,
                 },

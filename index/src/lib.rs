@@ -331,7 +331,8 @@ impl SearchIndex {
     }
 
     /// Adds the document of `doc.post`, which must not be in the index yet (a rebuild
-    /// after [`SearchIndex::clear`]): no delete to apply, so bulk builds are faster.
+    /// after [`SearchIndex::clear`], a post never indexed): no delete to apply at the
+    /// commit, so bulk builds and new posts cost less.
     pub fn add(&self, doc: &PostDoc) -> Result<()> {
         self.learn(doc)?;
         let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;

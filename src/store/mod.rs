@@ -485,6 +485,12 @@ impl Store {
         &self.changes
     }
 
+    /// The newest change seq committed, durable or not yet (`change_head` waits for the
+    /// flush): every post readable now was changed by a change up to it.
+    pub fn committed_change_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.trees.meta.get(ops::CHANGE_SEQ)?.as_deref().and_then(keys::id_value).unwrap_or(0))
+    }
+
     /// Posts changed after change `after`, up to `upto` (inclusive), from at most `limit`
     /// change records (each names every post one batch changed).
     pub fn changes(&self, after: u64, upto: u64, limit: usize) -> Result<Vec<(u64, PostId)>, StoreError> {

@@ -371,6 +371,10 @@ async fn reindex_equals_the_live_index() {
     };
     // 12 and `last`, less the deleted one (and whatever the first start seeded).
     assert!(live.len() >= 12, "{}", live.len());
+    // New posts are added without a delete: each still has one document.
+    let mut posts: Vec<u64> = live.iter().map(|(post, _)| *post).collect();
+    posts.dedup();
+    assert_eq!(posts.len(), live.len(), "a post with two documents: {live:?}");
     let n = tokio::task::spawn_blocking({
         let d = dir.path().to_owned();
         move || collective_brain::search::reindex(&d)
