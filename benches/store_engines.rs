@@ -158,6 +158,43 @@ fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
     timed(run, commit, replay)
 }
 
+/// sled with every tree as a key prefix of one tree, and each batch one `apply_batch`:
+/// atomic like the transaction, without the transaction's read of every key it writes.
+fn sled_one_tree_run(dir: &Path, run: &Run) -> Res<Done> {
+    let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open()?;
+    let tree = db.open_tree("all")?;
+    let key = |i: usize, k: &[u8]| {
+        let mut v = Vec::with_capacity(k.len() + 1);
+        v.push(i as u8);
+        v.extend_from_slice(k);
+        v
+    };
+    for r in 1..=run.rooms {
+        tree.insert(key(5, &r.to_be_bytes()), &ROOM[..])?;
+    }
+    tree.insert(key(6, &1u64.to_be_bytes()), &SPACE[..])?;
+    let log = std::fs::File::open(dir.join("db"))?;
+    let commit = |b| {
+        let mut batch = sled::Batch::default();
+        batch_accesses(run, b, &mut |a| match a {
+            Access::Get(i, k) => tree.get(key(i, k)).map(drop),
+            Access::Put(i, k, v) => {
+                batch.insert(key(i, k), v);
+                Ok(())
+            }
+        })?;
+        tree.apply_batch(batch)?;
+        if (b + 1) % run.flush_every == 0 {
+            db.flush()?;
+            log.sync_data()?;
+        }
+        Ok(())
+    };
+    let (from, to) = (key(0, &pair(1, 0)), key(0, &pair(2, 0)));
+    let replay = || tree.range(from..to).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count();
+    timed(run, commit, replay)
+}
+
 fn fjall_run(dir: &Path, run: &Run) -> Res<Done> {
     use fjall::{Database, KeyspaceCreateOptions, PersistMode};
     let db = Database::builder(dir).open()?;
@@ -248,8 +285,12 @@ fn main() -> Res<()> {
     println!("| engine | posts/s | CPU µs a post (all threads) | wall µs a post | syncs | replay µs an event |");
     println!("|---|---|---|---|---|---|");
     type Engine = fn(&Path, &Run) -> Res<Done>;
-    let engines: [(&str, Engine); 3] =
-        [("sled 0.34", sled_run), ("fjall 3, write batches", fjall_run), ("fjall 3, write transactions", fjall_tx_run)];
+    let engines: [(&str, Engine); 4] = [
+        ("sled 0.34", sled_run),
+        ("sled 0.34, one tree, apply_batch", sled_one_tree_run),
+        ("fjall 3, write batches", fjall_run),
+        ("fjall 3, write transactions", fjall_tx_run),
+    ];
     for (name, engine) in engines {
         let dir = tempfile::tempdir()?;
         let d = engine(dir.path(), &run).map_err(|e| format!("{name}: {e}"))?;
