@@ -215,7 +215,10 @@ fn lang_index(field_lang: &str) -> usize {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// Made on first use, by the thread that first writes (see [`SearchIndex::open`]).
+    writer: Mutex<Option<IndexWriter>>,
+    /// Indexing threads and memory, for the writer.
+    writer_options: (usize, usize),
     f: Fields,
     glossary: RwLock<Glossary>,
     /// The documents of each private space in each segment, as bitsets: segments never
@@ -291,11 +294,11 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let threads = options.threads.max(1);
         let memory = options.memory_bytes.max((threads * 15) << 20);
-        let writer = index.writer_with_num_threads(threads, memory)?;
         Ok(SearchIndex {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(None),
+            writer_options: (threads, memory),
             f,
             glossary: RwLock::new(Glossary::shipped()),
             space_docs: Mutex::new(HashMap::new()),
@@ -324,10 +327,11 @@ impl SearchIndex {
     /// Adds or replaces the document of `doc.post`. Visible after the next commit.
     pub fn put(&self, doc: &PostDoc) -> Result<()> {
         self.learn(doc)?;
-        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        w.delete_term(Term::from_field_u64(self.f.post, doc.post));
-        w.add_document(self.document(doc))?;
-        Ok(())
+        self.with_writer(|w| {
+            w.delete_term(Term::from_field_u64(self.f.post, doc.post));
+            w.add_document(self.document(doc))?;
+            Ok(())
+        })
     }
 
     /// Adds the document of `doc.post`, which must not be in the index yet (a rebuild
@@ -335,45 +339,61 @@ impl SearchIndex {
     /// commit, so bulk builds and new posts cost less.
     pub fn add(&self, doc: &PostDoc) -> Result<()> {
         self.learn(doc)?;
-        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        w.add_document(self.document(doc))?;
-        Ok(())
+        self.with_writer(|w| {
+            w.add_document(self.document(doc))?;
+            Ok(())
+        })
     }
 
     /// Removes the document of `post` (and with it its translations).
     pub fn remove(&self, post: u64) -> Result<()> {
-        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        w.delete_term(Term::from_field_u64(self.f.post, post));
-        Ok(())
+        self.with_writer(|w| {
+            w.delete_term(Term::from_field_u64(self.f.post, post));
+            Ok(())
+        })
     }
 
     /// Removes every document (before a rebuild).
     pub fn clear(&self) -> Result<()> {
-        let w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        w.delete_all_documents()?;
-        Ok(())
+        self.with_writer(|w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })
     }
 
     /// Makes everything put or removed so far durable and searchable, recording that the
     /// store's changes up to `applied` are in.
     pub fn commit(&self, applied: u64) -> Result<()> {
-        {
-            let mut w = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
             let payload = serde_json::to_string(&Payload { schema: SCHEMA, applied })
                 .map_err(|e| IndexError::Dir(e.to_string()))?;
             prepared.set_payload(&payload);
             prepared.commit()?;
-        }
+            Ok(())
+        })?;
         self.reader.reload()?;
         Ok(())
     }
 
     /// Waits for background merges to finish (after a bulk build).
     pub fn wait_merges(self) -> Result<()> {
-        let w = self.writer.into_inner().map_err(|_| IndexError::Poisoned)?;
-        w.wait_merging_threads()?;
+        if let Some(w) = self.writer.into_inner().map_err(|_| IndexError::Poisoned)? {
+            w.wait_merging_threads()?;
+        }
         Ok(())
+    }
+
+    /// Runs `f` with the writer, made on first use: its indexing and merging threads are
+    /// started by the thread that first writes, and take on its scheduling (the server's
+    /// indexer runs at idle priority; the search threads, started at `open`, do not).
+    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+        let mut slot = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        let writer = match slot.take() {
+            Some(w) => w,
+            None => self.index.writer_with_num_threads(self.writer_options.0, self.writer_options.1)?,
+        };
+        f(slot.insert(writer))
     }
 
     /// Documents searchable now.
