@@ -194,8 +194,11 @@ impl Follower {
         // retry replaces them.
         self.puts_through = self.puts_through.max(last);
         let mut rooms = HashMap::new();
-        let mut ops = Vec::with_capacity(posts.len() + 1);
+        let mut ops = Vec::with_capacity(posts.len().min(OPS_AT_ONCE) + 1);
         for (id, first) in posts {
+            if ops.len() >= OPS_AT_ONCE {
+                self.indexer.run(std::mem::take(&mut ops))?;
+            }
             ops.push(match self.store.post(id)? {
                 Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
                     Some(doc) if first > puts_through && rec.seqs.len() == 1 => IndexOp::Add(doc),
@@ -365,7 +368,7 @@ pub fn rebuild(store: &Store, indexer: &Indexer) -> Result<(u64, u64), SearchErr
         if let Some(doc) = post_doc(store, &rec?.post, &mut rooms)? {
             ops.push(IndexOp::Add(doc));
             n += 1;
-            if ops.len() >= REBUILD_CHUNK {
+            if ops.len() >= OPS_AT_ONCE {
                 indexer.run(std::mem::take(&mut ops))?;
             }
         }
@@ -375,8 +378,9 @@ pub fn rebuild(store: &Store, indexer: &Indexer) -> Result<(u64, u64), SearchErr
     Ok((n, head))
 }
 
-/// Documents handed to the index at a time during a rebuild.
-const REBUILD_CHUNK: usize = 1000;
+/// Documents handed to the index-writing thread at a time: what the follower holds
+/// (posts' text included) stays bounded however far behind the index is.
+const OPS_AT_ONCE: usize = 256;
 
 /// `collective-brain reindex`: rebuilds the index of a stopped server's data dir.
 pub fn reindex(data_dir: &Path) -> Result<u64, SearchError> {
