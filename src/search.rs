@@ -244,6 +244,11 @@ impl Indexer {
         let (tx, rx) = std::sync::mpsc::sync_channel::<IndexWork>(1);
         let thread = std::thread::Builder::new().name("index-writer".into()).spawn(move || {
             lower_priority();
+            // At once, while the server starts: the writer's memory is taken before any
+            // load, and its threads are started here, under this thread's policy.
+            if let Err(e) = index.prepare_writer() {
+                tracing::error!(error = %e, "the search index's writer cannot be made; retrying on the first write");
+            }
             while let Ok((ops, reply)) = rx.recv() {
                 let _ = reply.send(execute(&index, ops));
             }

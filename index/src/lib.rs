@@ -384,6 +384,12 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Makes the writer now if it is not made yet (its memory and threads), on this
+    /// thread (see `with_writer`).
+    pub fn prepare_writer(&self) -> Result<()> {
+        self.with_writer(|_| Ok(()))
+    }
+
     /// Runs `f` with the writer, made on first use: its indexing and merging threads are
     /// started by the thread that first writes, and take on its scheduling (the server's
     /// indexer runs at idle priority; the search threads, started at `open`, do not).
