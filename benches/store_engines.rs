@@ -12,6 +12,11 @@
 //! write batch over its keyspaces) and is then made durable before the next one, as the
 //! group commit does: sled's `flush` and `fdatasync` of its log (`store/disk.rs`), fjall's
 //! `persist(SyncData)`. CPU is the whole process's (every engine thread), from /proc.
+//!
+//! Two more ways of writing sled weigh its transaction's share: the trees as key prefixes
+//! of one tree, each batch one `apply_batch`; and each batch's writes as one redo record,
+//! then plain inserts (not what the store does: atomic only if sled recovers a prefix of
+//! its log, which it does not promise).
 
 use std::error::Error;
 use std::path::Path;
@@ -125,9 +130,9 @@ fn is_event(v: &[u8]) -> bool {
     v.len() == EVENT.len()
 }
 
-fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
-    use sled::transaction::ConflictableTransactionError;
-    use sled::Transactional;
+/// A sled database in `dir` with the trees (`NAMES`, then the idle ones) and the rooms and
+/// space the posts read, and its log file, to sync.
+fn sled_open(dir: &Path, run: &Run) -> Res<(sled::Db, Vec<sled::Tree>, std::fs::File)> {
     let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open()?;
     let mut trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<_, _>>()?;
     for i in 0..run.idle_trees {
@@ -138,6 +143,18 @@ fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
     }
     trees[6].insert(1u64.to_be_bytes(), &SPACE[..])?;
     let log = std::fs::File::open(dir.join("db"))?;
+    Ok((db, trees, log))
+}
+
+/// The first room's events read back from `events`, counted.
+fn sled_replay(events: &sled::Tree) -> usize {
+    events.range(pair(1, 0)..pair(2, 0)).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count()
+}
+
+fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
+    use sled::transaction::ConflictableTransactionError;
+    use sled::Transactional;
+    let (db, trees, log) = sled_open(dir, run)?;
     let commit = |b| {
         let result = trees.as_slice().transaction(|t| {
             batch_accesses(run, b, &mut |a| match a {
@@ -153,9 +170,7 @@ fn sled_run(dir: &Path, run: &Run) -> Res<Done> {
         }
         Ok(())
     };
-    let replay =
-        || trees[0].range(pair(1, 0)..pair(2, 0)).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count();
-    timed(run, commit, replay)
+    timed(run, commit, || sled_replay(&trees[0]))
 }
 
 /// sled with every tree as a key prefix of one tree, and each batch one `apply_batch`:
@@ -201,17 +216,8 @@ fn sled_one_tree_run(dir: &Path, run: &Run) -> Res<Done> {
 /// it) or it is there to be applied again: atomic without sled's transaction, its lock
 /// or its two io buffer writes.
 fn sled_redo_run(dir: &Path, run: &Run) -> Res<Done> {
-    let db = sled::Config::new().path(dir).cache_capacity(256 << 20).open()?;
-    let mut trees: Vec<sled::Tree> = NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<_, _>>()?;
+    let (db, trees, log) = sled_open(dir, run)?;
     let meta = db.open_tree("meta")?;
-    for i in 0..run.idle_trees {
-        trees.push(db.open_tree(format!("idle{i}"))?);
-    }
-    for r in 1..=run.rooms {
-        trees[5].insert(r.to_be_bytes(), &ROOM[..])?;
-    }
-    trees[6].insert(1u64.to_be_bytes(), &SPACE[..])?;
-    let log = std::fs::File::open(dir.join("db"))?;
     let commit = |b| {
         let mut writes: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
         batch_accesses(run, b, &mut |a| match a {
@@ -239,9 +245,7 @@ fn sled_redo_run(dir: &Path, run: &Run) -> Res<Done> {
         }
         Ok(())
     };
-    let replay =
-        || trees[0].range(pair(1, 0)..pair(2, 0)).filter(|r| r.as_ref().is_ok_and(|(_, v)| is_event(v))).count();
-    timed(run, commit, replay)
+    timed(run, commit, || sled_replay(&trees[0]))
 }
 
 fn fjall_run(dir: &Path, run: &Run) -> Res<Done> {
