@@ -50,6 +50,10 @@ pub struct Config {
     /// How often the search index commits while posts keep coming: the most a post
     /// waits, after its ack, to be searchable (plus the commit itself). Default 200 ms.
     pub index_commit: Duration,
+    /// Write the search index at Linux's idle priority (`SCHED_IDLE`), so that acks and
+    /// deliveries go first when the CPU is saturated. Default off: measured faster under
+    /// load, but see docs/ARCHITECTURE.md for what it cost in memory on a saturated machine.
+    pub index_idle: bool,
     /// Serve the web client from this directory instead of the embedded copy (while
     /// developing it). Default: none.
     pub web_dir: Option<PathBuf>,
@@ -81,6 +85,7 @@ impl Default for Config {
             cache_bytes: 256 * 1024 * 1024,
             claim_lease: Duration::from_secs(20 * 60),
             index_commit: Duration::from_millis(200),
+            index_idle: false,
             web_dir: None,
             dictionaries: PathBuf::from(crate::lexicon::DEFAULT_DIR),
             clock: Clock::default(),

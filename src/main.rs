@@ -111,6 +111,9 @@ struct ServeArgs {
     /// How often the search index commits under load, in milliseconds [default: 200].
     #[arg(long, env = "CB_INDEX_COMMIT_MS")]
     index_commit_ms: Option<u64>,
+    /// Write the search index at idle priority on Linux (true or false) [default: false].
+    #[arg(long, env = "CB_INDEX_IDLE")]
+    index_idle: Option<bool>,
     /// Serve the web client from this directory (e.g. ./web) instead of the embedded copy.
     #[arg(long, env = "CB_WEB_DIR")]
     web_dir: Option<PathBuf>,
@@ -140,6 +143,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         cache_mb: args.cache_mb,
         claim_lease_secs: args.claim_lease_secs,
         index_commit_ms: args.index_commit_ms,
+        index_idle: args.index_idle,
         web_dir: args.web_dir.clone(),
         dictionaries: args.dictionaries.clone(),
         rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),

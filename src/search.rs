@@ -10,7 +10,7 @@
 //! later. A crash between an ack and a commit loses nothing: on start the indexer
 //! resumes after the seq its last commit recorded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,7 +49,8 @@ pub struct Search {
 impl Search {
     /// Opens (or creates) the index in `dir` and starts following `store`. An index of
     /// another schema, or one ahead of the store (a restored backup), is rebuilt.
-    pub fn start(store: Arc<Store>, dir: &Path, commit_every: Duration) -> Result<Search, SearchError> {
+    /// `idle`: the index-writing thread runs at idle priority (`lower_priority`).
+    pub fn start(store: Arc<Store>, dir: &Path, commit_every: Duration, idle: bool) -> Result<Search, SearchError> {
         let index = match SearchIndex::open(dir, &Options::default()) {
             Ok(i) => i,
             Err(e) => {
@@ -65,7 +66,12 @@ impl Search {
         let index = Arc::new(index);
         let applied = Arc::new(AtomicU64::new(committed.unwrap_or(0)));
         let stop = Arc::new(AtomicBool::new(false));
-        let (indexer, writing) = Indexer::spawn(index.clone()).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        // The writer is made here, on the starting thread: its memory is taken before any
+        // load, and its merging threads keep the normal policy (merges starved while the
+        // CPU is busy left many small segments, and the memory they hold, behind).
+        index.prepare_writer()?;
+        let (indexer, writing) =
+            Indexer::spawn(index.clone(), idle).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         let follower = Follower {
             store,
             index: index.clone(),
@@ -147,6 +153,8 @@ impl Follower {
             }
         }
         let mut last_commit = Instant::now();
+        // The last chunk stopped at `COMMIT_TEXT` with more to index: no wait for the next.
+        let mut cut = false;
         while !self.stop.load(Ordering::Acquire) {
             let applied = self.applied.load(Ordering::Acquire);
             let head = self.store.change_head().wait_beyond(applied, POLL);
@@ -155,14 +163,17 @@ impl Follower {
             }
             // Let a burst gather into one commit, but never hold a change longer than
             // `commit_every` after the previous commit.
-            while last_commit.elapsed() < self.commit_every && !self.stop.load(Ordering::Acquire) {
+            while !cut && last_commit.elapsed() < self.commit_every && !self.stop.load(Ordering::Acquire) {
                 std::thread::sleep((self.commit_every - last_commit.elapsed()).min(POLL));
             }
             if self.stop.load(Ordering::Acquire) {
                 break;
             }
             match self.apply(applied) {
-                Ok(at) => self.applied.store(at, Ordering::Release),
+                Ok((at, more)) => {
+                    self.applied.store(at, Ordering::Release);
+                    cut = more;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "indexing failed; retrying");
                     std::thread::sleep(Duration::from_secs(1));
@@ -179,38 +190,58 @@ impl Follower {
         tracing::debug!("search indexer stopped");
     }
 
-    /// Applies one chunk of changes after `applied` and commits; returns the new applied.
-    fn apply(&mut self, applied: u64) -> Result<u64, SearchError> {
+    /// Applies changes after `applied` and commits; returns the new applied, and whether
+    /// it stopped at `COMMIT_TEXT` before the changes it read were all applied.
+    fn apply(&mut self, applied: u64) -> Result<(u64, bool), SearchError> {
         let head = self.store.change_head().get();
         let changes = self.store.changes(applied, head, CHUNK)?;
-        let Some(&(last, _)) = changes.last() else { return Ok(applied) };
-        // Each post once, with the first change of the chunk that names it.
-        let mut posts = BTreeMap::new();
-        for (seq, post) in changes {
-            posts.entry(post).or_insert(seq);
+        if changes.is_empty() {
+            return Ok((applied, false));
         }
         let puts_through = self.puts_through;
-        // Until the commit, the writer holds this chunk's documents: should it fail, the
-        // retry replaces them.
-        self.puts_through = self.puts_through.max(last);
+        let mut seen = HashSet::new();
         let mut rooms = HashMap::new();
-        let mut ops = Vec::with_capacity(posts.len().min(OPS_AT_ONCE) + 1);
-        for (id, first) in posts {
-            if ops.len() >= OPS_AT_ONCE {
-                self.indexer.run(std::mem::take(&mut ops))?;
+        let mut ops = Vec::with_capacity(changes.len().min(OPS_AT_ONCE) + 1);
+        let (mut last, mut text) = (applied, 0);
+        let mut at = 0;
+        // Change record by change record, each post once (its current state, read at the
+        // first record that names it), until `COMMIT_TEXT` of text: what tantivy queues
+        // and holds until the commit stays bounded however far behind the index is.
+        while let Some(&(seq, _)) = changes.get(at) {
+            if text >= COMMIT_TEXT {
+                break;
             }
-            ops.push(match self.store.post(id)? {
-                Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
-                    Some(doc) if first > puts_through && rec.seqs.len() == 1 => IndexOp::Add(doc),
-                    Some(doc) => IndexOp::Put(doc),
+            // Until the commit, the writer holds these documents: should it fail, the
+            // retry replaces them.
+            self.puts_through = self.puts_through.max(seq);
+            while let Some(&(_, id)) = changes.get(at).filter(|(s, _)| *s == seq) {
+                at += 1;
+                if !seen.insert(id) {
+                    continue;
+                }
+                if ops.len() >= OPS_AT_ONCE {
+                    self.indexer.run(std::mem::take(&mut ops))?;
+                }
+                ops.push(match self.store.post(id)? {
+                    Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
+                        Some(doc) => {
+                            text += doc.body.len() + doc.translations.iter().map(|(_, t)| t.len()).sum::<usize>();
+                            if seq > puts_through && rec.seqs.len() == 1 {
+                                IndexOp::Add(doc)
+                            } else {
+                                IndexOp::Put(doc)
+                            }
+                        }
+                        None => IndexOp::Remove(id.0),
+                    },
                     None => IndexOp::Remove(id.0),
-                },
-                None => IndexOp::Remove(id.0),
-            });
+                });
+            }
+            last = seq;
         }
         ops.push(IndexOp::Commit(last));
         self.indexer.run(ops)?;
-        Ok(last)
+        Ok((last, at < changes.len()))
     }
 }
 
@@ -240,14 +271,11 @@ pub type IndexWork = (Vec<IndexOp>, std::sync::mpsc::SyncSender<Result<(), Searc
 impl Indexer {
     /// Starts the index-writing thread for `index`. It ends when the returned indexer is
     /// dropped.
-    fn spawn(index: Arc<SearchIndex>) -> std::io::Result<(Indexer, JoinHandle<()>)> {
+    fn spawn(index: Arc<SearchIndex>, idle: bool) -> std::io::Result<(Indexer, JoinHandle<()>)> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<IndexWork>(1);
         let thread = std::thread::Builder::new().name("index-writer".into()).spawn(move || {
-            lower_priority();
-            // At once, while the server starts: the writer's memory is taken before any
-            // load, and its threads are started here, under this thread's policy.
-            if let Err(e) = index.prepare_writer() {
-                tracing::error!(error = %e, "the search index's writer cannot be made; retrying on the first write");
+            if idle {
+                lower_priority();
             }
             while let Ok((ops, reply)) = rx.recv() {
                 let _ = reply.send(execute(&index, ops));
@@ -383,6 +411,9 @@ pub fn rebuild(store: &Store, indexer: &Indexer) -> Result<(u64, u64), SearchErr
     Ok((n, head))
 }
 
+/// Text indexed between two commits at most, in bytes, when the index is behind (a
+/// commit waits for tantivy to have indexed what it queued).
+const COMMIT_TEXT: usize = 2 << 20;
 /// Documents handed to the index-writing thread at a time: what the follower holds
 /// (posts' text included) stays bounded however far behind the index is.
 const OPS_AT_ONCE: usize = 256;

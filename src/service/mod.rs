@@ -90,8 +90,13 @@ impl App {
         let (store, recovered) = Store::open(&config.data_dir, options, sink)?;
         let store = Arc::new(store);
         log_recovery(&config, &recovered);
-        let search = crate::search::Search::start(store.clone(), &config.data_dir.join("index"), config.index_commit)
-            .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
+        let search = crate::search::Search::start(
+            store.clone(),
+            &config.data_dir.join("index"),
+            config.index_commit,
+            config.index_idle,
+        )
+        .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
         // The short-text models load once, here, rather than on the first short post.
         let languages = config.languages.clone();
         let dictionaries = config.dictionaries.clone();

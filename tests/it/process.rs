@@ -247,8 +247,30 @@ async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
     let tmp = tempfile::tempdir().unwrap();
     let p = Proc::spawn(
         tmp.path(),
-        &[("CB_ROOM_BUFFER", "64"), ("CB_CONNECTION_QUEUE", "32"), ("CB_CACHE_MB", "16"), ("CB_RATE_LIMITS", "off")],
+        &[
+            ("CB_ROOM_BUFFER", "64"),
+            ("CB_CONNECTION_QUEUE", "32"),
+            ("CB_CACHE_MB", "16"),
+            ("CB_RATE_LIMITS", "off"),
+            ("CB_METRICS_TOKEN", "rss-scraper"),
+        ],
     );
+    // The search index writes at idle priority: on a busy machine it indexes the posts
+    // later, and its working memory comes with it. Both readings wait for it to have
+    // caught up, so that they compare the same index work and the difference is what
+    // the slow subscribers cost.
+    let caught_up = || async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let r = p.http.get(format!("http://{}/metrics", p.addr)).bearer_auth("rss-scraper").send().await.unwrap();
+            let text = r.text().await.unwrap();
+            if text.lines().any(|l| l == "cb_index_lag_changes 0") {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the index did not catch up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
     p.ready().await;
     let admin = p.login("admin", ADMIN_PASSWORD).await;
     let room = lobby_room(&admin).await;
@@ -262,8 +284,10 @@ async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
     let body = "y".repeat(4 * 1024);
     let mut poster = admin.ws().await;
     poster.post_many(&room, &body, "warm", 1000, 64).await;
+    caught_up().await;
     let warm = p.rss_kib();
     poster.post_many(&room, &body, "m", 8000, 64).await;
+    caught_up().await;
     let end = p.rss_kib();
     let published_kib = 8000 * 4 * 20;
     eprintln!("server RSS: {warm} KiB after warm-up, {end} KiB after {published_kib} KiB more for 20 slow subscribers");
@@ -786,5 +810,52 @@ async fn no_secret_reaches_the_log() {
         "made-up-token-that-is-not-valid-4417",
     ] {
         assert!(!log.contains(secret), "the log contains a secret ({secret}):\n{log}");
+    }
+}
+
+/// The scheduling policy of each thread of process `pid`, by name (`/proc`; Linux's
+/// numbers: 0 normal, 5 idle).
+fn thread_policies(pid: u32) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let (Ok(name), Ok(stat)) =
+            (std::fs::read_to_string(task.path().join("comm")), std::fs::read_to_string(task.path().join("stat")))
+        else {
+            continue; // ended meanwhile
+        };
+        // Fields after the name in parentheses; the policy is the stat file's 41st.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let policy = rest.split_whitespace().nth(38).and_then(|p| p.parse().ok()).unwrap();
+        out.push((name.trim().to_owned(), policy));
+    }
+    out
+}
+
+#[tokio::test]
+async fn with_index_idle_the_index_is_written_at_idle_priority_and_the_store_is_not() {
+    const IDLE: u32 = 5;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proc::spawn(tmp.path(), &[("CB_INDEX_IDLE", "true")]);
+    p.ready().await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let room = lobby_room(&admin).await;
+    let mut ws = admin.ws().await;
+    ws.post_many(&room, "zzprioridade do índice", "prio", 20, 20).await;
+    search_until(&admin, "q=zzprioridade", |v| v["total"].as_u64().unwrap_or(0) > 0).await;
+    let policies = thread_policies(p.child.id());
+    let of = |prefix: &str| -> Vec<u32> {
+        policies.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, p)| *p).collect()
+    };
+    // The index-writing thread, and tantivy's indexing threads, which it starts at each
+    // commit and which take its policy.
+    for idle in ["index-writer", "thrd-tantivy"] {
+        let found = of(idle);
+        assert!(!found.is_empty() && found.iter().all(|&p| p == IDLE), "{idle}: {policies:?}");
+    }
+    // Everything acks and deliveries wait on keeps the normal policy: sled's I/O threads
+    // (which a flush waits on), the index's follower (which reads sled) and its merges.
+    for normal in ["store-writer", "store-flusher", "sled-io", "search-indexer", "merge_thread", "tokio-rt-worker"] {
+        let found = of(normal);
+        assert!(!found.is_empty() && found.iter().all(|&p| p != IDLE), "{normal}: {policies:?}");
     }
 }

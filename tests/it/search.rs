@@ -1,7 +1,6 @@
 //! Search across languages: translations, the glossary and n-grams; accent folding;
 //! privacy in the query (counts included); edits and deletes; filters and paging; the
-//! `search` frame; catch-up after a stop before the index committed; reindex; the index
-//! written at idle priority.
+//! `search` frame; catch-up after a stop before the index committed; reindex.
 
 use std::time::Duration;
 
@@ -406,50 +405,4 @@ fn recall_targets_hold_on_the_parallel_corpus() {
         r.untranslated.total(),
         r.baseline.total()
     );
-}
-
-/// The scheduling policy of each of this process's threads, by name (`/proc`; Linux's
-/// numbers: 0 normal, 5 idle).
-#[cfg(target_os = "linux")]
-fn thread_policies() -> Vec<(String, u32)> {
-    let mut out = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        let (Ok(name), Ok(stat)) =
-            (std::fs::read_to_string(task.path().join("comm")), std::fs::read_to_string(task.path().join("stat")))
-        else {
-            continue; // ended meanwhile
-        };
-        // Fields after the name in parentheses; the policy is the stat file's 41st.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let policy = rest.split_whitespace().nth(38).and_then(|p| p.parse().ok()).unwrap();
-        out.push((name.trim().to_owned(), policy));
-    }
-    out
-}
-
-#[cfg(target_os = "linux")]
-#[tokio::test]
-async fn the_index_is_written_at_idle_priority_and_the_store_is_not() {
-    const IDLE: u32 = 5;
-    let s = Server::start().await;
-    let general = s.space_id("general").await;
-    let a = s.user("prio").await;
-    let p = say(&a, &general, "Prioridade", "zzprioridade do índice", "pt").await;
-    search_until(&s.guest(), "q=zzprioridade", |v| has(v, &p)).await;
-    let policies = thread_policies();
-    let of = |prefix: &str| -> Vec<u32> {
-        policies.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, p)| *p).collect()
-    };
-    let writers = of("index-writer");
-    assert!(!writers.is_empty() && writers.iter().all(|&p| p == IDLE), "{policies:?}");
-    // tantivy's merging threads are started by it and take its policy.
-    let merges = of("merge_thread");
-    assert!(!merges.is_empty() && merges.iter().all(|&p| p == IDLE), "{policies:?}");
-    // Everything acks and deliveries wait on keeps the normal one, sled's I/O threads
-    // (which a flush waits on) and the index's follower (which reads sled) included.
-    for normal in ["store-writer", "store-flusher", "sled-io", "search-indexer", "tokio-rt-worker"] {
-        let found = of(normal);
-        assert!(!found.is_empty() && found.iter().all(|&p| p != IDLE), "{normal}: {policies:?}");
-    }
-    s.stop().await;
 }
