@@ -312,20 +312,21 @@ fn execute(index: &SearchIndex, ops: Vec<IndexOp>) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// Puts the calling thread (the index-writing one) under Linux's `SCHED_IDLE` policy, and
-/// with it the index's indexing and merging threads, which it starts (threads inherit
-/// their creator's policy; the search threads are started elsewhere and keep the normal
-/// one). It only writes the index: the store is read by the follower, at normal priority,
-/// so no thread sled starts (its io threads are started by whichever thread needs one)
-/// can inherit the policy and slow a flush.
+/// Puts the calling thread (the index-writing one, with `index_idle`) under Linux's
+/// `SCHED_IDLE` policy, and with it tantivy's indexing threads, which it starts at each
+/// commit (threads inherit their creator's policy; the merging and search threads are
+/// started elsewhere and keep the normal one). It only writes the index: the store is
+/// read by the follower, at normal priority, so no thread sled starts (its I/O threads
+/// are started by whichever thread needs one) can inherit the policy and slow a flush.
 ///
 /// Indexing is background work with a freshness target of about a second, while acks and
 /// deliveries wait on the writer, the flusher and the sockets' tasks. When the CPU is
 /// saturated, an idle-policy thread runs only on a core nothing else wants, and a waking
-/// normal thread preempts it at once: on the 2-core load machine, the fan-out's p99 went
-/// from 1.83-1.84x the ceiling's to 1.39-1.65x (docs/BENCHMARKS.md). The cost: on a
-/// machine busy without pause, the index falls behind (`cb_index_lag_changes`) until the
-/// load eases; nothing is lost, as the indexer follows the durable change feed. An
+/// normal thread preempts it at once: durable posting +7.7%, p99 9.6 ms instead of 12.1
+/// on the 2-core load machine (docs/BENCHMARKS.md). The costs: on a machine busy without
+/// pause the index falls behind (`cb_index_lag_changes`) until the load eases, losing
+/// nothing, as it follows the durable change feed; and in a memory test beside busy loops
+/// the server ended 30-50 MB larger, cause not yet found, which is why it is opt-in. An
 /// unprivileged thread cannot leave `SCHED_IDLE`, so this is for the thread's lifetime.
 fn lower_priority() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
