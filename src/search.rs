@@ -323,11 +323,12 @@ fn execute(index: &SearchIndex, ops: Vec<IndexOp>) -> Result<(), SearchError> {
 /// deliveries wait on the writer, the flusher and the sockets' tasks. When the CPU is
 /// saturated, an idle-policy thread runs only on a core nothing else wants, and a waking
 /// normal thread preempts it at once: durable posting +7.7%, p99 9.6 ms instead of 12.1
-/// on the 2-core load machine (docs/BENCHMARKS.md). The costs: on a machine busy without
-/// pause the index falls behind (`cb_index_lag_changes`) until the load eases, losing
-/// nothing, as it follows the durable change feed; and in a memory test beside busy loops
-/// the server ended 30-50 MB larger, cause not yet found, which is why it is opt-in. An
-/// unprivileged thread cannot leave `SCHED_IDLE`, so this is for the thread's lifetime.
+/// on the 2-core load machine (docs/BENCHMARKS.md). The cost, and why it is opt-in: an
+/// idle-policy thread weighs 3 against a normal thread's 1,024, so on a machine that
+/// other work keeps busy without pause the index falls behind (`cb_index_lag_changes`)
+/// and may not catch up until the load eases (beside three busy loops: not within
+/// 120 s), losing nothing, as it follows the durable change feed. An unprivileged
+/// thread cannot leave `SCHED_IDLE`, so this is for the thread's lifetime.
 fn lower_priority() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {

@@ -255,10 +255,10 @@ async fn slow_subscribers_do_not_make_the_server_buffer_without_bound() {
             ("CB_METRICS_TOKEN", "rss-scraper"),
         ],
     );
-    // The search index writes at idle priority: on a busy machine it indexes the posts
-    // later, and its working memory comes with it. Both readings wait for it to have
-    // caught up, so that they compare the same index work and the difference is what
-    // the slow subscribers cost.
+    // On a busy machine the search index indexes the posts later than they are acked,
+    // and its working memory comes with it. Both readings wait for it to have caught
+    // up, so that they compare the same index work and the difference is what the slow
+    // subscribers cost.
     let caught_up = || async {
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
         loop {
