@@ -2,9 +2,12 @@
 //! server, in one run, and one table with the ratios.
 //!
 //! ```text
-//! cargo bench --bench load -- [fanout] [rooms] [durable] [idle] [storm] [--servers ceiling,nats,ours] [--secs N]
+//! cargo bench --bench load -- [fanout] [rooms] [durable] [idle] [storm] [--servers ceiling,nats,ours] [--secs N] [--rounds N]
 //! ```
-//! With no scenario named, all five run. NATS rows need Debian's `nats-server`
+//! With no scenario named, all five run. `--rounds N` runs each scenario N times, the
+//! servers alternating within each round, prints each round's table and then the
+//! medians and the spread of our ratios to each peer: on a shared machine one run's
+//! ratio moves by a third from run to run, so a target is judged on the median. NATS rows need Debian's `nats-server`
 //! (`apt-get install -y nats-server`); without it they are skipped. Every server runs as
 //! its own process, started fresh for each scenario, so its CPU seconds and peak RSS are
 //! read from /proc. Results and the machine go in docs/BENCHMARKS.md.
@@ -36,6 +39,7 @@ struct Row {
 struct Options {
     secs: u64,
     servers: Vec<Kind>,
+    rounds: usize,
 }
 
 fn main() {
@@ -47,12 +51,15 @@ fn main() {
     // Many sockets on both ends.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let mut scenarios = Vec::new();
-    let mut options = Options { secs: 20, servers: vec![Kind::Ceiling, Kind::Nats, Kind::Ours] };
+    let mut options = Options { secs: 20, servers: vec![Kind::Ceiling, Kind::Nats, Kind::Ours], rounds: 1 };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--bench" => {} // added by `cargo bench`
             "--secs" => options.secs = it.next().and_then(|s| s.parse().ok()).expect("--secs N"),
+            "--rounds" => {
+                options.rounds = it.next().and_then(|s| s.parse().ok()).filter(|n| *n > 0).expect("--rounds N (N > 0)")
+            }
             "--servers" => {
                 options.servers = it
                     .next()
@@ -84,8 +91,80 @@ fn main() {
         options.servers
     );
     for scenario in scenarios {
-        let rows = runtime.block_on(run(&scenario, &options));
-        print_table(&scenario, rows);
+        let mut rounds = Vec::new();
+        for round in 1..=options.rounds {
+            if options.rounds > 1 {
+                eprintln!("  {scenario}: round {round} of {}", options.rounds);
+            }
+            let rows = runtime.block_on(run(&scenario, &options));
+            print_table(&scenario, &rows);
+            rounds.push(rows);
+        }
+        if rounds.len() > 1 {
+            print_summary(&scenario, &rounds);
+        }
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Medians over the rounds for each server, then our ratio to each peer round by round
+/// (each ratio from one round, where the servers ran minutes apart), with its median.
+fn print_summary(scenario: &str, rounds: &[Vec<Row>]) {
+    println!("\n### {scenario}: medians of {} rounds\n", rounds.len());
+    println!("| server | rate | p50 ms | p99 ms | p99.9 ms | server CPU s | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|");
+    let servers: Vec<Kind> = rounds.first().map(|r| r.iter().map(|row| row.server).collect()).unwrap_or_default();
+    let of = |kind: Kind, f: &dyn Fn(&Row) -> f64| -> Vec<f64> {
+        rounds.iter().filter_map(|r| r.iter().find(|row| row.server == kind)).map(f).collect()
+    };
+    for &kind in &servers {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} |",
+            kind.name(),
+            median(&mut of(kind, &|r| r.rate)),
+            median(&mut of(kind, &|r| r.latency[0])),
+            median(&mut of(kind, &|r| r.latency[1])),
+            median(&mut of(kind, &|r| r.latency[2])),
+            median(&mut of(kind, &|r| r.cpu)),
+            median(&mut of(kind, &|r| r.peak_rss as f64)) / (1024.0 * 1024.0),
+        );
+    }
+    for &peer in servers.iter().filter(|k| **k != Kind::Ours) {
+        let ratios = |f: &dyn Fn(&Row) -> f64| -> Vec<f64> {
+            rounds
+                .iter()
+                .filter_map(|r| {
+                    let ours = r.iter().find(|row| row.server == Kind::Ours)?;
+                    let them = r.iter().find(|row| row.server == peer)?;
+                    Some(f(ours) / f(them))
+                })
+                .collect()
+        };
+        let line = |name: &str, mut values: Vec<f64>| {
+            let each: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+            let m = median(&mut values);
+            format!("{name} {m:.2}x (rounds: {})", each.join(", "))
+        };
+        if ratios(&|r| r.rate).is_empty() {
+            continue;
+        }
+        println!(
+            "\nours / {}, medians of the rounds' ratios: {}; {}; {}",
+            peer.name(),
+            line("rate", ratios(&|r| r.rate)),
+            line("p99", ratios(&|r| r.latency[1])),
+            line("CPU", ratios(&|r| r.cpu)),
+        );
     }
 }
 
@@ -109,7 +188,7 @@ async fn run(scenario: &str, options: &Options) -> Vec<Row> {
     rows
 }
 
-fn print_table(scenario: &str, rows: Vec<Row>) {
+fn print_table(scenario: &str, rows: &[Row]) {
     let what = match scenario {
         "durable" => "acked posts/s",
         "idle" => "connections",
@@ -118,7 +197,7 @@ fn print_table(scenario: &str, rows: Vec<Row>) {
     println!("\n### {scenario}\n");
     println!("| server | {what} | p50 ms | p99 ms | p99.9 ms | server CPU s | peak RSS MiB | notes |");
     println!("|---|---|---|---|---|---|---|---|");
-    for r in &rows {
+    for r in rows {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
             r.server.name(),
