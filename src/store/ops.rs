@@ -19,7 +19,7 @@ use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
-use crate::protocol::{post_json, ServerFrame, StoredEvent};
+use crate::protocol::{post_json, PostJson, ServerFrame, StoredEvent};
 
 /// Where a new post goes.
 #[derive(Clone, Debug)]
@@ -753,7 +753,10 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if is_new {
                 tx.space_rooms().insert(&keys::pair(room.space.0, room.id.0)[..], &[][..])?;
             }
-            write_event(tx, fx, &room, EventKind::Post, &post)?;
+            // The post as JSON once, for its event, its record and its queue frames.
+            let json = post_json(&post);
+            let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
+            write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
             tx.room_posts().insert(&keys::pair(room.id.0, seq)[..], &post.id.key())?;
             let rec = PostRecord {
                 post: post.clone(),
@@ -762,8 +765,15 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 nonce: nonce.clone(),
                 reactors: BTreeMap::new(),
             };
-            put(tx.posts(), &post.id.key(), &rec)?;
-            requeue(tx, fx, ctx, &rec.post, &room, true)?;
+            let stored = PostRecordOut {
+                post: &json,
+                history: &rec.history,
+                seqs: &rec.seqs,
+                nonce: &rec.nonce,
+                reactors: &rec.reactors,
+            };
+            tx.posts().insert(post.id.key(), encode(&stored)?.into_bytes())?;
+            requeue(tx, fx, ctx, &rec.post, &room, true, Some(&json))?;
             notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &stored)?;
@@ -1253,7 +1263,7 @@ fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: Even
     put(tx.rooms(), &room.id.key(), &room)?;
     write_event(tx, fx, &room, kind, &rec.post)?;
     put(tx.posts(), &rec.post.id.key(), rec)?;
-    requeue(tx, fx, ctx, &rec.post, &room, false)?;
+    requeue(tx, fx, ctx, &rec.post, &room, false, None)?;
     fx.rooms_updated.insert(room.id, room);
     Ok(())
 }
@@ -1305,7 +1315,16 @@ fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal>
 ///
 /// `room` is the post's room as the batch has it now.
 /// `new_post`: the post is being created, so nothing of it is queued yet (a read saved).
-fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room, new_post: bool) -> Result<(), Fatal> {
+/// `json`: the post already serialized, if the caller has it.
+fn requeue(
+    tx: &Tx,
+    fx: &mut Effects,
+    ctx: &Ctx,
+    post: &Post,
+    room: &Room,
+    new_post: bool,
+    json: Option<&PostJson>,
+) -> Result<(), Fatal> {
     let space = room.space;
     let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
@@ -1321,7 +1340,7 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room, new_p
         .cloned()
         .collect();
     // The post as JSON once, for every queue frame it makes.
-    let mut json = None;
+    let mut made = None;
     for to in ctx.languages {
         let needed = wanted.contains(to);
         let was = present.as_ref().filter(|n| n.to.contains(to));
@@ -1336,7 +1355,10 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room, new_p
                 if let Some(old) = was {
                     removed(fx, &old.from);
                 }
-                let post_json = json.get_or_insert_with(|| post_json(post));
+                let post_json = match json {
+                    Some(j) => j,
+                    None => made.get_or_insert_with(|| post_json(post)),
+                };
                 let text = ServerFrame::QueueItem { post: post_json, room: post.room, needed: to }.to_json();
                 let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
@@ -1362,8 +1384,47 @@ fn requeue(tx: &Tx, fx: &mut Effects, ctx: &Ctx, post: &Post, room: &Room, new_p
 /// Appends the event with the room's current `last_seq` to its log, and queues it for
 /// publication: serialized once, the same bytes stored and sent to every subscriber.
 fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &Post) -> Result<(), Fatal> {
+    let text = ServerFrame::Event { room: room.id, seq: room.last_seq, kind, post }.to_json();
+    write_event_text(tx, fx, room, kind, post, text)
+}
+
+/// An event frame around a post already serialized: the same bytes as
+/// `ServerFrame::Event` (a test holds them equal).
+#[derive(Serialize)]
+struct EventOut<'a> {
+    #[serde(rename = "type")]
+    frame: &'static str,
+    room: RoomId,
+    seq: u64,
+    kind: EventKind,
+    post: &'a PostJson,
+}
+
+/// A `PostRecord` written with its post already serialized: the same bytes (a test
+/// holds them equal), without serializing the post once more.
+#[derive(Serialize)]
+struct PostRecordOut<'a> {
+    post: &'a PostJson,
+    history: &'a [Revision],
+    seqs: &'a [u64],
+    nonce: &'a str,
+    reactors: &'a BTreeMap<String, Vec<UserId>>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, Fatal> {
+    Ok(serde_json::to_string(value).map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?)
+}
+
+/// `write_event` with the frame's text made by the caller.
+fn write_event_text(
+    tx: &Tx,
+    fx: &mut Effects,
+    room: &Room,
+    kind: EventKind,
+    post: &Post,
+    text: String,
+) -> Result<(), Fatal> {
     let seq = room.last_seq;
-    let text = ServerFrame::Event { room: room.id, seq, kind, post }.to_json();
     tx.events().insert(&keys::pair(room.id.0, seq)[..], text.as_bytes())?;
     fx.heads.insert(room.id, seq);
     // Reactions change nothing that is searched, nor any language.
@@ -1380,4 +1441,68 @@ fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &P
     }
     fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post() -> Post {
+        let mut translations = BTreeMap::new();
+        translations.insert(
+            "fr".to_owned(),
+            Translation {
+                body: "Bonjour \"à tous\"".to_owned(),
+                translator: UserId(4),
+                created_at: "2026-12-03T10:00:00.000001Z".to_owned(),
+                stale: false,
+            },
+        );
+        Post {
+            id: PostId(7),
+            room: RoomId(3),
+            seq: 12,
+            author: UserId(2),
+            body: "Hello \"all\"\n\u{1F600} e acentuação".to_owned(),
+            reply_to: Some(PostId(5)),
+            lang: "en".to_owned(),
+            lang_source: LangSource::Declared,
+            lang_confidence: 0.875,
+            created_at: "2026-12-03T09:59:59.999999Z".to_owned(),
+            edited_at: None,
+            deleted: false,
+            hidden: false,
+            translations,
+            reactions: BTreeMap::from([("👍".to_owned(), 2)]),
+        }
+    }
+
+    #[test]
+    fn a_new_post_serialized_once_makes_the_same_bytes() {
+        let post = post();
+        let json = post_json(&post);
+        let event = EventOut { frame: "event", room: post.room, seq: post.seq, kind: EventKind::Post, post: &json };
+        let expected = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post };
+        assert_eq!(encode(&event).ok(), Some(expected.to_json()));
+        let rec = PostRecord {
+            post: post.clone(),
+            history: vec![Revision {
+                body: "Hi".to_owned(),
+                lang: "en".to_owned(),
+                written_at: "2026-12-03T09:00:00.000000Z".to_owned(),
+                replaced_at: "2026-12-03T09:59:59.999999Z".to_owned(),
+            }],
+            seqs: vec![12, 14],
+            nonce: "n-1".to_owned(),
+            reactors: BTreeMap::from([("👍".to_owned(), vec![UserId(2), UserId(9)])]),
+        };
+        let stored = PostRecordOut {
+            post: &json,
+            history: &rec.history,
+            seqs: &rec.seqs,
+            nonce: &rec.nonce,
+            reactors: &rec.reactors,
+        };
+        assert_eq!(encode(&stored).ok(), serde_json::to_string(&rec).ok());
+    }
 }
