@@ -2,7 +2,7 @@
 //! validates everything first and writes only when it will succeed, so a refused op
 //! leaves nothing half-written in the batch it shares with others.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -287,6 +287,10 @@ pub(super) struct Tx<'a> {
     /// For sled's id counter.
     db: &'a sled::Db,
     id_offset: u64,
+    /// Spaces' post policies read so far in the batch: every new post's queue record
+    /// needs its space's, and most of a batch's posts share a few spaces, so the space is
+    /// decoded once a batch rather than once a post. Not used for a space the batch wrote.
+    policies: RefCell<HashMap<SpaceId, PostPolicy>>,
 }
 
 /// One tree as the batch sees it.
@@ -328,7 +332,7 @@ const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::M
 impl<'a> Tx<'a> {
     pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
-        Tx { trees, db, id_offset }
+        Tx { trees, db, id_offset, policies: RefCell::new(HashMap::new()) }
     }
 
     /// What the batch wrote, and of it what the mirrored trees take.
@@ -377,6 +381,22 @@ impl View for &Overlay<'_> {
 }
 
 impl<'a> Tx<'a> {
+    /// The post policy of `space` as the batch sees it; `None` if there is no such space.
+    fn post_policy(&self, space: SpaceId) -> Result<Option<PostPolicy>, Fatal> {
+        let key = space.key();
+        let written = self.spaces().writes.borrow().contains_key(&key[..]);
+        if !written {
+            if let Some(p) = self.policies.borrow().get(&space) {
+                return Ok(Some(*p));
+            }
+        }
+        let Some(s) = get::<Space>(self.spaces(), "spaces", &key)? else { return Ok(None) };
+        if !written {
+            self.policies.borrow_mut().insert(space, s.post_policy);
+        }
+        Ok(Some(s.post_policy))
+    }
+
     fn meta(&self) -> &Overlay<'a> {
         &self.trees[0]
     }
@@ -676,7 +696,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let Some(space) = get::<Space>(tx.spaces(), "spaces", &r.space.key())? else {
                 return Ok(Err(ApiError::not_found("space")));
             };
-            let (from, to) = (priority(&space, !*pinned), priority(&space, *pinned));
+            let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
             if from != to {
                 for post in posts {
                     if let Some(needs) = tx.queue().remove(&queue_key(from, *post)[..])? {
@@ -1283,8 +1303,8 @@ fn keys_lang_post(lang: &str, post: PostId) -> Vec<u8> {
 
 /// Queue order inside a language: News-like spaces (where only moderators post) and
 /// pinned threads first.
-fn priority(space: &Space, pinned: bool) -> u8 {
-    match space.post_policy {
+fn priority(policy: PostPolicy, pinned: bool) -> u8 {
+    match policy {
         _ if pinned => 0,
         PostPolicy::Moderators => 0,
         PostPolicy::Members => 1,
@@ -1326,10 +1346,10 @@ fn requeue(
     json: Option<&PostJson>,
 ) -> Result<(), Fatal> {
     let space = room.space;
-    let Some(space_rec) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+    let Some(policy) = tx.post_policy(space)? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let key = queue_key(priority(&space_rec, room.pinned), post.id);
+    let key = queue_key(priority(policy, room.pinned), post.id);
     let present: Option<NeedsRecord> = if new_post { None } else { get(tx.queue(), "queue", &key)? };
     let wanted: Vec<String> = ctx
         .languages
