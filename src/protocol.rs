@@ -210,6 +210,36 @@ impl PartialEq for PostJson {
 
 /// A post as JSON, to embed in frames that carry it (queue items); made once however
 /// many frames carry it. Serializing a post cannot fail (see `to_json`).
+/// The `queue_item` frames of one post, one per language it needs: the same bytes as
+/// `ServerFrame::QueueItem`, with the post copied once into the part they share.
+pub struct QueueItemFrames {
+    /// Everything up to the needed language's value.
+    head: String,
+}
+
+impl QueueItemFrames {
+    pub fn new(post: &PostJson, room: RoomId) -> QueueItemFrames {
+        let room = serde_json::to_string(&room).unwrap_or_default();
+        let mut head = String::with_capacity(post.0.get().len() + room.len() + 48);
+        head.push_str(r#"{"type":"queue_item","post":"#);
+        head.push_str(post.0.get());
+        head.push_str(r#","room":"#);
+        head.push_str(&room);
+        head.push_str(r#","needed":"#);
+        QueueItemFrames { head }
+    }
+
+    /// The frame for a translation into `lang`.
+    pub fn needing(&self, lang: &str) -> String {
+        let lang = serde_json::to_string(lang).unwrap_or_default();
+        let mut frame = String::with_capacity(self.head.len() + lang.len() + 1);
+        frame.push_str(&self.head);
+        frame.push_str(&lang);
+        frame.push('}');
+        frame
+    }
+}
+
 pub fn post_json(post: &Post) -> PostJson {
     match serde_json::value::to_raw_value(post) {
         Ok(raw) => PostJson(raw),
@@ -300,5 +330,11 @@ mod tests {
                 .unwrap();
         let inline = serde_json::to_value(&post).unwrap();
         assert_eq!(v, json!({"type": "queue_item", "post": inline, "room": "r2", "needed": "fr"}));
+        // Made from a shared head, the same bytes.
+        let frames = QueueItemFrames::new(&raw, RoomId(2));
+        for lang in ["fr", "es", "en"] {
+            let by_serde = ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: lang }.to_json();
+            assert_eq!(frames.needing(lang), by_serde);
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
-use crate::protocol::{post_json, PostJson, ServerFrame, StoredEvent};
+use crate::protocol::{post_json, PostJson, QueueItemFrames, ServerFrame, StoredEvent};
 
 /// Where a new post goes.
 #[derive(Clone, Debug)]
@@ -1360,7 +1360,7 @@ fn requeue(
         .cloned()
         .collect();
     // The post as JSON once, for every queue frame it makes.
-    let mut made = None;
+    let mut frames = None;
     for to in ctx.languages {
         let needed = wanted.contains(to);
         let was = present.as_ref().filter(|n| n.to.contains(to));
@@ -1375,11 +1375,11 @@ fn requeue(
                 if let Some(old) = was {
                     removed(fx, &old.from);
                 }
-                let post_json = match json {
-                    Some(j) => j,
-                    None => made.get_or_insert_with(|| post_json(post)),
-                };
-                let text = ServerFrame::QueueItem { post: post_json, room: post.room, needed: to }.to_json();
+                let frames = frames.get_or_insert_with(|| match json {
+                    Some(j) => QueueItemFrames::new(j, post.room),
+                    None => QueueItemFrames::new(&post_json(post), post.room),
+                });
+                let text = frames.needing(to);
                 let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
             }
