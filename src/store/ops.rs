@@ -291,6 +291,12 @@ pub(super) struct Tx<'a> {
     /// needs its space's, and most of a batch's posts share a few spaces, so the space is
     /// decoded once a batch rather than once a post. Not used for a space the batch wrote.
     policies: RefCell<HashMap<SpaceId, PostPolicy>>,
+    /// Rooms the batch read or wrote, decoded, and whether it wrote them. Every post
+    /// reads its room and writes it back (its head, its count); a batch's posts mostly
+    /// share a few rooms, so a room is decoded at most once a batch and encoded once, in
+    /// `into_writes`. All room reads and writes of the ops go through `room` and
+    /// `put_room`.
+    rooms_seen: RefCell<HashMap<RoomId, (Room, bool)>>,
 }
 
 /// One tree as the batch sees it.
@@ -332,11 +338,16 @@ const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::M
 impl<'a> Tx<'a> {
     pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
-        Tx { trees, db, id_offset, policies: RefCell::new(HashMap::new()) }
+        Tx { trees, db, id_offset, policies: RefCell::new(HashMap::new()), rooms_seen: RefCell::new(HashMap::new()) }
     }
 
     /// What the batch wrote, and of it what the mirrored trees take.
-    pub fn into_writes(self) -> (Writes, Vec<MirrorWrite>) {
+    pub fn into_writes(self) -> Result<(Writes, Vec<MirrorWrite>), Fatal> {
+        for (id, (room, written)) in self.rooms_seen.take() {
+            if written {
+                put(self.rooms(), &id.key(), &room)?;
+            }
+        }
         let writes: Vec<_> = self.trees.into_iter().map(|o| o.writes.into_inner()).collect();
         let mut mirror = Vec::new();
         for (i, tree) in MIRRORED {
@@ -344,7 +355,7 @@ impl<'a> Tx<'a> {
                 mirror.extend(w.iter().map(|(k, v)| MirrorWrite { tree, key: k.clone(), value: v.clone() }));
             }
         }
-        (Writes(writes), mirror)
+        Ok((Writes(writes), mirror))
     }
 }
 
@@ -395,6 +406,21 @@ impl<'a> Tx<'a> {
             self.policies.borrow_mut().insert(space, s.post_policy);
         }
         Ok(Some(s.post_policy))
+    }
+
+    /// The room as the batch sees it.
+    fn room(&self, id: RoomId) -> Result<Option<Room>, Fatal> {
+        if let Some((room, _)) = self.rooms_seen.borrow().get(&id) {
+            return Ok(Some(room.clone()));
+        }
+        let Some(room) = get::<Room>(self.rooms(), "rooms", &id.key())? else { return Ok(None) };
+        self.rooms_seen.borrow_mut().insert(id, (room.clone(), false));
+        Ok(Some(room))
+    }
+
+    /// Writes the room (encoded once, when the batch ends).
+    fn put_room(&self, room: &Room) {
+        self.rooms_seen.borrow_mut().insert(room.id, (room.clone(), true));
     }
 
     fn meta(&self) -> &Overlay<'a> {
@@ -621,7 +647,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     unread: None,
                     read_seq: None,
                 };
-                put(tx.rooms(), &room.id.key(), &room)?;
+                tx.put_room(&room);
                 tx.space_rooms().insert(&keys::pair(id.0, room.id.0)[..], &[][..])?;
                 Some(room.id)
             } else {
@@ -685,14 +711,14 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Space(s)))
         }
         Op::Pin { room, pinned, posts } => {
-            let Some(mut r) = get::<Room>(tx.rooms(), "rooms", &room.key())? else {
+            let Some(mut r) = tx.room(*room)? else {
                 return Ok(Err(ApiError::not_found("room")));
             };
             if r.title.is_none() {
                 return Ok(Err(ApiError::bad_request("only forum threads are pinned")));
             }
             r.pinned = *pinned;
-            put(tx.rooms(), &room.key(), &r)?;
+            tx.put_room(&r);
             let Some(space) = get::<Space>(tx.spaces(), "spaces", &r.space.key())? else {
                 return Ok(Err(ApiError::not_found("space")));
             };
@@ -714,7 +740,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
             }
             let (mut room, is_new) = match target {
-                RoomTarget::Existing(id) => match get::<Room>(tx.rooms(), "rooms", &id.key())? {
+                RoomTarget::Existing(id) => match tx.room(*id)? {
                     Some(r) => (r, false),
                     None => return Ok(Err(ApiError::not_found("room"))),
                 },
@@ -769,7 +795,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             room.last_seq = seq;
             room.post_count += 1;
             room.last_activity_at = now.to_owned();
-            put(tx.rooms(), &room.id.key(), &room)?;
+            tx.put_room(&room);
             if is_new {
                 tx.space_rooms().insert(&keys::pair(room.space.0, room.id.0)[..], &[][..])?;
             }
@@ -939,7 +965,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Event { seq, post: rec.post }))
         }
         Op::MarkRead { user, room, seq } => {
-            let Some(r) = get::<Room>(tx.rooms(), "rooms", &room.key())? else {
+            let Some(r) = tx.room(*room)? else {
                 return Ok(Err(ApiError::not_found("room")));
             };
             let key = keys::pair(user.0, room.0);
@@ -1274,13 +1300,13 @@ const MAX_REACTIONS: usize = 50;
 /// Appends an event about an existing post to its room's log, saves the post, and
 /// brings its queue items in line.
 fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: EventKind) -> Result<(), Fatal> {
-    let Some(mut room) = get::<Room>(tx.rooms(), "rooms", &rec.post.room.key())? else {
+    let Some(mut room) = tx.room(rec.post.room)? else {
         return Err(StoreError::Corrupt { tree: "rooms", detail: format!("post {} has no room", rec.post.id) }.into());
     };
     room.last_seq += 1;
     room.last_activity_at = ctx.now.clone();
     rec.seqs.push(room.last_seq);
-    put(tx.rooms(), &room.id.key(), &room)?;
+    tx.put_room(&room);
     write_event(tx, fx, &room, kind, &rec.post)?;
     put(tx.posts(), &rec.post.id.key(), rec)?;
     requeue(tx, fx, ctx, &rec.post, &room, false, None)?;
@@ -1289,7 +1315,7 @@ fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: Even
 }
 
 fn room_space(tx: &Tx, room: RoomId) -> Result<SpaceId, Fatal> {
-    match get::<Room>(tx.rooms(), "rooms", &room.key())? {
+    match tx.room(room)? {
         Some(r) => Ok(r.space),
         None => Err(StoreError::Corrupt { tree: "rooms", detail: format!("no room {room}") }.into()),
     }

@@ -413,7 +413,7 @@ impl Applier {
         }
         write_changes(&tx, &mut fx).map_err(fatal)?;
         fx.finish();
-        let (writes, mirror) = tx.into_writes();
+        let (writes, mirror) = tx.into_writes().map_err(fatal)?;
         fx.mirror = mirror;
         Ok((outcomes, fx, writes))
     }
