@@ -811,14 +811,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 nonce: nonce.clone(),
                 reactors: BTreeMap::new(),
             };
-            let stored = PostRecordOut {
-                post: &json,
-                history: &rec.history,
-                seqs: &rec.seqs,
-                nonce: &rec.nonce,
-                reactors: &rec.reactors,
-            };
-            tx.posts().insert(post.id.key(), encode(&stored)?.into_bytes())?;
+            tx.posts().insert(post.id.key(), encode(&PostRecordOut::of(&rec, &json))?.into_bytes())?;
             requeue(tx, fx, ctx, &rec.post, &room, true, Some(&json))?;
             notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
@@ -1457,6 +1450,13 @@ struct PostRecordOut<'a> {
     reactors: &'a BTreeMap<String, Vec<UserId>>,
 }
 
+impl<'a> PostRecordOut<'a> {
+    /// `rec` with `post`, its post serialized.
+    fn of(rec: &'a PostRecord, post: &'a PostJson) -> PostRecordOut<'a> {
+        PostRecordOut { post, history: &rec.history, seqs: &rec.seqs, nonce: &rec.nonce, reactors: &rec.reactors }
+    }
+}
+
 fn encode<T: Serialize>(value: &T) -> Result<String, Fatal> {
     Ok(serde_json::to_string(value).map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?)
 }
@@ -1542,13 +1542,6 @@ mod tests {
             nonce: "n-1".to_owned(),
             reactors: BTreeMap::from([("👍".to_owned(), vec![UserId(2), UserId(9)])]),
         };
-        let stored = PostRecordOut {
-            post: &json,
-            history: &rec.history,
-            seqs: &rec.seqs,
-            nonce: &rec.nonce,
-            reactors: &rec.reactors,
-        };
-        assert_eq!(encode(&stored).ok(), serde_json::to_string(&rec).ok());
+        assert_eq!(encode(&PostRecordOut::of(&rec, &json)).ok(), serde_json::to_string(&rec).ok());
     }
 }
