@@ -218,25 +218,25 @@ pub struct QueueItemFrames {
 }
 
 impl QueueItemFrames {
-    pub fn new(post: &PostJson, room: RoomId) -> QueueItemFrames {
-        let room = serde_json::to_string(&room).unwrap_or_default();
+    pub fn new(post: &PostJson, room: RoomId) -> serde_json::Result<QueueItemFrames> {
+        let room = serde_json::to_string(&room)?;
         let mut head = String::with_capacity(post.0.get().len() + room.len() + 48);
         head.push_str(r#"{"type":"queue_item","post":"#);
         head.push_str(post.0.get());
         head.push_str(r#","room":"#);
         head.push_str(&room);
         head.push_str(r#","needed":"#);
-        QueueItemFrames { head }
+        Ok(QueueItemFrames { head })
     }
 
     /// The frame for a translation into `lang`.
-    pub fn needing(&self, lang: &str) -> String {
-        let lang = serde_json::to_string(lang).unwrap_or_default();
+    pub fn needing(&self, lang: &str) -> serde_json::Result<String> {
+        let lang = serde_json::to_string(lang)?;
         let mut frame = String::with_capacity(self.head.len() + lang.len() + 1);
         frame.push_str(&self.head);
         frame.push_str(&lang);
         frame.push('}');
-        frame
+        Ok(frame)
     }
 }
 
@@ -331,10 +331,10 @@ mod tests {
         let inline = serde_json::to_value(&post).unwrap();
         assert_eq!(v, json!({"type": "queue_item", "post": inline, "room": "r2", "needed": "fr"}));
         // Made from a shared head, the same bytes.
-        let frames = QueueItemFrames::new(&raw, RoomId(2));
+        let frames = QueueItemFrames::new(&raw, RoomId(2)).unwrap();
         for lang in ["fr", "es", "en"] {
             let by_serde = ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: lang }.to_json();
-            assert_eq!(frames.needing(lang), by_serde);
+            assert_eq!(frames.needing(lang).unwrap(), by_serde);
         }
     }
 }

@@ -56,9 +56,13 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--bench" => {} // added by `cargo bench`
-            "--secs" => options.secs = it.next().and_then(|s| s.parse().ok()).expect("--secs N"),
+            "--secs" => options.secs = it.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage("--secs N")),
             "--rounds" => {
-                options.rounds = it.next().and_then(|s| s.parse().ok()).filter(|n| *n > 0).expect("--rounds N (N > 0)")
+                options.rounds = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|n| *n > 0)
+                    .unwrap_or_else(|| usage("--rounds N, N > 0"))
             }
             "--servers" => {
                 options.servers = it
@@ -104,6 +108,12 @@ fn main() {
             print_summary(&scenario, &rounds);
         }
     }
+}
+
+/// Says what an argument needs and stops the generator.
+fn usage(what: &str) -> ! {
+    eprintln!("load: expected {what}");
+    std::process::exit(2)
 }
 
 /// The median of `values` (the mean of the middle two for an even count).

@@ -1394,11 +1394,15 @@ fn requeue(
                 if let Some(old) = was {
                     removed(fx, &old.from);
                 }
-                let frames = frames.get_or_insert_with(|| match json {
-                    Some(j) => QueueItemFrames::new(j, post.room),
-                    None => QueueItemFrames::new(&post_json(post), post.room),
-                });
-                let text = frames.needing(to);
+                if frames.is_none() {
+                    let made = match json {
+                        Some(j) => QueueItemFrames::new(j, post.room),
+                        None => QueueItemFrames::new(&post_json(post), post.room),
+                    };
+                    frames = Some(made.map_err(encoding)?);
+                }
+                let Some(frames) = &frames else { continue };
+                let text = frames.needing(to).map_err(encoding)?;
                 let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
             }
@@ -1458,7 +1462,12 @@ impl<'a> PostRecordOut<'a> {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<String, Fatal> {
-    Ok(serde_json::to_string(value).map_err(|e| StoreError::Corrupt { tree: "encode", detail: e.to_string() })?)
+    serde_json::to_string(value).map_err(encoding)
+}
+
+/// A value that cannot be written as JSON: the batch fails, nothing of it is written.
+fn encoding(e: serde_json::Error) -> Fatal {
+    StoreError::Corrupt { tree: "encode", detail: e.to_string() }.into()
 }
 
 /// `write_event` with the frame's text made by the caller.
