@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use stats::{cpu_seconds, json_number, memory, payload, stamp, Latencies};
+use stats::{cpu_seconds, json_number, memory, payload, stamp, Latencies, ThreadCpu};
 use target::{greet, open, path, publish_frame, subscribe_frame, text, Kind, NatsOp, NatsParser, Target, Ws};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,6 +34,34 @@ struct Row {
     cpu: f64,
     peak_rss: u64,
     note: String,
+    /// The scenario's own figures, beside the common columns (idle: memory per
+    /// connection; the storm: catch-up time, lost and duplicated posts), for the summary
+    /// over rounds.
+    figures: Vec<(&'static str, f64)>,
+}
+
+/// A figure with `decimals`, or a dash when the scenario does not measure it.
+fn cell(value: f64, decimals: usize) -> String {
+    if value.is_finite() {
+        format!("{value:.decimals$}")
+    } else {
+        "-".to_owned()
+    }
+}
+
+/// A scenario's own figure: a count as a whole number, anything else with two decimals.
+fn figure(value: f64) -> String {
+    cell(value, if value.fract() == 0.0 { 0 } else { 2 })
+}
+
+/// `ours / theirs` as a ratio, or a dash when either side has no such figure.
+fn ratio(ours: f64, theirs: f64) -> String {
+    let r = ours / theirs;
+    if r.is_finite() {
+        format!("{r:.2}x")
+    } else {
+        "-".to_owned()
+    }
 }
 
 struct Options {
@@ -139,15 +167,32 @@ fn print_summary(scenario: &str, rounds: &[Vec<Row>]) {
     };
     for &kind in &servers {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             kind.name(),
-            median(&mut of(kind, &|r| r.rate)),
-            median(&mut of(kind, &|r| r.latency[0])),
-            median(&mut of(kind, &|r| r.latency[1])),
-            median(&mut of(kind, &|r| r.latency[2])),
-            median(&mut of(kind, &|r| r.cpu)),
-            median(&mut of(kind, &|r| r.peak_rss as f64)) / (1024.0 * 1024.0),
+            cell(median(&mut of(kind, &|r| r.rate)), 0),
+            cell(median(&mut of(kind, &|r| r.latency[0])), 2),
+            cell(median(&mut of(kind, &|r| r.latency[1])), 2),
+            cell(median(&mut of(kind, &|r| r.latency[2])), 2),
+            cell(median(&mut of(kind, &|r| r.cpu)), 1),
+            cell(median(&mut of(kind, &|r| r.peak_rss as f64)) / (1024.0 * 1024.0), 0),
         );
+    }
+    // The scenario's own figures, server by server: the median and every round's value.
+    let mut figures = Vec::new();
+    for &kind in &servers {
+        let names: Vec<&str> = rounds
+            .iter()
+            .find_map(|r| r.iter().find(|row| row.server == kind))
+            .map_or(Vec::new(), |row| row.figures.iter().map(|(name, _)| *name).collect());
+        for name in names {
+            let mut values = of(kind, &|r| r.figures.iter().find(|(n, _)| *n == name).map_or(f64::NAN, |(_, v)| *v));
+            let each: Vec<String> = values.iter().map(|v| figure(*v)).collect();
+            let m = median(&mut values);
+            figures.push(format!("{}: {name} {} (rounds: {})", kind.name(), figure(m), each.join(", ")));
+        }
+    }
+    if !figures.is_empty() {
+        println!("\n{}", figures.join("\n"));
     }
     for &peer in servers.iter().filter(|k| **k != Kind::Ours) {
         let ratios = |f: &dyn Fn(&Row) -> f64| -> Vec<f64> {
@@ -161,9 +206,12 @@ fn print_summary(scenario: &str, rounds: &[Vec<Row>]) {
                 .collect()
         };
         let line = |name: &str, mut values: Vec<f64>| {
-            let each: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+            if values.iter().all(|v| !v.is_finite()) {
+                return format!("{name} -");
+            }
+            let each: Vec<String> = values.iter().map(|v| cell(*v, 2)).collect();
             let m = median(&mut values);
-            format!("{name} {m:.2}x (rounds: {})", each.join(", "))
+            format!("{name} {}x (rounds: {})", cell(m, 2), each.join(", "))
         };
         if ratios(&|r| r.rate).is_empty() {
             continue;
@@ -175,6 +223,17 @@ fn print_summary(scenario: &str, rounds: &[Vec<Row>]) {
             line("p99", ratios(&|r| r.latency[1])),
             line("CPU", ratios(&|r| r.cpu)),
         );
+        let names: Vec<&str> = rounds
+            .iter()
+            .find_map(|r| r.iter().find(|row| row.server == Kind::Ours))
+            .map_or(Vec::new(), |row| row.figures.iter().map(|(name, _)| *name).collect());
+        for name in names {
+            let figure = |r: &Row| r.figures.iter().find(|(n, _)| *n == name).map_or(f64::NAN, |(_, v)| *v);
+            let values = ratios(&figure);
+            if values.iter().any(|v| v.is_finite()) {
+                println!("ours / {}, {name}: {}", peer.name(), line("", values).trim_start());
+            }
+        }
     }
 }
 
@@ -191,7 +250,13 @@ async fn run(scenario: &str, options: &Options) -> Vec<Row> {
             _ => None,
         };
         if let Some(row) = row {
-            eprintln!("  {scenario} {}: {:.0}/s p99 {:.1} ms {}", kind.name(), row.rate, row.latency[1], row.note);
+            eprintln!(
+                "  {scenario} {}: {:.0}/s p99 {} ms {}",
+                kind.name(),
+                row.rate,
+                cell(row.latency[1], 1),
+                row.note
+            );
             rows.push(row);
         }
     }
@@ -209,28 +274,34 @@ fn print_table(scenario: &str, rows: &[Row]) {
     println!("|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             r.server.name(),
-            r.rate,
-            r.latency[0],
-            r.latency[1],
-            r.latency[2],
-            r.cpu,
-            r.peak_rss as f64 / (1024.0 * 1024.0),
+            cell(r.rate, 0),
+            cell(r.latency[0], 2),
+            cell(r.latency[1], 2),
+            cell(r.latency[2], 2),
+            cell(r.cpu, 1),
+            cell(r.peak_rss as f64 / (1024.0 * 1024.0), 0),
             r.note
         );
     }
     let ours = rows.iter().find(|r| r.server == Kind::Ours);
     for peer in rows.iter().filter(|r| r.server != Kind::Ours) {
         if let Some(o) = ours {
-            println!(
-                "\nours / {}: rate {:.2}x, p99 {:.2}x, CPU {:.2}x, peak RSS {:.2}x",
+            let mut line = format!(
+                "\nours / {}: rate {}, p99 {}, CPU {}, peak RSS {}",
                 peer.server.name(),
-                o.rate / peer.rate,
-                o.latency[1] / peer.latency[1],
-                o.cpu / peer.cpu,
-                o.peak_rss as f64 / peer.peak_rss as f64
+                ratio(o.rate, peer.rate),
+                ratio(o.latency[1], peer.latency[1]),
+                ratio(o.cpu, peer.cpu),
+                ratio(o.peak_rss as f64, peer.peak_rss as f64)
             );
+            for (name, value) in &o.figures {
+                if let Some((_, theirs)) = peer.figures.iter().find(|(n, _)| n == name) {
+                    line.push_str(&format!(", {name} {}", ratio(*value, *theirs)));
+                }
+            }
+            println!("{line}");
         }
     }
 }
@@ -275,6 +346,7 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let cpu_before = cpu_seconds(target.pid());
+    let threads_before = ThreadCpu::read(target.pid());
     let publishers = 8.min(rooms.max(1)).max(4);
     let per_publisher = rate / publishers as f64;
     let started = Instant::now();
@@ -297,7 +369,11 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::Relaxed);
     let cpu = cpu_seconds(target.pid()) - cpu_before;
+    let threads = ThreadCpu::read(target.pid()).since(&threads_before);
     let peak_rss = memory(target.pid(), "VmHWM");
+    if kind == Kind::Ours {
+        println!("  server CPU s by thread: {threads}");
+    }
     if let Some(w) = target.writer_summary().await {
         println!("  {w}");
     }
@@ -336,6 +412,7 @@ async fn broadcast(kind: Kind, rooms: usize, subscribers: usize, rate: f64, secs
             100.0 * delivered as f64 / expected.max(1) as f64,
             if lag > 0 { format!(", {lag} lagged") } else { String::new() }
         ) + &split,
+        figures: Vec::new(),
     }
 }
 
@@ -478,6 +555,7 @@ async fn durable(kind: Kind, posters: usize, secs: u64) -> Row {
         }
     }
     let cpu_before = cpu_seconds(target.pid());
+    let threads_before = ThreadCpu::read(target.pid());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..posters {
@@ -494,6 +572,9 @@ async fn durable(kind: Kind, posters: usize, secs: u64) -> Row {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let acked = latencies.0.len();
+    if kind == Kind::Ours {
+        println!("  server CPU s by thread: {}", ThreadCpu::read(target.pid()).since(&threads_before));
+    }
     if let Some(w) = target.writer_summary().await {
         println!("  {w}");
     }
@@ -514,6 +595,7 @@ async fn durable(kind: Kind, posters: usize, secs: u64) -> Row {
         cpu: cpu_seconds(target.pid()) - cpu_before,
         peak_rss: memory(target.pid(), "VmHWM"),
         note,
+        figures: Vec::new(),
     }
 }
 
@@ -608,6 +690,7 @@ async fn idle(kind: Kind, n: usize) -> Row {
             before as f64 / 1048576.0,
             after as f64 / 1048576.0
         ),
+        figures: vec![("KB per connection", per / 1000.0)],
     };
     drop(held);
     row
@@ -703,6 +786,12 @@ async fn storm(kind: Kind, subscribers: usize, rooms: usize, rate: f64) -> Row {
             "{subscribers} subscribers all caught up {:.2} s after dropping ({late} never did); {lost} lost, {duplicated} duplicated",
             caught_up.as_secs_f64()
         ),
+        figures: vec![
+            ("s to catch up", caught_up.as_secs_f64()),
+            ("never caught up", late as f64),
+            ("lost", lost as f64),
+            ("duplicated", duplicated as f64),
+        ],
     }
 }
 
