@@ -12,7 +12,7 @@
 //! | `rooms` | room id | `Room` (JSON) |
 //! | `space_rooms` | space id, room id | empty |
 //! | `events` | room id, seq | the `event` frame, exactly as sent to clients |
-//! | `posts` | post id | `PostRecord` (JSON) |
+//! | `posts` | post id | `PostRecord` (JSON) once anything has changed the post; until then byte 1, then its creation event's room id and seq, then its nonce: the post is the one in that event (`fresh_post`; builds before 2026-12-03 wrote the whole record for a new post too) |
 //! | `room_posts` | room id, seq | post id |
 //! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`) |
 //! | `queue` | priority (1 byte), post id | `NeedsRecord` (JSON): the languages the post still needs (schema 1: key target language, priority, post id; value `QueueRecord`) |

@@ -76,6 +76,83 @@ pub struct PostRecord {
     pub reactors: std::collections::BTreeMap<String, Vec<UserId>>,
 }
 
+/// The first byte of a `posts` value for a post unchanged since its creation (a whole
+/// record is JSON, so it starts with `{`).
+const FRESH_POST: u8 = 1;
+
+/// What the `posts` tree holds for a new post: where its creation event is and its
+/// nonce, not a second copy of the post. The creation event holds the post as it was
+/// created, which is the post until something changes it, and every change writes the
+/// whole record (`PostRecord`) in its place. So a new post's bytes are written once,
+/// in its event; builds before 2026-12-03 wrote them twice, and their records are read
+/// as they are.
+pub(crate) fn fresh_post(room: RoomId, seq: u64, nonce: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(17 + nonce.len());
+    v.push(FRESH_POST);
+    v.extend_from_slice(&keys::pair(room.0, seq));
+    v.extend_from_slice(nonce.as_bytes());
+    v
+}
+
+/// A `posts` value: a whole record, or (`fresh_post`) the key of the creation event,
+/// its seq and the nonce.
+enum PostValue<'a> {
+    Record(&'a [u8]),
+    Fresh { event: &'a [u8], seq: u64, nonce: &'a str },
+}
+
+fn post_value(v: &[u8]) -> Result<PostValue<'_>, StoreError> {
+    let corrupt = |detail: &str| StoreError::Corrupt { tree: "posts", detail: detail.into() };
+    match v.first() {
+        Some(&FRESH_POST) => {
+            let event = v.get(1..17).ok_or_else(|| corrupt("short value"))?;
+            let seq = event.get(8..16).and_then(keys::id_value).ok_or_else(|| corrupt("short value"))?;
+            let nonce = std::str::from_utf8(v.get(17..).unwrap_or_default()).map_err(|_| corrupt("nonce"))?;
+            Ok(PostValue::Fresh { event, seq, nonce })
+        }
+        _ => Ok(PostValue::Record(v)),
+    }
+}
+
+/// Reads a `posts` value as a whole record; `event` reads the `events` tree (the
+/// creation event of a fresh post).
+pub(crate) fn post_record(
+    v: &[u8],
+    event: impl FnOnce(&[u8]) -> sled::Result<Option<sled::IVec>>,
+) -> Result<PostRecord, StoreError> {
+    match post_value(v)? {
+        PostValue::Record(bytes) => decode("posts", bytes),
+        PostValue::Fresh { event: key, seq, nonce } => {
+            let Some(text) = event(key)? else {
+                return Err(StoreError::Corrupt { tree: "posts", detail: format!("no creation event at seq {seq}") });
+            };
+            let ev: crate::protocol::StoredEvent = decode("events", &text)?;
+            Ok(PostRecord {
+                post: ev.post,
+                history: Vec::new(),
+                seqs: vec![seq],
+                nonce: nonce.to_owned(),
+                reactors: std::collections::BTreeMap::new(),
+            })
+        }
+    }
+}
+
+/// Reads from a `posts` value only what `T` takes of its `post` (a whole record and an
+/// event both hold the post under `post`).
+fn post_part<T: DeserializeOwned>(
+    v: &[u8],
+    event: impl FnOnce(&[u8]) -> sled::Result<Option<sled::IVec>>,
+) -> Result<T, StoreError> {
+    match post_value(v)? {
+        PostValue::Record(bytes) => decode("posts", bytes),
+        PostValue::Fresh { event: key, seq, .. } => match event(key)? {
+            Some(text) => decode("events", &text),
+            None => Err(StoreError::Corrupt { tree: "posts", detail: format!("no creation event at seq {seq}") }),
+        },
+    }
+}
+
 /// What the first ack for a nonce carried.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NonceRecord {
@@ -250,6 +327,12 @@ fn majority_lang(posts: &[RecentPost], n: usize) -> Option<String> {
         }
     }
     counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l.to_owned())
+}
+
+/// The post of a stored post record or event.
+#[derive(serde::Deserialize)]
+struct PostOf {
+    post: Post,
 }
 
 /// The part of a stored post record that the room's language needs.
@@ -516,7 +599,7 @@ impl Store {
     pub fn all_posts(&self) -> impl Iterator<Item = Result<PostRecord, StoreError>> + '_ {
         self.trees.posts.iter().map(|item| {
             let (_, v) = item?;
-            decode("posts", &v)
+            post_record(&v, |k| self.trees.events.get(k))
         })
     }
 
@@ -720,7 +803,10 @@ impl Store {
     // ---- posts ----
 
     pub fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
-        let rec: Option<PostRecord> = self.trees.posts.get(id.key())?.map(|v| decode("posts", &v)).transpose()?;
+        let rec = match self.trees.posts.get(id.key())? {
+            Some(v) => Some(post_record(&v, |k| self.trees.events.get(k))?),
+            None => None,
+        };
         // A post whose creation is not yet on disk does not exist yet for readers.
         Ok(rec.filter(|r| r.post.seq <= self.durable_head(r.post.room)))
     }
@@ -796,7 +882,7 @@ impl Store {
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
             // Only the language and the deleted flag: the body and history are skipped.
-            let rec: LangOf = decode("posts", &rec)?;
+            let rec: LangOf = post_part(&rec, |k| self.trees.events.get(k))?;
             out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
         }
         out.reverse();
@@ -829,7 +915,7 @@ impl Store {
             let (_, v) = r?;
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             if let Some(rec) = self.trees.posts.get(id.to_be_bytes())? {
-                out.push(decode::<PostRecord>("posts", &rec)?.post);
+                out.push(post_part::<PostOf>(&rec, |k| self.trees.events.get(k))?.post);
             }
         }
         Ok(out)

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::writer::Publish;
-use super::{decode, NonceRecord, PostRecord, StoredNonce, UserRecord};
+use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::{ApiError, StoreError};
 use crate::hub::{lang_key, session_key, QueueScope, Topic};
 use crate::model::{
@@ -768,7 +768,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             };
             let mut parent_author = None;
             if let Some(parent) = reply_to {
-                match get::<PostRecord>(tx.posts(), "posts", &parent.key())? {
+                match get_post(tx, *parent)? {
                     Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
                     Some(_) => return Ok(Err(ApiError::bad_request("reply_to: the post is in another room"))),
                     None => return Ok(Err(ApiError::not_found("reply_to post"))),
@@ -804,16 +804,10 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
             write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
             tx.room_posts().insert(&keys::pair(room.id.0, seq)[..], &post.id.key())?;
-            let rec = PostRecord {
-                post: post.clone(),
-                history: Vec::new(),
-                seqs: vec![seq],
-                nonce: nonce.clone(),
-                reactors: BTreeMap::new(),
-            };
-            tx.posts().insert(post.id.key(), encode(&PostRecordOut::of(&rec, &json))?.into_bytes())?;
-            requeue(tx, fx, ctx, &rec.post, &room, true, Some(&json))?;
-            notify(tx, fx, now, &rec.post, room.space, parent_author, &HashSet::new())?;
+            // Not a second copy of the post: where its creation event is (`fresh_post`).
+            tx.posts().insert(post.id.key(), fresh_post(room.id, seq, nonce))?;
+            requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
+            notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &stored)?;
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
@@ -825,7 +819,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Posted { ack, duplicate: false }))
         }
         Op::EditPost { post, body, lang, lang_source, lang_confidence } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -851,7 +845,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::DeletePost { post, moderation } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -876,7 +870,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::SetLang { post, lang } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -927,7 +921,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
         }
         Op::React { post, user, emoji, add } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -976,9 +970,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
                 Some(c) if c.expires_ms <= ctx.now_ms => {
                     tx.claims().remove(&key[..])?;
-                    if let (Some(item), Some(rec)) =
-                        (queued(tx, *post, lang)?, get::<PostRecord>(tx.posts(), "posts", &post.key())?)
-                    {
+                    if let (Some(item), Some(rec)) = (queued(tx, *post, lang)?, get_post(tx, *post)?) {
                         let post = post_json(&rec.post);
                         let text = ServerFrame::QueueItem { post: &post, room: item.room, needed: lang }.to_json();
                         let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
@@ -991,7 +983,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
         }
         Op::Translate { post, lang, body, translator } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -1044,7 +1036,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::Hide { post, moderation } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if rec.post.deleted {
@@ -1064,7 +1056,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::Restore { post, moderation } => {
-            let Some(mut rec) = get::<PostRecord>(tx.posts(), "posts", &post.key())? else {
+            let Some(mut rec) = get_post(tx, *post)? else {
                 return Ok(Err(ApiError::not_found("post")));
             };
             if !rec.post.hidden {
@@ -1424,6 +1416,14 @@ fn requeue(
     Ok(())
 }
 
+/// A post's record as the batch sees it (a fresh post's read from its creation event).
+fn get_post(tx: &Tx, post: PostId) -> Result<Option<PostRecord>, Fatal> {
+    match tx.posts().get(post.key())? {
+        Some(v) => Ok(Some(post_record(&v, |k| tx.events().get(k))?)),
+        None => Ok(None),
+    }
+}
+
 /// Appends the event with the room's current `last_seq` to its log, and queues it for
 /// publication: serialized once, the same bytes stored and sent to every subscriber.
 fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &Post) -> Result<(), Fatal> {
@@ -1441,24 +1441,6 @@ struct EventOut<'a> {
     seq: u64,
     kind: EventKind,
     post: &'a PostJson,
-}
-
-/// A `PostRecord` written with its post already serialized: the same bytes (a test
-/// holds them equal), without serializing the post once more.
-#[derive(Serialize)]
-struct PostRecordOut<'a> {
-    post: &'a PostJson,
-    history: &'a [Revision],
-    seqs: &'a [u64],
-    nonce: &'a str,
-    reactors: &'a BTreeMap<String, Vec<UserId>>,
-}
-
-impl<'a> PostRecordOut<'a> {
-    /// `rec` with `post`, its post serialized.
-    fn of(rec: &'a PostRecord, post: &'a PostJson) -> PostRecordOut<'a> {
-        PostRecordOut { post, history: &rec.history, seqs: &rec.seqs, nonce: &rec.nonce, reactors: &rec.reactors }
-    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<String, Fatal> {
@@ -1539,7 +1521,30 @@ mod tests {
         let event = EventOut { frame: "event", room: post.room, seq: post.seq, kind: EventKind::Post, post: &json };
         let expected = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post };
         assert_eq!(encode(&event).ok(), Some(expected.to_json()));
-        let rec = PostRecord {
+    }
+
+    #[test]
+    fn a_new_post_is_read_back_from_its_creation_event() {
+        let post = post();
+        let event = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post }.to_json();
+        let key = keys::pair(post.room.0, post.seq);
+        let mut asked = None;
+        let value = fresh_post(post.room, post.seq, "n-1");
+        let read = post_record(&value, |k| {
+            asked = Some(k.to_vec());
+            Ok(Some(event.as_bytes().into()))
+        });
+        let Ok(rec) = read else { panic!("not read: {read:?}") };
+        assert_eq!(asked.as_deref(), Some(&key[..]));
+        assert_eq!(serde_json::to_string(&rec.post).ok(), serde_json::to_string(&post).ok());
+        assert_eq!(
+            (rec.seqs, rec.nonce.as_str(), rec.history.len(), rec.reactors.len()),
+            (vec![post.seq], "n-1", 0, 0)
+        );
+        // Without its event it is an error, not a missing post.
+        assert!(post_record(&value, |_| Ok(None)).is_err());
+        // A whole record (every change writes one; older builds wrote one for new posts too).
+        let whole = PostRecord {
             post: post.clone(),
             history: vec![Revision {
                 body: "Hi".to_owned(),
@@ -1548,9 +1553,12 @@ mod tests {
                 replaced_at: "2026-12-03T09:59:59.999999Z".to_owned(),
             }],
             seqs: vec![12, 14],
-            nonce: "n-1".to_owned(),
+            nonce: "n-2".to_owned(),
             reactors: BTreeMap::from([("👍".to_owned(), vec![UserId(2), UserId(9)])]),
         };
-        assert_eq!(encode(&PostRecordOut::of(&rec, &json)).ok(), serde_json::to_string(&rec).ok());
+        let bytes = serde_json::to_vec(&whole).unwrap_or_default();
+        let read = post_record(&bytes, |_| Ok(None));
+        let Ok(rec) = read else { panic!("not read: {read:?}") };
+        assert_eq!((rec.seqs, rec.nonce.as_str(), rec.history.len()), (vec![12, 14], "n-2", 1));
     }
 }
