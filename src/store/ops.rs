@@ -361,9 +361,16 @@ impl<'a> Tx<'a> {
 
 impl Writes {
     /// Writes everything in one sled transaction: after a crash, all of it or none.
+    /// Only the trees the batch wrote take part: sled makes each tree of a transaction
+    /// its own overlay and walks them all at commit, and a batch of posts writes 7 of 23.
     pub fn commit(&self, trees: &[sled::Tree]) -> Result<(), TransactionError<()>> {
+        let (trees, writes): (Vec<sled::Tree>, Vec<_>) =
+            trees.iter().zip(&self.0).filter(|(_, w)| !w.is_empty()).map(|(t, w)| (t.clone(), w)).unzip();
+        if trees.is_empty() {
+            return Ok(());
+        }
         trees.transaction(|view| {
-            for (tree, writes) in view.iter().zip(&self.0) {
+            for (tree, writes) in view.iter().zip(writes.iter().copied()) {
                 for (k, v) in writes {
                     match v {
                         Some(v) => tree.insert(k.clone(), v.clone())?,
