@@ -40,7 +40,11 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 ///
 /// - 2 (2026-12-01): the translators' queue holds one record per post, keyed by
 ///   priority and post, naming the languages it needs (it held one per language).
-pub const SCHEMA_VERSION: u32 = 2;
+/// - 3 (2026-12-03): a new post's `posts` entry may be where its creation event is
+///   (`fresh_post`) rather than a whole record. Nothing to migrate (whole records are
+///   read as they are), but a build of schema 2 would misread such an entry, so it must
+///   refuse the data dir rather than open it.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -275,6 +279,7 @@ fn migrate(trees: &Trees, from: u32, languages: &[String]) -> Result<(), StoreEr
     if from < 2 {
         migrate_queue_to_records(trees, languages)?;
     }
+    // 3: nothing to rewrite.
     Ok(())
 }
 
