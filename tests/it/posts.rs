@@ -104,6 +104,10 @@ async fn every_post_has_a_sensible_language_tag() {
     assert_eq!((first["lang"].clone(), first["lang_source"].clone()), (json!("pt"), json!("detected")));
     let c = first["lang_confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&c));
+    // Read back, the post is the one the server answered with, to the last bit of the
+    // confidence (a record read back from the store once came out one bit off).
+    let (status, read) = u.get(&format!("/posts/{}", first["id"].as_str().unwrap())).await;
+    assert_eq!((status, read), (200, first.clone()));
 
     let mut ws = u.ws().await;
     let short = ws.post(&room, "ok!", "l1").await;
