@@ -16,6 +16,7 @@ mod disk;
 mod keys;
 mod mirror;
 mod ops;
+mod runs;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +45,11 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 ///   (`fresh_post`) rather than a whole record. Nothing to migrate (whole records are
 ///   read as they are), but a build of schema 2 would misread such an entry, so it must
 ///   refuse the data dir rather than open it.
-pub const SCHEMA_VERSION: u32 = 3;
+/// - 4 (2026-12-03): a room's log is written in runs (`runs`): the events one batch
+///   appends to a room are one `events` entry keyed by the last of them. Nothing to
+///   migrate (an entry of one event is read as a run of one), but a build of schema 3
+///   would misread a run.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -122,7 +127,7 @@ fn post_value(v: &[u8]) -> Result<PostValue<'_>, StoreError> {
 /// creation event of a fresh post).
 pub(crate) fn post_record(
     v: &[u8],
-    event: impl FnOnce(&[u8]) -> sled::Result<Option<sled::IVec>>,
+    event: impl FnOnce(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
 ) -> Result<PostRecord, StoreError> {
     match post_value(v)? {
         PostValue::Record(bytes) => decode("posts", bytes),
@@ -146,7 +151,7 @@ pub(crate) fn post_record(
 /// event both hold the post under `post`).
 fn post_part<T: DeserializeOwned>(
     v: &[u8],
-    event: impl FnOnce(&[u8]) -> sled::Result<Option<sled::IVec>>,
+    event: impl FnOnce(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
 ) -> Result<T, StoreError> {
     match post_value(v)? {
         PostValue::Record(bytes) => decode("posts", bytes),
@@ -279,7 +284,7 @@ fn migrate(trees: &Trees, from: u32, languages: &[String]) -> Result<(), StoreEr
     if from < 2 {
         migrate_queue_to_records(trees, languages)?;
     }
-    // 3: nothing to rewrite.
+    // 3 and 4: nothing to rewrite.
     Ok(())
 }
 
@@ -604,7 +609,7 @@ impl Store {
     pub fn all_posts(&self) -> impl Iterator<Item = Result<PostRecord, StoreError>> + '_ {
         self.trees.posts.iter().map(|item| {
             let (_, v) = item?;
-            post_record(&v, |k| self.trees.events.get(k))
+            post_record(&v, |k| runs::event_by_key(&self.trees.events, k))
         })
     }
 
@@ -797,10 +802,18 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
-        for r in self.trees.events.range(keys::pair(room.0, from)..=keys::pair(room.0, to)).take(limit) {
+        // Entries are keyed by their last event (`runs`): the first at or after `from`
+        // holds it.
+        'entries: for r in self.trees.events.range(keys::pair(room.0, from)..=keys::pair(room.0, u64::MAX)) {
             let (k, v) = r?;
-            let seq = keys::second(&k).ok_or(StoreError::Corrupt { tree: "events", detail: "short key".into() })?;
-            out.push((seq, v.to_vec()));
+            for (seq, range) in runs::entries(&k, &v)? {
+                if seq > to || out.len() >= limit {
+                    break 'entries;
+                }
+                if seq >= from {
+                    out.push((seq, v.get(range).unwrap_or_default().to_vec()));
+                }
+            }
         }
         Ok(out)
     }
@@ -809,7 +822,7 @@ impl Store {
 
     pub fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
         let rec = match self.trees.posts.get(id.key())? {
-            Some(v) => Some(post_record(&v, |k| self.trees.events.get(k))?),
+            Some(v) => Some(post_record(&v, |k| runs::event_by_key(&self.trees.events, k))?),
             None => None,
         };
         // A post whose creation is not yet on disk does not exist yet for readers.
@@ -887,7 +900,7 @@ impl Store {
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
             // Only the language and the deleted flag: the body and history are skipped.
-            let rec: LangOf = post_part(&rec, |k| self.trees.events.get(k))?;
+            let rec: LangOf = post_part(&rec, |k| runs::event_by_key(&self.trees.events, k))?;
             out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
         }
         out.reverse();
@@ -920,7 +933,7 @@ impl Store {
             let (_, v) = r?;
             let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
             if let Some(rec) = self.trees.posts.get(id.to_be_bytes())? {
-                out.push(post_part::<PostOf>(&rec, |k| self.trees.events.get(k))?.post);
+                out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
             }
         }
         Ok(out)

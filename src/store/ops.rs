@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
+use super::runs;
 use super::writer::Publish;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::{ApiError, StoreError};
@@ -297,6 +298,10 @@ pub(super) struct Tx<'a> {
     /// `into_writes`. All room reads and writes of the ops go through `room` and
     /// `put_room`.
     rooms_seen: RefCell<HashMap<RoomId, (Room, bool)>>,
+    /// The events the batch appends, by room and seq: written as runs (`runs`), a few
+    /// keys a room instead of one an event, in `into_writes`. All event reads and writes
+    /// of the ops go through `event`, `append_event` and `rewrite_event`.
+    new_events: RefCell<BTreeMap<(u64, u64), Vec<u8>>>,
 }
 
 /// One tree as the batch sees it.
@@ -338,7 +343,63 @@ const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::M
 impl<'a> Tx<'a> {
     pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
-        Tx { trees, db, id_offset, policies: RefCell::new(HashMap::new()), rooms_seen: RefCell::new(HashMap::new()) }
+        Tx {
+            trees,
+            db,
+            id_offset,
+            policies: RefCell::new(HashMap::new()),
+            rooms_seen: RefCell::new(HashMap::new()),
+            new_events: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Event `seq` of `room` as the batch sees it.
+    fn event(&self, room: u64, seq: u64) -> Result<Option<IVec>, StoreError> {
+        if let Some(frame) = self.new_events.borrow().get(&(room, seq)) {
+            return Ok(Some(IVec::from(frame.as_slice())));
+        }
+        let events = self.events();
+        let Some((key, value)) = runs::entry_for(events.tree, room, seq)? else { return Ok(None) };
+        // A run the batch rewrote (redaction) keeps its key.
+        let value = match events.writes.borrow().get(&key) {
+            Some(Some(written)) => written.clone(),
+            Some(None) => return Ok(None),
+            None => value,
+        };
+        runs::frame_in(&key, &value, seq)
+    }
+
+    /// The event named by its key, `keys::pair(room, seq)`.
+    fn event_by_key(&self, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        let bad = || StoreError::Corrupt { tree: "events", detail: "short key".into() };
+        let room = key.get(..8).and_then(keys::id_value).ok_or_else(bad)?;
+        self.event(room, keys::second(key).ok_or_else(bad)?)
+    }
+
+    /// Appends a new event (its seq past the room's log so far).
+    fn append_event(&self, room: u64, seq: u64, frame: Vec<u8>) {
+        self.new_events.borrow_mut().insert((room, seq), frame);
+    }
+
+    /// Replaces the frame of an existing event; nothing if there is no such event.
+    fn rewrite_event(&self, room: u64, seq: u64, frame: Vec<u8>) -> Result<(), StoreError> {
+        if let Some(new) = self.new_events.borrow_mut().get_mut(&(room, seq)) {
+            *new = frame;
+            return Ok(());
+        }
+        let events = self.events();
+        let Some((key, value)) = runs::entry_for(events.tree, room, seq)? else { return Ok(()) };
+        let value = match events.writes.borrow().get(&key) {
+            Some(Some(written)) => written.clone(),
+            Some(None) => return Ok(()),
+            None => value,
+        };
+        if runs::frame_in(&key, &value, seq)?.is_none() {
+            return Ok(());
+        }
+        let new = runs::replace(&key, &value, seq, &frame)?;
+        events.insert(key, new)?;
+        Ok(())
     }
 
     /// What the batch wrote, and of it what the mirrored trees take.
@@ -348,6 +409,27 @@ impl<'a> Tx<'a> {
                 put(self.rooms(), &id.key(), &room)?;
             }
         }
+        // Each room's new events as runs of consecutive seqs.
+        let new_events = self.new_events.take();
+        let mut pending: Vec<(u64, u64, &[u8])> = Vec::new();
+        let flush = |pending: &mut Vec<(u64, u64, &[u8])>| -> sled::Result<()> {
+            if let Some(&(room, first, _)) = pending.first() {
+                let frames: Vec<&[u8]> = pending.iter().map(|(_, _, f)| *f).collect();
+                for (key, value) in runs::runs(room, first, &frames) {
+                    self.events().insert(key, value)?;
+                }
+            }
+            pending.clear();
+            Ok(())
+        };
+        for (&(room, seq), frame) in &new_events {
+            let follows = pending.last().is_some_and(|&(r, s, _)| r == room && s.checked_add(1) == Some(seq));
+            if !follows {
+                flush(&mut pending)?;
+            }
+            pending.push((room, seq, frame.as_slice()));
+        }
+        flush(&mut pending)?;
         let writes: Vec<_> = self.trees.into_iter().map(|o| o.writes.into_inner()).collect();
         let mut mirror = Vec::new();
         for (i, tree) in MIRRORED {
@@ -1112,11 +1194,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
 /// or hidden), so that no replay or retry shows its text again.
 fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
     for &s in &rec.seqs {
-        let key = keys::pair(rec.post.room.0, s);
-        if let Some(mut ev) = get::<StoredEvent>(tx.events(), "events", &key)? {
+        if let Some(frame) = tx.event(rec.post.room.0, s)? {
+            let mut ev: StoredEvent = decode("events", &frame)?;
             ev.post = rec.post.clone();
             let text = ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
-            tx.events().insert(&key[..], text.as_bytes())?;
+            tx.rewrite_event(rec.post.room.0, s, text.into_bytes())?;
         }
     }
     // A nonce stored as a whole record (older builds) keeps its own copy of the post;
@@ -1133,13 +1215,10 @@ fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
 fn first_ack(tx: &Tx, stored: StoredNonce) -> Result<NonceRecord, Fatal> {
     match stored {
         StoredNonce::Whole(ack) => Ok(ack),
-        StoredNonce::At { event: (room, seq), room: thread } => {
-            let key = keys::pair(room.0, seq);
-            match get::<StoredEvent>(tx.events(), "events", &key)? {
-                Some(ev) => Ok(NonceRecord { post: ev.post, room: thread }),
-                None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
-            }
-        }
+        StoredNonce::At { event: (room, seq), room: thread } => match tx.event(room.0, seq)? {
+            Some(frame) => Ok(NonceRecord { post: decode::<StoredEvent>("events", &frame)?.post, room: thread }),
+            None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
+        },
     }
 }
 
@@ -1426,7 +1505,7 @@ fn requeue(
 /// A post's record as the batch sees it (a fresh post's read from its creation event).
 fn get_post(tx: &Tx, post: PostId) -> Result<Option<PostRecord>, Fatal> {
     match tx.posts().get(post.key())? {
-        Some(v) => Ok(Some(post_record(&v, |k| tx.events().get(k))?)),
+        Some(v) => Ok(Some(post_record(&v, |k| tx.event_by_key(k))?)),
         None => Ok(None),
     }
 }
@@ -1469,7 +1548,7 @@ fn write_event_text(
     text: String,
 ) -> Result<(), Fatal> {
     let seq = room.last_seq;
-    tx.events().insert(&keys::pair(room.id.0, seq)[..], text.as_bytes())?;
+    tx.append_event(room.id.0, seq, text.as_bytes().to_vec());
     fx.heads.insert(room.id, seq);
     // Reactions change nothing that is searched, nor any language.
     if kind != EventKind::Reaction {

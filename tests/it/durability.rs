@@ -156,3 +156,65 @@ async fn a_stopped_server_releases_its_data_dir_at_once() {
         let _ = s.stop().await;
     }
 }
+
+/// Posts that arrive together are stored as one run of events per room (`store::runs`):
+/// a post deleted from the middle of a run is redacted in every replay, before and after
+/// a restart, the events around it keep their text, and a retry of its nonce gets the
+/// redacted post.
+#[tokio::test]
+async fn a_post_deleted_inside_a_run_is_redacted_and_its_neighbours_stay() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let u = s.user("runner").await;
+    let (room, _) = thread(&u, &general, "Runs", "first").await;
+    let mut ws = u.ws().await;
+    // All in flight at once, so that the writer takes them in a few batches.
+    let acks = ws.post_many(&room, "body", "r", 60, 60).await;
+    assert_eq!(acks.len(), 60);
+    let at30 = acks.iter().find(|a| a["post"]["seq"] == 30).expect("a post at seq 30");
+    let (middle, nonce) = (at30["post"]["id"].clone(), at30["nonce"].as_str().unwrap_or_default().to_owned());
+    let (status, deleted) = u.delete(&format!("/posts/{}", middle.as_str().unwrap())).await;
+    assert_eq!(status, 200, "{deleted}");
+    let check = |events: &[serde_json::Value]| {
+        assert_eq!(events.len(), 62, "the thread's first post, 60 posts, the delete");
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e["seq"], i as u64 + 1, "in order, no gap");
+        }
+        let at30 = &events[29]["post"];
+        assert_eq!(at30["id"], middle);
+        assert_eq!(at30["deleted"], true);
+        assert_eq!(at30["body"], "", "redacted in the replay");
+        for seq in [29usize, 31] {
+            assert_eq!(events[seq - 1]["post"]["body"], "body", "seq {seq} keeps its text");
+        }
+        assert_eq!(events[61]["kind"], "delete");
+    };
+    let (events, head) = ws.subscribe(&room, 0).await;
+    assert_eq!(head, 62);
+    check(&events);
+    drop(ws);
+    let tmp = s.stop().await.expect("temp dir");
+    {
+        // Fewer entries than events: the batches were written as runs.
+        let db = sled::open(tmp.path().join("store")).expect("sled");
+        let entries = db.open_tree("events").expect("events").len();
+        assert!(entries < 62, "{entries} entries for 62 events");
+    }
+    let s = Server::start_in(tmp.path(), |_| {}).await;
+    let mut u2 = s.guest();
+    u2.token = u.token.clone();
+    let mut ws = u2.ws().await;
+    let (events, _) = ws.subscribe(&room, 0).await;
+    check(&events);
+    // A replay from inside a run starts at the seq asked for.
+    let (tail, _) = ws.subscribe(&room, 45).await;
+    assert_eq!(tail.first().map(|e| e["seq"].clone()), Some(46.into()));
+    assert_eq!(tail.len(), 62 - 45);
+    let again = ws.post(&room, "body", &nonce).await;
+    assert_eq!(again["post"]["id"], middle);
+    assert_eq!(again["post"]["deleted"], true);
+    let (status, post) = u2.get(&format!("/posts/{}", middle.as_str().unwrap())).await;
+    assert_eq!((status, post["deleted"].clone()), (200, true.into()));
+    let _ = s.stop().await;
+    drop(tmp);
+}

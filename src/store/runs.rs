@@ -1,0 +1,231 @@
+//! A room's log in runs.
+//!
+//! The events a batch appends to a room have consecutive seqs; they are written as one
+//! `events` entry, a *run*, keyed by the room and the run's **last** seq, rather than one
+//! entry per event. sled's cost is per key (each insert in a transaction reads the key
+//! first, walks the tree, clones the leaf and logs it; a leaf splits every 17 keys), so
+//! a batch of twenty posts in one room writes a few keys instead of twenty.
+//!
+//! Keyed by the last seq so that finding an event is a forward step: the first entry at
+//! or after `(room, seq)` is the one holding `seq`, if any does. An entry written one
+//! event at a time (every build before schema 4, and a run of one now) is the event's
+//! frame itself, keyed by its own seq: a run of one in the old form, read the same way.
+//!
+//! A run's value: the byte [`RUN`], its first seq (8 bytes, big-endian), then each
+//! event's length (4 bytes, big-endian) and frame. A frame is JSON and starts with `{`,
+//! never with [`RUN`].
+
+use std::ops::Range;
+
+use sled::IVec;
+
+use super::keys;
+use crate::error::StoreError;
+
+/// The first byte of a run of more than one event.
+pub(crate) const RUN: u8 = 2;
+
+/// A run holds at most this many bytes of frames: sled writes a leaf that outgrows a
+/// quarter of its 512 KiB segment as a separate blob file (synced on its own at every
+/// flush), and a leaf holds up to 17 entries, so 17 runs must stay well under 128 KiB.
+pub(crate) const RUN_BYTES: usize = 4096;
+
+/// Events in one run at most.
+pub(crate) const RUN_EVENTS: usize = 64;
+
+fn corrupt(detail: &str) -> StoreError {
+    StoreError::Corrupt { tree: "events", detail: detail.into() }
+}
+
+/// The value of a run of `frames`, whose first has seq `first` and the others follow.
+/// One frame is stored as itself.
+pub(crate) fn encode(first: u64, frames: &[&[u8]]) -> Vec<u8> {
+    if let [one] = frames {
+        return one.to_vec();
+    }
+    let len = 9 + frames.iter().map(|f| 4 + f.len()).sum::<usize>();
+    let mut v = Vec::with_capacity(len);
+    v.push(RUN);
+    v.extend_from_slice(&first.to_be_bytes());
+    for f in frames {
+        // A frame is bounded by the largest post (far under 4 GiB).
+        v.extend_from_slice(&u32::try_from(f.len()).unwrap_or(u32::MAX).to_be_bytes());
+        v.extend_from_slice(f);
+    }
+    v
+}
+
+/// The events of one entry: each seq and where its frame is in `value`.
+pub(crate) fn entries(key: &[u8], value: &[u8]) -> Result<Vec<(u64, Range<usize>)>, StoreError> {
+    let last = keys::second(key).ok_or_else(|| corrupt("short key"))?;
+    if value.first() != Some(&RUN) {
+        return Ok(vec![(last, 0..value.len())]);
+    }
+    let first = value.get(1..9).and_then(keys::id_value).ok_or_else(|| corrupt("short run"))?;
+    let mut out = Vec::new();
+    let mut at = 9;
+    while at < value.len() {
+        let len = value
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| corrupt("short run"))?;
+        let len = usize::try_from(len).map_err(|_| corrupt("run length"))?;
+        let start = at + 4;
+        let end = start.checked_add(len).filter(|&e| e <= value.len()).ok_or_else(|| corrupt("short run"))?;
+        let seq = first.checked_add(out.len() as u64).ok_or_else(|| corrupt("run seq"))?;
+        out.push((seq, start..end));
+        at = end;
+    }
+    if out.last().map(|(s, _)| *s) != Some(last) {
+        return Err(corrupt("run does not end at its key"));
+    }
+    Ok(out)
+}
+
+/// The frame of event `seq` in the entry `(key, value)`, if the entry holds it.
+pub(crate) fn frame_in(key: &[u8], value: &IVec, seq: u64) -> Result<Option<IVec>, StoreError> {
+    Ok(entries(key, value)?.into_iter().find(|(s, _)| *s == seq).map(|(_, r)| value.subslice(r.start, r.len())))
+}
+
+/// The entry of `tree` that may hold event `seq` of `room`: the first at or after it.
+pub(crate) fn entry_for(tree: &sled::Tree, room: u64, seq: u64) -> sled::Result<Option<(IVec, IVec)>> {
+    match tree.range(keys::pair(room, seq)..=keys::pair(room, u64::MAX)).next() {
+        Some(item) => item.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Event `seq` of `room`, from `tree`.
+pub(crate) fn event(tree: &sled::Tree, room: u64, seq: u64) -> Result<Option<IVec>, StoreError> {
+    match entry_for(tree, room, seq)? {
+        Some((k, v)) => frame_in(&k, &v, seq),
+        None => Ok(None),
+    }
+}
+
+/// Event `(room, seq)` of `tree`, named by its key `keys::pair(room, seq)` (as a fresh
+/// post's entry names its creation event).
+pub(crate) fn event_by_key(tree: &sled::Tree, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+    let room = key.get(..8).and_then(keys::id_value).ok_or_else(|| corrupt("short key"))?;
+    let seq = keys::second(key).ok_or_else(|| corrupt("short key"))?;
+    event(tree, room, seq)
+}
+
+/// Splits a room's new events (consecutive seqs from `first`) into runs within the
+/// bounds: each run's key and value.
+pub(crate) fn runs(room: u64, first: u64, frames: &[&[u8]]) -> Vec<([u8; 16], Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < frames.len() {
+        let mut end = start + 1;
+        let mut bytes = frames[start].len();
+        while end < frames.len() && end - start < RUN_EVENTS && bytes + frames[end].len() <= RUN_BYTES {
+            bytes += frames[end].len();
+            end += 1;
+        }
+        let last = first + end as u64 - 1;
+        out.push((keys::pair(room, last), encode(first + start as u64, &frames[start..end])));
+        start = end;
+    }
+    out
+}
+
+/// `frames` of an entry with event `seq` replaced by `frame`: the entry's new value.
+pub(crate) fn replace(key: &[u8], value: &[u8], seq: u64, frame: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let list = entries(key, value)?;
+    let first = list.first().map(|(s, _)| *s).ok_or_else(|| corrupt("empty run"))?;
+    let frames: Vec<&[u8]> =
+        list.iter().map(|(s, r)| if *s == seq { frame } else { value.get(r.clone()).unwrap_or_default() }).collect();
+    Ok(encode(first, &frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: u64, len: usize) -> Vec<u8> {
+        let mut f = format!("{{\"seq\":{seq},\"pad\":\"").into_bytes();
+        f.resize(len.saturating_sub(2).max(f.len()), b'x');
+        f.extend_from_slice(b"\"}");
+        f
+    }
+
+    #[test]
+    fn a_run_reads_back_every_event_at_its_seq() {
+        let frames: Vec<Vec<u8>> = (10..15).map(|s| frame(s, 100)).collect();
+        let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+        let value = IVec::from(encode(10, &refs));
+        let key = keys::pair(7, 14);
+        let list = entries(&key, &value).unwrap();
+        assert_eq!(list.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![10, 11, 12, 13, 14]);
+        for (i, s) in (10..15).enumerate() {
+            assert_eq!(frame_in(&key, &value, s).unwrap().unwrap().as_ref(), frames[i].as_slice());
+        }
+        assert!(frame_in(&key, &value, 9).unwrap().is_none());
+        assert!(frame_in(&key, &value, 15).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_single_frame_is_stored_as_itself() {
+        let f = frame(3, 50);
+        assert_eq!(encode(3, &[&f]), f);
+        let key = keys::pair(1, 3);
+        let v = IVec::from(f.clone());
+        assert_eq!(entries(&key, &v).unwrap(), vec![(3, 0..f.len())]);
+        assert_eq!(frame_in(&key, &v, 3).unwrap().unwrap().as_ref(), f.as_slice());
+    }
+
+    #[test]
+    fn runs_stay_within_their_bounds_and_cover_every_seq() {
+        let frames: Vec<Vec<u8>> = (1..=200).map(|s| frame(s, 300 + (s as usize % 7) * 40)).collect();
+        let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+        let out = runs(5, 1, &refs);
+        let mut next = 1;
+        for (key, value) in &out {
+            assert!(value.len() <= RUN_BYTES + 9 + 4 * RUN_EVENTS);
+            for (s, r) in entries(key, value).unwrap() {
+                assert_eq!(s, next);
+                assert_eq!(&value[r], frames[(s - 1) as usize].as_slice());
+                next += 1;
+            }
+        }
+        assert_eq!(next, 201);
+        // A frame over the bound is a run of its own.
+        let big = frame(1, RUN_BYTES * 2);
+        let small = frame(2, 10);
+        let out = runs(5, 1, &[&big, &small]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].1, big);
+    }
+
+    #[test]
+    fn replacing_an_event_keeps_the_others() {
+        let frames: Vec<Vec<u8>> = (1..=3).map(|s| frame(s, 60)).collect();
+        let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+        let key = keys::pair(2, 3);
+        let value = encode(1, &refs);
+        let redacted = b"{\"seq\":2,\"gone\":true}";
+        let new = IVec::from(replace(&key, &value, 2, redacted).unwrap());
+        assert_eq!(frame_in(&key, &new, 1).unwrap().unwrap().as_ref(), frames[0].as_slice());
+        assert_eq!(frame_in(&key, &new, 2).unwrap().unwrap().as_ref(), redacted);
+        assert_eq!(frame_in(&key, &new, 3).unwrap().unwrap().as_ref(), frames[2].as_slice());
+    }
+
+    #[test]
+    fn a_damaged_run_is_an_error_not_a_panic() {
+        let key = keys::pair(1, 5);
+        for bad in [vec![RUN], vec![RUN, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 9, b'{'], {
+            let mut v = encode(1, &[b"{}", b"{}"]);
+            v.truncate(v.len() - 1);
+            v
+        }] {
+            assert!(entries(&key, &bad).is_err(), "{bad:?}");
+        }
+        // A run whose last seq is not its key's.
+        let v = encode(1, &[b"{}", b"{}"]);
+        assert!(entries(&keys::pair(1, 5), &v).is_err());
+        assert!(entries(&keys::pair(1, 2), &v).is_ok());
+        assert!(entries(&[0u8; 3], &v).is_err());
+    }
+}
