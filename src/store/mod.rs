@@ -895,13 +895,21 @@ impl Store {
     /// The last `n` posts of a room up to seq `head`, oldest first, from sled.
     fn last_posts(&self, room: RoomId, head: u64, n: usize) -> Result<Vec<RecentPost>, StoreError> {
         let mut out = Vec::new();
-        for r in self.trees.room_posts.range(keys::pair(room.0, 0)..=keys::pair(room.0, head)).rev().take(n) {
-            let (_, v) = r?;
-            let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
-            let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
-            // Only the language and the deleted flag: the body and history are skipped.
-            let rec: LangOf = post_part(&rec, |k| runs::event_by_key(&self.trees.events, k))?;
-            out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
+        // Runs are keyed by their last seq: one past `head` may hold posts up to it.
+        'entries: for r in self.trees.room_posts.range(keys::pair(room.0, 0)..=keys::pair(room.0, u64::MAX)).rev() {
+            let (k, v) = r?;
+            for (seq, id) in runs::post_entries(&k, &v)?.into_iter().rev() {
+                if out.len() >= n {
+                    break 'entries;
+                }
+                if seq > head {
+                    continue;
+                }
+                let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
+                // Only the language and the deleted flag: the body and history are skipped.
+                let rec: LangOf = post_part(&rec, |k| runs::event_by_key(&self.trees.events, k))?;
+                out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
+            }
         }
         out.reverse();
         Ok(out)
@@ -918,7 +926,12 @@ impl Store {
         if seq >= head {
             return Ok(0);
         }
-        Ok(self.trees.room_posts.range(keys::pair(room.0, seq + 1)..=keys::pair(room.0, head)).count() as u64)
+        let mut count = 0;
+        for (_, id) in self.room_posts_between(room, seq, head) {
+            id?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     /// Up to `limit` posts of a room with `seq > after_seq`, in seq order.
@@ -928,15 +941,37 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
-        let range = keys::pair(room.0, after_seq.saturating_add(1))..=keys::pair(room.0, head);
-        for r in self.trees.room_posts.range(range).take(limit) {
-            let (_, v) = r?;
-            let id = keys::id_value(&v).ok_or(StoreError::Corrupt { tree: "room_posts", detail: "bad id".into() })?;
-            if let Some(rec) = self.trees.posts.get(id.to_be_bytes())? {
+        for (_, id) in self.room_posts_between(room, after_seq, head).take(limit) {
+            if let Some(rec) = self.trees.posts.get(id?.to_be_bytes())? {
                 out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
             }
         }
         Ok(out)
+    }
+
+    /// The posts `room` created at seqs in `after < seq <= head`, in seq order: each
+    /// seq (0 with an error) and post id.
+    fn room_posts_between(
+        &self,
+        room: RoomId,
+        after: u64,
+        head: u64,
+    ) -> impl Iterator<Item = (u64, Result<u64, StoreError>)> + '_ {
+        // Runs are keyed by their last seq: the first at or after `after + 1` may hold it.
+        let range = keys::pair(room.0, after.saturating_add(1))..=keys::pair(room.0, u64::MAX);
+        self.trees
+            .room_posts
+            .range(range)
+            .map(|r| {
+                let (k, v) = r?;
+                runs::post_entries(&k, &v)
+            })
+            .flat_map(|entries| match entries {
+                Ok(list) => list.into_iter().map(|(s, id)| (s, Ok(id))).collect::<Vec<_>>(),
+                Err(e) => vec![(0, Err(e))],
+            })
+            .filter(move |(s, _)| *s == 0 || *s > after)
+            .take_while(move |(s, _)| *s <= head)
     }
 }
 

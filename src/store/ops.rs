@@ -302,6 +302,9 @@ pub(super) struct Tx<'a> {
     /// keys a room instead of one an event, in `into_writes`. All event reads and writes
     /// of the ops go through `event`, `append_event` and `rewrite_event`.
     new_events: RefCell<BTreeMap<(u64, u64), Vec<u8>>>,
+    /// The posts the batch creates, by room and seq: their `room_posts` entries, written
+    /// as runs too.
+    new_room_posts: RefCell<BTreeMap<(u64, u64), u64>>,
 }
 
 /// One tree as the batch sees it.
@@ -350,6 +353,7 @@ impl<'a> Tx<'a> {
             policies: RefCell::new(HashMap::new()),
             rooms_seen: RefCell::new(HashMap::new()),
             new_events: RefCell::new(BTreeMap::new()),
+            new_room_posts: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -426,6 +430,17 @@ impl<'a> Tx<'a> {
             let follows = pending.last().is_some_and(|&(r, s, _)| r == room && s.checked_add(1) == Some(seq));
             if !follows {
                 flush(&mut pending)?;
+                let new_room_posts = self.new_room_posts.take();
+                let mut rooms = new_room_posts.iter().peekable();
+                while let Some((&(room, seq), &id)) = rooms.next() {
+                    let mut posts = vec![(seq, id)];
+                    while let Some((&(_, seq), &id)) = rooms.next_if(|((r, _), _)| *r == room) {
+                        posts.push((seq, id));
+                    }
+                    for (key, value) in runs::post_runs(room, &posts) {
+                        self.room_posts().insert(key, value)?;
+                    }
+                }
             }
             pending.push((room, seq, frame.as_slice()));
         }
@@ -892,7 +907,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let json = post_json(&post);
             let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
             write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
-            tx.room_posts().insert(&keys::pair(room.id.0, seq)[..], &post.id.key())?;
+            tx.new_room_posts.borrow_mut().insert((room.id.0, seq), post.id.0);
             // Not a second copy of the post: where its creation event is (`fresh_post`).
             tx.posts().insert(post.id.key(), fresh_post(room.id, seq, nonce))?;
             requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;

@@ -14,6 +14,13 @@
 //! A run's value: the byte [`RUN`], its first seq (8 bytes, big-endian), then each
 //! event's length (4 bytes, big-endian) and frame. A frame is JSON and starts with `{`,
 //! never with [`RUN`].
+//!
+//! The `room_posts` tree (which seqs of a room created which post) is written the same
+//! way: a batch's new posts in a room are one entry keyed by the room and the last of
+//! their seqs, its value [`RUN`] then each post's seq and id (8 bytes each, big-endian).
+//! An entry of one post is the post's id alone (8 bytes), keyed by its own seq, as every
+//! entry was before schema 4. Their seqs need not be consecutive (edits, deletes and
+//! translations take seqs of their own).
 
 use std::ops::Range;
 
@@ -140,6 +147,57 @@ pub(crate) fn replace(key: &[u8], value: &[u8], seq: u64, frame: &[u8]) -> Resul
     Ok(encode(first, &frames))
 }
 
+/// Posts in one `room_posts` run at most (16 bytes each).
+pub(crate) const POST_RUN: usize = 64;
+
+/// The `room_posts` entries of a room's new posts (seq, post id; seqs ascending): each
+/// run's key and value.
+pub(crate) fn post_runs(room: u64, posts: &[(u64, u64)]) -> Vec<([u8; 16], Vec<u8>)> {
+    posts
+        .chunks(POST_RUN)
+        .filter_map(|run| {
+            let &(last, id) = run.last()?;
+            let value = if run.len() == 1 {
+                id.to_be_bytes().to_vec()
+            } else {
+                let mut v = Vec::with_capacity(1 + 16 * run.len());
+                v.push(RUN);
+                for (seq, id) in run {
+                    v.extend_from_slice(&keys::pair(*seq, *id));
+                }
+                v
+            };
+            Some((keys::pair(room, last), value))
+        })
+        .collect()
+}
+
+/// The posts of one `room_posts` entry: (seq, post id), seqs ascending.
+pub(crate) fn post_entries(key: &[u8], value: &[u8]) -> Result<Vec<(u64, u64)>, StoreError> {
+    let bad = |detail: &str| StoreError::Corrupt { tree: "room_posts", detail: detail.into() };
+    let last = keys::second(key).ok_or_else(|| bad("short key"))?;
+    if value.len() == 8 {
+        return Ok(vec![(last, keys::id_value(value).ok_or_else(|| bad("bad id"))?)]);
+    }
+    let body = match value.split_first() {
+        Some((&RUN, body)) if !body.is_empty() && body.len() % 16 == 0 => body,
+        _ => return Err(bad("bad run")),
+    };
+    let out: Vec<(u64, u64)> = body
+        .chunks_exact(16)
+        .map(|pair| {
+            Ok((
+                keys::id_value(&pair[..8]).ok_or_else(|| bad("bad run"))?,
+                keys::second(pair).ok_or_else(|| bad("bad run"))?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    if out.last().map(|(s, _)| *s) != Some(last) || out.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(bad("run out of order"));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +268,31 @@ mod tests {
         assert_eq!(frame_in(&key, &new, 1).unwrap().unwrap().as_ref(), frames[0].as_slice());
         assert_eq!(frame_in(&key, &new, 2).unwrap().unwrap().as_ref(), redacted);
         assert_eq!(frame_in(&key, &new, 3).unwrap().unwrap().as_ref(), frames[2].as_slice());
+    }
+
+    #[test]
+    fn post_runs_read_back_in_order_and_one_post_is_its_id() {
+        let posts: Vec<(u64, u64)> = (0..150).map(|i| (3 + 2 * i, 1000 + i)).collect();
+        let out = post_runs(9, &posts);
+        assert_eq!(out.len(), 3);
+        let mut read = Vec::new();
+        for (key, value) in &out {
+            read.extend(post_entries(key, value).unwrap());
+        }
+        assert_eq!(read, posts);
+        let one = post_runs(9, &[(4, 77)]);
+        assert_eq!(one, vec![(keys::pair(9, 4), 77u64.to_be_bytes().to_vec())]);
+        assert_eq!(post_entries(&one[0].0, &one[0].1).unwrap(), vec![(4, 77)]);
+        // Damaged: a short value, a run not ending at its key, seqs out of order.
+        assert!(post_entries(&keys::pair(9, 4), &[RUN, 1, 2]).is_err());
+        assert!(post_entries(&keys::pair(9, 4), &[]).is_err());
+        let (k, v) = &post_runs(9, &[(1, 5), (2, 6)])[0];
+        assert!(post_entries(&keys::pair(9, 3), v).is_err());
+        assert!(post_entries(k, v).is_ok());
+        let mut swapped = vec![RUN];
+        swapped.extend_from_slice(&keys::pair(2, 6));
+        swapped.extend_from_slice(&keys::pair(2, 5));
+        assert!(post_entries(&keys::pair(9, 2), &swapped).is_err());
     }
 
     #[test]

@@ -199,6 +199,8 @@ async fn a_post_deleted_inside_a_run_is_redacted_and_its_neighbours_stay() {
         let db = sled::open(tmp.path().join("store")).expect("sled");
         let entries = db.open_tree("events").expect("events").len();
         assert!(entries < 62, "{entries} entries for 62 events");
+        let entries = db.open_tree("room_posts").expect("room_posts").len();
+        assert!(entries < 61, "{entries} entries for 61 posts");
     }
     let s = Server::start_in(tmp.path(), |_| {}).await;
     let mut u2 = s.guest();
@@ -215,6 +217,19 @@ async fn a_post_deleted_inside_a_run_is_redacted_and_its_neighbours_stay() {
     assert_eq!(again["post"]["deleted"], true);
     let (status, post) = u2.get(&format!("/posts/{}", middle.as_str().unwrap())).await;
     assert_eq!((status, post["deleted"].clone()), (200, true.into()));
+    // The room's posts, whole and paged from inside a run, and unread counts.
+    let seqs =
+        |v: &serde_json::Value| v.as_array().unwrap().iter().map(|p| p["seq"].as_u64().unwrap()).collect::<Vec<_>>();
+    let (_, all) = u2.get(&format!("/rooms/{room}/posts?limit=500")).await;
+    assert_eq!(seqs(&all), (1..=61).collect::<Vec<_>>());
+    let (_, page) = u2.get(&format!("/rooms/{room}/posts?after_seq=45&limit=5")).await;
+    assert_eq!(seqs(&page), vec![46, 47, 48, 49, 50]);
+    let reader = s.user("run_reader").await;
+    let (status, _) = reader.put(&format!("/rooms/{room}/read"), json!({"seq": 40})).await;
+    assert_eq!(status, 200);
+    let (_, rooms) = reader.get(&format!("/spaces/{general}/rooms")).await;
+    let listed = rooms.as_array().unwrap().iter().find(|r| r["id"] == room.as_str()).expect("the room").clone();
+    assert_eq!(listed["unread"], 21, "posts at seqs 41 to 61; the delete is not a post");
     let _ = s.stop().await;
     drop(tmp);
 }
