@@ -49,6 +49,7 @@ pub struct Config {
     pub claim_lease: Duration,
     /// How often the search index commits while posts keep coming: the most a post
     /// waits, after its ack, to be searchable (plus the commit itself). Default 200 ms.
+    /// After a commit of 500 posts or more, the next waits 500 ms at least (`search`).
     pub index_commit: Duration,
     /// Write the search index at Linux's idle priority (`SCHED_IDLE`), so that acks and
     /// deliveries go first when the CPU is saturated. Default off: measured faster under

@@ -108,7 +108,8 @@ struct ServeArgs {
     /// How long a translator's claim on a post holds, in seconds [default: 1200].
     #[arg(long, env = "CB_CLAIM_LEASE_SECS")]
     claim_lease_secs: Option<u64>,
-    /// How often the search index commits under load, in milliseconds [default: 200].
+    /// How often the search index commits while posts keep coming, in milliseconds
+    /// (500 at least after a commit of 500 posts or more) [default: 200].
     #[arg(long, env = "CB_INDEX_COMMIT_MS")]
     index_commit_ms: Option<u64>,
     /// Write the search index at idle priority on Linux (true or false) [default: false].
