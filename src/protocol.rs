@@ -208,8 +208,6 @@ impl PartialEq for PostJson {
     }
 }
 
-/// A post as JSON, to embed in frames that carry it (queue items); made once however
-/// many frames carry it. Serializing a post cannot fail (see `to_json`).
 /// The `queue_item` frames of one post, one per language it needs: the same bytes as
 /// `ServerFrame::QueueItem`, with the post copied once into the part they share.
 pub struct QueueItemFrames {
@@ -240,6 +238,30 @@ impl QueueItemFrames {
     }
 }
 
+/// The `ack` frame of a post: the same bytes as `ServerFrame::Ack`, with the post as
+/// `json` when the writer's serialization of it is at hand (a new post's first ack), so
+/// that it is not serialized a second time.
+pub fn ack_frame(nonce: &str, post: &Post, json: Option<&PostJson>, room: Option<&Room>) -> String {
+    #[derive(Serialize)]
+    struct AckOut<'a> {
+        #[serde(rename = "type")]
+        frame: &'static str,
+        nonce: &'a str,
+        post: &'a PostJson,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<&'a Room>,
+    }
+    let whole = || ServerFrame::Ack { nonce, post, room }.to_json();
+    match json {
+        Some(json) => {
+            serde_json::to_string(&AckOut { frame: "ack", nonce, post: json, room }).unwrap_or_else(|_| whole())
+        }
+        None => whole(),
+    }
+}
+
+/// A post as JSON, to embed in frames that carry it (events, queue items, acks); made
+/// once however many frames carry it. Serializing a post cannot fail (see `to_json`).
 pub fn post_json(post: &Post) -> PostJson {
     match serde_json::value::to_raw_value(post) {
         Ok(raw) => PostJson(raw),
@@ -335,6 +357,27 @@ mod tests {
         for lang in ["fr", "es", "en"] {
             let by_serde = ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: lang }.to_json();
             assert_eq!(frames.needing(lang).unwrap(), by_serde);
+        }
+        // An ack made with the post's JSON is the ack made from the post, with a new
+        // thread's room or without, and a confidence that needs every digit.
+        let post = Post { lang_confidence: 0.9564334850236477, ..post };
+        let raw = post_json(&post);
+        let room = Room {
+            id: RoomId(2),
+            space: crate::model::SpaceId(1),
+            title: Some("Cooperativas".into()),
+            last_seq: 3,
+            post_count: 3,
+            created_at: "2026-12-01T09:00:00Z".into(),
+            last_activity_at: "2026-12-01T10:00:00Z".into(),
+            pinned: true,
+            unread: None,
+            read_seq: None,
+        };
+        for r in [None, Some(&room)] {
+            let whole = ServerFrame::Ack { nonce: "n\"1", post: &post, room: r }.to_json();
+            assert_eq!(ack_frame("n\"1", &post, Some(&raw), r), whole);
+            assert_eq!(ack_frame("n\"1", &post, None, r), whole);
         }
     }
 }

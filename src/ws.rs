@@ -33,7 +33,7 @@ use tokio::task::AbortHandle;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{lang_key, session_key, HubMsg, Topic};
 use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
-use crate::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION};
+use crate::protocol::{ack_frame, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::service::{signed_in, token_hash, App, NewPost};
 
 /// Close code: the server is going away.
@@ -461,14 +461,14 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
         ClientFrame::Post { room, body, nonce, reply_to, lang } => {
             let p = NewPost { body, nonce: nonce.clone(), reply_to, lang };
             match app.post(user, room, p).await {
-                Ok(ack) => ServerFrame::Ack { nonce: &nonce, post: &ack.post, room: None }.to_json(),
+                Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), None),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),
             }
         }
         ClientFrame::CreateRoom { space, title, body, nonce, lang } => {
             let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang };
             match app.create_room(user, space, &title, p).await {
-                Ok(ack) => ServerFrame::Ack { nonce: &nonce, post: &ack.post, room: ack.room.as_ref() }.to_json(),
+                Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), ack.room.as_ref()),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),
             }
         }

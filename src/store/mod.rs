@@ -168,6 +168,11 @@ pub struct NonceRecord {
     pub post: Post,
     #[serde(default)]
     pub room: Option<Room>,
+    /// The post as the writer serialized it for its event, when at hand (a new post's
+    /// first ack): the ack reuses it rather than serializing the post again on the
+    /// runtime (`protocol::ack_frame`). Never stored.
+    #[serde(skip)]
+    pub json: Option<std::sync::Arc<crate::protocol::PostJson>>,
 }
 
 /// What the `nonces` tree holds for a nonce: where the first ack's post is, and the

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::IVec;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
@@ -914,7 +915,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
             put(tx.nonces(), &nonce_key, &stored)?;
-            let ack = NonceRecord { post, room: is_new.then(|| room.clone()) };
+            let ack = NonceRecord { post, room: is_new.then(|| room.clone()), json: Some(Arc::new(json)) };
             if is_new {
                 fx.rooms_created.insert(room.id, room);
             } else {
@@ -1231,7 +1232,9 @@ fn first_ack(tx: &Tx, stored: StoredNonce) -> Result<NonceRecord, Fatal> {
     match stored {
         StoredNonce::Whole(ack) => Ok(ack),
         StoredNonce::At { event: (room, seq), room: thread } => match tx.event(room.0, seq)? {
-            Some(frame) => Ok(NonceRecord { post: decode::<StoredEvent>("events", &frame)?.post, room: thread }),
+            Some(frame) => {
+                Ok(NonceRecord { post: decode::<StoredEvent>("events", &frame)?.post, room: thread, json: None })
+            }
             None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
         },
     }
