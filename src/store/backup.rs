@@ -71,6 +71,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("flags", &trees.flags),
         ("hidden", &trees.hidden),
         ("modlog", &trees.modlog),
+        ("fresh_posts", &trees.fresh),
     ]
 }
 

@@ -28,6 +28,7 @@ use dashmap::DashMap;
 use mirror::{Mirror, Mirrored, RecentPost, RECENT_KEPT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sled::IVec;
 
 pub use backup::{ImportError, EXPORT_VERSION};
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
@@ -45,10 +46,13 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 ///   (`fresh_post`) rather than a whole record. Nothing to migrate (whole records are
 ///   read as they are), but a build of schema 2 would misread such an entry, so it must
 ///   refuse the data dir rather than open it.
-/// - 4 (2026-12-03): a room's log is written in runs (`runs`): the events one batch
-///   appends to a room are one `events` entry keyed by the last of them. Nothing to
-///   migrate (an entry of one event is read as a run of one), but a build of schema 3
-///   would misread a run.
+/// - 4 (2026-12-03): a batch's writes for its new posts are runs (`runs`): the events it
+///   appends to a room are one `events` entry keyed by the last of them, its new posts in
+///   a room one `room_posts` entry, and the places of its new posts (`fresh_post`) one
+///   entry of the new tree `fresh_posts` instead of an entry each in `posts`. Nothing to
+///   migrate (an entry of one event or post is read as a run of one, and `posts` is
+///   looked at first), but a build of schema 3 would misread a run and miss the posts of
+///   `fresh_posts`.
 pub const SCHEMA_VERSION: u32 = 4;
 
 /// A stored account.
@@ -218,6 +222,8 @@ pub(crate) struct Trees {
     pub flags: sled::Tree,
     pub hidden: sled::Tree,
     pub modlog: sled::Tree,
+    /// New posts' places, in runs (`runs`; schema 4).
+    pub fresh: sled::Tree,
 }
 
 impl Trees {
@@ -246,6 +252,7 @@ impl Trees {
             flags: db.open_tree("flags")?,
             hidden: db.open_tree("hidden")?,
             modlog: db.open_tree("modlog")?,
+            fresh: db.open_tree("fresh_posts")?,
         })
     }
 
@@ -275,6 +282,7 @@ impl Trees {
             self.flags.clone(),
             self.hidden.clone(),
             self.modlog.clone(),
+            self.fresh.clone(),
         ]
     }
 }
@@ -439,12 +447,12 @@ pub struct Recovered {
 /// the counter's 0 is taken here).
 /// But the counter is not in an export: a store made by an import starts it again near
 /// 0, below the ids it holds. Ids are in the first 8 bytes of the keys of users, spaces,
-/// rooms, posts and the moderation log (so the last key has the largest), and in bytes
+/// rooms, posts, new posts' runs and the moderation log (so the last key has the largest), and in bytes
 /// 8..16 of notification keys, which are scanned.
 fn id_offset(db: &sled::Db, trees: &Trees) -> Result<u64, StoreError> {
     let id_at = |k: &[u8], at: usize| k.get(at..at + 8).and_then(keys::id_value).unwrap_or(0);
     let mut largest = 0;
-    for tree in [&trees.users, &trees.spaces, &trees.rooms, &trees.posts, &trees.modlog] {
+    for tree in [&trees.users, &trees.spaces, &trees.rooms, &trees.posts, &trees.modlog, &trees.fresh] {
         if let Some((k, _)) = tree.last()? {
             largest = largest.max(id_at(&k, 0));
         }
@@ -610,12 +618,42 @@ impl Store {
         Ok(out)
     }
 
-    /// Every post, in id order.
+    /// Every post, in id order: the whole records of `posts` and the new posts of
+    /// `fresh_posts`' runs, a post in both read from its whole record.
     pub fn all_posts(&self) -> impl Iterator<Item = Result<PostRecord, StoreError>> + '_ {
-        self.trees.posts.iter().map(|item| {
+        let whole = self.trees.posts.iter().map(|item| {
+            let (k, v) = item?;
+            Ok((keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "posts", detail: "bad key".into() })?, v))
+        });
+        let fresh = self
+            .trees
+            .fresh
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                let list: Vec<(u64, IVec)> = runs::fresh_entries(&k, &v)?
+                    .into_iter()
+                    .map(|(id, room, seq, nonce)| (id, IVec::from(fresh_post(RoomId(room), seq, nonce))))
+                    .collect();
+                Ok(list)
+            })
+            .flat_map(|run: Result<Vec<(u64, IVec)>, StoreError>| match run {
+                Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            });
+        merge_by_id(whole, fresh).map(move |item| {
             let (_, v) = item?;
             post_record(&v, |k| runs::event_by_key(&self.trees.events, k))
         })
+    }
+
+    /// Post `id`'s `posts` value: its whole record, or where its creation event is
+    /// (`fresh_post`), from `posts` or else from `fresh_posts`' runs.
+    fn post_bytes(&self, id: u64) -> Result<Option<IVec>, StoreError> {
+        if let Some(v) = self.trees.posts.get(id.to_be_bytes())? {
+            return Ok(Some(v));
+        }
+        Ok(runs::fresh_in(&self.trees.fresh, id)?.map(IVec::from))
     }
 
     /// The glossary concepts added through the API.
@@ -826,7 +864,7 @@ impl Store {
     // ---- posts ----
 
     pub fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
-        let rec = match self.trees.posts.get(id.key())? {
+        let rec = match self.post_bytes(id.0)? {
             Some(v) => Some(post_record(&v, |k| runs::event_by_key(&self.trees.events, k))?),
             None => None,
         };
@@ -910,7 +948,7 @@ impl Store {
                 if seq > head {
                     continue;
                 }
-                let Some(rec) = self.trees.posts.get(id.to_be_bytes())? else { continue };
+                let Some(rec) = self.post_bytes(id)? else { continue };
                 // Only the language and the deleted flag: the body and history are skipped.
                 let rec: LangOf = post_part(&rec, |k| runs::event_by_key(&self.trees.events, k))?;
                 out.push(RecentPost { post: PostId(id), lang: rec.post.lang, deleted: rec.post.deleted });
@@ -947,7 +985,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for (_, id) in self.room_posts_between(room, after_seq, head).take(limit) {
-            if let Some(rec) = self.trees.posts.get(id?.to_be_bytes())? {
+            if let Some(rec) = self.post_bytes(id?)? {
                 out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
             }
         }
@@ -980,9 +1018,50 @@ impl Store {
     }
 }
 
+/// Two streams of (id, value) in id order as one; an id in both is taken from `first`.
+fn merge_by_id<A, B>(first: A, second: B) -> impl Iterator<Item = Result<(u64, IVec), StoreError>>
+where
+    A: Iterator<Item = Result<(u64, IVec), StoreError>>,
+    B: Iterator<Item = Result<(u64, IVec), StoreError>>,
+{
+    let (mut a, mut b) = (first.peekable(), second.peekable());
+    std::iter::from_fn(move || {
+        let (take_a, same) = match (a.peek(), b.peek()) {
+            (None, None) => return None,
+            (Some(Err(_)), _) | (Some(Ok(_)), None) => (true, false),
+            (_, Some(Err(_))) | (None, Some(Ok(_))) => (false, false),
+            (Some(Ok((x, _))), Some(Ok((y, _)))) => (x <= y, x == y),
+        };
+        if same {
+            b.next();
+        }
+        if take_a {
+            a.next()
+        } else {
+            b.next()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_by_id_keeps_order_prefers_the_first_and_passes_errors() {
+        let item = |id: u64, tag: &str| Ok((id, IVec::from(tag.as_bytes())));
+        let whole = vec![item(2, "w"), item(5, "w"), item(9, "w")];
+        let fresh = vec![item(1, "f"), item(2, "f"), item(3, "f"), item(9, "f"), item(12, "f")];
+        let merged: Vec<(u64, String)> = merge_by_id(whole.into_iter(), fresh.into_iter())
+            .map(|r| r.map(|(id, v)| (id, String::from_utf8_lossy(&v).into_owned())).unwrap())
+            .collect();
+        let expect = [(1, "f"), (2, "w"), (3, "f"), (5, "w"), (9, "w"), (12, "f")];
+        assert_eq!(merged, expect.map(|(i, t)| (i, t.to_owned())).to_vec());
+        let broken = vec![Err(StoreError::Corrupt { tree: "t", detail: "x".into() }), item(4, "f")];
+        let merged: Vec<_> = merge_by_id(vec![item(3, "w")].into_iter(), broken.into_iter()).collect();
+        assert_eq!(merged.len(), 3);
+        assert!(merged.iter().any(|r| r.is_err()));
+    }
 
     #[tokio::test]
     async fn an_export_of_schema_1_imports_and_migrates_on_reopen() {

@@ -306,6 +306,9 @@ pub(super) struct Tx<'a> {
     /// The posts the batch creates, by room and seq: their `room_posts` entries, written
     /// as runs too.
     new_room_posts: RefCell<BTreeMap<(u64, u64), u64>>,
+    /// The posts the batch creates, by id: where each one's creation event is (room,
+    /// seq) and its nonce, written as runs in `fresh_posts`.
+    new_fresh: RefCell<BTreeMap<u64, (u64, u64, String)>>,
 }
 
 /// One tree as the batch sees it.
@@ -355,6 +358,7 @@ impl<'a> Tx<'a> {
             rooms_seen: RefCell::new(HashMap::new()),
             new_events: RefCell::new(BTreeMap::new()),
             new_room_posts: RefCell::new(BTreeMap::new()),
+            new_fresh: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -372,6 +376,19 @@ impl<'a> Tx<'a> {
             None => value,
         };
         runs::frame_in(&key, &value, seq)
+    }
+
+    /// Post `id`'s `posts` value as the batch sees it: its whole record, or where its
+    /// creation event is (`fresh_post`), from `posts`, the batch's new posts or
+    /// `fresh_posts`' runs (never rewritten: a whole record written later wins).
+    fn post_bytes(&self, id: u64) -> Result<Option<IVec>, StoreError> {
+        if let Some(v) = self.posts().get(id.to_be_bytes())? {
+            return Ok(Some(v));
+        }
+        if let Some((room, seq, nonce)) = self.new_fresh.borrow().get(&id) {
+            return Ok(Some(IVec::from(fresh_post(RoomId(*room), *seq, nonce))));
+        }
+        Ok(runs::fresh_in(self.fresh().tree, id)?.map(IVec::from))
     }
 
     /// The event named by its key, `keys::pair(room, seq)`.
@@ -431,6 +448,12 @@ impl<'a> Tx<'a> {
             let follows = pending.last().is_some_and(|&(r, s, _)| r == room && s.checked_add(1) == Some(seq));
             if !follows {
                 flush(&mut pending)?;
+                let new_fresh = self.new_fresh.take();
+                let fresh: Vec<runs::Fresh<'_>> =
+                    new_fresh.iter().map(|(&id, (room, seq, nonce))| (id, *room, *seq, nonce.as_str())).collect();
+                for (key, value) in runs::fresh_runs(&fresh) {
+                    self.fresh().insert(key, value)?;
+                }
                 let new_room_posts = self.new_room_posts.take();
                 let mut rooms = new_room_posts.iter().peekable();
                 while let Some((&(room, seq), &id)) = rooms.next() {
@@ -596,6 +619,9 @@ impl<'a> Tx<'a> {
     }
     fn modlog(&self) -> &Overlay<'a> {
         &self.trees[22]
+    }
+    fn fresh(&self) -> &Overlay<'a> {
+        &self.trees[23]
     }
 }
 
@@ -909,8 +935,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
             write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
             tx.new_room_posts.borrow_mut().insert((room.id.0, seq), post.id.0);
-            // Not a second copy of the post: where its creation event is (`fresh_post`).
-            tx.posts().insert(post.id.key(), fresh_post(room.id, seq, nonce))?;
+            // Not a second copy of the post: where its creation event is (`fresh_post`),
+            // in a run of the batch's new posts (`runs`).
+            tx.new_fresh.borrow_mut().insert(post.id.0, (room.id.0, seq, nonce.clone()));
             requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
             notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
             let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
@@ -1133,7 +1160,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::Flag { post, user, reason } => {
-            if tx.posts().get(post.key())?.is_none() {
+            if tx.post_bytes(post.0)?.is_none() {
                 return Ok(Err(ApiError::not_found("post")));
             }
             let flag = crate::model::Flag { user: *user, reason: reason.clone(), at: now.to_owned() };
@@ -1522,7 +1549,7 @@ fn requeue(
 
 /// A post's record as the batch sees it (a fresh post's read from its creation event).
 fn get_post(tx: &Tx, post: PostId) -> Result<Option<PostRecord>, Fatal> {
-    match tx.posts().get(post.key())? {
+    match tx.post_bytes(post.0)? {
         Some(v) => Ok(Some(post_record(&v, |k| tx.event_by_key(k))?)),
         None => Ok(None),
     }

@@ -21,6 +21,14 @@
 //! An entry of one post is the post's id alone (8 bytes), keyed by its own seq, as every
 //! entry was before schema 4. Their seqs need not be consecutive (edits, deletes and
 //! translations take seqs of their own).
+//!
+//! A new post's entry in `posts` (where its creation event is, and its nonce; schema 3)
+//! is written the same way, into a tree of its own, `fresh_posts`: a batch's new posts
+//! are one entry keyed by the last of their ids, its value [`RUN`] then each post's id,
+//! room, seq (8 bytes each) and nonce (its length in 2 bytes, then the bytes). These
+//! entries are never rewritten: the first change to a post writes its whole record in
+//! `posts`, which wins over the run. A post is looked up in `posts` first, then in the
+//! run at or after its id.
 
 use std::ops::Range;
 
@@ -198,6 +206,67 @@ pub(crate) fn post_entries(key: &[u8], value: &[u8]) -> Result<Vec<(u64, u64)>, 
     Ok(out)
 }
 
+/// A new post's place: its id, its creation event's room and seq, its nonce.
+pub(crate) type Fresh<'a> = (u64, u64, u64, &'a str);
+
+/// The `fresh_posts` entries of a batch's new posts (ids ascending): each run's key and
+/// value.
+pub(crate) fn fresh_runs(posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
+    posts
+        .chunks(POST_RUN)
+        .filter_map(|run| {
+            let &(last, ..) = run.last()?;
+            let mut v = Vec::with_capacity(1 + run.iter().map(|(.., n)| 26 + n.len()).sum::<usize>());
+            v.push(RUN);
+            for (id, room, seq, nonce) in run {
+                v.extend_from_slice(&id.to_be_bytes());
+                v.extend_from_slice(&keys::pair(*room, *seq));
+                // A nonce is at most 64 bytes (`validate::nonce`).
+                let n = &nonce.as_bytes()[..nonce.len().min(usize::from(u16::MAX))];
+                v.extend_from_slice(&u16::try_from(n.len()).unwrap_or(u16::MAX).to_be_bytes());
+                v.extend_from_slice(n);
+            }
+            Some((last.to_be_bytes(), v))
+        })
+        .collect()
+}
+
+/// The posts of one `fresh_posts` entry, ids ascending.
+pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh<'a>>, StoreError> {
+    let bad = |detail: &str| StoreError::Corrupt { tree: "fresh_posts", detail: detail.into() };
+    let last = keys::id_value(key).ok_or_else(|| bad("bad key"))?;
+    let Some((&RUN, mut rest)) = value.split_first() else { return Err(bad("bad run")) };
+    let mut out: Vec<Fresh<'a>> = Vec::new();
+    while !rest.is_empty() {
+        let head = rest.get(..26).ok_or_else(|| bad("short run"))?;
+        let id = keys::id_value(&head[..8]).ok_or_else(|| bad("short run"))?;
+        let room = keys::id_value(&head[8..16]).ok_or_else(|| bad("short run"))?;
+        let seq = keys::id_value(&head[16..24]).ok_or_else(|| bad("short run"))?;
+        let len = usize::from(u16::from_be_bytes([head[24], head[25]]));
+        let nonce = rest.get(26..26 + len).ok_or_else(|| bad("short run"))?;
+        let nonce = std::str::from_utf8(nonce).map_err(|_| bad("nonce"))?;
+        if out.last().is_some_and(|&(prev, ..)| prev >= id) {
+            return Err(bad("run out of order"));
+        }
+        out.push((id, room, seq, nonce));
+        rest = &rest[26 + len..];
+    }
+    if out.last().map(|&(id, ..)| id) != Some(last) {
+        return Err(bad("run does not end at its key"));
+    }
+    Ok(out)
+}
+
+/// Post `id`'s place from `tree` (`fresh_posts`), as a `posts` value (`fresh_post`).
+pub(crate) fn fresh_in(tree: &sled::Tree, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(item) = tree.range(id.to_be_bytes()..).next() else { return Ok(None) };
+    let (k, v) = item?;
+    Ok(fresh_entries(&k, &v)?
+        .into_iter()
+        .find(|&(i, ..)| i == id)
+        .map(|(_, room, seq, nonce)| super::fresh_post(crate::model::RoomId(room), seq, nonce)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +362,25 @@ mod tests {
         swapped.extend_from_slice(&keys::pair(2, 6));
         swapped.extend_from_slice(&keys::pair(2, 5));
         assert!(post_entries(&keys::pair(9, 2), &swapped).is_err());
+    }
+
+    #[test]
+    fn fresh_runs_read_back_every_post() {
+        let nonces: Vec<String> = (0..100).map(|i| format!("nonce-{i}-é")).collect();
+        let posts: Vec<Fresh<'_>> = (0..100).map(|i| (50 + 3 * i, 7, 10 + i, nonces[i as usize].as_str())).collect();
+        let out = fresh_runs(&posts);
+        assert_eq!(out.len(), 2);
+        let mut read = Vec::new();
+        for (k, v) in &out {
+            read.extend(fresh_entries(k, v).unwrap());
+        }
+        assert_eq!(read, posts);
+        let (k, v) = &out[0];
+        assert!(fresh_entries(&[1, 2], v).is_err());
+        assert!(fresh_entries(k, &v[..v.len() - 1]).is_err());
+        assert!(fresh_entries(k, &[RUN]).is_err());
+        assert!(fresh_entries(k, &[]).is_err());
+        assert!(fresh_entries(&7u64.to_be_bytes(), v).is_err(), "a run not ending at its key");
     }
 
     #[test]

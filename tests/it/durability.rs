@@ -157,7 +157,8 @@ async fn a_stopped_server_releases_its_data_dir_at_once() {
     }
 }
 
-/// Posts that arrive together are stored as one run of events per room (`store::runs`):
+/// Posts that arrive together are stored as runs (`store::runs`): their events, their
+/// places in the room and their ids, a few entries for many posts. Read back whole:
 /// a post deleted from the middle of a run is redacted in every replay, before and after
 /// a restart, the events around it keep their text, and a retry of its nonce gets the
 /// redacted post.
@@ -201,6 +202,10 @@ async fn a_post_deleted_inside_a_run_is_redacted_and_its_neighbours_stay() {
         assert!(entries < 62, "{entries} entries for 62 events");
         let entries = db.open_tree("room_posts").expect("room_posts").len();
         assert!(entries < 61, "{entries} entries for 61 posts");
+        let entries = db.open_tree("fresh_posts").expect("fresh_posts").len();
+        assert!(entries < 61, "{entries} entries for 61 new posts");
+        // Only a changed post has a whole record: the deleted one.
+        assert_eq!(db.open_tree("posts").expect("posts").len(), 1);
     }
     let s = Server::start_in(tmp.path(), |_| {}).await;
     let mut u2 = s.guest();
