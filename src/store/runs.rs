@@ -3,7 +3,7 @@
 //! The events a batch appends to a room have consecutive seqs; they are written as one
 //! `events` entry, a *run*, keyed by the room and the run's **last** seq, rather than one
 //! entry per event. sled's cost is per key (each insert in a transaction reads the key
-//! first, walks the tree, clones the leaf and logs it; a leaf splits every 17 keys), so
+//! first, walks the tree, clones the leaf and logs it; a leaf splits past 16 keys), so
 //! a batch of twenty posts in one room writes a few keys instead of twenty.
 //!
 //! Keyed by the last seq so that finding an event is a forward step: the first entry at
