@@ -238,3 +238,72 @@ async fn a_post_deleted_inside_a_run_is_redacted_and_its_neighbours_stay() {
     let _ = s.stop().await;
     drop(tmp);
 }
+
+/// Batches that post into several rooms at once write a run per room: each room's log
+/// replays whole, in order, with only its own posts, before and after a restart.
+#[tokio::test]
+async fn concurrent_posts_in_several_rooms_replay_each_room_whole() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let u = s.user("multi").await;
+    let mut rooms = Vec::new();
+    for t in ["Alpha", "Beta", "Gamma"] {
+        rooms.push(thread(&u, &general, t, &format!("{t} first")).await.0);
+    }
+    // One poster a room, all at once, so that batches mix the rooms.
+    let mut posting = Vec::new();
+    for (r, room) in rooms.iter().enumerate() {
+        let poster = s.user(&format!("multi{r}")).await;
+        let room = room.clone();
+        posting.push(tokio::spawn(async move {
+            let mut ws = poster.ws().await;
+            let mut acks = 0;
+            let (mut sent, window) = (0, 20);
+            while acks < 40 {
+                while sent < 40 && sent - acks < window {
+                    let body = format!("room {r} post {sent}");
+                    ws.send(json!({"type": "post", "room": room, "body": body, "nonce": format!("m{sent}")})).await;
+                    sent += 1;
+                }
+                let v = ws.until("ack").await;
+                assert!(v["post"]["id"].is_string(), "{v}");
+                acks += 1;
+            }
+        }));
+    }
+    for p in posting {
+        p.await.expect("poster");
+    }
+    let mut ws = u.ws().await;
+    let check = |r: usize, events: &[serde_json::Value]| {
+        assert_eq!(events.len(), 41, "room {r}");
+        let mut bodies = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e["seq"], i as u64 + 1, "room {r}: in order, no gap");
+            bodies.push(e["post"]["body"].as_str().unwrap_or_default().to_owned());
+        }
+        let mut expected: Vec<String> = (0..40).map(|i| format!("room {r} post {i}")).collect();
+        expected.insert(0, ["Alpha", "Beta", "Gamma"][r].to_owned() + " first");
+        bodies[1..].sort_by_key(|b| b.rsplit(' ').next().and_then(|n| n.parse::<u32>().ok()));
+        assert_eq!(bodies, expected, "room {r}: its own posts, each once");
+    };
+    for (r, room) in rooms.iter().enumerate() {
+        let (events, head) = ws.subscribe(room, 0).await;
+        assert_eq!(head, 41);
+        check(r, &events);
+    }
+    drop(ws);
+    let tmp = s.stop().await.expect("temp dir");
+    let s = Server::start_in(tmp.path(), |_| {}).await;
+    let mut again = s.guest();
+    again.token = u.token.clone();
+    let mut ws = again.ws().await;
+    for (r, room) in rooms.iter().enumerate() {
+        let (events, _) = ws.subscribe(room, 0).await;
+        check(r, &events);
+        let (_, posts) = again.get(&format!("/rooms/{room}/posts?limit=100")).await;
+        assert_eq!(posts.as_array().map(Vec::len), Some(41));
+    }
+    let _ = s.stop().await;
+    drop(tmp);
+}
