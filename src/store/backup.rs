@@ -72,6 +72,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
         ("hidden", &trees.hidden),
         ("modlog", &trees.modlog),
         ("fresh_posts", &trees.fresh),
+        ("fresh_queue", &trees.fresh_queue),
     ]
 }
 

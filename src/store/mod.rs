@@ -53,7 +53,12 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 ///   migrate (an entry of one event or post is read as a run of one, and `posts` is
 ///   looked at first), but a build of schema 3 would misread a run and miss the posts of
 ///   `fresh_posts`.
-pub const SCHEMA_VERSION: u32 = 4;
+/// - 5 (2026-12-04): a batch's new posts' translators' queue records are runs too, one
+///   entry of the new tree `fresh_queue` for the posts of one priority, instead of an
+///   entry each in `queue`; a record that changes later leaves its run for `queue`.
+///   Nothing to migrate, but a build of schema 4 would miss the records of
+///   `fresh_queue`.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -224,6 +229,8 @@ pub(crate) struct Trees {
     pub modlog: sled::Tree,
     /// New posts' places, in runs (`runs`; schema 4).
     pub fresh: sled::Tree,
+    /// New posts' translators' queue records, in runs (`runs`; schema 5).
+    pub fresh_queue: sled::Tree,
 }
 
 impl Trees {
@@ -253,6 +260,7 @@ impl Trees {
             hidden: db.open_tree("hidden")?,
             modlog: db.open_tree("modlog")?,
             fresh: db.open_tree("fresh_posts")?,
+            fresh_queue: db.open_tree("fresh_queue")?,
         })
     }
 
@@ -283,6 +291,7 @@ impl Trees {
             self.hidden.clone(),
             self.modlog.clone(),
             self.fresh.clone(),
+            self.fresh_queue.clone(),
         ]
     }
 }
@@ -297,7 +306,7 @@ fn migrate(trees: &Trees, from: u32, languages: &[String]) -> Result<(), StoreEr
     if from < 2 {
         migrate_queue_to_records(trees, languages)?;
     }
-    // 3 and 4: nothing to rewrite.
+    // 3, 4 and 5: nothing to rewrite.
     Ok(())
 }
 
@@ -641,7 +650,7 @@ impl Store {
                 Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
                 Err(e) => vec![Err(e)],
             });
-        merge_by_id(whole, fresh).map(move |item| {
+        merge_by_key(whole, fresh).map(move |item| {
             let (_, v) = item?;
             post_record(&v, |k| runs::event_by_key(&self.trees.events, k))
         })
@@ -873,20 +882,33 @@ impl Store {
     }
 
     /// The queue into `to`, in queue order (News-like spaces and pinned threads first,
-    /// then oldest first): the posts whose record names `to`.
+    /// then oldest first): the posts whose record names `to`, from `queue` and the runs
+    /// of `fresh_queue` (a record is in one of them).
     pub fn queue<'a>(&'a self, to: &'a str) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + 'a {
-        self.trees.queue.iter().filter_map(move |r| {
-            let (k, v) = match r {
-                Ok(kv) => kv,
-                Err(e) => return Some(Err(e.into())),
-            };
-            let Some(post) = k.get(1..9).and_then(keys::id_value) else {
-                return Some(Err(StoreError::Corrupt { tree: "queue", detail: "short key".into() }));
-            };
-            match decode::<NeedsRecord>("queue", &v) {
+        let bad = |detail: &str| StoreError::Corrupt { tree: "queue", detail: detail.into() };
+        let whole = self.trees.queue.iter().map(move |r| {
+            let (k, v) = r?;
+            let post = k.get(1..9).and_then(keys::id_value).ok_or_else(|| bad("short key"))?;
+            Ok(((k[0], post), v))
+        });
+        let fresh = self.trees.fresh_queue.iter().flat_map(|r| {
+            let run = r.map_err(StoreError::from).and_then(|(k, v)| {
+                Ok(runs::queue_entries(&k, &v)?
+                    .into_iter()
+                    .map(|(id, rec)| Ok(((k[0], id), IVec::from(rec))))
+                    .collect())
+            });
+            match run {
+                Ok(list) => list,
+                Err(e) => vec![Err(e)],
+            }
+        });
+        merge_by_key(whole, fresh).filter_map(move |item| match item {
+            Ok(((_, post), v)) => match decode::<NeedsRecord>("queue", &v) {
                 Ok(needs) => needs.item(PostId(post), to).map(Ok),
                 Err(e) => Some(Err(e)),
-            }
+            },
+            Err(e) => Some(Err(e)),
         })
     }
 
@@ -1018,11 +1040,12 @@ impl Store {
     }
 }
 
-/// Two streams of (id, value) in id order as one; an id in both is taken from `first`.
-fn merge_by_id<A, B>(first: A, second: B) -> impl Iterator<Item = Result<(u64, IVec), StoreError>>
+/// Two streams of (key, value) in key order as one; a key in both is taken from `first`.
+fn merge_by_key<K, A, B>(first: A, second: B) -> impl Iterator<Item = Result<(K, IVec), StoreError>>
 where
-    A: Iterator<Item = Result<(u64, IVec), StoreError>>,
-    B: Iterator<Item = Result<(u64, IVec), StoreError>>,
+    K: Ord,
+    A: Iterator<Item = Result<(K, IVec), StoreError>>,
+    B: Iterator<Item = Result<(K, IVec), StoreError>>,
 {
     let (mut a, mut b) = (first.peekable(), second.peekable());
     std::iter::from_fn(move || {
@@ -1052,13 +1075,13 @@ mod tests {
         let item = |id: u64, tag: &str| Ok((id, IVec::from(tag.as_bytes())));
         let whole = vec![item(2, "w"), item(5, "w"), item(9, "w")];
         let fresh = vec![item(1, "f"), item(2, "f"), item(3, "f"), item(9, "f"), item(12, "f")];
-        let merged: Vec<(u64, String)> = merge_by_id(whole.into_iter(), fresh.into_iter())
+        let merged: Vec<(u64, String)> = merge_by_key(whole.into_iter(), fresh.into_iter())
             .map(|r| r.map(|(id, v)| (id, String::from_utf8_lossy(&v).into_owned())).unwrap())
             .collect();
         let expect = [(1, "f"), (2, "w"), (3, "f"), (5, "w"), (9, "w"), (12, "f")];
         assert_eq!(merged, expect.map(|(i, t)| (i, t.to_owned())).to_vec());
         let broken = vec![Err(StoreError::Corrupt { tree: "t", detail: "x".into() }), item(4, "f")];
-        let merged: Vec<_> = merge_by_id(vec![item(3, "w")].into_iter(), broken.into_iter()).collect();
+        let merged: Vec<_> = merge_by_key(vec![item(3, "w")].into_iter(), broken.into_iter()).collect();
         assert_eq!(merged.len(), 3);
         assert!(merged.iter().any(|r| r.is_err()));
     }
@@ -1267,6 +1290,88 @@ mod tests {
         let remembered = store.mirror.recent(room).expect("remembered");
         assert_eq!(remembered.len(), RECENT_KEPT);
         assert_eq!(remembered, store.last_posts(room, store.durable_head(room), RECENT_KEPT).unwrap());
+    }
+
+    #[tokio::test]
+    async fn queue_records_of_new_posts_live_in_runs_and_leave_them_when_they_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = || StoreOptions {
+            cache_bytes: 64 * 1024 * 1024,
+            max_batch: 64,
+            languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
+            lease_ms: 60_000,
+            clock: crate::clock::Clock::default(),
+        };
+        let store = Store::open(dir.path(), options(), Box::new(|_| {})).unwrap().0;
+        let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
+        let post = |target: RoomTarget, n: usize| Op::CreatePost {
+            target,
+            author: UserId(1),
+            body: format!("Coopération {n}"),
+            reply_to: None,
+            lang: "fr".into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: format!("q{n}"),
+        };
+        let posted = |o: Result<Outcome, ApiError>| match o {
+            Ok(Outcome::Posted { ack, .. }) => ack,
+            other => panic!("{other:?}"),
+        };
+        let first = posted(store.submit(post(RoomTarget::New { space: space.id, title: "A".into() }, 0)).await);
+        let a = first.room.expect("a thread").id;
+        let other = posted(store.submit(post(RoomTarget::New { space: space.id, title: "B".into() }, 1)).await);
+        let b = other.room.expect("a thread").id;
+        // Thirty more at once, into both threads, so that batches hold several.
+        let many = (2..32).map(|n| store.submit(post(RoomTarget::Existing(if n % 2 == 0 { a } else { b }), n)));
+        let mut ids: Vec<PostId> = vec![first.post.id, other.post.id];
+        ids.extend(futures_util::future::join_all(many).await.into_iter().map(|o| posted(o).post.id));
+        ids.sort();
+        let queued = |store: &Store, to: &str| -> Vec<PostId> { store.queue(to).map(|q| q.unwrap().post).collect() };
+        assert_eq!(queued(&store, "en"), ids, "every post, oldest first");
+        assert_eq!(queued(&store, "fr"), vec![], "none into its own language");
+        assert_eq!(store.trees.queue.len(), 0, "new posts' records are in runs");
+        let runs = store.trees.fresh_queue.len();
+        assert!(runs < ids.len(), "{runs} runs for {} posts", ids.len());
+
+        // A deleted post leaves the queue (the first of a run, and the last: its key).
+        let (gone_first, gone_last) = (ids[3], ids[ids.len() - 1]);
+        for p in [gone_first, gone_last] {
+            store.submit(Op::DeletePost { post: p, moderation: None }).await.unwrap();
+        }
+        // A post now said to be in English needs French instead: its record leaves the run.
+        let relabelled = ids[5];
+        store.submit(Op::SetLang { post: relabelled, lang: "en".into() }).await.unwrap();
+        let mut left: Vec<PostId> = ids.iter().copied().filter(|p| ![gone_first, gone_last].contains(p)).collect();
+        let not_relabelled: Vec<PostId> = left.iter().copied().filter(|p| *p != relabelled).collect();
+        assert_eq!(queued(&store, "en"), not_relabelled);
+        assert_eq!(queued(&store, "fr"), vec![relabelled]);
+        assert_eq!(queued(&store, "pt"), left);
+        assert_eq!(store.trees.queue.len(), 1, "the relabelled post's record");
+
+        // Pinning thread B puts its posts first (priority 0), in id order.
+        let in_b: Vec<PostId> =
+            left.iter().copied().filter(|p| store.post(*p).unwrap().is_some_and(|r| r.post.room == b)).collect();
+        store.submit(Op::Pin { room: b, pinned: true, posts: in_b.clone() }).await.unwrap();
+        let rest: Vec<PostId> = left.iter().copied().filter(|p| !in_b.contains(p)).collect();
+        let pinned_first: Vec<PostId> = in_b.iter().chain(rest.iter()).copied().collect();
+        assert_eq!(queued(&store, "es"), pinned_first);
+
+        // The same after a restart.
+        store.close().await.unwrap();
+        drop(store);
+        let store = Store::open(dir.path(), options(), Box::new(|_| {})).unwrap().0;
+        assert_eq!(queued(&store, "es"), pinned_first);
+        assert_eq!(queued(&store, "fr"), vec![relabelled]);
+        // And a change after the restart finds a record in its run: deleting every post
+        // empties the queue and every run.
+        left.sort();
+        for p in &left {
+            store.submit(Op::DeletePost { post: *p, moderation: None }).await.unwrap();
+        }
+        assert_eq!(queued(&store, "es"), vec![]);
+        assert_eq!(queued(&store, "fr"), vec![]);
+        assert_eq!((store.trees.queue.len(), store.trees.fresh_queue.len()), (0, 0));
     }
 
     #[test]

@@ -309,6 +309,10 @@ pub(super) struct Tx<'a> {
     /// The posts the batch creates, by id: where each one's creation event is (room,
     /// seq) and its nonce, written as runs in `fresh_posts`.
     new_fresh: RefCell<BTreeMap<u64, (u64, u64, String)>>,
+    /// The queue records of the posts the batch creates, by `queue` key: written as runs
+    /// in `fresh_queue`. All queue reads and writes of the ops go through `queue_get`,
+    /// `queue_put` and `queue_remove`.
+    new_queue: RefCell<BTreeMap<(u8, u64), Vec<u8>>>,
 }
 
 /// One tree as the batch sees it.
@@ -359,7 +363,72 @@ impl<'a> Tx<'a> {
             new_events: RefCell::new(BTreeMap::new()),
             new_room_posts: RefCell::new(BTreeMap::new()),
             new_fresh: RefCell::new(BTreeMap::new()),
+            new_queue: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// The `fresh_queue` run that may hold `key`'s record, as the batch sees it (a run
+    /// the batch rewrote keeps its key; one it emptied is gone).
+    fn queue_run(&self, key: &[u8; 9]) -> Result<Option<(IVec, IVec)>, StoreError> {
+        let fresh = self.fresh_queue();
+        let Some((run_key, value)) = runs::queue_entry_for(fresh.tree, key)? else { return Ok(None) };
+        let value = match fresh.writes.borrow().get(&run_key) {
+            Some(Some(written)) => written.clone(),
+            Some(None) => return Ok(None),
+            None => value,
+        };
+        Ok(Some((run_key, value)))
+    }
+
+    /// A post's queue record (`NeedsRecord` JSON) under `key`, as the batch sees it: in
+    /// `queue`, among the batch's new posts, or in a `fresh_queue` run. A record is in
+    /// one of the three at most.
+    fn queue_get(&self, key: &[u8; 9]) -> Result<Option<IVec>, StoreError> {
+        if let Some(v) = self.queue().get(key)? {
+            return Ok(Some(v));
+        }
+        let post = keys::id_value(&key[1..]).unwrap_or(0);
+        if let Some(v) = self.new_queue.borrow().get(&(key[0], post)) {
+            return Ok(Some(IVec::from(v.as_slice())));
+        }
+        match self.queue_run(key)? {
+            Some((run_key, value)) => runs::queued_in(&run_key, &value, post),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes the record under `key`, wherever it is; returns it.
+    fn queue_remove(&self, key: &[u8; 9]) -> Result<Option<IVec>, StoreError> {
+        if let Some(v) = self.queue().get(key)? {
+            self.queue().remove(key)?;
+            return Ok(Some(v));
+        }
+        let post = keys::id_value(&key[1..]).unwrap_or(0);
+        if let Some(v) = self.new_queue.borrow_mut().remove(&(key[0], post)) {
+            return Ok(Some(IVec::from(v)));
+        }
+        let Some((run_key, value)) = self.queue_run(key)? else { return Ok(None) };
+        let Some(old) = runs::queued_in(&run_key, &value, post)? else { return Ok(None) };
+        match runs::queue_without(&run_key, &value, post)? {
+            Some(rest) => self.fresh_queue().insert(run_key, rest)?,
+            None => {
+                self.fresh_queue().remove(run_key)?;
+            }
+        }
+        Ok(Some(old))
+    }
+
+    /// Sets the record under `key`: a new post's goes into the batch's runs; any other
+    /// leaves its run, if it was in one, for an entry of its own in `queue`.
+    fn queue_put(&self, key: &[u8; 9], record: Vec<u8>, new_post: bool) -> Result<(), StoreError> {
+        if new_post {
+            let post = keys::id_value(&key[1..]).unwrap_or(0);
+            self.new_queue.borrow_mut().insert((key[0], post), record);
+            return Ok(());
+        }
+        self.queue_remove(key)?;
+        self.queue().insert(key, record)?;
+        Ok(())
     }
 
     /// Event `seq` of `room` as the batch sees it.
@@ -431,6 +500,35 @@ impl<'a> Tx<'a> {
                 put(self.rooms(), &id.key(), &room)?;
             }
         }
+        // The new posts' places, their rooms' `room_posts` and their queue records, as runs.
+        let new_fresh = self.new_fresh.take();
+        let fresh: Vec<runs::Fresh<'_>> =
+            new_fresh.iter().map(|(&id, (room, seq, nonce))| (id, *room, *seq, nonce.as_str())).collect();
+        for (key, value) in runs::fresh_runs(&fresh) {
+            self.fresh().insert(key, value)?;
+        }
+        let new_room_posts = self.new_room_posts.take();
+        let mut rooms = new_room_posts.iter().peekable();
+        while let Some((&(room, seq), &id)) = rooms.next() {
+            let mut posts = vec![(seq, id)];
+            while let Some((&(_, seq), &id)) = rooms.next_if(|((r, _), _)| *r == room) {
+                posts.push((seq, id));
+            }
+            for (key, value) in runs::post_runs(room, &posts) {
+                self.room_posts().insert(key, value)?;
+            }
+        }
+        let new_queue = self.new_queue.take();
+        let mut items = new_queue.iter().peekable();
+        while let Some((&(priority, id), record)) = items.next() {
+            let mut queued: Vec<runs::Queued<'_>> = vec![(id, record.as_slice())];
+            while let Some((&(_, id), record)) = items.next_if(|((p, _), _)| *p == priority) {
+                queued.push((id, record.as_slice()));
+            }
+            for (key, value) in runs::queue_runs(priority, &queued) {
+                self.fresh_queue().insert(key, value)?;
+            }
+        }
         // Each room's new events as runs of consecutive seqs.
         let new_events = self.new_events.take();
         let mut pending: Vec<(u64, u64, &[u8])> = Vec::new();
@@ -448,23 +546,6 @@ impl<'a> Tx<'a> {
             let follows = pending.last().is_some_and(|&(r, s, _)| r == room && s.checked_add(1) == Some(seq));
             if !follows {
                 flush(&mut pending)?;
-                let new_fresh = self.new_fresh.take();
-                let fresh: Vec<runs::Fresh<'_>> =
-                    new_fresh.iter().map(|(&id, (room, seq, nonce))| (id, *room, *seq, nonce.as_str())).collect();
-                for (key, value) in runs::fresh_runs(&fresh) {
-                    self.fresh().insert(key, value)?;
-                }
-                let new_room_posts = self.new_room_posts.take();
-                let mut rooms = new_room_posts.iter().peekable();
-                while let Some((&(room, seq), &id)) = rooms.next() {
-                    let mut posts = vec![(seq, id)];
-                    while let Some((&(_, seq), &id)) = rooms.next_if(|((r, _), _)| *r == room) {
-                        posts.push((seq, id));
-                    }
-                    for (key, value) in runs::post_runs(room, &posts) {
-                        self.room_posts().insert(key, value)?;
-                    }
-                }
             }
             pending.push((room, seq, frame.as_slice()));
         }
@@ -622,6 +703,9 @@ impl<'a> Tx<'a> {
     }
     fn fresh(&self) -> &Overlay<'a> {
         &self.trees[23]
+    }
+    fn fresh_queue(&self) -> &Overlay<'a> {
+        &self.trees[24]
     }
 }
 
@@ -856,8 +940,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
             if from != to {
                 for post in posts {
-                    if let Some(needs) = tx.queue().remove(&queue_key(from, *post)[..])? {
-                        tx.queue().insert(&queue_key(to, *post)[..], needs)?;
+                    if let Some(needs) = tx.queue_remove(&queue_key(from, *post))? {
+                        tx.queue_put(&queue_key(to, *post), needs.to_vec(), false)?;
                     }
                 }
             }
@@ -1464,8 +1548,8 @@ pub(super) fn queue_key(priority: u8, post: PostId) -> [u8; 9] {
 /// The queue item for translating `post` into `to`, if there is one.
 fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal> {
     for p in [0u8, 1] {
-        if let Some(needs) = get::<NeedsRecord>(tx.queue(), "queue", &queue_key(p, post))? {
-            return Ok(needs.item(post, to));
+        if let Some(bytes) = tx.queue_get(&queue_key(p, post))? {
+            return Ok(decode::<NeedsRecord>("queue", &bytes)?.item(post, to));
         }
     }
     Ok(None)
@@ -1492,7 +1576,10 @@ fn requeue(
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
     let key = queue_key(priority(policy, room.pinned), post.id);
-    let present: Option<NeedsRecord> = if new_post { None } else { get(tx.queue(), "queue", &key)? };
+    let present: Option<NeedsRecord> = match new_post {
+        true => None,
+        false => tx.queue_get(&key)?.map(|v| decode("queue", &v)).transpose()?,
+    };
     let wanted: Vec<String> = ctx
         .languages
         .iter()
@@ -1539,10 +1626,11 @@ fn requeue(
     let unchanged = present.as_ref().is_some_and(|n| n.to == wanted && n.from == post.lang);
     if wanted.is_empty() {
         if present.is_some() {
-            tx.queue().remove(&key[..])?;
+            tx.queue_remove(&key)?;
         }
     } else if !unchanged {
-        put(tx.queue(), &key, &NeedsRecord { room: post.room, space, from: post.lang.clone(), to: wanted })?;
+        let record = NeedsRecord { room: post.room, space, from: post.lang.clone(), to: wanted };
+        tx.queue_put(&key, serde_json::to_vec(&record).map_err(encoding)?, new_post)?;
     }
     Ok(())
 }

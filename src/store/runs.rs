@@ -267,6 +267,105 @@ pub(crate) fn fresh_in(tree: &sled::Tree, id: u64) -> Result<Option<Vec<u8>>, St
         .map(|(_, room, seq, nonce)| super::fresh_post(crate::model::RoomId(room), seq, nonce)))
 }
 
+/// A new post's translators' queue record: its id and its `NeedsRecord` (JSON).
+pub(crate) type Queued<'a> = (u64, &'a [u8]);
+
+fn queue_corrupt(detail: &str) -> StoreError {
+    StoreError::Corrupt { tree: "fresh_queue", detail: detail.into() }
+}
+
+/// The `fresh_queue` entries of a batch's new posts at one priority (ids ascending):
+/// each run's key (the priority, then the run's last id, as a `queue` key) and value.
+/// Bounded like the events' runs, in posts and in bytes.
+pub(crate) fn queue_runs(priority: u8, posts: &[Queued<'_>]) -> Vec<([u8; 9], Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < posts.len() {
+        let mut end = start + 1;
+        let mut bytes = posts[start].1.len();
+        while end < posts.len() && end - start < POST_RUN && bytes + posts[end].1.len() <= RUN_BYTES {
+            bytes += posts[end].1.len();
+            end += 1;
+        }
+        let run = &posts[start..end];
+        let mut v = Vec::with_capacity(1 + run.iter().map(|(_, r)| 12 + r.len()).sum::<usize>());
+        v.push(RUN);
+        for (id, record) in run {
+            v.extend_from_slice(&id.to_be_bytes());
+            // A record is a few languages and ids: far under 4 GiB.
+            v.extend_from_slice(&u32::try_from(record.len()).unwrap_or(u32::MAX).to_be_bytes());
+            v.extend_from_slice(record);
+        }
+        let mut key = [0u8; 9];
+        key[0] = priority;
+        key[1..].copy_from_slice(&run[run.len() - 1].0.to_be_bytes());
+        out.push((key, v));
+        start = end;
+    }
+    out
+}
+
+/// The records of one `fresh_queue` entry: each post's id and record, ids ascending, the
+/// last at most the key's id. A run keeps its key when posts leave it (`queue_without`),
+/// the last one included, so its records may end before its key.
+pub(crate) fn queue_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Queued<'a>>, StoreError> {
+    let last =
+        key.get(1..9).and_then(keys::id_value).filter(|_| key.len() == 9).ok_or_else(|| queue_corrupt("bad key"))?;
+    let Some((&RUN, mut rest)) = value.split_first() else { return Err(queue_corrupt("bad run")) };
+    let mut out: Vec<Queued<'a>> = Vec::new();
+    while !rest.is_empty() {
+        let head = rest.get(..12).ok_or_else(|| queue_corrupt("short run"))?;
+        let id = keys::id_value(&head[..8]).ok_or_else(|| queue_corrupt("short run"))?;
+        let len = usize::try_from(u32::from_be_bytes([head[8], head[9], head[10], head[11]]))
+            .map_err(|_| queue_corrupt("record length"))?;
+        let end = 12usize.checked_add(len).ok_or_else(|| queue_corrupt("record length"))?;
+        let record = rest.get(12..end).ok_or_else(|| queue_corrupt("short run"))?;
+        if out.last().is_some_and(|&(prev, _)| prev >= id) {
+            return Err(queue_corrupt("run out of order"));
+        }
+        out.push((id, record));
+        rest = &rest[end..];
+    }
+    match out.last() {
+        None => Err(queue_corrupt("empty run")),
+        Some(&(id, _)) if id > last => Err(queue_corrupt("a record past the run's key")),
+        Some(_) => Ok(out),
+    }
+}
+
+/// The run `(key, value)` without post `id`'s record: its new value, or `None` when it
+/// held only that one (the entry is then removed). The key stays.
+pub(crate) fn queue_without(key: &[u8], value: &[u8], id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    let kept: Vec<Queued<'_>> = queue_entries(key, value)?.into_iter().filter(|(i, _)| *i != id).collect();
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let mut v = Vec::with_capacity(value.len());
+    v.push(RUN);
+    for (i, record) in kept {
+        v.extend_from_slice(&i.to_be_bytes());
+        v.extend_from_slice(&u32::try_from(record.len()).unwrap_or(u32::MAX).to_be_bytes());
+        v.extend_from_slice(record);
+    }
+    Ok(Some(v))
+}
+
+/// Post `id`'s record in a `fresh_queue` entry, if the entry holds it.
+pub(crate) fn queued_in(key: &[u8], value: &[u8], id: u64) -> Result<Option<IVec>, StoreError> {
+    Ok(queue_entries(key, value)?.into_iter().find(|(i, _)| *i == id).map(|(_, r)| IVec::from(r)))
+}
+
+/// The `fresh_queue` entry that may hold `key`'s record (a `queue` key: priority, post
+/// id): the first at or after it at the same priority.
+pub(crate) fn queue_entry_for(tree: &sled::Tree, key: &[u8; 9]) -> sled::Result<Option<(IVec, IVec)>> {
+    let mut end = [0xffu8; 9];
+    end[0] = key[0];
+    match tree.range(&key[..]..=&end[..]).next() {
+        Some(item) => item.map(Some),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +480,44 @@ mod tests {
         assert!(fresh_entries(k, &[RUN]).is_err());
         assert!(fresh_entries(k, &[]).is_err());
         assert!(fresh_entries(&7u64.to_be_bytes(), v).is_err(), "a run not ending at its key");
+    }
+
+    #[test]
+    fn queue_runs_read_back_and_lose_records_keeping_their_key() {
+        let records: Vec<Vec<u8>> = (0..150)
+            .map(|i| format!(r#"{{"room":"r{i}","to":["en","es"],"pad":"{}"}}"#, "x".repeat(i % 90)).into_bytes())
+            .collect();
+        let posts: Vec<Queued<'_>> = (0..150).map(|i| (100 + 2 * i as u64, records[i].as_slice())).collect();
+        let out = queue_runs(1, &posts);
+        assert!(out.len() >= 3, "bounded in posts and bytes");
+        let mut read = Vec::new();
+        for (k, v) in &out {
+            assert_eq!(k[0], 1);
+            assert!(v.len() <= RUN_BYTES + 1 + 12 * POST_RUN + 200);
+            read.extend(queue_entries(k, v).unwrap());
+        }
+        assert_eq!(read, posts);
+        // Records leave one by one; the key stays, even once its own post has left.
+        let (k, v) = &out[0];
+        let list = queue_entries(k, v).unwrap();
+        let last = list.last().unwrap().0;
+        let mut value = queue_without(k, v, last).unwrap().unwrap();
+        assert_eq!(queued_in(k, &value, last).unwrap(), None);
+        assert_eq!(queued_in(k, &value, list[0].0).unwrap().as_deref(), Some(list[0].1));
+        for (id, _) in &list[..list.len() - 2] {
+            value = queue_without(k, &value, *id).unwrap().unwrap();
+        }
+        let (only, rec) = list[list.len() - 2];
+        assert_eq!(queue_entries(k, &value).unwrap(), vec![(only, rec)]);
+        assert_eq!(queue_without(k, &value, only).unwrap(), None, "the last record gone: no run");
+        // Damaged: no run marker, a short record, a record past the key, ids out of order.
+        assert!(queue_entries(k, &[]).is_err());
+        assert!(queue_entries(k, &[RUN]).is_err());
+        assert!(queue_entries(k, &v[..v.len() - 1]).is_err());
+        assert!(queue_entries(&[1, 0, 0, 0, 0, 0, 0, 0, 1], v).is_err());
+        assert!(queue_entries(&k[..5], v).is_err());
+        let swapped = queue_runs(0, &[(9, b"{}"), (8, b"{}")]);
+        assert!(queue_entries(&swapped[0].0, &swapped[0].1).is_err());
     }
 
     #[test]
