@@ -16,7 +16,8 @@
 //! | `fresh_posts` | last post id of the run | the places of the posts one batch created, each read as a `fresh_post` until its first change writes its record in `posts`: byte 2, then for each post its id, room id, seq, nonce length (2 bytes) and nonce (`runs`) |
 //! | `room_posts` | room id, last seq of the run | the posts a batch created in the room: byte 2, then each post's seq and id (`runs`); a run of one is the post id alone, keyed by its seq |
 //! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`) |
-//! | `queue` | priority (1 byte), post id | `NeedsRecord` (JSON): the languages the post still needs (schema 1: key target language, priority, post id; value `QueueRecord`) |
+//! | `queue` | priority (1 byte), post id | `NeedsRecord` (JSON): the languages the post still needs once the record has changed since the post was created (until then it is in `fresh_queue`; schema 1: key target language, priority, post id; value `QueueRecord`) |
+//! | `fresh_queue` | priority (1 byte), last post id of the run | the queue records of the posts one batch created at that priority, each until it changes: byte 2, then for each post its id, the record's length (4 bytes) and its `NeedsRecord` (JSON) (`runs`; schema 5). A record that changes leaves the run, which keeps its key |
 //! | `claims` | post id, target language | `ClaimRecord` (JSON) |
 //! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
 //! | `reads` | user id, room id | the last seq the user read |

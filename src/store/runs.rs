@@ -29,6 +29,13 @@
 //! entries are never rewritten: the first change to a post writes its whole record in
 //! `posts`, which wins over the run. A post is looked up in `posts` first, then in the
 //! run at or after its id.
+//!
+//! The translators' queue records of a batch's new posts (schema 5) are runs in a tree
+//! of their own, `fresh_queue`: one entry a batch and priority, keyed like a `queue`
+//! entry by the priority and the last of their ids, its value [`RUN`] then each post's
+//! id (8 bytes), its record's length (4 bytes) and the record (`NeedsRecord`, JSON).
+//! These are rewritten: a record that changes leaves its run (which keeps its key, and
+//! is removed once empty) for an entry of its own in `queue`.
 
 use std::ops::Range;
 
