@@ -15,8 +15,23 @@ my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru
 sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
 
 /// Whether `code` is an ISO 639-1 language code (two lower-case letters, assigned).
+/// Once a post (its declared language): the list is sorted, each code three bytes from
+/// the last, so this is a binary search of byte pairs rather than a split of the text.
 pub fn is_iso639_1(code: &str) -> bool {
-    code.len() == 2 && ISO639_1.split(' ').any(|c| c == code)
+    let [a, b] = code.as_bytes() else { return false };
+    let list = ISO639_1.as_bytes();
+    let n = list.len().div_ceil(3);
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match list.get(3 * mid..3 * mid + 2).map(|c| c.cmp(&[*a, *b][..])) {
+            Some(std::cmp::Ordering::Less) => lo = mid + 1,
+            Some(std::cmp::Ordering::Greater) => hi = mid,
+            Some(std::cmp::Ordering::Equal) => return true,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// ISO 639-1 to whatlang, for the languages whatlang detects.
@@ -737,6 +752,24 @@ mod tests {
         assert!(!is_iso639_1("xx"));
         assert!(!is_iso639_1("eng"));
         assert!(!is_iso639_1("PT"));
+        // Every code of the list, found; the list sorted and evenly spaced (the search
+        // counts on both); nothing between or around them.
+        let codes: Vec<&str> = ISO639_1.split(' ').collect();
+        assert_eq!(codes.len(), ISO639_1.len().div_ceil(3));
+        assert!(codes.windows(2).all(|w| w[0] < w[1] && w[0].len() == 2), "sorted pairs");
+        for c in &codes {
+            assert!(is_iso639_1(c), "{c}");
+        }
+        for c in ["a", "", "aa ", " a", "zz", "a\u{e9}", "\u{e9}", "ab\0"] {
+            assert!(!is_iso639_1(c), "{c:?}");
+        }
+        let assigned: std::collections::HashSet<&str> = codes.iter().copied().collect();
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let c = String::from_utf8(vec![a, b]).unwrap();
+                assert_eq!(is_iso639_1(&c), assigned.contains(c.as_str()), "{c}");
+            }
+        }
     }
 
     #[test]
