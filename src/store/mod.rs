@@ -15,6 +15,7 @@ mod backup;
 mod disk;
 mod keys;
 mod mirror;
+mod nonces;
 mod ops;
 mod runs;
 mod writer;
@@ -58,7 +59,12 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 ///   entry each in `queue`; a record that changes later leaves its run for `queue`.
 ///   Nothing to migrate, but a build of schema 4 would miss the records of
 ///   `fresh_queue`.
-pub const SCHEMA_VERSION: u32 = 5;
+/// - 6 (2026-12-04): a new post's nonce is written in its `fresh_posts` run, which now
+///   names each post's author (`runs::AUTHORED`), and reaches `nonces` later, folded
+///   (`nonces`); the meta key `nonces::FOLDED` names the last run folded. Migrated: the
+///   key is set to the last run of the older layout, whose nonces are all in `nonces`. A
+///   build of schema 5 would misread the runs and miss the nonces not folded.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -307,6 +313,11 @@ fn migrate(trees: &Trees, from: u32, languages: &[String]) -> Result<(), StoreEr
         migrate_queue_to_records(trees, languages)?;
     }
     // 3, 4 and 5: nothing to rewrite.
+    if from < 6 && trees.meta.get(nonces::FOLDED)?.is_none() {
+        if let Some((last, _)) = trees.fresh.last()? {
+            trees.meta.insert(nonces::FOLDED, last)?;
+        }
+    }
     Ok(())
 }
 
@@ -392,7 +403,13 @@ pub struct StoreOptions {
     /// How long a translator's claim holds, in milliseconds.
     pub lease_ms: i64,
     pub clock: crate::clock::Clock,
+    /// New posts' nonces found through the applying thread's index before every batch
+    /// folds as many into `nonces` as it adds (`nonces`); [`NONCE_INDEX_CAP`] but in tests.
+    pub nonce_index_cap: usize,
 }
+
+/// The bound of the index of nonces not folded yet (18 MB at most).
+pub const NONCE_INDEX_CAP: usize = nonces::CAP;
 
 /// The newest durable change seq, which the search indexer waits on.
 #[derive(Debug, Default)]
@@ -528,6 +545,7 @@ impl Store {
         let stats = Arc::new(WriterStats::default());
         let id_offset = id_offset(&db, &trees)?;
         let mirror = Arc::new(Mirror::load(&trees.rooms, &trees.spaces, &trees.members)?);
+        let nonce_index = nonces::NonceIndex::load(&trees)?;
         let writer = writer::spawn(
             db.clone(),
             trees.clone(),
@@ -539,6 +557,7 @@ impl Store {
             id_offset,
             disk,
             mirror.clone(),
+            nonce_index,
         )?;
         Ok((Store { db, trees, heads, changes, writer, stats, sled_dir, mirror }, recovered))
     }
@@ -552,6 +571,7 @@ impl Store {
             languages: Vec::new(),
             lease_ms: 0,
             clock: crate::clock::Clock::default(),
+            nonce_index_cap: NONCE_INDEX_CAP,
         };
         Ok(Store::open(dir, options, Box::new(|_| {}))?.0)
     }
@@ -642,7 +662,7 @@ impl Store {
                 let (k, v) = item?;
                 let list: Vec<(u64, IVec)> = runs::fresh_entries(&k, &v)?
                     .into_iter()
-                    .map(|(id, room, seq, nonce)| (id, IVec::from(fresh_post(RoomId(room), seq, nonce))))
+                    .map(|p| (p.id, IVec::from(fresh_post(RoomId(p.room), p.seq, p.nonce))))
                     .collect();
                 Ok(list)
             })
@@ -1301,6 +1321,7 @@ mod tests {
             languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
             lease_ms: 60_000,
             clock: crate::clock::Clock::default(),
+            nonce_index_cap: NONCE_INDEX_CAP,
         };
         let store = Store::open(dir.path(), options(), Box::new(|_| {})).unwrap().0;
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
@@ -1388,5 +1409,147 @@ mod tests {
             Ok(StoredNonce::Whole(rec)) => assert_eq!((rec.post.id, rec.post.body.as_str()), (PostId(5), "hi")),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Posts a batch of `n` at once by two authors sharing nonces, then each again: every
+    /// second one a duplicate of the first, with its post.
+    async fn post_twice(store: &Store, room: RoomId, tag: &str, n: u64) -> Vec<(PostId, bool)> {
+        let post = |author: u64, i: u64| Op::CreatePost {
+            target: RoomTarget::Existing(room),
+            author: UserId(author),
+            body: format!("body {tag} {i}"),
+            reply_to: None,
+            lang: "en".into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: format!("{tag}-{i}"),
+        };
+        // The same nonce twice in one batch as well, and by another author.
+        let ops = (0..n).flat_map(|i| [post(1, i), post(1, i), post(2, i)]);
+        let first = futures_util::future::join_all(ops.map(|op| store.submit(op))).await;
+        let again =
+            futures_util::future::join_all((0..n).flat_map(|i| [post(1, i), post(2, i)]).map(|op| store.submit(op)))
+                .await;
+        first
+            .into_iter()
+            .chain(again)
+            .map(|o| match o.unwrap() {
+                Outcome::Posted { ack, duplicate } => (ack.post.id, duplicate),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    /// Each (author, nonce) of `post_twice` made exactly one post, which every
+    /// duplicate names.
+    fn check_once(answers: &[(PostId, bool)], n: usize) {
+        let (first, again) = answers.split_at(3 * n);
+        for i in 0..n {
+            let (a, a2, b) = (first[3 * i], first[3 * i + 1], first[3 * i + 2]);
+            assert_ne!(a.0, b.0, "another author's same nonce is another post");
+            assert_eq!(a.0, a2.0, "the same nonce in one batch: one post");
+            assert_eq!([a.1, a2.1, b.1].iter().filter(|d| **d).count(), 1, "{:?}", (a, a2, b));
+            assert_eq!(again[2 * i], (a.0, true));
+            assert_eq!(again[2 * i + 1], (b.0, true));
+        }
+    }
+
+    #[tokio::test]
+    async fn new_posts_nonces_live_in_their_runs_until_folded_and_stay_unique_throughout() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = |cap: usize| StoreOptions {
+            cache_bytes: 64 * 1024 * 1024,
+            max_batch: 64,
+            languages: vec!["en".into()],
+            lease_ms: 60_000,
+            clock: crate::clock::Clock::default(),
+            nonce_index_cap: cap,
+        };
+        let store = Store::open(dir.path(), options(NONCE_INDEX_CAP), Box::new(|_| {})).unwrap().0;
+        let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
+        let thread = Op::CreatePost {
+            target: RoomTarget::New { space: space.id, title: "T".into() },
+            author: UserId(1),
+            body: "first".into(),
+            reply_to: None,
+            lang: "en".into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: "thread".into(),
+        };
+        let Outcome::Posted { ack, .. } = store.submit(thread.clone()).await.unwrap() else { panic!() };
+        let room = ack.room.expect("a thread").id;
+        let answers = post_twice(&store, room, "a", 40).await;
+        check_once(&answers, 40);
+        // Only the thread's nonce is a key of `nonces`: the posts' are in their runs.
+        assert_eq!(store.trees.nonces.len(), 1);
+        assert!(store.trees.fresh.iter().all(|r| runs::authored(&r.unwrap().1)));
+        store.close().await.unwrap();
+        drop(store);
+
+        // Reopened: the index is read back from the runs.
+        let store = Store::open(dir.path(), options(NONCE_INDEX_CAP), Box::new(|_| {})).unwrap().0;
+        let again = post_twice(&store, room, "a", 40).await;
+        assert!(again.iter().all(|(_, dup)| *dup), "every nonce seen before the restart");
+        let old: std::collections::HashSet<PostId> = answers.iter().map(|a| a.0).collect();
+        assert!(again.iter().all(|(id, _)| old.contains(id)));
+        // A new thread's ack names its room again.
+        let Outcome::Posted { ack, duplicate: true } = store.submit(thread.clone()).await.unwrap() else { panic!() };
+        assert_eq!(ack.room.map(|r| r.id), Some(room));
+
+        // Quiet: the applying thread folds the nonces into `nonces` on its own.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while store.trees.nonces.len() < 1 + 80 {
+            assert!(std::time::Instant::now() < deadline, "folded: {}", store.trees.nonces.len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let last_run = store.trees.fresh.last().unwrap().unwrap().0;
+        assert_eq!(store.trees.meta.get(nonces::FOLDED).unwrap(), Some(last_run));
+        assert!(post_twice(&store, room, "a", 40).await.iter().all(|(_, dup)| *dup), "found folded");
+        store.close().await.unwrap();
+        drop(store);
+
+        // A bound of 50: under load every batch folds as much as it adds, and every
+        // nonce, folded or not, is found, before and after a restart.
+        let store = Store::open(dir.path(), options(50), Box::new(|_| {})).unwrap().0;
+        let answers = post_twice(&store, room, "b", 150).await;
+        check_once(&answers, 150);
+        let in_tree = store.trees.nonces.len();
+        assert!(in_tree > 81, "past the bound, batches fold: {in_tree}");
+        assert!(post_twice(&store, room, "a", 40).await.iter().all(|(_, dup)| *dup));
+        store.close().await.unwrap();
+        drop(store);
+        let store = Store::open(dir.path(), options(50), Box::new(|_| {})).unwrap().0;
+        let again = post_twice(&store, room, "b", 150).await;
+        assert!(again.iter().all(|(_, dup)| *dup));
+        let old: std::collections::HashSet<PostId> = answers.iter().map(|a| a.0).collect();
+        assert!(again.iter().all(|(id, _)| old.contains(id)));
+    }
+
+    #[tokio::test]
+    async fn a_schema_5_store_opens_with_its_runs_counted_as_folded() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open_for_maintenance(dir.path()).unwrap();
+            let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
+            let thread = Op::CreatePost {
+                target: RoomTarget::New { space: space.id, title: "T".into() },
+                author: UserId(1),
+                body: "first".into(),
+                reply_to: None,
+                lang: "en".into(),
+                lang_source: crate::model::LangSource::Declared,
+                lang_confidence: 1.0,
+                nonce: "thread".into(),
+            };
+            store.submit(thread).await.unwrap();
+            store.trees.meta.insert("schema_version", &5u32.to_be_bytes()).unwrap();
+            store.trees.meta.remove(nonces::FOLDED).unwrap();
+            store.close().await.unwrap();
+        }
+        let store = Store::open_for_maintenance(dir.path()).unwrap();
+        let last_run = store.trees.fresh.last().unwrap().unwrap().0;
+        assert_eq!(store.trees.meta.get(nonces::FOLDED).unwrap(), Some(last_run));
+        assert_eq!(store.trees.meta.get("schema_version").unwrap().as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
+use super::nonces::{self, NonceIndex};
 use super::runs;
 use super::writer::Publish;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
@@ -307,8 +308,10 @@ pub(super) struct Tx<'a> {
     /// as runs too.
     new_room_posts: RefCell<BTreeMap<(u64, u64), u64>>,
     /// The posts the batch creates, by id: where each one's creation event is (room,
-    /// seq) and its nonce, written as runs in `fresh_posts`.
-    new_fresh: RefCell<BTreeMap<u64, (u64, u64, String)>>,
+    /// seq), its author and its nonce, written as runs in `fresh_posts`.
+    new_fresh: RefCell<BTreeMap<u64, (u64, u64, u64, String)>>,
+    /// The nonces of the runs not folded into `nonces` yet (the applying thread's).
+    nonce_index: &'a NonceIndex,
     /// The queue records of the posts the batch creates, by `queue` key: written as runs
     /// in `fresh_queue`. All queue reads and writes of the ops go through `queue_get`,
     /// `queue_put` and `queue_remove`.
@@ -352,7 +355,7 @@ pub(super) struct Writes(Vec<BTreeMap<IVec, Option<IVec>>>);
 const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::Members), (7, Mirrored::Rooms)];
 
 impl<'a> Tx<'a> {
-    pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64) -> Self {
+    pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64, nonce_index: &'a NonceIndex) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
         Tx {
             trees,
@@ -363,8 +366,36 @@ impl<'a> Tx<'a> {
             new_events: RefCell::new(BTreeMap::new()),
             new_room_posts: RefCell::new(BTreeMap::new()),
             new_fresh: RefCell::new(BTreeMap::new()),
+            nonce_index,
             new_queue: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// Where the first post of `(author, nonce)` is, if there was one: in `nonces` (a
+    /// folded nonce, a new thread's, or one of an older build), or else among the posts
+    /// of the runs not folded yet (the index's candidates) and of the batch.
+    fn nonce_seen(&self, author: u64, nonce: &str, h: u64, new: &[(u64, u64)]) -> Result<Option<StoredNonce>, Fatal> {
+        if let Some(stored) = get::<StoredNonce>(self.nonces(), "nonces", &keys::id_and(author, nonce.as_bytes()))? {
+            return Ok(Some(stored));
+        }
+        let same = |room: u64, seq: u64, a: u64, n: &str| {
+            (a == author && n == nonce).then_some(StoredNonce::At { event: (RoomId(room), seq), room: None })
+        };
+        for &(_, id) in new.iter().filter(|(x, _)| *x == h) {
+            if let Some((room, seq, a, n)) = self.new_fresh.borrow().get(&id) {
+                if let Some(found) = same(*room, *seq, *a, n) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        for id in self.nonce_index.candidates(h) {
+            if let Some(p) = runs::fresh_entry(self.fresh().tree, id)? {
+                if let Some(found) = same(p.room, p.seq, p.author, &p.nonce) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The `fresh_queue` run that may hold `key`'s record, as the batch sees it (a run
@@ -454,7 +485,7 @@ impl<'a> Tx<'a> {
         if let Some(v) = self.posts().get(id.to_be_bytes())? {
             return Ok(Some(v));
         }
-        if let Some((room, seq, nonce)) = self.new_fresh.borrow().get(&id) {
+        if let Some((room, seq, _, nonce)) = self.new_fresh.borrow().get(&id) {
             return Ok(Some(IVec::from(fresh_post(RoomId(*room), *seq, nonce))));
         }
         Ok(runs::fresh_in(self.fresh().tree, id)?.map(IVec::from))
@@ -502,8 +533,16 @@ impl<'a> Tx<'a> {
         }
         // The new posts' places, their rooms' `room_posts` and their queue records, as runs.
         let new_fresh = self.new_fresh.take();
-        let fresh: Vec<runs::Fresh<'_>> =
-            new_fresh.iter().map(|(&id, (room, seq, nonce))| (id, *room, *seq, nonce.as_str())).collect();
+        let fresh: Vec<runs::Fresh<'_>> = new_fresh
+            .iter()
+            .map(|(&id, (room, seq, author, nonce))| runs::Fresh {
+                id,
+                room: *room,
+                seq: *seq,
+                author: *author,
+                nonce: nonce.as_str(),
+            })
+            .collect();
         for (key, value) in runs::fresh_runs(&fresh) {
             self.fresh().insert(key, value)?;
         }
@@ -753,6 +792,9 @@ pub(super) struct Effects {
     /// Rooms created or changed, for one `room_created` / `room_updated` each per batch.
     rooms_created: BTreeMap<RoomId, Room>,
     rooms_updated: BTreeMap<RoomId, Room>,
+    /// The batch's new posts whose nonces are only in their runs: (hash, post id), for
+    /// the applying thread's index once the batch is committed.
+    pub new_nonces: Vec<(u64, u64)>,
 }
 
 impl Effects {
@@ -949,8 +991,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } => {
-            let nonce_key = keys::id_and(author.0, nonce.as_bytes());
-            if let Some(stored) = get::<StoredNonce>(tx.nonces(), "nonces", &nonce_key)? {
+            let nonce_hash = nonces::hash(author.0, nonce);
+            if let Some(stored) = tx.nonce_seen(author.0, nonce, nonce_hash, &fx.new_nonces)? {
                 let ack = first_ack(tx, stored)?;
                 return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
             }
@@ -1021,11 +1063,17 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             tx.new_room_posts.borrow_mut().insert((room.id.0, seq), post.id.0);
             // Not a second copy of the post: where its creation event is (`fresh_post`),
             // in a run of the batch's new posts (`runs`).
-            tx.new_fresh.borrow_mut().insert(post.id.0, (room.id.0, seq, nonce.clone()));
+            tx.new_fresh.borrow_mut().insert(post.id.0, (room.id.0, seq, author.0, nonce.clone()));
             requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
             notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
-            let stored = StoredNonce::At { event: (room.id, seq), room: is_new.then(|| room.clone()) };
-            put(tx.nonces(), &nonce_key, &stored)?;
+            if is_new {
+                // A new thread's ack names its room: its nonce goes to `nonces` at once.
+                let stored = StoredNonce::At { event: (room.id, seq), room: Some(room.clone()) };
+                put(tx.nonces(), &keys::id_and(author.0, nonce.as_bytes()), &stored)?;
+            } else {
+                // In its run, found through the index until folded (`nonces`).
+                fx.new_nonces.push((nonce_hash, post.id.0));
+            }
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()), json: Some(Arc::new(json)) };
             if is_new {
                 fx.rooms_created.insert(room.id, room);
@@ -1336,6 +1384,46 @@ fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
         put(tx.nonces(), &nonce_key, &StoredNonce::Whole(ack))?;
     }
     Ok(())
+}
+
+/// What one fold did: the key of the last run folded, and the (hash, post id) of the
+/// nonces it copied into `nonces`.
+pub(super) type Folded = (u64, Vec<(u64, u64)>);
+
+/// Copies the nonces of the `fresh_posts` runs past `folded` into `nonces`, run by run
+/// in id order, until at least `at_least` posts (an older build's run, whose nonces are
+/// there already, counts one) are done, and moves [`nonces::FOLDED`] to the last run
+/// done. A nonce already in `nonces` (a new thread's) is left as it is. Returns that
+/// run's key and the (hash, post id) of the nonces folded; `None` when nothing is left.
+pub(super) fn fold_nonces(tx: &Tx, folded: u64, at_least: usize) -> Result<Option<Folded>, Fatal> {
+    let mut done = Vec::new();
+    let mut through = None;
+    let mut count = 0;
+    for item in tx.fresh().tree.range(folded.saturating_add(1).to_be_bytes()..) {
+        let (k, v) = item?;
+        let key = keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "fresh_posts", detail: "bad key".into() })?;
+        if runs::authored(&v) {
+            let posts = runs::fresh_entries(&k, &v)?;
+            count += posts.len();
+            for p in posts {
+                let nonce_key = keys::id_and(p.author, p.nonce.as_bytes());
+                if tx.nonces().get(&nonce_key)?.is_none() {
+                    let stored = StoredNonce::At { event: (RoomId(p.room), p.seq), room: None };
+                    put(tx.nonces(), &nonce_key, &stored)?;
+                }
+                done.push((nonces::hash(p.author, p.nonce), p.id));
+            }
+        } else {
+            count += 1;
+        }
+        through = Some(key);
+        if count >= at_least {
+            break;
+        }
+    }
+    let Some(through) = through else { return Ok(None) };
+    tx.meta().insert(nonces::FOLDED, &through.to_be_bytes()[..])?;
+    Ok(Some((through, done)))
 }
 
 /// The first ack for a nonce, from what the `nonces` tree holds.

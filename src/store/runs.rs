@@ -24,11 +24,13 @@
 //!
 //! A new post's entry in `posts` (where its creation event is, and its nonce; schema 3)
 //! is written the same way, into a tree of its own, `fresh_posts`: a batch's new posts
-//! are one entry keyed by the last of their ids, its value [`RUN`] then each post's id,
-//! room, seq (8 bytes each) and nonce (its length in 2 bytes, then the bytes). These
-//! entries are never rewritten: the first change to a post writes its whole record in
-//! `posts`, which wins over the run. A post is looked up in `posts` first, then in the
-//! run at or after its id.
+//! are one entry keyed by the last of their ids, its value [`AUTHORED`] then each post's
+//! id, room, seq, author (8 bytes each) and nonce (its length in 2 bytes, then the
+//! bytes); runs of schema 4 and 5 start with [`RUN`] and have no author. These entries
+//! are never rewritten: the first change to a post writes its whole record in `posts`,
+//! which wins over the run. A post is looked up in `posts` first, then in the run at or
+//! after its id. Since schema 6 a run is also where its posts' nonces are, until they
+//! are folded into `nonces` (`nonces`).
 //!
 //! The translators' queue records of a batch's new posts (schema 5) are runs in a tree
 //! of their own, `fresh_queue`: one entry a batch and priority, keyed like a `queue`
@@ -213,23 +215,44 @@ pub(crate) fn post_entries(key: &[u8], value: &[u8]) -> Result<Vec<(u64, u64)>, 
     Ok(out)
 }
 
-/// A new post's place: its id, its creation event's room and seq, its nonce.
-pub(crate) type Fresh<'a> = (u64, u64, u64, &'a str);
+/// The first byte of a `fresh_posts` run that names each post's author (schema 6): the
+/// nonces of its posts are not in `nonces` until folded there (`nonces`).
+pub(crate) const AUTHORED: u8 = 3;
+
+/// A new post's place: its id, its creation event's room and seq, its author and its
+/// nonce. Runs of builds before schema 6 do not name the author (read as 0; their
+/// posts' nonces are in `nonces`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fresh<'a> {
+    pub id: u64,
+    pub room: u64,
+    pub seq: u64,
+    pub author: u64,
+    pub nonce: &'a str,
+}
 
 /// The `fresh_posts` entries of a batch's new posts (ids ascending): each run's key and
-/// value.
+/// value, in the layout that names the author ([`AUTHORED`]).
 pub(crate) fn fresh_runs(posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
+    fresh_runs_as(AUTHORED, posts)
+}
+
+fn fresh_runs_as(layout: u8, posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
+    let head = if layout == AUTHORED { 34 } else { 26 };
     posts
         .chunks(POST_RUN)
         .filter_map(|run| {
-            let &(last, ..) = run.last()?;
-            let mut v = Vec::with_capacity(1 + run.iter().map(|(.., n)| 26 + n.len()).sum::<usize>());
-            v.push(RUN);
-            for (id, room, seq, nonce) in run {
-                v.extend_from_slice(&id.to_be_bytes());
-                v.extend_from_slice(&keys::pair(*room, *seq));
+            let last = run.last()?.id;
+            let mut v = Vec::with_capacity(1 + run.iter().map(|p| head + p.nonce.len()).sum::<usize>());
+            v.push(layout);
+            for p in run {
+                v.extend_from_slice(&p.id.to_be_bytes());
+                v.extend_from_slice(&keys::pair(p.room, p.seq));
+                if layout == AUTHORED {
+                    v.extend_from_slice(&p.author.to_be_bytes());
+                }
                 // A nonce is at most 64 bytes (`validate::nonce`).
-                let n = &nonce.as_bytes()[..nonce.len().min(usize::from(u16::MAX))];
+                let n = &p.nonce.as_bytes()[..p.nonce.len().min(usize::from(u16::MAX))];
                 v.extend_from_slice(&u16::try_from(n.len()).unwrap_or(u16::MAX).to_be_bytes());
                 v.extend_from_slice(n);
             }
@@ -238,27 +261,38 @@ pub(crate) fn fresh_runs(posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
         .collect()
 }
 
+/// Whether a `fresh_posts` value names its posts' authors (and so holds nonces that may
+/// not be in `nonces` yet).
+pub(crate) fn authored(value: &[u8]) -> bool {
+    value.first() == Some(&AUTHORED)
+}
+
 /// The posts of one `fresh_posts` entry, ids ascending.
 pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh<'a>>, StoreError> {
     let bad = |detail: &str| StoreError::Corrupt { tree: "fresh_posts", detail: detail.into() };
     let last = keys::id_value(key).ok_or_else(|| bad("bad key"))?;
-    let Some((&RUN, mut rest)) = value.split_first() else { return Err(bad("bad run")) };
+    let (with_author, mut rest) = match value.split_first() {
+        Some((&RUN, rest)) => (false, rest),
+        Some((&AUTHORED, rest)) => (true, rest),
+        _ => return Err(bad("bad run")),
+    };
+    let head_len = if with_author { 34 } else { 26 };
     let mut out: Vec<Fresh<'a>> = Vec::new();
     while !rest.is_empty() {
-        let head = rest.get(..26).ok_or_else(|| bad("short run"))?;
-        let id = keys::id_value(&head[..8]).ok_or_else(|| bad("short run"))?;
-        let room = keys::id_value(&head[8..16]).ok_or_else(|| bad("short run"))?;
-        let seq = keys::id_value(&head[16..24]).ok_or_else(|| bad("short run"))?;
-        let len = usize::from(u16::from_be_bytes([head[24], head[25]]));
-        let nonce = rest.get(26..26 + len).ok_or_else(|| bad("short run"))?;
+        let head = rest.get(..head_len).ok_or_else(|| bad("short run"))?;
+        let field = |at: usize| keys::id_value(&head[at..at + 8]).ok_or_else(|| bad("short run"));
+        let (id, room, seq) = (field(0)?, field(8)?, field(16)?);
+        let author = if with_author { field(24)? } else { 0 };
+        let len = usize::from(u16::from_be_bytes([head[head_len - 2], head[head_len - 1]]));
+        let nonce = rest.get(head_len..head_len + len).ok_or_else(|| bad("short run"))?;
         let nonce = std::str::from_utf8(nonce).map_err(|_| bad("nonce"))?;
-        if out.last().is_some_and(|&(prev, ..)| prev >= id) {
+        if out.last().is_some_and(|prev| prev.id >= id) {
             return Err(bad("run out of order"));
         }
-        out.push((id, room, seq, nonce));
-        rest = &rest[26 + len..];
+        out.push(Fresh { id, room, seq, author, nonce });
+        rest = &rest[head_len + len..];
     }
-    if out.last().map(|&(id, ..)| id) != Some(last) {
+    if out.last().map(|p| p.id) != Some(last) {
         return Err(bad("run does not end at its key"));
     }
     Ok(out)
@@ -266,12 +300,28 @@ pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh
 
 /// Post `id`'s place from `tree` (`fresh_posts`), as a `posts` value (`fresh_post`).
 pub(crate) fn fresh_in(tree: &sled::Tree, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(fresh_entry(tree, id)?.map(|p| super::fresh_post(crate::model::RoomId(p.room), p.seq, &p.nonce)))
+}
+
+/// A new post's place, owned: see [`Fresh`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FreshOwned {
+    pub room: u64,
+    pub seq: u64,
+    pub author: u64,
+    pub nonce: String,
+}
+
+/// Post `id`'s entry in `tree` (`fresh_posts`).
+pub(crate) fn fresh_entry(tree: &sled::Tree, id: u64) -> Result<Option<FreshOwned>, StoreError> {
     let Some(item) = tree.range(id.to_be_bytes()..).next() else { return Ok(None) };
     let (k, v) = item?;
-    Ok(fresh_entries(&k, &v)?
-        .into_iter()
-        .find(|&(i, ..)| i == id)
-        .map(|(_, room, seq, nonce)| super::fresh_post(crate::model::RoomId(room), seq, nonce)))
+    Ok(fresh_entries(&k, &v)?.into_iter().find(|p| p.id == id).map(|p| FreshOwned {
+        room: p.room,
+        seq: p.seq,
+        author: p.author,
+        nonce: p.nonce.to_owned(),
+    }))
 }
 
 /// A new post's translators' queue record: its id and its `NeedsRecord` (JSON).
@@ -473,14 +523,31 @@ mod tests {
     #[test]
     fn fresh_runs_read_back_every_post() {
         let nonces: Vec<String> = (0..100).map(|i| format!("nonce-{i}-é")).collect();
-        let posts: Vec<Fresh<'_>> = (0..100).map(|i| (50 + 3 * i, 7, 10 + i, nonces[i as usize].as_str())).collect();
+        let posts: Vec<Fresh<'_>> = (0..100)
+            .map(|i| Fresh {
+                id: 50 + 3 * i,
+                room: 7,
+                seq: 10 + i,
+                author: 900 + i % 3,
+                nonce: nonces[i as usize].as_str(),
+            })
+            .collect();
         let out = fresh_runs(&posts);
         assert_eq!(out.len(), 2);
         let mut read = Vec::new();
         for (k, v) in &out {
+            assert!(authored(v));
             read.extend(fresh_entries(k, v).unwrap());
         }
         assert_eq!(read, posts);
+        // Runs of schema 4 and 5 do not name the author: read as 0.
+        let old = fresh_runs_as(RUN, &posts);
+        let mut read = Vec::new();
+        for (k, v) in &old {
+            assert!(!authored(v));
+            read.extend(fresh_entries(k, v).unwrap());
+        }
+        assert_eq!(read, posts.iter().map(|p| Fresh { author: 0, ..*p }).collect::<Vec<_>>());
         let (k, v) = &out[0];
         assert!(fresh_entries(&[1, 2], v).is_err());
         assert!(fresh_entries(k, &v[..v.len() - 1]).is_err());

@@ -20,9 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::disk::DiskSync;
 use super::mirror::Mirror;
+use super::nonces::{self, NonceIndex};
 use super::ops::Ctx;
-use super::ops::{apply, write_changes, Effects, Fatal, Op, Outcome, Tx, Writes};
-use super::Trees;
+use super::ops::{apply, fold_nonces, write_changes, Effects, Fatal, Op, Outcome, Tx, Writes};
+use super::{runs, Trees};
 use super::{ChangeHead, StoreOptions};
 use crate::error::{ApiError, StoreError};
 use crate::hub::Topic;
@@ -63,6 +64,8 @@ enum Job {
     /// Runs between batches, with no write in progress (a consistent read).
     Exclusive(Box<dyn FnOnce() + Send>),
     Stop(oneshot::Sender<()>),
+    /// From the ticking thread, every [`nonces::QUIET`]: a chance to fold nonces.
+    Tick,
 }
 
 /// The writer's queue. Bounded: when the disk falls behind, submitters wait here.
@@ -84,13 +87,22 @@ pub(super) fn spawn(
     id_offset: u64,
     disk: DiskSync,
     mirror: Arc<Mirror>,
+    nonces: NonceIndex,
 ) -> Result<Handle, StoreError> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset, disk, mirror };
+    let w = Writer { db, all: trees.all(), heads, changes, options, stats, sink, id_offset, disk, mirror, nonces };
+    let io = |e| StoreError::Sled(sled::Error::Io(e));
+    thread::Builder::new().name("store-writer".into()).spawn(move || run(w, rx)).map_err(io)?;
+    // Ticks while the queue is there; a weak handle, so it never keeps the writer alive.
+    let ticks = tx.downgrade();
     thread::Builder::new()
-        .name("store-writer".into())
-        .spawn(move || run(w, rx))
-        .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        .name("store-ticker".into())
+        .spawn(move || loop {
+            thread::sleep(nonces::QUIET);
+            let Some(tx) = ticks.upgrade() else { break };
+            let _ = tx.try_send(Job::Tick);
+        })
+        .map_err(io)?;
     Ok(Handle { tx })
 }
 
@@ -139,6 +151,8 @@ struct Writer {
     disk: DiskSync,
     /// The in-memory copy of the trees every request reads (see `mirror`).
     mirror: Arc<Mirror>,
+    /// The nonces not folded into `nonces` yet (see `nonces`).
+    nonces: NonceIndex,
 }
 
 /// Work handed from the applying thread to the flushing one, in commit order.
@@ -201,6 +215,8 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         stats: w.stats,
         last_us: 0,
         id_offset: w.id_offset,
+        nonces: w.nonces,
+        last_batch: Instant::now(),
     };
     let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
@@ -209,8 +225,22 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         }
     };
     let mut stop: Option<oneshot::Sender<()>> = None;
+    // Folding nonces while the server is quiet, a step at a time between jobs.
+    let mut folding = false;
     while stop.is_none() {
-        let Some(first) = rx.blocking_recv() else { break };
+        let first = if folding {
+            match rx.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    folding = applier.fold_quietly();
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            let Some(job) = rx.blocking_recv() else { break };
+            job
+        };
         let mut ops = Vec::new();
         let mut replies = Vec::new();
         let mut exclusive = None;
@@ -229,12 +259,14 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
                     stop = Some(done);
                     break;
                 }
+                Job::Tick => folding = true,
             }
             if replies.len() < max_batch {
                 next = rx.try_recv().ok();
             }
         }
         if !ops.is_empty() {
+            folding = false;
             if let Some(batch) = applier.apply(ops, replies) {
                 if to_flush.send(Applied::Batch(Box::new(batch))).is_err() {
                     tracing::error!("the flushing thread is gone; the store takes no more writes");
@@ -350,6 +382,10 @@ struct Applier {
     /// The time given to the last op applied, in microseconds since the epoch.
     last_us: i64,
     id_offset: u64,
+    /// The nonces of the runs not folded yet: only this thread reads or writes them.
+    nonces: NonceIndex,
+    /// When the last batch was applied.
+    last_batch: Instant,
 }
 
 impl Applier {
@@ -361,8 +397,13 @@ impl Applier {
     /// what orders by time (a space's rooms by last activity, paged with `before`) has no
     /// ties to lose at a page boundary.
     fn apply(&mut self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) -> Option<Batch> {
-        let (options, stats) = (&self.options, &self.stats);
         let started = Instant::now();
+        self.last_batch = started;
+        if self.nonces.len() > self.options.nonce_index_cap {
+            // Sustained load past the bound: each batch folds as many as it may add.
+            self.fold(ops.len().max(runs::POST_RUN));
+        }
+        let (options, stats) = (&self.options, &self.stats);
         let base_us = options.clock.now_us().max(self.last_us.saturating_add(1));
         let n = i64::try_from(ops.len()).unwrap_or(i64::MAX);
         self.last_us = base_us.saturating_add(n - 1);
@@ -377,11 +418,14 @@ impl Applier {
         };
         let result = self.run_ops(&ops, &ctx_of).and_then(|(outcomes, fx, writes)| {
             // Only the batch's writes inside sled's transaction (and its process-wide lock).
-            writes.commit(&self.all).map_err(|e| match e {
-                TransactionError::Abort(()) => StoreError::Corrupt { tree: "batch", detail: "aborted".into() },
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })?;
+            commit(&writes, &self.all)?;
             Ok((outcomes, fx))
+        });
+        let result = result.map(|(outcomes, mut fx)| {
+            for (h, id) in std::mem::take(&mut fx.new_nonces) {
+                self.nonces.insert(h, id);
+            }
+            (outcomes, fx)
         });
         let applied = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.apply_micros.fetch_add(applied, Ordering::Relaxed);
@@ -401,7 +445,7 @@ impl Applier {
     /// Runs a batch's ops against the trees as the batch sees them (`ops::Tx`): what each
     /// op answers, what the batch publishes, and its writes. A failure here writes nothing.
     fn run_ops<'c>(&self, ops: &[Op], ctx_of: &impl Fn(usize) -> Ctx<'c>) -> Result<RanOps, StoreError> {
-        let tx = Tx::new(&self.db, &self.all, self.id_offset);
+        let tx = Tx::new(&self.db, &self.all, self.id_offset, &self.nonces);
         let mut fx = Effects::default();
         let mut outcomes = Vec::with_capacity(ops.len());
         let fatal = |e: Fatal| match e {
@@ -417,4 +461,50 @@ impl Applier {
         fx.mirror = mirror;
         Ok((outcomes, fx, writes))
     }
+
+    /// One step of folding while nothing else is asked of the store: when no batch has
+    /// come for [`nonces::QUIET`] and some nonces are not folded. Whether to go on.
+    fn fold_quietly(&mut self) -> bool {
+        if self.nonces.len() == 0 || self.last_batch.elapsed() < nonces::QUIET {
+            return false;
+        }
+        self.fold(nonces::QUIET_STEP) && self.nonces.len() > 0
+    }
+
+    /// Folds the nonces of at least `at_least` posts into `nonces` in one transaction
+    /// (`ops::fold_nonces`), then forgets them. Whether anything was folded. Not flushed
+    /// here: until the next flush, a crash loses the fold and the runs are read again.
+    fn fold(&mut self, at_least: usize) -> bool {
+        let tx = Tx::new(&self.db, &self.all, self.id_offset, &self.nonces);
+        let folded = match fold_nonces(&tx, self.nonces.folded(), at_least) {
+            Ok(Some(folded)) => folded,
+            Ok(None) => return false,
+            Err(Fatal::Storage(e)) => return fold_failed(&StoreError::Sled(e)),
+            Err(Fatal::Store(e)) => return fold_failed(&e),
+        };
+        let writes = match tx.into_writes() {
+            Ok((writes, _)) => writes,
+            Err(Fatal::Storage(e)) => return fold_failed(&StoreError::Sled(e)),
+            Err(Fatal::Store(e)) => return fold_failed(&e),
+        };
+        if let Err(e) = commit(&writes, &self.all) {
+            return fold_failed(&e);
+        }
+        let (through, entries) = folded;
+        self.nonces.folded_through(through, &entries);
+        true
+    }
+}
+
+fn fold_failed(e: &StoreError) -> bool {
+    tracing::error!(error = %e, "folding nonces failed; they stay in their runs");
+    false
+}
+
+/// Commits a batch's writes in one sled transaction.
+fn commit(writes: &Writes, all: &[sled::Tree]) -> Result<(), StoreError> {
+    writes.commit(all).map_err(|e| match e {
+        TransactionError::Abort(()) => StoreError::Corrupt { tree: "batch", detail: "aborted".into() },
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    })
 }
