@@ -747,6 +747,18 @@ async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) ->
     metric("cb_flush_seconds_sum", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
     let max = w.flush_micros_max.load(Relaxed) as f64 / 1e6;
     metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
+    metric(
+        "cb_nonces_unfolded",
+        "gauge",
+        "New posts' nonces still only in their runs (folded into the nonces tree when the store is quiet).",
+        w.nonces_unfolded.load(Relaxed).to_string(),
+    );
+    metric(
+        "cb_nonces_folded_total",
+        "counter",
+        "New posts' nonces folded into the nonces tree.",
+        w.nonces_folded.load(Relaxed).to_string(),
+    );
     let head = app.store.change_head().get();
     let applied = app.search.applied.load(Relaxed);
     metric(

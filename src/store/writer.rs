@@ -46,6 +46,10 @@ pub struct WriterStats {
     pub apply_micros: AtomicU64,
     /// Batches that failed (nothing of them written or acknowledged).
     pub failures: AtomicU64,
+    /// New posts' nonces found through the index, not folded into `nonces` yet.
+    pub nonces_unfolded: AtomicU64,
+    /// Nonces folded into `nonces` so far.
+    pub nonces_folded: AtomicU64,
 }
 
 /// One message to publish once its batch is durable.
@@ -218,6 +222,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
         nonces: w.nonces,
         last_batch: Instant::now(),
     };
+    applier.stats.nonces_unfolded.store(applier.nonces.len() as u64, Ordering::Relaxed);
     let barrier = |to_flush: &std::sync::mpsc::SyncSender<Applied>| {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
         if to_flush.send(Applied::Barrier(done)).is_ok() {
@@ -425,6 +430,7 @@ impl Applier {
             for (h, id) in std::mem::take(&mut fx.new_nonces) {
                 self.nonces.insert(h, id);
             }
+            self.stats.nonces_unfolded.store(self.nonces.len() as u64, Ordering::Relaxed);
             (outcomes, fx)
         });
         let applied = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -492,6 +498,8 @@ impl Applier {
         }
         let (through, entries) = folded;
         self.nonces.folded_through(through, &entries);
+        self.stats.nonces_folded.fetch_add(entries.len() as u64, Ordering::Relaxed);
+        self.stats.nonces_unfolded.store(self.nonces.len() as u64, Ordering::Relaxed);
         true
     }
 }

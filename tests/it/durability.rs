@@ -74,7 +74,7 @@ async fn health_and_metrics_report_the_node() {
     let (room, _) = thread(&u, &general, "Zanzibar", "first").await;
     let mut ws = u.ws().await;
     ws.subscribe(&room, 0).await;
-    ws.post(&room, "quokka", "m2").await;
+    let m2 = ws.post(&room, "quokka", "m2").await;
     // Operators only: community-wide counts include private groups' activity.
     assert_eq!(s.http.get(s.url("/metrics")).send().await.unwrap().status(), 401);
     let as_member = s.http.get(s.url("/metrics")).bearer_auth(u.token.clone().unwrap()).send().await.unwrap();
@@ -117,6 +117,25 @@ async fn health_and_metrics_report_the_node() {
         assert!(std::time::Instant::now() < deadline, "the index never caught up: {text}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // The reply's nonce is only in its run until the store has been quiet for a second;
+    // then it is folded into the nonces tree, and the same nonce again is still the
+    // same post.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = scrape().await.unwrap().text().await.unwrap();
+        let v = |name: &str| -> f64 {
+            text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
+        };
+        if v("cb_nonces_folded_total") >= 1.0 && v("cb_nonces_unfolded") == 0.0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the nonces were never folded: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let again = ws.post(&room, "quokka again", "m2").await;
+    assert_eq!(again["type"], "ack", "{again}");
+    assert_eq!(again["post"]["id"], m2["post"]["id"]);
+    assert_eq!(again["post"]["body"], "quokka");
     drop(ws);
     let _ = s.stop().await;
 }
