@@ -87,6 +87,7 @@ impl App {
             lease_ms: i64::try_from(config.claim_lease.as_millis()).unwrap_or(i64::MAX),
             clock: config.clock.clone(),
             nonce_index_cap: crate::store::NONCE_INDEX_CAP,
+            fold_when_quiet: true,
         };
         let (store, recovered) = Store::open(&config.data_dir, options, sink)?;
         let store = Arc::new(store);

@@ -406,6 +406,9 @@ pub struct StoreOptions {
     /// New posts' nonces found through the applying thread's index before every batch
     /// folds as many into `nonces` as it adds (`nonces`); [`NONCE_INDEX_CAP`] but in tests.
     pub nonce_index_cap: usize,
+    /// Whether the applying thread folds nonces on its own once the store is quiet (not
+    /// for maintenance: an offline export reads the trees from another thread).
+    pub fold_when_quiet: bool,
 }
 
 /// The bound of the index of nonces not folded yet (18 MB at most).
@@ -572,6 +575,7 @@ impl Store {
             lease_ms: 0,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: NONCE_INDEX_CAP,
+            fold_when_quiet: false,
         };
         Ok(Store::open(dir, options, Box::new(|_| {}))?.0)
     }
@@ -1322,6 +1326,7 @@ mod tests {
             lease_ms: 60_000,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: NONCE_INDEX_CAP,
+            fold_when_quiet: true,
         };
         let store = Store::open(dir.path(), options(), Box::new(|_| {})).unwrap().0;
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
@@ -1464,6 +1469,7 @@ mod tests {
             lease_ms: 60_000,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: cap,
+            fold_when_quiet: true,
         };
         let store = Store::open(dir.path(), options(NONCE_INDEX_CAP), Box::new(|_| {})).unwrap().0;
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;

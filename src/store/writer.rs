@@ -471,7 +471,7 @@ impl Applier {
     /// One step of folding while nothing else is asked of the store: when no batch has
     /// come for [`nonces::QUIET`] and some nonces are not folded. Whether to go on.
     fn fold_quietly(&mut self) -> bool {
-        if self.nonces.len() == 0 || self.last_batch.elapsed() < nonces::QUIET {
+        if !self.options.fold_when_quiet || self.nonces.len() == 0 || self.last_batch.elapsed() < nonces::QUIET {
             return false;
         }
         self.fold(nonces::QUIET_STEP) && self.nonces.len() > 0
