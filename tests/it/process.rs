@@ -122,6 +122,8 @@ async fn lobby_room(c: &Client) -> String {
 async fn sigkill_never_loses_an_acked_post() {
     let tmp = tempfile::tempdir().unwrap();
     let mut acked: Vec<(String, u64)> = Vec::new();
+    // Nonce -> the acked post's id.
+    let mut by_nonce: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut token = None;
     for round in 0..3 {
         let p = Proc::spawn(tmp.path(), &[("CB_RATE_LIMITS", "off")]);
@@ -151,6 +153,24 @@ async fn sigkill_never_loses_an_acked_post() {
         let (events, head) = ws.subscribe(&room, 0).await;
         assert_eq!(events.len() as u64, head);
 
+        // The last round's posts sent again with their nonces (a client's outbox after a
+        // reconnection): each acked one answers with its first post, none is made twice,
+        // though the crash came before their nonces were folded into the nonces tree.
+        if round > 0 {
+            for i in 0..150 {
+                let nonce = format!("{}-{i}", round - 1);
+                let ack = ws.post(&room, &format!("round {} post {i}", round - 1), &nonce).await;
+                assert_eq!(ack["type"], "ack", "{ack}");
+                if let Some(id) = by_nonce.get(&nonce) {
+                    assert_eq!(ack["post"]["id"], id.as_str(), "round {round}: {nonce} made a second post");
+                }
+            }
+            let (_, posts) = c.get(&format!("/rooms/{room}/posts?limit=500")).await;
+            let bodies: Vec<&str> = posts.as_array().unwrap().iter().map(|p| p["body"].as_str().unwrap()).collect();
+            let unique: std::collections::HashSet<&&str> = bodies.iter().collect();
+            assert_eq!(unique.len(), bodies.len(), "round {round}: a post exists twice");
+        }
+
         // Post a stream and kill the server in the middle of it.
         for i in 0..150 {
             ws.send(json!({"type": "post", "room": room, "body": format!("round {round} post {i}"), "nonce": format!("{round}-{i}")}))
@@ -161,6 +181,7 @@ async fn sigkill_never_loses_an_acked_post() {
             let v = ws.recv().await;
             if v["type"] == "ack" {
                 acked.push((v["post"]["id"].as_str().unwrap().to_owned(), v["post"]["seq"].as_u64().unwrap()));
+                by_nonce.insert(v["nonce"].as_str().unwrap().to_owned(), v["post"]["id"].as_str().unwrap().to_owned());
                 got += 1;
             }
         }
@@ -173,6 +194,8 @@ async fn sigkill_never_loses_an_acked_post() {
                 let v: serde_json::Value = serde_json::from_str(&t).unwrap();
                 if v["type"] == "ack" {
                     acked.push((v["post"]["id"].as_str().unwrap().to_owned(), v["post"]["seq"].as_u64().unwrap()));
+                    by_nonce
+                        .insert(v["nonce"].as_str().unwrap().to_owned(), v["post"]["id"].as_str().unwrap().to_owned());
                 }
             }
         }
