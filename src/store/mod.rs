@@ -1416,6 +1416,20 @@ mod tests {
         }
     }
 
+    /// A new thread in `space` by user 1, nonce "thread".
+    fn new_thread(space: SpaceId) -> Op {
+        Op::CreatePost {
+            target: RoomTarget::New { space, title: "T".into() },
+            author: UserId(1),
+            body: "first".into(),
+            reply_to: None,
+            lang: "en".into(),
+            lang_source: crate::model::LangSource::Declared,
+            lang_confidence: 1.0,
+            nonce: "thread".into(),
+        }
+    }
+
     /// Posts a batch of `n` at once by two authors sharing nonces, then each again: every
     /// second one a duplicate of the first, with its post.
     async fn post_twice(store: &Store, room: RoomId, tag: &str, n: u64) -> Vec<(PostId, bool)> {
@@ -1473,16 +1487,7 @@ mod tests {
         };
         let store = Store::open(dir.path(), options(NONCE_INDEX_CAP), Box::new(|_| {})).unwrap().0;
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
-        let thread = Op::CreatePost {
-            target: RoomTarget::New { space: space.id, title: "T".into() },
-            author: UserId(1),
-            body: "first".into(),
-            reply_to: None,
-            lang: "en".into(),
-            lang_source: crate::model::LangSource::Declared,
-            lang_confidence: 1.0,
-            nonce: "thread".into(),
-        };
+        let thread = new_thread(space.id);
         let Outcome::Posted { ack, .. } = store.submit(thread.clone()).await.unwrap() else { panic!() };
         let room = ack.room.expect("a thread").id;
         let answers = post_twice(&store, room, "a", 40).await;
@@ -1538,17 +1543,7 @@ mod tests {
         {
             let store = Store::open_for_maintenance(dir.path()).unwrap();
             let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
-            let thread = Op::CreatePost {
-                target: RoomTarget::New { space: space.id, title: "T".into() },
-                author: UserId(1),
-                body: "first".into(),
-                reply_to: None,
-                lang: "en".into(),
-                lang_source: crate::model::LangSource::Declared,
-                lang_confidence: 1.0,
-                nonce: "thread".into(),
-            };
-            store.submit(thread).await.unwrap();
+            store.submit(new_thread(space.id)).await.unwrap();
             store.trees.meta.insert("schema_version", &5u32.to_be_bytes()).unwrap();
             store.trees.meta.remove(nonces::FOLDED).unwrap();
             store.close().await.unwrap();
