@@ -1330,16 +1330,8 @@ mod tests {
         };
         let store = Store::open(dir.path(), options(), Box::new(|_| {})).unwrap().0;
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
-        let post = |target: RoomTarget, n: usize| Op::CreatePost {
-            target,
-            author: UserId(1),
-            body: format!("Coopération {n}"),
-            reply_to: None,
-            lang: "fr".into(),
-            lang_source: crate::model::LangSource::Declared,
-            lang_confidence: 1.0,
-            nonce: format!("q{n}"),
-        };
+        let post =
+            |target: RoomTarget, n: usize| declared(target, 1, format!("Coopération {n}"), "fr", format!("q{n}"));
         let posted = |o: Result<Outcome, ApiError>| match o {
             Ok(Outcome::Posted { ack, .. }) => ack,
             other => panic!("{other:?}"),
@@ -1416,32 +1408,30 @@ mod tests {
         }
     }
 
-    /// A new thread in `space` by user 1, nonce "thread".
-    fn new_thread(space: SpaceId) -> Op {
+    /// A post in a declared language.
+    fn declared(target: RoomTarget, author: u64, body: String, lang: &str, nonce: String) -> Op {
         Op::CreatePost {
-            target: RoomTarget::New { space, title: "T".into() },
-            author: UserId(1),
-            body: "first".into(),
+            target,
+            author: UserId(author),
+            body,
             reply_to: None,
-            lang: "en".into(),
+            lang: lang.into(),
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
-            nonce: "thread".into(),
+            nonce,
         }
+    }
+
+    /// A new thread in `space` by user 1, nonce "thread".
+    fn new_thread(space: SpaceId) -> Op {
+        declared(RoomTarget::New { space, title: "T".into() }, 1, "first".into(), "en", "thread".into())
     }
 
     /// Posts a batch of `n` at once by two authors sharing nonces, then each again: every
     /// second one a duplicate of the first, with its post.
     async fn post_twice(store: &Store, room: RoomId, tag: &str, n: u64) -> Vec<(PostId, bool)> {
-        let post = |author: u64, i: u64| Op::CreatePost {
-            target: RoomTarget::Existing(room),
-            author: UserId(author),
-            body: format!("body {tag} {i}"),
-            reply_to: None,
-            lang: "en".into(),
-            lang_source: crate::model::LangSource::Declared,
-            lang_confidence: 1.0,
-            nonce: format!("{tag}-{i}"),
+        let post = |author: u64, i: u64| {
+            declared(RoomTarget::Existing(room), author, format!("body {tag} {i}"), "en", format!("{tag}-{i}"))
         };
         // The same nonce twice in one batch as well, and by another author.
         let ops = (0..n).flat_map(|i| [post(1, i), post(1, i), post(2, i)]);
