@@ -55,7 +55,13 @@ async fn main() {
             while start.elapsed() < DURATION {
                 let t = Instant::now();
                 let lang = (!undeclared).then(|| "en".to_owned());
-                let post = NewPost { body: body.into(), nonce: format!("{p}-{i}"), reply_to: None, lang };
+                let post = NewPost {
+                    body: body.into(),
+                    nonce: format!("{p}-{i}"),
+                    reply_to: None,
+                    lang,
+                    ..NewPost::default()
+                };
                 app.post(Some(&user), lobby, post).await.expect("post");
                 latencies.push(t.elapsed());
                 i += 1;

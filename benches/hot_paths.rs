@@ -108,7 +108,13 @@ fn store_append(c: &mut Criterion) {
         b.iter_batched(
             || {
                 n += 1;
-                NewPost { body: BODY.into(), nonce: format!("a-{n}"), reply_to: None, lang: Some("fr".into()) }
+                NewPost {
+                    body: BODY.into(),
+                    nonce: format!("a-{n}"),
+                    reply_to: None,
+                    lang: Some("fr".into()),
+                    ..NewPost::default()
+                }
             },
             |p| runtime.block_on(app.post(Some(&user), lobby, p)).expect("post"),
             BatchSize::SmallInput,
@@ -123,8 +129,13 @@ fn store_append(c: &mut Criterion) {
                 for _ in 0..64 {
                     n += 1;
                     let (app, user) = (app.clone(), user.clone());
-                    let p =
-                        NewPost { body: BODY.into(), nonce: format!("a-{n}"), reply_to: None, lang: Some("fr".into()) };
+                    let p = NewPost {
+                        body: BODY.into(),
+                        nonce: format!("a-{n}"),
+                        reply_to: None,
+                        lang: Some("fr".into()),
+                        ..NewPost::default()
+                    };
                     tasks.push(tokio::spawn(async move { app.post(Some(&user), lobby, p).await }));
                 }
                 for t in tasks {

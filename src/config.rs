@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::limits::Limits;
+use crate::net::NetLimits;
 
 /// Everything the server can be told.
 #[derive(Clone, Debug)]
@@ -65,6 +66,13 @@ pub struct Config {
     pub clock: Clock,
     /// Rate limits on registration, sign-in, writes and typing.
     pub limits: Limits,
+    /// Caps and timeouts on connections, and the trusted reverse proxies.
+    pub net: NetLimits,
+    /// A token unused for this long signs in no more. Default 30 days.
+    pub token_idle: Duration,
+    /// Free disk space kept on the data dir's file system: below it, writes are refused
+    /// with `insufficient_storage` (reads go on) until space is freed. Default 256 MiB.
+    pub disk_reserve_bytes: u64,
 }
 
 impl Default for Config {
@@ -91,6 +99,9 @@ impl Default for Config {
             dictionaries: PathBuf::from(crate::lexicon::DEFAULT_DIR),
             clock: Clock::default(),
             limits: Limits::default(),
+            net: NetLimits::default(),
+            disk_reserve_bytes: 256 * 1024 * 1024,
+            token_idle: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -120,10 +131,15 @@ impl Config {
             ("max_subscriptions", self.max_subscriptions),
             ("max_inflight_per_connection", self.max_inflight_per_connection),
             ("max_commit_batch", self.max_commit_batch),
+            ("max_connections", self.net.max_connections),
+            ("max_connections_per_address", self.net.max_per_address),
         ] {
             if v == 0 {
                 return Err(format!("{name} must be at least 1"));
             }
+        }
+        if self.net.reserve >= self.net.max_connections {
+            return Err("max_connections must be larger than the reserve kept for HTTP (64)".into());
         }
         Ok(())
     }

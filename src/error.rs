@@ -16,6 +16,10 @@ pub enum Code {
     Conflict,
     TooLarge,
     RateLimited,
+    /// The server is full (connections) for now: try again later.
+    Unavailable,
+    /// The disk is (nearly) full: writes are refused until space is freed; reads go on.
+    InsufficientStorage,
     Internal,
 }
 
@@ -29,6 +33,8 @@ impl Code {
             Code::Conflict => StatusCode::CONFLICT,
             Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
@@ -21,6 +21,7 @@ use crate::model::{
     Visibility,
 };
 use crate::service::{signed_in, App, Claim, Coverage, NewPost, QueueEntry, Registration};
+use crate::store::Secrets;
 
 pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
@@ -28,6 +29,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/me", get(me).patch(patch_me))
+        .route("/me/password", put(change_password))
         .route("/users/{id}", get(user))
         .route("/users/{id}/roles", put(set_roles))
         .route("/spaces", get(spaces).post(create_space))
@@ -60,7 +62,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/notifications/read", put(read_notifications))
         .route("/search", get(search))
         .route("/glossary", get(glossary).post(add_concept))
-        .route("/admin/export", get(export))
+        .route("/admin/export", get(export).post(export_secrets))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
@@ -142,6 +144,22 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
+/// The client's address: the peer's, or behind a trusted proxy the one it forwards.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<Arc<App>> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(|| ApiError::internal("no peer address"))?;
+        Ok(ClientIp(app.gate.client_ip(peer, &parts.headers)))
+    }
+}
+
 fn parse_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> ApiResult<T> {
     parse(raw).ok_or_else(|| ApiError::not_found(what))
 }
@@ -164,12 +182,12 @@ struct Session {
 
 async fn register(
     State(app): State<Arc<App>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ClientIp(from): ClientIp,
     Body(b): Body<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<Session>)> {
     let reg =
         Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
-    let (token, user) = app.register(reg, from.ip()).await?;
+    let (token, user) = app.register(reg, from).await?;
     Ok((StatusCode::CREATED, Json(Session { token, user })))
 }
 
@@ -181,10 +199,10 @@ struct LoginBody {
 
 async fn login(
     State(app): State<Arc<App>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ClientIp(from): ClientIp,
     Body(b): Body<LoginBody>,
 ) -> ApiResult<Json<Session>> {
-    let (token, user) = app.login(&b.handle, &b.password, from.ip()).await?;
+    let (token, user) = app.login(&b.handle, &b.password, from).await?;
     Ok(Json(Session { token, user }))
 }
 
@@ -209,7 +227,27 @@ async fn patch_me(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<Pat
     Ok(Json(app.update_profile(user, b.display_name.as_deref(), b.languages.as_deref()).await?))
 }
 
-async fn user(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<User>> {
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    password: String,
+}
+
+async fn change_password(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    let user = signed_in(caller.user.as_ref())?;
+    let token = caller.token.as_deref().unwrap_or_default();
+    app.change_password(user, token, &b.current_password, &b.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's profile: for members only (guests see authors' names in posts, not who
+/// else is here).
+async fn user(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+    signed_in(caller.user.as_ref())?;
     Ok(Json(app.user(parse_id(&id, UserId::parse, "user")?)?))
 }
 
@@ -317,7 +355,7 @@ async fn create_room(
     Body(b): Body<NewRoomBody>,
 ) -> ApiResult<(StatusCode, Json<NewRoom>)> {
     let id = parse_id(&id, SpaceId::parse, "space")?;
-    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang };
+    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang, ..NewPost::default() };
     let ack = app.create_room(caller.user.as_ref(), id, &b.title, p).await?;
     Ok((StatusCode::CREATED, Json(NewRoom { room: ack.room, post: ack.post })))
 }
@@ -398,7 +436,7 @@ async fn create_post(
     Body(b): Body<NewPostBody>,
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, RoomId::parse, "room")?;
-    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: b.reply_to, lang: b.lang };
+    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: b.reply_to, lang: b.lang, ..NewPost::default() };
     Ok((StatusCode::CREATED, Json(app.post(caller.user.as_ref(), id, p).await?.post)))
 }
 
@@ -654,11 +692,11 @@ async fn read_notifications(
 
 async fn search(
     State(app): State<Arc<App>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ClientIp(from): ClientIp,
     caller: Caller,
     Query(q): Query<crate::service::SearchParams>,
 ) -> ApiResult<Json<crate::service::SearchResults>> {
-    Ok(Json(app.search(caller.user.as_ref(), Some(from.ip()), q).await?))
+    Ok(Json(app.search(caller.user.as_ref(), Some(from), q).await?))
 }
 
 async fn glossary(State(app): State<Arc<App>>) -> ApiResult<Json<Vec<collective_brain_index::Concept>>> {
@@ -679,21 +717,48 @@ async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json
 
 // ---- operations ----
 
-/// A consistent export of everything, while the server runs (admins).
+/// The export without secrets (password hashes and sign-ins left out), for admins.
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Response> {
+    export_with(&app, &caller, Secrets::Left).await
+}
+
+#[derive(Deserialize)]
+struct ExportBody {
+    password: String,
+}
+
+/// The whole export, password hashes and sign-ins included: asked for with the admin's
+/// own password.
+async fn export_secrets(State(app): State<Arc<App>>, caller: Caller, Body(b): Body<ExportBody>) -> ApiResult<Response> {
     let user = signed_in(caller.user.as_ref())?;
     if !user.is_admin() {
         return Err(ApiError::forbidden("only admins export"));
     }
-    let body = app.store.export_online().await?;
-    tracing::info!(admin = %user.handle, bytes = body.len(), "online export");
+    app.confirm_password(user, "password", &b.password).await?;
+    export_with(&app, &caller, Secrets::Included).await
+}
+
+/// A consistent export of everything, while the server runs (admins).
+async fn export_with(app: &App, caller: &Caller, secrets: Secrets) -> ApiResult<Response> {
+    let user = signed_in(caller.user.as_ref())?;
+    if !user.is_admin() {
+        return Err(ApiError::forbidden("only admins export"));
+    }
+    let body = app.store.export_online(secrets).await?;
+    tracing::info!(admin = %user.handle, bytes = body.len(), ?secrets, "online export");
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 
 // ---- the rest ----
 
-async fn healthz() -> &'static str {
-    "ok"
+/// `ok`, or 503 `degraded` with the reason while writes are refused (the disk is below
+/// its reserve): reads still work.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    if app.store.disk_low() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "degraded: the disk is below its reserve, writes are refused\n")
+            .into_response();
+    }
+    "ok".into_response()
 }
 
 /// Prometheus text format. Operational counters only: nothing here is about content.

@@ -6,9 +6,12 @@
 //! With several nodes, each node keeps its own hub, fed by the shared log instead of by
 //! its local writer; nothing here needs to be seen by another node.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Weak};
+
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 
 use crate::model::{RoomId, SpaceId, UserId};
 
@@ -159,6 +162,93 @@ impl Presence {
 fn announce(hub: &Hub, room: RoomId, user: UserId, online: bool) {
     let text = format!(r#"{{"type":"presence","room":"{room}","user":"{user}","online":{online}}}"#);
     hub.publish(Topic::Room(room), HubMsg { seq: 0, from: Some(user), scope: None, text: Utf8Bytes::from(text) });
+}
+
+/// Why a socket must stop serving at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alarm {
+    /// The user's access changed (taken out of a space), or their own stream lagged:
+    /// the socket closes, and the client subscribes again to what it may still read.
+    AccessChanged = 1,
+    /// The user's sign-in ended (suspended): the socket closes as signed out.
+    Revoked = 2,
+}
+
+/// One socket's alarm. Rung synchronously by the store's publish sink, before the frames
+/// of any later commit are published, and read by the socket's writer before each frame
+/// it writes: once rung, nothing more reaches the socket but its close.
+#[derive(Default)]
+pub struct Bell {
+    rung: AtomicU8,
+    notify: Notify,
+}
+
+impl Bell {
+    pub fn ring(&self, why: Alarm) {
+        self.rung.fetch_max(why as u8, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    pub fn rung(&self) -> Option<Alarm> {
+        match self.rung.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some(Alarm::AccessChanged),
+            _ => Some(Alarm::Revoked),
+        }
+    }
+
+    /// Completes once the bell has rung.
+    pub async fn wait(&self) -> Alarm {
+        loop {
+            let notified = self.notify.notified();
+            if let Some(why) = self.rung() {
+                return why;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The bells of this node's signed-in sockets, by user. Per node, like the sockets: with
+/// several nodes each rings its own from the shared log it follows.
+#[derive(Default)]
+pub struct Bells {
+    users: DashMap<UserId, Vec<Weak<Bell>>>,
+}
+
+impl Bells {
+    pub fn register(&self, user: UserId, bell: &Arc<Bell>) {
+        let mut bells = self.users.entry(user).or_default();
+        bells.retain(|b| b.strong_count() > 0);
+        bells.push(Arc::downgrade(bell));
+    }
+
+    pub fn unregister(&self, user: UserId, bell: &Arc<Bell>) {
+        if let Some(mut bells) = self.users.get_mut(&user) {
+            bells.retain(|b| b.strong_count() > 0 && !std::ptr::eq(b.as_ptr(), Arc::as_ptr(bell)));
+        }
+        self.users.remove_if(&user, |_, bells| bells.is_empty());
+    }
+
+    /// Rings every socket of `user`.
+    pub fn ring(&self, user: UserId, why: Alarm) {
+        if let Some(bells) = self.users.get(&user) {
+            for bell in bells.iter().filter_map(Weak::upgrade) {
+                bell.ring(why);
+            }
+        }
+    }
+
+    /// The alarm a message on a user's own stream raises, if any.
+    pub fn alarm_of(text: &str) -> Option<Alarm> {
+        if text.starts_with(r#"{"type":"access_changed""#) {
+            Some(Alarm::AccessChanged)
+        } else if text.starts_with(r#"{"type":"revoked""#) {
+            Some(Alarm::Revoked)
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod lang_eval;
 pub mod lexicon;
 pub mod limits;
 pub mod model;
+pub mod net;
 pub mod protocol;
 pub mod search;
 pub mod service;
@@ -37,6 +38,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 pub use service::App;
@@ -53,23 +56,46 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = http::router(app.clone());
-    let token = app.shutdown.clone();
-    let signal = async move {
-        shutdown.await;
-        token.cancel();
-    };
     let sweeper = tokio::spawn(sweep_claims(app.clone()));
-    // Frames are small and latency matters: no Nagle delay behind an unacknowledged one.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+    let disk = tokio::spawn(watch_disk(app.clone()));
+    let connections = TaskTracker::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, most often: wait for some to close.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        let Some(admitted) = app.gate.admit(peer.ip()) else {
+            app.metrics.refused_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        };
+        // Frames are small and latency matters: no Nagle delay behind an unacknowledged one.
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-    });
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .await;
+        let (router, stop, header_timeout) = (router.clone(), app.shutdown.clone(), app.config.net.header_timeout);
+        connections.spawn(async move {
+            serve_connection(tcp, peer, router, header_timeout, stop).await;
+            drop(admitted);
+        });
+    }
+    app.shutdown.cancel();
+    connections.close();
+    if tokio::time::timeout(SOCKET_DRAIN, connections.wait()).await.is_err() {
+        tracing::warn!("some HTTP connections did not close in time");
+    }
     sweeper.abort();
     let _ = sweeper.await;
+    disk.abort();
+    let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
     if tokio::time::timeout(SOCKET_DRAIN, app.sockets.wait()).await.is_err() {
@@ -79,7 +105,74 @@ pub async fn serve(
         tracing::error!(error = %e, "closing the store failed");
     }
     tracing::info!("shut down");
-    served
+    Ok(())
+}
+
+/// How long the listener waits after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Serves one HTTP/1.1 connection (and hands a WebSocket upgrade to its handler): its
+/// headers must come within `header_timeout`, and on shutdown it finishes the request in
+/// progress, then closes.
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    router: axum::Router,
+    header_timeout: Duration,
+    stop: CancellationToken,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// How often the data dir's free space is looked at.
+const DISK_CHECK: Duration = Duration::from_secs(1);
+
+/// Refuses writes while the data dir's disk is below its reserve, and takes them again
+/// once space is freed: a full disk never reaches the store.
+async fn watch_disk(app: Arc<App>) {
+    let mut tick = tokio::time::interval(DISK_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let dir = app.store.dir().to_owned();
+        let Ok(free) = tokio::task::spawn_blocking(move || fs4::available_space(dir)).await else { continue };
+        let free = match free {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the data dir's free space");
+                continue;
+            }
+        };
+        let low = free < app.config.disk_reserve_bytes;
+        if app.store.set_disk_low(low) {
+            if low {
+                tracing::error!(
+                    free,
+                    reserve = app.config.disk_reserve_bytes,
+                    "disk below its reserve: writes refused"
+                );
+            } else {
+                tracing::info!(free, "disk space is back: writes accepted");
+            }
+        }
+    }
 }
 
 /// How often expired translation claims are looked for.

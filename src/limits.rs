@@ -103,14 +103,18 @@ impl Limiter {
         self.take(Key::Login(addr), self.limits.login, "sign-in attempts from your address")
     }
 
-    /// Checks, without taking, that the handle is not locked by failed logins.
-    pub fn login_allowed(&self, handle: &str) -> Result<(), ApiError> {
-        self.peek(Key::LoginFailures(handle_key(handle)), self.limits.login_failures, "failed sign-ins for this handle")
+    /// Counts a sign-in attempt for the handle as failed, before its password is
+    /// checked; refused when the handle is locked by failed attempts.
+    pub fn login_attempt(&self, handle: &str) -> Result<(), ApiError> {
+        self.take(Key::LoginFailures(handle_key(handle)), self.limits.login_failures, "failed sign-ins for this handle")
     }
 
-    /// Records a failed login for the handle.
-    pub fn login_failed(&self, handle: &str) {
-        let _ = self.take(Key::LoginFailures(handle_key(handle)), self.limits.login_failures, "");
+    /// Gives back the attempt of a sign-in that did not fail.
+    pub fn login_refund(&self, handle: &str) {
+        let rate = self.limits.login_failures;
+        if let Some(mut b) = self.buckets.get_mut(&Key::LoginFailures(handle_key(handle))) {
+            b.tokens = (b.tokens + 1.0).min(rate.burst);
+        }
     }
 
     pub fn write(&self, user: UserId) -> Result<(), ApiError> {
@@ -147,19 +151,6 @@ impl Limiter {
         Self::refill(&mut b, rate, now);
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(limited(what, (1.0 - b.tokens) / rate.per_second))
-        }
-    }
-
-    fn peek(&self, key: Key, rate: Rate, what: &str) -> Result<(), ApiError> {
-        if rate.burst.is_infinite() {
-            return Ok(());
-        }
-        let Some(mut b) = self.buckets.get_mut(&key) else { return Ok(()) };
-        Self::refill(&mut b, rate, Instant::now());
-        if b.tokens >= 1.0 {
             Ok(())
         } else {
             Err(limited(what, (1.0 - b.tokens) / rate.per_second))
@@ -210,10 +201,13 @@ mod tests {
     fn failed_logins_lock_the_handle_only_after_the_burst() {
         let l = Limiter::new(Limits::default());
         for _ in 0..5 {
-            assert!(l.login_allowed("Ana").is_ok());
-            l.login_failed("ana");
+            assert!(l.login_attempt("Ana").is_ok());
         }
-        assert!(l.login_allowed("ANA").is_err());
-        assert!(l.login_allowed("bruno").is_ok());
+        assert!(l.login_attempt("ANA").is_err());
+        assert!(l.login_attempt("bruno").is_ok());
+        l.login_refund("bruno");
+        for _ in 0..5 {
+            assert!(l.login_attempt("bruno").is_ok(), "a successful sign-in gives its attempt back");
+        }
     }
 }

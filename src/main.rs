@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts while the server is stopped.
     User {
         #[command(subcommand)]
@@ -121,6 +121,20 @@ struct ServeArgs {
     /// Hunspell dictionaries for language tagging [default: /usr/share/hunspell].
     #[arg(long, env = "CB_DICTIONARIES")]
     dictionaries: Option<PathBuf>,
+    /// Connections open at once, HTTP and WebSocket [default: 10000].
+    #[arg(long, env = "CB_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Connections open at once from one address [default: 200].
+    #[arg(long, env = "CB_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
+    /// Reverse proxies whose X-Forwarded-For names the client, comma-separated
+    /// addresses [default: none].
+    #[arg(long, env = "CB_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// Free disk space kept for the data dir, in MiB: below it writes are refused
+    /// [default: 256].
+    #[arg(long, env = "CB_DISK_RESERVE_MB")]
+    disk_reserve_mb: Option<u64>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -148,6 +162,10 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         web_dir: args.web_dir.clone(),
         dictionaries: args.dictionaries.clone(),
         rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),
+        max_connections: args.max_connections,
+        max_connections_per_address: args.max_connections_per_address,
+        trusted_proxies: args.trusted_proxies.clone(),
+        disk_reserve_mb: args.disk_reserve_mb,
         ..Settings::default()
     };
     let mut config = file.overlay(given).into_config().map_err(anyhow::Error::msg)?;
@@ -170,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Export { data_dir }) => {
             let store =
                 Store::open_for_maintenance(&data_dir).context("opening the data dir (is the server running?)")?;
@@ -191,11 +209,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Import { data_dir }) => {
-            let store =
-                Store::open_for_maintenance(&data_dir).context("opening the data dir (is the server running?)")?;
-            let result = store.import(&mut std::io::stdin().lock());
-            store.close().await?;
-            let n = result?;
+            let n = collective_brain::store::import_into(&data_dir, &mut std::io::stdin().lock()).await?;
             eprintln!("imported {n} entries into {}", data_dir.display());
             Ok(())
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::net::NetLimits;
 
 /// Every setting, each optional: what is not given keeps its default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,11 @@ pub struct Settings {
     pub web_dir: Option<PathBuf>,
     pub dictionaries: Option<PathBuf>,
     pub rate_limits: Option<bool>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_address: Option<usize>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    pub disk_reserve_mb: Option<u64>,
+    pub token_idle_days: Option<u64>,
 }
 
 impl Settings {
@@ -68,6 +74,11 @@ impl Settings {
             web_dir: c.web_dir.clone(),
             dictionaries: Some(c.dictionaries.clone()),
             rate_limits: Some(true),
+            max_connections: Some(c.net.max_connections),
+            max_connections_per_address: Some(c.net.max_per_address),
+            trusted_proxies: Some(c.net.trusted_proxies.clone()),
+            disk_reserve_mb: Some(c.disk_reserve_bytes / (1024 * 1024)),
+            token_idle_days: Some(c.token_idle.as_secs() / 86_400),
         }
     }
 
@@ -92,6 +103,11 @@ impl Settings {
             web_dir: over.web_dir.or(self.web_dir),
             dictionaries: over.dictionaries.or(self.dictionaries),
             rate_limits: over.rate_limits.or(self.rate_limits),
+            max_connections: over.max_connections.or(self.max_connections),
+            max_connections_per_address: over.max_connections_per_address.or(self.max_connections_per_address),
+            trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
+            disk_reserve_mb: over.disk_reserve_mb.or(self.disk_reserve_mb),
+            token_idle_days: over.token_idle_days.or(self.token_idle_days),
         }
     }
 
@@ -119,6 +135,14 @@ impl Settings {
             web_dir: self.web_dir.or(d.web_dir),
             dictionaries: self.dictionaries.unwrap_or(d.dictionaries),
             limits: if self.rate_limits.unwrap_or(true) { Limits::default() } else { Limits::off() },
+            net: NetLimits {
+                max_connections: self.max_connections.unwrap_or(d.net.max_connections),
+                max_per_address: self.max_connections_per_address.unwrap_or(d.net.max_per_address),
+                trusted_proxies: self.trusted_proxies.unwrap_or_else(|| d.net.trusted_proxies.clone()),
+                ..d.net.clone()
+            },
+            disk_reserve_bytes: self.disk_reserve_mb.map_or(d.disk_reserve_bytes, |mb| mb * 1024 * 1024),
+            token_idle: self.token_idle_days.map_or(d.token_idle, |days| Duration::from_secs(days * 86_400)),
             ..d
         };
         config.validate()?;

@@ -27,14 +27,15 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::stream::{AbortHandle as LiveHandle, AbortRegistration, Abortable, BoxStream, SelectAll};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{lang_key, session_key, HubMsg, Topic};
+use crate::hub::{lang_key, session_key, Alarm, Bell, HubMsg, Topic};
 use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
 use crate::protocol::{ack_frame, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::service::{signed_in, token_hash, App, NewPost};
+use crate::store::Turn;
 
 /// Close code: the server is going away.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -43,6 +44,9 @@ pub const CLOSE_REVOKED: u16 = 4001;
 /// Close code when the user's access changed (taken out of a space): reconnect, and
 /// subscribe again to what is still readable.
 pub const CLOSE_ACCESS_CHANGED: u16 = 4003;
+/// Close code: the client broke a rule of the connection (no `hello` in time, silent too
+/// long).
+pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: a message over the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// How long one flush to a client may take before the client is dropped.
@@ -55,13 +59,24 @@ const WRITE_BATCH: usize = 64;
 pub async fn upgrade(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // WebSockets may take all connections but a reserve, kept for HTTP (health checks,
+    // sign-in) when the server is full.
+    let Some(admitted) = app.gate.admit_socket(peer.ip()) else {
+        let e = ApiError::new(crate::error::Code::Unavailable, "the server is full: try again in a minute");
+        return axum::response::IntoResponse::into_response(e);
+    };
+    let client = app.gate.client_ip(peer.ip(), &headers);
     let max = app.config.max_frame_bytes;
     ws.max_message_size(max).max_frame_size(max).read_buffer_size(1024).write_buffer_size(16 * 1024).on_upgrade(
         move |socket| {
             let tracker = app.sockets.clone();
-            tracker.track_future(Connection::run(app, socket, peer.ip()))
+            tracker.track_future(async move {
+                Connection::run(app, socket, client).await;
+                drop(admitted);
+            })
         },
     )
 }
@@ -117,11 +132,17 @@ struct Connection {
     own: Option<LiveHandle>,
     /// The client's address (guests' searches are limited by it).
     peer: std::net::IpAddr,
-    /// Told by the user's own stream when their access changed: the socket closes.
-    access_changed: Arc<tokio::sync::Notify>,
+    /// Rung when the signed-in user's access changes, they are suspended, or their own
+    /// stream lags: the writer stops writing and the socket closes.
+    bell: Arc<Bell>,
+    /// The user whose bells this socket's is among.
+    rung_for: Option<UserId>,
     /// Told when the token of this socket's `hello` is revoked.
     session: Option<(Topic, broadcast::Receiver<HubMsg>)>,
     inflight: Arc<Semaphore>,
+    /// Ends when the last write sent on this socket has reached the store's queue: the
+    /// next one waits for it, so one connection's writes take seqs in the order sent.
+    last_write: Option<oneshot::Receiver<()>>,
 }
 
 /// Why the reader stopped.
@@ -130,6 +151,8 @@ enum End {
     Gone,
     /// We close with this code.
     Close(u16, &'static str),
+    /// The bell rang: the writer closes.
+    Alarm(Alarm),
 }
 
 impl Connection {
@@ -139,7 +162,8 @@ impl Connection {
         let _open = OpenSocket(app.clone());
         let (sink, mut stream) = socket.split();
         let (out, out_rx) = mpsc::channel(app.config.connection_queue);
-        let writer = tokio::spawn(write_loop(app.clone(), sink, out_rx));
+        let bell = Arc::new(Bell::default());
+        let writer = tokio::spawn(write_loop(app.clone(), sink, out_rx, bell.clone()));
         let mut conn = Connection {
             inflight: Arc::new(Semaphore::new(app.config.max_inflight_per_connection)),
             app: app.clone(),
@@ -150,14 +174,36 @@ impl Connection {
             queues: HashMap::new(),
             session: None,
             own: None,
-            access_changed: Arc::new(tokio::sync::Notify::new()),
+            bell,
+            rung_for: None,
+            last_write: None,
             peer,
         };
-        let access_changed = conn.access_changed.clone();
+        let bell = conn.bell.clone();
+        let net = app.config.net.clone();
+        // Pings at a third of the idle timeout; a socket from which nothing came for the
+        // whole of it is gone, whatever TCP says.
+        let mut pings =
+            tokio::time::interval_at(tokio::time::Instant::now() + net.idle_timeout / 3, net.idle_timeout / 3);
+        pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut heard = tokio::time::Instant::now();
+        let hello_by = tokio::time::sleep(net.hello_timeout);
+        tokio::pin!(hello_by);
         let end = loop {
             let msg = tokio::select! {
                 _ = app.shutdown.cancelled() => break End::Close(CLOSE_GOING_AWAY, "server shutting down"),
-                _ = access_changed.notified() => break End::Close(CLOSE_ACCESS_CHANGED, "access changed: reconnect"),
+                _ = &mut hello_by, if conn.who.is_none() => break End::Close(CLOSE_POLICY, "say hello first"),
+                _ = pings.tick() => {
+                    if heard.elapsed() >= net.idle_timeout {
+                        break End::Close(CLOSE_POLICY, "idle: no frame or pong in time");
+                    }
+                    if conn.out.try_send(Out::Frame(Message::Ping(Default::default()))).is_err() {
+                        // A full queue: the writer is stuck behind a client that does
+                        // not read, and its own timeout will end it.
+                    }
+                    continue;
+                }
+                why = bell.wait() => break End::Alarm(why),
                 _ = revoked(&mut conn.session) => {
                     let e = ApiError::unauthorized("your token was revoked: sign in again");
                     conn.send_error(&e, None).await;
@@ -165,6 +211,7 @@ impl Connection {
                 }
                 msg = stream.next() => msg,
             };
+            heard = tokio::time::Instant::now();
             let ok = match msg {
                 None | Some(Ok(Message::Close(_))) => break End::Gone,
                 Some(Ok(Message::Text(text))) => {
@@ -184,8 +231,15 @@ impl Connection {
         };
         conn.unsubscribe_all();
         conn.end_session();
-        if let End::Close(code, reason) = end {
-            let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
+        conn.unring();
+        let close = match end {
+            End::Close(code, reason) => {
+                Some(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
+            }
+            End::Alarm(why) => Some(alarm_close(why)),
+            End::Gone => None,
+        };
+        if let Some(frame) = close {
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.out.send(Out::Frame(frame))).await;
         }
         drop(conn);
@@ -267,7 +321,13 @@ impl Connection {
     }
 
     async fn hello(&mut self, token: Option<&str>) -> bool {
+        // Whatever the answer, the identity this socket had ends here, with everything
+        // it was subscribed to: what the old one could read, the next one may not, and a
+        // failed `hello` leaves the socket signed out with nothing to receive.
+        self.unsubscribe_all();
         self.end_session();
+        self.unring();
+        self.who = None;
         let user = match token {
             None => None,
             Some(t) => {
@@ -275,37 +335,48 @@ impl Connection {
                 // the two cannot be missed.
                 let topic = Topic::Session(session_key(&token_hash(t)));
                 self.session = Some((topic, self.app.hub.subscribe(topic)));
-                match self.app.authenticate(t) {
-                    Ok(Some(u)) => Some(u),
+                let user = match self.app.authenticate(t) {
+                    Ok(Some(u)) => u,
                     Ok(None) => {
                         self.end_session();
-                        self.who = None;
                         return self.send_error(&ApiError::unauthorized("invalid or revoked token"), None).await;
                     }
                     Err(e) => {
                         self.end_session();
                         return self.send_error(&e, None).await;
                     }
+                };
+                // Rung from now on; then checked again, so a suspension or removal
+                // committed between the token check and here is not missed.
+                self.app.bells.register(user.id, &self.bell);
+                self.rung_for = Some(user.id);
+                match self.app.authenticate(t) {
+                    Ok(Some(u)) if u.id == user.id => Some(u),
+                    _ => {
+                        self.end_session();
+                        self.unring();
+                        return self.send_error(&ApiError::unauthorized("invalid or revoked token"), None).await;
+                    }
                 }
             }
         };
-        // A new identity starts with no subscriptions: what the old one could read, the
-        // new one may not.
-        self.unsubscribe_all();
         let text = ServerFrame::Welcome { user: user.as_ref(), protocol: PROTOCOL_VERSION }.to_json();
         if let Some(u) = &user {
             // The user's own stream (read markers from their other devices), no subscribe
             // needed.
             let topic = Topic::User(u.id);
             let held = Held::new(&self.app, topic);
-            let changed = self.access_changed.clone();
+            let bell = self.bell.clone();
             let (cancel, registration) = LiveHandle::new_pair();
-            let live = live_stream(held, registration, move |m| {
-                if m.text.as_str().starts_with(r#"{"type":"access_changed""#) {
-                    changed.notify_one();
-                }
-                true
-            });
+            // A lag here may have lost an access change: the socket closes, and the
+            // client reconnects to what it may still read (and refetches notifications).
+            let live = live_stream(held, registration, |_| true)
+                .inspect(move |item| {
+                    if matches!(item, LiveItem::Lagged(_)) {
+                        bell.ring(Alarm::AccessChanged);
+                    }
+                })
+                .boxed();
             if self.out.send(Out::Live(live)).await.is_err() {
                 return false;
             }
@@ -392,6 +463,13 @@ impl Connection {
         }
     }
 
+    /// Takes this socket's bell off its user's.
+    fn unring(&mut self) {
+        if let Some(user) = self.rung_for.take() {
+            self.app.bells.unregister(user, &self.bell);
+        }
+    }
+
     fn end_session(&mut self) {
         if let Some((topic, rx)) = self.session.take() {
             drop(rx);
@@ -434,13 +512,14 @@ impl Connection {
 
     /// Runs a write as its own task, so the reader keeps reading while it waits for its
     /// group commit. Waits here when too many are in flight.
-    async fn spawn_write(&self, frame: ClientFrame) -> bool {
+    async fn spawn_write(&mut self, frame: ClientFrame) -> bool {
         let Ok(permit) = self.inflight.clone().acquire_owned().await else { return false };
         let app = self.app.clone();
         let out = self.out.clone();
         let user = self.user().cloned();
+        let turn = Turn::after(&mut self.last_write);
         tokio::spawn(async move {
-            let text = write(&app, user.as_ref(), frame).await;
+            let text = write(&app, user.as_ref(), frame, turn).await;
             if !text.is_empty() {
                 let _ = out.send(Out::text(text)).await;
             }
@@ -456,17 +535,21 @@ fn subscription_limit(max: usize) -> ApiError {
 
 /// Performs a write frame; returns the frame to answer with (an ack, an event for
 /// edits and deletes, or an error).
-async fn write(app: &App, user: Option<&User>, frame: ClientFrame) -> String {
+async fn write(app: &App, user: Option<&User>, frame: ClientFrame, mut turn: Turn) -> String {
+    if !matches!(frame, ClientFrame::Post { .. } | ClientFrame::CreateRoom { .. }) {
+        // Rare writes keep their order the simple way: after the one before, whole.
+        turn.wait().await;
+    }
     match frame {
         ClientFrame::Post { room, body, nonce, reply_to, lang } => {
-            let p = NewPost { body, nonce: nonce.clone(), reply_to, lang };
+            let p = NewPost { body, nonce: nonce.clone(), reply_to, lang, turn };
             match app.post(user, room, p).await {
                 Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), None),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),
             }
         }
         ClientFrame::CreateRoom { space, title, body, nonce, lang } => {
-            let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang };
+            let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang, turn };
             match app.create_room(user, space, &title, p).await {
                 Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), ack.room.as_ref()),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),
@@ -632,6 +715,15 @@ fn lagged_frame(topic: Topic) -> String {
     }
 }
 
+/// How a socket closes when its bell rang.
+fn alarm_close(why: Alarm) -> Message {
+    let (code, reason) = match why {
+        Alarm::AccessChanged => (CLOSE_ACCESS_CHANGED, "access changed: reconnect"),
+        Alarm::Revoked => (CLOSE_REVOKED, "signed out: sign in again"),
+    };
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+}
+
 /// Something the writer has to do.
 enum Next {
     Out(Out),
@@ -644,6 +736,7 @@ async fn write_loop(
     app: Arc<App>,
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Out>,
+    bell: Arc<Bell>,
 ) {
     let mut live: SelectAll<LiveStream> = SelectAll::new();
     'outer: loop {
@@ -670,6 +763,15 @@ async fn write_loop(
                     app.metrics.lagged.fetch_add(1, Ordering::Relaxed);
                     Some(Message::Text(Utf8Bytes::from(lagged_frame(topic))))
                 }
+            };
+            // Once the bell rang, nothing but the close reaches the socket: not a live
+            // frame published after an access change, nor a replay queued before it.
+            let message = match (message, bell.rung()) {
+                (Some(m), Some(why)) if !matches!(m, Message::Close(_)) => {
+                    live.clear();
+                    Some(alarm_close(why))
+                }
+                (m, _) => m,
             };
             if let Some(m) = message {
                 closing = matches!(m, Message::Close(_));

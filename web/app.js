@@ -50,6 +50,8 @@ function connect() {
   live.addEventListener("refused", (e) => notify(e.detail.message));
   live.addEventListener("notification", () => countUnread());
   live.addEventListener("notifications_read", () => countUnread());
+  live.addEventListener("lagged", () => countUnread());
+  live.addEventListener("resync", () => countUnread());
   state.live = live;
   live.start();
   showConn();

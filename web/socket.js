@@ -86,6 +86,8 @@ export class Live extends EventTarget {
       case "welcome":
         this.attempt = 0;
         this.setState("online");
+        // What the user's own stream said while offline is refetched, not replayed.
+        this.dispatchEvent(new CustomEvent("resync"));
         for (const [room, r] of this.rooms) this.raw({ type: "subscribe", room, since: r.since });
         if (this.queue) this.raw({ type: "subscribe_queue", to: this.queue.to });
         for (const [, frame] of this.outbox) this.raw(frame);
@@ -103,8 +105,15 @@ export class Live extends EventTarget {
         break;
       }
       case "lagged":
+        // A subscription fell behind and ended: follow it again from where it stopped.
+        // The user's own stream (`user: true`) and a space's room list have no seq to
+        // resume from: listeners refetch what they show (notifications, room lists).
         if (f.room && this.rooms.has(f.room)) {
           this.raw({ type: "subscribe", room: f.room, since: this.rooms.get(f.room).since });
+        } else if (f.queue && this.queue) {
+          this.raw({ type: "subscribe_queue", to: this.queue.to });
+        } else {
+          this.dispatchEvent(new CustomEvent("lagged", { detail: f }));
         }
         break;
       case "ack":

@@ -7,13 +7,17 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::net::IpAddr;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use super::{validate, App};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::model::{Role, User, UserId};
 use crate::store::{Op, Outcome};
 
@@ -26,24 +30,81 @@ pub struct Registration {
     pub languages: Option<Vec<String>>,
 }
 
-/// Hashes a password with argon2id, off the async runtime.
+/// Hashes a password with argon2id, off the async runtime (outside the gate: for the
+/// first start and tools; requests go through `HashGate`).
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(ApiError::internal)?
 }
 
-async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(ApiError::internal)?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+fn hash_now(password: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
+}
+
+fn verify_now(password: &str, hash: &str) -> ApiResult<bool> {
+    // No hash (an account restored from an export without secrets): no password works.
+    let Ok(parsed) = PasswordHash::new(hash) else { return Ok(false) };
+    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash that no password matches, checked for unknown handles so that they take the
+/// time of a real check.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        hash_now(&hex::encode(secret)).unwrap_or_default()
     })
-    .await
-    .map_err(ApiError::internal)?
+}
+
+/// How stale a token's last use may be before it is written again.
+const TOUCH_EVERY_MS: i64 = 3_600_000;
+
+/// How long a request waits for a turn at hashing before it is told to come back.
+const HASH_WAIT: Duration = Duration::from_secs(5);
+
+/// Bounds the password hashes computed at once: each holds 19 MiB and a core for tens of
+/// milliseconds, so a flood of sign-ins would otherwise take the memory and the CPU of
+/// everyone else. A few run, a bounded number wait, and the rest are shed at once with
+/// `rate_limited`.
+pub struct HashGate {
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl HashGate {
+    pub fn new(concurrent: usize, max_waiting: usize) -> HashGate {
+        HashGate { permits: Semaphore::new(concurrent.max(1)), waiting: AtomicUsize::new(0), max_waiting }
+    }
+
+    /// One hash for each core, and sixteen waiting for each.
+    pub fn for_this_machine() -> HashGate {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        HashGate::new(cores, cores * 16)
+    }
+
+    /// Runs `f` (a hash) on a blocking thread when its turn comes, or refuses.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        let permit = tokio::time::timeout(HASH_WAIT, self.permits.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = match permit {
+            Ok(Ok(p)) => p,
+            _ => return Err(busy()),
+        };
+        tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+    }
+}
+
+fn busy() -> ApiError {
+    let mut e = ApiError::new(Code::RateLimited, "too many sign-ins at once: try again in a few seconds");
+    e.retry_after = Some(2);
+    e
 }
 
 /// The SHA-256 of a token: how the store knows it.
@@ -70,7 +131,11 @@ impl App {
         let handle = validate::handle(&reg.handle)?;
         validate::password(&reg.password)?;
         let display_name = match &reg.display_name {
-            Some(d) => validate::display_name(d)?,
+            Some(d) => {
+                let d = validate::display_name(d)?;
+                self.check_not_impersonating(&d, &handle)?;
+                d
+            }
             None => handle.clone(),
         };
         let languages = validate::languages("languages", reg.languages.as_deref().unwrap_or(&[]))?;
@@ -82,7 +147,8 @@ impl App {
         if self.store.user_by_handle(&handle)?.is_some() {
             return Err(ApiError::conflict(format!("handle {handle:?} is taken")));
         }
-        let password_hash = hash_password(reg.password).await?;
+        let password = reg.password;
+        let password_hash = self.hashes.run(move || hash_now(&password)).await?;
         expect_user(self.store.submit(Op::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
     }
 
@@ -98,10 +164,12 @@ impl App {
     /// few, that handle's sign-ins slow down, whoever makes them.
     pub async fn login(&self, handle: &str, password: &str, from: IpAddr) -> ApiResult<(String, User)> {
         self.limiter.login(from)?;
-        self.limiter.login_allowed(handle)?;
+        // Counted as failed before the hash, so concurrent guesses cannot all be
+        // checked; given back when the password was right.
+        self.limiter.login_attempt(handle)?;
         let result = self.check_login(handle, password).await;
-        if matches!(&result, Err(e) if e.code == crate::error::Code::Unauthorized) {
-            self.limiter.login_failed(handle);
+        if !matches!(&result, Err(e) if e.code == Code::Unauthorized) {
+            self.limiter.login_refund(handle);
         }
         result
     }
@@ -112,13 +180,15 @@ impl App {
             return Err(bad());
         }
         let Some(rec) = self.store.user_by_handle(handle)? else {
-            // Spend the same time as a real check, so timing does not tell which
-            // handles exist.
-            let _ = hash_password(password.to_owned()).await;
+            // The same check against a decoy, so timing does not tell which handles
+            // exist.
+            let password = password.to_owned();
+            let _ = self.hashes.run(move || verify_now(&password, decoy_hash())).await?;
             return Err(bad());
         };
         let suspended = rec.suspended_until_ms;
-        if !verify_password(password.to_owned(), rec.password_hash).await? {
+        let (password, hash) = (password.to_owned(), rec.password_hash);
+        if !self.hashes.run(move || verify_now(&password, &hash)).await? {
             return Err(bad());
         }
         if let Some(until) = suspended.filter(|u| *u > self.config.clock.now_ms()) {
@@ -145,7 +215,49 @@ impl App {
         if token.is_empty() || token.len() > 256 {
             return Ok(None);
         }
-        Ok(self.store.user_by_token_hash(&token_hash(token))?.map(|r| r.user))
+        let hash = token_hash(token);
+        let Some((rec, used_ms)) = self.store.session(&hash)? else { return Ok(None) };
+        let now = self.config.clock.now_ms();
+        let idle_ms = i64::try_from(self.config.token_idle.as_millis()).unwrap_or(i64::MAX);
+        if used_ms > 0 && now.saturating_sub(used_ms) > idle_ms {
+            return Ok(None);
+        }
+        if now.saturating_sub(used_ms) > TOUCH_EVERY_MS {
+            // Written off the request's path, at most once an hour per token.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let (store, user) = (self.store.clone(), rec.user.id);
+                rt.spawn(async move {
+                    let _ = store.submit(Op::TouchToken { hash, user }).await;
+                });
+            }
+        }
+        Ok(Some(rec.user))
+    }
+
+    /// Checks that `given` is `user`'s own password (for acts that need it again), counted
+    /// as a sign-in attempt; a wrong one is a `bad_request` on `field`.
+    pub async fn confirm_password(&self, user: &User, field: &'static str, given: &str) -> ApiResult<()> {
+        self.limiter.login_attempt(&user.handle)?;
+        let rec = self.store.user(user.id)?.ok_or_else(|| ApiError::not_found("user"))?;
+        let (given, hash) = (given.to_owned(), rec.password_hash);
+        if given.len() > validate::PASSWORD_MAX || !self.hashes.run(move || verify_now(&given, &hash)).await? {
+            return Err(ApiError::field(field, "is not your password"));
+        }
+        self.limiter.login_refund(&user.handle);
+        Ok(())
+    }
+
+    /// Changes the caller's password, given the current one: every other session of
+    /// theirs ends (their sockets close); the one that asked goes on.
+    pub async fn change_password(&self, user: &User, token: &str, current: &str, new: &str) -> ApiResult<()> {
+        validate::password(new)?;
+        self.confirm_password(user, "current_password", current).await?;
+        let new = new.to_owned();
+        let password_hash = self.hashes.run(move || hash_now(&new)).await?;
+        let keep = token_hash(token);
+        let others = self.store.tokens_of(user.id)?;
+        self.store.submit(Op::SetPassword { user: user.id, password_hash, keep, others }).await?;
+        Ok(())
     }
 
     pub async fn update_profile(
@@ -155,8 +267,25 @@ impl App {
         languages: Option<&[String]>,
     ) -> ApiResult<User> {
         let display_name = display_name.map(validate::display_name).transpose()?;
+        if let Some(d) = &display_name {
+            self.check_not_impersonating(d, &user.handle)?;
+        }
         let languages = languages.map(|l| validate::languages("languages", l)).transpose()?;
+        self.limiter.write(user.id)?;
         expect_user(self.store.submit(Op::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
+    }
+
+    /// A display name may not read as another member's handle (look-alike letters and
+    /// invisible characters folded): `@admin` written with a Cyrillic `а` is refused.
+    fn check_not_impersonating(&self, display_name: &str, own_handle: &str) -> ApiResult<()> {
+        let name = validate::skeleton(display_name.trim_start_matches('@'));
+        let own = own_handle.to_lowercase();
+        for handle in self.store.handles()? {
+            if handle != own && validate::skeleton(&handle) == name {
+                return Err(ApiError::field("display_name", "is too like another member's name: choose another"));
+            }
+        }
+        Ok(())
     }
 
     pub fn user(&self, id: UserId) -> ApiResult<User> {

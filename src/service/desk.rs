@@ -63,6 +63,7 @@ impl App {
     /// Sets the caller's language pairs. Targets must be community languages.
     pub async fn set_pairs(&self, viewer: Viewer<'_>, pairs: Vec<LangPair>) -> ApiResult<User> {
         let user = translator(viewer)?;
+        self.limiter.write(user.id)?;
         if pairs.len() > MAX_PAIRS {
             return Err(ApiError::field("pairs", format!("at most {MAX_PAIRS} pairs")));
         }
@@ -236,7 +237,10 @@ impl App {
     /// Returns to the queue, live, every item whose claim has expired. Runs while the
     /// server serves.
     pub async fn sweep_expired_claims(&self) -> ApiResult<usize> {
-        let expired = self.store.expired_claims(self.config.clock.now_ms())?;
+        // A scan of the store: off the runtime's workers, which it must never block.
+        let (store, now) = (self.store.clone(), self.config.clock.now_ms());
+        let expired =
+            tokio::task::spawn_blocking(move || store.expired_claims(now)).await.map_err(ApiError::internal)??;
         let n = expired.len();
         for (post, lang) in expired {
             self.store.submit(Op::ExpireClaim { post, lang }).await?;
@@ -253,6 +257,7 @@ impl App {
         if p.author != user.id && !user.has_role(Role::Translator) && !user.is_moderator() {
             return Err(ApiError::forbidden("only the author, a translator or a moderator corrects a post's language"));
         }
+        self.limiter.write(user.id)?;
         match self.store.submit(Op::SetLang { post, lang }).await? {
             Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),

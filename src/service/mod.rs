@@ -18,7 +18,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use accounts::{hash_password, token_hash, Registration};
+pub use accounts::{hash_password, token_hash, HashGate, Registration};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use moderation::Review;
 pub use notifications::NotificationView;
@@ -27,7 +27,7 @@ pub use search::{NewConcept, SearchHit, SearchParams, SearchResults};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
-use crate::hub::{Hub, HubMsg, Presence};
+use crate::hub::{Bells, Hub, HubMsg, Presence, Topic};
 use crate::lang::Tagger;
 use crate::limits::Limiter;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
@@ -49,6 +49,12 @@ pub struct App {
     pub limiter: Limiter,
     /// Who is in which room, on this node.
     pub presence: Presence,
+    /// The signed-in sockets of this node, rung when their user's access changes.
+    pub bells: Arc<Bells>,
+    /// Password hashes computed at once, and waiting.
+    pub hashes: HashGate,
+    /// The connections open on this node, by address.
+    pub gate: Arc<crate::net::Gate>,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -64,6 +70,8 @@ pub struct Metrics {
     pub lagged: AtomicU64,
     /// Posts acked (new posts and threads; a repeated nonce is acked again and counted).
     pub posts_acked: AtomicU64,
+    /// Connections closed at once: their address, or the server, was at its cap.
+    pub refused_connections: AtomicU64,
 }
 
 /// Who is asking: a signed-in user, or a guest.
@@ -73,9 +81,17 @@ impl App {
     /// Opens the store, wires the writer to the hub, and runs the first-start setup.
     pub async fn open(config: Config) -> Result<Arc<App>, StoreError> {
         let hub = Arc::new(Hub::new(config.room_buffer));
-        let sink_hub = hub.clone();
+        let bells = Arc::new(Bells::default());
+        let (sink_hub, sink_bells) = (hub.clone(), bells.clone());
         let sink = Box::new(move |batch: Vec<Publish>| {
             for p in batch {
+                // An access change rings the user's sockets before any later frame is
+                // published: their writers stop before it could reach them.
+                if let Topic::User(user) = p.topic {
+                    if let Some(why) = Bells::alarm_of(&p.text) {
+                        sink_bells.ring(user, why);
+                    }
+                }
                 sink_hub
                     .publish(p.topic, HubMsg { seq: p.seq, from: None, scope: p.scope, text: Utf8Bytes::from(p.text) });
             }
@@ -113,6 +129,7 @@ impl App {
         .await
         .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
         let limiter = Limiter::new(config.limits.clone());
+        let gate = crate::net::Gate::new(config.net.clone());
         let app = Arc::new(App {
             tagger,
             config,
@@ -124,6 +141,9 @@ impl App {
             metrics: Metrics::default(),
             limiter,
             presence: Presence::default(),
+            bells,
+            hashes: HashGate::for_this_machine(),
+            gate,
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

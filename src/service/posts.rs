@@ -8,7 +8,7 @@ use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
 use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
 use crate::protocol::ServerFrame;
-use crate::store::{NonceRecord, Op, Outcome, RoomTarget};
+use crate::store::{NonceRecord, Op, Outcome, RoomTarget, Turn};
 
 pub const POSTS_DEFAULT_LIMIT: usize = 100;
 pub const POSTS_MAX_LIMIT: usize = 500;
@@ -23,13 +23,15 @@ pub struct Changed {
 }
 
 /// A post as a client sends it.
-#[derive(Clone, Debug)]
+#[derive(Debug, Default)]
 pub struct NewPost {
     pub body: String,
     pub nonce: String,
     pub reply_to: Option<PostId>,
     /// The author's own statement of the language; it wins over detection.
     pub lang: Option<String>,
+    /// Its place among its connection's writes, which reach the store in the order sent.
+    pub turn: Turn,
 }
 
 impl App {
@@ -82,7 +84,7 @@ impl App {
             lang_confidence: tag.confidence,
             nonce: p.nonce,
         };
-        match self.store.submit(op).await? {
+        match self.store.submit_in_turn(op, p.turn).await? {
             Outcome::Posted { ack, .. } => {
                 self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(ack)
@@ -153,6 +155,7 @@ impl App {
         if post.author != user.id && !user.is_moderator() {
             return Err(ApiError::forbidden("only the author or a moderator deletes a post"));
         }
+        self.limiter.write(user.id)?;
         let moderation = (post.author != user.id).then(|| -> ApiResult<_> {
             Ok(crate::store::Moderation { moderator: user.id, reason: None, flaggers: self.store.flaggers(id)? })
         });

@@ -6,7 +6,7 @@ use crate::lang::is_iso639_1;
 
 pub const HANDLE_MIN: usize = 3;
 pub const HANDLE_MAX: usize = 32;
-pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 1024;
 pub const DISPLAY_NAME_MAX: usize = 64;
 pub const TITLE_MAX: usize = 200;
@@ -31,6 +31,8 @@ pub fn handle(h: &str) -> ApiResult<String> {
     Ok(h.to_owned())
 }
 
+/// At least 10 characters, at most 1 KiB, not one of the passwords that attackers try
+/// first, and more than one character repeated.
 pub fn password(p: &str) -> ApiResult<()> {
     let n = p.chars().count();
     if n < PASSWORD_MIN {
@@ -39,7 +41,131 @@ pub fn password(p: &str) -> ApiResult<()> {
     if p.len() > PASSWORD_MAX {
         return Err(ApiError::field("password", format!("must be at most {PASSWORD_MAX} bytes long")));
     }
+    let lower = p.to_lowercase();
+    let mut distinct: Vec<char> = lower.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 3 || COMMON_PASSWORDS.contains(&lower.as_str()) || is_run(&lower) {
+        return Err(ApiError::field("password", "is too easy to guess: choose a phrase of a few words"));
+    }
     Ok(())
+}
+
+/// Passwords of 10 characters or more among the most common in public breach lists
+/// (the lists of the most used passwords that password managers and NIST SP 800-63B
+/// recommend checking against), lower-cased.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "123456789a",
+    "1234567890a",
+    "0987654321",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "asdfghjkl1",
+    "zxcvbnm123",
+    "password12",
+    "password123",
+    "password1234",
+    "password!1",
+    "passw0rd12",
+    "p@ssw0rd12",
+    "iloveyou12",
+    "iloveyou123",
+    "football123",
+    "baseball123",
+    "princess12",
+    "sunshine12",
+    "welcome123",
+    "welcome1234",
+    "letmein123",
+    "monkey1234",
+    "dragon1234",
+    "master1234",
+    "abc1234567",
+    "abcdefghij",
+    "abcd123456",
+    "admin12345",
+    "administrator",
+    "changeme123",
+    "trustno1234",
+    "superman123",
+    "q1w2e3r4t5",
+    "1a2b3c4d5e",
+    "11223344556",
+    "1122334455",
+    "qazwsxedcrfv",
+    "michael123",
+    "jennifer12",
+    "computer12",
+    "whatever12",
+    "starwars12",
+    "1234qwerty",
+    "123qweasdzxc",
+    "qweasdzxc123",
+    "collectivebrain",
+    "collective brain",
+    "solidarity",
+    "solidarity123",
+];
+
+/// Whether `p` is a run of consecutive characters (`0123456789`, `abcdefghijk`, or backwards).
+fn is_run(p: &str) -> bool {
+    let c: Vec<u32> = p.chars().map(u32::from).collect();
+    let up = c.windows(2).all(|w| w[1] == w[0] + 1);
+    let down = c.windows(2).all(|w| w[0] == w[1] + 1);
+    up || down
+}
+
+/// Characters that show nothing: zero-width ones, joiners, bidi controls, the BOM, and
+/// the like. A name or a body made only of them is empty to the reader.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Bidi overrides and isolates, which reorder what follows them: a name with them can
+/// show as another.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A name's skeleton for telling look-alikes apart: lower-cased, invisible characters
+/// dropped, and common confusables (Cyrillic and Greek letters that look Latin, digits
+/// that look like letters, full-width forms) folded to one Latin letter.
+pub fn skeleton(name: &str) -> String {
+    name.chars()
+        .filter(|c| !is_invisible(*c) && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'а' | 'α' | '@' => 'a',
+            'в' | 'β' => 'b',
+            'с' | 'ϲ' => 'c',
+            'е' | 'ε' | 'ё' => 'e',
+            'һ' => 'h',
+            'i' | 'і' | 'ї' | 'ι' | '1' | 'l' | '|' | 'ı' => 'l',
+            'ј' => 'j',
+            'к' | 'κ' => 'k',
+            'м' => 'm',
+            'п' | 'η' => 'n',
+            'о' | 'ο' | '0' | 'σ' => 'o',
+            'р' | 'ρ' => 'p',
+            'ѕ' | '5' | '$' => 's',
+            'т' | 'τ' => 't',
+            'υ' | 'ц' => 'u',
+            'ѵ' | 'ν' => 'v',
+            'ш' | 'ω' => 'w',
+            'х' | 'χ' => 'x',
+            'у' | 'γ' => 'y',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
 }
 
 /// Trims; 1 to 64 characters, no control characters.
@@ -53,6 +179,12 @@ pub fn display_name(d: &str) -> ApiResult<String> {
     }
     if d.chars().any(char::is_control) {
         return Err(ApiError::field("display_name", "must not contain control characters"));
+    }
+    if d.chars().any(is_bidi_control) {
+        return Err(ApiError::field("display_name", "must not contain text direction controls"));
+    }
+    if d.chars().all(|c| is_invisible(c) || c.is_whitespace()) {
+        return Err(ApiError::field("display_name", "must have visible characters"));
     }
     Ok(d.to_owned())
 }
@@ -83,7 +215,7 @@ pub fn lang(l: &str) -> ApiResult<String> {
 
 /// A post body: not blank, at most `max` bytes.
 pub fn body(b: &str, max: usize) -> ApiResult<()> {
-    if b.trim().is_empty() {
+    if b.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Err(ApiError::field("body", "must not be empty"));
     }
     if b.len() > max {
@@ -167,5 +299,37 @@ mod tests {
     fn language_lists() {
         assert_eq!(languages("languages", &["pt".into(), "en".into(), "pt".into()]).unwrap(), vec!["pt", "en"]);
         assert!(languages("languages", &["portuguese".into()]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_must_be_long_and_not_common() {
+        assert!(password("correct horse battery").is_ok());
+        for weak in ["short", "123456789", "1234567890", "Password123", "aaaaaaaaaaaa", "abababababab", "abcdefghijklm"]
+        {
+            assert!(password(weak).is_err(), "{weak} was accepted");
+        }
+    }
+
+    #[test]
+    fn names_and_bodies_must_show_something() {
+        assert!(display_name("Ana María").is_ok());
+        for bad in ["\u{200B}\u{200B}", "\u{202E}nimda", " \u{2060} ", "Ana\u{202E}"] {
+            assert!(display_name(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(body("\u{200B}\u{FEFF} \u{200D}", 100).is_err());
+        assert!(body("ok\u{200B}", 100).is_ok());
+    }
+
+    #[test]
+    fn look_alike_names_share_a_skeleton() {
+        assert_eq!(skeleton("аdmin"), skeleton("admin"), "Cyrillic a");
+        assert_eq!(skeleton("ADM1N"), skeleton("admin"));
+        assert_eq!(skeleton("ad\u{200B}min"), skeleton("admin"));
+        assert_ne!(skeleton("ana"), skeleton("admin"));
     }
 }

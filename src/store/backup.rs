@@ -4,10 +4,15 @@
 //! then one line per entry, `{"tree", "key", "text" | "hex"}`: the key in hex, the value
 //! as text when it is UTF-8 (most values are JSON) and in hex otherwise. It is exact:
 //! an import reproduces the store byte for byte, sessions, claims and nonces included.
+//! The last line is a trailer, `{"collective_brain_export_end": N, "sha256": H}`: the
+//! number of entries and the SHA-256 of their lines (each with its newline). An import
+//! refuses an input whose trailer is missing, does not match, or is followed by more, so
+//! a truncated or altered backup never loads.
 
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{Store, Trees, SCHEMA_VERSION};
 use crate::error::StoreError;
@@ -19,6 +24,12 @@ pub const EXPORT_VERSION: u32 = 1;
 struct Header {
     collective_brain_export: u32,
     schema_version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Trailer {
+    collective_brain_export_end: u64,
+    sha256: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +51,8 @@ pub enum ImportError {
     NotEmpty,
     #[error("the export is of schema version {0}; this build reads up to {SCHEMA_VERSION}")]
     TooNew(u32),
+    #[error("the export is incomplete or altered: {0} (restore from a complete backup)")]
+    Incomplete(String),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("reading: {0}")]
@@ -76,16 +89,31 @@ fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
     ]
 }
 
-fn write_all(trees: &Trees, out: &mut dyn Write) -> Result<u64, StoreError> {
+/// What an export holds of the accounts' secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    /// Password hashes and sign-in tokens: a backup that restores everything.
+    Included,
+    /// Neither: the `tokens` tree is left out and every password hash is blank (such an
+    /// account signs in again after a password is set for it).
+    Left,
+}
+
+fn write_all(trees: &Trees, out: &mut dyn Write, secrets: Secrets) -> Result<u64, StoreError> {
     let io = |e: std::io::Error| StoreError::Sled(sled::Error::Io(e));
     let header = Header { collective_brain_export: EXPORT_VERSION, schema_version: SCHEMA_VERSION };
     let line =
         serde_json::to_string(&header).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
     writeln!(out, "{line}").map_err(io)?;
     let mut n = 0;
+    let mut sum = Sha256::new();
     for (name, tree) in named(trees) {
+        if secrets == Secrets::Left && name == "tokens" {
+            continue;
+        }
         for item in tree.iter() {
             let (k, v) = item?;
+            let v = if secrets == Secrets::Left && name == "users" { without_hash(&v)? } else { v.to_vec() };
             let (text, hex) = match std::str::from_utf8(&v) {
                 Ok(t) => (Some(t.to_owned()), None),
                 Err(_) => (None, Some(hex::encode(&v))),
@@ -94,28 +122,85 @@ fn write_all(trees: &Trees, out: &mut dyn Write) -> Result<u64, StoreError> {
             let line =
                 serde_json::to_string(&entry).map_err(|e| StoreError::Corrupt { tree: name, detail: e.to_string() })?;
             writeln!(out, "{line}").map_err(io)?;
+            sum.update(line.as_bytes());
+            sum.update(b"\n");
             n += 1;
         }
     }
+    let trailer = Trailer { collective_brain_export_end: n, sha256: hex::encode(sum.finalize()) };
+    let line =
+        serde_json::to_string(&trailer).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
+    writeln!(out, "{line}").map_err(io)?;
     out.flush().map_err(io)?;
     Ok(n)
+}
+
+/// The trailer line for these entry lines (tests that write an export by hand).
+#[cfg(test)]
+pub(crate) fn trailer_line(entries: &[String]) -> String {
+    let mut sum = Sha256::new();
+    for e in entries {
+        sum.update(e.as_bytes());
+        sum.update(b"\n");
+    }
+    let t = Trailer { collective_brain_export_end: entries.len() as u64, sha256: hex::encode(sum.finalize()) };
+    serde_json::to_string(&t).unwrap_or_default()
+}
+
+/// Imports an export into `data_dir`, which must not exist or be empty: the store is
+/// built in a directory beside it and renamed into place only once complete and checked,
+/// so a failed import leaves nothing behind.
+pub async fn import_into(data_dir: &std::path::Path, input: &mut dyn BufRead) -> Result<u64, ImportError> {
+    if data_dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        return Err(ImportError::NotEmpty);
+    }
+    let name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
+    let building = data_dir.with_file_name(format!(".{name}.importing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let result = async {
+        let store = Store::open_for_maintenance(&building)?;
+        let result = store.import(input);
+        store.close().await?;
+        result
+    }
+    .await;
+    let n = match result {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&building);
+            return Err(e);
+        }
+    };
+    if data_dir.exists() {
+        std::fs::remove_dir(data_dir)?;
+    }
+    std::fs::rename(&building, data_dir)?;
+    Ok(n)
+}
+
+/// A `users` value with its password hash blanked.
+fn without_hash(v: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let bad = |e: serde_json::Error| StoreError::Corrupt { tree: "users", detail: e.to_string() };
+    let mut rec: super::UserRecord = serde_json::from_slice(v).map_err(bad)?;
+    rec.password_hash = String::new();
+    serde_json::to_vec(&rec).map_err(bad)
 }
 
 impl Store {
     /// Writes everything to `out`; returns the number of entries. Run it while nothing
     /// writes (the server stopped), or use [`Store::export_online`].
     pub fn export(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
-        write_all(&self.trees, out)
+        write_all(&self.trees, out, Secrets::Included)
     }
 
     /// A consistent export while the server runs: taken on the writer thread between two
     /// batches, so it is one point in time. Writes wait while it runs.
-    pub async fn export_online(&self) -> Result<Vec<u8>, StoreError> {
+    pub async fn export_online(&self, secrets: Secrets) -> Result<Vec<u8>, StoreError> {
         let trees = self.trees.clone();
         self.writer
             .exclusive(move || {
                 let mut buf = Vec::new();
-                write_all(&trees, &mut buf).map(|_| buf)
+                write_all(&trees, &mut buf, secrets).map(|_| buf)
             })
             .await?
     }
@@ -139,6 +224,8 @@ impl Store {
         }
         let trees = named(t);
         let mut n = 0;
+        let mut sum = Sha256::new();
+        let mut trailer: Option<Trailer> = None;
         for (i, line) in lines.enumerate() {
             let line = line?;
             let at = i + 2;
@@ -146,6 +233,15 @@ impl Store {
                 continue;
             }
             let bad = |detail: String| ImportError::Format { line: at, detail };
+            if trailer.is_some() {
+                return Err(ImportError::Incomplete(format!("line {at} follows the trailer")));
+            }
+            if line.starts_with(r#"{"collective_brain_export_end""#) {
+                trailer = Some(serde_json::from_str(&line).map_err(|e| bad(format!("trailer: {e}")))?);
+                continue;
+            }
+            sum.update(line.as_bytes());
+            sum.update(b"\n");
             let e: Entry = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
             let tree = trees
                 .iter()
@@ -160,6 +256,14 @@ impl Store {
             };
             tree.insert(key, value).map_err(StoreError::from)?;
             n += 1;
+        }
+        let trailer = trailer.ok_or_else(|| ImportError::Incomplete("it has no trailer: it was cut short".into()))?;
+        if trailer.collective_brain_export_end != n {
+            let expected = trailer.collective_brain_export_end;
+            return Err(ImportError::Incomplete(format!("{n} entries where the trailer counts {expected}")));
+        }
+        if trailer.sha256 != hex::encode(sum.finalize()) {
+            return Err(ImportError::Incomplete("its checksum does not match its entries".into()));
         }
         self.db.flush().map_err(StoreError::from)?;
         let io = |e| StoreError::Sled(sled::Error::Io(e));

@@ -5,7 +5,7 @@
 //! | `meta` | name | schema version, markers (`nonces_folded_through`: the key of the last `fresh_posts` run folded into `nonces`) |
 //! | `users` | user id | `UserRecord` (JSON) |
 //! | `handles` | lower-case handle | user id |
-//! | `tokens` | SHA-256 of the token | user id |
+//! | `tokens` | SHA-256 of the token | user id, the session epoch it was issued in, when it was last used (8 bytes each) |
 //! | `spaces` | space id | `Space` (JSON) |
 //! | `slugs` | slug | space id |
 //! | `members` | space id, user id | empty |
@@ -54,6 +54,28 @@ pub fn second(key: &[u8]) -> Option<u64> {
 pub fn id_value(v: &[u8]) -> Option<u64> {
     let b: [u8; 8] = v.try_into().ok()?;
     Some(u64::from_be_bytes(b))
+}
+
+/// A `tokens` value: the user id, the session epoch the token was issued in, and when
+/// it was last used (ms since the epoch).
+pub fn token(user: u64, epoch: u64, used_ms: i64) -> [u8; 24] {
+    let mut v = [0u8; 24];
+    v[..8].copy_from_slice(&user.to_be_bytes());
+    v[8..16].copy_from_slice(&epoch.to_be_bytes());
+    v[16..].copy_from_slice(&used_ms.to_be_bytes());
+    v
+}
+
+/// Reads a `tokens` value as (user, epoch, last used); a shorter value (a bare user id,
+/// or no time) reads as epoch 0 and time 0, "unknown".
+pub fn token_value(v: &[u8]) -> Option<(u64, u64, i64)> {
+    let user = id_value(v.get(..8)?)?;
+    let epoch = if v.len() >= 16 { id_value(&v[8..16])? } else { 0 };
+    let used = if v.len() >= 24 { i64::from_be_bytes(v[16..24].try_into().ok()?) } else { 0 };
+    match v.len() {
+        8 | 16 | 24 => Some((user, epoch, used)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ mod runs;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -31,9 +31,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sled::IVec;
 
-pub use backup::{ImportError, EXPORT_VERSION};
+pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
-pub use writer::{Publish, WriterStats};
+pub use writer::{Publish, Turn, WriterStats};
 
 use crate::error::{ApiError, StoreError};
 use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
@@ -76,6 +76,14 @@ pub struct UserRecord {
     /// Suspended by a moderator until then (ms since the epoch): sign-in is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspended_until_ms: Option<i64>,
+    /// Tokens name the epoch they were issued in; a suspension (or a password change)
+    /// moves it on, and every token of an earlier epoch authenticates nothing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub session_epoch: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A post's text while a moderator hides it.
@@ -457,6 +465,8 @@ pub struct Store {
     sled_dir: PathBuf,
     /// Rooms, spaces and members in memory: what requests read, without sled's lock.
     mirror: Arc<Mirror>,
+    /// Set while the disk is below its reserve: writes are refused.
+    disk_low: AtomicBool,
 }
 
 /// What recovery found on opening a data dir, for the log.
@@ -562,7 +572,8 @@ impl Store {
             mirror.clone(),
             nonce_index,
         )?;
-        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir, mirror }, recovered))
+        let disk_low = AtomicBool::new(false);
+        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir, mirror, disk_low }, recovered))
     }
 
     /// Opens a data dir for maintenance (export, import): default options, nothing
@@ -582,7 +593,33 @@ impl Store {
 
     /// Commits one write and returns its outcome once it is on disk.
     pub async fn submit(&self, op: Op) -> Result<Outcome, ApiError> {
-        self.writer.submit(op).await
+        self.submit_in_turn(op, Turn::default()).await
+    }
+
+    /// Submits `op` in its turn of an ordered chain of writes (`Turn`).
+    pub async fn submit_in_turn(&self, op: Op, turn: Turn) -> Result<Outcome, ApiError> {
+        if self.disk_low() {
+            return Err(ApiError::new(
+                crate::error::Code::InsufficientStorage,
+                "the server's disk is full: nothing can be saved until space is freed (reading works)",
+            ));
+        }
+        self.writer.submit_in_turn(op, turn).await
+    }
+
+    /// Whether the data dir's disk is below its reserve (writes refused).
+    pub fn disk_low(&self) -> bool {
+        self.disk_low.load(Ordering::SeqCst)
+    }
+
+    /// Says whether the disk is below its reserve; returns whether that changed.
+    pub fn set_disk_low(&self, low: bool) -> bool {
+        self.disk_low.swap(low, Ordering::SeqCst) != low
+    }
+
+    /// The directory whose disk holds the store.
+    pub fn dir(&self) -> &Path {
+        &self.sled_dir
     }
 
     /// Stops the writer after it has committed what it was given, and flushes.
@@ -746,7 +783,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.trees.tokens.iter() {
             let (k, v) = item?;
-            if keys::id_value(&v) == Some(user.0) {
+            if keys::token_value(&v).map(|(id, _, _)| id) == Some(user.0) {
                 if let Ok(h) = <[u8; 32]>::try_from(k.as_ref()) {
                     out.push(h);
                 }
@@ -800,6 +837,16 @@ impl Store {
         self.trees.users.get(id.key())?.map(|v| decode("users", &v)).transpose()
     }
 
+    /// Every handle in use, lower-cased.
+    pub fn handles(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.handles.iter() {
+            let (k, _) = item?;
+            out.push(String::from_utf8_lossy(&k).into_owned());
+        }
+        Ok(out)
+    }
+
     pub fn user_by_handle(&self, handle: &str) -> Result<Option<UserRecord>, StoreError> {
         match self.trees.handles.get(handle.to_lowercase().as_bytes())? {
             Some(v) => match keys::id_value(&v) {
@@ -810,10 +857,14 @@ impl Store {
         }
     }
 
-    pub fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<UserRecord>, StoreError> {
+    /// The account a token hash signs in, with when the token was last used (0 when
+    /// unknown): none for an unknown token, or one of an earlier session epoch.
+    pub fn session(&self, hash: &[u8; 32]) -> Result<Option<(UserRecord, i64)>, StoreError> {
         match self.trees.tokens.get(hash)? {
-            Some(v) => match keys::id_value(&v) {
-                Some(id) => self.user(UserId(id)),
+            Some(v) => match keys::token_value(&v) {
+                Some((id, epoch, used)) => {
+                    Ok(self.user(UserId(id))?.filter(|r| r.session_epoch == epoch).map(|r| (r, used)))
+                }
                 None => Err(StoreError::Corrupt { tree: "tokens", detail: "bad id".into() }),
             },
             None => Ok(None),
@@ -1126,13 +1177,15 @@ mod tests {
                 serde_json::to_string(&serde_json::to_string(&rec).unwrap()).unwrap()
             )
         };
-        let export = [
-            r#"{"collective_brain_export":1,"schema_version":1}"#.to_owned(),
+        let entries = [
             format!(r#"{{"tree":"meta","key":"{}","hex":"00000001"}}"#, hex::encode("schema_version")),
             item("en"),
             item("pt"),
-        ]
-        .join("\n");
+        ];
+        let mut lines = vec![r#"{"collective_brain_export":1,"schema_version":1}"#.to_owned()];
+        lines.extend(entries.iter().cloned());
+        lines.push(backup::trailer_line(&entries));
+        let export = lines.join("\n");
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_for_maintenance(dir.path()).unwrap();
         assert_eq!(store.import(&mut export.as_bytes()).unwrap(), 3);

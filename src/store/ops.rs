@@ -176,6 +176,18 @@ pub enum Op {
         post: PostId,
         moderation: Moderation,
     },
+    /// Marks a token as used now (at most hourly: tokens expire after an idle time).
+    TouchToken {
+        hash: [u8; 32],
+        user: UserId,
+    },
+    /// A new password: every other session of the user ends; `keep` (the caller's) stays.
+    SetPassword {
+        user: UserId,
+        password_hash: String,
+        keep: [u8; 32],
+        others: Vec<[u8; 32]>,
+    },
     /// A moderator suspends `user` until `until_ms` (or lifts it: `None`), revoking
     /// these tokens (their sockets close).
     Suspend {
@@ -832,6 +844,10 @@ fn new_id(tx: &Tx) -> Result<u64, Fatal> {
 }
 
 /// Applies one op. `Ok(Err(_))` is a refusal that wrote nothing.
+/// Earlier versions kept per post: the newest ones, so that edits cannot grow a post's
+/// record without bound.
+pub const MAX_HISTORY: usize = 50;
+
 pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
     let now = ctx.now.as_str();
     match op {
@@ -854,6 +870,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 password_hash: password_hash.clone(),
                 created_at: now.to_owned(),
                 suspended_until_ms: None,
+                session_epoch: 0,
             };
             put(tx.users(), &id.key(), &rec)?;
             tx.handles().insert(lower.as_bytes(), &id.key())?;
@@ -876,7 +893,43 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::User(rec.user)))
         }
         Op::PutToken { hash, user } => {
-            tx.tokens().insert(&hash[..], &user.key())?;
+            // Checked here, in the writer's order, so that no token is issued to a user
+            // suspended before it, and a suspension after it moves the epoch past it.
+            let Some(rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+                return Ok(Err(ApiError::not_found("user")));
+            };
+            if let Some(until) = rec.suspended_until_ms.filter(|u| *u > ctx.now_ms) {
+                return Ok(Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until)))));
+            }
+            tx.tokens().insert(&hash[..], &keys::token(user.0, rec.session_epoch, ctx.now_ms)[..])?;
+            Ok(Ok(Outcome::Done))
+        }
+        Op::TouchToken { hash, user } => {
+            // Only a token still valid: a revocation or a new epoch since wins.
+            if let Some(v) = tx.tokens().get(&hash[..])? {
+                if let Some((id, epoch, _)) = keys::token_value(&v) {
+                    let rec = get::<UserRecord>(tx.users(), "users", &user.key())?;
+                    if id == user.0 && rec.is_some_and(|r| r.session_epoch == epoch) {
+                        tx.tokens().insert(&hash[..], &keys::token(id, epoch, ctx.now_ms)[..])?;
+                    }
+                }
+            }
+            Ok(Ok(Outcome::Done))
+        }
+        Op::SetPassword { user, password_hash, keep, others } => {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+                return Ok(Err(ApiError::not_found("user")));
+            };
+            rec.password_hash = password_hash.clone();
+            // Every other session ends, those in flight included; this one goes on.
+            rec.session_epoch += 1;
+            put(tx.users(), &user.key(), &rec)?;
+            tx.tokens().insert(&keep[..], &keys::token(user.0, rec.session_epoch, ctx.now_ms)[..])?;
+            for hash in others.iter().filter(|h| *h != keep) {
+                tx.tokens().remove(&hash[..])?;
+                let text = r#"{"type":"revoked"}"#.to_owned();
+                fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+            }
             Ok(Ok(Outcome::Done))
         }
         Op::RevokeToken { hash } => {
@@ -1027,8 +1080,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if let Some(parent) = reply_to {
                 match get_post(tx, *parent)? {
                     Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
-                    Some(_) => return Ok(Err(ApiError::bad_request("reply_to: the post is in another room"))),
-                    None => return Ok(Err(ApiError::not_found("reply_to post"))),
+                    // A post elsewhere is answered as one that does not exist: the room
+                    // it is in may be one the author cannot read.
+                    _ => return Ok(Err(ApiError::not_found("reply_to post (in this room)"))),
                 }
             }
             let seq = room.last_seq + 1;
@@ -1095,6 +1149,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 written_at: rec.post.edited_at.clone().unwrap_or_else(|| rec.post.created_at.clone()),
                 replaced_at: now.to_owned(),
             });
+            if rec.history.len() > MAX_HISTORY {
+                rec.history.drain(..rec.history.len() - MAX_HISTORY);
+            }
             rec.post.lang_source = *lang_source;
             rec.post.lang_confidence = *lang_confidence;
             rec.post.edited_at = Some(now.to_owned());
@@ -1139,6 +1196,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             };
             if rec.post.deleted {
                 return Ok(Err(ApiError::conflict("the post was deleted")));
+            }
+            if rec.post.lang == *lang && rec.post.lang_source == LangSource::Declared {
+                // Already so: nothing to write, no event.
+                let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+                return Ok(Ok(Outcome::Event { seq, post: rec.post }));
             }
             rec.post.lang = lang.clone();
             rec.post.lang_source = LangSource::Declared;
@@ -1341,6 +1403,13 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 return Ok(Err(ApiError::not_found("user")));
             };
             rec.suspended_until_ms = *until_ms;
+            if until_ms.is_some() {
+                // Every token issued before now, known to `tokens` or still in flight,
+                // stops authenticating; every socket of the user closes.
+                rec.session_epoch += 1;
+                let text = r#"{"type":"revoked"}"#.to_owned();
+                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+            }
             put(tx.users(), &user.key(), &rec)?;
             for hash in tokens {
                 tx.tokens().remove(&hash[..])?;

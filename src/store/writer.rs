@@ -63,6 +63,55 @@ pub struct Publish {
     pub text: String,
 }
 
+/// A write's place in a chain of writes that must reach the writer in order (one
+/// connection's frames): it waits for `after`, and its `next` is dropped once it is
+/// queued, or as soon as it fails before that, so a refusal never stalls the chain.
+#[derive(Default)]
+pub struct Turn {
+    after: Option<oneshot::Receiver<()>>,
+    next: Option<oneshot::Sender<()>>,
+}
+
+impl Turn {
+    /// The next turn of a chain whose last turn ended `last` (none for a new chain);
+    /// `last` becomes this one's end.
+    pub fn after(last: &mut Option<oneshot::Receiver<()>>) -> Turn {
+        let (next, end) = oneshot::channel();
+        Turn { after: last.replace(end), next: Some(next) }
+    }
+}
+
+impl Turn {
+    /// Waits for the write before this one, for a write that goes to the store through
+    /// no `submit_in_turn` of its own: the next one waits until this turn is dropped.
+    pub async fn wait(&mut self) {
+        if let Some(after) = self.after.take() {
+            let _ = after.await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let (Some(after), Some(next)) = (self.after.take(), self.next.take()) {
+            // Given up before its turn came (a refused write): the next one still waits
+            // for the one before.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = after.await;
+                    drop(next);
+                });
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn").field("waits", &self.after.is_some()).finish()
+    }
+}
+
 enum Job {
     Write(Op, oneshot::Sender<Result<Outcome, ApiError>>),
     /// Runs between batches, with no write in progress (a consistent read).
@@ -111,9 +160,14 @@ pub(super) fn spawn(
 }
 
 impl Handle {
-    pub async fn submit(&self, op: Op) -> Result<Outcome, ApiError> {
+    /// Submits `op` once the write before it in `turn`'s chain is queued, then lets the
+    /// next one go: the writer applies a chain's writes in the order it was made.
+    pub async fn submit_in_turn(&self, op: Op, mut turn: Turn) -> Result<Outcome, ApiError> {
+        turn.wait().await;
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job::Write(op, reply)).await.map_err(|_| ApiError::from(StoreError::WriterGone))?;
+        let sent = self.tx.send(Job::Write(op, reply)).await;
+        drop(turn);
+        sent.map_err(|_| ApiError::from(StoreError::WriterGone))?;
         answer.await.map_err(|_| ApiError::from(StoreError::WriterGone))?
     }
 

@@ -50,9 +50,26 @@ async fn export_and_import_round_trip_everything() {
     // Only admins export.
     assert_eq!(member.get("/admin/export").await.0, 403);
     assert_eq!(s.guest().get("/admin/export").await.0, 401);
+    // Without the admin's password, no password hash and no sign-in leaves the server.
     let r = s.http.get(s.api("/admin/export")).bearer_auth(admin.token.as_ref().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    let plain = String::from_utf8(r.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(plain.contains("Primera reunión"), "the plain export holds the content");
+    assert!(!plain.contains("argon2id"), "a password hash was exported without the admin's password");
+    assert!(!plain.contains(r#""tree":"tokens""#), "sign-ins were exported without the admin's password");
+    let (status, e) = admin.post("/admin/export", json!({"password": "not the admin's password"})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("password")), "{e}");
+    let r = s
+        .http
+        .post(s.api("/admin/export"))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .json(&json!({"password": crate::util::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let online = r.bytes().await.unwrap().to_vec();
+    assert!(String::from_utf8_lossy(&online).contains("argon2id"), "asked with the password, the export is whole");
     let before_posts = member.get(&format!("/rooms/{room}/posts")).await.1;
     let before_history = member.get(&format!("/posts/{pid}/history")).await.1;
     let before_queue = translator.get("/translations/queue").await.1;
@@ -74,7 +91,7 @@ async fn export_and_import_round_trip_everything() {
     let new = tempfile::tempdir().unwrap();
     let store = Store::open_for_maintenance(new.path()).unwrap();
     let n = store.import(&mut BufReader::new(&online[..])).unwrap();
-    assert_eq!(n as usize, text.lines().count() - 1);
+    assert_eq!(n as usize, text.lines().count() - 2, "every line but the header and the trailer is an entry");
     assert!(matches!(store.import(&mut BufReader::new(&online[..])), Err(ImportError::NotEmpty)));
     store.close().await.unwrap();
     drop(store);
@@ -82,6 +99,29 @@ async fn export_and_import_round_trip_everything() {
     let store = Store::open_for_maintenance(bad.path()).unwrap();
     assert!(matches!(store.import(&mut BufReader::new(&br#"{"nope": 1}"#[..])), Err(ImportError::Format { .. })));
     store.close().await.unwrap();
+    // A backup cut short at a line boundary, or altered, is refused, and the command
+    // leaves no data dir behind.
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines[..lines.len() * 2 / 3].join("\n") + "\n";
+    let altered = text.replacen("Primera", "Segunda", 1);
+    assert_ne!(altered, text);
+    let no_trailer = lines[..lines.len() - 1].join("\n") + "\n";
+    for (what, input) in [("cut", cut), ("altered", altered), ("without its trailer", no_trailer)] {
+        let target = tempfile::tempdir().unwrap();
+        let dir = target.path().join("restored");
+        let out = import_command(&dir, input.as_bytes());
+        assert!(!out.status.success(), "an export {what} was imported");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("incomplete or altered"),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!dir.exists(), "a failed import left {} behind", dir.display());
+        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "a failed import left its work behind");
+    }
+    let target = tempfile::tempdir().unwrap();
+    let out = import_command(&target.path().join("restored"), &online);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let s = Server::start_in(new.path(), |_| {}).await;
     let relogin = |c: &crate::util::Client| {
@@ -122,4 +162,18 @@ async fn export_and_import_round_trip_everything() {
     assert_eq!(member2.get("/me").await.1["handle"], "miembro");
     let _ = s.stop().await;
     drop(home);
+}
+
+/// Runs `collective-brain import` into `dir` with `input` on stdin.
+fn import_command(dir: &std::path::Path, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_collective-brain"))
+        .args(["import", "--data-dir", dir.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }

@@ -11,6 +11,7 @@ mod browser;
 mod desk;
 mod durability;
 mod groups;
+mod hostile;
 mod isolation;
 mod language;
 mod moderation;

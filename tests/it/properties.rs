@@ -42,7 +42,7 @@ async fn check(actions: Vec<Action>) {
     let spaces = app.spaces(None).unwrap();
     let lobby = spaces.iter().find_map(|s| s.room.filter(|_| s.slug == "lobby")).unwrap();
     let general = spaces.iter().find(|s| s.slug == "general").unwrap().id;
-    let p = NewPost { body: "opening".into(), nonce: "open".into(), reply_to: None, lang: None };
+    let p = NewPost { body: "opening".into(), nonce: "open".into(), reply_to: None, lang: None, ..NewPost::default() };
     let thread = app.create_room(Some(&users[0]), general, "Properties", p).await.unwrap().post.room;
     let rooms = [lobby, thread];
 
@@ -60,6 +60,7 @@ async fn check(actions: Vec<Action>) {
                             nonce: format!("n{nonce}"),
                             reply_to: None,
                             lang: None,
+                            ..NewPost::default()
                         };
                         let ack = app.post(Some(&users[*user]), rooms[*room], p).await.unwrap();
                         Some(((*user, *nonce), ack.post.id))
