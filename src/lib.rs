@@ -145,12 +145,21 @@ async fn serve_connection(
 const DISK_CHECK: Duration = Duration::from_secs(1);
 
 /// Refuses writes while the data dir's disk is below its reserve, and takes them again
-/// once space is freed: a full disk never reaches the store.
+/// once space is freed: a full disk never reaches the store. Records what is durable
+/// (the store's watermark, `store::verify`) at the same pace.
 async fn watch_disk(app: Arc<App>) {
     let mut tick = tokio::time::interval(DISK_CHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut mark = store::Watermark::default();
     loop {
         tick.tick().await;
+        let store = app.store.clone();
+        if let Ok(recorded) = tokio::task::spawn_blocking(move || store.record_watermark(mark)).await {
+            match recorded {
+                Ok(m) => mark = m,
+                Err(e) => tracing::warn!(error = %e, "cannot record the store's watermark"),
+            }
+        }
         let dir = app.store.dir().to_owned();
         let Ok(free) = tokio::task::spawn_blocking(move || fs4::available_space(dir)).await else { continue };
         let free = match free {

@@ -49,6 +49,12 @@ enum Command {
         #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Read the whole store and check it (server stopped): every room's log, every
+    /// record. Exits non-zero, saying what is wrong, on a damaged store.
+    Verify {
+        #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
     /// Rebuild the search index (DIR/index) from the store, while the server is stopped.
     Reindex {
         #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
@@ -197,6 +203,22 @@ async fn main() -> anyhow::Result<()> {
             drop(out);
             store.close().await?;
             eprintln!("exported {n} entries");
+            Ok(())
+        }
+        Some(Command::Verify { data_dir }) => {
+            let started = std::time::Instant::now();
+            let store = Store::open_for_maintenance(&data_dir).context("opening the data dir")?;
+            let report = tokio::task::block_in_place(|| store.verify());
+            store.close().await?;
+            let r = report.context("verifying the store")?;
+            eprintln!(
+                "the store is whole: {} rooms, {} events, {} edited posts, {} users, read in {:.1?}",
+                r.rooms,
+                r.events,
+                r.posts,
+                r.users,
+                started.elapsed()
+            );
             Ok(())
         }
         Some(Command::Reindex { data_dir }) => {

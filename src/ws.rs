@@ -27,7 +27,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::stream::{AbortHandle as LiveHandle, AbortRegistration, Abortable, BoxStream, SelectAll};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
+use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
@@ -51,8 +51,9 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// How long one flush to a client may take before the client is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Events read from the store per step of a replay.
-const REPLAY_CHUNK: usize = 256;
+/// Events read from the store per step of a replay: few, so that a replay waiting for
+/// its client holds little.
+const REPLAY_CHUNK: usize = 16;
 /// Frames written per socket flush, at most.
 const WRITE_BATCH: usize = 64;
 
@@ -84,6 +85,8 @@ pub async fn upgrade(
 /// What the writer task takes from its queue.
 enum Out {
     Frame(Message),
+    /// A replayed frame, holding its bytes of the replay budgets until it is flushed.
+    Paced(Message, Paced),
     /// A live subscription, ready to be relayed.
     Live(LiveStream),
 }
@@ -92,6 +95,30 @@ impl Out {
     fn text(text: String) -> Out {
         Out::Frame(Message::Text(Utf8Bytes::from(text)))
     }
+}
+
+/// A replayed frame's share of its connection's and of the node's replay budgets: a
+/// replay reads the store only as fast as the socket drains, so a client that never
+/// reads holds at most its connection's budget, and all of them the node's.
+struct Paced {
+    _conn: OwnedSemaphorePermit,
+    _node: OwnedSemaphorePermit,
+}
+
+/// Bytes one connection's replays may have queued and not yet flushed.
+const CONNECTION_REPLAY_BYTES: usize = 64 * 1024;
+/// Bytes all connections' replays may have queued and not yet flushed, on this node.
+pub const NODE_REPLAY_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes fed to the socket per flush, at most (past one frame).
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
+/// Waits for `len` bytes (or the whole budget, for a larger frame) of both budgets.
+async fn pace(conn: &Arc<Semaphore>, node: &Arc<Semaphore>, len: usize) -> Option<Paced> {
+    let conn_n = u32::try_from(len.min(CONNECTION_REPLAY_BYTES)).unwrap_or(u32::MAX);
+    let node_n = u32::try_from(len.min(NODE_REPLAY_BYTES)).unwrap_or(u32::MAX);
+    let _conn = conn.clone().acquire_many_owned(conn_n).await.ok()?;
+    let _node = node.clone().acquire_many_owned(node_n).await.ok()?;
+    Some(Paced { _conn, _node })
 }
 
 /// What a live subscription yields to the writer.
@@ -140,6 +167,8 @@ struct Connection {
     /// Told when the token of this socket's `hello` is revoked.
     session: Option<(Topic, broadcast::Receiver<HubMsg>)>,
     inflight: Arc<Semaphore>,
+    /// Bytes this connection's replays may have queued (`Paced`).
+    replay_budget: Arc<Semaphore>,
     /// Ends when the last write sent on this socket has reached the store's queue: the
     /// next one waits for it, so one connection's writes take seqs in the order sent.
     last_write: Option<oneshot::Receiver<()>>,
@@ -162,10 +191,12 @@ impl Connection {
         let _open = OpenSocket(app.clone());
         let (sink, mut stream) = socket.split();
         let (out, out_rx) = mpsc::channel(app.config.connection_queue);
+        let replay_budget = Arc::new(Semaphore::new(CONNECTION_REPLAY_BYTES));
         let bell = Arc::new(Bell::default());
         let writer = tokio::spawn(write_loop(app.clone(), sink, out_rx, bell.clone()));
         let mut conn = Connection {
             inflight: Arc::new(Semaphore::new(app.config.max_inflight_per_connection)),
+            replay_budget,
             app: app.clone(),
             out,
             who: None,
@@ -401,8 +432,8 @@ impl Connection {
         }
         let me = self.user().map(|u| u.id);
         let (cancel, registration) = LiveHandle::new_pair();
-        let task =
-            tokio::spawn(forward_room(self.app.clone(), room, since, head, held, self.out.clone(), me, registration));
+        let replay = Replay { out: self.out.clone(), budget: self.replay_budget.clone() };
+        let task = tokio::spawn(forward_room(self.app.clone(), room, since, head, held, replay, me, registration));
         match self.rooms.insert(room, Sub::new(task.abort_handle(), cancel)) {
             Some(old) => old.end(),
             None => {
@@ -653,8 +684,14 @@ fn live_stream(held: Held, cancel: AbortRegistration, keep: impl Fn(&HubMsg) -> 
     Abortable::new(stream, cancel).boxed()
 }
 
-/// Replays `since+1..=head` from the log, says `subscribed`, then hands the live
-/// subscription (events past `head`) to the writer.
+/// Where a replay goes: the writer's queue, paced by the connection's budget.
+struct Replay {
+    out: mpsc::Sender<Out>,
+    budget: Arc<Semaphore>,
+}
+
+/// Replays `since+1..=head` from the log as the socket drains (`Paced`), says
+/// `subscribed`, then hands the live subscription (events past `head`) to the writer.
 #[allow(clippy::too_many_arguments)]
 async fn forward_room(
     app: Arc<App>,
@@ -662,10 +699,11 @@ async fn forward_room(
     since: u64,
     head: u64,
     held: Held,
-    out: mpsc::Sender<Out>,
+    replay: Replay,
     me: Option<UserId>,
     cancel: AbortRegistration,
 ) {
+    let Replay { out, budget } = replay;
     let mut next = since + 1;
     while next <= head {
         let chunk = match app.store.events(room, next, head, REPLAY_CHUNK) {
@@ -678,7 +716,8 @@ async fn forward_room(
         let Some(&(last, _)) = chunk.last() else { break };
         for (_, bytes) in chunk {
             let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
-            if out.send(Out::Frame(Message::Text(text))).await.is_err() {
+            let Some(paced) = pace(&budget, &app.replay_bytes, text.len()).await else { return };
+            if out.send(Out::Paced(Message::Text(text), paced)).await.is_err() {
                 return;
             }
         }
@@ -750,10 +789,16 @@ async fn write_loop(
         };
         let mut next = Some(first);
         let mut written = 0;
+        let mut bytes = 0;
+        let mut paced = Vec::new();
         let mut closing = false;
         while let Some(n) = next.take() {
             let message = match n {
                 Next::Out(Out::Frame(m)) => Some(m),
+                Next::Out(Out::Paced(m, p)) => {
+                    paced.push(p);
+                    Some(m)
+                }
                 Next::Out(Out::Live(stream)) => {
                     live.push(stream);
                     None
@@ -775,12 +820,17 @@ async fn write_loop(
             };
             if let Some(m) = message {
                 closing = matches!(m, Message::Close(_));
+                bytes += match &m {
+                    Message::Text(t) => t.len(),
+                    Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
+                    Message::Close(_) => 0,
+                };
                 if sink.feed(m).await.is_err() {
                     break 'outer;
                 }
                 written += 1;
             }
-            if closing || written >= WRITE_BATCH {
+            if closing || written >= WRITE_BATCH || bytes >= WRITE_BATCH_BYTES {
                 break;
             }
             // More that is ready now joins this flush; nothing here waits.
@@ -796,6 +846,8 @@ async fn write_loop(
                 _ => break,
             }
         }
+        // Flushed: the replays' bytes are the kernel's now.
+        drop(paced);
         if closing {
             break;
         }

@@ -47,7 +47,10 @@ function connect() {
   const live = new Live(session.token);
   live.addEventListener("state", () => showConn());
   live.addEventListener("signed-out", () => signOut());
-  live.addEventListener("refused", (e) => notify(e.detail.message));
+  live.addEventListener("refused", (e) => {
+    const key = `error.${e.detail.code}`;
+    notify(t(key) === key ? e.detail.message : t(key));
+  });
   live.addEventListener("notification", () => countUnread());
   live.addEventListener("notifications_read", () => countUnread());
   live.addEventListener("lagged", () => countUnread());
@@ -126,8 +129,13 @@ function notify(message) {
   setTimeout(() => box.remove(), 6000);
 }
 
+/** An error in the reader's language where the interface knows it, else the server's words. */
 function errorText(e) {
-  if (e instanceof ApiError) return e.field ? `${e.message}` : e.message;
+  if (e instanceof ApiError) {
+    const key = e.field ? `error.field.${e.field}` : `error.${e.code}`;
+    const text = t(key);
+    return text === key ? e.message : text;
+  }
   return String(e.message || e);
 }
 

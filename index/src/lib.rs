@@ -20,6 +20,7 @@ pub mod eval;
 pub mod glossary;
 mod highlight;
 pub mod lexicon;
+mod stats;
 mod stem;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -228,6 +229,8 @@ pub struct SearchIndex {
     lexicon: RwLock<lexicon::Lexicon>,
     /// Each segment's `post`, `room` and `space` columns, for grouping hits by thread.
     id_columns: Mutex<HashMap<tantivy::index::SegmentId, Arc<IdColumns>>>,
+    /// Each segment's public documents and their lengths, for scoring (`stats`).
+    public: stats::PublicCache,
 }
 
 /// A set of a segment's documents, one bit each.
@@ -302,6 +305,7 @@ impl SearchIndex {
             f,
             glossary: RwLock::new(Glossary::shipped()),
             space_docs: Mutex::new(HashMap::new()),
+            public: stats::PublicCache::default(),
             id_columns: Mutex::new(HashMap::new()),
             lexicon: RwLock::new(lexicon::Lexicon::default()),
         })
@@ -629,7 +633,10 @@ impl SearchIndex {
             // milliseconds they never tie. Recency has no relevance score: 0.
             Sort::Recent => collect::Rank::Newest,
         };
-        let (total, docs) = searcher.search(&query, &collect::Readable { limit: want, rank, excluded: &excluded })?;
+        // Scored with statistics over public documents only (`stats`).
+        let public = stats::PublicStats { searcher: &searcher, acl: f.acl, cache: &self.public };
+        let collector = collect::Readable { limit: want, rank, excluded: &excluded };
+        let (total, docs) = searcher.search_with_statistics_provider(&query, &collector, &public)?;
         let mut groups: Vec<ThreadHit> = Vec::new();
         let mut by_room: HashMap<u64, usize> = HashMap::new();
         let columns = self.id_columns(&searcher)?;

@@ -225,3 +225,19 @@ fn access_holds_across_segments_sorts_and_deletes() {
     got.sort_unstable();
     assert_eq!(got, vec![1, 7]);
 }
+
+#[test]
+fn private_documents_do_not_move_public_scores() {
+    let public = [doc(1, 1, "pt", "Uma cooperativa de reciclagem em Campinas"), doc(2, 1, "pt", "Feiras no bairro")];
+    let score = |ix: &SearchIndex| {
+        let q = SearchQuery { text: "reciclagem".into(), public: true, limit: 10, ..SearchQuery::default() };
+        ix.search(&q).expect("search").threads[0].score
+    };
+    let alone = score(&index(&public));
+    let mut docs = public.to_vec();
+    for i in 0..30 {
+        docs.push(doc(100 + i, 2, "pt", "reciclagem reciclagem: a nossa posição sobre reciclagem"));
+    }
+    let with_private = score(&index(&docs));
+    assert!((alone - with_private).abs() < 1e-6, "{alone} then {with_private}");
+}

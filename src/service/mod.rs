@@ -55,6 +55,8 @@ pub struct App {
     pub hashes: HashGate,
     /// The connections open on this node, by address.
     pub gate: Arc<crate::net::Gate>,
+    /// Bytes of replays queued for sockets and not yet flushed, on this node (`ws`).
+    pub replay_bytes: Arc<tokio::sync::Semaphore>,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -144,6 +146,7 @@ impl App {
             bells,
             hashes: HashGate::for_this_machine(),
             gate,
+            replay_bytes: Arc::new(tokio::sync::Semaphore::new(crate::ws::NODE_REPLAY_BYTES)),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

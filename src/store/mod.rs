@@ -18,6 +18,7 @@ mod mirror;
 mod nonces;
 mod ops;
 mod runs;
+mod verify;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ use sled::IVec;
 
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
+pub use verify::{Report, Watermark, WATERMARK};
 pub use writer::{Publish, Turn, WriterStats};
 
 use crate::error::{ApiError, StoreError};
@@ -573,7 +575,9 @@ impl Store {
             nonce_index,
         )?;
         let disk_low = AtomicBool::new(false);
-        Ok((Store { db, trees, heads, changes, writer, stats, sled_dir, mirror, disk_low }, recovered))
+        let store = Store { db, trees, heads, changes, writer, stats, sled_dir, mirror, disk_low };
+        store.quick_check()?;
+        Ok((store, recovered))
     }
 
     /// Opens a data dir for maintenance (export, import): default options, nothing
@@ -626,6 +630,8 @@ impl Store {
     pub async fn close(&self) -> Result<(), StoreError> {
         self.writer.stop().await;
         self.db.flush_async().await?;
+        self.record_watermark(Watermark { events: u64::MAX, changes: u64::MAX })
+            .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         Ok(())
     }
 

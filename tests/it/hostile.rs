@@ -584,3 +584,84 @@ async fn a_password_change_ends_every_other_session_and_idle_tokens_expire() {
     let r = s.http.get(s.api("/me")).bearer_auth(&fresh).send().await.unwrap();
     assert_eq!(r.status(), 401, "a token idle for 60 days still signs in");
 }
+
+#[tokio::test]
+async fn a_damaged_store_is_refused_not_served() {
+    use collective_brain::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start_in(tmp.path(), |c| c.limits = Limits::off()).await;
+    let admin = s.admin().await;
+    let room = s.lobby_room().await;
+    let mut ws = admin.ws().await;
+    for round in 0..6 {
+        ws.post_many(&room, &"acknowledged ".repeat(200), &format!("r{round}-"), 100, 16).await;
+    }
+    drop(ws);
+    s.stop().await;
+    // A whole store verifies.
+    let verify = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_collective-brain"))
+            .args(["verify", "--data-dir", dir.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = verify(tmp.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store is whole"));
+    // Random bytes over the end of sled's file: sled recovers an earlier state.
+    let db = tmp.path().join("store").join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    let mut bytes = std::fs::read(&db).unwrap();
+    let from = usize::try_from(len.saturating_sub(len / 3)).unwrap();
+    let mut x: u32 = 0x9E37_79B9;
+    for b in &mut bytes[from..] {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    match Store::open_for_maintenance(tmp.path()) {
+        Ok(store) => {
+            let report = store.verify();
+            panic!("a damaged store opened (verify: {report:?})");
+        }
+        Err(e) => {
+            let e = e.to_string();
+            assert!(e.contains("damaged") || e.contains("corrupt"), "{e}");
+        }
+    }
+    let out = verify(tmp.path());
+    assert!(!out.status.success(), "verify passed a damaged store");
+}
+
+#[tokio::test]
+async fn search_scores_do_not_move_with_private_posts() {
+    let s = Server::start_with(|c| c.limits = Limits::off()).await;
+    let admin = s.admin().await;
+    let member = s.user("score_member").await;
+    let outsider = s.user("score_outsider").await;
+    let general = s.space_id("general").await;
+    thread(&admin, &general, "Reciclagem", "Uma cooperativa de reciclagem em Campinas").await;
+    thread(&admin, &general, "Feiras", "Feiras de economia solidária no bairro").await;
+    let found = |v: &Value| v["hits"].as_array().is_some_and(|h| !h.is_empty());
+    // Both public threads indexed before the first score is read.
+    crate::util::search_until(&outsider, "q=feiras", found).await;
+    let before = crate::util::search_until(&outsider, "q=reciclagem", found).await;
+    let score = |v: &Value| v["hits"][0]["score"].as_f64().expect("a score");
+    // A private group uses the word, a lot.
+    let group = private_forum(&admin, "score-group", &[&member]).await;
+    for i in 0..30 {
+        thread(&member, &group, &format!("Plano {i}"), "reciclagem reciclagem: a nossa posição sobre reciclagem").await;
+    }
+    crate::util::search_until(&member, "q=reciclagem", |v| v["total"].as_u64().unwrap_or(0) >= 31).await;
+    let (status, after) = outsider.get("/search?q=reciclagem").await;
+    assert_eq!(status, 200);
+    assert_eq!(after["total"], before["total"], "{after}");
+    assert!(
+        (score(&after) - score(&before)).abs() < 1e-6,
+        "the score moved: {} then {}",
+        score(&before),
+        score(&after)
+    );
+}
