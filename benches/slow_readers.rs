@@ -9,7 +9,8 @@
 //! store's page cache already holds it. The server is the release binary, run as its own process on a temporary data
 //! dir; its RSS is read from /proc. Each guest's socket has a small receive buffer, so the
 //! server's writes to it block at once, as with a client on a stalled mobile link.
-//! Results go in docs/BENCHMARKS.md.
+//! `CB_BENCH_SERVER=PATH` runs another build of the server instead. Results go in
+//! docs/BENCHMARKS.md.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -76,7 +77,8 @@ fn start() -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let child = Command::new(env!("CARGO_BIN_EXE_collective-brain"))
+    let binary = std::env::var("CB_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_collective-brain").into());
+    let child = Command::new(binary)
         .env("CB_DATA_DIR", dir.path())
         .env("CB_LISTEN", addr.to_string())
         .env("CB_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -101,10 +103,12 @@ async fn ready(http: &reqwest::Client, addr: SocketAddr) {
     panic!("the server did not come up");
 }
 
-/// A WebSocket whose socket has a small receive buffer.
-async fn connect(addr: SocketAddr) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+/// A WebSocket; a guest's (`small`) with a small receive buffer.
+async fn connect(addr: SocketAddr, small: bool) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpSocket::new_v4().expect("socket");
-    tcp.set_recv_buffer_size(16 * 1024).expect("buffer");
+    if small {
+        tcp.set_recv_buffer_size(16 * 1024).expect("buffer");
+    }
     let tcp = tcp.connect(addr).await.expect("connect");
     let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), tcp).await.expect("upgrade");
     ws
@@ -141,7 +145,7 @@ async fn main() {
 
     // The long room.
     let started = Instant::now();
-    let mut poster = connect(server.addr).await;
+    let mut poster = connect(server.addr, false).await;
     poster.send(Message::Text(json!({"type": "hello", "token": token}).to_string().into())).await.expect("hello");
     let filler = "Economia social e solidária: cooperativas, mutualidades e associações. ".repeat(o.body / 72 + 1);
     let (mut sent, mut acked, window) = (0usize, 0usize, 256usize);
@@ -162,7 +166,7 @@ async fn main() {
     println!("room of {} posts of {} B made in {:.1?}", o.posts, o.body, started.elapsed());
     // One reader takes the whole replay first, so that the store's page cache holds the
     // room before "idle" is read: what follows is the guests' cost, not the cache's.
-    let mut reader = connect(server.addr).await;
+    let mut reader = connect(server.addr, false).await;
     reader.send(Message::Text(json!({"type": "hello"}).to_string().into())).await.expect("hello");
     reader
         .send(Message::Text(json!({"type": "subscribe", "room": room, "since": 0}).to_string().into()))
@@ -181,7 +185,7 @@ async fn main() {
     let started = Instant::now();
     let mut guests = Vec::with_capacity(o.guests);
     for _ in 0..o.guests {
-        let mut ws = connect(server.addr).await;
+        let mut ws = connect(server.addr, true).await;
         ws.send(Message::Text(json!({"type": "hello"}).to_string().into())).await.expect("hello");
         ws.send(Message::Text(json!({"type": "subscribe", "room": room, "since": 0}).to_string().into()))
             .await

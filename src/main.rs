@@ -264,6 +264,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Ok(n) => tracing::info!("open files limit: {n}"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
     }
+    // jemalloc returns freed memory to the system as its allocations go on; without a
+    // background thread an idle server keeps what a burst (2,000 clients that left)
+    // freed. With one, it goes back within the decay time (10 s).
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(error = %e, "could not start jemalloc's background purging");
+    }
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!("listening on {}", listener.local_addr()?);

@@ -123,6 +123,9 @@ impl Target {
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .env("CB_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // Every generated client comes from 127.0.0.1: no cap per address here.
+            .env("CB_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
+            .env("CB_MAX_CONNECTIONS", "1000000")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .spawn()
