@@ -40,6 +40,8 @@ pub struct Limits {
     pub writes: Rate,
     /// Typing notices per user.
     pub typing: Rate,
+    /// Read markers (rooms and notifications) per user: frequent, small.
+    pub reads: Rate,
     /// Searches per user, or per address for guests.
     pub searches: Rate,
 }
@@ -52,6 +54,7 @@ impl Default for Limits {
             login_failures: Rate::new(5, 2),
             writes: Rate::new(120, 600),
             typing: Rate::new(10, 60),
+            reads: Rate::new(120, 1200),
             searches: Rate::new(120, 1200),
         }
     }
@@ -61,7 +64,7 @@ impl Limits {
     /// No limits (benchmarks, and tests of other things).
     pub fn off() -> Limits {
         let off = Rate { burst: f64::INFINITY, per_second: f64::INFINITY };
-        Limits { register: off, login: off, login_failures: off, writes: off, typing: off, searches: off }
+        Limits { register: off, login: off, login_failures: off, writes: off, typing: off, reads: off, searches: off }
     }
 }
 
@@ -72,6 +75,7 @@ enum Key {
     LoginFailures(u64),
     Writes(UserId),
     Typing(UserId),
+    Reads(UserId),
     SearchUser(UserId),
     SearchAddr(IpAddr),
 }
@@ -123,6 +127,10 @@ impl Limiter {
 
     pub fn typing(&self, user: UserId) -> Result<(), ApiError> {
         self.take(Key::Typing(user), self.limits.typing, "typing notices")
+    }
+
+    pub fn read(&self, user: UserId) -> Result<(), ApiError> {
+        self.take(Key::Reads(user), self.limits.reads, "read markers")
     }
 
     /// A search by `user`, or by a guest from `addr`.

@@ -48,6 +48,7 @@ impl App {
     /// Marks the caller's notifications up to `until` read; returns how many were unread.
     pub async fn mark_notifications_read(&self, viewer: Viewer<'_>, until: NotificationId) -> ApiResult<usize> {
         let user = signed_in(viewer)?;
+        self.limiter.read(user.id)?;
         let ids = self.store.unread_notifications_until(user.id, until)?;
         let n = ids.len();
         if n > 0 {

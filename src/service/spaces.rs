@@ -32,6 +32,7 @@ impl App {
     pub async fn mark_read(&self, viewer: Viewer<'_>, room: RoomId, seq: u64) -> ApiResult<u64> {
         let user = signed_in(viewer)?;
         self.readable_room(viewer, room)?;
+        self.limiter.read(user.id)?;
         match self.store.submit(Op::MarkRead { user: user.id, room, seq }).await? {
             Outcome::Read { seq } => Ok(seq),
             other => Err(ApiError::internal(format!("expected a read marker, got {other:?}"))),
