@@ -12,7 +12,7 @@
 //! | `rooms` | room id | `Room` (JSON) |
 //! | `space_rooms` | space id, room id | empty |
 //! | `events` | room id, last seq of the run | a run of the room's events, each the `event` frame exactly as sent to clients (`runs`; a run of one is the frame itself, as every entry was before schema 4) |
-//! | `posts` | post id | `PostRecord` (JSON) once anything has changed the post (builds of schema 3 also wrote here, for a new post, byte 1, then its creation event's room id and seq, then its nonce: `fresh_post`; builds before 2026-12-03 the whole record) |
+//! | `posts` | post id | `PostRecord` (JSON) once anything has changed the post (builds of schema 3 also wrote here, for a new post, byte 1, then its creation event's room id and seq, then its nonce: `fresh_post`; builds of schema 2 and earlier the whole record) |
 //! | `fresh_posts` | last post id of the run | the places of the posts one batch created, each read as a `fresh_post` until its first change writes its record in `posts`: byte 3, then for each post its id, room id, seq, author's user id, nonce length (2 bytes) and nonce (`runs`; schema 6: until folded, the only copy of the nonce, found through the applying thread's index, `nonces`); schema 4 and 5: byte 2 and no author (the nonce is in `nonces` too) |
 //! | `room_posts` | room id, last seq of the run | the posts a batch created in the room: byte 2, then each post's seq and id (`runs`); a run of one is the post id alone, keyed by its seq |
 //! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`). Since schema 6 a reply's nonce arrives here when its run is folded, later; a new thread's at once |

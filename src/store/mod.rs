@@ -43,25 +43,25 @@ use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, U
 /// The schema this build writes. Each change to the layout adds a numbered migration
 /// (`migrate`).
 ///
-/// - 2 (2026-12-01): the translators' queue holds one record per post, keyed by
+/// - 2: the translators' queue holds one record per post, keyed by
 ///   priority and post, naming the languages it needs (it held one per language).
-/// - 3 (2026-12-03): a new post's `posts` entry may be where its creation event is
+/// - 3: a new post's `posts` entry may be where its creation event is
 ///   (`fresh_post`) rather than a whole record. Nothing to migrate (whole records are
 ///   read as they are), but a build of schema 2 would misread such an entry, so it must
 ///   refuse the data dir rather than open it.
-/// - 4 (2026-12-03): a batch's writes for its new posts are runs (`runs`): the events it
+/// - 4: a batch's writes for its new posts are runs (`runs`): the events it
 ///   appends to a room are one `events` entry keyed by the last of them, its new posts in
 ///   a room one `room_posts` entry, and the places of its new posts (`fresh_post`) one
 ///   entry of the new tree `fresh_posts` instead of an entry each in `posts`. Nothing to
 ///   migrate (an entry of one event or post is read as a run of one, and `posts` is
 ///   looked at first), but a build of schema 3 would misread a run and miss the posts of
 ///   `fresh_posts`.
-/// - 5 (2026-12-04): a batch's new posts' translators' queue records are runs too, one
+/// - 5: a batch's new posts' translators' queue records are runs too, one
 ///   entry of the new tree `fresh_queue` for the posts of one priority, instead of an
 ///   entry each in `queue`; a record that changes later leaves its run for `queue`.
 ///   Nothing to migrate, but a build of schema 4 would miss the records of
 ///   `fresh_queue`.
-/// - 6 (2026-12-04): a new post's nonce is written in its `fresh_posts` run, which now
+/// - 6: a new post's nonce is written in its `fresh_posts` run, which now
 ///   names each post's author (`runs::AUTHORED`), and reaches `nonces` later, folded
 ///   (`nonces`); the meta key `nonces::FOLDED` names the last run folded. Migrated: the
 ///   key is set to the last run of the older layout, whose nonces are all in `nonces`. A
@@ -118,7 +118,7 @@ const FRESH_POST: u8 = 1;
 /// nonce, not a second copy of the post. The creation event holds the post as it was
 /// created, which is the post until something changes it, and every change writes the
 /// whole record (`PostRecord`) in its place. So a new post's bytes are written once,
-/// in its event; builds before 2026-12-03 wrote them twice, and their records are read
+/// in its event; builds of schema 2 and earlier wrote them twice, and their records are read
 /// as they are.
 pub(crate) fn fresh_post(room: RoomId, seq: u64, nonce: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(17 + nonce.len());
@@ -203,7 +203,7 @@ pub struct NonceRecord {
 /// What the `nonces` tree holds for a nonce: where the first ack's post is, and the
 /// room when that post started a thread. The post itself is the one in the creation
 /// event, which is what the first ack sent and which redaction keeps in step (so a
-/// retry after a delete gets the redacted post, as before). Builds before 2026-12-01
+/// retry after a delete gets the redacted post, as before). Builds of schema 1
 /// stored the whole `NonceRecord` (a second copy of every post); both forms are read.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(untagged)]
