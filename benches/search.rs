@@ -42,7 +42,7 @@ fn doc(rows: &[Row], i: usize) -> PostDoc {
         space: i as u64 % SPACES + 1,
         public: !PRIVATE.contains(&(i as u64 % SPACES + 1)),
         author: i as u64 % 700 + 1,
-        created_ms: 1_600_000_000_000 + i as i64 * 1000,
+        created_us: 1_600_000_000_000_000 + i as i64 * 1_000_000,
         lang: LANGS[lang].to_owned(),
         body,
         title: (i % 5 == 0).then(|| rows[(i + 11) % n].text[lang].chars().take(60).collect()),

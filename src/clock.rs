@@ -49,6 +49,11 @@ pub fn parse_ms(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
+/// An RFC 3339 time in microseconds since the epoch.
+pub fn parse_us(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_micros())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,6 +128,10 @@ pub enum StoreError {
     WriterGone,
     #[error("data dir was written by schema version {found}; this build reads up to {supported}")]
     SchemaTooNew { found: u32, supported: u32 },
+    #[error(
+        "the data dir holds a layout no release has written (a development build's): start from an empty data dir"
+    )]
+    UnknownLayout,
     #[error("the store is damaged: {0}. Do not serve it: restore the last backup into a new data dir (collective-brain import), or run collective-brain verify for a full report")]
     Damaged(String),
 }

@@ -1,9 +1,11 @@
 //! Plain data: the objects of the client contract, and the typed ids that name them.
 //!
-//! Ids are `u64`s inside the server (big-endian in store keys, so scans come back in
-//! order) and opaque strings on the wire: a one-letter prefix per kind and the number
-//! (`u12`, `s3`, `r40`, `p977`). The prefix means that a room id sent where a post id is
-//! expected is refused as `bad_request` instead of naming some unrelated post.
+//! Ids are numbers that carry no order (the store hands them out through a keyed
+//! permutation of its counter: `store::ids`), written on the wire as opaque strings: a
+//! one-letter prefix per kind and the number (`u83620137449`, `p177002390512371`). The
+//! prefix means that a room id sent where a post id is expected is refused as
+//! `bad_request` instead of naming some unrelated post. Their `Ord` is for maps and
+//! deduplication only: what needs the order things were made in uses their times.
 
 use std::fmt;
 
@@ -28,10 +30,6 @@ macro_rules! id_type {
                 digits.parse().ok().map($name)
             }
 
-            /// Big-endian bytes, for store keys.
-            pub fn key(self) -> [u8; 8] {
-                self.0.to_be_bytes()
-            }
         }
 
         impl fmt::Display for $name {

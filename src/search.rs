@@ -379,7 +379,7 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         space: room.space.0,
         public,
         author: post.author.0,
-        created_ms: crate::clock::parse_ms(&post.created_at).unwrap_or(0),
+        created_us: crate::clock::parse_us(&post.created_at).unwrap_or(0),
         lang: post.lang.clone(),
         body: post.body.clone(),
         // A thread's title belongs to its opening post.

@@ -22,7 +22,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 pub(crate) enum Rank {
     /// By relevance score, best first.
     Score,
-    /// By the `post` fast field (ids grow with time), newest first.
+    /// By the `created` fast field (microseconds, unique per post), newest first.
     Newest,
 }
 
@@ -56,7 +56,7 @@ pub(crate) struct SegmentReadable {
     count: usize,
     top: Option<TopNComputer<u64, DocId>>,
     /// The `post` column, when ranking by recency.
-    post: Option<Column<u64>>,
+    created: Option<Column<i64>>,
     excluded: Option<Arc<Vec<u64>>>,
     segment: SegmentOrdinal,
     alive: Option<AliveBitSet>,
@@ -92,9 +92,10 @@ impl SegmentCollector for SegmentReadable {
             return;
         }
         self.count += 1;
-        let key = match (&self.rank, &self.post) {
+        let key = match (&self.rank, &self.created) {
             (Rank::Score, _) => score_key(score),
-            (Rank::Newest, Some(col)) => col.first(doc).unwrap_or(0),
+            // Flipping the sign bit orders an i64 as a u64.
+            (Rank::Newest, Some(col)) => col.first(doc).map_or(0, |t| (t as u64) ^ (1 << 63)),
             (Rank::Newest, None) => 0,
         };
         if let Some(top) = &mut self.top {
@@ -152,7 +153,7 @@ impl Collector for Readable<'_> {
             rank: self.rank,
             count: 0,
             top: (self.limit > 0).then(|| TopNComputer::new(self.limit)),
-            post: if self.rank == Rank::Newest { Some(ff.u64("post")?) } else { None },
+            created: if self.rank == Rank::Newest { Some(ff.i64("created")?) } else { None },
             excluded: self.excluded.get(segment as usize).cloned().flatten(),
             segment,
             alive: reader.alive_bitset().cloned(),

@@ -146,7 +146,7 @@ fn build(rows: &[Row], translated: impl Fn(usize) -> bool) -> Result<SearchIndex
             space: 1,
             public: true,
             author: 1,
-            created_ms: 0,
+            created_us: 0,
             lang: LANGS[l].to_owned(),
             body: r.text[l].clone(),
             title: None,

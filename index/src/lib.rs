@@ -60,7 +60,7 @@ const MAX_COLLECT: usize = 5_000;
 /// Threads that search a query's segments side by side, at most.
 const MAX_SEARCH_THREADS: usize = 4;
 /// The schema's version, kept in each commit's payload; another version means reindex.
-const SCHEMA: u32 = 3;
+const SCHEMA: u32 = 4;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +86,9 @@ pub struct PostDoc {
     /// Whether the space is public (readable by everyone, guests included).
     pub public: bool,
     pub author: u64,
-    pub created_ms: i64,
+    /// When the post was written, in microseconds since the epoch: the order of "newest"
+    /// (a store gives no two posts the same time).
+    pub created_us: i64,
     pub lang: String,
     pub body: String,
     /// The thread's title, on the thread's opening post only.
@@ -434,7 +436,7 @@ impl SearchIndex {
         doc.add_u64(f.room, d.room);
         doc.add_u64(f.space, d.space);
         doc.add_u64(f.author, d.author);
-        doc.add_i64(f.created, d.created_ms);
+        doc.add_i64(f.created, d.created_us);
         doc.add_text(f.acl, acl_term(d.public, d.space));
         doc.add_u64(f.digest, digest(d));
         let mut langs = vec![d.lang.as_str()];
@@ -619,8 +621,12 @@ impl SearchIndex {
             ));
         }
         if q.from_ms.is_some() || q.to_ms.is_some() {
-            let lo = q.from_ms.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.created, v)));
-            let hi = q.to_ms.map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(f.created, v)));
+            let lo = q
+                .from_ms
+                .map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.created, v.saturating_mul(1000))));
+            let hi = q
+                .to_ms
+                .map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(f.created, v.saturating_mul(1000))));
             must.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         let query = BooleanQuery::new(must);
@@ -849,7 +855,7 @@ fn digest(d: &PostDoc) -> u64 {
     for n in [d.post, d.room, d.space, d.author] {
         eat(&n.to_be_bytes());
     }
-    eat(&d.created_ms.to_be_bytes());
+    eat(&d.created_us.to_be_bytes());
     eat(d.lang.as_bytes());
     eat(d.body.as_bytes());
     eat(d.title.as_deref().unwrap_or("\u{0}").as_bytes());

@@ -7,7 +7,7 @@ fn doc(post: u64, space: u64, lang: &str, body: &str) -> PostDoc {
         space,
         public: space == 1,
         author: 1,
-        created_ms: i64::try_from(post).unwrap_or(0) * 1000,
+        created_us: i64::try_from(post).unwrap_or(0) * 1_000_000,
         lang: lang.into(),
         body: body.into(),
         title: None,

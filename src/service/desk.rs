@@ -130,7 +130,7 @@ impl App {
         let now = self.config.clock.now_ms();
         let mut readable: HashMap<SpaceId, bool> = HashMap::new();
         // (priority, post id) orders items across target languages as within one.
-        let mut found: Vec<((u8, PostId), QueueEntry)> = Vec::new();
+        let mut found: Vec<((u8, String), QueueEntry)> = Vec::new();
         for (to, froms) in self.queue_targets(user, to)? {
             let mut taken = 0;
             for item in self.store.queue(&to) {
@@ -170,13 +170,13 @@ impl App {
                     _ => 1,
                 };
                 found.push((
-                    (priority, item.post),
+                    (priority, rec.post.created_at.clone()),
                     QueueEntry { post: rec.post, room: item.room, needed: to.clone(), claimed_until },
                 ));
                 taken += 1;
             }
         }
-        found.sort_by_key(|e| e.0);
+        found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
     }
 

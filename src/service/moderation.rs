@@ -74,7 +74,8 @@ impl App {
             let hidden_body = if rec.post.hidden { self.store.hidden(id)?.map(|h| h.body) } else { None };
             out.push(Review { post: rec.post, room: room.id, space: space.id, flags, hidden_body });
         }
-        out.sort_by_key(|r| std::cmp::Reverse(r.flags.len()));
+        // Most flagged first; among as many flags, the oldest post first (ids carry no order).
+        out.sort_by(|a, b| b.flags.len().cmp(&a.flags.len()).then_with(|| a.post.created_at.cmp(&b.post.created_at)));
         Ok(out)
     }
 

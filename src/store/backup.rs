@@ -1,9 +1,10 @@
 //! Export and import: every tree, every key and value, as JSON lines.
 //!
-//! The first line is a header (`{"collective_brain_export": 1, "schema_version": N}`);
+//! The first line is a header (`{"collective_brain_export": 2, "schema_version": N}`);
 //! then one line per entry, `{"tree", "key", "text" | "hex"}`: the key in hex, the value
 //! as text when it is UTF-8 (most values are JSON) and in hex otherwise. It is exact:
-//! an import reproduces the store byte for byte, sessions, claims and nonces included.
+//! an import reproduces the store byte for byte, sessions, claims, nonces and the key of
+//! its ids (`ids`) included.
 //! The last line is a trailer, `{"collective_brain_export_end": N, "sha256": H}`: the
 //! number of entries and the SHA-256 of their lines (each with its newline). An import
 //! refuses an input whose trailer is missing, does not match, or is followed by more, so
@@ -18,7 +19,7 @@ use super::{Store, Trees, SCHEMA_VERSION};
 use crate::error::StoreError;
 
 /// The format's version.
-pub const EXPORT_VERSION: u32 = 1;
+pub const EXPORT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -135,18 +136,6 @@ fn write_all(trees: &Trees, out: &mut dyn Write, secrets: Secrets) -> Result<u64
     Ok(n)
 }
 
-/// The trailer line for these entry lines (tests that write an export by hand).
-#[cfg(test)]
-pub(crate) fn trailer_line(entries: &[String]) -> String {
-    let mut sum = Sha256::new();
-    for e in entries {
-        sum.update(e.as_bytes());
-        sum.update(b"\n");
-    }
-    let t = Trailer { collective_brain_export_end: entries.len() as u64, sha256: hex::encode(sum.finalize()) };
-    serde_json::to_string(&t).unwrap_or_default()
-}
-
 /// Imports an export into `data_dir`, which must not exist or be empty: the store is
 /// built in a directory beside it and renamed into place only once complete and checked,
 /// so a failed import leaves nothing behind.
@@ -217,7 +206,10 @@ impl Store {
         let header: Header = serde_json::from_str(&first)
             .map_err(|e| ImportError::Format { line: 1, detail: format!("header: {e}") })?;
         if header.collective_brain_export != EXPORT_VERSION {
-            return Err(ImportError::Format { line: 1, detail: "not a Collective Brain export of version 1".into() });
+            return Err(ImportError::Format {
+                line: 1,
+                detail: format!("not a Collective Brain export of version {EXPORT_VERSION}"),
+            });
         }
         if header.schema_version > SCHEMA_VERSION {
             return Err(ImportError::TooNew(header.schema_version));

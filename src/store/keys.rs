@@ -1,32 +1,35 @@
-//! Key layout. Every key is big-endian so that a prefix scan returns rows in order.
+//! Key layout (schema 1). Every key is big-endian so that a prefix scan returns rows in
+//! order. Users, spaces, rooms, posts and notifications are keyed by their *place*, the
+//! number the store's counter gave them, never by their id (`ids`); values hold places
+//! too, except JSON records and frames, which hold ids as clients see them.
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | name | schema version, markers (`nonces_folded_through`: the key of the last `fresh_posts` run folded into `nonces`) |
-//! | `users` | user id | `UserRecord` (JSON) |
-//! | `handles` | lower-case handle | user id |
-//! | `tokens` | SHA-256 of the token | user id, the session epoch it was issued in, when it was last used (8 bytes each) |
-//! | `spaces` | space id | `Space` (JSON) |
-//! | `slugs` | slug | space id |
-//! | `members` | space id, user id | empty |
-//! | `rooms` | room id | `Room` (JSON) |
-//! | `space_rooms` | space id, room id | empty |
-//! | `events` | room id, last seq of the run | a run of the room's events, each the `event` frame exactly as sent to clients (`runs`; a run of one is the frame itself, as every entry was before schema 4) |
-//! | `posts` | post id | `PostRecord` (JSON) once anything has changed the post (builds of schema 3 also wrote here, for a new post, byte 1, then its creation event's room id and seq, then its nonce: `fresh_post`; builds of schema 2 and earlier the whole record) |
-//! | `fresh_posts` | last post id of the run | the places of the posts one batch created, each read as a `fresh_post` until its first change writes its record in `posts`: byte 3, then for each post its id, room id, seq, author's user id, nonce length (2 bytes) and nonce (`runs`; schema 6: until folded, the only copy of the nonce, found through the applying thread's index, `nonces`); schema 4 and 5: byte 2 and no author (the nonce is in `nonces` too) |
-//! | `room_posts` | room id, last seq of the run | the posts a batch created in the room: byte 2, then each post's seq and id (`runs`); a run of one is the post id alone, keyed by its seq |
-//! | `nonces` | user id, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread (older builds: the whole `NonceRecord`). Since schema 6 a reply's nonce arrives here when its run is folded, later; a new thread's at once |
-//! | `queue` | priority (1 byte), post id | `NeedsRecord` (JSON): the languages the post still needs once the record has changed since the post was created (until then it is in `fresh_queue`; schema 1: key target language, priority, post id; value `QueueRecord`) |
-//! | `fresh_queue` | priority (1 byte), last post id of the run | the queue records of the posts one batch created at that priority, each until it changes: byte 2, then for each post its id, the record's length (4 bytes) and its `NeedsRecord` (JSON) (`runs`; schema 5). A record that changes leaves the run, which keeps its key |
-//! | `claims` | post id, target language | `ClaimRecord` (JSON) |
-//! | `translated` | target language, post id | `TimeRecord` (JSON): how long it waited |
-//! | `reads` | user id, room id | the last seq the user read |
-//! | `changes` | change seq (global, one per batch) | post ids, 8 bytes each: the posts the batch changed (created, edited, deleted, translated, relabelled) |
+//! | `meta` | name | the schema (`schema`), the id key (`id_key`), markers (`nonces_folded_through`: the key of the last `fresh_posts` run folded into `nonces`; `change_seq`) |
+//! | `users` | user | `UserRecord` (JSON) |
+//! | `handles` | lower-case handle | user |
+//! | `tokens` | SHA-256 of the token | user, the session epoch it was issued in, when it was last used (8 bytes each) |
+//! | `spaces` | space | `Space` (JSON) |
+//! | `slugs` | slug | space |
+//! | `members` | space, user | empty |
+//! | `rooms` | room | `Room` (JSON) |
+//! | `space_rooms` | space, room | empty |
+//! | `events` | room, last seq of the run | a run of the room's events, each the `event` frame exactly as sent to clients (`runs`; a run of one is the frame itself) |
+//! | `posts` | post | `PostRecord` (JSON), once anything has changed the post |
+//! | `fresh_posts` | last post of the run | the places of the posts one batch created, each read as a `fresh_post` until its first change writes its record in `posts`: byte 3, then for each post its place, room, seq, author, nonce length (2 bytes) and nonce (`runs`). Until folded, the only copy of the nonce, found through the applying thread's index (`nonces`) |
+//! | `room_posts` | room, last seq of the run | the posts a batch created in the room: byte 2, then each post's seq and place (`runs`); a run of one is the post alone, keyed by its seq |
+//! | `nonces` | user, nonce | `StoredNonce` (JSON): the room and seq of the post's creation event, and the room when it started a thread. A reply's nonce arrives here when its run is folded; a new thread's at once |
+//! | `queue` | priority (1 byte), post | `NeedsRecord` (JSON): the languages the post still needs, once the record has changed since the post was created (until then it is in `fresh_queue`) |
+//! | `fresh_queue` | priority (1 byte), last post of the run | the queue records of the posts one batch created at that priority, each until it changes: byte 2, then for each post its place, the record's length (4 bytes) and its `NeedsRecord` (JSON) (`runs`). A record that changes leaves the run, which keeps its key |
+//! | `claims` | post, target language | `ClaimRecord` (JSON) |
+//! | `translated` | target language, post | `TimeRecord` (JSON): how long it waited |
+//! | `reads` | user, room | the last seq the user read |
+//! | `changes` | change seq (global, one per batch) | posts, 8 bytes each: the posts the batch changed (created, edited, deleted, translated, relabelled) |
 //! | `glossary` | concept id | `Concept` (JSON): a glossary concept added through the API |
-//! | `notifications` | user id, notification id | `Notification` (JSON) |
-//! | `flags` | post id, user id | `Flag` (JSON): a member's flag on a post |
-//! | `hidden` | post id | `HiddenRecord` (JSON): a hidden post's text, for moderators |
-//! | `modlog` | action id | `ModAction` (JSON) |
+//! | `notifications` | user, notification | `Notification` (JSON) |
+//! | `flags` | post, user | `Flag` (JSON): a member's flag on a post |
+//! | `hidden` | post | `HiddenRecord` (JSON): a hidden post's text, for moderators |
+//! | `modlog` | action number (a place) | `ModAction` (JSON) |
 
 /// Two ids as one ordered key.
 pub fn pair(a: u64, b: u64) -> [u8; 16] {

@@ -4,10 +4,9 @@
 //! is checked against every nonce before it. Keyed by user and nonce in `nonces`, each
 //! new post was a new key at a random place of a large tree: the most expensive single
 //! write a post made (sled splits leaves as keys arrive, and a random key splits a leaf
-//! nothing else has in cache). Since schema 6 a new post's nonce is written with its
-//! place, in its batch's `fresh_posts` run ([`runs::AUTHORED`]: the run names each
+//! nothing else has in cache). So a new post's nonce is written with its place, in its batch's `fresh_posts` run ([`runs::AUTHORED`]: the run names each
 //! post's author), and this index, owned by the applying thread, finds it there: a hash
-//! of author and nonce to the post's id, for the runs not yet folded.
+//! of author and nonce to the post's place, for the runs not yet folded.
 //!
 //! Folding copies a run's nonces into `nonces` and moves the meta key [`FOLDED`] (the
 //! last run folded) past it, in one transaction; the runs stay as they are (they are the
@@ -72,9 +71,6 @@ impl NonceIndex {
         let start = folded.saturating_add(1).to_be_bytes();
         for item in trees.fresh.range(start..) {
             let (k, v) = item?;
-            if !runs::authored(&v) {
-                continue;
-            }
             for p in runs::fresh_entries(&k, &v)? {
                 index.insert(hash(p.author, p.nonce), p.id);
             }

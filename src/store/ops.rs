@@ -10,6 +10,7 @@ use sled::IVec;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::ids::{FromPlace, Ids};
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::nonces::{self, NonceIndex};
@@ -302,6 +303,8 @@ pub(super) struct Tx<'a> {
     /// For sled's id counter.
     db: &'a sled::Db,
     id_offset: u64,
+    /// Places and ids (`ids`): every key and run holds places.
+    pub(super) ids: Ids,
     /// Spaces' post policies read so far in the batch: every new post's queue record
     /// needs its space's, and most of a batch's posts share a few spaces, so the space is
     /// decoded once a batch rather than once a post. Not used for a space the batch wrote.
@@ -367,12 +370,18 @@ pub(super) struct Writes(Vec<BTreeMap<IVec, Option<IVec>>>);
 const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::Members), (7, Mirrored::Rooms)];
 
 impl<'a> Tx<'a> {
-    pub fn new(db: &'a sled::Db, trees: &'a [sled::Tree], id_offset: u64, nonce_index: &'a NonceIndex) -> Self {
+    pub fn new(
+        db: &'a sled::Db,
+        trees: &'a [sled::Tree],
+        (id_offset, ids): (u64, Ids),
+        nonce_index: &'a NonceIndex,
+    ) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
         Tx {
             trees,
             db,
             id_offset,
+            ids,
             policies: RefCell::new(HashMap::new()),
             rooms_seen: RefCell::new(HashMap::new()),
             new_events: RefCell::new(BTreeMap::new()),
@@ -384,14 +393,14 @@ impl<'a> Tx<'a> {
     }
 
     /// Where the first post of `(author, nonce)` is, if there was one: in `nonces` (a
-    /// folded nonce, a new thread's, or one of an older build), or else among the posts
+    /// folded nonce, or a new thread's), or else among the posts
     /// of the runs not folded yet (the index's candidates) and of the batch.
     fn nonce_seen(&self, author: u64, nonce: &str, h: u64, new: &[(u64, u64)]) -> Result<Option<StoredNonce>, Fatal> {
         if let Some(stored) = get::<StoredNonce>(self.nonces(), "nonces", &keys::id_and(author, nonce.as_bytes()))? {
             return Ok(Some(stored));
         }
         let same = |room: u64, seq: u64, a: u64, n: &str| {
-            (a == author && n == nonce).then_some(StoredNonce::At { event: (RoomId(room), seq), room: None })
+            (a == author && n == nonce).then_some(StoredNonce { event: (self.ids.at(room), seq), room: None })
         };
         for &(_, id) in new.iter().filter(|(x, _)| *x == h) {
             if let Some((room, seq, a, n)) = self.new_fresh.borrow().get(&id) {
@@ -498,7 +507,7 @@ impl<'a> Tx<'a> {
             return Ok(Some(v));
         }
         if let Some((room, seq, _, nonce)) = self.new_fresh.borrow().get(&id) {
-            return Ok(Some(IVec::from(fresh_post(RoomId(*room), *seq, nonce))));
+            return Ok(Some(IVec::from(fresh_post(*room, *seq, nonce))));
         }
         Ok(runs::fresh_in(self.fresh().tree, id)?.map(IVec::from))
     }
@@ -540,7 +549,7 @@ impl<'a> Tx<'a> {
     pub fn into_writes(self) -> Result<(Writes, Vec<MirrorWrite>), Fatal> {
         for (id, (room, written)) in self.rooms_seen.take() {
             if written {
-                put(self.rooms(), &id.key(), &room)?;
+                put(self.rooms(), &self.ids.key(id), &room)?;
             }
         }
         // The new posts' places, their rooms' `room_posts` and their queue records, as runs.
@@ -654,7 +663,7 @@ impl View for &Overlay<'_> {
 impl<'a> Tx<'a> {
     /// The post policy of `space` as the batch sees it; `None` if there is no such space.
     fn post_policy(&self, space: SpaceId) -> Result<Option<PostPolicy>, Fatal> {
-        let key = space.key();
+        let key = self.ids.key(space);
         let written = self.spaces().writes.borrow().contains_key(&key[..]);
         if !written {
             if let Some(p) = self.policies.borrow().get(&space) {
@@ -673,7 +682,7 @@ impl<'a> Tx<'a> {
         if let Some((room, _)) = self.rooms_seen.borrow().get(&id) {
             return Ok(Some(room.clone()));
         }
-        let Some(room) = get::<Room>(self.rooms(), "rooms", &id.key())? else { return Ok(None) };
+        let Some(room) = get::<Room>(self.rooms(), "rooms", &self.ids.key(id))? else { return Ok(None) };
         self.rooms_seen.borrow_mut().insert(id, (room.clone(), false));
         Ok(Some(room))
     }
@@ -839,8 +848,14 @@ fn put<T: serde::Serialize>(tree: impl View, key: &[u8], value: &T) -> Result<()
     Ok(())
 }
 
-fn new_id(tx: &Tx) -> Result<u64, Fatal> {
+/// A new place from the counter (see `ids`).
+fn new_place(tx: &Tx) -> Result<u64, Fatal> {
     Ok(tx.db.generate_id().map_err(StoreError::Sled)?.saturating_add(tx.id_offset))
+}
+
+/// A new id: a new place, permuted.
+fn new_id<I: FromPlace>(tx: &Tx) -> Result<I, Fatal> {
+    Ok(tx.ids.at(new_place(tx)?))
 }
 
 /// Applies one op. `Ok(Err(_))` is a refusal that wrote nothing.
@@ -856,7 +871,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if tx.handles().get(lower.as_bytes())?.is_some() {
                 return Ok(Err(ApiError::conflict(format!("handle {handle:?} is taken"))));
             }
-            let id = UserId(new_id(tx)?);
+            let id = new_id::<UserId>(tx)?;
             let user = User {
                 id,
                 handle: handle.clone(),
@@ -872,12 +887,12 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 suspended_until_ms: None,
                 session_epoch: 0,
             };
-            put(tx.users(), &id.key(), &rec)?;
-            tx.handles().insert(lower.as_bytes(), &id.key())?;
+            put(tx.users(), &tx.ids.key(id), &rec)?;
+            tx.handles().insert(lower.as_bytes(), &tx.ids.key(id))?;
             Ok(Ok(Outcome::User(user)))
         }
         Op::UpdateUser { id, display_name, languages, roles } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &id.key())? else {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {
                 return Ok(Err(ApiError::not_found("user")));
             };
             if let Some(d) = display_name {
@@ -889,27 +904,27 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if let Some(r) = roles {
                 rec.user.roles = r.clone();
             }
-            put(tx.users(), &id.key(), &rec)?;
+            put(tx.users(), &tx.ids.key(id), &rec)?;
             Ok(Ok(Outcome::User(rec.user)))
         }
         Op::PutToken { hash, user } => {
             // Checked here, in the writer's order, so that no token is issued to a user
             // suspended before it, and a suspension after it moves the epoch past it.
-            let Some(rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+            let Some(rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
                 return Ok(Err(ApiError::not_found("user")));
             };
             if let Some(until) = rec.suspended_until_ms.filter(|u| *u > ctx.now_ms) {
                 return Ok(Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until)))));
             }
-            tx.tokens().insert(&hash[..], &keys::token(user.0, rec.session_epoch, ctx.now_ms)[..])?;
+            tx.tokens().insert(&hash[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
             Ok(Ok(Outcome::Done))
         }
         Op::TouchToken { hash, user } => {
             // Only a token still valid: a revocation or a new epoch since wins.
             if let Some(v) = tx.tokens().get(&hash[..])? {
                 if let Some((id, epoch, _)) = keys::token_value(&v) {
-                    let rec = get::<UserRecord>(tx.users(), "users", &user.key())?;
-                    if id == user.0 && rec.is_some_and(|r| r.session_epoch == epoch) {
+                    let rec = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))?;
+                    if id == tx.ids.of(user) && rec.is_some_and(|r| r.session_epoch == epoch) {
                         tx.tokens().insert(&hash[..], &keys::token(id, epoch, ctx.now_ms)[..])?;
                     }
                 }
@@ -917,14 +932,14 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::SetPassword { user, password_hash, keep, others } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
                 return Ok(Err(ApiError::not_found("user")));
             };
             rec.password_hash = password_hash.clone();
             // Every other session ends, those in flight included; this one goes on.
             rec.session_epoch += 1;
-            put(tx.users(), &user.key(), &rec)?;
-            tx.tokens().insert(&keep[..], &keys::token(user.0, rec.session_epoch, ctx.now_ms)[..])?;
+            put(tx.users(), &tx.ids.key(user), &rec)?;
+            tx.tokens().insert(&keep[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
             for hash in others.iter().filter(|h| *h != keep) {
                 tx.tokens().remove(&hash[..])?;
                 let text = r#"{"type":"revoked"}"#.to_owned();
@@ -943,10 +958,10 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if tx.slugs().get(slug.as_bytes())?.is_some() {
                 return Ok(Err(ApiError::conflict(format!("slug {slug:?} is taken"))));
             }
-            let id = SpaceId(new_id(tx)?);
+            let id = new_id::<SpaceId>(tx)?;
             let room = if *kind == SpaceKind::Chat {
                 let room = Room {
-                    id: RoomId(new_id(tx)?),
+                    id: new_id::<RoomId>(tx)?,
                     space: id,
                     title: None,
                     created_at: now.to_owned(),
@@ -958,7 +973,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     read_seq: None,
                 };
                 tx.put_room(&room);
-                tx.space_rooms().insert(&keys::pair(id.0, room.id.0)[..], &[][..])?;
+                tx.space_rooms().insert(&keys::pair(tx.ids.of(id), tx.ids.of(room.id))[..], &[][..])?;
                 Some(room.id)
             } else {
                 None
@@ -974,50 +989,50 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 unread: None,
                 coordinators: Vec::new(),
             };
-            put(tx.spaces(), &id.key(), &space)?;
-            tx.slugs().insert(slug.as_bytes(), &id.key())?;
+            put(tx.spaces(), &tx.ids.key(id), &space)?;
+            tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
             if let (Visibility::Private, Some(c)) = (visibility, creator) {
-                tx.members().insert(&keys::pair(id.0, c.0)[..], &[][..])?;
+                tx.members().insert(&keys::pair(tx.ids.of(id), tx.ids.of(c))[..], &[][..])?;
             }
             Ok(Ok(Outcome::Space(space)))
         }
         Op::AddMember { space, user } => {
-            if tx.spaces().get(space.key())?.is_none() {
+            if tx.spaces().get(tx.ids.key(space))?.is_none() {
                 return Ok(Err(ApiError::not_found("space")));
             }
-            if tx.users().get(user.key())?.is_none() {
+            if tx.users().get(tx.ids.key(user))?.is_none() {
                 return Ok(Err(ApiError::not_found("user")));
             }
-            tx.members().insert(&keys::pair(space.0, user.0)[..], &[][..])?;
+            tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..], &[][..])?;
             Ok(Ok(Outcome::Done))
         }
         Op::RemoveMember { space, user } => {
-            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
                 return Ok(Err(ApiError::not_found("space")));
             };
-            let key = keys::pair(space.0, user.0);
+            let key = keys::pair(tx.ids.of(space), tx.ids.of(user));
             if tx.members().remove(&key[..])?.is_none() {
                 return Ok(Err(ApiError::not_found("member")));
             }
             if s.coordinators.contains(user) {
                 s.coordinators.retain(|u| u != user);
-                put(tx.spaces(), &space.key(), &s)?;
+                put(tx.spaces(), &tx.ids.key(space), &s)?;
             }
             let text = format!(r#"{{"type":"access_changed","space":"{space}"}}"#);
             fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
             Ok(Ok(Outcome::Done))
         }
         Op::SetCoordinators { space, users } => {
-            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
                 return Ok(Err(ApiError::not_found("space")));
             };
             for u in users {
-                if tx.members().get(&keys::pair(space.0, u.0)[..])?.is_none() {
+                if tx.members().get(&keys::pair(tx.ids.of(space), tx.ids.of(u))[..])?.is_none() {
                     return Ok(Err(ApiError::field("users", format!("{u} is not a member of the space"))));
                 }
             }
             s.coordinators = users.clone();
-            put(tx.spaces(), &space.key(), &s)?;
+            put(tx.spaces(), &tx.ids.key(space), &s)?;
             Ok(Ok(Outcome::Space(s)))
         }
         Op::Pin { room, pinned, posts } => {
@@ -1029,14 +1044,14 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             r.pinned = *pinned;
             tx.put_room(&r);
-            let Some(space) = get::<Space>(tx.spaces(), "spaces", &r.space.key())? else {
+            let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
                 return Ok(Err(ApiError::not_found("space")));
             };
             let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
             if from != to {
                 for post in posts {
-                    if let Some(needs) = tx.queue_remove(&queue_key(from, *post))? {
-                        tx.queue_put(&queue_key(to, *post), needs.to_vec(), false)?;
+                    if let Some(needs) = tx.queue_remove(&queue_key(&tx.ids, from, *post))? {
+                        tx.queue_put(&queue_key(&tx.ids, to, *post), needs.to_vec(), false)?;
                     }
                 }
             }
@@ -1044,8 +1059,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } => {
-            let nonce_hash = nonces::hash(author.0, nonce);
-            if let Some(stored) = tx.nonce_seen(author.0, nonce, nonce_hash, &fx.new_nonces)? {
+            let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
+            if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
                 let ack = first_ack(tx, stored)?;
                 return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
             }
@@ -1055,14 +1070,14 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     None => return Ok(Err(ApiError::not_found("room"))),
                 },
                 RoomTarget::New { space, title } => {
-                    let Some(s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else {
+                    let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
                         return Ok(Err(ApiError::not_found("space")));
                     };
                     if s.kind != SpaceKind::Forum {
                         return Ok(Err(ApiError::bad_request("a chat space has exactly one room; post in it")));
                     }
                     let room = Room {
-                        id: RoomId(new_id(tx)?),
+                        id: new_id::<RoomId>(tx)?,
                         space: *space,
                         title: Some(title.clone()),
                         created_at: now.to_owned(),
@@ -1087,7 +1102,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             let seq = room.last_seq + 1;
             let post = Post {
-                id: PostId(new_id(tx)?),
+                id: new_id::<PostId>(tx)?,
                 room: room.id,
                 seq,
                 author: *author,
@@ -1108,25 +1123,27 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             room.last_activity_at = now.to_owned();
             tx.put_room(&room);
             if is_new {
-                tx.space_rooms().insert(&keys::pair(room.space.0, room.id.0)[..], &[][..])?;
+                tx.space_rooms().insert(&keys::pair(tx.ids.of(room.space), tx.ids.of(room.id))[..], &[][..])?;
             }
             // The post as JSON once, for its event, its record and its queue frames.
             let json = post_json(&post);
             let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
             write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
-            tx.new_room_posts.borrow_mut().insert((room.id.0, seq), post.id.0);
+            tx.new_room_posts.borrow_mut().insert((tx.ids.of(room.id), seq), tx.ids.of(post.id));
             // Not a second copy of the post: where its creation event is (`fresh_post`),
             // in a run of the batch's new posts (`runs`).
-            tx.new_fresh.borrow_mut().insert(post.id.0, (room.id.0, seq, author.0, nonce.clone()));
+            tx.new_fresh
+                .borrow_mut()
+                .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.clone()));
             requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
             notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
             if is_new {
                 // A new thread's ack names its room: its nonce goes to `nonces` at once.
-                let stored = StoredNonce::At { event: (room.id, seq), room: Some(room.clone()) };
-                put(tx.nonces(), &keys::id_and(author.0, nonce.as_bytes()), &stored)?;
+                let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
+                put(tx.nonces(), &keys::id_and(tx.ids.of(author), nonce.as_bytes()), &stored)?;
             } else {
                 // In its run, found through the index until folded (`nonces`).
-                fx.new_nonces.push((nonce_hash, post.id.0));
+                fx.new_nonces.push((nonce_hash, tx.ids.of(post.id)));
             }
             let ack = NonceRecord { post, room: is_new.then(|| room.clone()), json: Some(Arc::new(json)) };
             if is_new {
@@ -1183,7 +1200,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             rec.post.edited_at = Some(now.to_owned());
             rec.history.clear();
             redact(tx, &rec)?;
-            tx.hidden().remove(rec.post.id.key())?;
+            tx.hidden().remove(tx.ids.key(rec.post.id))?;
             append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
             if let Some(m) = moderation {
                 log_action(tx, now, m, "delete", Some(rec.post.id), None, None)?;
@@ -1211,18 +1228,18 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::SetPairs { user, pairs } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
                 return Ok(Err(ApiError::not_found("user")));
             };
             rec.user.translator_pairs = pairs.clone();
-            put(tx.users(), &user.key(), &rec)?;
+            put(tx.users(), &tx.ids.key(user), &rec)?;
             Ok(Ok(Outcome::User(rec.user)))
         }
         Op::Claim { post, lang, translator } => {
             let Some(item) = queued(tx, *post, lang)? else {
                 return Ok(Err(ApiError::conflict(format!("post {post} does not need a translation into {lang}"))));
             };
-            let key = keys::id_and(post.0, &lang_key(lang));
+            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
             if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
                 if c.translator != *translator && c.expires_ms > ctx.now_ms {
                     return Ok(Err(ApiError::conflict(format!(
@@ -1237,7 +1254,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Claimed { expires_ms }))
         }
         Op::Release { post, lang, translator } => {
-            let key = keys::id_and(post.0, &lang_key(lang));
+            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
             match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
                 Some(c) if c.translator == *translator => {
                     tx.claims().remove(&key[..])?;
@@ -1281,7 +1298,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             let Some(r) = tx.room(*room)? else {
                 return Ok(Err(ApiError::not_found("room")));
             };
-            let key = keys::pair(user.0, room.0);
+            let key = keys::pair(tx.ids.of(user), tx.ids.of(room));
             let old = tx.reads().get(&key[..])?.as_deref().and_then(keys::id_value).unwrap_or(0);
             let new = (*seq).min(r.last_seq).max(old);
             if new != old {
@@ -1292,7 +1309,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Read { seq: new }))
         }
         Op::ExpireClaim { post, lang } => {
-            let key = keys::id_and(post.0, &lang_key(lang));
+            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
             match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
                 Some(c) if c.expires_ms <= ctx.now_ms => {
                     tx.claims().remove(&key[..])?;
@@ -1318,7 +1335,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if *lang == rec.post.lang {
                 return Ok(Err(ApiError::field("lang", "the post is already in this language")));
             }
-            let key = keys::id_and(post.0, &lang_key(lang));
+            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
             if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
                 if c.translator != *translator && c.expires_ms > ctx.now_ms {
                     return Ok(Err(ApiError::conflict("another translator holds this post")));
@@ -1327,7 +1344,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             }
             let space = room_space(tx, rec.post.room)?;
             let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
-            put(tx.translated(), &keys_lang_post(lang, *post), &TimeRecord { space, waited_ms })?;
+            put(tx.translated(), &keys_lang_post(tx, lang, *post), &TimeRecord { space, waited_ms })?;
             rec.post.translations.insert(
                 lang.clone(),
                 Translation { body: body.clone(), translator: *translator, created_at: now.to_owned(), stale: false },
@@ -1338,7 +1355,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::MarkNotificationsRead { user, ids, until } => {
             let mut marked = 0u64;
             for id in ids {
-                let key = keys::pair(user.0, id.0);
+                let key = keys::pair(tx.ids.of(user), tx.ids.of(id));
                 if let Some(mut n) = get::<Notification>(tx.notifications(), "notifications", &key)? {
                     if !n.read {
                         n.read = true;
@@ -1354,11 +1371,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             Ok(Ok(Outcome::Done))
         }
         Op::Flag { post, user, reason } => {
-            if tx.post_bytes(post.0)?.is_none() {
+            if tx.post_bytes(tx.ids.of(post))?.is_none() {
                 return Ok(Err(ApiError::not_found("post")));
             }
             let flag = crate::model::Flag { user: *user, reason: reason.clone(), at: now.to_owned() };
-            put(tx.flags(), &keys::pair(post.0, user.0), &flag)?;
+            put(tx.flags(), &keys::pair(tx.ids.of(post), tx.ids.of(user)), &flag)?;
             Ok(Ok(Outcome::Done))
         }
         Op::Hide { post, moderation } => {
@@ -1373,7 +1390,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                     body: std::mem::take(&mut rec.post.body),
                     translations: std::mem::take(&mut rec.post.translations),
                 };
-                put(tx.hidden(), &post.key(), &kept)?;
+                put(tx.hidden(), &tx.ids.key(post), &kept)?;
                 rec.post.hidden = true;
                 redact(tx, &rec)?;
                 append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
@@ -1388,18 +1405,18 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
             if !rec.post.hidden {
                 return Ok(Err(ApiError::conflict("the post is not hidden")));
             }
-            if let Some(kept) = get::<super::HiddenRecord>(tx.hidden(), "hidden", &post.key())? {
+            if let Some(kept) = get::<super::HiddenRecord>(tx.hidden(), "hidden", &tx.ids.key(post))? {
                 rec.post.body = kept.body;
                 rec.post.translations = kept.translations;
             }
-            tx.hidden().remove(post.key())?;
+            tx.hidden().remove(tx.ids.key(post))?;
             rec.post.hidden = false;
             append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
             log_action(tx, now, moderation, "restore", Some(*post), None, None)?;
             Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
         }
         Op::Suspend { user, until_ms, tokens, moderation } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &user.key())? else {
+            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
                 return Ok(Err(ApiError::not_found("user")));
             };
             rec.suspended_until_ms = *until_ms;
@@ -1410,7 +1427,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
                 let text = r#"{"type":"revoked"}"#.to_owned();
                 fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
             }
-            put(tx.users(), &user.key(), &rec)?;
+            put(tx.users(), &tx.ids.key(user), &rec)?;
             for hash in tokens {
                 tx.tokens().remove(&hash[..])?;
                 let text = r#"{"type":"revoked"}"#.to_owned();
@@ -1438,20 +1455,15 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
 /// or hidden), so that no replay or retry shows its text again.
 fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
     for &s in &rec.seqs {
-        if let Some(frame) = tx.event(rec.post.room.0, s)? {
+        if let Some(frame) = tx.event(tx.ids.of(rec.post.room), s)? {
             let mut ev: StoredEvent = decode("events", &frame)?;
             ev.post = rec.post.clone();
             let text = ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
-            tx.rewrite_event(rec.post.room.0, s, text.into_bytes())?;
+            tx.rewrite_event(tx.ids.of(rec.post.room), s, text.into_bytes())?;
         }
     }
-    // A nonce stored as a whole record (older builds) keeps its own copy of the post;
-    // one stored as the creation event's place reads the event just rewritten.
-    let nonce_key = keys::id_and(rec.post.author.0, rec.nonce.as_bytes());
-    if let Some(StoredNonce::Whole(mut ack)) = get::<StoredNonce>(tx.nonces(), "nonces", &nonce_key)? {
-        ack.post = rec.post.clone();
-        put(tx.nonces(), &nonce_key, &StoredNonce::Whole(ack))?;
-    }
+    // The nonce names the creation event's place, so a retry reads the event just
+    // rewritten.
     Ok(())
 }
 
@@ -1460,8 +1472,7 @@ fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
 pub(super) type Folded = (u64, Vec<(u64, u64)>);
 
 /// Copies the nonces of the `fresh_posts` runs past `folded` into `nonces`, run by run
-/// in id order, until at least `at_least` posts (an older build's run, whose nonces are
-/// there already, counts one) are done, and moves [`nonces::FOLDED`] to the last run
+/// in place order, until at least `at_least` posts are done, and moves [`nonces::FOLDED`] to the last run
 /// done. A nonce already in `nonces` (a new thread's) is left as it is. Returns that
 /// run's key and the (hash, post id) of the nonces folded; `None` when nothing is left.
 pub(super) fn fold_nonces(tx: &Tx, folded: u64, at_least: usize) -> Result<Option<Folded>, Fatal> {
@@ -1471,19 +1482,15 @@ pub(super) fn fold_nonces(tx: &Tx, folded: u64, at_least: usize) -> Result<Optio
     for item in tx.fresh().tree.range(folded.saturating_add(1).to_be_bytes()..) {
         let (k, v) = item?;
         let key = keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "fresh_posts", detail: "bad key".into() })?;
-        if runs::authored(&v) {
-            let posts = runs::fresh_entries(&k, &v)?;
-            count += posts.len();
-            for p in posts {
-                let nonce_key = keys::id_and(p.author, p.nonce.as_bytes());
-                if tx.nonces().get(&nonce_key)?.is_none() {
-                    let stored = StoredNonce::At { event: (RoomId(p.room), p.seq), room: None };
-                    put(tx.nonces(), &nonce_key, &stored)?;
-                }
-                done.push((nonces::hash(p.author, p.nonce), p.id));
+        let posts = runs::fresh_entries(&k, &v)?;
+        count += posts.len();
+        for p in posts {
+            let nonce_key = keys::id_and(p.author, p.nonce.as_bytes());
+            if tx.nonces().get(&nonce_key)?.is_none() {
+                let stored = StoredNonce { event: (tx.ids.at(p.room), p.seq), room: None };
+                put(tx.nonces(), &nonce_key, &stored)?;
             }
-        } else {
-            count += 1;
+            done.push((nonces::hash(p.author, p.nonce), p.id));
         }
         through = Some(key);
         if count >= at_least {
@@ -1497,14 +1504,12 @@ pub(super) fn fold_nonces(tx: &Tx, folded: u64, at_least: usize) -> Result<Optio
 
 /// The first ack for a nonce, from what the `nonces` tree holds.
 fn first_ack(tx: &Tx, stored: StoredNonce) -> Result<NonceRecord, Fatal> {
-    match stored {
-        StoredNonce::Whole(ack) => Ok(ack),
-        StoredNonce::At { event: (room, seq), room: thread } => match tx.event(room.0, seq)? {
-            Some(frame) => {
-                Ok(NonceRecord { post: decode::<StoredEvent>("events", &frame)?.post, room: thread, json: None })
-            }
-            None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
-        },
+    let StoredNonce { event: (room, seq), room: thread } = stored;
+    match tx.event(tx.ids.of(room), seq)? {
+        Some(frame) => {
+            Ok(NonceRecord { post: decode::<StoredEvent>("events", &frame)?.post, room: thread, json: None })
+        }
+        None => Err(StoreError::Corrupt { tree: "nonces", detail: format!("no event {room}/{seq}") }.into()),
     }
 }
 
@@ -1518,7 +1523,7 @@ fn log_action(
     user: Option<UserId>,
     until: Option<String>,
 ) -> Result<(), Fatal> {
-    let id = new_id(tx)?;
+    let id = new_place(tx)?;
     let entry = crate::model::ModAction {
         id,
         at: now.to_owned(),
@@ -1532,7 +1537,7 @@ fn log_action(
     put(tx.modlog(), &id.to_be_bytes(), &entry)?;
     if let Some(p) = post {
         for u in &m.flaggers {
-            tx.flags().remove(&keys::pair(p.0, u.0)[..])?;
+            tx.flags().remove(&keys::pair(tx.ids.of(p), tx.ids.of(u))[..])?;
         }
     }
     Ok(())
@@ -1587,7 +1592,7 @@ fn notify(
             continue;
         }
         if let Some(id) = tx.handles().get(handle.as_bytes())?.as_deref().and_then(keys::id_value) {
-            targets.push((UserId(id), NotificationKind::Mention));
+            targets.push((tx.ids.at::<UserId>(id), NotificationKind::Mention));
         }
     }
     if let Some(a) = reply_to_author {
@@ -1598,16 +1603,18 @@ fn notify(
     if targets.is_empty() {
         return Ok(());
     }
-    let Some(s) = get::<Space>(tx.spaces(), "spaces", &space.key())? else { return Ok(()) };
+    let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else { return Ok(()) };
     for (user, kind) in targets {
         if user == post.author {
             continue;
         }
-        if s.visibility == Visibility::Private && tx.members().get(&keys::pair(space.0, user.0)[..])?.is_none() {
+        if s.visibility == Visibility::Private
+            && tx.members().get(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..])?.is_none()
+        {
             continue;
         }
         let n = Notification {
-            id: NotificationId(new_id(tx)?),
+            id: new_id::<NotificationId>(tx)?,
             kind,
             post: post.id,
             room: post.room,
@@ -1616,7 +1623,7 @@ fn notify(
             created_at: now.to_owned(),
             read: false,
         };
-        put(tx.notifications(), &keys::pair(user.0, n.id.0), &n)?;
+        put(tx.notifications(), &keys::pair(tx.ids.of(user), tx.ids.of(n.id)), &n)?;
         let text = ServerFrame::Notification { notification: &n, post }.to_json();
         fx.publish.push(Publish { topic: Topic::User(user), seq: 0, scope: None, text });
     }
@@ -1641,7 +1648,7 @@ pub(super) fn write_changes(tx: &Tx, fx: &mut Effects) -> Result<(), Fatal> {
     tx.meta().insert(CHANGE_SEQ, &seq.to_be_bytes())?;
     let mut ids = Vec::with_capacity(fx.changed.len() * 8);
     for post in fx.changed.drain(..) {
-        ids.extend_from_slice(&post.key());
+        ids.extend_from_slice(&tx.ids.key(post));
     }
     tx.changes().insert(seq.to_be_bytes(), ids)?;
     fx.change_head = Some(seq);
@@ -1665,7 +1672,7 @@ fn append(tx: &Tx, fx: &mut Effects, ctx: &Ctx, rec: &mut PostRecord, kind: Even
     rec.seqs.push(room.last_seq);
     tx.put_room(&room);
     write_event(tx, fx, &room, kind, &rec.post)?;
-    put(tx.posts(), &rec.post.id.key(), rec)?;
+    put(tx.posts(), &tx.ids.key(rec.post.id), rec)?;
     requeue(tx, fx, ctx, &rec.post, &room, false, None)?;
     fx.rooms_updated.insert(room.id, room);
     Ok(())
@@ -1678,9 +1685,9 @@ fn room_space(tx: &Tx, room: RoomId) -> Result<SpaceId, Fatal> {
     }
 }
 
-fn keys_lang_post(lang: &str, post: PostId) -> Vec<u8> {
+fn keys_lang_post(tx: &Tx, lang: &str, post: PostId) -> Vec<u8> {
     let mut k = lang_key(lang).to_vec();
-    k.extend_from_slice(&post.key());
+    k.extend_from_slice(&tx.ids.key(post));
     k
 }
 
@@ -1694,18 +1701,18 @@ fn priority(policy: PostPolicy, pinned: bool) -> u8 {
     }
 }
 
-/// The `queue` key of a post's record: its priority, then its id (oldest first).
-pub(super) fn queue_key(priority: u8, post: PostId) -> [u8; 9] {
+/// The `queue` key of a post's record: its priority, then its place (oldest first).
+pub(super) fn queue_key(ids: &Ids, priority: u8, post: PostId) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = priority;
-    k[1..].copy_from_slice(&post.key());
+    k[1..].copy_from_slice(&ids.key(post));
     k
 }
 
 /// The queue item for translating `post` into `to`, if there is one.
 fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal> {
     for p in [0u8, 1] {
-        if let Some(bytes) = tx.queue_get(&queue_key(p, post))? {
+        if let Some(bytes) = tx.queue_get(&queue_key(&tx.ids, p, post))? {
             return Ok(decode::<NeedsRecord>("queue", &bytes)?.item(post, to));
         }
     }
@@ -1732,7 +1739,7 @@ fn requeue(
     let Some(policy) = tx.post_policy(space)? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let key = queue_key(priority(policy, room.pinned), post.id);
+    let key = queue_key(&tx.ids, priority(policy, room.pinned), post.id);
     let present: Option<NeedsRecord> = match new_post {
         true => None,
         false => tx.queue_get(&key)?.map(|v| decode("queue", &v)).transpose()?,
@@ -1774,7 +1781,7 @@ fn requeue(
                 fx.publish.push(Publish { topic, seq: 0, scope, text });
             }
             (false, Some(old)) => {
-                tx.claims().remove(&keys::id_and(post.id.0, &lang_key(to))[..])?;
+                tx.claims().remove(&keys::id_and(tx.ids.of(post.id), &lang_key(to))[..])?;
                 removed(fx, &old.from);
             }
             (false, None) => {}
@@ -1794,7 +1801,7 @@ fn requeue(
 
 /// A post's record as the batch sees it (a fresh post's read from its creation event).
 fn get_post(tx: &Tx, post: PostId) -> Result<Option<PostRecord>, Fatal> {
-    match tx.post_bytes(post.0)? {
+    match tx.post_bytes(tx.ids.of(post))? {
         Some(v) => Ok(Some(post_record(&v, |k| tx.event_by_key(k))?)),
         None => Ok(None),
     }
@@ -1838,7 +1845,7 @@ fn write_event_text(
     text: String,
 ) -> Result<(), Fatal> {
     let seq = room.last_seq;
-    tx.append_event(room.id.0, seq, text.as_bytes().to_vec());
+    tx.append_event(tx.ids.of(room.id), seq, text.as_bytes().to_vec());
     fx.heads.insert(room.id, seq);
     // Reactions change nothing that is searched, nor any language.
     if kind != EventKind::Reaction {
@@ -1907,7 +1914,7 @@ mod tests {
         let event = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post }.to_json();
         let key = keys::pair(post.room.0, post.seq);
         let mut asked = None;
-        let value = fresh_post(post.room, post.seq, "n-1");
+        let value = fresh_post(post.room.0, post.seq, "n-1");
         let read = post_record(&value, |k| {
             asked = Some(k.to_vec());
             Ok(Some(event.as_bytes().into()))
@@ -1922,7 +1929,7 @@ mod tests {
         );
         // Without its event it is an error, not a missing post.
         assert!(post_record(&value, |_| Ok(None)).is_err());
-        // A whole record (every change writes one; older builds wrote one for new posts too).
+        // A whole record (every change writes one).
         let whole = PostRecord {
             post: post.clone(),
             history: vec![Revision {

@@ -7,9 +7,8 @@
 //! a batch of twenty posts in one room writes a few keys instead of twenty.
 //!
 //! Keyed by the last seq so that finding an event is a forward step: the first entry at
-//! or after `(room, seq)` is the one holding `seq`, if any does. An entry written one
-//! event at a time (every build before schema 4, and a run of one now) is the event's
-//! frame itself, keyed by its own seq: a run of one in the old form, read the same way.
+//! or after `(room, seq)` is the one holding `seq`, if any does. A run of one event is
+//! the event's frame itself, keyed by its own seq.
 //!
 //! A run's value: the byte [`RUN`], its first seq (8 bytes, big-endian), then each
 //! event's length (4 bytes, big-endian) and frame. A frame is JSON and starts with `{`,
@@ -17,25 +16,24 @@
 //!
 //! The `room_posts` tree (which seqs of a room created which post) is written the same
 //! way: a batch's new posts in a room are one entry keyed by the room and the last of
-//! their seqs, its value [`RUN`] then each post's seq and id (8 bytes each, big-endian).
-//! An entry of one post is the post's id alone (8 bytes), keyed by its own seq, as every
-//! entry was before schema 4. Their seqs need not be consecutive (edits, deletes and
-//! translations take seqs of their own).
+//! their seqs, its value [`RUN`] then each post's seq and place (8 bytes each,
+//! big-endian). An entry of one post is the post's place alone (8 bytes), keyed by its
+//! own seq. Their seqs need not be consecutive (edits, deletes and translations take seqs
+//! of their own). Posts, rooms and authors are named by their places (`ids`).
 //!
-//! A new post's entry in `posts` (where its creation event is, and its nonce; schema 3)
-//! is written the same way, into a tree of its own, `fresh_posts`: a batch's new posts
-//! are one entry keyed by the last of their ids, its value [`AUTHORED`] then each post's
-//! id, room, seq, author (8 bytes each) and nonce (its length in 2 bytes, then the
-//! bytes); runs of schema 4 and 5 start with [`RUN`] and have no author. These entries
-//! are never rewritten: the first change to a post writes its whole record in `posts`,
-//! which wins over the run. A post is looked up in `posts` first, then in the run at or
-//! after its id. Since schema 6 a run is also where its posts' nonces are, until they
-//! are folded into `nonces` (`nonces`).
+//! A new post's place (where its creation event is, and its nonce) is written the same
+//! way, into a tree of its own, `fresh_posts`: a batch's new posts are one entry keyed
+//! by the last of their places, its value [`AUTHORED`] then each post's place, room,
+//! seq, author (8 bytes each) and nonce (its length in 2 bytes, then the bytes). These
+//! entries are never rewritten: the first change to a post writes its whole record in
+//! `posts`, which wins over the run. A post is looked up in `posts` first, then in the
+//! run at or after its place. A run is also where its posts' nonces are, until they are
+//! folded into `nonces` (`nonces`).
 //!
-//! The translators' queue records of a batch's new posts (schema 5) are runs in a tree
-//! of their own, `fresh_queue`: one entry a batch and priority, keyed like a `queue`
-//! entry by the priority and the last of their ids, its value [`RUN`] then each post's
-//! id (8 bytes), its record's length (4 bytes) and the record (`NeedsRecord`, JSON).
+//! The translators' queue records of a batch's new posts are runs in a tree of their
+//! own, `fresh_queue`: one entry a batch and priority, keyed like a `queue` entry by the
+//! priority and the last of their places, its value [`RUN`] then each post's place
+//! (8 bytes), its record's length (4 bytes) and the record (`NeedsRecord`, JSON).
 //! These are rewritten: a record that changes leaves its run (which keeps its key, and
 //! is removed once empty) for an entry of its own in `queue`.
 
@@ -215,13 +213,12 @@ pub(crate) fn post_entries(key: &[u8], value: &[u8]) -> Result<Vec<(u64, u64)>, 
     Ok(out)
 }
 
-/// The first byte of a `fresh_posts` run that names each post's author (schema 6): the
-/// nonces of its posts are not in `nonces` until folded there (`nonces`).
+/// The first byte of a `fresh_posts` run (it names each post's author): the nonces of
+/// its posts are not in `nonces` until folded there (`nonces`).
 pub(crate) const AUTHORED: u8 = 3;
 
-/// A new post's place: its id, its creation event's room and seq, its author and its
-/// nonce. Runs of builds before schema 6 do not name the author (read as 0; their
-/// posts' nonces are in `nonces`).
+/// A new post's place, its creation event's room and seq, its author and its nonce
+/// (rooms and authors as places too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Fresh<'a> {
     pub id: u64,
@@ -234,23 +231,17 @@ pub(crate) struct Fresh<'a> {
 /// The `fresh_posts` entries of a batch's new posts (ids ascending): each run's key and
 /// value, in the layout that names the author ([`AUTHORED`]).
 pub(crate) fn fresh_runs(posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
-    fresh_runs_as(AUTHORED, posts)
-}
-
-fn fresh_runs_as(layout: u8, posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
-    let head = if layout == AUTHORED { 34 } else { 26 };
+    const HEAD: usize = 34;
     posts
         .chunks(POST_RUN)
         .filter_map(|run| {
             let last = run.last()?.id;
-            let mut v = Vec::with_capacity(1 + run.iter().map(|p| head + p.nonce.len()).sum::<usize>());
-            v.push(layout);
+            let mut v = Vec::with_capacity(1 + run.iter().map(|p| HEAD + p.nonce.len()).sum::<usize>());
+            v.push(AUTHORED);
             for p in run {
                 v.extend_from_slice(&p.id.to_be_bytes());
                 v.extend_from_slice(&keys::pair(p.room, p.seq));
-                if layout == AUTHORED {
-                    v.extend_from_slice(&p.author.to_be_bytes());
-                }
+                v.extend_from_slice(&p.author.to_be_bytes());
                 // A nonce is at most 64 bytes (`validate::nonce`).
                 let n = &p.nonce.as_bytes()[..p.nonce.len().min(usize::from(u16::MAX))];
                 v.extend_from_slice(&u16::try_from(n.len()).unwrap_or(u16::MAX).to_be_bytes());
@@ -261,28 +252,18 @@ fn fresh_runs_as(layout: u8, posts: &[Fresh<'_>]) -> Vec<([u8; 8], Vec<u8>)> {
         .collect()
 }
 
-/// Whether a `fresh_posts` value names its posts' authors (and so holds nonces that may
-/// not be in `nonces` yet).
-pub(crate) fn authored(value: &[u8]) -> bool {
-    value.first() == Some(&AUTHORED)
-}
-
 /// The posts of one `fresh_posts` entry, ids ascending.
 pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh<'a>>, StoreError> {
     let bad = |detail: &str| StoreError::Corrupt { tree: "fresh_posts", detail: detail.into() };
     let last = keys::id_value(key).ok_or_else(|| bad("bad key"))?;
-    let (with_author, mut rest) = match value.split_first() {
-        Some((&RUN, rest)) => (false, rest),
-        Some((&AUTHORED, rest)) => (true, rest),
-        _ => return Err(bad("bad run")),
-    };
-    let head_len = if with_author { 34 } else { 26 };
+    let Some((&AUTHORED, mut rest)) = value.split_first() else { return Err(bad("bad run")) };
+    let head_len = 34;
     let mut out: Vec<Fresh<'a>> = Vec::new();
     while !rest.is_empty() {
         let head = rest.get(..head_len).ok_or_else(|| bad("short run"))?;
         let field = |at: usize| keys::id_value(&head[at..at + 8]).ok_or_else(|| bad("short run"));
         let (id, room, seq) = (field(0)?, field(8)?, field(16)?);
-        let author = if with_author { field(24)? } else { 0 };
+        let author = field(24)?;
         let len = usize::from(u16::from_be_bytes([head[head_len - 2], head[head_len - 1]]));
         let nonce = rest.get(head_len..head_len + len).ok_or_else(|| bad("short run"))?;
         let nonce = std::str::from_utf8(nonce).map_err(|_| bad("nonce"))?;
@@ -300,7 +281,7 @@ pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh
 
 /// Post `id`'s place from `tree` (`fresh_posts`), as a `posts` value (`fresh_post`).
 pub(crate) fn fresh_in(tree: &sled::Tree, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(fresh_entry(tree, id)?.map(|p| super::fresh_post(crate::model::RoomId(p.room), p.seq, &p.nonce)))
+    Ok(fresh_entry(tree, id)?.map(|p| super::fresh_post(p.room, p.seq, &p.nonce)))
 }
 
 /// A new post's place, owned: see [`Fresh`].
@@ -536,18 +517,9 @@ mod tests {
         assert_eq!(out.len(), 2);
         let mut read = Vec::new();
         for (k, v) in &out {
-            assert!(authored(v));
             read.extend(fresh_entries(k, v).unwrap());
         }
         assert_eq!(read, posts);
-        // Runs of schema 4 and 5 do not name the author: read as 0.
-        let old = fresh_runs_as(RUN, &posts);
-        let mut read = Vec::new();
-        for (k, v) in &old {
-            assert!(!authored(v));
-            read.extend(fresh_entries(k, v).unwrap());
-        }
-        assert_eq!(read, posts.iter().map(|p| Fresh { author: 0, ..*p }).collect::<Vec<_>>());
         let (k, v) = &out[0];
         assert!(fresh_entries(&[1, 2], v).is_err());
         assert!(fresh_entries(k, &v[..v.len() - 1]).is_err());

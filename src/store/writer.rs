@@ -137,7 +137,7 @@ pub(super) fn spawn(
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
-    id_offset: u64,
+    id_offset: (u64, super::ids::Ids),
     disk: DiskSync,
     mirror: Arc<Mirror>,
     nonces: NonceIndex,
@@ -203,8 +203,9 @@ struct Writer {
     options: StoreOptions,
     stats: Arc<WriterStats>,
     sink: Box<dyn Fn(Vec<Publish>) + Send>,
-    /// Added to sled's id counter for every new id (see `Store::open`).
-    id_offset: u64,
+    /// Added to sled's id counter for every new place (see `Store::open`), and the
+    /// permutation from places to ids (`ids`).
+    id_offset: (u64, super::ids::Ids),
     /// Makes each flush durable (see `disk`).
     disk: DiskSync,
     /// The in-memory copy of the trees every request reads (see `mirror`).
@@ -440,7 +441,7 @@ struct Applier {
     stats: Arc<WriterStats>,
     /// The time given to the last op applied, in microseconds since the epoch.
     last_us: i64,
-    id_offset: u64,
+    id_offset: (u64, super::ids::Ids),
     /// The nonces of the runs not folded yet: only this thread reads or writes them.
     nonces: NonceIndex,
     /// When the last batch was applied.

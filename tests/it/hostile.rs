@@ -665,3 +665,50 @@ async fn search_scores_do_not_move_with_private_posts() {
         score(&after)
     );
 }
+
+/// The number of an id on the wire (`p1234` → 1234).
+fn id_number(v: &Value) -> u64 {
+    let s = v.as_str().expect("an id");
+    s[1..].parse().unwrap_or_else(|_| panic!("id {s} is a letter and digits"))
+}
+
+#[tokio::test]
+async fn ids_tell_outsiders_neither_order_nor_how_much_was_written_in_private() {
+    let s = Server::start_with(|c| c.limits = Limits::off()).await;
+    let admin = s.admin().await;
+    let member = s.user("ids_member").await;
+    let group = private_forum(&admin, "ids-group", &[&member]).await;
+    let (private_room, _) = thread(&member, &group, "Budget", "Private opening").await;
+    let lobby = s.lobby_room().await;
+    let mut public = admin.ws().await;
+    let mut private = member.ws().await;
+
+    // Public posts, and between every two of them either nothing or ten private posts.
+    let mut seen = Vec::new();
+    for i in 0..24 {
+        let ack = public.post(&lobby, &format!("public {i}"), &format!("pub-{i}")).await;
+        seen.push(id_number(&ack["post"]["id"]));
+        if i % 2 == 1 {
+            private.post_many(&private_room, "private", &format!("priv-{i}-"), 10, 10).await;
+        }
+    }
+    // The gaps after odd posts hid ten private posts each, the others none: with ids from
+    // a counter the first kind of gap is 11 and the second 1. Here neither shows.
+    let gaps: Vec<i128> = seen.windows(2).map(|w| i128::from(w[1]) - i128::from(w[0])).collect();
+    let rising = gaps.iter().filter(|g| **g > 0).count();
+    assert!((3..=20).contains(&rising), "ids of successive posts go up and down at random: {seen:?}");
+    assert!(gaps.iter().all(|g| g.unsigned_abs() > 1_000), "no two successive ids are neighbours: {seen:?}");
+    assert!(seen.iter().all(|n| *n < 1 << 48), "ids stay at most 15 digits: {seen:?}");
+
+    // Another community numbers the same first things otherwise: the key is its own.
+    let other = Server::start().await;
+    let (_, other_lobby) = (other.admin().await, other.lobby_room().await);
+    assert_ne!(other_lobby, lobby, "two communities' first rooms have different ids");
+
+    // A room id, a user id and a post id, sent where they belong, still work.
+    let (status, v) = admin.get(&format!("/rooms/{lobby}/posts?limit=50")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v.as_array().map(Vec::len), Some(24), "every public post is found by its room");
+    let (status, v) = admin.get(&format!("/users/{}", member.id())).await;
+    assert_eq!((status, v["id"].as_str()), (200, Some(member.id().as_str())));
+}

@@ -264,7 +264,7 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
         if who != Who::OtherAdmin {
             writes.push((
                 "add a member".into(),
-                c.post(&format!("/spaces/{}/members", g.space), json!({"user": "u1"})).await,
+                c.post(&format!("/spaces/{}/members", g.space), json!({"user": member.id()})).await,
             ));
         }
         for (what, (status, body)) in writes {
