@@ -16,6 +16,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address to listen on. Default `127.0.0.1:8080`.
     pub listen: SocketAddr,
+    /// The community's name, as clients show it. Default `Collective Brain`.
+    pub name: String,
     /// The community's languages (ISO 639-1), most used first: language tagging chooses
     /// among them. Default `en, fr, es, pt`.
     pub languages: Vec<String>,
@@ -30,6 +32,8 @@ pub struct Config {
     pub max_frame_bytes: usize,
     /// Largest HTTP request body; larger gets 413 `too_large`. Default 64 KiB.
     pub max_http_body_bytes: usize,
+    /// Largest uploaded file, in bytes (`GET /config` tells clients). Default 25 MiB.
+    pub max_file_bytes: u64,
     /// Largest post body, in bytes of UTF-8. Default 32 KiB.
     pub max_post_bytes: usize,
     /// Events buffered per room for subscribers; a subscriber further behind than this
@@ -80,11 +84,13 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            name: "Collective Brain".into(),
             languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
             admin_password: None,
             metrics_token: None,
             max_frame_bytes: 64 * 1024,
             max_http_body_bytes: 64 * 1024,
+            max_file_bytes: 25 * 1024 * 1024,
             max_post_bytes: 32 * 1024,
             room_buffer: 1024,
             connection_queue: 512,
@@ -114,6 +120,9 @@ impl Config {
 
     /// Checks what cannot be expressed in the types.
     pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 80 {
+            return Err("name: 1 to 80 characters".into());
+        }
         if self.languages.is_empty() {
             return Err("languages: at least one community language is needed".into());
         }

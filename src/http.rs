@@ -25,6 +25,7 @@ use crate::store::Secrets;
 
 pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
+        .route("/config", get(community))
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
@@ -697,6 +698,11 @@ async fn search(
     Query(q): Query<crate::service::SearchParams>,
 ) -> ApiResult<Json<crate::service::SearchResults>> {
     Ok(Json(app.search(caller.user.as_ref(), Some(from), q).await?))
+}
+
+/// What every client learns first: the community's name, languages and limits.
+async fn community(State(app): State<Arc<App>>) -> Json<crate::service::CommunityConfig> {
+    Json(crate::service::CommunityConfig::new(&app.config))
 }
 
 async fn glossary(State(app): State<Arc<App>>) -> ApiResult<Json<Vec<collective_brain_index::Concept>>> {

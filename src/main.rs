@@ -2,7 +2,6 @@
 //! server a shutdown future.
 
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -86,61 +85,8 @@ struct ServeArgs {
     /// A TOML settings file (see collective-brain.example.toml); env and flags override it.
     #[arg(long, env = "CB_CONFIG")]
     config: Option<PathBuf>,
-    /// Where the store and the index live [default: ./data].
-    #[arg(long, env = "CB_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "CB_LISTEN")]
-    listen: Option<SocketAddr>,
-    /// The community's languages, comma-separated ISO 639-1 codes, most used first
-    /// [default: en,fr,es,pt].
-    #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',')]
-    languages: Option<Vec<String>>,
-    /// Largest WebSocket message in bytes; larger closes the socket with 1009 [default: 65536].
-    #[arg(long, env = "CB_MAX_FRAME_BYTES")]
-    max_frame_bytes: Option<usize>,
-    /// Events buffered per room; a subscriber further behind gets `lagged` [default: 1024].
-    #[arg(long, env = "CB_ROOM_BUFFER")]
-    room_buffer: Option<usize>,
-    /// Frames queued per connection before its subscriptions stop reading [default: 512].
-    #[arg(long, env = "CB_CONNECTION_QUEUE")]
-    connection_queue: Option<usize>,
-    /// sled's page cache in MiB [default: 256].
-    #[arg(long, env = "CB_CACHE_MB")]
-    cache_mb: Option<u64>,
-    /// Rate limits on registration, sign-in, writes and typing [default: on].
-    #[arg(long, env = "CB_RATE_LIMITS", value_parser = ["on", "off"])]
-    rate_limits: Option<String>,
-    /// How long a translator's claim on a post holds, in seconds [default: 1200].
-    #[arg(long, env = "CB_CLAIM_LEASE_SECS")]
-    claim_lease_secs: Option<u64>,
-    /// How often the search index commits while posts keep coming, in milliseconds
-    /// (500 at least after a commit of 500 posts or more) [default: 200].
-    #[arg(long, env = "CB_INDEX_COMMIT_MS")]
-    index_commit_ms: Option<u64>,
-    /// Write the search index at idle priority on Linux (true or false) [default: false].
-    #[arg(long, env = "CB_INDEX_IDLE")]
-    index_idle: Option<bool>,
-    /// Serve the web client from this directory (e.g. ./web) instead of the embedded copy.
-    #[arg(long, env = "CB_WEB_DIR")]
-    web_dir: Option<PathBuf>,
-    /// Hunspell dictionaries for language tagging [default: /usr/share/hunspell].
-    #[arg(long, env = "CB_DICTIONARIES")]
-    dictionaries: Option<PathBuf>,
-    /// Connections open at once, HTTP and WebSocket [default: 10000].
-    #[arg(long, env = "CB_MAX_CONNECTIONS")]
-    max_connections: Option<usize>,
-    /// Connections open at once from one address [default: 200].
-    #[arg(long, env = "CB_MAX_CONNECTIONS_PER_ADDRESS")]
-    max_connections_per_address: Option<usize>,
-    /// Reverse proxies whose X-Forwarded-For names the client, comma-separated
-    /// addresses [default: none].
-    #[arg(long, env = "CB_TRUSTED_PROXIES", value_delimiter = ',')]
-    trusted_proxies: Option<Vec<std::net::IpAddr>>,
-    /// Free disk space kept for the data dir, in MiB: below it writes are refused
-    /// [default: 256].
-    #[arg(long, env = "CB_DISK_RESERVE_MB")]
-    disk_reserve_mb: Option<u64>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -154,27 +100,7 @@ fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         Some(path) => Settings::load(path).map_err(anyhow::Error::msg)?,
         None => Settings::default(),
     };
-    let given = Settings {
-        data_dir: args.data_dir.clone(),
-        listen: args.listen,
-        languages: args.languages.clone(),
-        max_frame_bytes: args.max_frame_bytes,
-        room_buffer: args.room_buffer,
-        connection_queue: args.connection_queue,
-        cache_mb: args.cache_mb,
-        claim_lease_secs: args.claim_lease_secs,
-        index_commit_ms: args.index_commit_ms,
-        index_idle: args.index_idle,
-        web_dir: args.web_dir.clone(),
-        dictionaries: args.dictionaries.clone(),
-        rate_limits: args.rate_limits.as_deref().map(|r| r == "on"),
-        max_connections: args.max_connections,
-        max_connections_per_address: args.max_connections_per_address,
-        trusted_proxies: args.trusted_proxies.clone(),
-        disk_reserve_mb: args.disk_reserve_mb,
-        ..Settings::default()
-    };
-    let mut config = file.overlay(given).into_config().map_err(anyhow::Error::msg)?;
+    let mut config = file.overlay(args.settings.clone()).and_then(Settings::into_config).map_err(anyhow::Error::msg)?;
     // Read from the environment only, never from a file or the command line, where
     // others could see it.
     config.admin_password = std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());

@@ -6,10 +6,12 @@ import { api, get, post, put, patch, session, userName, ApiError } from "./api.j
 import { Live } from "./socket.js";
 import { t, detect, setLang, lang as uiLang, langName } from "./i18n.js";
 
-const LANGS = ["en", "fr", "es", "pt", "it", "de", "ar", "ko"];
-const COMMUNITY = ["en", "fr", "es", "pt"];
+// Languages a member may say they read, besides the community's own.
+const OTHER_LANGS = ["en", "fr", "es", "pt", "it", "de", "ar", "ko"];
 
 const state = {
+  // What the server says first (GET /config): name, languages, limits, welcome texts.
+  config: { name: null, languages: ["en", "fr", "es", "pt"], welcome: {} },
   me: null,
   live: null,
   spaces: [],
@@ -29,6 +31,11 @@ async function start() {
     chrome();
     route();
   });
+  try {
+    state.config = await get("/config");
+  } catch {
+    // Offline or an older server: the defaults above.
+  }
   if (session.token) {
     try {
       state.me = await get("/me");
@@ -68,8 +75,8 @@ function showConn() {
 }
 
 function chrome() {
-  document.title = t("app.title");
-  document.getElementById("brand").textContent = t("app.title");
+  document.title = state.config.name || t("app.title");
+  document.getElementById("brand").textContent = state.config.name || t("app.title");
   document.getElementById("ui-lang-label").textContent = t("nav.language");
   document.querySelector(".skip").textContent = t("nav.skip");
   const nav = clear(document.getElementById("nav"));
@@ -174,13 +181,15 @@ async function route() {
 }
 
 function title(main, text) {
-  document.title = `${text} · ${t("app.title")}`;
+  document.title = `${text} · ${state.config.name || t("app.title")}`;
   main.append(h("h1", {}, text));
 }
 
 // ---- home: the spaces ----
 
 async function home(main) {
+  const welcome = state.me ? null : state.config.welcome[uiLang()] || state.config.welcome.en;
+  if (welcome) main.append(h("p", { class: "welcome", id: "welcome" }, welcome));
   title(main, t("spaces.title"));
   state.spaces = await get("/spaces");
   const list = h("ul", { class: "spaces" });
@@ -214,7 +223,7 @@ function langChecks(name, selected) {
     "fieldset",
     { class: "langs" },
     h("legend", {}, t("profile.languages")),
-    LANGS.map((l) =>
+    [...new Set([...state.config.languages, ...OTHER_LANGS])].map((l) =>
       h(
         "label",
         {},
@@ -576,7 +585,7 @@ async function search(main, query) {
     field(
       "search-lang",
       t("search.lang"),
-      h("select", {}, h("option", { value: "" }, t("search.any")), COMMUNITY.map((l) => h("option", { value: l, selected: params.get("lang") === l }, langName(l)))),
+      h("select", {}, h("option", { value: "" }, t("search.any")), state.config.languages.map((l) => h("option", { value: l, selected: params.get("lang") === l }, langName(l)))),
     ),
     field(
       "search-space",

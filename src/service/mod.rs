@@ -2,6 +2,7 @@
 //! validates, and writes through the store, whose writer then publishes to the hub.
 
 mod accounts;
+mod community;
 mod desk;
 mod moderation;
 mod notifications;
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, token_hash, HashGate, Registration};
+pub use community::{CommunityConfig, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use moderation::Review;
 pub use notifications::NotificationView;

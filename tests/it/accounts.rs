@@ -144,3 +144,39 @@ async fn admins_set_roles_and_others_cannot() {
     assert_eq!((status, e["error"]["code"].clone()), (400, json!("bad_request")));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_guest_learns_the_communitys_name_languages_and_limits_first() {
+    let s = Server::start_with(|c| {
+        c.name = "Cérebro Coletivo".into();
+        c.languages = vec!["pt".into(), "es".into(), "en".into()];
+        c.max_post_bytes = 20_000;
+    })
+    .await;
+    let (status, v) = s.guest().get("/config").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["name"], "Cérebro Coletivo");
+    assert_eq!(v["languages"], json!(["pt", "es", "en"]));
+    assert_eq!(v["signup"], "open");
+    assert_eq!(v["email"], false);
+    assert_eq!(v["max_file_bytes"], 25 * 1024 * 1024);
+    assert_eq!(v["max_post_bytes"], 20_000);
+    assert_eq!(v["min_password_chars"], 10);
+
+    // The interface languages are exactly those the web client has texts for, and each
+    // has a welcome.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/i18n");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("web/i18n")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".js").map(str::to_owned))
+        .collect();
+    files.sort();
+    let mut ui: Vec<String> =
+        v["ui_languages"].as_array().expect("ui_languages").iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+    ui.sort();
+    assert_eq!(ui, files);
+    for l in &ui {
+        let text = v["welcome"][l].as_str().unwrap_or_default();
+        assert!(text.contains("Collective Brain") && text.len() > 200, "welcome in {l}: {text}");
+    }
+}

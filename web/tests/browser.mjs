@@ -271,6 +271,10 @@ scenarios["the interface follows the browser's language and switches to French"]
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
   await page.locator("h1", { hasText: "Espaces" }).waitFor();
   assert((await page.locator("html").getAttribute("lang")) === "fr", "html lang=fr");
+  // A guest reads the server's welcome (GET /config) in the interface's language.
+  const config = await call("GET", "/config");
+  await page.locator("#welcome", { hasText: config.welcome.fr.slice(0, 40) }).waitFor();
+  assert((await page.title()).endsWith(config.name), "the title names the community");
   await page.reload();
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
   await shot(page, "interface-fr");
