@@ -695,8 +695,8 @@ async fn search(
     State(app): State<Arc<App>>,
     ClientIp(from): ClientIp,
     caller: Caller,
-    Query(q): Query<crate::service::SearchParams>,
-) -> ApiResult<Json<crate::service::SearchResults>> {
+    Query(q): Query<crate::model::SearchParams>,
+) -> ApiResult<Json<crate::model::SearchResults>> {
     Ok(Json(app.search(caller.user.as_ref(), Some(from), q).await?))
 }
 

@@ -330,3 +330,62 @@ mod tests {
         assert_eq!(serde_json::to_string(&Role::Moderator).unwrap(), "\"moderator\"");
     }
 }
+
+// ---- search ----
+
+/// A search, as the HTTP query string and the `search` frame give it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    /// Posts readable in this language (written in it or translated into it).
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub space: Option<SpaceId>,
+    #[serde(default)]
+    pub author: Option<UserId>,
+    /// RFC 3339 time or `YYYY-MM-DD`: posts written at or after it.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// RFC 3339 time or `YYYY-MM-DD`: posts written before it (a date means its end).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// `relevance` (default) or `recent`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// From the previous page's `next`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One thread's best-matching post.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub post: Post,
+    pub room: RoomId,
+    pub space: SpaceId,
+    /// The thread's title (forum threads).
+    pub title: Option<String>,
+    /// Plain text around the match, in `matched_lang`.
+    pub snippet: String,
+    /// Extension: the snippet in pieces, matched words with `mark: true`.
+    pub snippet_parts: Vec<collective_brain_index::Part>,
+    /// The language of the version that matched: the original or a translation.
+    pub matched_lang: String,
+    pub score: f32,
+    /// Extension: the thread's other matching posts, best first.
+    pub also: Vec<String>,
+}
+
+/// A page of search results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    /// Extension: matching posts the caller may read, over all pages.
+    pub total: usize,
+    /// Extension: the cursor of the next page, when there is one.
+    pub next: Option<String>,
+}

@@ -80,7 +80,7 @@ pub enum ClientFrame {
     /// A search, with the same parameters as `GET /search`; answered by `search_results`.
     Search {
         #[serde(flatten)]
-        params: crate::service::SearchParams,
+        params: crate::model::SearchParams,
         /// Extension: echoed in the answer, to match it to the question.
         #[serde(default, rename = "ref")]
         reference: Option<String>,
@@ -161,7 +161,7 @@ pub enum ServerFrame<'a> {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a str>,
         #[serde(flatten)]
-        results: &'a crate::service::SearchResults,
+        results: &'a crate::model::SearchResults,
     },
     /// Extension: the answer to `subscribe_queue`.
     SubscribedQueue {

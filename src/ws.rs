@@ -107,15 +107,13 @@ struct Paced {
 
 /// Bytes one connection's replays may have queued and not yet flushed.
 const CONNECTION_REPLAY_BYTES: usize = 64 * 1024;
-/// Bytes all connections' replays may have queued and not yet flushed, on this node.
-pub const NODE_REPLAY_BYTES: usize = 64 * 1024 * 1024;
 /// Bytes fed to the socket per flush, at most (past one frame).
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
 
 /// Waits for `len` bytes (or the whole budget, for a larger frame) of both budgets.
 async fn pace(conn: &Arc<Semaphore>, node: &Arc<Semaphore>, len: usize) -> Option<Paced> {
     let conn_n = u32::try_from(len.min(CONNECTION_REPLAY_BYTES)).unwrap_or(u32::MAX);
-    let node_n = u32::try_from(len.min(NODE_REPLAY_BYTES)).unwrap_or(u32::MAX);
+    let node_n = u32::try_from(len.min(crate::service::REPLAY_BYTES_PER_NODE)).unwrap_or(u32::MAX);
     let _conn = conn.clone().acquire_many_owned(conn_n).await.ok()?;
     let _node = node.clone().acquire_many_owned(node_n).await.ok()?;
     Some(Paced { _conn, _node })

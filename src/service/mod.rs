@@ -25,7 +25,7 @@ pub use desk::{Claim, Coverage, QueueEntry};
 pub use moderation::Review;
 pub use notifications::NotificationView;
 pub use posts::{Changed, NewPost};
-pub use search::{NewConcept, SearchHit, SearchParams, SearchResults};
+pub use search::NewConcept;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
@@ -34,6 +34,10 @@ use crate::lang::Tagger;
 use crate::limits::Limiter;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
 use crate::store::{Publish, Recovered, Store, StoreOptions};
+
+/// Bytes all connections' replays may have queued and not yet flushed, on this node
+/// (`App::replay_bytes`, spent by the WebSocket adapter).
+pub const REPLAY_BYTES_PER_NODE: usize = 64 * 1024 * 1024;
 
 /// Everything a request needs, shared by all of them.
 pub struct App {
@@ -148,7 +152,7 @@ impl App {
             bells,
             hashes: HashGate::for_this_machine(),
             gate,
-            replay_bytes: Arc::new(tokio::sync::Semaphore::new(crate::ws::NODE_REPLAY_BYTES)),
+            replay_bytes: Arc::new(tokio::sync::Semaphore::new(REPLAY_BYTES_PER_NODE)),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;
