@@ -74,7 +74,7 @@ impl App {
         };
         let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
         let tag = self.tagger.tag(&p.body, &evidence);
-        let op = Op::CreatePost {
+        let op = Op::CreatePost(crate::store::CreatePost {
             target,
             author: user.id,
             body: p.body,
@@ -83,7 +83,7 @@ impl App {
             lang_source: tag.source,
             lang_confidence: tag.confidence,
             nonce: p.nonce,
-        };
+        });
         match self.store.submit_in_turn(op, p.turn).await? {
             Outcome::Posted { ack, .. } => {
                 self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -139,8 +139,13 @@ impl App {
         let room_lang = if declared.is_none() { self.store.recent_lang(post.room, RECENT_POSTS)? } else { None };
         let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
         let tag = self.tagger.tag(&body, &evidence);
-        let op =
-            Op::EditPost { post: id, body, lang: tag.lang, lang_source: tag.source, lang_confidence: tag.confidence };
+        let op = Op::EditPost(crate::store::EditPost {
+            post: id,
+            body,
+            lang: tag.lang,
+            lang_source: tag.source,
+            lang_confidence: tag.confidence,
+        });
         match self.store.submit(op).await? {
             Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),

@@ -63,14 +63,14 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
     };
     let admin = app.create_user(reg, vec![Role::Admin, Role::Moderator]).await?;
     for &(slug, name, kind, post_policy) in SPACES {
-        let op = Op::CreateSpace {
+        let op = Op::CreateSpace(crate::store::CreateSpace {
             slug: slug.into(),
             name: name.into(),
             kind,
             visibility: Visibility::Public,
             post_policy,
             creator: Some(admin.id),
-        };
+        });
         app.store.submit(op).await?;
     }
     app.store.submit(Op::MarkInitialized).await?;

@@ -54,7 +54,14 @@ impl App {
         }
         let slug = validate::slug(slug)?;
         let name = validate::space_name(name)?;
-        let op = Op::CreateSpace { slug, name, kind, visibility, post_policy, creator: Some(actor.id) };
+        let op = Op::CreateSpace(crate::store::CreateSpace {
+            slug,
+            name,
+            kind,
+            visibility,
+            post_policy,
+            creator: Some(actor.id),
+        });
         match self.store.submit(op).await? {
             Outcome::Space(s) => Ok(s),
             other => Err(ApiError::internal(format!("expected a space, got {other:?}"))),

@@ -35,7 +35,10 @@ use serde::{Deserialize, Serialize};
 use sled::IVec;
 
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
-pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
+pub use ops::{
+    ClaimRecord, CreatePost, CreateSpace, EditPost, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget,
+    TimeRecord,
+};
 pub use verify::{Report, Watermark, WATERMARK};
 pub use writer::{Publish, Turn, WriterStats};
 
@@ -1120,14 +1123,14 @@ mod tests {
 
     /// A new forum space where members post.
     async fn forum(store: &Store, slug: &str, visibility: crate::model::Visibility) -> Space {
-        let op = Op::CreateSpace {
+        let op = Op::CreateSpace(crate::store::CreateSpace {
             slug: slug.into(),
             name: slug.into(),
             kind: crate::model::SpaceKind::Forum,
             visibility,
             post_policy: crate::model::PostPolicy::Members,
             creator: None,
-        };
+        });
         match store.submit(op).await {
             Ok(Outcome::Space(space)) => space,
             other => panic!("{other:?}"),
@@ -1156,15 +1159,17 @@ mod tests {
         store.submit(Op::AddMember { space: space.id, user: user.id }).await.unwrap();
         // Read back as soon as the write is acknowledged: the mirror has it.
         assert!(store.is_member(space.id, user.id).unwrap());
-        let post = |n: usize| Op::CreatePost {
-            target: RoomTarget::New { space: space.id, title: format!("Thread {n}") },
-            author: user.id,
-            body: "Bonjour".into(),
-            reply_to: None,
-            lang: "fr".into(),
-            lang_source: crate::model::LangSource::Declared,
-            lang_confidence: 1.0,
-            nonce: format!("n{n}"),
+        let post = |n: usize| {
+            Op::CreatePost(crate::store::CreatePost {
+                target: RoomTarget::New { space: space.id, title: format!("Thread {n}") },
+                author: user.id,
+                body: "Bonjour".into(),
+                reply_to: None,
+                lang: "fr".into(),
+                lang_source: crate::model::LangSource::Declared,
+                lang_confidence: 1.0,
+                nonce: format!("n{n}"),
+            })
         };
         // Several in flight at once, so that they share batches.
         let posted = futures_util::future::join_all((0..8).map(|n| store.submit(post(n)))).await;
@@ -1192,15 +1197,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_for_maintenance(dir.path()).unwrap();
         let space = forum(&store, "lobby", crate::model::Visibility::Public).await;
-        let post = |target: RoomTarget, lang: &str, n: usize| Op::CreatePost {
-            target,
-            author: UserId(1),
-            body: "texto".into(),
-            reply_to: None,
-            lang: lang.into(),
-            lang_source: crate::model::LangSource::Declared,
-            lang_confidence: 1.0,
-            nonce: format!("n{n}"),
+        let post = |target: RoomTarget, lang: &str, n: usize| {
+            Op::CreatePost(crate::store::CreatePost {
+                target,
+                author: UserId(1),
+                body: "texto".into(),
+                reply_to: None,
+                lang: lang.into(),
+                lang_source: crate::model::LangSource::Declared,
+                lang_confidence: 1.0,
+                nonce: format!("n{n}"),
+            })
         };
         let posted = |o: Outcome| match o {
             Outcome::Posted { ack, .. } => ack,
@@ -1323,7 +1330,7 @@ mod tests {
 
     /// A post in a declared language.
     fn declared(target: RoomTarget, author: u64, body: String, lang: &str, nonce: String) -> Op {
-        Op::CreatePost {
+        Op::CreatePost(crate::store::CreatePost {
             target,
             author: UserId(author),
             body,
@@ -1332,7 +1339,7 @@ mod tests {
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
             nonce,
-        }
+        })
     }
 
     /// A new thread in `space` by user 1, nonce "thread".

@@ -21,4 +21,5 @@ mod process;
 mod properties;
 mod realtime;
 mod search;
+mod structure;
 mod util;

@@ -10,6 +10,16 @@ use sled::IVec;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+mod accounts;
+mod desk;
+mod moderation;
+mod posts;
+mod reads;
+mod spaces;
+
+pub use posts::{CreatePost, EditPost};
+pub use spaces::CreateSpace;
+
 use super::ids::{FromPlace, Ids};
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
@@ -59,35 +69,13 @@ pub enum Op {
     RevokeToken {
         hash: [u8; 32],
     },
-    CreateSpace {
-        slug: String,
-        name: String,
-        kind: SpaceKind,
-        visibility: Visibility,
-        post_policy: PostPolicy,
-        creator: Option<UserId>,
-    },
+    CreateSpace(CreateSpace),
     AddMember {
         space: SpaceId,
         user: UserId,
     },
-    CreatePost {
-        target: RoomTarget,
-        author: UserId,
-        body: String,
-        reply_to: Option<PostId>,
-        lang: String,
-        lang_source: LangSource,
-        lang_confidence: f64,
-        nonce: String,
-    },
-    EditPost {
-        post: PostId,
-        body: String,
-        lang: String,
-        lang_source: LangSource,
-        lang_confidence: f64,
-    },
+    CreatePost(CreatePost),
+    EditPost(EditPost),
     DeletePost {
         post: PostId,
         /// A moderator deleting someone else's post: logged, and the post's flags cleared.
@@ -864,590 +852,44 @@ fn new_id<I: FromPlace>(tx: &Tx) -> Result<I, Fatal> {
 pub const MAX_HISTORY: usize = 50;
 
 pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
-    let now = ctx.now.as_str();
     match op {
         Op::CreateUser { handle, display_name, languages, roles, password_hash } => {
-            let lower = handle.to_lowercase();
-            if tx.handles().get(lower.as_bytes())?.is_some() {
-                return Ok(Err(ApiError::conflict(format!("handle {handle:?} is taken"))));
-            }
-            let id = new_id::<UserId>(tx)?;
-            let user = User {
-                id,
-                handle: handle.clone(),
-                display_name: display_name.clone(),
-                languages: languages.clone(),
-                roles: roles.clone(),
-                translator_pairs: Vec::new(),
-            };
-            let rec = UserRecord {
-                user: user.clone(),
-                password_hash: password_hash.clone(),
-                created_at: now.to_owned(),
-                suspended_until_ms: None,
-                session_epoch: 0,
-            };
-            put(tx.users(), &tx.ids.key(id), &rec)?;
-            tx.handles().insert(lower.as_bytes(), &tx.ids.key(id))?;
-            Ok(Ok(Outcome::User(user)))
+            accounts::create_user(tx, ctx, handle, display_name, languages, roles, password_hash)
         }
         Op::UpdateUser { id, display_name, languages, roles } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {
-                return Ok(Err(ApiError::not_found("user")));
-            };
-            if let Some(d) = display_name {
-                rec.user.display_name = d.clone();
-            }
-            if let Some(l) = languages {
-                rec.user.languages = l.clone();
-            }
-            if let Some(r) = roles {
-                rec.user.roles = r.clone();
-            }
-            put(tx.users(), &tx.ids.key(id), &rec)?;
-            Ok(Ok(Outcome::User(rec.user)))
+            accounts::update_user(tx, id, display_name, languages, roles)
         }
-        Op::PutToken { hash, user } => {
-            // Checked here, in the writer's order, so that no token is issued to a user
-            // suspended before it, and a suspension after it moves the epoch past it.
-            let Some(rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-                return Ok(Err(ApiError::not_found("user")));
-            };
-            if let Some(until) = rec.suspended_until_ms.filter(|u| *u > ctx.now_ms) {
-                return Ok(Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until)))));
-            }
-            tx.tokens().insert(&hash[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
-            Ok(Ok(Outcome::Done))
-        }
-        Op::TouchToken { hash, user } => {
-            // Only a token still valid: a revocation or a new epoch since wins.
-            if let Some(v) = tx.tokens().get(&hash[..])? {
-                if let Some((id, epoch, _)) = keys::token_value(&v) {
-                    let rec = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))?;
-                    if id == tx.ids.of(user) && rec.is_some_and(|r| r.session_epoch == epoch) {
-                        tx.tokens().insert(&hash[..], &keys::token(id, epoch, ctx.now_ms)[..])?;
-                    }
-                }
-            }
-            Ok(Ok(Outcome::Done))
-        }
+        Op::PutToken { hash, user } => accounts::put_token(tx, ctx, hash, user),
+        Op::TouchToken { hash, user } => accounts::touch_token(tx, ctx, hash, user),
         Op::SetPassword { user, password_hash, keep, others } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-                return Ok(Err(ApiError::not_found("user")));
-            };
-            rec.password_hash = password_hash.clone();
-            // Every other session ends, those in flight included; this one goes on.
-            rec.session_epoch += 1;
-            put(tx.users(), &tx.ids.key(user), &rec)?;
-            tx.tokens().insert(&keep[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
-            for hash in others.iter().filter(|h| *h != keep) {
-                tx.tokens().remove(&hash[..])?;
-                let text = r#"{"type":"revoked"}"#.to_owned();
-                fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
-            }
-            Ok(Ok(Outcome::Done))
+            accounts::set_password(tx, ctx, fx, user, password_hash, keep, others)
         }
-        Op::RevokeToken { hash } => {
-            tx.tokens().remove(&hash[..])?;
-            // Open sockets signed in with it close once this is durable.
-            let text = r#"{"type":"revoked"}"#.to_owned();
-            fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
-            Ok(Ok(Outcome::Done))
-        }
-        Op::CreateSpace { slug, name, kind, visibility, post_policy, creator } => {
-            if tx.slugs().get(slug.as_bytes())?.is_some() {
-                return Ok(Err(ApiError::conflict(format!("slug {slug:?} is taken"))));
-            }
-            let id = new_id::<SpaceId>(tx)?;
-            let room = if *kind == SpaceKind::Chat {
-                let room = Room {
-                    id: new_id::<RoomId>(tx)?,
-                    space: id,
-                    title: None,
-                    created_at: now.to_owned(),
-                    last_seq: 0,
-                    post_count: 0,
-                    last_activity_at: now.to_owned(),
-                    pinned: false,
-                    unread: None,
-                    read_seq: None,
-                };
-                tx.put_room(&room);
-                tx.space_rooms().insert(&keys::pair(tx.ids.of(id), tx.ids.of(room.id))[..], &[][..])?;
-                Some(room.id)
-            } else {
-                None
-            };
-            let space = Space {
-                id,
-                slug: slug.clone(),
-                name: name.clone(),
-                kind: *kind,
-                visibility: *visibility,
-                post_policy: *post_policy,
-                room,
-                unread: None,
-                coordinators: Vec::new(),
-            };
-            put(tx.spaces(), &tx.ids.key(id), &space)?;
-            tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
-            if let (Visibility::Private, Some(c)) = (visibility, creator) {
-                tx.members().insert(&keys::pair(tx.ids.of(id), tx.ids.of(c))[..], &[][..])?;
-            }
-            Ok(Ok(Outcome::Space(space)))
-        }
-        Op::AddMember { space, user } => {
-            if tx.spaces().get(tx.ids.key(space))?.is_none() {
-                return Ok(Err(ApiError::not_found("space")));
-            }
-            if tx.users().get(tx.ids.key(user))?.is_none() {
-                return Ok(Err(ApiError::not_found("user")));
-            }
-            tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..], &[][..])?;
-            Ok(Ok(Outcome::Done))
-        }
-        Op::RemoveMember { space, user } => {
-            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-                return Ok(Err(ApiError::not_found("space")));
-            };
-            let key = keys::pair(tx.ids.of(space), tx.ids.of(user));
-            if tx.members().remove(&key[..])?.is_none() {
-                return Ok(Err(ApiError::not_found("member")));
-            }
-            if s.coordinators.contains(user) {
-                s.coordinators.retain(|u| u != user);
-                put(tx.spaces(), &tx.ids.key(space), &s)?;
-            }
-            let text = format!(r#"{{"type":"access_changed","space":"{space}"}}"#);
-            fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
-            Ok(Ok(Outcome::Done))
-        }
-        Op::SetCoordinators { space, users } => {
-            let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-                return Ok(Err(ApiError::not_found("space")));
-            };
-            for u in users {
-                if tx.members().get(&keys::pair(tx.ids.of(space), tx.ids.of(u))[..])?.is_none() {
-                    return Ok(Err(ApiError::field("users", format!("{u} is not a member of the space"))));
-                }
-            }
-            s.coordinators = users.clone();
-            put(tx.spaces(), &tx.ids.key(space), &s)?;
-            Ok(Ok(Outcome::Space(s)))
-        }
-        Op::Pin { room, pinned, posts } => {
-            let Some(mut r) = tx.room(*room)? else {
-                return Ok(Err(ApiError::not_found("room")));
-            };
-            if r.title.is_none() {
-                return Ok(Err(ApiError::bad_request("only forum threads are pinned")));
-            }
-            r.pinned = *pinned;
-            tx.put_room(&r);
-            let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
-                return Ok(Err(ApiError::not_found("space")));
-            };
-            let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
-            if from != to {
-                for post in posts {
-                    if let Some(needs) = tx.queue_remove(&queue_key(&tx.ids, from, *post))? {
-                        tx.queue_put(&queue_key(&tx.ids, to, *post), needs.to_vec(), false)?;
-                    }
-                }
-            }
-            fx.rooms_updated.insert(r.id, r.clone());
-            Ok(Ok(Outcome::Done))
-        }
-        Op::CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } => {
-            let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
-            if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
-                let ack = first_ack(tx, stored)?;
-                return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
-            }
-            let (mut room, is_new) = match target {
-                RoomTarget::Existing(id) => match tx.room(*id)? {
-                    Some(r) => (r, false),
-                    None => return Ok(Err(ApiError::not_found("room"))),
-                },
-                RoomTarget::New { space, title } => {
-                    let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-                        return Ok(Err(ApiError::not_found("space")));
-                    };
-                    if s.kind != SpaceKind::Forum {
-                        return Ok(Err(ApiError::bad_request("a chat space has exactly one room; post in it")));
-                    }
-                    let room = Room {
-                        id: new_id::<RoomId>(tx)?,
-                        space: *space,
-                        title: Some(title.clone()),
-                        created_at: now.to_owned(),
-                        last_seq: 0,
-                        post_count: 0,
-                        last_activity_at: now.to_owned(),
-                        pinned: false,
-                        unread: None,
-                        read_seq: None,
-                    };
-                    (room, true)
-                }
-            };
-            let mut parent_author = None;
-            if let Some(parent) = reply_to {
-                match get_post(tx, *parent)? {
-                    Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
-                    // A post elsewhere is answered as one that does not exist: the room
-                    // it is in may be one the author cannot read.
-                    _ => return Ok(Err(ApiError::not_found("reply_to post (in this room)"))),
-                }
-            }
-            let seq = room.last_seq + 1;
-            let post = Post {
-                id: new_id::<PostId>(tx)?,
-                room: room.id,
-                seq,
-                author: *author,
-                body: body.clone(),
-                reply_to: *reply_to,
-                lang: lang.clone(),
-                lang_source: *lang_source,
-                lang_confidence: *lang_confidence,
-                created_at: now.to_owned(),
-                edited_at: None,
-                deleted: false,
-                hidden: false,
-                translations: BTreeMap::new(),
-                reactions: BTreeMap::new(),
-            };
-            room.last_seq = seq;
-            room.post_count += 1;
-            room.last_activity_at = now.to_owned();
-            tx.put_room(&room);
-            if is_new {
-                tx.space_rooms().insert(&keys::pair(tx.ids.of(room.space), tx.ids.of(room.id))[..], &[][..])?;
-            }
-            // The post as JSON once, for its event, its record and its queue frames.
-            let json = post_json(&post);
-            let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
-            write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
-            tx.new_room_posts.borrow_mut().insert((tx.ids.of(room.id), seq), tx.ids.of(post.id));
-            // Not a second copy of the post: where its creation event is (`fresh_post`),
-            // in a run of the batch's new posts (`runs`).
-            tx.new_fresh
-                .borrow_mut()
-                .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.clone()));
-            requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
-            notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
-            if is_new {
-                // A new thread's ack names its room: its nonce goes to `nonces` at once.
-                let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
-                put(tx.nonces(), &keys::id_and(tx.ids.of(author), nonce.as_bytes()), &stored)?;
-            } else {
-                // In its run, found through the index until folded (`nonces`).
-                fx.new_nonces.push((nonce_hash, tx.ids.of(post.id)));
-            }
-            let ack = NonceRecord { post, room: is_new.then(|| room.clone()), json: Some(Arc::new(json)) };
-            if is_new {
-                fx.rooms_created.insert(room.id, room);
-            } else {
-                fx.rooms_updated.insert(room.id, room);
-            }
-            Ok(Ok(Outcome::Posted { ack, duplicate: false }))
-        }
-        Op::EditPost { post, body, lang, lang_source, lang_confidence } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Err(ApiError::conflict("the post was deleted")));
-            }
-            rec.history.push(Revision {
-                body: std::mem::replace(&mut rec.post.body, body.clone()),
-                lang: std::mem::replace(&mut rec.post.lang, lang.clone()),
-                written_at: rec.post.edited_at.clone().unwrap_or_else(|| rec.post.created_at.clone()),
-                replaced_at: now.to_owned(),
-            });
-            if rec.history.len() > MAX_HISTORY {
-                rec.history.drain(..rec.history.len() - MAX_HISTORY);
-            }
-            rec.post.lang_source = *lang_source;
-            rec.post.lang_confidence = *lang_confidence;
-            rec.post.edited_at = Some(now.to_owned());
-            for t in rec.post.translations.values_mut() {
-                t.stale = true;
-            }
-            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            // Only those the edit mentions for the first time.
-            let before = rec.history.last().map(|r| mentions(&r.body)).unwrap_or_default();
-            let space = room_space(tx, rec.post.room)?;
-            notify(tx, fx, now, &rec.post, space, None, &before)?;
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
-        Op::DeletePost { post, moderation } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Ok(Outcome::Event {
-                    seq: rec.seqs.last().copied().unwrap_or(rec.post.seq),
-                    post: rec.post,
-                }));
-            }
-            rec.post.body = String::new();
-            rec.post.deleted = true;
-            rec.post.translations.clear();
-            rec.post.reactions.clear();
-            rec.reactors.clear();
-            rec.post.edited_at = Some(now.to_owned());
-            rec.history.clear();
-            redact(tx, &rec)?;
-            tx.hidden().remove(tx.ids.key(rec.post.id))?;
-            append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
-            if let Some(m) = moderation {
-                log_action(tx, now, m, "delete", Some(rec.post.id), None, None)?;
-            }
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
-        Op::SetLang { post, lang } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Err(ApiError::conflict("the post was deleted")));
-            }
-            if rec.post.lang == *lang && rec.post.lang_source == LangSource::Declared {
-                // Already so: nothing to write, no event.
-                let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
-                return Ok(Ok(Outcome::Event { seq, post: rec.post }));
-            }
-            rec.post.lang = lang.clone();
-            rec.post.lang_source = LangSource::Declared;
-            rec.post.lang_confidence = 1.0;
-            // A translation into the post's own language is no translation.
-            rec.post.translations.remove(lang);
-            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
-        Op::SetPairs { user, pairs } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-                return Ok(Err(ApiError::not_found("user")));
-            };
-            rec.user.translator_pairs = pairs.clone();
-            put(tx.users(), &tx.ids.key(user), &rec)?;
-            Ok(Ok(Outcome::User(rec.user)))
-        }
-        Op::Claim { post, lang, translator } => {
-            let Some(item) = queued(tx, *post, lang)? else {
-                return Ok(Err(ApiError::conflict(format!("post {post} does not need a translation into {lang}"))));
-            };
-            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
-            if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
-                if c.translator != *translator && c.expires_ms > ctx.now_ms {
-                    return Ok(Err(ApiError::conflict(format!(
-                        "another translator holds this post until {}",
-                        crate::clock::rfc3339(c.expires_ms)
-                    ))));
-                }
-            }
-            let _ = item;
-            let expires_ms = ctx.now_ms.saturating_add(ctx.lease_ms);
-            put(tx.claims(), &key, &ClaimRecord { translator: *translator, expires_ms })?;
-            Ok(Ok(Outcome::Claimed { expires_ms }))
-        }
-        Op::Release { post, lang, translator } => {
-            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
-            match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
-                Some(c) if c.translator == *translator => {
-                    tx.claims().remove(&key[..])?;
-                    Ok(Ok(Outcome::Done))
-                }
-                _ => Ok(Err(ApiError::not_found("claim"))),
-            }
-        }
-        Op::React { post, user, emoji, add } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Err(ApiError::conflict("the post was deleted")));
-            }
-            let has = rec.reactors.get(emoji).is_some_and(|who| who.contains(user));
-            if has == *add {
-                // Already so: no change, no event.
-                let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
-                return Ok(Ok(Outcome::Event { seq, post: rec.post }));
-            }
-            if *add {
-                if !rec.reactors.contains_key(emoji) && rec.reactors.len() >= MAX_REACTIONS {
-                    return Ok(Err(ApiError::bad_request(format!(
-                        "a post takes at most {MAX_REACTIONS} kinds of reaction"
-                    ))));
-                }
-                rec.reactors.entry(emoji.clone()).or_default().push(*user);
-            } else if let Some(who) = rec.reactors.get_mut(emoji) {
-                who.retain(|u| u != user);
-                if who.is_empty() {
-                    rec.reactors.remove(emoji);
-                }
-            }
-            rec.post.reactions = rec.reactors.iter().map(|(e, who)| (e.clone(), who.len() as u64)).collect();
-            append(tx, fx, ctx, &mut rec, EventKind::Reaction)?;
-            let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
-            Ok(Ok(Outcome::Event { seq, post: rec.post }))
-        }
-        Op::MarkRead { user, room, seq } => {
-            let Some(r) = tx.room(*room)? else {
-                return Ok(Err(ApiError::not_found("room")));
-            };
-            let key = keys::pair(tx.ids.of(user), tx.ids.of(room));
-            let old = tx.reads().get(&key[..])?.as_deref().and_then(keys::id_value).unwrap_or(0);
-            let new = (*seq).min(r.last_seq).max(old);
-            if new != old {
-                tx.reads().insert(&key[..], &new.to_be_bytes()[..])?;
-                let text = format!(r#"{{"type":"read","room":"{room}","seq":{new}}}"#);
-                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
-            }
-            Ok(Ok(Outcome::Read { seq: new }))
-        }
-        Op::ExpireClaim { post, lang } => {
-            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
-            match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
-                Some(c) if c.expires_ms <= ctx.now_ms => {
-                    tx.claims().remove(&key[..])?;
-                    if let (Some(item), Some(rec)) = (queued(tx, *post, lang)?, get_post(tx, *post)?) {
-                        let post = post_json(&rec.post);
-                        let text = ServerFrame::QueueItem { post: &post, room: item.room, needed: lang }.to_json();
-                        let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
-                        fx.publish.push(Publish { topic: Topic::Queue(lang_key(lang)), seq: 0, scope, text });
-                    }
-                    Ok(Ok(Outcome::Done))
-                }
-                // Renewed or gone meanwhile.
-                _ => Ok(Ok(Outcome::Done)),
-            }
-        }
-        Op::Translate { post, lang, body, translator } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Err(ApiError::conflict("the post was deleted")));
-            }
-            if *lang == rec.post.lang {
-                return Ok(Err(ApiError::field("lang", "the post is already in this language")));
-            }
-            let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
-            if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
-                if c.translator != *translator && c.expires_ms > ctx.now_ms {
-                    return Ok(Err(ApiError::conflict("another translator holds this post")));
-                }
-                tx.claims().remove(&key[..])?;
-            }
-            let space = room_space(tx, rec.post.room)?;
-            let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
-            put(tx.translated(), &keys_lang_post(tx, lang, *post), &TimeRecord { space, waited_ms })?;
-            rec.post.translations.insert(
-                lang.clone(),
-                Translation { body: body.clone(), translator: *translator, created_at: now.to_owned(), stale: false },
-            );
-            append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
-        Op::MarkNotificationsRead { user, ids, until } => {
-            let mut marked = 0u64;
-            for id in ids {
-                let key = keys::pair(tx.ids.of(user), tx.ids.of(id));
-                if let Some(mut n) = get::<Notification>(tx.notifications(), "notifications", &key)? {
-                    if !n.read {
-                        n.read = true;
-                        put(tx.notifications(), &key, &n)?;
-                        marked += 1;
-                    }
-                }
-            }
-            if marked > 0 {
-                let text = format!(r#"{{"type":"notifications_read","until":"{until}"}}"#);
-                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
-            }
-            Ok(Ok(Outcome::Done))
-        }
-        Op::Flag { post, user, reason } => {
-            if tx.post_bytes(tx.ids.of(post))?.is_none() {
-                return Ok(Err(ApiError::not_found("post")));
-            }
-            let flag = crate::model::Flag { user: *user, reason: reason.clone(), at: now.to_owned() };
-            put(tx.flags(), &keys::pair(tx.ids.of(post), tx.ids.of(user)), &flag)?;
-            Ok(Ok(Outcome::Done))
-        }
-        Op::Hide { post, moderation } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if rec.post.deleted {
-                return Ok(Err(ApiError::conflict("the post was deleted")));
-            }
-            if !rec.post.hidden {
-                let kept = super::HiddenRecord {
-                    body: std::mem::take(&mut rec.post.body),
-                    translations: std::mem::take(&mut rec.post.translations),
-                };
-                put(tx.hidden(), &tx.ids.key(post), &kept)?;
-                rec.post.hidden = true;
-                redact(tx, &rec)?;
-                append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            }
-            log_action(tx, now, moderation, "hide", Some(*post), None, None)?;
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
-        Op::Restore { post, moderation } => {
-            let Some(mut rec) = get_post(tx, *post)? else {
-                return Ok(Err(ApiError::not_found("post")));
-            };
-            if !rec.post.hidden {
-                return Ok(Err(ApiError::conflict("the post is not hidden")));
-            }
-            if let Some(kept) = get::<super::HiddenRecord>(tx.hidden(), "hidden", &tx.ids.key(post))? {
-                rec.post.body = kept.body;
-                rec.post.translations = kept.translations;
-            }
-            tx.hidden().remove(tx.ids.key(post))?;
-            rec.post.hidden = false;
-            append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-            log_action(tx, now, moderation, "restore", Some(*post), None, None)?;
-            Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
-        }
+        Op::RevokeToken { hash } => accounts::revoke_token(tx, fx, hash),
+        Op::CreateSpace(op) => spaces::create_space(tx, ctx, op),
+        Op::AddMember { space, user } => spaces::add_member(tx, space, user),
+        Op::RemoveMember { space, user } => spaces::remove_member(tx, fx, space, user),
+        Op::SetCoordinators { space, users } => spaces::set_coordinators(tx, space, users),
+        Op::Pin { room, pinned, posts } => spaces::pin(tx, fx, room, pinned, posts),
+        Op::CreatePost(op) => posts::create_post(tx, ctx, fx, op),
+        Op::EditPost(op) => posts::edit_post(tx, ctx, fx, op),
+        Op::DeletePost { post, moderation } => posts::delete_post(tx, ctx, fx, post, moderation),
+        Op::SetLang { post, lang } => posts::set_lang(tx, ctx, fx, post, lang),
+        Op::SetPairs { user, pairs } => desk::set_pairs(tx, user, pairs),
+        Op::Claim { post, lang, translator } => desk::claim(tx, ctx, post, lang, translator),
+        Op::Release { post, lang, translator } => desk::release(tx, post, lang, translator),
+        Op::React { post, user, emoji, add } => posts::react(tx, ctx, fx, post, user, emoji, add),
+        Op::MarkRead { user, room, seq } => reads::mark_read(tx, fx, user, room, seq),
+        Op::ExpireClaim { post, lang } => desk::expire_claim(tx, ctx, fx, post, lang),
+        Op::Translate { post, lang, body, translator } => desk::translate(tx, ctx, fx, post, lang, body, translator),
+        Op::MarkNotificationsRead { user, ids, until } => reads::mark_notifications_read(tx, fx, user, ids, until),
+        Op::Flag { post, user, reason } => moderation::flag(tx, ctx, post, user, reason),
+        Op::Hide { post, moderation } => moderation::hide(tx, ctx, fx, post, moderation),
+        Op::Restore { post, moderation } => moderation::restore(tx, ctx, fx, post, moderation),
         Op::Suspend { user, until_ms, tokens, moderation } => {
-            let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-                return Ok(Err(ApiError::not_found("user")));
-            };
-            rec.suspended_until_ms = *until_ms;
-            if until_ms.is_some() {
-                // Every token issued before now, known to `tokens` or still in flight,
-                // stops authenticating; every socket of the user closes.
-                rec.session_epoch += 1;
-                let text = r#"{"type":"revoked"}"#.to_owned();
-                fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
-            }
-            put(tx.users(), &tx.ids.key(user), &rec)?;
-            for hash in tokens {
-                tx.tokens().remove(&hash[..])?;
-                let text = r#"{"type":"revoked"}"#.to_owned();
-                fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
-            }
-            let (action, until) = match until_ms {
-                Some(ms) => ("suspend", Some(crate::clock::rfc3339(*ms))),
-                None => ("unsuspend", None),
-            };
-            log_action(tx, now, moderation, action, None, Some(*user), until)?;
-            Ok(Ok(Outcome::Done))
+            accounts::suspend(tx, ctx, fx, user, until_ms, tokens, moderation)
         }
-        Op::PutConcept { concept } => {
-            put(tx.glossary(), concept.id.as_bytes(), concept)?;
-            Ok(Ok(Outcome::Done))
-        }
-        Op::MarkInitialized => {
-            tx.meta().insert("initialized", now.as_bytes())?;
-            Ok(Ok(Outcome::Done))
-        }
+        Op::PutConcept { concept } => desk::put_concept(tx, concept),
+        Op::MarkInitialized => accounts::mark_initialized(tx, ctx),
     }
 }
 

@@ -1,0 +1,161 @@
+//! Accounts and sessions: users, tokens, passwords, suspensions.
+
+use super::*;
+
+pub(super) fn create_user(
+    tx: &Tx,
+    ctx: &Ctx,
+    handle: &str,
+    display_name: &str,
+    languages: &[String],
+    roles: &[Role],
+    password_hash: &str,
+) -> OpResult {
+    let now = ctx.now.as_str();
+    let lower = handle.to_lowercase();
+    if tx.handles().get(lower.as_bytes())?.is_some() {
+        return Ok(Err(ApiError::conflict(format!("handle {handle:?} is taken"))));
+    }
+    let id = new_id::<UserId>(tx)?;
+    let user = User {
+        id,
+        handle: handle.to_owned(),
+        display_name: display_name.to_owned(),
+        languages: languages.to_vec(),
+        roles: roles.to_vec(),
+        translator_pairs: Vec::new(),
+    };
+    let rec = UserRecord {
+        user: user.clone(),
+        password_hash: password_hash.to_owned(),
+        created_at: now.to_owned(),
+        suspended_until_ms: None,
+        session_epoch: 0,
+    };
+    put(tx.users(), &tx.ids.key(id), &rec)?;
+    tx.handles().insert(lower.as_bytes(), &tx.ids.key(id))?;
+    Ok(Ok(Outcome::User(user)))
+}
+
+pub(super) fn update_user(
+    tx: &Tx,
+    id: &UserId,
+    display_name: &Option<String>,
+    languages: &Option<Vec<String>>,
+    roles: &Option<Vec<Role>>,
+) -> OpResult {
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {
+        return Ok(Err(ApiError::not_found("user")));
+    };
+    if let Some(d) = display_name {
+        rec.user.display_name = d.clone();
+    }
+    if let Some(l) = languages {
+        rec.user.languages = l.clone();
+    }
+    if let Some(r) = roles {
+        rec.user.roles = r.clone();
+    }
+    put(tx.users(), &tx.ids.key(id), &rec)?;
+    Ok(Ok(Outcome::User(rec.user)))
+}
+
+pub(super) fn put_token(tx: &Tx, ctx: &Ctx, hash: &[u8; 32], user: &UserId) -> OpResult {
+    // Checked here, in the writer's order, so that no token is issued to a user
+    // suspended before it, and a suspension after it moves the epoch past it.
+    let Some(rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
+        return Ok(Err(ApiError::not_found("user")));
+    };
+    if let Some(until) = rec.suspended_until_ms.filter(|u| *u > ctx.now_ms) {
+        return Ok(Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until)))));
+    }
+    tx.tokens().insert(&hash[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn touch_token(tx: &Tx, ctx: &Ctx, hash: &[u8; 32], user: &UserId) -> OpResult {
+    // Only a token still valid: a revocation or a new epoch since wins.
+    if let Some(v) = tx.tokens().get(&hash[..])? {
+        if let Some((id, epoch, _)) = keys::token_value(&v) {
+            let rec = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))?;
+            if id == tx.ids.of(user) && rec.is_some_and(|r| r.session_epoch == epoch) {
+                tx.tokens().insert(&hash[..], &keys::token(id, epoch, ctx.now_ms)[..])?;
+            }
+        }
+    }
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn set_password(
+    tx: &Tx,
+    ctx: &Ctx,
+    fx: &mut Effects,
+    user: &UserId,
+    password_hash: &str,
+    keep: &[u8; 32],
+    others: &[[u8; 32]],
+) -> OpResult {
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
+        return Ok(Err(ApiError::not_found("user")));
+    };
+    rec.password_hash = password_hash.to_owned();
+    // Every other session ends, those in flight included; this one goes on.
+    rec.session_epoch += 1;
+    put(tx.users(), &tx.ids.key(user), &rec)?;
+    tx.tokens().insert(&keep[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
+    for hash in others.iter().filter(|h| *h != keep) {
+        tx.tokens().remove(&hash[..])?;
+        let text = r#"{"type":"revoked"}"#.to_owned();
+        fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+    }
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn revoke_token(tx: &Tx, fx: &mut Effects, hash: &[u8; 32]) -> OpResult {
+    tx.tokens().remove(&hash[..])?;
+    // Open sockets signed in with it close once this is durable.
+    let text = r#"{"type":"revoked"}"#.to_owned();
+    fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn suspend(
+    tx: &Tx,
+    ctx: &Ctx,
+    fx: &mut Effects,
+    user: &UserId,
+    until_ms: &Option<i64>,
+    tokens: &[[u8; 32]],
+    moderation: &Moderation,
+) -> OpResult {
+    let now = ctx.now.as_str();
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
+        return Ok(Err(ApiError::not_found("user")));
+    };
+    rec.suspended_until_ms = *until_ms;
+    if until_ms.is_some() {
+        // Every token issued before now, known to `tokens` or still in flight,
+        // stops authenticating; every socket of the user closes.
+        rec.session_epoch += 1;
+        let text = r#"{"type":"revoked"}"#.to_owned();
+        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+    }
+    put(tx.users(), &tx.ids.key(user), &rec)?;
+    for hash in tokens {
+        tx.tokens().remove(&hash[..])?;
+        let text = r#"{"type":"revoked"}"#.to_owned();
+        fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+    }
+    let (action, until) = match until_ms {
+        Some(ms) => ("suspend", Some(crate::clock::rfc3339(*ms))),
+        None => ("unsuspend", None),
+    };
+    log_action(tx, now, moderation, action, None, Some(*user), until)?;
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn mark_initialized(tx: &Tx, ctx: &Ctx) -> OpResult {
+    let now = ctx.now.as_str();
+    tx.meta().insert("initialized", now.as_bytes())?;
+    Ok(Ok(Outcome::Done))
+}

@@ -1,0 +1,102 @@
+//! The translators' desk: pairs, claims, translations and the glossary.
+
+use super::*;
+
+pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult {
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
+        return Ok(Err(ApiError::not_found("user")));
+    };
+    rec.user.translator_pairs = pairs.to_vec();
+    put(tx.users(), &tx.ids.key(user), &rec)?;
+    Ok(Ok(Outcome::User(rec.user)))
+}
+
+pub(super) fn claim(tx: &Tx, ctx: &Ctx, post: &PostId, lang: &str, translator: &UserId) -> OpResult {
+    let Some(item) = queued(tx, *post, lang)? else {
+        return Ok(Err(ApiError::conflict(format!("post {post} does not need a translation into {lang}"))));
+    };
+    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+        if c.translator != *translator && c.expires_ms > ctx.now_ms {
+            return Ok(Err(ApiError::conflict(format!(
+                "another translator holds this post until {}",
+                crate::clock::rfc3339(c.expires_ms)
+            ))));
+        }
+    }
+    let _ = item;
+    let expires_ms = ctx.now_ms.saturating_add(ctx.lease_ms);
+    put(tx.claims(), &key, &ClaimRecord { translator: *translator, expires_ms })?;
+    Ok(Ok(Outcome::Claimed { expires_ms }))
+}
+
+pub(super) fn release(tx: &Tx, post: &PostId, lang: &str, translator: &UserId) -> OpResult {
+    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+        Some(c) if c.translator == *translator => {
+            tx.claims().remove(&key[..])?;
+            Ok(Ok(Outcome::Done))
+        }
+        _ => Ok(Err(ApiError::not_found("claim"))),
+    }
+}
+
+pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: &str) -> OpResult {
+    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+        Some(c) if c.expires_ms <= ctx.now_ms => {
+            tx.claims().remove(&key[..])?;
+            if let (Some(item), Some(rec)) = (queued(tx, *post, lang)?, get_post(tx, *post)?) {
+                let post = post_json(&rec.post);
+                let text = ServerFrame::QueueItem { post: &post, room: item.room, needed: lang }.to_json();
+                let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
+                fx.publish.push(Publish { topic: Topic::Queue(lang_key(lang)), seq: 0, scope, text });
+            }
+            Ok(Ok(Outcome::Done))
+        }
+        // Renewed or gone meanwhile.
+        _ => Ok(Ok(Outcome::Done)),
+    }
+}
+
+pub(super) fn translate(
+    tx: &Tx,
+    ctx: &Ctx,
+    fx: &mut Effects,
+    post: &PostId,
+    lang: &str,
+    body: &str,
+    translator: &UserId,
+) -> OpResult {
+    let now = ctx.now.as_str();
+    let Some(mut rec) = get_post(tx, *post)? else {
+        return Ok(Err(ApiError::not_found("post")));
+    };
+    if rec.post.deleted {
+        return Ok(Err(ApiError::conflict("the post was deleted")));
+    }
+    if *lang == rec.post.lang {
+        return Ok(Err(ApiError::field("lang", "the post is already in this language")));
+    }
+    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
+        if c.translator != *translator && c.expires_ms > ctx.now_ms {
+            return Ok(Err(ApiError::conflict("another translator holds this post")));
+        }
+        tx.claims().remove(&key[..])?;
+    }
+    let space = room_space(tx, rec.post.room)?;
+    let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
+    put(tx.translated(), &keys_lang_post(tx, lang, *post), &TimeRecord { space, waited_ms })?;
+    rec.post.translations.insert(
+        lang.to_owned(),
+        Translation { body: body.to_owned(), translator: *translator, created_at: now.to_owned(), stale: false },
+    );
+    append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
+    Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+}
+
+pub(super) fn put_concept(tx: &Tx, concept: &collective_brain_index::Concept) -> OpResult {
+    put(tx.glossary(), concept.id.as_bytes(), concept)?;
+    Ok(Ok(Outcome::Done))
+}

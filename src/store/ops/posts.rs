@@ -1,0 +1,245 @@
+//! Posts: creating, editing, deleting, relabelling and reacting.
+
+use super::*;
+
+/// A new version of a post: its body and language.
+#[derive(Clone, Debug)]
+pub struct EditPost {
+    pub post: PostId,
+    pub body: String,
+    pub lang: String,
+    pub lang_source: LangSource,
+    pub lang_confidence: f64,
+}
+
+/// A new post, in a room or in a new forum thread.
+#[derive(Clone, Debug)]
+pub struct CreatePost {
+    pub target: RoomTarget,
+    pub author: UserId,
+    pub body: String,
+    pub reply_to: Option<PostId>,
+    pub lang: String,
+    pub lang_source: LangSource,
+    pub lang_confidence: f64,
+    pub nonce: String,
+}
+
+pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost) -> OpResult {
+    let CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } = op;
+    let now = ctx.now.as_str();
+    let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
+    if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
+        let ack = first_ack(tx, stored)?;
+        return Ok(Ok(Outcome::Posted { ack, duplicate: true }));
+    }
+    let (mut room, is_new) = match target {
+        RoomTarget::Existing(id) => match tx.room(*id)? {
+            Some(r) => (r, false),
+            None => return Ok(Err(ApiError::not_found("room"))),
+        },
+        RoomTarget::New { space, title } => {
+            let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
+                return Ok(Err(ApiError::not_found("space")));
+            };
+            if s.kind != SpaceKind::Forum {
+                return Ok(Err(ApiError::bad_request("a chat space has exactly one room; post in it")));
+            }
+            let room = Room {
+                id: new_id::<RoomId>(tx)?,
+                space: *space,
+                title: Some(title.clone()),
+                created_at: now.to_owned(),
+                last_seq: 0,
+                post_count: 0,
+                last_activity_at: now.to_owned(),
+                pinned: false,
+                unread: None,
+                read_seq: None,
+            };
+            (room, true)
+        }
+    };
+    let mut parent_author = None;
+    if let Some(parent) = reply_to {
+        match get_post(tx, *parent)? {
+            Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
+            // A post elsewhere is answered as one that does not exist: the room
+            // it is in may be one the author cannot read.
+            _ => return Ok(Err(ApiError::not_found("reply_to post (in this room)"))),
+        }
+    }
+    let seq = room.last_seq + 1;
+    let post = Post {
+        id: new_id::<PostId>(tx)?,
+        room: room.id,
+        seq,
+        author: *author,
+        body: body.to_owned(),
+        reply_to: *reply_to,
+        lang: lang.to_owned(),
+        lang_source: *lang_source,
+        lang_confidence: *lang_confidence,
+        created_at: now.to_owned(),
+        edited_at: None,
+        deleted: false,
+        hidden: false,
+        translations: BTreeMap::new(),
+        reactions: BTreeMap::new(),
+    };
+    room.last_seq = seq;
+    room.post_count += 1;
+    room.last_activity_at = now.to_owned();
+    tx.put_room(&room);
+    if is_new {
+        tx.space_rooms().insert(&keys::pair(tx.ids.of(room.space), tx.ids.of(room.id))[..], &[][..])?;
+    }
+    // The post as JSON once, for its event, its record and its queue frames.
+    let json = post_json(&post);
+    let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
+    write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
+    tx.new_room_posts.borrow_mut().insert((tx.ids.of(room.id), seq), tx.ids.of(post.id));
+    // Not a second copy of the post: where its creation event is (`fresh_post`),
+    // in a run of the batch's new posts (`runs`).
+    tx.new_fresh
+        .borrow_mut()
+        .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.to_owned()));
+    requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
+    notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new())?;
+    if is_new {
+        // A new thread's ack names its room: its nonce goes to `nonces` at once.
+        let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
+        put(tx.nonces(), &keys::id_and(tx.ids.of(author), nonce.as_bytes()), &stored)?;
+    } else {
+        // In its run, found through the index until folded (`nonces`).
+        fx.new_nonces.push((nonce_hash, tx.ids.of(post.id)));
+    }
+    let ack = NonceRecord { post, room: is_new.then(|| room.clone()), json: Some(Arc::new(json)) };
+    if is_new {
+        fx.rooms_created.insert(room.id, room);
+    } else {
+        fx.rooms_updated.insert(room.id, room);
+    }
+    Ok(Ok(Outcome::Posted { ack, duplicate: false }))
+}
+
+pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> OpResult {
+    let EditPost { post, body, lang, lang_source, lang_confidence } = op;
+    let now = ctx.now.as_str();
+    let Some(mut rec) = get_post(tx, *post)? else {
+        return Ok(Err(ApiError::not_found("post")));
+    };
+    if rec.post.deleted {
+        return Ok(Err(ApiError::conflict("the post was deleted")));
+    }
+    rec.history.push(Revision {
+        body: std::mem::replace(&mut rec.post.body, body.to_owned()),
+        lang: std::mem::replace(&mut rec.post.lang, lang.to_owned()),
+        written_at: rec.post.edited_at.clone().unwrap_or_else(|| rec.post.created_at.clone()),
+        replaced_at: now.to_owned(),
+    });
+    if rec.history.len() > MAX_HISTORY {
+        rec.history.drain(..rec.history.len() - MAX_HISTORY);
+    }
+    rec.post.lang_source = *lang_source;
+    rec.post.lang_confidence = *lang_confidence;
+    rec.post.edited_at = Some(now.to_owned());
+    for t in rec.post.translations.values_mut() {
+        t.stale = true;
+    }
+    append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+    // Only those the edit mentions for the first time.
+    let before = rec.history.last().map(|r| mentions(&r.body)).unwrap_or_default();
+    let space = room_space(tx, rec.post.room)?;
+    notify(tx, fx, now, &rec.post, space, None, &before)?;
+    Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+}
+
+pub(super) fn delete_post(
+    tx: &Tx,
+    ctx: &Ctx,
+    fx: &mut Effects,
+    post: &PostId,
+    moderation: &Option<Moderation>,
+) -> OpResult {
+    let now = ctx.now.as_str();
+    let Some(mut rec) = get_post(tx, *post)? else {
+        return Ok(Err(ApiError::not_found("post")));
+    };
+    if rec.post.deleted {
+        return Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }));
+    }
+    rec.post.body = String::new();
+    rec.post.deleted = true;
+    rec.post.translations.clear();
+    rec.post.reactions.clear();
+    rec.reactors.clear();
+    rec.post.edited_at = Some(now.to_owned());
+    rec.history.clear();
+    redact(tx, &rec)?;
+    tx.hidden().remove(tx.ids.key(rec.post.id))?;
+    append(tx, fx, ctx, &mut rec, EventKind::Delete)?;
+    if let Some(m) = moderation {
+        log_action(tx, now, m, "delete", Some(rec.post.id), None, None)?;
+    }
+    Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+}
+
+pub(super) fn set_lang(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: &str) -> OpResult {
+    let Some(mut rec) = get_post(tx, *post)? else {
+        return Ok(Err(ApiError::not_found("post")));
+    };
+    if rec.post.deleted {
+        return Ok(Err(ApiError::conflict("the post was deleted")));
+    }
+    if rec.post.lang == *lang && rec.post.lang_source == LangSource::Declared {
+        // Already so: nothing to write, no event.
+        let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+        return Ok(Ok(Outcome::Event { seq, post: rec.post }));
+    }
+    rec.post.lang = lang.to_owned();
+    rec.post.lang_source = LangSource::Declared;
+    rec.post.lang_confidence = 1.0;
+    // A translation into the post's own language is no translation.
+    rec.post.translations.remove(lang);
+    append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
+    Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
+}
+
+pub(super) fn react(
+    tx: &Tx,
+    ctx: &Ctx,
+    fx: &mut Effects,
+    post: &PostId,
+    user: &UserId,
+    emoji: &str,
+    add: &bool,
+) -> OpResult {
+    let Some(mut rec) = get_post(tx, *post)? else {
+        return Ok(Err(ApiError::not_found("post")));
+    };
+    if rec.post.deleted {
+        return Ok(Err(ApiError::conflict("the post was deleted")));
+    }
+    let has = rec.reactors.get(emoji).is_some_and(|who| who.contains(user));
+    if has == *add {
+        // Already so: no change, no event.
+        let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+        return Ok(Ok(Outcome::Event { seq, post: rec.post }));
+    }
+    if *add {
+        if !rec.reactors.contains_key(emoji) && rec.reactors.len() >= MAX_REACTIONS {
+            return Ok(Err(ApiError::bad_request(format!("a post takes at most {MAX_REACTIONS} kinds of reaction"))));
+        }
+        rec.reactors.entry(emoji.to_owned()).or_default().push(*user);
+    } else if let Some(who) = rec.reactors.get_mut(emoji) {
+        who.retain(|u| u != user);
+        if who.is_empty() {
+            rec.reactors.remove(emoji);
+        }
+    }
+    rec.post.reactions = rec.reactors.iter().map(|(e, who)| (e.clone(), who.len() as u64)).collect();
+    append(tx, fx, ctx, &mut rec, EventKind::Reaction)?;
+    let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
+    Ok(Ok(Outcome::Event { seq, post: rec.post }))
+}

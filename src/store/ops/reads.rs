@@ -1,0 +1,43 @@
+//! Read markers and notifications read.
+
+use super::*;
+
+pub(super) fn mark_read(tx: &Tx, fx: &mut Effects, user: &UserId, room: &RoomId, seq: &u64) -> OpResult {
+    let Some(r) = tx.room(*room)? else {
+        return Ok(Err(ApiError::not_found("room")));
+    };
+    let key = keys::pair(tx.ids.of(user), tx.ids.of(room));
+    let old = tx.reads().get(&key[..])?.as_deref().and_then(keys::id_value).unwrap_or(0);
+    let new = (*seq).min(r.last_seq).max(old);
+    if new != old {
+        tx.reads().insert(&key[..], &new.to_be_bytes()[..])?;
+        let text = format!(r#"{{"type":"read","room":"{room}","seq":{new}}}"#);
+        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+    }
+    Ok(Ok(Outcome::Read { seq: new }))
+}
+
+pub(super) fn mark_notifications_read(
+    tx: &Tx,
+    fx: &mut Effects,
+    user: &UserId,
+    ids: &[NotificationId],
+    until: &NotificationId,
+) -> OpResult {
+    let mut marked = 0u64;
+    for id in ids {
+        let key = keys::pair(tx.ids.of(user), tx.ids.of(id));
+        if let Some(mut n) = get::<Notification>(tx.notifications(), "notifications", &key)? {
+            if !n.read {
+                n.read = true;
+                put(tx.notifications(), &key, &n)?;
+                marked += 1;
+            }
+        }
+    }
+    if marked > 0 {
+        let text = format!(r#"{{"type":"notifications_read","until":"{until}"}}"#);
+        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+    }
+    Ok(Ok(Outcome::Done))
+}

@@ -1,0 +1,125 @@
+//! Spaces, their members and coordinators, and pinned threads.
+
+use super::*;
+
+/// A new space; a chat space gets its one room.
+#[derive(Clone, Debug)]
+pub struct CreateSpace {
+    pub slug: String,
+    pub name: String,
+    pub kind: SpaceKind,
+    pub visibility: Visibility,
+    pub post_policy: PostPolicy,
+    pub creator: Option<UserId>,
+}
+
+pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
+    let CreateSpace { slug, name, kind, visibility, post_policy, creator } = op;
+    let now = ctx.now.as_str();
+    if tx.slugs().get(slug.as_bytes())?.is_some() {
+        return Ok(Err(ApiError::conflict(format!("slug {slug:?} is taken"))));
+    }
+    let id = new_id::<SpaceId>(tx)?;
+    let room = if *kind == SpaceKind::Chat {
+        let room = Room {
+            id: new_id::<RoomId>(tx)?,
+            space: id,
+            title: None,
+            created_at: now.to_owned(),
+            last_seq: 0,
+            post_count: 0,
+            last_activity_at: now.to_owned(),
+            pinned: false,
+            unread: None,
+            read_seq: None,
+        };
+        tx.put_room(&room);
+        tx.space_rooms().insert(&keys::pair(tx.ids.of(id), tx.ids.of(room.id))[..], &[][..])?;
+        Some(room.id)
+    } else {
+        None
+    };
+    let space = Space {
+        id,
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+        kind: *kind,
+        visibility: *visibility,
+        post_policy: *post_policy,
+        room,
+        unread: None,
+        coordinators: Vec::new(),
+    };
+    put(tx.spaces(), &tx.ids.key(id), &space)?;
+    tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
+    if let (Visibility::Private, Some(c)) = (visibility, creator) {
+        tx.members().insert(&keys::pair(tx.ids.of(id), tx.ids.of(c))[..], &[][..])?;
+    }
+    Ok(Ok(Outcome::Space(space)))
+}
+
+pub(super) fn add_member(tx: &Tx, space: &SpaceId, user: &UserId) -> OpResult {
+    if tx.spaces().get(tx.ids.key(space))?.is_none() {
+        return Ok(Err(ApiError::not_found("space")));
+    }
+    if tx.users().get(tx.ids.key(user))?.is_none() {
+        return Ok(Err(ApiError::not_found("user")));
+    }
+    tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..], &[][..])?;
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn remove_member(tx: &Tx, fx: &mut Effects, space: &SpaceId, user: &UserId) -> OpResult {
+    let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
+        return Ok(Err(ApiError::not_found("space")));
+    };
+    let key = keys::pair(tx.ids.of(space), tx.ids.of(user));
+    if tx.members().remove(&key[..])?.is_none() {
+        return Ok(Err(ApiError::not_found("member")));
+    }
+    if s.coordinators.contains(user) {
+        s.coordinators.retain(|u| u != user);
+        put(tx.spaces(), &tx.ids.key(space), &s)?;
+    }
+    let text = format!(r#"{{"type":"access_changed","space":"{space}"}}"#);
+    fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn set_coordinators(tx: &Tx, space: &SpaceId, users: &[UserId]) -> OpResult {
+    let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
+        return Ok(Err(ApiError::not_found("space")));
+    };
+    for u in users {
+        if tx.members().get(&keys::pair(tx.ids.of(space), tx.ids.of(u))[..])?.is_none() {
+            return Ok(Err(ApiError::field("users", format!("{u} is not a member of the space"))));
+        }
+    }
+    s.coordinators = users.to_vec();
+    put(tx.spaces(), &tx.ids.key(space), &s)?;
+    Ok(Ok(Outcome::Space(s)))
+}
+
+pub(super) fn pin(tx: &Tx, fx: &mut Effects, room: &RoomId, pinned: &bool, posts: &[PostId]) -> OpResult {
+    let Some(mut r) = tx.room(*room)? else {
+        return Ok(Err(ApiError::not_found("room")));
+    };
+    if r.title.is_none() {
+        return Ok(Err(ApiError::bad_request("only forum threads are pinned")));
+    }
+    r.pinned = *pinned;
+    tx.put_room(&r);
+    let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
+        return Ok(Err(ApiError::not_found("space")));
+    };
+    let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
+    if from != to {
+        for post in posts {
+            if let Some(needs) = tx.queue_remove(&queue_key(&tx.ids, from, *post))? {
+                tx.queue_put(&queue_key(&tx.ids, to, *post), needs.to_vec(), false)?;
+            }
+        }
+    }
+    fx.rooms_updated.insert(r.id, r.clone());
+    Ok(Ok(Outcome::Done))
+}
