@@ -15,6 +15,7 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::engine::{KvEngine, KvTree, Tree};
 use super::{Store, Trees, SCHEMA_VERSION};
 use crate::error::StoreError;
 
@@ -60,7 +61,7 @@ pub enum ImportError {
     Io(#[from] std::io::Error),
 }
 
-fn named(trees: &Trees) -> Vec<(&'static str, &sled::Tree)> {
+fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
     vec![
         ("meta", &trees.meta),
         ("users", &trees.users),

@@ -7,6 +7,7 @@
 //! repaired by running it again at the next open, as the number is written only after
 //! the step has been flushed.
 
+use super::engine::{Db, KvEngine, KvTree};
 use super::Trees;
 use crate::error::StoreError;
 
@@ -24,7 +25,7 @@ const PRE_SCHEMA_KEY: &str = "schema_version";
 pub struct Step {
     pub to: u32,
     pub what: &'static str,
-    pub apply: fn(&Trees) -> Result<(), StoreError>,
+    pub apply: fn(&Db, &Trees) -> Result<(), StoreError>,
 }
 
 /// The steps, in order. Empty while schema 1 is the only one.
@@ -40,7 +41,7 @@ pub enum Found {
 }
 
 /// Reads the data dir's schema and runs the steps it lacks (`steps`, up to `target`).
-pub fn bring_up(trees: &Trees, target: u32, steps: &[Step]) -> Result<Found, StoreError> {
+pub fn bring_up(db: &Db, trees: &Trees, target: u32, steps: &[Step]) -> Result<Found, StoreError> {
     if trees.meta.contains_key(PRE_SCHEMA_KEY)? {
         return Err(StoreError::UnknownLayout);
     }
@@ -55,8 +56,8 @@ pub fn bring_up(trees: &Trees, target: u32, steps: &[Step]) -> Result<Found, Sto
         return Err(StoreError::SchemaTooNew { found, supported: target });
     }
     for step in steps.iter().filter(|s| s.to > found && s.to <= target) {
-        (step.apply)(trees)?;
-        trees.meta.flush()?;
+        (step.apply)(db, trees)?;
+        db.flush()?;
         trees.meta.insert(KEY, &step.to.to_be_bytes())?;
         tracing::info!(to = step.to, what = step.what, "store migrated");
     }
@@ -75,8 +76,8 @@ mod tests {
 
     /// A step as a real one would be: schema 2 keeps every user's handle in upper case
     /// beside the lower-case one, in `handles` under the prefix `U:`.
-    fn upper_handles(trees: &Trees) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+    fn upper_handles(db: &Db, trees: &Trees) -> Result<(), StoreError> {
+        let mut writes = crate::store::engine::TreeWrites::new();
         for item in trees.handles.iter() {
             let (k, v) = item?;
             if k.starts_with(b"U:") {
@@ -84,16 +85,16 @@ mod tests {
             }
             let mut upper = b"U:".to_vec();
             upper.extend(k.to_ascii_uppercase());
-            batch.insert(upper, v);
+            writes.insert(upper.into(), Some(v));
         }
-        trees.handles.apply_batch(batch)?;
+        db.commit(&[(&trees.handles, &writes)])?;
         Ok(())
     }
 
     const TEST_STEPS: &[Step] = &[Step { to: 2, what: "upper-case handles", apply: upper_handles }];
 
-    fn trees(dir: &std::path::Path) -> (sled::Db, Trees) {
-        let db = sled::Config::new().path(dir).open().expect("open sled");
+    fn trees(dir: &std::path::Path) -> (Db, Trees) {
+        let db = Db::open(dir, 8 * 1024 * 1024).expect("open sled");
         let trees = Trees::open(&db).expect("trees");
         (db, trees)
     }
@@ -101,35 +102,35 @@ mod tests {
     #[test]
     fn a_step_brings_schema_1_up_once_and_again_after_a_crash() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_db, t) = trees(dir.path());
-        assert_eq!(bring_up(&t, SCHEMA, STEPS).expect("new"), Found::New);
+        let (db, t) = trees(dir.path());
+        assert_eq!(bring_up(&db, &t, SCHEMA, STEPS).expect("new"), Found::New);
         mark_new(&t).expect("mark");
         t.users.insert(b"u", b"{}".as_slice()).expect("user");
         t.handles.insert(b"ana", b"1".as_slice()).expect("handle");
 
-        assert_eq!(bring_up(&t, 2, TEST_STEPS).expect("step"), Found::Current);
+        assert_eq!(bring_up(&db, &t, 2, TEST_STEPS).expect("step"), Found::Current);
         assert_eq!(t.meta.get(KEY).expect("meta").as_deref(), Some(&2u32.to_be_bytes()[..]));
         assert_eq!(t.handles.get(b"U:ANA").expect("get").as_deref(), Some(b"1".as_slice()));
 
         // A crash after the step but before the number: the step runs again, harmlessly.
         t.meta.insert(KEY, &1u32.to_be_bytes()).expect("meta");
-        bring_up(&t, 2, TEST_STEPS).expect("again");
+        bring_up(&db, &t, 2, TEST_STEPS).expect("again");
         assert_eq!(t.handles.len(), 2, "the step is idempotent");
 
         // A build of schema 1 refuses it.
-        let err = bring_up(&t, 1, STEPS).expect_err("too new");
+        let err = bring_up(&db, &t, 1, STEPS).expect_err("too new");
         assert!(matches!(err, StoreError::SchemaTooNew { found: 2, supported: 1 }));
     }
 
     #[test]
     fn a_data_dir_of_a_development_layout_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_db, t) = trees(dir.path());
+        let (db, t) = trees(dir.path());
         t.meta.insert(PRE_SCHEMA_KEY, &6u32.to_be_bytes()).expect("meta");
-        assert!(matches!(bring_up(&t, SCHEMA, STEPS), Err(StoreError::UnknownLayout)));
+        assert!(matches!(bring_up(&db, &t, SCHEMA, STEPS), Err(StoreError::UnknownLayout)));
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_db, t) = trees(dir.path());
+        let (db, t) = trees(dir.path());
         t.users.insert(b"u", b"{}".as_slice()).expect("user");
-        assert!(matches!(bring_up(&t, SCHEMA, STEPS), Err(StoreError::UnknownLayout)));
+        assert!(matches!(bring_up(&db, &t, SCHEMA, STEPS), Err(StoreError::UnknownLayout)));
     }
 }

@@ -20,8 +20,9 @@
 
 use std::collections::VecDeque;
 
+use super::engine::Value as IVec;
+use super::engine::{KvTree, Tree};
 use dashmap::DashMap;
-use sled::IVec;
 
 use crate::error::StoreError;
 use crate::model::{PostId, RoomId};
@@ -79,14 +80,14 @@ pub(crate) struct Mirror {
 
 impl Mirror {
     /// A copy of the three trees as they are now.
-    pub fn load(rooms: &sled::Tree, spaces: &sled::Tree, members: &sled::Tree) -> Result<Mirror, StoreError> {
+    pub fn load(rooms: &Tree, spaces: &Tree, members: &Tree) -> Result<Mirror, StoreError> {
         let m = Mirror::default();
         m.reload(rooms, spaces, members)?;
         Ok(m)
     }
 
     /// Copies the three trees again (after an import wrote them directly).
-    pub fn reload(&self, rooms: &sled::Tree, spaces: &sled::Tree, members: &sled::Tree) -> Result<(), StoreError> {
+    pub fn reload(&self, rooms: &Tree, spaces: &Tree, members: &Tree) -> Result<(), StoreError> {
         self.recent.clear();
         for (tree, copy) in [(rooms, &self.rooms), (spaces, &self.spaces), (members, &self.members)] {
             copy.clear();
@@ -192,7 +193,8 @@ mod tests {
     #[test]
     fn loads_what_sled_holds_and_follows_writes_in_order() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        use crate::store::engine::{Db, KvEngine};
+        let db = Db::open(dir.path(), 8 * 1024 * 1024).expect("sled");
         let (rooms, spaces, members) = (
             db.open_tree("rooms").expect("t"),
             db.open_tree("spaces").expect("t"),

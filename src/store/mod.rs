@@ -13,6 +13,7 @@
 
 mod backup;
 mod disk;
+pub mod engine;
 pub mod ids;
 mod keys;
 mod migrate;
@@ -29,10 +30,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use dashmap::DashMap;
+use engine::Value as IVec;
+use engine::{Db, KvEngine, KvTree, Tree};
 use mirror::{Mirror, Mirrored, RecentPost, RECENT_KEPT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sled::IVec;
 
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use ops::{
@@ -130,7 +132,7 @@ fn post_value(v: &[u8]) -> Result<PostValue<'_>, StoreError> {
 /// creation event of a fresh post).
 pub(crate) fn post_record(
     v: &[u8],
-    event: impl FnOnce(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
+    event: impl FnOnce(&[u8]) -> Result<Option<IVec>, StoreError>,
 ) -> Result<PostRecord, StoreError> {
     match post_value(v)? {
         PostValue::Record(bytes) => decode("posts", bytes),
@@ -154,7 +156,7 @@ pub(crate) fn post_record(
 /// event both hold the post under `post`).
 fn post_part<T: DeserializeOwned>(
     v: &[u8],
-    event: impl FnOnce(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
+    event: impl FnOnce(&[u8]) -> Result<Option<IVec>, StoreError>,
 ) -> Result<T, StoreError> {
     match post_value(v)? {
         PostValue::Record(bytes) => decode("posts", bytes),
@@ -193,37 +195,37 @@ pub(crate) struct StoredNonce {
 /// The trees, by name. Their order is the order of the transaction's view.
 #[derive(Clone)]
 pub(crate) struct Trees {
-    pub meta: sled::Tree,
-    pub users: sled::Tree,
-    pub handles: sled::Tree,
-    pub tokens: sled::Tree,
-    pub spaces: sled::Tree,
-    pub slugs: sled::Tree,
-    pub members: sled::Tree,
-    pub rooms: sled::Tree,
-    pub space_rooms: sled::Tree,
-    pub events: sled::Tree,
-    pub posts: sled::Tree,
-    pub room_posts: sled::Tree,
-    pub nonces: sled::Tree,
-    pub queue: sled::Tree,
-    pub claims: sled::Tree,
-    pub translated: sled::Tree,
-    pub reads: sled::Tree,
-    pub changes: sled::Tree,
-    pub glossary: sled::Tree,
-    pub notifications: sled::Tree,
-    pub flags: sled::Tree,
-    pub hidden: sled::Tree,
-    pub modlog: sled::Tree,
+    pub meta: Tree,
+    pub users: Tree,
+    pub handles: Tree,
+    pub tokens: Tree,
+    pub spaces: Tree,
+    pub slugs: Tree,
+    pub members: Tree,
+    pub rooms: Tree,
+    pub space_rooms: Tree,
+    pub events: Tree,
+    pub posts: Tree,
+    pub room_posts: Tree,
+    pub nonces: Tree,
+    pub queue: Tree,
+    pub claims: Tree,
+    pub translated: Tree,
+    pub reads: Tree,
+    pub changes: Tree,
+    pub glossary: Tree,
+    pub notifications: Tree,
+    pub flags: Tree,
+    pub hidden: Tree,
+    pub modlog: Tree,
     /// New posts' places, in runs (`runs`).
-    pub fresh: sled::Tree,
+    pub fresh: Tree,
     /// New posts' translators' queue records, in runs (`runs`).
-    pub fresh_queue: sled::Tree,
+    pub fresh_queue: Tree,
 }
 
 impl Trees {
-    fn open(db: &sled::Db) -> Result<Self, StoreError> {
+    fn open(db: &Db) -> Result<Self, StoreError> {
         Ok(Trees {
             meta: db.open_tree("meta")?,
             users: db.open_tree("users")?,
@@ -254,7 +256,7 @@ impl Trees {
     }
 
     /// All trees, in the order `ops::Tx` names them.
-    fn all(&self) -> Vec<sled::Tree> {
+    fn all(&self) -> Vec<Tree> {
         vec![
             self.meta.clone(),
             self.users.clone(),
@@ -377,7 +379,7 @@ impl ChangeHead {
 
 /// The store: sled, its writer thread, and the durable head of every room.
 pub struct Store {
-    db: sled::Db,
+    db: Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     changes: Arc<ChangeHead>,
@@ -412,7 +414,7 @@ pub struct Recovered {
 /// 0, below the ids it holds. Ids are in the first 8 bytes of the keys of users, spaces,
 /// rooms, posts, new posts' runs and the moderation log (so the last key has the largest), and in bytes
 /// 8..16 of notification keys, which are scanned.
-fn id_offset(db: &sled::Db, trees: &Trees) -> Result<u64, StoreError> {
+fn id_offset(db: &Db, trees: &Trees) -> Result<u64, StoreError> {
     let id_at = |k: &[u8], at: usize| k.get(at..at + 8).and_then(keys::id_value).unwrap_or(0);
     let mut largest = 0;
     for tree in [&trees.users, &trees.spaces, &trees.rooms, &trees.posts, &trees.modlog, &trees.fresh] {
@@ -420,11 +422,11 @@ fn id_offset(db: &sled::Db, trees: &Trees) -> Result<u64, StoreError> {
             largest = largest.max(id_at(&k, 0));
         }
     }
-    for k in trees.notifications.iter().keys() {
-        largest = largest.max(id_at(&k?, 8));
+    for item in trees.notifications.iter() {
+        largest = largest.max(id_at(&item?.0, 8));
     }
     // Taking one from the counter here: the ids given out from now on are past it.
-    let next = db.generate_id()?.saturating_add(1);
+    let next = db.next_id()?.saturating_add(1);
     Ok(largest.saturating_add(1).saturating_sub(next))
 }
 
@@ -438,12 +440,12 @@ impl Store {
     ) -> Result<(Store, Recovered), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         let sled_dir = dir.join("store");
-        let db = sled::Config::new().path(&sled_dir).cache_capacity(options.cache_bytes).open()?;
+        let db = Db::open(&sled_dir, options.cache_bytes)?;
         let io = |e| StoreError::Sled(sled::Error::Io(e));
         let mut disk = disk::DiskSync::open(&sled_dir).map_err(io)?;
         let trees = Trees::open(&db)?;
         let mut recovered = Recovered { was_recovered: db.was_recovered(), ..Recovered::default() };
-        if migrate::bring_up(&trees, SCHEMA_VERSION, migrate::STEPS)? == migrate::Found::New {
+        if migrate::bring_up(&db, &trees, SCHEMA_VERSION, migrate::STEPS)? == migrate::Found::New {
             migrate::mark_new(&trees)?;
             trees.meta.insert(ids::KEY_NAME, &ids::Ids::new_key()[..])?;
             db.flush()?;

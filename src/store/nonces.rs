@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
+use super::engine::KvTree;
 use super::{keys, runs, Trees};
 use crate::error::StoreError;
 

@@ -39,7 +39,8 @@
 
 use std::ops::Range;
 
-use sled::IVec;
+use super::engine::Value as IVec;
+use super::engine::{Error as EngineError, KvTree, Tree};
 
 use super::keys;
 use crate::error::StoreError;
@@ -111,7 +112,7 @@ pub(crate) fn frame_in(key: &[u8], value: &IVec, seq: u64) -> Result<Option<IVec
 }
 
 /// The entry of `tree` that may hold event `seq` of `room`: the first at or after it.
-pub(crate) fn entry_for(tree: &sled::Tree, room: u64, seq: u64) -> sled::Result<Option<(IVec, IVec)>> {
+pub(crate) fn entry_for(tree: &Tree, room: u64, seq: u64) -> Result<Option<(IVec, IVec)>, EngineError> {
     match tree.range(keys::pair(room, seq)..=keys::pair(room, u64::MAX)).next() {
         Some(item) => item.map(Some),
         None => Ok(None),
@@ -119,7 +120,7 @@ pub(crate) fn entry_for(tree: &sled::Tree, room: u64, seq: u64) -> sled::Result<
 }
 
 /// Event `seq` of `room`, from `tree`.
-pub(crate) fn event(tree: &sled::Tree, room: u64, seq: u64) -> Result<Option<IVec>, StoreError> {
+pub(crate) fn event(tree: &Tree, room: u64, seq: u64) -> Result<Option<IVec>, StoreError> {
     match entry_for(tree, room, seq)? {
         Some((k, v)) => frame_in(&k, &v, seq),
         None => Ok(None),
@@ -128,7 +129,7 @@ pub(crate) fn event(tree: &sled::Tree, room: u64, seq: u64) -> Result<Option<IVe
 
 /// Event `(room, seq)` of `tree`, named by its key `keys::pair(room, seq)` (as a fresh
 /// post's entry names its creation event).
-pub(crate) fn event_by_key(tree: &sled::Tree, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+pub(crate) fn event_by_key(tree: &Tree, key: &[u8]) -> Result<Option<IVec>, StoreError> {
     let room = key.get(..8).and_then(keys::id_value).ok_or_else(|| corrupt("short key"))?;
     let seq = keys::second(key).ok_or_else(|| corrupt("short key"))?;
     event(tree, room, seq)
@@ -280,7 +281,7 @@ pub(crate) fn fresh_entries<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<Fresh
 }
 
 /// Post `id`'s place from `tree` (`fresh_posts`), as a `posts` value (`fresh_post`).
-pub(crate) fn fresh_in(tree: &sled::Tree, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+pub(crate) fn fresh_in(tree: &Tree, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(fresh_entry(tree, id)?.map(|p| super::fresh_post(p.room, p.seq, &p.nonce)))
 }
 
@@ -294,7 +295,7 @@ pub(crate) struct FreshOwned {
 }
 
 /// Post `id`'s entry in `tree` (`fresh_posts`).
-pub(crate) fn fresh_entry(tree: &sled::Tree, id: u64) -> Result<Option<FreshOwned>, StoreError> {
+pub(crate) fn fresh_entry(tree: &Tree, id: u64) -> Result<Option<FreshOwned>, StoreError> {
     let Some(item) = tree.range(id.to_be_bytes()..).next() else { return Ok(None) };
     let (k, v) = item?;
     Ok(fresh_entries(&k, &v)?.into_iter().find(|p| p.id == id).map(|p| FreshOwned {
@@ -395,7 +396,7 @@ pub(crate) fn queued_in(key: &[u8], value: &[u8], id: u64) -> Result<Option<IVec
 
 /// The `fresh_queue` entry that may hold `key`'s record (a `queue` key: priority, post
 /// id): the first at or after it at the same priority.
-pub(crate) fn queue_entry_for(tree: &sled::Tree, key: &[u8; 9]) -> sled::Result<Option<(IVec, IVec)>> {
+pub(crate) fn queue_entry_for(tree: &Tree, key: &[u8; 9]) -> Result<Option<(IVec, IVec)>, EngineError> {
     let mut end = [0xffu8; 9];
     end[0] = key[0];
     match tree.range(&key[..]..=&end[..]).next() {

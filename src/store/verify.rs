@@ -14,6 +14,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::engine::KvTree;
 use super::{decode, keys, PostRecord, Store, UserRecord};
 use crate::error::StoreError;
 use crate::model::{Room, RoomId, Space};

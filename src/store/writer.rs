@@ -15,10 +15,10 @@ use std::thread;
 use std::time::Instant;
 
 use dashmap::DashMap;
-use sled::transaction::TransactionError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::disk::DiskSync;
+use super::engine::{Db, Error as EngineError, KvEngine, Tree};
 use super::mirror::Mirror;
 use super::nonces::{self, NonceIndex};
 use super::ops::Ctx;
@@ -130,7 +130,7 @@ const QUEUE: usize = 4096;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn spawn(
-    db: sled::Db,
+    db: Db,
     trees: Trees,
     heads: Arc<DashMap<RoomId, u64>>,
     changes: Arc<ChangeHead>,
@@ -196,8 +196,8 @@ impl Handle {
 
 /// The writer thread's state.
 struct Writer {
-    db: sled::Db,
-    all: Vec<sled::Tree>,
+    db: Db,
+    all: Vec<Tree>,
     heads: Arc<DashMap<RoomId, u64>>,
     changes: Arc<ChangeHead>,
     options: StoreOptions,
@@ -348,7 +348,7 @@ fn apply_until_stop(w: Writer, mut rx: mpsc::Receiver<Job>) -> Option<oneshot::S
 
 /// The flushing thread's state.
 struct Flusher {
-    db: sled::Db,
+    db: Db,
     heads: Arc<DashMap<RoomId, u64>>,
     changes: Arc<ChangeHead>,
     stats: Arc<WriterStats>,
@@ -382,12 +382,9 @@ impl Flusher {
     }
 
     /// Flushes sled and makes the flush durable (`disk`), timing both.
-    fn flush(&mut self) -> sled::Result<usize> {
+    fn flush(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
-        let flushed = self.db.flush().and_then(|n| {
-            self.disk.sync().map_err(sled::Error::Io)?;
-            Ok(n)
-        });
+        let flushed = self.db.flush().and_then(|()| self.disk.sync().map(|_| ()).map_err(sled::Error::Io));
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.flush_micros.fetch_add(micros, Ordering::Relaxed);
         self.stats.flush_micros_max.fetch_max(micros, Ordering::Relaxed);
@@ -398,7 +395,7 @@ impl Flusher {
         flushed
     }
 
-    fn finish(&self, batch: Batch, flushed: &sled::Result<usize>) {
+    fn finish(&self, batch: Batch, flushed: &Result<(), EngineError>) {
         let Batch { replies, outcomes, fx } = batch;
         if let Err(e) = flushed {
             // The batch may still reach the disk later; callers retry with the same nonce
@@ -435,8 +432,8 @@ type RanOps = (Vec<Result<Outcome, ApiError>>, Effects, Writes);
 
 /// The applying thread's state.
 struct Applier {
-    db: sled::Db,
-    all: Vec<sled::Tree>,
+    db: Db,
+    all: Vec<Tree>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
     /// The time given to the last op applied, in microseconds since the epoch.
@@ -478,7 +475,7 @@ impl Applier {
         };
         let result = self.run_ops(&ops, &ctx_of).and_then(|(outcomes, fx, writes)| {
             // Only the batch's writes inside sled's transaction (and its process-wide lock).
-            commit(&writes, &self.all)?;
+            commit(&self.db, &writes, &self.all)?;
             Ok((outcomes, fx))
         });
         let result = result.map(|(outcomes, mut fx)| {
@@ -548,7 +545,7 @@ impl Applier {
             Err(Fatal::Storage(e)) => return fold_failed(&StoreError::Sled(e)),
             Err(Fatal::Store(e)) => return fold_failed(&e),
         };
-        if let Err(e) = commit(&writes, &self.all) {
+        if let Err(e) = commit(&self.db, &writes, &self.all) {
             return fold_failed(&e);
         }
         let (through, entries) = folded;
@@ -564,10 +561,7 @@ fn fold_failed(e: &StoreError) -> bool {
     false
 }
 
-/// Commits a batch's writes in one sled transaction.
-fn commit(writes: &Writes, all: &[sled::Tree]) -> Result<(), StoreError> {
-    writes.commit(all).map_err(|e| match e {
-        TransactionError::Abort(()) => StoreError::Corrupt { tree: "batch", detail: "aborted".into() },
-        TransactionError::Storage(e) => StoreError::Sled(e),
-    })
+/// Commits a batch's writes at once (`engine`).
+fn commit(db: &Db, writes: &Writes, all: &[Tree]) -> Result<(), StoreError> {
+    writes.commit(db, all).map_err(StoreError::Sled)
 }

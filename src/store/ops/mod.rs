@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::engine::Value as IVec;
+use super::engine::{Db, Error as EngineError, KvEngine, KvTree, Tree, TreeWrites};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
-use sled::IVec;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -289,7 +289,7 @@ pub enum Outcome {
 pub(super) struct Tx<'a> {
     trees: Vec<Overlay<'a>>,
     /// For sled's id counter.
-    db: &'a sled::Db,
+    db: &'a Db,
     id_offset: u64,
     /// Places and ids (`ids`): every key and run holds places.
     pub(super) ids: Ids,
@@ -323,13 +323,13 @@ pub(super) struct Tx<'a> {
 
 /// One tree as the batch sees it.
 pub(super) struct Overlay<'a> {
-    tree: &'a sled::Tree,
+    tree: &'a Tree,
     /// Writes of the batch so far, by key: the new value, or `None` for removed.
     writes: RefCell<BTreeMap<IVec, Option<IVec>>>,
 }
 
 impl Overlay<'_> {
-    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, EngineError> {
         if let Some(written) = self.writes.borrow().get(key.as_ref()) {
             return Ok(written.clone());
         }
@@ -338,13 +338,13 @@ impl Overlay<'_> {
 
     /// Sets `key`. Unlike sled's `insert` it does not return what the key held, which
     /// would cost a read of sled for every write; `get` first when that is needed.
-    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(&self, key: K, value: V) -> sled::Result<()> {
+    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(&self, key: K, value: V) -> Result<(), EngineError> {
         self.writes.borrow_mut().insert(IVec::from(key.as_ref()), Some(value.into()));
         Ok(())
     }
 
     /// Removes `key`, returning what it held.
-    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>, EngineError> {
         let old = self.get(key.as_ref())?;
         self.writes.borrow_mut().insert(IVec::from(key.as_ref()), None);
         Ok(old)
@@ -352,18 +352,13 @@ impl Overlay<'_> {
 }
 
 /// A batch's writes, tree by tree (indexes as in `Trees::all`), ready to commit.
-pub(super) struct Writes(Vec<BTreeMap<IVec, Option<IVec>>>);
+pub(super) struct Writes(Vec<TreeWrites>);
 
 /// The trees whose writes also go to the in-memory copy (`mirror`), by index.
 const MIRRORED: [(usize, Mirrored); 3] = [(4, Mirrored::Spaces), (6, Mirrored::Members), (7, Mirrored::Rooms)];
 
 impl<'a> Tx<'a> {
-    pub fn new(
-        db: &'a sled::Db,
-        trees: &'a [sled::Tree],
-        (id_offset, ids): (u64, Ids),
-        nonce_index: &'a NonceIndex,
-    ) -> Self {
+    pub fn new(db: &'a Db, trees: &'a [Tree], (id_offset, ids): (u64, Ids), nonce_index: &'a NonceIndex) -> Self {
         let trees = trees.iter().map(|tree| Overlay { tree, writes: RefCell::new(BTreeMap::new()) }).collect();
         Tx {
             trees,
@@ -580,7 +575,7 @@ impl<'a> Tx<'a> {
         // Each room's new events as runs of consecutive seqs.
         let new_events = self.new_events.take();
         let mut pending: Vec<(u64, u64, &[u8])> = Vec::new();
-        let flush = |pending: &mut Vec<(u64, u64, &[u8])>| -> sled::Result<()> {
+        let flush = |pending: &mut Vec<(u64, u64, &[u8])>| -> Result<(), EngineError> {
             if let Some(&(room, first, _)) = pending.first() {
                 let frames: Vec<&[u8]> = pending.iter().map(|(_, _, f)| *f).collect();
                 for (key, value) in runs::runs(room, first, &frames) {
@@ -610,40 +605,24 @@ impl<'a> Tx<'a> {
 }
 
 impl Writes {
-    /// Writes everything in one sled transaction: after a crash, all of it or none.
-    /// Only the trees the batch wrote take part: sled makes each tree of a transaction
-    /// its own overlay and walks them all at commit, and a batch of posts writes 7 of 23.
-    pub fn commit(&self, trees: &[sled::Tree]) -> Result<(), TransactionError<()>> {
-        let (trees, writes): (Vec<sled::Tree>, Vec<_>) =
-            trees.iter().zip(&self.0).filter(|(_, w)| !w.is_empty()).map(|(t, w)| (t.clone(), w)).unzip();
-        if trees.is_empty() {
-            return Ok(());
-        }
-        trees.transaction(|view| {
-            for (tree, writes) in view.iter().zip(writes.iter().copied()) {
-                for (k, v) in writes {
-                    match v {
-                        Some(v) => tree.insert(k.clone(), v.clone())?,
-                        None => tree.remove(k.clone())?,
-                    };
-                }
-            }
-            Ok::<_, ConflictableTransactionError<()>>(())
-        })
+    /// Writes everything in one commit of the engine: after a crash, all of it or none.
+    pub fn commit(&self, db: &Db, trees: &[Tree]) -> Result<(), EngineError> {
+        let writes: Vec<(&Tree, &TreeWrites)> = trees.iter().zip(&self.0).collect();
+        db.commit(&writes)
     }
 }
 
 /// What `get` and `put` read and write.
 pub(super) trait View {
-    fn read(&self, key: &[u8]) -> sled::Result<Option<IVec>>;
-    fn write(&self, key: &[u8], value: Vec<u8>) -> sled::Result<()>;
+    fn read(&self, key: &[u8]) -> Result<Option<IVec>, EngineError>;
+    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), EngineError>;
 }
 
 impl View for &Overlay<'_> {
-    fn read(&self, key: &[u8]) -> sled::Result<Option<IVec>> {
+    fn read(&self, key: &[u8]) -> Result<Option<IVec>, EngineError> {
         self.get(key)
     }
-    fn write(&self, key: &[u8], value: Vec<u8>) -> sled::Result<()> {
+    fn write(&self, key: &[u8], value: Vec<u8>) -> Result<(), EngineError> {
         self.insert(key, value)
     }
 }
@@ -838,7 +817,7 @@ fn put<T: serde::Serialize>(tree: impl View, key: &[u8], value: &T) -> Result<()
 
 /// A new place from the counter (see `ids`).
 fn new_place(tx: &Tx) -> Result<u64, Fatal> {
-    Ok(tx.db.generate_id().map_err(StoreError::Sled)?.saturating_add(tx.id_offset))
+    Ok(tx.db.next_id().map_err(StoreError::Sled)?.saturating_add(tx.id_offset))
 }
 
 /// A new id: a new place, permuted.
