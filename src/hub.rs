@@ -160,7 +160,7 @@ impl Presence {
 }
 
 fn announce(hub: &Hub, room: RoomId, user: UserId, online: bool) {
-    let text = format!(r#"{{"type":"presence","room":"{room}","user":"{user}","online":{online}}}"#);
+    let text = crate::protocol::ServerFrame::Presence { room, user, online }.to_json();
     hub.publish(Topic::Room(room), HubMsg { seq: 0, from: Some(user), scope: None, text: Utf8Bytes::from(text) });
 }
 
@@ -241,9 +241,9 @@ impl Bells {
 
     /// The alarm a message on a user's own stream raises, if any.
     pub fn alarm_of(text: &str) -> Option<Alarm> {
-        if text.starts_with(r#"{"type":"access_changed""#) {
+        if crate::protocol::ServerFrame::is_access_changed(text) {
             Some(Alarm::AccessChanged)
-        } else if text.starts_with(r#"{"type":"revoked""#) {
+        } else if crate::protocol::ServerFrame::is_revoked(text) {
             Some(Alarm::Revoked)
         } else {
             None

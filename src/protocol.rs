@@ -171,6 +171,42 @@ pub enum ServerFrame<'a> {
     Lagged {
         room: RoomId,
     },
+    /// Extension: a space's stream (`subscribe_space`) lagged and ended.
+    #[serde(rename = "lagged")]
+    LaggedSpace {
+        space: SpaceId,
+    },
+    /// Extension: the user's own stream lagged (the socket closes after it).
+    #[serde(rename = "lagged")]
+    LaggedUser {
+        user: bool,
+    },
+    /// Extension: a translators' queue stream lagged and ended.
+    #[serde(rename = "lagged")]
+    LaggedQueue {
+        queue: &'a str,
+    },
+    /// Extension: someone came into a room or left it.
+    Presence {
+        room: RoomId,
+        user: UserId,
+        online: bool,
+    },
+    /// Extension: the user's session ended (signed out everywhere, or suspended).
+    Revoked,
+    /// Extension: the user was taken out of a space; the socket closes after it.
+    AccessChanged {
+        space: SpaceId,
+    },
+    /// Extension: the user read a room up to `seq` (from any device).
+    Read {
+        room: RoomId,
+        seq: u64,
+    },
+    /// Extension: the user marked notifications read up to `until` (from any device).
+    NotificationsRead {
+        until: crate::model::NotificationId,
+    },
     Error {
         code: Code,
         message: &'a str,
@@ -190,6 +226,16 @@ impl ServerFrame<'_> {
             tracing::error!(error = %e, "frame serialization failed");
             r#"{"type":"error","code":"internal","message":"internal error"}"#.to_owned()
         })
+    }
+
+    /// Whether a frame's text is an `access_changed` or `revoked` frame (the hub checks
+    /// the user's stream for them before any other frame).
+    pub fn is_access_changed(text: &str) -> bool {
+        text.starts_with(r#"{"type":"access_changed""#)
+    }
+
+    pub fn is_revoked(text: &str) -> bool {
+        text.starts_with(r#"{"type":"revoked""#)
     }
 
     pub fn error(e: &ApiError, reference: Option<&str>) -> String {
@@ -379,5 +425,33 @@ mod tests {
             assert_eq!(ack_frame("n\"1", &post, Some(&raw), r), whole);
             assert_eq!(ack_frame("n\"1", &post, None, r), whole);
         }
+    }
+
+    #[test]
+    fn the_small_frames_have_the_shapes_clients_know() {
+        let (room, space, user) = (RoomId(7), crate::model::SpaceId(3), UserId(9));
+        let cases = [
+            (
+                ServerFrame::Presence { room, user, online: true }.to_json(),
+                r#"{"type":"presence","room":"r7","user":"u9","online":true}"#,
+            ),
+            (ServerFrame::Revoked.to_json(), r#"{"type":"revoked"}"#),
+            (ServerFrame::AccessChanged { space }.to_json(), r#"{"type":"access_changed","space":"s3"}"#),
+            (ServerFrame::Read { room, seq: 4 }.to_json(), r#"{"type":"read","room":"r7","seq":4}"#),
+            (
+                ServerFrame::NotificationsRead { until: crate::model::NotificationId(5) }.to_json(),
+                r#"{"type":"notifications_read","until":"n5"}"#,
+            ),
+            (ServerFrame::Lagged { room }.to_json(), r#"{"type":"lagged","room":"r7"}"#),
+            (ServerFrame::LaggedSpace { space }.to_json(), r#"{"type":"lagged","space":"s3"}"#),
+            (ServerFrame::LaggedUser { user: true }.to_json(), r#"{"type":"lagged","user":true}"#),
+            (ServerFrame::LaggedQueue { queue: "fr" }.to_json(), r#"{"type":"lagged","queue":"fr"}"#),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        assert!(ServerFrame::is_access_changed(&ServerFrame::AccessChanged { space }.to_json()));
+        assert!(ServerFrame::is_revoked(&ServerFrame::Revoked.to_json()));
+        assert!(!ServerFrame::is_revoked(&ServerFrame::Lagged { room }.to_json()));
     }
 }

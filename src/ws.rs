@@ -745,10 +745,10 @@ async fn forward_room(
 fn lagged_frame(topic: Topic) -> String {
     match topic {
         Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
-        Topic::Space(space) => format!(r#"{{"type":"lagged","space":"{space}"}}"#),
-        Topic::Session(_) => r#"{"type":"revoked"}"#.to_owned(),
-        Topic::User(_) => r#"{"type":"lagged","user":true}"#.to_owned(),
-        Topic::Queue(to) => format!(r#"{{"type":"lagged","queue":"{}"}}"#, String::from_utf8_lossy(&to)),
+        Topic::Space(space) => ServerFrame::LaggedSpace { space }.to_json(),
+        Topic::Session(_) => ServerFrame::Revoked.to_json(),
+        Topic::User(_) => ServerFrame::LaggedUser { user: true }.to_json(),
+        Topic::Queue(to) => ServerFrame::LaggedQueue { queue: &String::from_utf8_lossy(&to) }.to_json(),
     }
 }
 

@@ -105,7 +105,7 @@ pub(super) fn set_password(
     tx.tokens().insert(&keep[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
     for hash in others.iter().filter(|h| *h != keep) {
         tx.tokens().remove(&hash[..])?;
-        let text = r#"{"type":"revoked"}"#.to_owned();
+        let text = ServerFrame::Revoked.to_json();
         fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
     }
     Ok(Ok(Outcome::Done))
@@ -114,7 +114,7 @@ pub(super) fn set_password(
 pub(super) fn revoke_token(tx: &Tx, fx: &mut Effects, hash: &[u8; 32]) -> OpResult {
     tx.tokens().remove(&hash[..])?;
     // Open sockets signed in with it close once this is durable.
-    let text = r#"{"type":"revoked"}"#.to_owned();
+    let text = ServerFrame::Revoked.to_json();
     fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
     Ok(Ok(Outcome::Done))
 }
@@ -137,13 +137,13 @@ pub(super) fn suspend(
         // Every token issued before now, known to `tokens` or still in flight,
         // stops authenticating; every socket of the user closes.
         rec.session_epoch += 1;
-        let text = r#"{"type":"revoked"}"#.to_owned();
+        let text = ServerFrame::Revoked.to_json();
         fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
     }
     put(tx.users(), &tx.ids.key(user), &rec)?;
     for hash in tokens {
         tx.tokens().remove(&hash[..])?;
-        let text = r#"{"type":"revoked"}"#.to_owned();
+        let text = ServerFrame::Revoked.to_json();
         fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
     }
     let (action, until) = match until_ms {

@@ -11,7 +11,7 @@ pub(super) fn mark_read(tx: &Tx, fx: &mut Effects, user: &UserId, room: &RoomId,
     let new = (*seq).min(r.last_seq).max(old);
     if new != old {
         tx.reads().insert(&key[..], &new.to_be_bytes()[..])?;
-        let text = format!(r#"{{"type":"read","room":"{room}","seq":{new}}}"#);
+        let text = ServerFrame::Read { room: *room, seq: new }.to_json();
         fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
     }
     Ok(Ok(Outcome::Read { seq: new }))
@@ -36,7 +36,7 @@ pub(super) fn mark_notifications_read(
         }
     }
     if marked > 0 {
-        let text = format!(r#"{{"type":"notifications_read","until":"{until}"}}"#);
+        let text = ServerFrame::NotificationsRead { until: *until }.to_json();
         fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
     }
     Ok(Ok(Outcome::Done))
