@@ -1,0 +1,85 @@
+//! The translators' desk: pairs, the queue, claims, translations, the glossary, coverage.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub(super) struct PairsBody {
+    pairs: Vec<LangPair>,
+}
+
+pub(super) async fn set_pairs(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<PairsBody>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(app.set_pairs(caller.user.as_ref(), b.pairs).await?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueueQuery {
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(super) async fn queue(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult<Json<Vec<QueueEntry>>> {
+    Ok(Json(app.queue(caller.user.as_ref(), q.to.as_deref(), q.limit)?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ClaimBody {
+    post: PostId,
+    lang: String,
+}
+
+pub(super) async fn claim(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<ClaimBody>,
+) -> ApiResult<Json<Claim>> {
+    Ok(Json(app.claim(caller.user.as_ref(), b.post, &b.lang).await?))
+}
+
+pub(super) async fn release(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<ClaimBody>,
+) -> ApiResult<StatusCode> {
+    app.release(caller.user.as_ref(), b.post, &b.lang).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct TranslationBody {
+    lang: String,
+    body: String,
+}
+
+pub(super) async fn translate(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<TranslationBody>,
+) -> ApiResult<(StatusCode, Json<Post>)> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    Ok((StatusCode::CREATED, Json(app.translate(caller.user.as_ref(), id, &b.lang, &b.body).await?.post)))
+}
+
+pub(super) async fn glossary(State(app): State<Arc<App>>) -> ApiResult<Json<Vec<collective_brain_index::Concept>>> {
+    Ok(Json(app.glossary()?))
+}
+
+pub(super) async fn add_concept(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<crate::service::NewConcept>,
+) -> ApiResult<(StatusCode, Json<collective_brain_index::Concept>)> {
+    Ok((StatusCode::CREATED, Json(app.add_concept(caller.user.as_ref(), b).await?)))
+}
+
+pub(super) async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {
+    Ok(Json(app.coverage(caller.user.as_ref())?))
+}

@@ -1,0 +1,195 @@
+//! The HTTP adapter: routes under `/api/v1`, extractors that turn every bad input into
+//! the contract's JSON error, and the static web client.
+
+mod accounts;
+mod desk;
+mod moderation;
+mod notifications;
+mod operate;
+mod posts;
+mod search;
+mod spaces;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::model::{
+    LangPair, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId,
+    Visibility,
+};
+use crate::service::{signed_in, App, Claim, Coverage, NewPost, QueueEntry, Registration};
+use crate::store::Secrets;
+
+pub fn router(app: Arc<App>) -> Router {
+    let api = Router::new()
+        .route("/config", get(accounts::community))
+        .route("/auth/register", post(accounts::register))
+        .route("/auth/login", post(accounts::login))
+        .route("/auth/logout", post(accounts::logout))
+        .route("/me", get(accounts::me).patch(accounts::patch_me))
+        .route("/me/password", put(accounts::change_password))
+        .route("/users/{id}", get(accounts::user))
+        .route("/users/{id}/roles", put(accounts::set_roles))
+        .route("/spaces", get(spaces::spaces).post(spaces::create_space))
+        .route("/spaces/{id}", get(spaces::space))
+        .route("/spaces/{id}/members", get(spaces::members).post(spaces::add_member))
+        .route("/spaces/{id}/members/{user}", delete(spaces::remove_member))
+        .route("/spaces/{id}/coordinators", put(spaces::set_coordinators))
+        .route("/rooms/{id}/pin", put(spaces::pin_room))
+        .route("/spaces/{id}/rooms", get(spaces::rooms).post(spaces::create_room))
+        .route("/rooms/{id}", get(spaces::room))
+        .route("/rooms/{id}/posts", get(posts::posts).post(posts::create_post))
+        .route("/rooms/{id}/presence", get(spaces::presence))
+        .route("/rooms/{id}/read", put(spaces::mark_read))
+        .route("/posts/{id}", get(posts::read_post).patch(posts::edit_post).delete(posts::delete_post))
+        .route("/posts/{id}/history", get(posts::post_history))
+        .route("/posts/{id}/translations", post(desk::translate))
+        .route("/posts/{id}/reactions/{emoji}", put(posts::add_reaction).delete(posts::remove_reaction))
+        .route("/me/translator", put(desk::set_pairs))
+        .route("/translations/queue", get(desk::queue))
+        .route("/translations/claim", post(desk::claim))
+        .route("/translations/release", post(desk::release))
+        .route("/translations/coverage", get(desk::coverage))
+        .route("/posts/{id}/flags", post(moderation::flag_post))
+        .route("/posts/{id}/hide", post(moderation::hide_post))
+        .route("/posts/{id}/restore", post(moderation::restore_post))
+        .route("/users/{id}/suspension", put(moderation::suspend_user).delete(moderation::lift_suspension))
+        .route("/moderation/review", get(moderation::review))
+        .route("/moderation/log", get(moderation::modlog))
+        .route("/notifications", get(notifications::notifications))
+        .route("/notifications/read", put(notifications::read_notifications))
+        .route("/search", get(search::search))
+        .route("/glossary", get(desk::glossary).post(desk::add_concept))
+        .route("/admin/export", get(operate::export).post(operate::export_secrets))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/healthz", get(operate::healthz))
+        .route("/metrics", get(operate::metrics))
+        .route("/", get(index))
+        .route("/assets/{*path}", get(asset))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
+        .with_state(app)
+}
+
+// ---- extractors ----
+
+/// A JSON body; every rejection becomes the contract's error.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("request body is over the size limit"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::bad_request("send the body as JSON with Content-Type: application/json")
+        }
+        _ => ApiError::bad_request(r.body_text()),
+    }
+}
+
+/// A query string; every rejection becomes the contract's error.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(r) => Err(ApiError::bad_request(QueryRejection::body_text(&r))),
+        }
+    }
+}
+
+/// The caller: a user when a valid bearer token is sent, a guest when none is. A token
+/// that is sent but invalid or revoked is `unauthorized`, never silently a guest.
+pub struct Caller {
+    pub user: Option<User>,
+    pub token: Option<String>,
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller { user: None, token: None });
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer TOKEN"))?;
+        match app.authenticate(token)? {
+            Some(user) => Ok(Caller { user: Some(user), token: Some(token.to_owned()) }),
+            None => Err(ApiError::unauthorized("invalid or revoked token")),
+        }
+    }
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the one it forwards.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<Arc<App>> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(|| ApiError::internal("no peer address"))?;
+        Ok(ClientIp(app.gate.client_ip(peer, &parts.headers)))
+    }
+}
+
+fn parse_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> ApiResult<T> {
+    parse(raw).ok_or_else(|| ApiError::not_found(what))
+}
+
+// ---- accounts ----
+
+async fn index(State(app): State<Arc<App>>) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), "index.html")
+}
+
+async fn asset(State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), &path)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = ApiError::bad_request("method not allowed on this endpoint").into_response();
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}

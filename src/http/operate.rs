@@ -1,0 +1,170 @@
+//! For operators: exports, health and metrics.
+
+use super::*;
+
+/// The export without secrets (password hashes and sign-ins left out), for admins.
+pub(super) async fn export(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Response> {
+    export_with(&app, &caller, Secrets::Left).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportBody {
+    password: String,
+}
+
+/// The whole export, password hashes and sign-ins included: asked for with the admin's
+/// own password.
+pub(super) async fn export_secrets(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<ExportBody>,
+) -> ApiResult<Response> {
+    let user = signed_in(caller.user.as_ref())?;
+    if !user.is_admin() {
+        return Err(ApiError::forbidden("only admins export"));
+    }
+    app.confirm_password(user, "password", &b.password).await?;
+    export_with(&app, &caller, Secrets::Included).await
+}
+
+/// A consistent export of everything, while the server runs (admins).
+pub(super) async fn export_with(app: &App, caller: &Caller, secrets: Secrets) -> ApiResult<Response> {
+    let user = signed_in(caller.user.as_ref())?;
+    if !user.is_admin() {
+        return Err(ApiError::forbidden("only admins export"));
+    }
+    let body = app.store.export_online(secrets).await?;
+    tracing::info!(admin = %user.handle, bytes = body.len(), ?secrets, "online export");
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// `ok`, or 503 `degraded` with the reason while writes are refused (the disk is below
+/// its reserve): reads still work.
+pub(super) async fn healthz(State(app): State<Arc<App>>) -> Response {
+    if app.store.disk_low() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "degraded: the disk is below its reserve, writes are refused\n")
+            .into_response();
+    }
+    "ok".into_response()
+}
+
+/// Prometheus text format. Operational counters only: nothing here is about content.
+/// Still, community-wide counts include private groups' activity, so they are for
+/// operators: an admin's token, or the scraper's `CB_METRICS_TOKEN`.
+pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    if let Err(e) = metrics_access(&app, &headers) {
+        return e.into_response();
+    }
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &app.metrics;
+    let w = app.store.stats();
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
+    };
+    metric("cb_websockets_open", "gauge", "WebSockets open now.", m.sockets_open.load(Relaxed).to_string());
+    metric(
+        "cb_websockets_total",
+        "counter",
+        "WebSockets accepted since start.",
+        m.sockets_total.load(Relaxed).to_string(),
+    );
+    metric("cb_frames_in_total", "counter", "Client frames received.", m.frames_in.load(Relaxed).to_string());
+    metric("cb_posts_acked_total", "counter", "Posts acked (on disk).", m.posts_acked.load(Relaxed).to_string());
+    metric("cb_lagged_total", "counter", "Subscriptions ended with lagged.", m.lagged.load(Relaxed).to_string());
+    metric("cb_hub_topics", "gauge", "Fan-out channels with subscribers.", app.hub.topic_count().to_string());
+    metric(
+        "cb_commits_total",
+        "counter",
+        "Store batches committed (one transaction each).",
+        w.commits.load(Relaxed).to_string(),
+    );
+    metric(
+        "cb_flushes_total",
+        "counter",
+        "Store flushes (one covers every batch applied meanwhile).",
+        w.flushes.load(Relaxed).to_string(),
+    );
+    let apply = w.apply_micros.load(Relaxed) as f64 / 1e6;
+    metric("cb_apply_seconds_sum", "counter", "Time spent applying store batches.", format!("{apply:.6}"));
+    metric(
+        "cb_ops_committed_total",
+        "counter",
+        "Writes committed (posts acked among them).",
+        w.ops.load(Relaxed).to_string(),
+    );
+    metric("cb_commit_failures_total", "counter", "Store batches that failed.", w.failures.load(Relaxed).to_string());
+    let flush = w.flush_micros.load(Relaxed) as f64 / 1e6;
+    metric("cb_flush_seconds_sum", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
+    let max = w.flush_micros_max.load(Relaxed) as f64 / 1e6;
+    metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
+    metric(
+        "cb_nonces_unfolded",
+        "gauge",
+        "New posts' nonces still only in their runs (folded into the nonces tree when the store is quiet).",
+        w.nonces_unfolded.load(Relaxed).to_string(),
+    );
+    metric(
+        "cb_nonces_folded_total",
+        "counter",
+        "New posts' nonces folded into the nonces tree.",
+        w.nonces_folded.load(Relaxed).to_string(),
+    );
+    let head = app.store.change_head().get();
+    let applied = app.search.applied.load(Relaxed);
+    metric(
+        "cb_changes_total",
+        "counter",
+        "Change records committed (the change feed's head; one per store batch that changed posts).",
+        head.to_string(),
+    );
+    metric(
+        "cb_index_lag_changes",
+        "gauge",
+        "Change records committed but not yet searchable.",
+        head.saturating_sub(applied).to_string(),
+    );
+    metric("cb_index_docs", "gauge", "Posts in the search index.", app.search.index.num_docs().to_string());
+    metric("cb_store_queue", "gauge", "Writes waiting for the store writer.", app.store.writes_waiting().to_string());
+    let _ = write!(
+        out,
+        "# HELP cb_translation_queue Posts waiting for a translation, by target language.\n# TYPE cb_translation_queue gauge\n"
+    );
+    for lang in &app.config.languages {
+        // A store that cannot be read leaves the gauge out rather than lying.
+        match app.store.queue_len(lang) {
+            Ok(n) => {
+                let _ = writeln!(out, "cb_translation_queue{{lang=\"{lang}\"}} {n}");
+            }
+            Err(e) => tracing::warn!(error = %e, "queue length for metrics"),
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+fn metrics_access(app: &App, headers: &axum::http::HeaderMap) -> ApiResult<()> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("metrics are for operators: send an admin's token or the metrics token")
+        })?;
+    if let Some(expected) = &app.config.metrics_token {
+        if constant_time_eq(expected.as_bytes(), token.as_bytes()) {
+            return Ok(());
+        }
+    }
+    match app.authenticate(token)? {
+        Some(user) if user.is_admin() => Ok(()),
+        Some(_) => Err(ApiError::forbidden("metrics are for admins")),
+        None => Err(ApiError::unauthorized("invalid or revoked token")),
+    }
+}
+
+/// Compares without an early exit, so the time taken says nothing of the secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,186 @@
+//! Spaces, their members and coordinators, rooms, presence and read markers.
+
+use super::*;
+
+pub(super) async fn spaces(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Space>>> {
+    Ok(Json(app.spaces(caller.user.as_ref())?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SpaceBody {
+    slug: String,
+    name: String,
+    kind: SpaceKind,
+    visibility: Visibility,
+    post_policy: PostPolicy,
+}
+
+pub(super) async fn create_space(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<SpaceBody>,
+) -> ApiResult<(StatusCode, Json<Space>)> {
+    let actor = signed_in(caller.user.as_ref())?;
+    let s = app.create_space(actor, &b.slug, &b.name, b.kind, b.visibility, b.post_policy).await?;
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+pub(super) async fn space(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Space>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.readable_space(caller.user.as_ref(), id)?))
+}
+
+pub(super) async fn members(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<User>>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.members(caller.user.as_ref(), id)?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct MemberBody {
+    user: UserId,
+}
+
+pub(super) async fn add_member(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<MemberBody>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    app.add_member(caller.user.as_ref(), id, b.user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct RoomsQuery {
+    before: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(super) async fn rooms(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RoomsQuery>,
+) -> ApiResult<Json<Vec<Room>>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.rooms(caller.user.as_ref(), id, q.before.as_deref(), q.limit)?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewRoomBody {
+    title: String,
+    body: String,
+    nonce: String,
+    lang: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct NewRoom {
+    room: Option<Room>,
+    post: Post,
+}
+
+pub(super) async fn create_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<NewRoomBody>,
+) -> ApiResult<(StatusCode, Json<NewRoom>)> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang, ..NewPost::default() };
+    let ack = app.create_room(caller.user.as_ref(), id, &b.title, p).await?;
+    Ok((StatusCode::CREATED, Json(NewRoom { room: ack.room, post: ack.post })))
+}
+
+pub(super) async fn room(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Room>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.readable_room(caller.user.as_ref(), id)?.0))
+}
+
+#[derive(Serialize)]
+pub(super) struct PresenceAnswer {
+    room: RoomId,
+    users: Vec<UserId>,
+}
+
+pub(super) async fn presence(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PresenceAnswer>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    app.readable_room(caller.user.as_ref(), id)?;
+    Ok(Json(PresenceAnswer { room: id, users: app.presence.users(id) }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReadBody {
+    seq: u64,
+}
+
+#[derive(Serialize)]
+pub(super) struct ReadAnswer {
+    room: RoomId,
+    seq: u64,
+}
+
+pub(super) async fn mark_read(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ReadBody>,
+) -> ApiResult<Json<ReadAnswer>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    let seq = app.mark_read(caller.user.as_ref(), id, b.seq).await?;
+    Ok(Json(ReadAnswer { room: id, seq }))
+}
+
+pub(super) async fn remove_member(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = SpaceId::parse(&id).ok_or_else(|| ApiError::not_found("space"))?;
+    let user = UserId::parse(&user).ok_or_else(|| ApiError::not_found("user"))?;
+    app.remove_member(caller.user.as_ref(), id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct Coordinators {
+    users: Vec<UserId>,
+}
+
+pub(super) async fn set_coordinators(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Coordinators>,
+) -> ApiResult<Json<Space>> {
+    let id = SpaceId::parse(&id).ok_or_else(|| ApiError::not_found("space"))?;
+    Ok(Json(app.set_coordinators(caller.user.as_ref(), id, b.users).await?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PinBody {
+    pinned: bool,
+}
+
+pub(super) async fn pin_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<PinBody>,
+) -> ApiResult<Json<Room>> {
+    let id = RoomId::parse(&id).ok_or_else(|| ApiError::not_found("room"))?;
+    Ok(Json(app.pin(caller.user.as_ref(), id, b.pinned).await?))
+}
