@@ -17,6 +17,9 @@
 //! reading stops its writer, and its subscriptions fall behind in the hub's channels
 //! until they lag.
 
+mod replay;
+mod socket;
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,6 +39,8 @@ use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
 use crate::protocol::{ack_frame, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::service::{signed_in, token_hash, App, NewPost};
 use crate::store::Turn;
+use replay::*;
+use socket::*;
 
 /// Close code: the server is going away.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -49,13 +54,6 @@ pub const CLOSE_ACCESS_CHANGED: u16 = 4003;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: a message over the size limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
-/// How long one flush to a client may take before the client is dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Events read from the store per step of a replay: few, so that a replay waiting for
-/// its client holds little.
-const REPLAY_CHUNK: usize = 16;
-/// Frames written per socket flush, at most.
-const WRITE_BATCH: usize = 64;
 
 pub async fn upgrade(
     State(app): State<Arc<App>>,
@@ -96,37 +94,6 @@ impl Out {
         Out::Frame(Message::Text(Utf8Bytes::from(text)))
     }
 }
-
-/// A replayed frame's share of its connection's and of the node's replay budgets: a
-/// replay reads the store only as fast as the socket drains, so a client that never
-/// reads holds at most its connection's budget, and all of them the node's.
-struct Paced {
-    _conn: OwnedSemaphorePermit,
-    _node: OwnedSemaphorePermit,
-}
-
-/// Bytes one connection's replays may have queued and not yet flushed.
-const CONNECTION_REPLAY_BYTES: usize = 64 * 1024;
-/// Bytes fed to the socket per flush, at most (past one frame).
-const WRITE_BATCH_BYTES: usize = 64 * 1024;
-
-/// Waits for `len` bytes (or the whole budget, for a larger frame) of both budgets.
-async fn pace(conn: &Arc<Semaphore>, node: &Arc<Semaphore>, len: usize) -> Option<Paced> {
-    let conn_n = u32::try_from(len.min(CONNECTION_REPLAY_BYTES)).unwrap_or(u32::MAX);
-    let node_n = u32::try_from(len.min(crate::service::REPLAY_BYTES_PER_NODE)).unwrap_or(u32::MAX);
-    let _conn = conn.clone().acquire_many_owned(conn_n).await.ok()?;
-    let _node = node.clone().acquire_many_owned(node_n).await.ok()?;
-    Some(Paced { _conn, _node })
-}
-
-/// What a live subscription yields to the writer.
-enum LiveItem {
-    Frame(Utf8Bytes),
-    /// The subscription fell behind the hub's buffer and ended.
-    Lagged(Topic),
-}
-
-type LiveStream = BoxStream<'static, LiveItem>;
 
 /// One subscription: its setup task (replay) and the switch that ends its live part.
 struct Sub {
@@ -638,231 +605,5 @@ struct Release(Arc<App>, Topic);
 impl Drop for Release {
     fn drop(&mut self) {
         self.0.hub.release(self.1);
-    }
-}
-
-/// A hub receiver with its release: the fields drop in order, the receiver first, so
-/// the release sees the channel without it.
-struct Held {
-    rx: broadcast::Receiver<HubMsg>,
-    release: Release,
-}
-
-impl Held {
-    fn new(app: &Arc<App>, topic: Topic) -> Held {
-        Held { rx: app.hub.subscribe(topic), release: Release(app.clone(), topic) }
-    }
-}
-
-/// The live frames of `held` that `keep` accepts, until the subscription's handle aborts
-/// (or a lag, reported once as the last item).
-///
-/// The abort is an `Abortable` (an atomic flag and waker, checked on every poll), not a
-/// `CancellationToken`'s future: that one takes its notifier's lock on every poll, and a
-/// live stream is polled once per delivery.
-fn live_stream(held: Held, cancel: AbortRegistration, keep: impl Fn(&HubMsg) -> bool + Send + 'static) -> LiveStream {
-    let stream = futures_util::stream::unfold(Some((held, keep)), |state| async move {
-        let (mut held, keep) = state?;
-        loop {
-            match held.rx.recv().await {
-                Ok(msg) => {
-                    if keep(&msg) {
-                        return Some((LiveItem::Frame(msg.text), Some((held, keep))));
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let topic = held.release.1;
-                    drop(held);
-                    return Some((LiveItem::Lagged(topic), None));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
-    Abortable::new(stream, cancel).boxed()
-}
-
-/// Where a replay goes: the writer's queue, paced by the connection's budget.
-struct Replay {
-    out: mpsc::Sender<Out>,
-    budget: Arc<Semaphore>,
-}
-
-/// Replays `since+1..=head` from the log as the socket drains (`Paced`), says
-/// `subscribed`, then hands the live subscription (events past `head`) to the writer.
-#[allow(clippy::too_many_arguments)]
-async fn forward_room(
-    app: Arc<App>,
-    room: RoomId,
-    since: u64,
-    head: u64,
-    held: Held,
-    replay: Replay,
-    me: Option<UserId>,
-    cancel: AbortRegistration,
-) {
-    let Replay { out, budget } = replay;
-    let mut next = since + 1;
-    while next <= head {
-        let chunk = match app.store.events(room, next, head, REPLAY_CHUNK) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = out.send(Out::text(ServerFrame::error(&ApiError::from(e), None))).await;
-                return;
-            }
-        };
-        let Some(&(last, _)) = chunk.last() else { break };
-        for (_, bytes) in chunk {
-            let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
-            let Some(paced) = pace(&budget, &app.replay_bytes, text.len()).await else { return };
-            if out.send(Out::Paced(Message::Text(text), paced)).await.is_err() {
-                return;
-            }
-        }
-        next = last + 1;
-    }
-    let text = ServerFrame::Subscribed { room, head }.to_json();
-    if out.send(Out::text(text)).await.is_err() {
-        return;
-    }
-    // Log events past the replay; frames outside the log (typing) unless our own.
-    let live =
-        live_stream(
-            held,
-            cancel,
-            move |msg| {
-                if msg.seq != 0 {
-                    msg.seq > head
-                } else {
-                    msg.from.is_none() || msg.from != me
-                }
-            },
-        );
-    let _ = out.send(Out::Live(live)).await;
-}
-
-/// The frame that tells a client its subscription to `topic` lagged and ended.
-fn lagged_frame(topic: Topic) -> String {
-    match topic {
-        Topic::Room(room) => ServerFrame::Lagged { room }.to_json(),
-        Topic::Space(space) => ServerFrame::LaggedSpace { space }.to_json(),
-        Topic::Session(_) => ServerFrame::Revoked.to_json(),
-        Topic::User(_) => ServerFrame::LaggedUser { user: true }.to_json(),
-        Topic::Queue(to) => ServerFrame::LaggedQueue { queue: &String::from_utf8_lossy(&to) }.to_json(),
-    }
-}
-
-/// How a socket closes when its bell rang.
-fn alarm_close(why: Alarm) -> Message {
-    let (code, reason) = match why {
-        Alarm::AccessChanged => (CLOSE_ACCESS_CHANGED, "access changed: reconnect"),
-        Alarm::Revoked => (CLOSE_REVOKED, "signed out: sign in again"),
-    };
-    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
-}
-
-/// Something the writer has to do.
-enum Next {
-    Out(Out),
-    Live(LiveItem),
-}
-
-/// Writes the connection's frames: those queued, and the live ones of its subscriptions,
-/// batching whatever is ready into one flush.
-async fn write_loop(
-    app: Arc<App>,
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Out>,
-    bell: Arc<Bell>,
-) {
-    let mut live: SelectAll<LiveStream> = SelectAll::new();
-    'outer: loop {
-        let first = tokio::select! {
-            biased;
-            out = rx.recv() => match out {
-                Some(o) => Next::Out(o),
-                None => break,
-            },
-            Some(item) = live.next(), if !live.is_empty() => Next::Live(item),
-        };
-        let mut next = Some(first);
-        let mut written = 0;
-        let mut bytes = 0;
-        let mut paced = Vec::new();
-        let mut closing = false;
-        while let Some(n) = next.take() {
-            let message = match n {
-                Next::Out(Out::Frame(m)) => Some(m),
-                Next::Out(Out::Paced(m, p)) => {
-                    paced.push(p);
-                    Some(m)
-                }
-                Next::Out(Out::Live(stream)) => {
-                    live.push(stream);
-                    None
-                }
-                Next::Live(LiveItem::Frame(text)) => Some(Message::Text(text)),
-                Next::Live(LiveItem::Lagged(topic)) => {
-                    app.metrics.lagged.fetch_add(1, Ordering::Relaxed);
-                    Some(Message::Text(Utf8Bytes::from(lagged_frame(topic))))
-                }
-            };
-            // Once the bell rang, nothing but the close reaches the socket: not a live
-            // frame published after an access change, nor a replay queued before it.
-            let message = match (message, bell.rung()) {
-                (Some(m), Some(why)) if !matches!(m, Message::Close(_)) => {
-                    live.clear();
-                    Some(alarm_close(why))
-                }
-                (m, _) => m,
-            };
-            if let Some(m) = message {
-                closing = matches!(m, Message::Close(_));
-                bytes += match &m {
-                    Message::Text(t) => t.len(),
-                    Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
-                    Message::Close(_) => 0,
-                };
-                if sink.feed(m).await.is_err() {
-                    break 'outer;
-                }
-                written += 1;
-            }
-            if closing || written >= WRITE_BATCH || bytes >= WRITE_BATCH_BYTES {
-                break;
-            }
-            // More that is ready now joins this flush; nothing here waits.
-            next = match rx.try_recv() {
-                Ok(o) => Some(Next::Out(o)),
-                Err(_) if live.is_empty() => None,
-                Err(_) => live.next().now_or_never().flatten().map(Next::Live),
-            };
-        }
-        if written > 0 {
-            match tokio::time::timeout(WRITE_TIMEOUT, sink.flush()).await {
-                Ok(Ok(())) => {}
-                _ => break,
-            }
-        }
-        // Flushed: the replays' bytes are the kernel's now.
-        drop(paced);
-        if closing {
-            break;
-        }
-    }
-    drop(live);
-    rx.close();
-    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
-}
-
-/// Turns a read error into how the connection ends: over-size messages close with
-/// 1009, anything else means the client is gone or broke the protocol.
-fn classify(e: axum::Error) -> End {
-    let inner = e.into_inner();
-    match inner.downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Capacity(_)) => End::Close(CLOSE_TOO_BIG, "message too big"),
-        Some(tungstenite::Error::Utf8(_)) => End::Close(1007, "text frame is not valid UTF-8"),
-        Some(tungstenite::Error::Protocol(_)) => End::Close(1002, "protocol error"),
-        _ => End::Gone,
     }
 }
