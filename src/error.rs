@@ -126,6 +126,8 @@ pub enum StoreError {
     Corrupt { tree: &'static str, detail: String },
     #[error("the store's writer has stopped")]
     WriterGone,
+    #[error("{0}")]
+    Failed(&'static str),
     #[error("data dir was written by schema version {found}; this build reads up to {supported}")]
     SchemaTooNew { found: u32, supported: u32 },
     #[error(

@@ -7,6 +7,7 @@ mod desk;
 mod moderation;
 mod notifications;
 mod posts;
+mod refusals;
 mod search;
 mod seed;
 mod spaces;

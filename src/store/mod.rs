@@ -20,6 +20,7 @@ mod migrate;
 mod mirror;
 mod nonces;
 mod ops;
+pub mod refusal;
 mod runs;
 mod verify;
 mod writer;
@@ -41,10 +42,11 @@ pub use ops::{
     ClaimRecord, CreatePost, CreateSpace, EditPost, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget,
     TimeRecord,
 };
+pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
 pub use writer::{Publish, Turn, WriterStats};
 
-use crate::error::{ApiError, StoreError};
+use crate::error::StoreError;
 use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
 
 pub use migrate::SCHEMA as SCHEMA_VERSION;
@@ -514,17 +516,14 @@ impl Store {
     }
 
     /// Commits one write and returns its outcome once it is on disk.
-    pub async fn submit(&self, op: Op) -> Result<Outcome, ApiError> {
+    pub async fn submit(&self, op: Op) -> Result<Outcome, WriteError> {
         self.submit_in_turn(op, Turn::default()).await
     }
 
     /// Submits `op` in its turn of an ordered chain of writes (`Turn`).
-    pub async fn submit_in_turn(&self, op: Op, turn: Turn) -> Result<Outcome, ApiError> {
+    pub async fn submit_in_turn(&self, op: Op, turn: Turn) -> Result<Outcome, WriteError> {
         if self.disk_low() {
-            return Err(ApiError::new(
-                crate::error::Code::InsufficientStorage,
-                "the server's disk is full: nothing can be saved until space is freed (reading works)",
-            ));
+            return Err(WriteError::DiskFull);
         }
         self.writer.submit_in_turn(op, turn).await
     }
@@ -1262,7 +1261,7 @@ mod tests {
         let space = forum(&store, "ssc", crate::model::Visibility::Public).await;
         let post =
             |target: RoomTarget, n: usize| declared(target, 1, format!("Coopération {n}"), "fr", format!("q{n}"));
-        let posted = |o: Result<Outcome, ApiError>| match o {
+        let posted = |o: Result<Outcome, WriteError>| match o {
             Ok(Outcome::Posted { ack, .. }) => ack,
             other => panic!("{other:?}"),
         };

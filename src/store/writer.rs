@@ -23,9 +23,10 @@ use super::mirror::Mirror;
 use super::nonces::{self, NonceIndex};
 use super::ops::Ctx;
 use super::ops::{apply, fold_nonces, write_changes, Effects, Fatal, Op, Outcome, Tx, Writes};
+use super::refusal::{Refusal, WriteError};
 use super::{runs, Trees};
 use super::{ChangeHead, StoreOptions};
-use crate::error::{ApiError, StoreError};
+use crate::error::StoreError;
 use crate::hub::Topic;
 use crate::model::RoomId;
 
@@ -113,7 +114,7 @@ impl std::fmt::Debug for Turn {
 }
 
 enum Job {
-    Write(Op, oneshot::Sender<Result<Outcome, ApiError>>),
+    Write(Op, oneshot::Sender<Result<Outcome, WriteError>>),
     /// Runs between batches, with no write in progress (a consistent read).
     Exclusive(Box<dyn FnOnce() + Send>),
     Stop(oneshot::Sender<()>),
@@ -162,13 +163,13 @@ pub(super) fn spawn(
 impl Handle {
     /// Submits `op` once the write before it in `turn`'s chain is queued, then lets the
     /// next one go: the writer applies a chain's writes in the order it was made.
-    pub async fn submit_in_turn(&self, op: Op, mut turn: Turn) -> Result<Outcome, ApiError> {
+    pub async fn submit_in_turn(&self, op: Op, mut turn: Turn) -> Result<Outcome, WriteError> {
         turn.wait().await;
         let (reply, answer) = oneshot::channel();
         let sent = self.tx.send(Job::Write(op, reply)).await;
         drop(turn);
-        sent.map_err(|_| ApiError::from(StoreError::WriterGone))?;
-        answer.await.map_err(|_| ApiError::from(StoreError::WriterGone))?
+        sent.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Runs `f` on the writer thread between two batches and returns what it returns.
@@ -224,8 +225,8 @@ enum Applied {
 
 /// A batch applied in memory, waiting for its flush.
 struct Batch {
-    replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>,
-    outcomes: Vec<Result<Outcome, ApiError>>,
+    replies: Vec<oneshot::Sender<Result<Outcome, WriteError>>>,
+    outcomes: Vec<Result<Outcome, Refusal>>,
     fx: Effects,
 }
 
@@ -402,7 +403,7 @@ impl Flusher {
             // and get the first ack, so nothing is duplicated.
             tracing::error!(error = %e, "flush failed; answering the batch with errors");
             for reply in replies {
-                let _ = reply.send(Err(ApiError::internal("flush failed")));
+                let _ = reply.send(Err(StoreError::Failed("flush failed").into()));
             }
             return;
         }
@@ -422,13 +423,13 @@ impl Flusher {
             (self.sink)(fx.publish);
         }
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            let _ = reply.send(outcome);
+            let _ = reply.send(outcome.map_err(WriteError::Refused));
         }
     }
 }
 
 /// What a batch's ops answered, what it publishes, and what it writes.
-type RanOps = (Vec<Result<Outcome, ApiError>>, Effects, Writes);
+type RanOps = (Vec<Result<Outcome, Refusal>>, Effects, Writes);
 
 /// The applying thread's state.
 struct Applier {
@@ -453,7 +454,7 @@ impl Applier {
     /// has not moved on (a microsecond later): so two writes never share a timestamp, and
     /// what orders by time (a space's rooms by last activity, paged with `before`) has no
     /// ties to lose at a page boundary.
-    fn apply(&mut self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, ApiError>>>) -> Option<Batch> {
+    fn apply(&mut self, ops: Vec<Op>, replies: Vec<oneshot::Sender<Result<Outcome, WriteError>>>) -> Option<Batch> {
         let started = Instant::now();
         self.last_batch = started;
         if self.nonces.len() > self.options.nonce_index_cap {
@@ -493,7 +494,7 @@ impl Applier {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
                 for reply in replies {
-                    let _ = reply.send(Err(ApiError::internal("write failed")));
+                    let _ = reply.send(Err(StoreError::Failed("write failed").into()));
                 }
                 None
             }

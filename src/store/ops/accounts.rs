@@ -14,7 +14,7 @@ pub(super) fn create_user(
     let now = ctx.now.as_str();
     let lower = handle.to_lowercase();
     if tx.handles().get(lower.as_bytes())?.is_some() {
-        return Ok(Err(ApiError::conflict(format!("handle {handle:?} is taken"))));
+        return Ok(Err(Refusal::HandleTaken(handle.to_owned())));
     }
     let id = new_id::<UserId>(tx)?;
     let user = User {
@@ -45,7 +45,7 @@ pub(super) fn update_user(
     roles: &Option<Vec<Role>>,
 ) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     };
     if let Some(d) = display_name {
         rec.user.display_name = d.clone();
@@ -64,10 +64,10 @@ pub(super) fn put_token(tx: &Tx, ctx: &Ctx, hash: &[u8; 32], user: &UserId) -> O
     // Checked here, in the writer's order, so that no token is issued to a user
     // suspended before it, and a suspension after it moves the epoch past it.
     let Some(rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     };
     if let Some(until) = rec.suspended_until_ms.filter(|u| *u > ctx.now_ms) {
-        return Ok(Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until)))));
+        return Ok(Err(Refusal::Suspended { until_ms: until }));
     }
     tx.tokens().insert(&hash[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
     Ok(Ok(Outcome::Done))
@@ -96,7 +96,7 @@ pub(super) fn set_password(
     others: &[[u8; 32]],
 ) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     };
     rec.password_hash = password_hash.to_owned();
     // Every other session ends, those in flight included; this one goes on.
@@ -130,7 +130,7 @@ pub(super) fn suspend(
 ) -> OpResult {
     let now = ctx.now.as_str();
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     };
     rec.suspended_until_ms = *until_ms;
     if until_ms.is_some() {

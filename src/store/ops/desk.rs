@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     };
     rec.user.translator_pairs = pairs.to_vec();
     put(tx.users(), &tx.ids.key(user), &rec)?;
@@ -13,15 +13,12 @@ pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult 
 
 pub(super) fn claim(tx: &Tx, ctx: &Ctx, post: &PostId, lang: &str, translator: &UserId) -> OpResult {
     let Some(item) = queued(tx, *post, lang)? else {
-        return Ok(Err(ApiError::conflict(format!("post {post} does not need a translation into {lang}"))));
+        return Ok(Err(Refusal::NotNeeded { post: *post, lang: lang.to_owned() }));
     };
     let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
     if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         if c.translator != *translator && c.expires_ms > ctx.now_ms {
-            return Ok(Err(ApiError::conflict(format!(
-                "another translator holds this post until {}",
-                crate::clock::rfc3339(c.expires_ms)
-            ))));
+            return Ok(Err(Refusal::ClaimedByAnother { until_ms: c.expires_ms }));
         }
     }
     let _ = item;
@@ -37,7 +34,7 @@ pub(super) fn release(tx: &Tx, post: &PostId, lang: &str, translator: &UserId) -
             tx.claims().remove(&key[..])?;
             Ok(Ok(Outcome::Done))
         }
-        _ => Ok(Err(ApiError::not_found("claim"))),
+        _ => Ok(Err(Refusal::NotFound("claim"))),
     }
 }
 
@@ -70,18 +67,18 @@ pub(super) fn translate(
 ) -> OpResult {
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
-        return Ok(Err(ApiError::conflict("the post was deleted")));
+        return Ok(Err(Refusal::PostDeleted));
     }
     if *lang == rec.post.lang {
-        return Ok(Err(ApiError::field("lang", "the post is already in this language")));
+        return Ok(Err(Refusal::SameLanguage));
     }
     let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
     if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         if c.translator != *translator && c.expires_ms > ctx.now_ms {
-            return Ok(Err(ApiError::conflict("another translator holds this post")));
+            return Ok(Err(Refusal::ClaimedByAnother { until_ms: c.expires_ms }));
         }
         tx.claims().remove(&key[..])?;
     }

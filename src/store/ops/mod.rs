@@ -24,10 +24,11 @@ use super::ids::{FromPlace, Ids};
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::nonces::{self, NonceIndex};
+use super::refusal::Refusal;
 use super::runs;
 use super::writer::Publish;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
-use crate::error::{ApiError, StoreError};
+use crate::error::StoreError;
 use crate::hub::{lang_key, session_key, QueueScope, Topic};
 use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
@@ -800,7 +801,7 @@ impl Effects {
     }
 }
 
-type OpResult = Result<Result<Outcome, ApiError>, Fatal>;
+type OpResult = Result<Result<Outcome, Refusal>, Fatal>;
 
 fn get<T: serde::de::DeserializeOwned>(tree: impl View, name: &'static str, key: &[u8]) -> Result<Option<T>, Fatal> {
     match tree.read(key)? {

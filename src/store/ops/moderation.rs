@@ -5,7 +5,7 @@ use super::*;
 pub(super) fn flag(tx: &Tx, ctx: &Ctx, post: &PostId, user: &UserId, reason: &str) -> OpResult {
     let now = ctx.now.as_str();
     if tx.post_bytes(tx.ids.of(post))?.is_none() {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     }
     let flag = crate::model::Flag { user: *user, reason: reason.to_owned(), at: now.to_owned() };
     put(tx.flags(), &keys::pair(tx.ids.of(post), tx.ids.of(user)), &flag)?;
@@ -15,10 +15,10 @@ pub(super) fn flag(tx: &Tx, ctx: &Ctx, post: &PostId, user: &UserId, reason: &st
 pub(super) fn hide(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moderation: &Moderation) -> OpResult {
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
-        return Ok(Err(ApiError::conflict("the post was deleted")));
+        return Ok(Err(Refusal::PostDeleted));
     }
     if !rec.post.hidden {
         let kept = crate::store::HiddenRecord {
@@ -37,10 +37,10 @@ pub(super) fn hide(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moderati
 pub(super) fn restore(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moderation: &Moderation) -> OpResult {
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if !rec.post.hidden {
-        return Ok(Err(ApiError::conflict("the post is not hidden")));
+        return Ok(Err(Refusal::NotHidden));
     }
     if let Some(kept) = get::<crate::store::HiddenRecord>(tx.hidden(), "hidden", &tx.ids.key(post))? {
         rec.post.body = kept.body;

@@ -36,14 +36,14 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
     let (mut room, is_new) = match target {
         RoomTarget::Existing(id) => match tx.room(*id)? {
             Some(r) => (r, false),
-            None => return Ok(Err(ApiError::not_found("room"))),
+            None => return Ok(Err(Refusal::NotFound("room"))),
         },
         RoomTarget::New { space, title } => {
             let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-                return Ok(Err(ApiError::not_found("space")));
+                return Ok(Err(Refusal::NotFound("space")));
             };
             if s.kind != SpaceKind::Forum {
-                return Ok(Err(ApiError::bad_request("a chat space has exactly one room; post in it")));
+                return Ok(Err(Refusal::ChatHasOneRoom));
             }
             let room = Room {
                 id: new_id::<RoomId>(tx)?,
@@ -66,7 +66,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
             Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
             // A post elsewhere is answered as one that does not exist: the room
             // it is in may be one the author cannot read.
-            _ => return Ok(Err(ApiError::not_found("reply_to post (in this room)"))),
+            _ => return Ok(Err(Refusal::NotFound("reply_to post (in this room)"))),
         }
     }
     let seq = room.last_seq + 1;
@@ -127,10 +127,10 @@ pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> 
     let EditPost { post, body, lang, lang_source, lang_confidence } = op;
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
-        return Ok(Err(ApiError::conflict("the post was deleted")));
+        return Ok(Err(Refusal::PostDeleted));
     }
     rec.history.push(Revision {
         body: std::mem::replace(&mut rec.post.body, body.to_owned()),
@@ -164,7 +164,7 @@ pub(super) fn delete_post(
 ) -> OpResult {
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
         return Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }));
@@ -187,10 +187,10 @@ pub(super) fn delete_post(
 
 pub(super) fn set_lang(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: &str) -> OpResult {
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
-        return Ok(Err(ApiError::conflict("the post was deleted")));
+        return Ok(Err(Refusal::PostDeleted));
     }
     if rec.post.lang == *lang && rec.post.lang_source == LangSource::Declared {
         // Already so: nothing to write, no event.
@@ -216,10 +216,10 @@ pub(super) fn react(
     add: &bool,
 ) -> OpResult {
     let Some(mut rec) = get_post(tx, *post)? else {
-        return Ok(Err(ApiError::not_found("post")));
+        return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
-        return Ok(Err(ApiError::conflict("the post was deleted")));
+        return Ok(Err(Refusal::PostDeleted));
     }
     let has = rec.reactors.get(emoji).is_some_and(|who| who.contains(user));
     if has == *add {
@@ -229,7 +229,7 @@ pub(super) fn react(
     }
     if *add {
         if !rec.reactors.contains_key(emoji) && rec.reactors.len() >= MAX_REACTIONS {
-            return Ok(Err(ApiError::bad_request(format!("a post takes at most {MAX_REACTIONS} kinds of reaction"))));
+            return Ok(Err(Refusal::TooManyReactionKinds(MAX_REACTIONS)));
         }
         rec.reactors.entry(emoji.to_owned()).or_default().push(*user);
     } else if let Some(who) = rec.reactors.get_mut(emoji) {

@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn mark_read(tx: &Tx, fx: &mut Effects, user: &UserId, room: &RoomId, seq: &u64) -> OpResult {
     let Some(r) = tx.room(*room)? else {
-        return Ok(Err(ApiError::not_found("room")));
+        return Ok(Err(Refusal::NotFound("room")));
     };
     let key = keys::pair(tx.ids.of(user), tx.ids.of(room));
     let old = tx.reads().get(&key[..])?.as_deref().and_then(keys::id_value).unwrap_or(0);

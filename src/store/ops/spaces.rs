@@ -17,7 +17,7 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
     let CreateSpace { slug, name, kind, visibility, post_policy, creator } = op;
     let now = ctx.now.as_str();
     if tx.slugs().get(slug.as_bytes())?.is_some() {
-        return Ok(Err(ApiError::conflict(format!("slug {slug:?} is taken"))));
+        return Ok(Err(Refusal::SlugTaken(slug.clone())));
     }
     let id = new_id::<SpaceId>(tx)?;
     let room = if *kind == SpaceKind::Chat {
@@ -60,10 +60,10 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
 
 pub(super) fn add_member(tx: &Tx, space: &SpaceId, user: &UserId) -> OpResult {
     if tx.spaces().get(tx.ids.key(space))?.is_none() {
-        return Ok(Err(ApiError::not_found("space")));
+        return Ok(Err(Refusal::NotFound("space")));
     }
     if tx.users().get(tx.ids.key(user))?.is_none() {
-        return Ok(Err(ApiError::not_found("user")));
+        return Ok(Err(Refusal::NotFound("user")));
     }
     tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..], &[][..])?;
     Ok(Ok(Outcome::Done))
@@ -71,11 +71,11 @@ pub(super) fn add_member(tx: &Tx, space: &SpaceId, user: &UserId) -> OpResult {
 
 pub(super) fn remove_member(tx: &Tx, fx: &mut Effects, space: &SpaceId, user: &UserId) -> OpResult {
     let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-        return Ok(Err(ApiError::not_found("space")));
+        return Ok(Err(Refusal::NotFound("space")));
     };
     let key = keys::pair(tx.ids.of(space), tx.ids.of(user));
     if tx.members().remove(&key[..])?.is_none() {
-        return Ok(Err(ApiError::not_found("member")));
+        return Ok(Err(Refusal::NotFound("member")));
     }
     if s.coordinators.contains(user) {
         s.coordinators.retain(|u| u != user);
@@ -88,11 +88,11 @@ pub(super) fn remove_member(tx: &Tx, fx: &mut Effects, space: &SpaceId, user: &U
 
 pub(super) fn set_coordinators(tx: &Tx, space: &SpaceId, users: &[UserId]) -> OpResult {
     let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else {
-        return Ok(Err(ApiError::not_found("space")));
+        return Ok(Err(Refusal::NotFound("space")));
     };
     for u in users {
         if tx.members().get(&keys::pair(tx.ids.of(space), tx.ids.of(u))[..])?.is_none() {
-            return Ok(Err(ApiError::field("users", format!("{u} is not a member of the space"))));
+            return Ok(Err(Refusal::NotAMember(*u)));
         }
     }
     s.coordinators = users.to_vec();
@@ -102,15 +102,15 @@ pub(super) fn set_coordinators(tx: &Tx, space: &SpaceId, users: &[UserId]) -> Op
 
 pub(super) fn pin(tx: &Tx, fx: &mut Effects, room: &RoomId, pinned: &bool, posts: &[PostId]) -> OpResult {
     let Some(mut r) = tx.room(*room)? else {
-        return Ok(Err(ApiError::not_found("room")));
+        return Ok(Err(Refusal::NotFound("room")));
     };
     if r.title.is_none() {
-        return Ok(Err(ApiError::bad_request("only forum threads are pinned")));
+        return Ok(Err(Refusal::NotAThread));
     }
     r.pinned = *pinned;
     tx.put_room(&r);
     let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
-        return Ok(Err(ApiError::not_found("space")));
+        return Ok(Err(Refusal::NotFound("space")));
     };
     let (from, to) = (priority(space.post_policy, !*pinned), priority(space.post_policy, *pinned));
     if from != to {
