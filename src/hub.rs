@@ -43,11 +43,7 @@ pub struct QueueScope {
     pub from: [u8; 2],
 }
 
-/// A language code as the two bytes of a queue topic.
-pub fn lang_key(lang: &str) -> [u8; 2] {
-    let b = lang.as_bytes();
-    [b.first().copied().unwrap_or(b'?'), b.get(1).copied().unwrap_or(b'?')]
-}
+pub use crate::model::lang_key;
 
 /// One frame, serialized once and shared by every subscriber.
 #[derive(Clone, Debug)]
@@ -236,17 +232,6 @@ impl Bells {
             for bell in bells.iter().filter_map(Weak::upgrade) {
                 bell.ring(why);
             }
-        }
-    }
-
-    /// The alarm a message on a user's own stream raises, if any.
-    pub fn alarm_of(text: &str) -> Option<Alarm> {
-        if crate::protocol::ServerFrame::is_access_changed(text) {
-            Some(Alarm::AccessChanged)
-        } else if crate::protocol::ServerFrame::is_revoked(text) {
-            Some(Alarm::Revoked)
-        } else {
-            None
         }
     }
 }

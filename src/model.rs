@@ -331,6 +331,13 @@ mod tests {
     }
 }
 
+/// A language code as two bytes, for keys and topics (`fr` → `b"fr"`; `?` for what is
+/// missing).
+pub fn lang_key(lang: &str) -> [u8; 2] {
+    let b = lang.as_bytes();
+    [b.first().copied().unwrap_or(b'?'), b.get(1).copied().unwrap_or(b'?')]
+}
+
 // ---- search ----
 
 /// A search, as the HTTP query string and the `search` frame give it.

@@ -228,23 +228,13 @@ impl ServerFrame<'_> {
         })
     }
 
-    /// Whether a frame's text is an `access_changed` or `revoked` frame (the hub checks
-    /// the user's stream for them before any other frame).
-    pub fn is_access_changed(text: &str) -> bool {
-        text.starts_with(r#"{"type":"access_changed""#)
-    }
-
-    pub fn is_revoked(text: &str) -> bool {
-        text.starts_with(r#"{"type":"revoked""#)
-    }
-
     pub fn error(e: &ApiError, reference: Option<&str>) -> String {
         ServerFrame::Error { code: e.code, message: &e.message, reference, retry_after: e.retry_after }.to_json()
     }
 }
 
 /// A post already serialized, embedded as it is in the frames that carry it.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct PostJson(Box<serde_json::value::RawValue>);
 
@@ -450,8 +440,5 @@ mod tests {
         for (got, want) in cases {
             assert_eq!(got, want);
         }
-        assert!(ServerFrame::is_access_changed(&ServerFrame::AccessChanged { space }.to_json()));
-        assert!(ServerFrame::is_revoked(&ServerFrame::Revoked.to_json()));
-        assert!(!ServerFrame::is_revoked(&ServerFrame::Lagged { room }.to_json()));
     }
 }

@@ -7,6 +7,7 @@ mod desk;
 mod moderation;
 mod notifications;
 mod posts;
+mod publish;
 mod refusals;
 mod search;
 mod seed;
@@ -16,7 +17,6 @@ pub mod validate;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -30,11 +30,11 @@ pub use search::NewConcept;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};
-use crate::hub::{Bells, Hub, HubMsg, Presence, Topic};
+use crate::hub::{Bells, Hub, Presence};
 use crate::lang::Tagger;
 use crate::limits::Limiter;
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
-use crate::store::{Publish, Recovered, Store, StoreOptions};
+use crate::store::{Recovered, Store, StoreOptions};
 
 /// Bytes all connections' replays may have queued and not yet flushed, on this node
 /// (`App::replay_bytes`, spent by the WebSocket adapter).
@@ -91,20 +91,7 @@ impl App {
     pub async fn open(config: Config) -> Result<Arc<App>, StoreError> {
         let hub = Arc::new(Hub::new(config.room_buffer));
         let bells = Arc::new(Bells::default());
-        let (sink_hub, sink_bells) = (hub.clone(), bells.clone());
-        let sink = Box::new(move |batch: Vec<Publish>| {
-            for p in batch {
-                // An access change rings the user's sockets before any later frame is
-                // published: their writers stop before it could reach them.
-                if let Topic::User(user) = p.topic {
-                    if let Some(why) = Bells::alarm_of(&p.text) {
-                        sink_bells.ring(user, why);
-                    }
-                }
-                sink_hub
-                    .publish(p.topic, HubMsg { seq: p.seq, from: None, scope: p.scope, text: Utf8Bytes::from(p.text) });
-            }
-        });
+        let sink = publish::sink(hub.clone(), bells.clone());
         let options = StoreOptions {
             cache_bytes: config.cache_bytes,
             max_batch: config.max_commit_batch,

@@ -12,6 +12,7 @@
 //! the hub changing.
 
 mod backup;
+mod change;
 mod disk;
 pub mod engine;
 pub mod ids;
@@ -38,13 +39,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
+pub use change::Change;
 pub use ops::{
     ClaimRecord, CreatePost, CreateSpace, EditPost, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget,
     TimeRecord,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
-pub use writer::{Publish, Turn, WriterStats};
+pub use writer::{Turn, WriterStats};
 
 use crate::error::StoreError;
 use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
@@ -438,7 +440,7 @@ impl Store {
     pub fn open(
         dir: &Path,
         options: StoreOptions,
-        sink: Box<dyn Fn(Vec<Publish>) + Send>,
+        sink: Box<dyn Fn(Vec<Change>) + Send>,
     ) -> Result<(Store, Recovered), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         let sled_dir = dir.join("store");
@@ -920,7 +922,7 @@ impl Store {
 
     /// The claim on translating `post` into `lang`, expired or not.
     pub fn claim(&self, post: PostId, lang: &str) -> Result<Option<ClaimRecord>, StoreError> {
-        let key = keys::id_and(self.ids.of(post), &crate::hub::lang_key(lang));
+        let key = keys::id_and(self.ids.of(post), &crate::model::lang_key(lang));
         self.trees.claims.get(key)?.map(|v| decode("claims", &v)).transpose()
     }
 
@@ -944,7 +946,7 @@ impl Store {
 
     /// How long each translation into `lang` waited.
     pub fn translation_times(&self, lang: &str) -> Result<Vec<TimeRecord>, StoreError> {
-        self.trees.translated.scan_prefix(crate::hub::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
+        self.trees.translated.scan_prefix(crate::model::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
     }
 
     /// The language most of the room's last `n` posts are in (deleted ones count for

@@ -17,6 +17,7 @@ use std::time::Instant;
 use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot};
 
+use super::change::Change;
 use super::disk::DiskSync;
 use super::engine::{Db, Error as EngineError, KvEngine, Tree};
 use super::mirror::Mirror;
@@ -27,7 +28,6 @@ use super::refusal::{Refusal, WriteError};
 use super::{runs, Trees};
 use super::{ChangeHead, StoreOptions};
 use crate::error::StoreError;
-use crate::hub::Topic;
 use crate::model::RoomId;
 
 /// Counters of the writer, for `/metrics`.
@@ -51,17 +51,6 @@ pub struct WriterStats {
     pub nonces_unfolded: AtomicU64,
     /// Nonces folded into `nonces` so far.
     pub nonces_folded: AtomicU64,
-}
-
-/// One message to publish once its batch is durable.
-#[derive(Clone, Debug)]
-pub struct Publish {
-    pub topic: Topic,
-    /// The event's seq in its room; 0 for messages outside the log.
-    pub seq: u64,
-    /// For queue frames: who may see them.
-    pub scope: Option<crate::hub::QueueScope>,
-    pub text: String,
 }
 
 /// A write's place in a chain of writes that must reach the writer in order (one
@@ -137,7 +126,7 @@ pub(super) fn spawn(
     changes: Arc<ChangeHead>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
-    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    sink: Box<dyn Fn(Vec<Change>) + Send>,
     id_offset: (u64, super::ids::Ids),
     disk: DiskSync,
     mirror: Arc<Mirror>,
@@ -203,7 +192,7 @@ struct Writer {
     changes: Arc<ChangeHead>,
     options: StoreOptions,
     stats: Arc<WriterStats>,
-    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    sink: Box<dyn Fn(Vec<Change>) + Send>,
     /// Added to sled's id counter for every new place (see `Store::open`), and the
     /// permutation from places to ids (`ids`).
     id_offset: (u64, super::ids::Ids),
@@ -353,7 +342,7 @@ struct Flusher {
     heads: Arc<DashMap<RoomId, u64>>,
     changes: Arc<ChangeHead>,
     stats: Arc<WriterStats>,
-    sink: Box<dyn Fn(Vec<Publish>) + Send>,
+    sink: Box<dyn Fn(Vec<Change>) + Send>,
     disk: DiskSync,
     mirror: Arc<Mirror>,
 }
@@ -419,8 +408,8 @@ impl Flusher {
         let n = replies.len();
         self.stats.commits.fetch_add(1, Ordering::Relaxed);
         self.stats.ops.fetch_add(n as u64, Ordering::Relaxed);
-        if !fx.publish.is_empty() {
-            (self.sink)(fx.publish);
+        if !fx.changes.is_empty() {
+            (self.sink)(fx.changes);
         }
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             let _ = reply.send(outcome.map_err(WriteError::Refused));

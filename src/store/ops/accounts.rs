@@ -105,8 +105,7 @@ pub(super) fn set_password(
     tx.tokens().insert(&keep[..], &keys::token(tx.ids.of(user), rec.session_epoch, ctx.now_ms)[..])?;
     for hash in others.iter().filter(|h| *h != keep) {
         tx.tokens().remove(&hash[..])?;
-        let text = ServerFrame::Revoked.to_json();
-        fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+        fx.changes.push(Change::TokenRevoked { hash: *hash });
     }
     Ok(Ok(Outcome::Done))
 }
@@ -114,8 +113,7 @@ pub(super) fn set_password(
 pub(super) fn revoke_token(tx: &Tx, fx: &mut Effects, hash: &[u8; 32]) -> OpResult {
     tx.tokens().remove(&hash[..])?;
     // Open sockets signed in with it close once this is durable.
-    let text = ServerFrame::Revoked.to_json();
-    fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+    fx.changes.push(Change::TokenRevoked { hash: *hash });
     Ok(Ok(Outcome::Done))
 }
 
@@ -137,14 +135,12 @@ pub(super) fn suspend(
         // Every token issued before now, known to `tokens` or still in flight,
         // stops authenticating; every socket of the user closes.
         rec.session_epoch += 1;
-        let text = ServerFrame::Revoked.to_json();
-        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+        fx.changes.push(Change::SessionsEnded { user: *user });
     }
     put(tx.users(), &tx.ids.key(user), &rec)?;
     for hash in tokens {
         tx.tokens().remove(&hash[..])?;
-        let text = ServerFrame::Revoked.to_json();
-        fx.publish.push(Publish { topic: Topic::Session(session_key(hash)), seq: 0, scope: None, text });
+        fx.changes.push(Change::TokenRevoked { hash: *hash });
     }
     let (action, until) = match until_ms {
         Some(ms) => ("suspend", Some(crate::clock::rfc3339(*ms))),

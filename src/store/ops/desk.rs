@@ -44,10 +44,13 @@ pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, 
         Some(c) if c.expires_ms <= ctx.now_ms => {
             tx.claims().remove(&key[..])?;
             if let (Some(item), Some(rec)) = (queued(tx, *post, lang)?, get_post(tx, *post)?) {
-                let post = post_json(&rec.post);
-                let text = ServerFrame::QueueItem { post: &post, room: item.room, needed: lang }.to_json();
-                let scope = Some(QueueScope { space: item.space, from: lang_key(&item.from) });
-                fx.publish.push(Publish { topic: Topic::Queue(lang_key(lang)), seq: 0, scope, text });
+                fx.changes.push(Change::Requeued {
+                    post: post_json(&rec.post),
+                    room: item.room,
+                    space: item.space,
+                    from: item.from,
+                    lang: lang.to_owned(),
+                });
             }
             Ok(Ok(Outcome::Done))
         }

@@ -20,21 +20,21 @@ mod spaces;
 pub use posts::{CreatePost, EditPost};
 pub use spaces::CreateSpace;
 
+use super::change::Change;
 use super::ids::{FromPlace, Ids};
 use super::keys;
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::nonces::{self, NonceIndex};
 use super::refusal::Refusal;
 use super::runs;
-use super::writer::Publish;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::StoreError;
-use crate::hub::{lang_key, session_key, QueueScope, Topic};
+use crate::model::lang_key;
 use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
-use crate::protocol::{post_json, PostJson, QueueItemFrames, ServerFrame, StoredEvent};
+use crate::protocol::{post_json, PostJson, ServerFrame, StoredEvent};
 
 /// Where a new post goes.
 #[derive(Clone, Debug)]
@@ -766,7 +766,8 @@ impl From<StoreError> for Fatal {
 /// What the ops of one batch publish, gathered as they are applied.
 #[derive(Default)]
 pub(super) struct Effects {
-    pub publish: Vec<Publish>,
+    /// What the batch changed, in order, for `service::publish` once it is durable.
+    pub changes: Vec<Change>,
     /// The newest seq of every room written.
     pub heads: BTreeMap<RoomId, u64>,
     /// The newest change seq written (posts changed, for the search index).
@@ -791,12 +792,10 @@ impl Effects {
     pub fn finish(&mut self) {
         for (id, room) in std::mem::take(&mut self.rooms_created) {
             let room = self.rooms_updated.remove(&id).unwrap_or(room);
-            let text = ServerFrame::RoomCreated { room: &room }.to_json();
-            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, scope: None, text });
+            self.changes.push(Change::RoomCreated(room));
         }
         for (_, room) in std::mem::take(&mut self.rooms_updated) {
-            let text = ServerFrame::RoomUpdated { room: &room }.to_json();
-            self.publish.push(Publish { topic: Topic::Space(room.space), seq: 0, scope: None, text });
+            self.changes.push(Change::RoomUpdated(room));
         }
     }
 }
@@ -1046,8 +1045,7 @@ fn notify(
             read: false,
         };
         put(tx.notifications(), &keys::pair(tx.ids.of(user), tx.ids.of(n.id)), &n)?;
-        let text = ServerFrame::Notification { notification: &n, post }.to_json();
-        fx.publish.push(Publish { topic: Topic::User(user), seq: 0, scope: None, text });
+        fx.changes.push(Change::Notified { user, notification: n, post: post.clone() });
     }
     Ok(())
 }
@@ -1174,15 +1172,12 @@ fn requeue(
         })
         .cloned()
         .collect();
-    // The post as JSON once, for every queue frame it makes.
-    let mut frames = None;
+    let mut queued = Vec::new();
     for to in ctx.languages {
         let needed = wanted.contains(to);
         let was = present.as_ref().filter(|n| n.to.contains(to));
-        let topic = Topic::Queue(lang_key(to));
         let removed = |fx: &mut Effects, from: &str| {
-            let text = ServerFrame::QueueRemoved { post: post.id, needed: to }.to_json();
-            fx.publish.push(Publish { topic, seq: 0, scope: Some(QueueScope { space, from: lang_key(from) }), text });
+            fx.changes.push(Change::Unqueued { post: post.id, lang: to.clone(), space, from: from.to_owned() });
         };
         match (needed, was) {
             (true, Some(old)) if old.from == post.lang => {}
@@ -1190,17 +1185,7 @@ fn requeue(
                 if let Some(old) = was {
                     removed(fx, &old.from);
                 }
-                if frames.is_none() {
-                    let made = match json {
-                        Some(j) => QueueItemFrames::new(j, post.room),
-                        None => QueueItemFrames::new(&post_json(post), post.room),
-                    };
-                    frames = Some(made.map_err(encoding)?);
-                }
-                let Some(frames) = &frames else { continue };
-                let text = frames.needing(to).map_err(encoding)?;
-                let scope = Some(QueueScope { space, from: lang_key(&post.lang) });
-                fx.publish.push(Publish { topic, seq: 0, scope, text });
+                queued.push(to.clone());
             }
             (false, Some(old)) => {
                 tx.claims().remove(&keys::id_and(tx.ids.of(post.id), &lang_key(to))[..])?;
@@ -1208,6 +1193,19 @@ fn requeue(
             }
             (false, None) => {}
         }
+    }
+    if !queued.is_empty() {
+        let post_json = match json {
+            Some(j) => j.clone(),
+            None => post_json(post),
+        };
+        fx.changes.push(Change::Queued {
+            post: post_json,
+            room: post.room,
+            space,
+            from: post.lang.clone(),
+            langs: queued,
+        });
     }
     let unchanged = present.as_ref().is_some_and(|n| n.to == wanted && n.from == post.lang);
     if wanted.is_empty() {
@@ -1281,7 +1279,7 @@ fn write_event_text(
             deleted: post.deleted,
         });
     }
-    fx.publish.push(Publish { topic: Topic::Room(room.id), seq, scope: None, text });
+    fx.changes.push(Change::Event { room: room.id, seq, frame: text });
     Ok(())
 }
 

@@ -11,8 +11,7 @@ pub(super) fn mark_read(tx: &Tx, fx: &mut Effects, user: &UserId, room: &RoomId,
     let new = (*seq).min(r.last_seq).max(old);
     if new != old {
         tx.reads().insert(&key[..], &new.to_be_bytes()[..])?;
-        let text = ServerFrame::Read { room: *room, seq: new }.to_json();
-        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+        fx.changes.push(Change::Read { user: *user, room: *room, seq: new });
     }
     Ok(Ok(Outcome::Read { seq: new }))
 }
@@ -36,8 +35,7 @@ pub(super) fn mark_notifications_read(
         }
     }
     if marked > 0 {
-        let text = ServerFrame::NotificationsRead { until: *until }.to_json();
-        fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+        fx.changes.push(Change::NotificationsRead { user: *user, until: *until });
     }
     Ok(Ok(Outcome::Done))
 }

@@ -81,8 +81,7 @@ pub(super) fn remove_member(tx: &Tx, fx: &mut Effects, space: &SpaceId, user: &U
         s.coordinators.retain(|u| u != user);
         put(tx.spaces(), &tx.ids.key(space), &s)?;
     }
-    let text = ServerFrame::AccessChanged { space: *space }.to_json();
-    fx.publish.push(Publish { topic: Topic::User(*user), seq: 0, scope: None, text });
+    fx.changes.push(Change::AccessLost { user: *user, space: *space });
     Ok(Ok(Outcome::Done))
 }
 
