@@ -26,6 +26,7 @@ fn post() -> Post {
         seq: 1234,
         author: UserId(99),
         body: BODY.into(),
+        html: collective_brain::render::html(BODY, |_| false),
         reply_to: None,
         lang: "fr".into(),
         lang_source: LangSource::Detected,
@@ -48,6 +49,12 @@ fn frames(c: &mut Criterion) {
     let p = post();
     group.bench_function("encode event", |b| {
         b.iter(|| ServerFrame::Event { room: p.room, seq: p.seq, kind: EventKind::Post, post: &p }.to_json())
+    });
+    // A typical forum post: a paragraph with emphasis, a link, a mention and a list.
+    let markdown = "Bonjour @ana, **merci** pour le guide: voir [le rapport](https://www.ilo.org/) de l'Académie.\n\n\
+                    - coopératives de femmes\n- finance solidaire\n- *économie informelle*";
+    group.bench_function("render a typical post", |b| {
+        b.iter(|| collective_brain::render::html(std::hint::black_box(markdown), |h| h == "ana"))
     });
     group.finish();
 }

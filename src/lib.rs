@@ -26,6 +26,7 @@ pub mod limits;
 pub mod model;
 pub mod net;
 pub mod protocol;
+pub mod render;
 pub mod search;
 pub mod service;
 pub mod settings;

@@ -257,6 +257,9 @@ pub enum LangSource {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Translation {
     pub body: String,
+    /// The body rendered and sanitized (`render`): the only form a client inserts as markup.
+    #[serde(default)]
+    pub html: String,
     pub translator: UserId,
     pub created_at: String,
     pub stale: bool,
@@ -270,6 +273,9 @@ pub struct Post {
     pub seq: u64,
     pub author: UserId,
     pub body: String,
+    /// The body rendered and sanitized (`render`): the only form a client inserts as markup.
+    #[serde(default)]
+    pub html: String,
     pub reply_to: Option<PostId>,
     pub lang: String,
     pub lang_source: LangSource,
@@ -290,6 +296,8 @@ pub struct Post {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
     pub body: String,
+    #[serde(default)]
+    pub html: String,
     pub lang: String,
     /// When this version was written (the post's creation, or an earlier edit).
     pub written_at: String,

@@ -366,6 +366,7 @@ mod tests {
     #[test]
     fn a_queue_item_embeds_the_post_as_the_post_serializes() {
         let post = Post {
+            html: String::new(),
             id: PostId(5),
             room: RoomId(2),
             seq: 3,

@@ -3,7 +3,9 @@
 //!
 //! Every page is sent with a Content-Security-Policy that allows only this origin's
 //! scripts, styles and sockets: even if user text ever reached the DOM as HTML, no
-//! script of it could run.
+//! script of it could run. Each file carries an `ETag` (a hash of its bytes) and
+//! `Cache-Control: no-cache`, so a returning browser revalidates and gets `304 Not
+//! Modified` with no body; the HTTP layer compresses what is sent (gzip or brotli).
 
 use std::path::Path;
 
@@ -40,23 +42,49 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// The file at `path` (relative to `web/`), from `dir` when given, else embedded.
-pub fn serve(dir: Option<&Path>, path: &str) -> Response {
+/// The ETag of some bytes: the first 16 bytes of their SHA-256, quoted.
+fn etag(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+/// The ETags of the embedded files, in `FILES` order, hashed once.
+fn embedded_etags() -> &'static [String] {
+    static ETAGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ETAGS.get_or_init(|| FILES.iter().map(|(_, b)| etag(b)).collect())
+}
+
+/// Whether an `If-None-Match` header names `tag` (or `*`).
+fn matches(if_none_match: Option<&HeaderValue>, tag: &str) -> bool {
+    let Some(v) = if_none_match.and_then(|v| v.to_str().ok()) else { return false };
+    v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == tag || t == "*")
+}
+
+/// The file at `path` (relative to `web/`), from `dir` when given, else embedded; `304`
+/// when the client's `If-None-Match` names its current ETag.
+pub fn serve(dir: Option<&Path>, path: &str, if_none_match: Option<&HeaderValue>) -> Response {
     // Only plain relative names: no `..`, no absolute paths, no backslashes.
     let clean = !path.is_empty()
         && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
         && !path.contains('\\');
-    let body: Option<Vec<u8>> = if !clean {
+    let body: Option<(Vec<u8>, String)> = if !clean {
         None
     } else if let Some(dir) = dir {
-        std::fs::read(dir.join(path)).ok()
+        std::fs::read(dir.join(path)).ok().map(|b| {
+            let tag = etag(&b);
+            (b, tag)
+        })
     } else {
-        FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| b.to_vec())
+        FILES.iter().position(|(p, _)| *p == path).map(|i| (FILES[i].1.to_vec(), embedded_etags()[i].clone()))
     };
     match body {
-        Some(b) => {
-            let mut r = b.into_response();
+        Some((b, tag)) => {
+            let fresh = matches(if_none_match, &tag);
+            let mut r = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { b.into_response() };
             let h = r.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                h.insert(header::ETAG, v);
+            }
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
             h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
             h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -129,8 +157,8 @@ mod tests {
     #[test]
     fn paths_cannot_leave_the_directory() {
         for p in ["../Cargo.toml", "/etc/passwd", "a//b", "i18n/../../x", "", "a\\b"] {
-            assert_eq!(serve(None, p).status(), StatusCode::NOT_FOUND, "{p}");
+            assert_eq!(serve(None, p, None).status(), StatusCode::NOT_FOUND, "{p}");
         }
-        assert_eq!(serve(None, "app.js").status(), StatusCode::OK);
+        assert_eq!(serve(None, "app.js", None).status(), StatusCode::OK);
     }
 }

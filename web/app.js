@@ -354,6 +354,14 @@ function chooseVersion(p) {
   return tl ? tl : undefined; // null: original is fine; undefined: nothing readable yet
 }
 
+// A body as the server rendered it: `html` is Markdown rendered and sanitized on the
+// server (no script, handler, style or frame survives there), the only user text this
+// client ever inserts as markup. Without it (an older server), the plain text.
+function showBody(el, version) {
+  if (typeof version.html === "string" && version.html !== "") el.innerHTML = version.html;
+  else el.textContent = version.body;
+}
+
 function renderPost(p, el) {
   const box = el || h("article", { class: "post" });
   clear(box);
@@ -383,13 +391,14 @@ function renderPost(p, el) {
     return box;
   }
   const tl = chooseVersion(p);
-  const body = h("div", { class: "body", lang: p.lang }, p.body);
+  const body = h("div", { class: "body", lang: p.lang, dir: "auto" });
+  showBody(body, p);
   box.append(body);
   if (tl) {
     const tr = p.translations[tl];
     let showing = "translation";
     body.lang = tl;
-    body.textContent = tr.body;
+    showBody(body, tr);
     body.classList.add("translated");
     const by = h("span", {}, tr.translator);
     userName(tr.translator).then((n) => (by.textContent = n));
@@ -397,7 +406,7 @@ function renderPost(p, el) {
     toggle.addEventListener("click", () => {
       showing = showing === "translation" ? "original" : "translation";
       body.lang = showing === "translation" ? tl : p.lang;
-      body.textContent = showing === "translation" ? tr.body : p.body;
+      showBody(body, showing === "translation" ? tr : p);
       toggle.textContent = t(showing === "translation" ? "post.show_original" : "post.show_translation");
     });
     box.append(

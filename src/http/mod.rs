@@ -84,6 +84,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/assets/{*path}", get(asset))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
+        // gzip or brotli, as the client accepts, for the client's files and the JSON
+        // answers alike (many members are on metered mobile data).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(app)
 }
 
@@ -176,12 +179,12 @@ fn parse_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> ApiResult
 
 // ---- accounts ----
 
-async fn index(State(app): State<Arc<App>>) -> Response {
-    crate::web::serve(app.config.web_dir.as_deref(), "index.html")
+async fn index(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), "index.html", headers.get(header::IF_NONE_MATCH))
 }
 
-async fn asset(State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
-    crate::web::serve(app.config.web_dir.as_deref(), &path)
+async fn asset(State(app): State<Arc<App>>, Path(path): Path<String>, headers: axum::http::HeaderMap) -> Response {
+    crate::web::serve(app.config.web_dir.as_deref(), &path, headers.get(header::IF_NONE_MATCH))
 }
 
 async fn not_found() -> ApiError {

@@ -214,7 +214,13 @@ impl App {
         }
         self.check_pair(user, &p.lang, &lang)?;
         self.limiter.write(user.id)?;
-        let op = Op::Translate { post, lang, body: body.to_owned(), translator: user.id };
+        let op = Op::Translate(crate::store::Translate {
+            post,
+            lang,
+            body: body.to_owned(),
+            html: self.render(body),
+            translator: user.id,
+        });
         match self.store.submit(op).await? {
             Outcome::Event { seq, post } => Ok(Changed { seq, post }),
             other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),

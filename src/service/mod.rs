@@ -87,6 +87,13 @@ pub struct Metrics {
 pub type Viewer<'a> = Option<&'a User>;
 
 impl App {
+    /// A body's safe HTML (`render`): `@handle`s of members become links.
+    pub fn render(&self, body: &str) -> String {
+        crate::render::html(body, |handle| self.store.user_by_handle(handle).ok().flatten().is_some())
+    }
+}
+
+impl App {
     /// Opens the store, wires the writer to the hub, and runs the first-start setup.
     pub async fn open(config: Config) -> Result<Arc<App>, StoreError> {
         let hub = Arc::new(Hub::new(config.room_buffer));

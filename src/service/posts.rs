@@ -74,9 +74,11 @@ impl App {
         };
         let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
         let tag = self.tagger.tag(&p.body, &evidence);
+        let html = self.render(&p.body);
         let op = Op::CreatePost(crate::store::CreatePost {
             target,
             author: user.id,
+            html,
             body: p.body,
             reply_to: p.reply_to,
             lang: tag.lang,
@@ -141,6 +143,7 @@ impl App {
         let tag = self.tagger.tag(&body, &evidence);
         let op = Op::EditPost(crate::store::EditPost {
             post: id,
+            html: self.render(&body),
             body,
             lang: tag.lang,
             lang_source: tag.source,

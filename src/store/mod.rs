@@ -42,7 +42,7 @@ pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use change::Change;
 pub use ops::{
     ClaimRecord, CreatePost, CreateSpace, EditPost, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget,
-    TimeRecord,
+    TimeRecord, Translate,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -77,6 +77,8 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HiddenRecord {
     pub body: String,
+    #[serde(default)]
+    pub html: String,
     pub translations: std::collections::BTreeMap<String, crate::model::Translation>,
 }
 
@@ -1164,6 +1166,7 @@ mod tests {
         assert!(store.is_member(space.id, user.id).unwrap());
         let post = |n: usize| {
             Op::CreatePost(crate::store::CreatePost {
+                html: String::new(),
                 target: RoomTarget::New { space: space.id, title: format!("Thread {n}") },
                 author: user.id,
                 body: "Bonjour".into(),
@@ -1202,6 +1205,7 @@ mod tests {
         let space = forum(&store, "lobby", crate::model::Visibility::Public).await;
         let post = |target: RoomTarget, lang: &str, n: usize| {
             Op::CreatePost(crate::store::CreatePost {
+                html: String::new(),
                 target,
                 author: UserId(1),
                 body: "texto".into(),
@@ -1334,6 +1338,7 @@ mod tests {
     /// A post in a declared language.
     fn declared(target: RoomTarget, author: u64, body: String, lang: &str, nonce: String) -> Op {
         Op::CreatePost(crate::store::CreatePost {
+            html: String::new(),
             target,
             author: UserId(author),
             body,

@@ -22,4 +22,5 @@ mod properties;
 mod realtime;
 mod search;
 mod structure;
+mod transfer;
 mod util;

@@ -45,6 +45,7 @@ async fn flag_review_hide_restore_and_the_log() {
     let (status, hidden) = moder.post(&format!("/posts/{pid}/hide"), json!({"reason": "spam"})).await;
     assert_eq!(status, 200, "{hidden}");
     assert_eq!((hidden["hidden"].as_bool(), hidden["body"].as_str()), (Some(true), Some("")));
+    assert_eq!(hidden["html"], "", "the rendered text goes with the text");
     let ev = ws.until("event").await;
     assert_eq!((ev["kind"].as_str(), ev["post"]["body"].as_str()), (Some("edit"), Some("")));
     assert!(ev["seq"].as_u64().unwrap() > head);
@@ -52,6 +53,7 @@ async fn flag_review_hide_restore_and_the_log() {
     assert_eq!(posts[0]["body"], "", "{posts}");
     let (replay, _) = g.ws().await.subscribe(&room, 0).await;
     assert!(replay.iter().all(|e| e["post"]["body"] == ""), "a replay shows hidden text: {replay:?}");
+    assert!(replay.iter().all(|e| e["post"]["html"] == ""), "a replay shows hidden html: {replay:?}");
     search_until(&g, "q=zzspam", |v| v["total"] == 0).await;
     let (_, list) = moder.get("/moderation/review").await;
     assert_eq!(list[0]["hidden_body"], "Compre seguidores baratos zzspam");
@@ -61,6 +63,7 @@ async fn flag_review_hide_restore_and_the_log() {
     let (status, back) = moder.post(&format!("/posts/{pid}/restore"), json!({})).await;
     assert_eq!(status, 200, "{back}");
     assert_eq!(back["body"], "Compre seguidores baratos zzspam");
+    assert_eq!(back["html"], "<p>Compre seguidores baratos zzspam</p>\n");
     assert!(back.get("hidden").is_none());
     search_until(&g, "q=zzspam", |v| v["total"] == 1).await;
     let (status, _) = moder.post(&format!("/posts/{pid}/restore"), json!({})).await;

@@ -194,3 +194,35 @@ async fn every_write_gets_its_own_time_even_within_one_batch() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn bodies_are_markdown_rendered_once_and_gone_with_a_delete() {
+    let s = Server::start().await;
+    let general = s.space_id("general").await;
+    let ana = s.user("ana_md").await;
+    let bea = s.user("bea_md").await;
+    let (room, first) =
+        thread(&ana, &general, "Guia", "**Bom dia**, @bea_md: o [guia](https://www.ilo.org/) <b>x</b>").await;
+    let html = first["html"].as_str().expect("html");
+    assert!(html.contains("<strong>Bom dia</strong>"), "{html}");
+    assert!(html.contains(r##"<a href="#/u/bea_md" class="mention""##), "a member's handle is a link: {html}");
+    assert!(html.contains(r#"href="https://www.ilo.org/" target="_blank" rel="nofollow noopener ugc""#), "{html}");
+    assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "raw HTML is text: {html}");
+    let id = first["id"].as_str().expect("id").to_owned();
+
+    // An edit renders the new body; the history keeps each version's rendering.
+    let (status, edited) = ana.patch(&format!("/posts/{id}"), json!({"body": "*Boa tarde*"})).await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["html"], "<p><em>Boa tarde</em></p>\n");
+    let (_, history) = ana.get(&format!("/posts/{id}/history")).await;
+    assert!(history.to_string().contains("<strong>Bom dia</strong>"), "{history}");
+
+    // A delete takes the rendering with the text, from the post, its log and its history.
+    let (status, gone) = ana.delete(&format!("/posts/{id}")).await;
+    assert_eq!(status, 200, "{gone}");
+    assert_eq!((gone["body"].as_str(), gone["html"].as_str()), (Some(""), Some("")));
+    let (replay, _) = bea.ws().await.subscribe(&room, 0).await;
+    assert!(replay.iter().all(|e| e["post"]["html"] == ""), "{replay:?}");
+    let (_, history) = ana.get(&format!("/posts/{id}/history")).await;
+    assert!(!history.to_string().contains("Bom dia"), "{history}");
+}

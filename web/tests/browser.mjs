@@ -281,15 +281,23 @@ scenarios["the interface follows the browser's language and switches to French"]
   await ctx.close();
 };
 
-scenarios["posts with HTML are shown as text and run nothing"] = async () => {
+scenarios["posts are Markdown rendered safely: HTML shows as text, links are safe, nothing runs"] = async () => {
   const m = await user("mallory", ["en"]);
   const lobby = await spaceId("lobby");
   const attacks = [
     "<script>window.__xss = 1</script>",
     '<img src=x onerror="window.__xss = 2">',
     '<a href="javascript:window.__xss=3">click</a>',
+    '<svg onload="window.__xss = 4"><circle r="5"/></svg>',
   ];
-  for (const [i, body] of attacks.entries()) {
+  const tricks = [
+    "[click me](javascript:window.__xss=5)",
+    "[data](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9Njwvc2NyaXB0Pg==)",
+    '<b onmouseover="window.__xss=7">hover</b> and <<script>script>window.__xss=8<</script>/script>',
+  ];
+  const markdown = "**Bom dia**, see [the ILO](https://www.ilo.org/) and `code`";
+  const all = [...attacks, ...tricks, markdown];
+  for (const [i, body] of all.entries()) {
     await call("POST", `/rooms/${lobby.room}/posts`, m.token, { body, nonce: `xss-${i}-${Date.now()}`, lang: "en" });
   }
   const ctx = await context(m);
@@ -297,9 +305,24 @@ scenarios["posts with HTML are shown as text and run nothing"] = async () => {
   for (const body of attacks) {
     const el = page.locator(".post .body").filter({ hasText: body });
     await el.first().waitFor();
-    assert((await el.first().textContent()) === body, `shown as text: ${body}`);
+    assert((await el.first().textContent()).trim() === body, `shown as text: ${body}`);
   }
-  await expectCount(page, page.locator(".posts img, .posts script, .posts a[href^=javascript]"), 0, "elements made from post text");
+  // Markdown becomes markup: emphasis, code, and a link that opens a new tab safely.
+  const md = page.locator(".post .body strong", { hasText: "Bom dia" });
+  await md.first().waitFor();
+  const link = page.locator('.post .body a[href="https://www.ilo.org/"]');
+  assert((await link.getAttribute("target")) === "_blank", "links open in a new tab");
+  assert((await link.getAttribute("rel")) === "nofollow noopener ugc", "links carry rel=nofollow noopener ugc");
+  await page.locator(".post .body", { hasText: "click me" }).first().waitFor();
+  await expectCount(
+    page,
+    page.locator(".posts img, .posts script, .posts svg, .posts iframe, .posts [onmouseover], .posts [onerror], .posts [onload]"),
+    0,
+    "elements or handlers made from post text",
+  );
+  await expectCount(page, page.locator('.posts a[href^="javascript"], .posts a[href^="data"], .posts a[href^="JaVa"]'), 0, "active links");
+  await page.locator(".post .body", { hasText: "hover" }).first().hover();
+  await page.locator(".post .body", { hasText: "click me" }).first().click();
   assert((await page.evaluate(() => window.__xss)) === undefined, "no script ran");
   assert(!page.sawDialog, "no dialog opened");
   // Search snippets are text too.

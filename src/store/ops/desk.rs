@@ -59,15 +59,19 @@ pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, 
     }
 }
 
-pub(super) fn translate(
-    tx: &Tx,
-    ctx: &Ctx,
-    fx: &mut Effects,
-    post: &PostId,
-    lang: &str,
-    body: &str,
-    translator: &UserId,
-) -> OpResult {
+/// A translator's translation of a post into `lang`.
+#[derive(Clone, Debug)]
+pub struct Translate {
+    pub post: PostId,
+    pub lang: String,
+    pub body: String,
+    /// The body rendered (`render`).
+    pub html: String,
+    pub translator: UserId,
+}
+
+pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) -> OpResult {
+    let Translate { post, lang, body, html, translator } = op;
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
         return Ok(Err(Refusal::NotFound("post")));
@@ -90,7 +94,13 @@ pub(super) fn translate(
     put(tx.translated(), &keys_lang_post(tx, lang, *post), &TimeRecord { space, waited_ms })?;
     rec.post.translations.insert(
         lang.to_owned(),
-        Translation { body: body.to_owned(), translator: *translator, created_at: now.to_owned(), stale: false },
+        Translation {
+            body: body.to_owned(),
+            html: html.to_owned(),
+            translator: *translator,
+            created_at: now.to_owned(),
+            stale: false,
+        },
     );
     append(tx, fx, ctx, &mut rec, EventKind::Translation)?;
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))

@@ -17,6 +17,7 @@ mod posts;
 mod reads;
 mod spaces;
 
+pub use desk::Translate;
 pub use posts::{CreatePost, EditPost};
 pub use spaces::CreateSpace;
 
@@ -101,12 +102,7 @@ pub enum Op {
         lang: String,
         translator: UserId,
     },
-    Translate {
-        post: PostId,
-        lang: String,
-        body: String,
-        translator: UserId,
-    },
+    Translate(Translate),
     /// Adds (or removes) `user`'s reaction `emoji` to a post.
     React {
         post: PostId,
@@ -859,7 +855,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::React { post, user, emoji, add } => posts::react(tx, ctx, fx, post, user, emoji, add),
         Op::MarkRead { user, room, seq } => reads::mark_read(tx, fx, user, room, seq),
         Op::ExpireClaim { post, lang } => desk::expire_claim(tx, ctx, fx, post, lang),
-        Op::Translate { post, lang, body, translator } => desk::translate(tx, ctx, fx, post, lang, body, translator),
+        Op::Translate(op) => desk::translate(tx, ctx, fx, op),
         Op::MarkNotificationsRead { user, ids, until } => reads::mark_notifications_read(tx, fx, user, ids, until),
         Op::Flag { post, user, reason } => moderation::flag(tx, ctx, post, user, reason),
         Op::Hide { post, moderation } => moderation::hide(tx, ctx, fx, post, moderation),
@@ -1292,6 +1288,7 @@ mod tests {
         translations.insert(
             "fr".to_owned(),
             Translation {
+                html: String::new(),
                 body: "Bonjour \"à tous\"".to_owned(),
                 translator: UserId(4),
                 created_at: "2026-12-03T10:00:00.000001Z".to_owned(),
@@ -1299,6 +1296,7 @@ mod tests {
             },
         );
         Post {
+            html: String::new(),
             id: PostId(7),
             room: RoomId(3),
             seq: 12,
@@ -1353,6 +1351,7 @@ mod tests {
         let whole = PostRecord {
             post: post.clone(),
             history: vec![Revision {
+                html: String::new(),
                 body: "Hi".to_owned(),
                 lang: "en".to_owned(),
                 written_at: "2026-12-03T09:00:00.000000Z".to_owned(),

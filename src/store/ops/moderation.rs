@@ -23,6 +23,7 @@ pub(super) fn hide(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moderati
     if !rec.post.hidden {
         let kept = crate::store::HiddenRecord {
             body: std::mem::take(&mut rec.post.body),
+            html: std::mem::take(&mut rec.post.html),
             translations: std::mem::take(&mut rec.post.translations),
         };
         put(tx.hidden(), &tx.ids.key(post), &kept)?;
@@ -44,6 +45,7 @@ pub(super) fn restore(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moder
     }
     if let Some(kept) = get::<crate::store::HiddenRecord>(tx.hidden(), "hidden", &tx.ids.key(post))? {
         rec.post.body = kept.body;
+        rec.post.html = kept.html;
         rec.post.translations = kept.translations;
     }
     tx.hidden().remove(tx.ids.key(post))?;

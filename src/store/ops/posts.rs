@@ -7,6 +7,8 @@ use super::*;
 pub struct EditPost {
     pub post: PostId,
     pub body: String,
+    /// The body rendered (`render`).
+    pub html: String,
     pub lang: String,
     pub lang_source: LangSource,
     pub lang_confidence: f64,
@@ -18,6 +20,8 @@ pub struct CreatePost {
     pub target: RoomTarget,
     pub author: UserId,
     pub body: String,
+    /// The body rendered (`render`).
+    pub html: String,
     pub reply_to: Option<PostId>,
     pub lang: String,
     pub lang_source: LangSource,
@@ -26,7 +30,7 @@ pub struct CreatePost {
 }
 
 pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost) -> OpResult {
-    let CreatePost { target, author, body, reply_to, lang, lang_source, lang_confidence, nonce } = op;
+    let CreatePost { target, author, body, html, reply_to, lang, lang_source, lang_confidence, nonce } = op;
     let now = ctx.now.as_str();
     let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
     if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
@@ -76,6 +80,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         seq,
         author: *author,
         body: body.to_owned(),
+        html: html.to_owned(),
         reply_to: *reply_to,
         lang: lang.to_owned(),
         lang_source: *lang_source,
@@ -124,7 +129,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
 }
 
 pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> OpResult {
-    let EditPost { post, body, lang, lang_source, lang_confidence } = op;
+    let EditPost { post, body, html, lang, lang_source, lang_confidence } = op;
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
         return Ok(Err(Refusal::NotFound("post")));
@@ -134,6 +139,7 @@ pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> 
     }
     rec.history.push(Revision {
         body: std::mem::replace(&mut rec.post.body, body.to_owned()),
+        html: std::mem::replace(&mut rec.post.html, html.to_owned()),
         lang: std::mem::replace(&mut rec.post.lang, lang.to_owned()),
         written_at: rec.post.edited_at.clone().unwrap_or_else(|| rec.post.created_at.clone()),
         replaced_at: now.to_owned(),
@@ -170,6 +176,7 @@ pub(super) fn delete_post(
         return Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }));
     }
     rec.post.body = String::new();
+    rec.post.html = String::new();
     rec.post.deleted = true;
     rec.post.translations.clear();
     rec.post.reactions.clear();
