@@ -78,7 +78,13 @@ function chrome() {
   document.title = state.config.name || t("app.title");
   document.getElementById("brand").textContent = state.config.name || t("app.title");
   document.getElementById("ui-lang-label").textContent = t("nav.language");
-  document.querySelector(".skip").textContent = t("nav.skip");
+  const skip = document.querySelector(".skip");
+  skip.textContent = t("nav.skip");
+  // Moves focus to the page's content; the hash stays the route.
+  skip.onclick = (e) => {
+    e.preventDefault();
+    view().focus();
+  };
   const nav = clear(document.getElementById("nav"));
   const link = (href, key) => h("a", { href }, t(key));
   nav.append(link("#/", "nav.spaces"), link("#/search", "nav.search"));
@@ -424,8 +430,122 @@ function renderPost(p, el) {
   } else if (tl === undefined) {
     box.append(h("p", { class: "note awaiting" }, t("post.awaiting", { lang: langName(p.lang) })));
   }
-  box.append(moderationTools(p));
+  if (p.reply_to) box.prepend(replyLink(p.reply_to));
+  box.append(reactionsLine(p), postActions(p, body), moderationTools(p));
   return box;
+}
+
+// The emoji offered for a reaction; any other a post already has is shown too.
+const REACTIONS = ["👍", "❤️", "🎉", "🙏", "😄"];
+// This session's own reactions ("post|emoji"), to toggle them and show them as mine.
+const mine = new Set();
+
+/** "In reply to": scrolls to the post answered, when it is on the page. */
+function replyLink(parentId) {
+  const a = h("a", { href: `#/p/${parentId}`, class: "reply-to meta" }, `↩ ${t("post.in_reply_to")}`);
+  const parent = document.querySelector(`[data-post="${CSS.escape(parentId)}"]`);
+  const author = parent && parent.querySelector(".author");
+  if (author) a.append(" ", author.textContent);
+  a.addEventListener("click", (e) => {
+    const target = document.querySelector(`[data-post="${CSS.escape(parentId)}"]`);
+    if (!target) return;
+    e.preventDefault();
+    target.scrollIntoView({ block: "center" });
+    target.classList.add("highlight");
+    setTimeout(() => target.classList.remove("highlight"), 2000);
+  });
+  return h("p", { class: "reply-line" }, a);
+}
+
+/** Reaction counts, each a button that adds or takes back the reader's own. */
+function reactionsLine(p) {
+  const line = h("p", { class: "reactions" });
+  const counts = p.reactions || {};
+  const emojis = [...new Set([...Object.keys(counts), ...(state.me ? REACTIONS : [])])];
+  for (const emoji of emojis) {
+    const n = counts[emoji] || 0;
+    if (!state.me) {
+      line.append(h("span", { class: "reaction" }, `${emoji} ${n}`), " ");
+      continue;
+    }
+    const key = `${p.id}|${emoji}`;
+    const b = h(
+      "button",
+      { type: "button", class: `reaction${mine.has(key) ? " mine" : ""}${n ? "" : " empty"}`, "aria-label": t("post.react", { emoji }), "aria-pressed": String(mine.has(key)) },
+      n ? `${emoji} ${n}` : emoji,
+    );
+    b.addEventListener("click", async () => {
+      const path = `/posts/${p.id}/reactions/${encodeURIComponent(emoji)}`;
+      // Marked at once: the live event that follows draws it as the reader's own.
+      const had = mine.has(key);
+      if (had) mine.delete(key);
+      else mine.add(key);
+      try {
+        if (had) await api("DELETE", path);
+        else await put(path, {});
+      } catch (err) {
+        if (had) mine.add(key);
+        else mine.delete(key);
+        notify(errorText(err));
+      }
+    });
+    line.append(b, " ");
+  }
+  return line;
+}
+
+/** Reply (everyone signed in), edit and delete (the author, and moderators). */
+function postActions(p, body) {
+  const bar = h("p", { class: "actions" });
+  if (!state.me || p.deleted || p.hidden) return bar;
+  const reply = h("button", { type: "button", class: "link reply" }, t("post.reply"));
+  reply.addEventListener("click", () => document.dispatchEvent(new CustomEvent("reply-to", { detail: p })));
+  bar.append(reply, " ");
+  const mod = state.me.roles.includes("moderator") || state.me.roles.includes("admin");
+  if (p.author === state.me.id || mod) {
+    if (p.author === state.me.id) {
+      const edit = h("button", { type: "button", class: "link edit" }, t("post.edit"));
+      edit.addEventListener("click", () => editInPlace(p, body, bar));
+      bar.append(edit, " ");
+    }
+    const del = h("button", { type: "button", class: "link delete" }, t("post.delete"));
+    del.addEventListener("click", async () => {
+      if (!window.confirm(t("post.delete_confirm"))) return;
+      try {
+        await api("DELETE", `/posts/${p.id}`);
+      } catch (err) {
+        notify(errorText(err));
+      }
+    });
+    bar.append(del);
+  }
+  return bar;
+}
+
+/** Replaces a post's body with an editor; the saved edit comes back live as an event. */
+function editInPlace(p, body, bar) {
+  const area = h("textarea", { class: "edit-body", rows: 3, maxlength: 16000 });
+  area.value = p.body;
+  const save = h("button", { type: "submit" }, t("post.save"));
+  const cancel = h("button", { type: "button", class: "link" }, t("post.cancel"));
+  const form = h("form", { class: "edit-form" }, area, " ", save, " ", cancel);
+  const restore = () => {
+    form.replaceWith(body);
+    bar.hidden = false;
+  };
+  cancel.addEventListener("click", restore);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await patch(`/posts/${p.id}`, { body: area.value });
+      restore();
+    } catch (err) {
+      notify(errorText(err));
+    }
+  });
+  body.replaceWith(form);
+  bar.hidden = true;
+  area.focus();
 }
 
 /** Flag (members), hide or restore (moderators), for one post. */
@@ -543,11 +663,36 @@ async function room(main, id) {
   state.leave = () => {
     prev();
     live.removeEventListener("ack", onAck);
+    document.removeEventListener("reply-to", onReply);
   };
+  // Replying: the post answered, shown above the composer until sent or cancelled.
+  let replyTo = null;
+  const replyNote = h("p", { class: "replying meta", hidden: true });
+  const onReply = (e) => {
+    const p = e.detail;
+    if (p.room !== id) return;
+    replyTo = p.id;
+    clear(replyNote);
+    const who = h("span", {}, p.author);
+    userName(p.author).then((n) => (who.textContent = n));
+    const cancel = h("button", { type: "button", class: "link" }, t("post.cancel"));
+    cancel.addEventListener("click", () => {
+      replyTo = null;
+      replyNote.hidden = true;
+    });
+    replyNote.append(t("room.replying_to", { who: "" }), who, " ", cancel);
+    replyNote.hidden = false;
+    const quote = p.body.split("\n").slice(0, 3).map((l) => `> ${l}`).join("\n");
+    if (!input.value.startsWith(quote)) input.value = `${quote}\n\n${input.value}`;
+    input.focus();
+  };
+  document.addEventListener("reply-to", onReply);
   const send = () => {
     const body = input.value.trim();
     if (!body) return;
-    const nonce = live.post(id, body);
+    const nonce = live.post(id, body, replyTo ? { reply_to: replyTo } : {});
+    replyTo = null;
+    replyNote.hidden = true;
     const li = h("li", { class: "pending-post" }, t("room.sending"), " ", h("span", {}, body));
     pending.set(nonce, li);
     pendingList.append(li);
@@ -570,7 +715,7 @@ async function room(main, id) {
     e.preventDefault();
     send();
   });
-  main.append(pendingList, form);
+  main.append(pendingList, replyNote, form);
 }
 
 // ---- search ----

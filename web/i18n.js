@@ -33,6 +33,11 @@ export function lang() {
 
 /** The string `key` in the current language, with `{name}` placeholders filled. */
 export function t(key, vars = {}) {
+  // A count picks its plural form when the catalogue has one ("thread.posts.one").
+  if (typeof vars.n === "number") {
+    const form = `${key}.${new Intl.PluralRules(current).select(vars.n)}`;
+    if (CATALOGUES[current][form] !== undefined) key = form;
+  }
   const s = CATALOGUES[current][key] ?? CATALOGUES.en[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }

@@ -93,6 +93,11 @@ async function open(ctx, hash) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on("dialog", (d) => {
+    if (page.acceptNext) {
+      page.acceptNext = false;
+      d.accept();
+      return;
+    }
     page.sawDialog = true;
     d.dismiss();
   });
@@ -271,6 +276,13 @@ scenarios["the interface follows the browser's language and switches to French"]
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
   await page.locator("h1", { hasText: "Espaces" }).waitFor();
   assert((await page.locator("html").getAttribute("lang")) === "fr", "html lang=fr");
+  // The skip link moves focus to the content and leaves the page as it is.
+  const before = page.url();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  assert(page.url() === before, `the skip link keeps the route (${page.url()})`);
+  await page.locator("h1", { hasText: "Espaces" }).waitFor();
+  assert((await page.evaluate(() => document.activeElement && document.activeElement.id)) === "view", "focus is on the content");
   // A guest reads the server's welcome (GET /config) in the interface's language.
   const config = await call("GET", "/config");
   await page.locator("#welcome", { hasText: config.welcome.fr.slice(0, 40) }).waitFor();
@@ -332,6 +344,50 @@ scenarios["posts are Markdown rendered safely: HTML shows as text, links are saf
   await expectCount(page, page.locator("#results img"), 0, "images in search results");
   await shot(page, "xss-as-text");
   await ctx.close();
+};
+
+scenarios["members reply, react, edit and delete, live on each other's pages"] = async () => {
+  const a = await user("carla", ["en"]);
+  const b = await user("diego", ["en"]);
+  const general = await spaceId("general");
+  const made = await call("POST", `/spaces/${general.id}/rooms`, a.token, {
+    title: "Solidarity finance",
+    body: "Who has the **guide**?",
+    nonce: `t-${Date.now()}`,
+  });
+  const room = made.room.id;
+  // A thread of one post says so in the singular.
+  const ps = await open(await context(a), `#/space/${general.id}`);
+  await ps.locator("li", { hasText: "Solidarity finance" }).locator(".meta", { hasText: /^1 post ·/ }).waitFor();
+  await ps.close();
+  const pa = await open(await context(a), `#/room/${room}`);
+  const pb = await open(await context(b), `#/room/${room}`);
+  // Diego replies, quoting: the reply links to the original.
+  await pb.locator(".post", { hasText: "Who has the" }).first().locator("button.reply").click();
+  await pb.locator(".replying", { hasText: "carla" }).waitFor();
+  assert((await pb.inputValue("#composer")).startsWith("> Who has the **guide**?"), "the reply quotes the original");
+  await pb.fill("#composer", `${await pb.inputValue("#composer")}I do: [here](https://www.ilo.org/)`);
+  await pb.press("#composer", "Enter");
+  const reply = pa.locator(".post", { hasText: "I do:" });
+  await reply.locator(".reply-to").waitFor();
+  await reply.locator("blockquote", { hasText: "Who has the" }).waitFor();
+  // Carla reacts to it; Diego sees the count live; Carla's own reaction is marked.
+  await reply.hover();
+  await reply.locator('button.reaction[aria-label="React with 👍"]').click();
+  await pb.locator(".post", { hasText: "I do:" }).locator("button.reaction", { hasText: "👍 1" }).waitFor();
+  await reply.locator("button.reaction.mine", { hasText: "👍 1" }).waitFor();
+  // Carla edits her post; Diego sees the new text live.
+  await pa.locator(".post", { hasText: "Who has the" }).first().locator("button.edit").click();
+  await pa.fill(".edit-body", "Who has the **new** guide?");
+  await pa.click(".edit-form button[type=submit]");
+  await pb.locator(".post .body strong", { hasText: "new" }).waitFor();
+  // Diego deletes his reply; it goes from Carla's page too.
+  pb.acceptNext = true;
+  await pb.locator(".post", { hasText: "I do:" }).locator("button.delete").click();
+  await expectCount(pa, pa.locator(".post", { hasText: "I do:" }), 0, "the deleted reply's text");
+  await pa.locator(".post .body.deleted").first().waitFor();
+  assert(!pa.sawDialog && !pb.sawDialog, "no unexpected dialog");
+  await shot(pa, "post-actions");
 };
 
 scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
