@@ -373,6 +373,8 @@ function renderPost(p, el) {
   clear(box);
   box.dataset.post = p.id;
   box.dataset.seq = p.seq;
+  box.dataset.author = p.author;
+  box.dataset.at = p.created_at;
   const who = h("span", { class: "author" }, p.author);
   userName(p.author).then((n) => (who.textContent = n));
   box.append(
@@ -433,6 +435,17 @@ function renderPost(p, el) {
   if (p.reply_to) box.prepend(replyLink(p.reply_to));
   box.append(reactionsLine(p), postActions(p, body), moderationTools(p));
   return box;
+}
+
+/** Marks a post that follows its author's previous one within five minutes: its
+ * header is left out, so a quick exchange reads as one block. */
+function groupWithPrevious(el) {
+  const prev = el.previousElementSibling;
+  const near =
+    prev &&
+    prev.dataset.author === el.dataset.author &&
+    Date.parse(el.dataset.at) - Date.parse(prev.dataset.at) < 5 * 60 * 1000;
+  el.classList.toggle("grouped", Boolean(near));
 }
 
 // The emoji offered for a reaction; any other a post already has is shown too.
@@ -596,30 +609,99 @@ function moderationTools(p) {
   return bar;
 }
 
+// Posts a room opens with (its newest), and loads each time the reader goes further back.
+const WINDOW = 50;
+
 async function room(main, id) {
   const r = await get(`/rooms/${id}`);
-  title(main, r.title || (state.spaces.find((s) => s.room === id) || {}).name || t("room.chat"));
-  const list = h("div", { class: "posts", id: "posts", role: "log", "aria-live": "polite" });
+  let name = r.title || (state.spaces.find((s) => s.room === id) || {}).name;
+  if (!name) name = await get(`/spaces/${r.space}`).then((sp) => sp.name, () => t("room.chat"));
+  title(main, name);
+  const older = h("button", { type: "button", class: "link older", id: "older", hidden: true }, t("room.older"));
+  const list = h("div", { class: `posts${r.title ? "" : " chat"}`, id: "posts", role: "log", "aria-live": "polite" });
   const typingLine = h("p", { class: "typing", "aria-live": "polite" });
-  main.append(list, typingLine);
+  const jump = h("button", { type: "button", class: "jump", id: "jump", hidden: true });
+  main.append(older, list, typingLine, jump);
   const shown = new Map(); // post id -> element
   const typers = new Map();
   const showTyping = () => {
     const names = [...typers.keys()];
     typingLine.textContent = names.length ? t("room.typing", { who: names.join(", ") }) : "";
   };
+  // Posts stay in their order in the room whatever order they arrive in: a window of the
+  // newest, older pages above it, edits of either in place.
+  let oldest = Infinity;
+  const place = (p) => {
+    const el = shown.get(p.id);
+    if (el) {
+      renderPost(p, el);
+      return false;
+    }
+    const fresh = renderPost(p);
+    shown.set(p.id, fresh);
+    const next = [...list.children].find((c) => Number(c.dataset.seq) > p.seq) || null;
+    list.insertBefore(fresh, next);
+    oldest = Math.min(oldest, p.seq);
+    for (const e of [fresh, fresh.nextElementSibling]) if (e) groupWithPrevious(e);
+    return next === null;
+  };
+  const nearBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+  const toBottom = () => window.scrollTo(0, document.documentElement.scrollHeight);
+  let unseen = 0;
+  const showJump = () => {
+    jump.hidden = unseen === 0;
+    jump.textContent = t("room.new_messages", { n: unseen });
+  };
+  jump.addEventListener("click", () => {
+    unseen = 0;
+    showJump();
+    toBottom();
+  });
+  const onScroll = () => {
+    if (unseen && nearBottom()) {
+      unseen = 0;
+      showJump();
+    }
+  };
+  window.addEventListener("scroll", onScroll, { passive: true });
+  const loadOlder = async () => {
+    if (older.disabled || oldest <= 1) return;
+    older.disabled = true;
+    const from = Math.max(0, oldest - 1 - WINDOW);
+    const height = document.documentElement.scrollHeight;
+    try {
+      const posts = await get(`/rooms/${id}/posts?after_seq=${from}&limit=${WINDOW}`);
+      const edge = oldest;
+      for (const p of posts) if (p.seq < edge) place(p);
+      // The reader stays on what they were reading.
+      window.scrollBy(0, document.documentElement.scrollHeight - height);
+      older.hidden = from === 0;
+    } catch (err) {
+      notify(errorText(err));
+    }
+    older.disabled = false;
+  };
+  older.addEventListener("click", loadOlder);
+  const since = Math.max(0, r.last_seq - WINDOW);
+  let opened = false;
   const live = state.live;
   let lastSeq = 0;
-  live.subscribe(id, 0, (f) => {
-    if (f.type === "event") {
+  live.subscribe(id, since, (f) => {
+    if (f.type === "subscribed" && !opened) {
+      opened = true;
+      older.hidden = since === 0;
+      toBottom();
+    } else if (f.type === "event") {
       const p = f.post;
       lastSeq = f.seq;
-      const el = shown.get(p.id);
-      if (el) renderPost(p, el);
-      else {
-        const fresh = renderPost(p);
-        shown.set(p.id, fresh);
-        list.append(fresh);
+      const follow = nearBottom();
+      const appended = place(p);
+      if (opened && appended) {
+        if (follow || (state.me && p.author === state.me.id)) toBottom();
+        else {
+          unseen += 1;
+          showJump();
+        }
       }
       if (state.me && document.visibilityState === "visible") live.read(id, lastSeq);
     } else if (f.type === "typing") {
@@ -636,7 +718,11 @@ async function room(main, id) {
       });
     }
   });
-  state.leave = () => live.unsubscribe(id);
+  state.leave = () => {
+    live.unsubscribe(id);
+    window.removeEventListener("scroll", onScroll);
+  };
+
   if (!state.me) {
     main.append(h("p", {}, h("a", { href: "#/signin" }, t("room.signin"))));
     return;

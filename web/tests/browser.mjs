@@ -390,6 +390,52 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   await shot(pa, "post-actions");
 };
 
+scenarios["a chat room opens at its newest, loads older ones, and follows new ones"] = async () => {
+  const adminToken = await admin();
+  const a = await user("elena", ["en"]);
+  const b = await user("fatou", ["en"]);
+  const space = await call("POST", "/spaces", adminToken, {
+    slug: `chat${Date.now() % 100000}`,
+    name: "Busy chat",
+    kind: "chat",
+    visibility: "public",
+    post_policy: "members",
+  });
+  const roomId = space.room;
+  for (let i = 1; i <= 130; i++) {
+    await call("POST", `/rooms/${roomId}/posts`, a.token, { body: `line ${i} of the day`, nonce: `c-${i}`, lang: "en" });
+  }
+  const pb = await open(await context(b), `#/room/${roomId}`);
+  await bodyWith(pb, "line 130 of the day").waitFor();
+  await expectCount(pb, bodyWith(pb, "line 1 of the day"), 0, "the oldest line, not loaded");
+  await expectCount(pb, pb.locator(".post"), 50, "posts on opening");
+  assert(
+    await pb.evaluate(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150),
+    "the room opens at the bottom",
+  );
+  // Consecutive lines of one author read as one block.
+  assert((await pb.locator(".post.grouped").count()) >= 40, "consecutive posts grouped");
+  // Earlier ones on request, in order above.
+  await pb.click("#older");
+  await bodyWith(pb, "line 80 of the day").waitFor();
+  await expectCount(pb, pb.locator(".post"), 100, "posts after loading older ones");
+  const order = await pb.locator(".post .body").allTextContents();
+  assert(order[0].includes("line 31 ") && order[99].includes("line 130 "), `in order: ${order[0]} .. ${order[99]}`);
+  // Scrolled up, a new line does not pull the reader down: a button says it came.
+  await pb.evaluate(() => window.scrollTo(0, 0));
+  await call("POST", `/rooms/${roomId}/posts`, a.token, { body: "a new line arrives", nonce: "c-new", lang: "en" });
+  await bodyWith(pb, "a new line arrives").waitFor();
+  await pb.locator("#jump", { hasText: "1 new message" }).waitFor();
+  assert((await pb.evaluate(() => window.scrollY)) < 100, "the reader stayed where they were");
+  await pb.click("#jump");
+  await pb.locator("#jump").waitFor({ state: "hidden" });
+  assert(
+    await pb.evaluate(() => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 150),
+    "the button jumps to the newest",
+  );
+  await shot(pb, "chat-window");
+};
+
 scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
   const adminToken = await admin();
   const m = await user("marta", ["en"]);
@@ -401,6 +447,8 @@ scenarios["a member flags a post and a moderator hides it, live on the member's 
   const ctxM = await context(m);
   const page = await open(ctxM, `#/room/${lobby.room}`);
   const post = page.locator(`.post[data-post="${p.id}"]`);
+  // In a chat a post's buttons show when it is pointed at.
+  await post.hover();
   await post.locator("button.flag").click();
   await post.locator(".flag-form input").fill("spam");
   await post.locator(".flag-form button[type=submit]").click();
@@ -409,10 +457,12 @@ scenarios["a member flags a post and a moderator hides it, live on the member's 
   assert(review.some((r) => r.post.id === p.id && r.flags.some((f) => f.reason === "spam")), "the flag reached the review list");
   const ctxMod = await context(mod);
   const mp = await open(ctxMod, `#/room/${lobby.room}`);
+  await mp.locator(`.post[data-post="${p.id}"]`).hover();
   await mp.locator(`.post[data-post="${p.id}"] button.moderate`).click();
   await post.locator(".deleted", { hasText: "Hidden by a moderator" }).waitFor();
   await expectCount(page, bodyWith(page, "zzbuy"), 0, "the hidden text on the member's page");
   await shot(page, "moderation-hidden");
+  await mp.locator(`.post[data-post="${p.id}"]`).hover();
   await mp.locator(`.post[data-post="${p.id}"] button.moderate`, { hasText: "Restore" }).click();
   await bodyWith(page, "zzbuy").waitFor();
   await ctxM.close();
