@@ -1,7 +1,7 @@
 // The Collective Brain web client: routing, views, and reading across languages.
 // No build step: plain modules, served by the server from web/.
 
-import { h, clear, when } from "./dom.js";
+import { h, clear, when, ago } from "./dom.js";
 import { api, get, post, put, patch, session, userName, ApiError } from "./api.js";
 import { Live } from "./socket.js";
 import { t, detect, setLang, lang as uiLang, langName } from "./i18n.js";
@@ -145,11 +145,32 @@ function notify(message) {
 /** An error in the reader's language where the interface knows it, else the server's words. */
 function errorText(e) {
   if (e instanceof ApiError) {
+    const suspended = e.code === "forbidden" && /^suspended until (\S+)/.exec(e.message);
+    if (suspended) return t("error.suspended", { date: when(suspended[1]) });
+    if (e.code === "conflict" && /^handle /.test(e.message)) return t("error.handle_taken");
     const key = e.field ? `error.field.${e.field}` : `error.${e.code}`;
     const text = t(key);
     return text === key ? e.message : text;
   }
   return String(e.message || e);
+}
+
+/** Shows an error next to the field of `form` it is about (`data-field`), or in `out`. */
+function showError(form, out, e) {
+  for (const el of form.querySelectorAll(".field-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  const name = e instanceof ApiError ? e.field || (e.code === "conflict" && /^handle /.test(e.message) ? "handle" : null) : null;
+  const input = name && form.querySelector(`[data-field="${name}"]`);
+  if (!input) {
+    out.textContent = errorText(e);
+    return;
+  }
+  out.textContent = "";
+  const msg = h("p", { class: "field-error", id: `${input.id}-error`, role: "alert" }, errorText(e));
+  input.parentElement.after(msg);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", msg.id);
+  input.focus();
 }
 
 // ---- routing ----
@@ -159,6 +180,7 @@ const routes = [
   [/^#\/signin$/, signIn],
   [/^#\/space\/([\w-]+)$/, space],
   [/^#\/room\/([\w-]+)$/, room],
+  [/^#\/p\/([\w-]+)$/, postLink],
   [/^#\/search(?:\?(.*))?$/, search],
   [/^#\/desk$/, desk],
   [/^#\/profile$/, profile],
@@ -260,9 +282,19 @@ async function signIn(main) {
     "form",
     { class: "card", id: "signup-form" },
     h("h2", {}, t("auth.signup")),
-    field("up-handle", t("auth.handle"), h("input", { autocomplete: "username", required: true })),
-    field("up-name", t("auth.name"), h("input", { autocomplete: "name" })),
-    field("up-password", t("auth.password"), h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 })),
+    field("up-handle", t("auth.handle"), h("input", { autocomplete: "username", required: true, "data-field": "handle" })),
+    field("up-name", t("auth.name"), h("input", { autocomplete: "name", "data-field": "display_name" })),
+    field(
+      "up-password",
+      t("auth.password"),
+      h("input", {
+        type: "password",
+        autocomplete: "new-password",
+        required: true,
+        minlength: state.config.min_password_chars || 10,
+        "data-field": "password",
+      }),
+    ),
     langChecks("up-lang", [uiLang()]),
     h("button", { type: "submit" }, t("auth.signup")),
   );
@@ -293,7 +325,7 @@ async function signIn(main) {
     try {
       await done(await post("/auth/register", body));
     } catch (err) {
-      out.textContent = errorText(err);
+      showError(upForm, out, err);
     }
   });
   main.append(out, h("div", { class: "two" }, inForm, upForm));
@@ -383,7 +415,7 @@ function renderPost(p, el) {
       {},
       who,
       " ",
-      h("time", { datetime: p.created_at }, when(p.created_at)),
+      h("time", { datetime: p.created_at, title: when(p.created_at) }, ago(p.created_at)),
       " ",
       h("span", { class: "tag lang", title: langName(p.lang) }, p.lang),
       p.edited_at && !p.deleted ? h("span", { class: "meta" }, ` ${t("post.edited")}`) : null,
@@ -513,7 +545,8 @@ function postActions(p, body) {
   if (!state.me || p.deleted || p.hidden) return bar;
   const reply = h("button", { type: "button", class: "link reply" }, t("post.reply"));
   reply.addEventListener("click", () => document.dispatchEvent(new CustomEvent("reply-to", { detail: p })));
-  bar.append(reply, " ");
+  const link = h("a", { href: `#/p/${p.id}`, class: "permalink" }, t("post.link"));
+  bar.append(reply, " ", link, " ");
   const mod = state.me.roles.includes("moderator") || state.me.roles.includes("admin");
   if (p.author === state.me.id || mod) {
     if (p.author === state.me.id) {
@@ -612,7 +645,13 @@ function moderationTools(p) {
 // Posts a room opens with (its newest), and loads each time the reader goes further back.
 const WINDOW = 50;
 
-async function room(main, id) {
+/** `#/p/ID`: the post's room, scrolled to the post and highlighted. */
+async function postLink(main, id) {
+  const p = await get(`/posts/${id}`);
+  await room(main, p.room, p);
+}
+
+async function room(main, id, focus = null) {
   const r = await get(`/rooms/${id}`);
   let name = r.title || (state.spaces.find((s) => s.room === id) || {}).name;
   if (!name) name = await get(`/spaces/${r.space}`).then((sp) => sp.name, () => t("room.chat"));
@@ -682,6 +721,20 @@ async function room(main, id) {
     older.disabled = false;
   };
   older.addEventListener("click", loadOlder);
+  // A linked post older than the window: the posts from it on are loaded first.
+  const showFocus = async () => {
+    if (!shown.has(focus.id)) {
+      const posts = await get(`/rooms/${id}/posts?after_seq=${Math.max(0, focus.seq - 1)}&limit=${WINDOW}`).catch(() => []);
+      for (const p of posts) if (!shown.has(p.id)) place(p);
+      older.hidden = focus.seq <= 1;
+    }
+    const el = shown.get(focus.id);
+    if (!el) return;
+    el.scrollIntoView({ block: "center" });
+    el.classList.add("highlight");
+    el.setAttribute("tabindex", "-1");
+    el.focus({ preventScroll: true });
+  };
   const since = Math.max(0, r.last_seq - WINDOW);
   let opened = false;
   const live = state.live;
@@ -690,7 +743,8 @@ async function room(main, id) {
     if (f.type === "subscribed" && !opened) {
       opened = true;
       older.hidden = since === 0;
-      toBottom();
+      if (focus) showFocus();
+      else toBottom();
     } else if (f.type === "event") {
       const p = f.post;
       lastSeq = f.seq;

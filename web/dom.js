@@ -44,3 +44,29 @@ export function when(iso) {
     return iso;
   }
 }
+
+/** How long ago, in words of the page's language ("5 min ago", "il y a 2 heures"), for
+ * the last week; the date past that. */
+export function ago(iso, now = Date.now()) {
+  const lang = document.documentElement.lang || undefined;
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (!Number.isFinite(seconds)) return iso;
+  const units = [
+    ["second", 60],
+    ["minute", 3600],
+    ["hour", 86400],
+    ["day", 7 * 86400],
+  ];
+  try {
+    const fmt = new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "short" });
+    for (const [unit, limit] of units) {
+      if (Math.abs(seconds) < limit) {
+        const size = { second: 1, minute: 60, hour: 3600, day: 86400 }[unit];
+        return fmt.format(Math.round(seconds / size), unit);
+      }
+    }
+  } catch {
+    // An engine without RelativeTimeFormat: the date.
+  }
+  return when(iso);
+}

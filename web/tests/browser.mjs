@@ -289,6 +289,13 @@ scenarios["the interface follows the browser's language and switches to French"]
   assert((await page.title()).endsWith(config.name), "the title names the community");
   await page.reload();
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
+  // A refused sign-up says why in French, next to the field at fault.
+  await page.goto(`${base}/#/signin`);
+  await page.fill("#up-handle", "ab");
+  await page.fill("#up-password", "a phrase of several words");
+  await page.click("#signup-form button[type=submit]");
+  await page.locator("#up-handle-error", { hasText: "Un identifiant a de 3 à 32 caractères" }).waitFor();
+  assert((await page.getAttribute("#up-handle", "aria-invalid")) === "true", "the field is marked invalid");
   await shot(page, "interface-fr");
   await ctx.close();
 };
@@ -434,6 +441,11 @@ scenarios["a chat room opens at its newest, loads older ones, and follows new on
     "the button jumps to the newest",
   );
   await shot(pb, "chat-window");
+  // A link to an old post opens the room there, the post highlighted.
+  const early = (await call("GET", `/rooms/${roomId}/posts?after_seq=0&limit=20`)).find((p) => p.body === "line 10 of the day");
+  await pb.goto(`${base}/#/p/${early.id}`);
+  await pb.locator(".post.highlight", { hasText: "line 10 of the day" }).waitFor();
+  await bodyWith(pb, "line 11 of the day").waitFor();
 };
 
 scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
