@@ -655,6 +655,12 @@ async function room(main, id, focus = null) {
   const r = await get(`/rooms/${id}`);
   let name = r.title || (state.spaces.find((s) => s.room === id) || {}).name;
   if (!name) name = await get(`/spaces/${r.space}`).then((sp) => sp.name, () => t("room.chat"));
+  if (r.title) {
+    // A thread: the way back to its space.
+    const back = h("a", { href: `#/space/${r.space}`, class: "crumb" }, "← ");
+    get(`/spaces/${r.space}`).then((sp) => back.append(sp.name), () => back.append(t("nav.spaces")));
+    main.append(h("nav", { class: "crumbs", "aria-label": t("room.crumbs") }, back));
+  }
   title(main, name);
   const older = h("button", { type: "button", class: "link older", id: "older", hidden: true }, t("room.older"));
   const list = h("div", { class: `posts${r.title ? "" : " chat"}`, id: "posts", role: "log", "aria-live": "polite" });
@@ -735,7 +741,11 @@ async function room(main, id, focus = null) {
     el.setAttribute("tabindex", "-1");
     el.focus({ preventScroll: true });
   };
-  const since = Math.max(0, r.last_seq - WINDOW);
+  // A thread opens at the reader's first unread post (when there are not too many), a
+  // chat at its newest.
+  const read = typeof r.read_seq === "number" ? r.read_seq : null;
+  const unreadFrom = r.title && read !== null && read > 0 && read < r.last_seq && r.last_seq - read <= 500 ? read : null;
+  const since = unreadFrom !== null ? Math.min(unreadFrom, Math.max(0, r.last_seq - WINDOW)) : Math.max(0, r.last_seq - WINDOW);
   let opened = false;
   const live = state.live;
   let lastSeq = 0;
@@ -743,8 +753,13 @@ async function room(main, id, focus = null) {
     if (f.type === "subscribed" && !opened) {
       opened = true;
       older.hidden = since === 0;
+      const firstUnread = unreadFrom !== null && [...list.children].find((c) => Number(c.dataset.seq) > unreadFrom);
       if (focus) showFocus();
-      else toBottom();
+      else if (firstUnread) {
+        const divider = h("p", { class: "new-divider", id: "new-divider" }, t("room.new_divider"));
+        list.insertBefore(divider, firstUnread);
+        divider.scrollIntoView({ block: "start" });
+      } else toBottom();
     } else if (f.type === "event") {
       const p = f.post;
       lastSeq = f.seq;

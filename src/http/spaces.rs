@@ -103,7 +103,7 @@ pub(super) async fn create_room(
 
 pub(super) async fn room(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Room>> {
     let id = parse_id(&id, RoomId::parse, "room")?;
-    Ok(Json(app.readable_room(caller.user.as_ref(), id)?.0))
+    Ok(Json(app.room_for(caller.user.as_ref(), id)?))
 }
 
 #[derive(Serialize)]

@@ -177,6 +177,18 @@ impl App {
         }
     }
 
+    /// A room as its reader sees it: for a signed-in reader, with where they read up to
+    /// and how many posts came after.
+    pub fn room_for(&self, viewer: Viewer, id: RoomId) -> ApiResult<Room> {
+        let (mut room, _) = self.readable_room(viewer, id)?;
+        if let Some(u) = viewer {
+            let read = self.store.read_seq(u.id, room.id)?;
+            room.read_seq = Some(read);
+            room.unread = Some(self.store.posts_after(room.id, read)?);
+        }
+        Ok(room)
+    }
+
     /// Public spaces are open to all; private ones to their members only (whatever
     /// their global role).
     pub fn can_read(&self, viewer: Viewer, space: &Space) -> ApiResult<bool> {

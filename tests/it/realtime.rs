@@ -307,6 +307,11 @@ async fn read_markers_give_unread_counts_and_reach_every_device() {
     assert_eq!(phone.expect("read").await["seq"], 2);
     let (_, rooms) = b.get(&format!("/spaces/{general}/rooms")).await;
     assert_eq!(unread(&rooms), 1);
+    // The room itself says where its reader stopped (a thread opens there).
+    let (_, one) = b.get(&format!("/rooms/{room}")).await;
+    assert_eq!((one["read_seq"].as_u64(), one["unread"].as_u64()), (Some(2), Some(1)));
+    let (_, guest_one) = s.guest().get(&format!("/rooms/{room}")).await;
+    assert!(guest_one.get("read_seq").is_none(), "{guest_one}");
     // Markers never move back, and stop at the head.
     let (status, r) = b.put(&format!("/rooms/{room}/read"), json!({"seq": 1})).await;
     assert_eq!((status, r["seq"].clone()), (200, json!(2)));

@@ -77,6 +77,8 @@ export default {
   "room.send": "Send",
   "room.sending": "Sending:",
   "room.older": "Earlier messages",
+  "room.crumbs": "Where you are",
+  "room.new_divider": "New",
   "room.new_messages": "{n} new messages ↓",
   "room.new_messages.one": "{n} new message ↓",
   "search.title": "Search in every language",

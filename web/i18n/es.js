@@ -77,6 +77,8 @@ export default {
   "room.send": "Enviar",
   "room.sending": "Enviando:",
   "room.older": "Mensajes anteriores",
+  "room.crumbs": "Dónde está",
+  "room.new_divider": "Nuevo",
   "room.new_messages": "{n} mensajes nuevos ↓",
   "room.new_messages.one": "{n} mensaje nuevo ↓",
   "search.title": "Buscar en todos los idiomas",

@@ -77,6 +77,8 @@ export default {
   "room.send": "Envoyer",
   "room.sending": "Envoi :",
   "room.older": "Messages précédents",
+  "room.crumbs": "Où vous êtes",
+  "room.new_divider": "Nouveau",
   "room.new_messages": "{n} nouveaux messages ↓",
   "room.new_messages.one": "{n} nouveau message ↓",
   "search.title": "Rechercher dans toutes les langues",

@@ -77,6 +77,8 @@ export default {
   "room.send": "Enviar",
   "room.sending": "A enviar:",
   "room.older": "Mensagens anteriores",
+  "room.crumbs": "Onde está",
+  "room.new_divider": "Novo",
   "room.new_messages": "{n} novas mensagens ↓",
   "room.new_messages.one": "{n} nova mensagem ↓",
   "search.title": "Pesquisar em todas as línguas",

@@ -395,6 +395,15 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   await pa.locator(".post .body.deleted").first().waitFor();
   assert(!pa.sawDialog && !pb.sawDialog, "no unexpected dialog");
   await shot(pa, "post-actions");
+  // Diego leaves; Carla writes on; Diego comes back to the first post he has not read,
+  // under a "New" line, with the way back to the space above.
+  await pb.close();
+  for (let i = 1; i <= 3; i++) {
+    await call("POST", `/rooms/${room}/posts`, a.token, { body: `after you left ${i}`, nonce: `left-${i}`, lang: "en" });
+  }
+  const back = await open(await context(b), `#/room/${room}`);
+  await back.locator("#new-divider + .post", { hasText: "after you left 1" }).waitFor();
+  await back.locator(".crumbs a", { hasText: "General" }).waitFor();
 };
 
 scenarios["a chat room opens at its newest, loads older ones, and follows new ones"] = async () => {
