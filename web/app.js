@@ -23,26 +23,23 @@ const view = () => document.getElementById("view");
 // ---- start ----
 
 async function start() {
-  setLang(detect(), false);
+  // The catalogue, the community's settings and the reader's account, at once: on a
+  // slow link each round trip counts.
+  const [, config, me] = await Promise.all([
+    setLang(detect(), false),
+    get("/config").catch(() => null),
+    session.token ? get("/me").catch(() => undefined) : Promise.resolve(null),
+  ]);
+  if (config) state.config = config;
+  if (me === undefined) session.token = null;
+  else state.me = me;
   const select = document.getElementById("ui-lang");
   select.value = uiLang();
-  select.addEventListener("change", () => {
-    setLang(select.value);
+  select.addEventListener("change", async () => {
+    await setLang(select.value);
     chrome();
     route();
   });
-  try {
-    state.config = await get("/config");
-  } catch {
-    // Offline or an older server: the defaults above.
-  }
-  if (session.token) {
-    try {
-      state.me = await get("/me");
-    } catch {
-      session.token = null;
-    }
-  }
   connect();
   chrome();
   window.addEventListener("hashchange", route);

@@ -1,28 +1,28 @@
 // The interface languages: one catalogue per language, chosen from the browser's
-// languages and switchable (the choice is remembered).
+// languages and switchable (the choice is remembered). Only the catalogue in use is
+// downloaded.
 
-import en from "./i18n/en.js";
-import fr from "./i18n/fr.js";
-import es from "./i18n/es.js";
-import pt from "./i18n/pt.js";
-
-export const CATALOGUES = { en, fr, es, pt };
+const AVAILABLE = ["en", "fr", "es", "pt"];
+export const CATALOGUES = {};
 const KEY = "cb.ui-lang";
 
 let current = "en";
 
 export function detect() {
   const saved = localStorage.getItem(KEY);
-  if (saved && CATALOGUES[saved]) return saved;
+  if (saved && AVAILABLE.includes(saved)) return saved;
   for (const l of navigator.languages || [navigator.language || "en"]) {
     const base = String(l).slice(0, 2).toLowerCase();
-    if (CATALOGUES[base]) return base;
+    if (AVAILABLE.includes(base)) return base;
   }
   return "en";
 }
 
-export function setLang(lang, remember = true) {
-  current = CATALOGUES[lang] ? lang : "en";
+/** Switches the interface to `lang`, loading its catalogue the first time. */
+export async function setLang(lang, remember = true) {
+  const next = AVAILABLE.includes(lang) ? lang : "en";
+  if (!CATALOGUES[next]) CATALOGUES[next] = (await import(`./i18n/${next}.js`)).default;
+  current = next;
   if (remember) localStorage.setItem(KEY, current);
   document.documentElement.lang = current;
 }
@@ -38,7 +38,7 @@ export function t(key, vars = {}) {
     const form = `${key}.${new Intl.PluralRules(current).select(vars.n)}`;
     if (CATALOGUES[current][form] !== undefined) key = form;
   }
-  const s = CATALOGUES[current][key] ?? CATALOGUES.en[key] ?? key;
+  const s = CATALOGUES[current][key] ?? (CATALOGUES.en || {})[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 

@@ -457,6 +457,66 @@ scenarios["a chat room opens at its newest, loads older ones, and follows new on
   await bodyWith(pb, "line 11 of the day").waitFor();
 };
 
+scenarios["light on a slow link: the client's bytes at 400 kbit/s and 400 ms"] = async () => {
+  // A busy chat to open at the end: 2,000 messages.
+  const adminToken = await admin();
+  const g = await user("gloria", ["en"]);
+  const chat = await call("POST", "/spaces", adminToken, {
+    slug: `big${Date.now() % 100000}`,
+    name: "Big chat",
+    kind: "chat",
+    visibility: "public",
+    post_policy: "members",
+  });
+  for (let i = 0; i < 2000; i += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) =>
+        call("POST", `/rooms/${chat.room}/posts`, g.token, { body: `message ${i + j + 1}`, nonce: `big-${i + j}`, lang: "en" }),
+      ),
+    );
+  }
+  const ctx = await context(g);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30000);
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: false });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 400,
+    downloadThroughput: 400_000 / 8,
+    uploadThroughput: 400_000 / 8,
+  });
+  const responses = new Map();
+  cdp.on("Network.responseReceived", (e) => responses.set(e.requestId, { url: e.response.url, status: e.response.status }));
+  cdp.on("Network.loadingFinished", (e) => {
+    const r = responses.get(e.requestId);
+    if (r) r.bytes = e.encodedDataLength;
+  });
+  const clientBytes = () =>
+    [...responses.values()].filter((r) => !r.url.includes("/api/") && !r.url.includes("/ws")).reduce((n, r) => n + (r.bytes || 0), 0);
+  let started = Date.now();
+  await page.goto(`${base}/#/`);
+  await page.locator("ul.spaces li").first().waitFor();
+  const first = { bytes: clientBytes(), ms: Date.now() - started };
+  responses.clear();
+  started = Date.now();
+  await page.goto("about:blank");
+  await page.goto(`${base}/#/`);
+  await page.locator("ul.spaces li").first().waitFor();
+  const repeat = { bytes: clientBytes(), ms: Date.now() - started };
+  started = Date.now();
+  await page.goto(`${base}/#/room/${chat.room}`);
+  await bodyWith(page, "message 2000").waitFor();
+  const chatMs = Date.now() - started;
+  console.log(
+    `BUDGET first visit: client ${first.bytes} bytes, spaces shown in ${first.ms} ms; repeat visit: client ${repeat.bytes} bytes, ${repeat.ms} ms; chat of 2,000: newest shown in ${chatMs} ms`,
+  );
+  assert(first.bytes <= 30 * 1024, `first visit: ${first.bytes} bytes of client, over 30 KB`);
+  assert(repeat.bytes <= 5 * 1024, `repeat visit: ${repeat.bytes} bytes of client, over 5 KB`);
+  await ctx.close();
+};
+
 scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
   const adminToken = await admin();
   const m = await user("marta", ["en"]);
