@@ -415,7 +415,7 @@ function renderPost(p, el) {
       h("time", { datetime: p.created_at, title: when(p.created_at) }, ago(p.created_at)),
       " ",
       h("span", { class: "tag lang", title: langName(p.lang) }, p.lang),
-      p.edited_at && !p.deleted ? h("span", { class: "meta" }, ` ${t("post.edited")}`) : null,
+      p.edited_at && !p.deleted ? editedMark(p) : null,
     ),
   );
   if (p.deleted) {
@@ -427,6 +427,7 @@ function renderPost(p, el) {
     box.append(moderationTools(p));
     return box;
   }
+  box.classList.toggle("mentions-me", Boolean(state.me && p.html && p.html.includes(`href="#/u/${state.me.handle}"`)));
   const tl = chooseVersion(p);
   const body = h("div", { class: "body", lang: p.lang, dir: "auto" });
   showBody(body, p);
@@ -459,7 +460,9 @@ function renderPost(p, el) {
       ),
     );
   } else if (tl === undefined) {
-    box.append(h("p", { class: "note awaiting" }, t("post.awaiting", { lang: langName(p.lang) })));
+    const note = t("post.awaiting", { lang: langName(p.lang) });
+    // In a chat it is a mark with the words on hover, beside the line.
+    box.append(h("p", { class: "note awaiting", title: note }, h("span", { class: "awaiting-text" }, note)));
   }
   if (p.reply_to) box.prepend(replyLink(p.reply_to));
   box.append(reactionsLine(p), postActions(p, body), moderationTools(p));
@@ -481,6 +484,34 @@ function groupWithPrevious(el) {
 const REACTIONS = ["👍", "❤️", "🎉", "🙏", "😄"];
 // This session's own reactions ("post|emoji"), to toggle them and show them as mine.
 const mine = new Set();
+
+/** "(edited)": opens the post's earlier versions. */
+function editedMark(p) {
+  const b = h("button", { type: "button", class: "link meta edited", "aria-expanded": "false" }, t("post.edited"));
+  b.addEventListener("click", async () => {
+    const box = b.closest("article");
+    const open = box.querySelector(".history");
+    if (open) {
+      open.remove();
+      b.setAttribute("aria-expanded", "false");
+      return;
+    }
+    try {
+      const versions = await get(`/posts/${p.id}/history`);
+      const list = h("ol", { class: "history" });
+      for (const v of versions) {
+        const body = h("div", { class: "body", lang: v.lang, dir: "auto" });
+        showBody(body, v);
+        list.append(h("li", {}, h("time", { datetime: v.written_at, class: "meta" }, when(v.written_at)), body));
+      }
+      b.closest("header").after(list);
+      b.setAttribute("aria-expanded", "true");
+    } catch (err) {
+      notify(errorText(err));
+    }
+  });
+  return b;
+}
 
 /** "In reply to": scrolls to the post answered, when it is on the page. */
 function replyLink(parentId) {
