@@ -6,7 +6,7 @@
 #     through sudo), unless CHROMIUM points to one already;
 #   - Debian's Hunspell dictionaries for en, fr, es and pt, which language tagging reads
 #     (the accuracy tests need them);
-#   - playwright-core, pinned by web/tests/package-lock.json (npm ci).
+#   - playwright-core and axe-core, pinned by web/tests/package-lock.json (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

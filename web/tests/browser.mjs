@@ -9,7 +9,11 @@
 // any scenario fails.
 
 import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
+
+// axe-core (pinned in package.json), injected into pages to check accessibility.
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 const [base, shots] = process.argv.slice(2);
 if (!base || !shots) {
@@ -539,6 +543,48 @@ scenarios["light on a slow link: the client's bytes at 400 kbit/s and 400 ms"] =
   assert(first.bytes <= 30 * 1024, `first visit: ${first.bytes} bytes of client, over 30 KB`);
   assert(repeat.bytes <= 5 * 1024, `repeat visit: ${repeat.bytes} bytes of client, over 5 KB`);
   await ctx.close();
+};
+
+scenarios["every screen passes axe-core with no serious or critical violation"] = async () => {
+  const t = await user("tomas", ["en", "fr"]);
+  await call("PUT", "/me/translator", t.token, { pairs: [{ from: "en", to: "fr" }] }).catch(() => {});
+  const general = await spaceId("general");
+  const lobby = await spaceId("lobby");
+  const made = await call("POST", `/spaces/${general.id}/rooms`, t.token, { title: "Accessible thread", body: "A **first** post", nonce: `a11y-${Date.now()}` });
+  const screens = [
+    [null, "#/"],
+    [null, "#/signin"],
+    [t, "#/"],
+    [t, `#/space/${general.id}`],
+    [t, `#/room/${made.room.id}`],
+    [t, `#/room/${lobby.room}`],
+    [t, "#/search?q=post"],
+    [t, "#/desk"],
+    [t, "#/profile"],
+    [t, "#/notifications"],
+  ];
+  const found = [];
+  for (const [who, hash] of screens) {
+    // axe is injected as a script of the page, which the client's CSP would refuse.
+    const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1000, height: 800 } });
+    if (who) await ctx.addInitScript((token) => localStorage.setItem("cb.token", token), who.token);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    await page.goto(`${base}/${hash}`);
+    await page.locator('#conn[data-state="online"]').waitFor();
+    await page.locator("main h1").first().waitFor();
+    await page.waitForTimeout(300);
+    await page.addScriptTag({ path: AXE });
+    const result = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    });
+    for (const v of result) found.push(`${hash}${who ? "" : " (guest)"}: ${v}`);
+    await ctx.close();
+  }
+  assert(found.length === 0, `axe-core found:\n${found.join("\n")}`);
 };
 
 scenarios["a member flags a post and a moderator hides it, live on the member's page"] = async () => {
