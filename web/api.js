@@ -43,16 +43,13 @@ export const put = (p, b) => api("PUT", p, b ?? {});
 export const patch = (p, b) => api("PATCH", p, b ?? {});
 
 const users = new Map();
+/** A user (id, handle, display name...), fetched once; null when it cannot be read. */
+export function userOf(id) {
+  if (!users.has(id)) users.set(id, get(`/users/${encodeURIComponent(id)}`).catch(() => null));
+  return users.get(id);
+}
+
 /** A user's display name, fetched once. */
 export function userName(id) {
-  if (!users.has(id)) {
-    users.set(
-      id,
-      get(`/users/${encodeURIComponent(id)}`).then(
-        (u) => u.display_name || u.handle,
-        () => id,
-      ),
-    );
-  }
-  return users.get(id);
+  return userOf(id).then((u) => (u ? u.display_name || u.handle : id));
 }

@@ -2,7 +2,7 @@
 // No build step: plain modules, served by the server from web/.
 
 import { h, clear, when, ago } from "./dom.js";
-import { api, get, post, put, patch, session, userName, ApiError } from "./api.js";
+import { api, get, post, put, patch, session, userName, userOf, ApiError } from "./api.js";
 import { Live } from "./socket.js";
 import { t, detect, setLang, lang as uiLang, langName } from "./i18n.js";
 
@@ -485,6 +485,70 @@ const REACTIONS = ["👍", "❤️", "🎉", "🙏", "😄"];
 // This session's own reactions ("post|emoji"), to toggle them and show them as mine.
 const mine = new Set();
 
+/** `@` in a composer offers the handles of the room's participants: arrows choose,
+ * Enter or Tab inserts, Escape closes. */
+function mentionsHelper(input, participants) {
+  const box = h("ul", { class: "mention-list", id: `${input.id}-mentions`, role: "listbox", hidden: true });
+  input.setAttribute("aria-controls", box.id);
+  input.setAttribute("aria-autocomplete", "list");
+  input.after(box);
+  let options = [];
+  let active = 0;
+  const close = () => {
+    box.hidden = true;
+    options = [];
+    input.removeAttribute("aria-activedescendant");
+  };
+  const pick = (handle) => {
+    const caret = input.selectionStart;
+    const before = input.value.slice(0, caret).replace(/@[\w.-]*$/, `@${handle} `);
+    input.value = before + input.value.slice(caret);
+    input.setSelectionRange(before.length, before.length);
+    close();
+    input.focus();
+  };
+  const draw = () => {
+    clear(box);
+    options.forEach((u, i) => {
+      const li = h("li", { id: `${box.id}-${i}`, role: "option", "aria-selected": String(i === active) }, `@${u.handle}`, " ", h("span", { class: "meta" }, u.display_name));
+      li.addEventListener("mousedown", (e) => {
+        e.preventDefault();
+        pick(u.handle);
+      });
+      box.append(li);
+    });
+    box.hidden = options.length === 0;
+    if (options.length) input.setAttribute("aria-activedescendant", `${box.id}-${active}`);
+  };
+  input.addEventListener("input", async () => {
+    const m = /(?:^|\s)@([\w.-]{0,32})$/.exec(input.value.slice(0, input.selectionStart));
+    if (!m) return close();
+    const typed = m[1].toLowerCase();
+    const users = (await Promise.all(participants().map(userOf))).filter(Boolean);
+    options = users
+      .filter((u) => !state.me || u.id !== state.me.id)
+      .filter((u) => u.handle.toLowerCase().startsWith(typed) || (u.display_name || "").toLowerCase().startsWith(typed))
+      .slice(0, 8);
+    active = 0;
+    draw();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (box.hidden || !options.length) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      active = (active + (e.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      draw();
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      pick(options[active].handle);
+    } else if (e.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 150));
+}
+
 /** "(edited)": opens the post's earlier versions. */
 function editedMark(p) {
   const b = h("button", { type: "button", class: "link meta edited", "aria-expanded": "false" }, t("post.edited"));
@@ -870,6 +934,7 @@ async function room(main, id, focus = null) {
     input.focus();
   };
   document.addEventListener("reply-to", onReply);
+  mentionsHelper(input, () => [...new Set([...list.children].map((c) => c.dataset.author).filter(Boolean))]);
   const send = () => {
     const body = input.value.trim();
     if (!body) return;

@@ -390,6 +390,12 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   await ps.close();
   const pa = await open(await context(a), `#/room/${room}`);
   const pb = await open(await context(b), `#/room/${room}`);
+  // "@" offers the room's participants; Enter takes the one chosen.
+  await pb.fill("#composer", "Thanks @car");
+  await pb.locator("#composer-mentions [role=option]", { hasText: `@${a.user.handle}` }).waitFor();
+  await pb.press("#composer", "Enter");
+  assert((await pb.inputValue("#composer")) === `Thanks @${a.user.handle} `, "the handle is inserted, nothing sent");
+  await pb.fill("#composer", "");
   // Diego replies, quoting: the reply links to the original.
   await pb.locator(".post", { hasText: "Who has the" }).first().locator("button.reply").click();
   await pb.locator(".replying", { hasText: "carla" }).waitFor();
