@@ -641,6 +641,15 @@ scenarios["the layout works at 360 px and every control is labelled"] = async ()
         .map((el) => el.outerHTML.slice(0, 80)),
     );
     assert(unlabelled.length === 0, `${hash}: unlabelled controls ${unlabelled}`);
+    // The header stays in view, compact; in a room the composer is within thumb's reach.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const header = await page.locator("header.top").boundingBox();
+    assert(header && header.y >= -1 && header.height <= 100, `${hash}: header ${JSON.stringify(header)}`);
+    if (hash.startsWith("#/room/")) {
+      const composer = await page.locator("#composer").boundingBox();
+      const height = page.viewportSize().height;
+      assert(composer && composer.y + composer.height <= height + 1, `${hash}: composer out of view ${JSON.stringify(composer)}`);
+    }
     await shot(page, `phone-${hash.replace(/[^a-z]/g, "") || "home"}`);
     await page.close();
   }
