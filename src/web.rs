@@ -161,4 +161,48 @@ mod tests {
         }
         assert_eq!(serve(None, "app.js", None).status(), StatusCode::OK);
     }
+
+    #[test]
+    fn every_error_code_and_field_error_of_the_server_has_words_in_the_catalogues() {
+        let file = |p: &str| FILES.iter().find(|(f, _)| *f == p).map(|(_, b)| *b).unwrap_or_default();
+        let en = keys(file("i18n/en.js"));
+        let codes = [
+            crate::error::Code::BadRequest,
+            crate::error::Code::Unauthorized,
+            crate::error::Code::Forbidden,
+            crate::error::Code::NotFound,
+            crate::error::Code::Conflict,
+            crate::error::Code::TooLarge,
+            crate::error::Code::RateLimited,
+            crate::error::Code::Unavailable,
+            crate::error::Code::InsufficientStorage,
+            crate::error::Code::Internal,
+        ];
+        for code in codes {
+            let name = serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            assert!(en.contains(&format!("error.{name}")), "no words for the error code {name}");
+        }
+        // Every `ApiError::field("name", ...)` of the server's code.
+        let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        let mut fields = std::collections::BTreeSet::new();
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let p = e.map(|e| e.path()).unwrap_or_default();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    for part in text.split("ApiError::field(\"").skip(1) {
+                        if let Some((name, _)) = part.split_once('"') {
+                            fields.insert(name.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fields.len() > 10, "{fields:?}");
+        for f in fields {
+            assert!(en.contains(&format!("error.field.{f}")), "no words for the field error of {f:?}");
+        }
+    }
 }

@@ -145,6 +145,7 @@ function errorText(e) {
     const suspended = e.code === "forbidden" && /^suspended until (\S+)/.exec(e.message);
     if (suspended) return t("error.suspended", { date: when(suspended[1]) });
     if (e.code === "conflict" && /^handle /.test(e.message)) return t("error.handle_taken");
+    if (e.code === "unauthorized" && /^wrong handle or password/.test(e.message)) return t("error.wrong_login");
     const key = e.field ? `error.field.${e.field}` : `error.${e.code}`;
     const text = t(key);
     return text === key ? e.message : text;
@@ -184,6 +185,8 @@ const routes = [
   [/^#\/notifications$/, notifications],
 ];
 
+let routed = false;
+
 async function route() {
   if (state.leave) {
     state.leave();
@@ -199,6 +202,14 @@ async function route() {
       } catch (e) {
         main.append(h("p", { class: "error", role: "alert" }, errorText(e)));
       }
+      // After a move (not the first page), focus goes to the new page's heading, so a
+      // screen reader announces it and Tab starts from there.
+      const heading = main.querySelector("h1");
+      if (routed && heading && !main.contains(document.activeElement)) {
+        heading.tabIndex = -1;
+        heading.focus({ preventScroll: true });
+      }
+      routed = true;
       return;
     }
   }
@@ -754,6 +765,16 @@ async function room(main, id, focus = null) {
     main.append(h("nav", { class: "crumbs", "aria-label": t("room.crumbs") }, back));
   }
   title(main, name);
+  if (state.me) {
+    // From the top of a room to its composer in one step.
+    const write = h("a", { href: "#composer", class: "to-composer" }, t("room.write"));
+    write.addEventListener("click", (e) => {
+      e.preventDefault();
+      const box = document.getElementById("composer");
+      if (box) box.focus();
+    });
+    main.append(write);
+  }
   const older = h("button", { type: "button", class: "link older", id: "older", hidden: true }, t("room.older"));
   const list = h("div", { class: `posts${r.title ? "" : " chat"}`, id: "posts", role: "log", "aria-live": "polite" });
   const typingLine = h("p", { class: "typing", "aria-live": "polite" });

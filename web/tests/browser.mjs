@@ -280,7 +280,10 @@ scenarios["the interface follows the browser's language and switches to French"]
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
   await page.locator("h1", { hasText: "Espaces" }).waitFor();
   assert((await page.locator("html").getAttribute("lang")) === "fr", "html lang=fr");
-  // The skip link moves focus to the content and leaves the page as it is.
+  // The skip link (the first thing Tab reaches on a page) moves focus to the content and
+  // leaves the page as it is.
+  await page.reload();
+  await page.locator("h1", { hasText: "Espaces" }).waitFor();
   const before = page.url();
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
@@ -293,6 +296,12 @@ scenarios["the interface follows the browser's language and switches to French"]
   assert((await page.title()).endsWith(config.name), "the title names the community");
   await page.reload();
   await page.locator("#nav a", { hasText: "Recherche" }).waitFor();
+  // A wrong password is told in French.
+  await page.goto(`${base}/#/signin`);
+  await page.fill("#in-handle", "nobody-here");
+  await page.fill("#in-password", "not the password");
+  await page.click("#signin-form button[type=submit]");
+  await page.locator(".error", { hasText: "Identifiant ou mot de passe incorrect" }).waitFor();
   // A refused sign-up says why in French, next to the field at fault.
   await page.goto(`${base}/#/signin`);
   await page.fill("#up-handle", "ab");
@@ -390,6 +399,9 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   await ps.close();
   const pa = await open(await context(a), `#/room/${room}`);
   const pb = await open(await context(b), `#/room/${room}`);
+  // From the room's heading, the composer is one link away.
+  await pb.locator("a.to-composer").click();
+  assert((await pb.evaluate(() => document.activeElement.id)) === "composer", "the link focuses the composer");
   // "@" offers the room's participants; Enter takes the one chosen.
   await pb.fill("#composer", "Thanks @car");
   await pb.locator("#composer-mentions [role=option]", { hasText: `@${a.user.handle}` }).waitFor();
@@ -436,6 +448,10 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   const back = await open(await context(b), `#/room/${room}`);
   await back.locator("#new-divider + .post", { hasText: "after you left 1" }).waitFor();
   await back.locator(".crumbs a", { hasText: "General" }).waitFor();
+  // Moving to another page puts focus on its heading.
+  await back.locator(".crumbs a").click();
+  await back.locator("h1", { hasText: "General" }).waitFor();
+  assert((await back.evaluate(() => document.activeElement.tagName)) === "H1", "focus on the new page's heading");
 };
 
 scenarios["a chat room opens at its newest, loads older ones, and follows new ones"] = async () => {
