@@ -855,24 +855,36 @@ async function room(main, id, focus = null) {
     el.focus({ preventScroll: true });
   };
   // A thread opens at the reader's first unread post (when there are not too many), a
-  // chat at its newest.
+  // chat at its newest; both mark where the reader stopped with a "New" line.
   const read = typeof r.read_seq === "number" ? r.read_seq : null;
-  const unreadFrom = r.title && read !== null && read > 0 && read < r.last_seq && r.last_seq - read <= 500 ? read : null;
-  const since = unreadFrom !== null ? Math.min(unreadFrom, Math.max(0, r.last_seq - WINDOW)) : Math.max(0, r.last_seq - WINDOW);
+  const unreadFrom = read !== null && read > 0 && read < r.last_seq && r.last_seq - read <= 500 ? read : null;
+  const newest = Math.max(0, r.last_seq - WINDOW);
+  const since = r.title && unreadFrom !== null ? Math.min(unreadFrom, newest) : newest;
   let opened = false;
   const live = state.live;
   let lastSeq = 0;
   live.subscribe(id, since, (f) => {
     if (f.type === "subscribed" && !opened) {
+      if (!document.body.contains(list)) return;
       opened = true;
       older.hidden = since === 0;
       const firstUnread = unreadFrom !== null && [...list.children].find((c) => Number(c.dataset.seq) > unreadFrom);
+      if (firstUnread) list.insertBefore(h("p", { class: "new-divider", id: "new-divider" }, t("room.new_divider")), firstUnread);
       if (focus) showFocus();
-      else if (firstUnread) {
-        const divider = h("p", { class: "new-divider", id: "new-divider" }, t("room.new_divider"));
-        list.insertBefore(divider, firstUnread);
-        divider.scrollIntoView({ block: "start" });
-      } else toBottom();
+      else if (firstUnread && r.title) firstUnread.previousElementSibling.scrollIntoView({ block: "start" });
+      else toBottom();
+      // Scrolling up to the top loads earlier posts, as the button does.
+      if ("IntersectionObserver" in window) {
+        const seen = new IntersectionObserver((entries) => {
+          if (entries.some((e) => e.isIntersecting) && !older.hidden) loadOlder();
+        });
+        seen.observe(older);
+        const prevLeave = state.leave;
+        state.leave = () => {
+          seen.disconnect();
+          if (prevLeave) prevLeave();
+        };
+      }
     } else if (f.type === "event") {
       const p = f.post;
       lastSeq = f.seq;
@@ -955,7 +967,12 @@ async function room(main, id, focus = null) {
     input.focus();
   };
   document.addEventListener("reply-to", onReply);
-  mentionsHelper(input, () => [...new Set([...list.children].map((c) => c.dataset.author).filter(Boolean))]);
+  // The room's authors, and in a private group its members too.
+  let members = [];
+  get(`/spaces/${r.space}`)
+    .then((sp) => (sp.visibility === "private" ? get(`/spaces/${r.space}/members`) : []))
+    .then((users) => (members = users.map((u) => u.id)), () => {});
+  mentionsHelper(input, () => [...new Set([...[...list.children].map((c) => c.dataset.author), ...members].filter(Boolean))]);
   const send = () => {
     const body = input.value.trim();
     if (!body) return;

@@ -483,14 +483,18 @@ scenarios["a chat room opens at its newest, loads older ones, and follows new on
   await pb.click("#older");
   await bodyWith(pb, "line 80 of the day").waitFor();
   await expectCount(pb, pb.locator(".post"), 100, "posts after loading older ones");
+  // Scrolling up to the top loads the rest by itself.
   const order = await pb.locator(".post .body").allTextContents();
   assert(order[0].includes("line 31 ") && order[99].includes("line 130 "), `in order: ${order[0]} .. ${order[99]}`);
   // Scrolled up, a new line does not pull the reader down: a button says it came.
   await pb.evaluate(() => window.scrollTo(0, 0));
+  await bodyWith(pb, "line 1 of the day").waitFor();
+  await pb.locator("#older").waitFor({ state: "hidden" });
   await call("POST", `/rooms/${roomId}/posts`, a.token, { body: "a new line arrives", nonce: "c-new", lang: "en" });
   await bodyWith(pb, "a new line arrives").waitFor();
   await pb.locator("#jump", { hasText: "1 new message" }).waitFor();
-  assert((await pb.evaluate(() => window.scrollY)) < 100, "the reader stayed where they were");
+  const arrived = await bodyWith(pb, "a new line arrives").boundingBox();
+  assert(arrived && arrived.y > pb.viewportSize().height, "the reader was not pulled down to it");
   await pb.click("#jump");
   await pb.locator("#jump").waitFor({ state: "hidden" });
   assert(
@@ -503,6 +507,11 @@ scenarios["a chat room opens at its newest, loads older ones, and follows new on
   await pb.goto(`${base}/#/p/${early.id}`);
   await pb.locator(".post.highlight", { hasText: "line 10 of the day" }).waitFor();
   await bodyWith(pb, "line 11 of the day").waitFor();
+  // Away and back: a "New" line marks where Fatou stopped reading, the newest in view.
+  await pb.goto("about:blank");
+  await call("POST", `/rooms/${roomId}/posts`, a.token, { body: "while you were gone", nonce: "c-gone", lang: "en" });
+  await pb.goto(`${base}/#/room/${roomId}`);
+  await pb.locator("#new-divider + .post", { hasText: "while you were gone" }).waitFor();
 };
 
 scenarios["light on a slow link: the client's bytes at 400 kbit/s and 400 ms"] = async () => {
