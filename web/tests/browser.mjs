@@ -221,7 +221,8 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   const desk = await open(ctxTr, "#/desk");
   const item = desk.locator(`.item[data-post="${made.post.id}"]`);
   await item.locator("button.claim").click();
-  await item.locator("textarea").fill("The Puebla coffee cooperative opens its shop tomorrow");
+  // A translation is Markdown too, and its markup as safe as a post's.
+  await item.locator("textarea").fill('The Puebla **coffee** cooperative opens its shop tomorrow <img src=x onerror="window.__xss = 12">');
   await shot(desk, "translation-desk");
   await item.locator("button.submit").click();
   await desk.locator(".notice", { hasText: "Published" }).waitFor();
@@ -230,6 +231,9 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   const body = post.locator(".body");
   await body.filter({ hasText: "coffee cooperative opens" }).waitFor();
   assert((await body.getAttribute("lang")) === "en", "the translation carries lang=en");
+  await body.locator("strong", { hasText: "coffee" }).waitFor();
+  await expectCount(reader, body.locator("img"), 0, "an image from a translation");
+  assert((await reader.evaluate(() => window.__xss)) === undefined, "no script ran from a translation");
   await post.locator(".note", { hasText: "teresa" }).waitFor();
   await shot(reader, "translation-shown");
   await post.locator("button.toggle").click();
