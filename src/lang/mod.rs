@@ -5,14 +5,10 @@
 //! guess if it is one of them, else the author's first language. A `lang` sent by the
 //! client always wins. The accuracy work on short text belongs to the language issue.
 
-use crate::model::LangSource;
+mod tables;
 
-/// ISO 639-1 codes, for validating what clients and configuration send.
-const ISO639_1: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy \
-da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik \
-io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt \
-my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so \
-sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
+use crate::model::LangSource;
+use tables::{FUNCTION_WORDS, ISO639_1, SHARED_ENDINGS, SHARED_LETTERS, SHARED_PAIRS, SHARED_WORDS};
 
 /// Whether `code` is an ISO 639-1 language code (two lower-case letters, assigned).
 /// Once a post (its declared language): the list is sorted, each code three bytes from
@@ -391,60 +387,6 @@ fn orthography(text: &str, code: &str) -> f64 {
 /// How much more likely a language is when the text has letters only it writes.
 const ORTHOGRAPHY_PRIOR: f64 = 5.0;
 
-/// Letters that two or three of the languages write, with the languages that do: among
-/// the four they decide little, but between the author's two they may (ç, ê, â and ô are
-/// Portuguese and French, not Spanish).
-const SHARED_LETTERS: &[(char, &[&str])] = &[
-    ('ç', &["fr", "pt"]),
-    ('ê', &["fr", "pt"]),
-    ('â', &["fr", "pt"]),
-    ('ô', &["fr", "pt"]),
-    ('à', &["fr", "pt", "it"]),
-    ('á', &["es", "pt"]),
-    ('í', &["es", "pt", "it"]),
-    ('ó', &["es", "pt", "it"]),
-    ('ú', &["es", "pt", "it"]),
-    ('ü', &["es", "de", "fr"]),
-    ('ä', &["de"]),
-    ('ö', &["de"]),
-    ('ß', &["de"]),
-];
-
-/// Word endings, and letter pairs inside words, that some of the languages write and
-/// others never do natively, with the languages that do. lingua's letter statistics do
-/// not see where a word ends, so "totalidad" scores Portuguese ("idad" is in "idade"),
-/// but no Portuguese word ends in -dad, -d or -n, and no Spanish one in -m or -u.
-const SHARED_ENDINGS: &[(&str, &[&str])] = &[
-    ("dad", &["es"]),
-    ("ción", &["es"]),
-    ("cion", &["es"]),
-    ("ciones", &["es"]),
-    ("ón", &["es"]),
-    ("ía", &["es"]),
-    ("aje", &["es"]),
-    ("dade", &["pt"]),
-    ("agem", &["pt"]),
-    ("ble", &["es", "en", "fr"]),
-    ("vel", &["pt", "en", "fr"]),
-    ("n", &["es", "en", "fr", "de", "it"]),
-    ("d", &["es", "en", "fr", "de"]),
-    ("m", &["pt", "en", "fr", "de"]),
-    ("u", &["pt", "en", "fr", "de", "it"]),
-    ("ei", &["pt", "de"]),
-    ("ar", &["en", "es", "pt", "it"]),
-    ("ing", &["en"]),
-    ("ly", &["en"]),
-    ("eux", &["fr"]),
-    ("eau", &["fr"]),
-    ("eaux", &["fr"]),
-    ("oir", &["fr"]),
-];
-
-/// Letter pairs inside words, as `SHARED_ENDINGS`: Portuguese writes no "ll", Spanish
-/// no "lh" or "nh".
-const SHARED_PAIRS: &[(&str, &[&str])] =
-    &[("ll", &["es", "en", "fr", "de", "it"]), ("lh", &["pt"]), ("nh", &["pt", "en", "fr"])];
-
 /// How much more likely a language is when a word of the text ends, or is spelled, as
 /// only it among the rivals writes.
 const ENDING_PRIOR: f64 = 2.0;
@@ -481,107 +423,8 @@ fn spellings(text: &str, code: &str, rivals: &[&str]) -> f64 {
     prior
 }
 
-/// Short words that, among the languages with models here, only one language writes
-/// (spelled as that language writes them, accents kept, lower case): in chat-length text
-/// they often say more than the letter statistics ("C'est normal.", "É normal.", "Yo no
-/// lo sé"). Words two of them share are left out ("la", "no", "en", "de", "que", "a",
-/// "está"), and so are those another of them uses as a common word ("le", "es", "tu" and
-/// "has" are Spanish too, "son" French, "o", "mais", "dos" and "pelo" Spanish or French,
-/// "à" Portuguese, "do" and "da" English and Spanish, "um" English).
-const FUNCTION_WORDS: &[(&str, &[&str])] = &[
-    (
-        "en",
-        &[
-            "the", "and", "of", "is", "it", "that", "with", "this", "are", "was", "were", "you", "have", "what",
-            "which", "to", "from", "they", "we", "be", "will", "would", "there", "their", "i'm", "it's", "don't",
-            "thanks", "when", "where", "because", "about", "should", "could", "been", "but", "our", "your", "who",
-        ],
-    ),
-    (
-        "fr",
-        &[
-            "les", "des", "du", "une", "et", "est", "sont", "qui", "dans", "pour", "avec", "pas", "ce", "c'est", "je",
-            "j'ai", "il", "elle", "nous", "vous", "ils", "oui", "au", "aux", "cette", "très", "être", "où", "ça",
-            "n'est", "d'un", "d'une", "merci", "bonjour", "quand", "comme", "aussi", "donc", "leur", "leurs", "ces",
-            "sans", "chez", "avoir", "déjà", "beaucoup", "peut",
-        ],
-    ),
-    (
-        "es",
-        &[
-            "el", "los", "del", "y", "una", "con", "su", "sus", "yo", "muy", "pero", "también", "qué", "hay", "lo",
-            "gracias", "hola", "donde", "dónde", "cuando", "cuándo", "cómo", "hasta", "mucho", "muchos", "nosotros",
-            "usted", "ustedes", "aquí", "ahora", "entonces", "siempre", "mismo", "ese", "eso",
-        ],
-    ),
-    (
-        "pt",
-        &[
-            "não", "é", "em", "uma", "das", "com", "ao", "eu", "você", "isso", "já", "ele", "ela", "sim", "pela",
-            "muito", "tem", "também", "obrigado", "obrigada", "olá", "onde", "quando", "então", "agora", "mesmo",
-            "nós", "vocês", "aqui", "até", "depois", "ainda", "nossa", "nosso",
-        ],
-    ),
-];
-
 /// How much more likely a language is when the text has a word only it writes.
 const FUNCTION_WORD_PRIOR: f64 = 4.0;
-
-/// Common short words that several of the languages write, with the languages that do.
-/// Among the four they decide nothing, but between two they may: "la", "en" and "un"
-/// are Spanish, not Portuguese or English; "do" and "as" Portuguese, not Spanish. So a
-/// word of this list counts for a language when no other language in the running (the
-/// author's, or the community's when the author declared none) writes it.
-const SHARED_WORDS: &[(&str, &[&str])] = &[
-    ("la", &["fr", "es", "it"]),
-    ("le", &["fr", "es", "it"]),
-    ("de", &["fr", "es", "pt"]),
-    ("en", &["fr", "es"]),
-    ("un", &["fr", "es"]),
-    ("que", &["fr", "es", "pt"]),
-    ("no", &["en", "es", "pt", "it"]),
-    ("se", &["fr", "es", "pt", "it"]),
-    ("es", &["es", "fr"]),
-    ("son", &["fr", "es"]),
-    ("si", &["fr", "es", "it"]),
-    ("por", &["es", "pt"]),
-    ("para", &["es", "pt"]),
-    ("como", &["es", "pt", "it"]),
-    ("mais", &["fr", "pt"]),
-    ("ou", &["fr", "pt"]),
-    ("o", &["es", "pt", "it"]),
-    ("os", &["es", "pt"]),
-    ("as", &["en", "pt"]),
-    ("do", &["en", "pt"]),
-    ("da", &["es", "pt", "it"]),
-    ("dos", &["es", "pt"]),
-    ("e", &["pt", "it"]),
-    ("na", &["pt"]),
-    ("nos", &["fr", "es", "pt"]),
-    ("um", &["en", "pt"]),
-    ("in", &["en", "it", "de"]),
-    ("on", &["en", "fr"]),
-    ("an", &["en", "fr", "de"]),
-    ("for", &["en"]),
-    ("at", &["en"]),
-    ("by", &["en"]),
-    ("not", &["en"]),
-    ("sur", &["fr"]),
-    ("ne", &["fr", "it"]),
-    ("al", &["es", "it"]),
-    ("las", &["es"]),
-    ("ya", &["es"]),
-    ("fue", &["es"]),
-    ("este", &["es", "pt"]),
-    ("entre", &["fr", "es", "pt"]),
-    ("esta", &["es", "pt"]),
-    ("está", &["es", "pt"]),
-    ("era", &["es", "pt", "it"]),
-    ("seu", &["pt"]),
-    ("sua", &["pt"]),
-    ("foi", &["pt"]),
-    ("são", &["pt"]),
-];
 
 /// The function-word prior of `code` for `text`: `FUNCTION_WORD_PRIOR` when a word of
 /// the text is one only `code` writes (of all the languages with models, or of
