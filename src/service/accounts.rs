@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use super::{validate, App};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::model::{Role, User, UserId};
-use crate::store::{Op, Outcome};
+use crate::store::Op;
 
 /// What `register` needs.
 #[derive(Clone, Debug, Default)]
@@ -118,13 +118,6 @@ fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn expect_user(outcome: Outcome) -> ApiResult<User> {
-    match outcome {
-        Outcome::User(u) => Ok(u),
-        other => Err(ApiError::internal(format!("expected a user, got {other:?}"))),
-    }
-}
-
 impl App {
     /// Creates an account with the given roles (`member` is always among them).
     pub async fn create_user(&self, reg: Registration, mut roles: Vec<Role>) -> ApiResult<User> {
@@ -149,7 +142,7 @@ impl App {
         }
         let password = reg.password;
         let password_hash = self.hashes.run(move || hash_now(&password)).await?;
-        expect_user(self.store.submit(Op::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
+        Ok(self.store.write::<User>(Op::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
     }
 
     /// Registers a member and signs them in. Limited per address.
@@ -272,7 +265,7 @@ impl App {
         }
         let languages = languages.map(|l| validate::languages("languages", l)).transpose()?;
         self.limiter.write(user.id)?;
-        expect_user(self.store.submit(Op::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
+        Ok(self.store.write::<User>(Op::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
     }
 
     /// A display name may not read as another member's handle (look-alike letters and
@@ -305,8 +298,9 @@ impl App {
         }
         roles.sort();
         roles.dedup();
-        expect_user(
-            self.store.submit(Op::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) }).await?,
-        )
+        Ok(self
+            .store
+            .write::<User>(Op::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) })
+            .await?)
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{signed_in, validate, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{LangPair, Post, PostId, Role, RoomId, SpaceId, User};
-use crate::store::{Op, Outcome};
+use crate::store::Op;
 
 pub const QUEUE_DEFAULT_LIMIT: usize = 50;
 pub const QUEUE_MAX_LIMIT: usize = 200;
@@ -87,10 +87,7 @@ impl App {
                 clean.push(pair);
             }
         }
-        match self.store.submit(Op::SetPairs { user: user.id, pairs: clean }).await? {
-            Outcome::User(u) => Ok(u),
-            other => Err(ApiError::internal(format!("expected a user, got {other:?}"))),
-        }
+        Ok(self.store.write::<User>(Op::SetPairs { user: user.id, pairs: clean }).await?)
     }
 
     /// The target languages the translator works into (only `to` when given), each with
@@ -187,10 +184,9 @@ impl App {
         let lang = validate::lang(lang)?;
         let p = self.read_post(viewer, post)?;
         self.check_pair(user, &p.lang, &lang)?;
-        match self.store.submit(Op::Claim { post, lang: lang.clone(), translator: user.id }).await? {
-            Outcome::Claimed { expires_ms } => Ok(Claim { post, lang, expires_at: crate::clock::rfc3339(expires_ms) }),
-            other => Err(ApiError::internal(format!("expected a claim, got {other:?}"))),
-        }
+        let crate::store::ClaimedUntil(expires_ms) =
+            self.store.write(Op::Claim { post, lang: lang.clone(), translator: user.id }).await?;
+        Ok(Claim { post, lang, expires_at: crate::clock::rfc3339(expires_ms) })
     }
 
     /// Gives a claim back before its lease ends.
@@ -221,10 +217,8 @@ impl App {
             html: self.render(body),
             translator: user.id,
         });
-        match self.store.submit(op).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        Ok(Changed { seq, post })
     }
 
     fn check_pair(&self, user: &User, from: &str, to: &str) -> ApiResult<()> {
@@ -264,10 +258,8 @@ impl App {
             return Err(ApiError::forbidden("only the author, a translator or a moderator corrects a post's language"));
         }
         self.limiter.write(user.id)?;
-        match self.store.submit(Op::SetLang { post, lang }).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } = self.store.write(Op::SetLang { post, lang }).await?;
+        Ok(Changed { seq, post })
     }
 
     /// Per community language: posts waiting, translations made, and the median wait,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{signed_in, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Flag, ModAction, Post, PostId, RoomId, SpaceId, User, UserId};
-use crate::store::{Moderation, Op, Outcome};
+use crate::store::{Moderation, Op};
 
 /// One post for the moderators' review.
 #[derive(Clone, Debug, Serialize)]
@@ -95,10 +95,8 @@ impl App {
         let why = why.map(reason).transpose()?;
         let m = Moderation { moderator: user.id, reason: why, flaggers: self.store.flaggers(post)? };
         let op = if hide { Op::Hide { post, moderation: m } } else { Op::Restore { post, moderation: m } };
-        match self.store.submit(op).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        Ok(Changed { seq, post })
     }
 
     /// Suspends `target` until `until` (RFC 3339), or lifts the suspension (`None`): their

@@ -8,7 +8,7 @@ use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
 use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
 use crate::protocol::ServerFrame;
-use crate::store::{NonceRecord, Op, Outcome, RoomTarget, Turn};
+use crate::store::{NonceRecord, Op, RoomTarget, Turn};
 
 pub const POSTS_DEFAULT_LIMIT: usize = 100;
 pub const POSTS_MAX_LIMIT: usize = 500;
@@ -86,13 +86,9 @@ impl App {
             lang_confidence: tag.confidence,
             nonce: p.nonce,
         });
-        match self.store.submit_in_turn(op, p.turn).await? {
-            Outcome::Posted { ack, .. } => {
-                self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Ok(ack)
-            }
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::Posted { ack, .. } = self.store.write_in_turn(op, p.turn).await?;
+        self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(ack)
     }
 
     /// A post the viewer may read.
@@ -149,10 +145,8 @@ impl App {
             lang_source: tag.source,
             lang_confidence: tag.confidence,
         });
-        match self.store.submit(op).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        Ok(Changed { seq, post })
     }
 
     /// The author or a moderator deletes a post: the body, history and translations are
@@ -168,10 +162,8 @@ impl App {
             Ok(crate::store::Moderation { moderator: user.id, reason: None, flaggers: self.store.flaggers(id)? })
         });
         let moderation = moderation.transpose()?;
-        match self.store.submit(Op::DeletePost { post: id, moderation }).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } = self.store.write(Op::DeletePost { post: id, moderation }).await?;
+        Ok(Changed { seq, post })
     }
 
     /// Adds or removes the viewer's reaction to a post: a `reaction` event with the
@@ -181,10 +173,9 @@ impl App {
         self.read_post(viewer, id)?;
         let emoji = validate::reaction(emoji)?;
         self.limiter.write(user.id)?;
-        match self.store.submit(Op::React { post: id, user: user.id, emoji, add }).await? {
-            Outcome::Event { seq, post } => Ok(Changed { seq, post }),
-            other => Err(ApiError::internal(format!("expected a post, got {other:?}"))),
-        }
+        let crate::store::PostEvent { seq, post } =
+            self.store.write(Op::React { post: id, user: user.id, emoji, add }).await?;
+        Ok(Changed { seq, post })
     }
 
     /// Tells the room's other subscribers that the user is typing. Not stored.

@@ -3,7 +3,7 @@
 use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
-use crate::store::{Op, Outcome};
+use crate::store::Op;
 
 pub const ROOMS_DEFAULT_LIMIT: usize = 50;
 pub const ROOMS_MAX_LIMIT: usize = 200;
@@ -33,10 +33,8 @@ impl App {
         let user = signed_in(viewer)?;
         self.readable_room(viewer, room)?;
         self.limiter.read(user.id)?;
-        match self.store.submit(Op::MarkRead { user: user.id, room, seq }).await? {
-            Outcome::Read { seq } => Ok(seq),
-            other => Err(ApiError::internal(format!("expected a read marker, got {other:?}"))),
-        }
+        let crate::store::ReadUpTo(seq) = self.store.write(Op::MarkRead { user: user.id, room, seq }).await?;
+        Ok(seq)
     }
 
     /// Admins create spaces. The creator of a private space is its first member.
@@ -62,10 +60,7 @@ impl App {
             post_policy,
             creator: Some(actor.id),
         });
-        match self.store.submit(op).await? {
-            Outcome::Space(s) => Ok(s),
-            other => Err(ApiError::internal(format!("expected a space, got {other:?}"))),
-        }
+        Ok(self.store.write::<Space>(op).await?)
     }
 
     /// Whether `actor` manages `space`'s members and pins: an admin, a moderator who can
@@ -122,10 +117,7 @@ impl App {
         if users.len() > 20 {
             return Err(ApiError::field("users", "at most 20 coordinators"));
         }
-        match self.store.submit(Op::SetCoordinators { space, users }).await? {
-            crate::store::Outcome::Space(s) => Ok(s),
-            other => Err(ApiError::internal(format!("expected a space, got {other:?}"))),
-        }
+        Ok(self.store.write::<Space>(Op::SetCoordinators { space, users }).await?)
     }
 
     /// Pins or unpins a forum thread: admins, moderators and the space's coordinators.

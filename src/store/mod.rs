@@ -11,6 +11,7 @@
 //! reads and `submit` can sit on a shared log (NATS JetStream) without the services or
 //! the hub changing.
 
+mod answer;
 mod backup;
 mod change;
 mod disk;
@@ -38,6 +39,7 @@ use mirror::{Mirror, Mirrored, RecentPost, RECENT_KEPT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use answer::{Answer, ClaimedUntil, Done, PostEvent, Posted, ReadUpTo};
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use change::Change;
 pub use ops::{
@@ -522,6 +524,18 @@ impl Store {
     /// Commits one write and returns its outcome once it is on disk.
     pub async fn submit(&self, op: Op) -> Result<Outcome, WriteError> {
         self.submit_in_turn(op, Turn::default()).await
+    }
+
+    /// Commits one write and returns its answer, of the kind `A` that the write gives.
+    pub async fn write<A: Answer>(&self, op: Op) -> Result<A, WriteError> {
+        self.write_in_turn(op, Turn::default()).await
+    }
+
+    /// `write`, in its turn of an ordered chain of writes (`Turn`).
+    pub async fn write_in_turn<A: Answer>(&self, op: Op, turn: Turn) -> Result<A, WriteError> {
+        let outcome = self.submit_in_turn(op, turn).await?;
+        A::from_outcome(outcome)
+            .ok_or(WriteError::Store(StoreError::Failed("the write answered another kind of outcome")))
     }
 
     /// Submits `op` in its turn of an ordered chain of writes (`Turn`).
