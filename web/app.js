@@ -789,7 +789,9 @@ async function room(main, id, focus = null) {
   // Posts stay in their order in the room whatever order they arrive in: a window of the
   // newest, older pages above it, edits of either in place.
   let oldest = Infinity;
+  const latest = new Map(); // post id -> the post as last seen
   const place = (p) => {
+    latest.set(p.id, p);
     const el = shown.get(p.id);
     if (el) {
       renderPost(p, el);
@@ -822,6 +824,22 @@ async function room(main, id, focus = null) {
     }
   };
   window.addEventListener("scroll", onScroll, { passive: true });
+  // The reader's own reactions on the posts shown (the posts themselves say only how
+  // many), asked once per post.
+  const asked = new Set();
+  const markMine = async () => {
+    if (!state.me) return;
+    const ids = [...shown.keys()].filter((pid) => !asked.has(pid));
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      chunk.forEach((pid) => asked.add(pid));
+      const found = await get(`/me/reactions?posts=${chunk.join(",")}`).catch(() => ({}));
+      for (const [pid, emojis] of Object.entries(found)) {
+        emojis.forEach((e) => mine.add(`${pid}|${e}`));
+        if (shown.has(pid) && latest.has(pid)) renderPost(latest.get(pid), shown.get(pid));
+      }
+    }
+  };
   const loadOlder = async () => {
     if (older.disabled || oldest <= 1) return;
     older.disabled = true;
@@ -834,6 +852,7 @@ async function room(main, id, focus = null) {
       // The reader stays on what they were reading.
       window.scrollBy(0, document.documentElement.scrollHeight - height);
       older.hidden = from === 0;
+      markMine();
     } catch (err) {
       notify(errorText(err));
     }
@@ -870,6 +889,7 @@ async function room(main, id, focus = null) {
       older.hidden = since === 0;
       const firstUnread = unreadFrom !== null && [...list.children].find((c) => Number(c.dataset.seq) > unreadFrom);
       if (firstUnread) list.insertBefore(h("p", { class: "new-divider", id: "new-divider" }, t("room.new_divider")), firstUnread);
+      markMine();
       if (focus) showFocus();
       else if (firstUnread && r.title) firstUnread.previousElementSibling.scrollIntoView({ block: "start" });
       else toBottom();

@@ -103,3 +103,24 @@ pub(super) async fn remove_reaction(
     let id = parse_id(&id, PostId::parse, "post")?;
     Ok(Json(app.react(caller.user.as_ref(), id, &emoji, false).await?.post))
 }
+
+#[derive(Deserialize)]
+pub(super) struct MineQuery {
+    /// Post ids, comma-separated.
+    posts: String,
+}
+
+/// `GET /me/reactions?posts=p1,p2`: the reader's own reactions on those posts.
+pub(super) async fn my_reactions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<MineQuery>,
+) -> ApiResult<Json<std::collections::BTreeMap<PostId, Vec<String>>>> {
+    let ids: Vec<PostId> = q
+        .posts
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| PostId::parse(s).ok_or_else(|| ApiError::field("posts", format!("{s:?} is not a post id"))))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(app.my_reactions(caller.user.as_ref(), &ids)?))
+}

@@ -12,6 +12,8 @@ use crate::store::{NonceRecord, Op, RoomTarget, Turn};
 
 pub const POSTS_DEFAULT_LIMIT: usize = 100;
 pub const POSTS_MAX_LIMIT: usize = 500;
+/// Posts one `GET /me/reactions` may ask about.
+pub const POSTS_MAX_REACTIONS_ASKED: usize = 200;
 /// Posts that make up a room's current language, for tagging.
 const RECENT_POSTS: usize = 5;
 
@@ -96,6 +98,32 @@ impl App {
         let rec = self.store.post(id)?.ok_or_else(|| ApiError::not_found("post"))?;
         self.readable_room(viewer, rec.post.room).map_err(|_| ApiError::not_found("post"))?;
         Ok(rec.post)
+    }
+
+    /// Which of `posts` the reader reacted to, and with what: post id to emoji. Posts
+    /// the reader cannot read, or that do not exist, are left out (as missing).
+    pub fn my_reactions(
+        &self,
+        viewer: Viewer,
+        posts: &[PostId],
+    ) -> ApiResult<std::collections::BTreeMap<PostId, Vec<String>>> {
+        let user = signed_in(viewer)?;
+        if posts.len() > POSTS_MAX_REACTIONS_ASKED {
+            return Err(ApiError::field("posts", format!("at most {POSTS_MAX_REACTIONS_ASKED} at once")));
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for &id in posts {
+            let Some(rec) = self.store.post(id)? else { continue };
+            if self.readable_room(viewer, rec.post.room).is_err() {
+                continue;
+            }
+            let mine: Vec<String> =
+                rec.reactors.iter().filter(|(_, who)| who.contains(&user.id)).map(|(e, _)| e.clone()).collect();
+            if !mine.is_empty() {
+                out.insert(id, mine);
+            }
+        }
+        Ok(out)
     }
 
     /// Earlier versions of a post, oldest first.

@@ -226,3 +226,32 @@ async fn bodies_are_markdown_rendered_once_and_gone_with_a_delete() {
     let (_, history) = ana.get(&format!("/posts/{id}/history")).await;
     assert!(!history.to_string().contains("Bom dia"), "{history}");
 }
+
+#[tokio::test]
+async fn a_reader_learns_which_reactions_are_theirs_and_nothing_of_posts_they_cannot_read() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let ana = s.user("ana_react").await;
+    let bea = s.user("bea_react").await;
+    let (_, first) = thread(&ana, &general, "Reacciones", "Una idea").await;
+    let id = first["id"].as_str().expect("id").to_owned();
+    let group = crate::util::private_forum(&admin, "react-group", &[&ana]).await;
+    let (_, secret) = thread(&ana, &group, "Secreto", "Una idea privada").await;
+    let secret_id = secret["id"].as_str().expect("id").to_owned();
+    for (who, post, emoji) in
+        [(&bea, &id, "%F0%9F%91%8D"), (&ana, &id, "%F0%9F%8E%89"), (&ana, &secret_id, "%F0%9F%91%8D")]
+    {
+        let (status, v) = who.put(&format!("/posts/{post}/reactions/{emoji}"), json!({})).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let (status, mine) = bea.get(&format!("/me/reactions?posts={id},{secret_id}")).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine, json!({ id.clone(): ["👍"] }), "only hers, and nothing of the private post");
+    let (_, mine) = ana.get(&format!("/me/reactions?posts={id},{secret_id}")).await;
+    assert_eq!(mine, json!({ id.clone(): ["🎉"], secret_id.clone(): ["👍"] }));
+    let (status, _) = s.guest().get(&format!("/me/reactions?posts={id}")).await;
+    assert_eq!(status, 401);
+    let (status, e) = bea.get("/me/reactions?posts=r12").await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("posts")));
+}

@@ -44,6 +44,7 @@ export default {
   "error.field.limit": "Ask for fewer at once.",
   "error.field.before": "That date cannot be read.",
   "error.field.nonce": "That message could not be sent; try again.",
+  "error.field.posts": "Ask about at most 200 posts at once.",
   "spaces.title": "Spaces",
   "spaces.signin": "Sign in to post, chat and join working groups.",
   "space.forum": "forum",

@@ -44,6 +44,7 @@ export default {
   "error.field.limit": "Pida menos a la vez.",
   "error.field.before": "No se puede leer esa fecha.",
   "error.field.nonce": "No se pudo enviar ese mensaje; inténtelo de nuevo.",
+  "error.field.posts": "Pregunte por 200 mensajes como máximo a la vez.",
   "spaces.title": "Espacios",
   "spaces.signin": "Inicie sesión para publicar, conversar y unirse a los grupos de trabajo.",
   "space.forum": "foro",

@@ -44,6 +44,7 @@ export default {
   "error.field.limit": "Demandez-en moins à la fois.",
   "error.field.before": "Cette date n'est pas lisible.",
   "error.field.nonce": "Ce message n'a pas pu être envoyé ; réessayez.",
+  "error.field.posts": "Demandez au plus 200 messages à la fois.",
   "spaces.title": "Espaces",
   "spaces.signin": "Connectez-vous pour publier, discuter et rejoindre les groupes de travail.",
   "space.forum": "forum",

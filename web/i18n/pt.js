@@ -44,6 +44,7 @@ export default {
   "error.field.limit": "Peça menos de cada vez.",
   "error.field.before": "Não é possível ler essa data.",
   "error.field.nonce": "Não foi possível enviar essa mensagem; tente de novo.",
+  "error.field.posts": "Pergunte por 200 mensagens no máximo de cada vez.",
   "spaces.title": "Espaços",
   "spaces.signin": "Entre para publicar, conversar e participar nos grupos de trabalho.",
   "space.forum": "fórum",

@@ -428,6 +428,9 @@ scenarios["members reply, react, edit and delete, live on each other's pages"] =
   await reply.locator('button.reaction[aria-label="React with 👍"]').click();
   await pb.locator(".post", { hasText: "I do," }).locator("button.reaction", { hasText: "👍 1" }).waitFor();
   await reply.locator("button.reaction.mine", { hasText: "👍 1" }).waitFor();
+  // Still hers after a reload: the server says which reactions are the reader's.
+  await pa.reload();
+  await pa.locator(".post", { hasText: "I do," }).locator("button.reaction.mine", { hasText: "👍 1" }).waitFor();
   // Carla edits her post; Diego sees the new text live.
   await pa.locator(".post", { hasText: "Who has the" }).first().locator("button.edit").click();
   await pa.fill(".edit-body", "Who has the **new** guide?");
