@@ -370,8 +370,8 @@ async function space(main, id) {
     "form",
     { class: "card", id: "new-thread" },
     h("h2", {}, t("thread.new")),
-    field("thread-title", t("thread.title"), h("input", { required: true, maxlength: 200 })),
-    field("thread-body", t("thread.body"), h("textarea", { required: true, rows: 5 })),
+    field("thread-title", t("thread.title"), h("input", { required: true, maxlength: 200, "data-field": "title" })),
+    field("thread-body", t("thread.body"), h("textarea", { required: true, rows: 5, "data-field": "body" })),
     h("button", { type: "submit" }, t("thread.create")),
   );
   form.addEventListener("submit", async (e) => {
@@ -384,7 +384,7 @@ async function space(main, id) {
       });
       location.hash = `#/room/${v.room.id}`;
     } catch (err) {
-      out.textContent = errorText(err);
+      showError(form, out, err);
     }
   });
   main.append(form, out);
@@ -1240,7 +1240,7 @@ async function profile(main) {
   const form = h(
     "form",
     { class: "card", id: "profile-form" },
-    field("profile-name", t("auth.name"), h("input", { value: me.display_name, maxlength: 64 })),
+    field("profile-name", t("auth.name"), h("input", { value: me.display_name, maxlength: 64, "data-field": "display_name" })),
     langChecks("profile-lang", me.languages),
     h("button", { type: "submit" }, t("profile.save")),
   );
@@ -1248,9 +1248,10 @@ async function profile(main) {
     e.preventDefault();
     try {
       state.me = await patch("/me", { display_name: form.querySelector("#profile-name").value, languages: checked(form, "profile-lang") });
+      for (const el of form.querySelectorAll(".field-error")) el.remove();
       out.textContent = t("profile.saved");
     } catch (err) {
-      out.textContent = errorText(err);
+      showError(form, out, err);
     }
   });
   main.append(form);
@@ -1260,7 +1261,7 @@ async function profile(main) {
       "form",
       { class: "card", id: "pairs-form" },
       h("h2", {}, t("profile.pairs")),
-      field("profile-pairs", t("profile.pairs_help"), h("input", { value: pairs, placeholder: "es>en, fr>en" })),
+      field("profile-pairs", t("profile.pairs_help"), h("input", { value: pairs, placeholder: "es>en, fr>en", "data-field": "pairs" })),
       h("button", { type: "submit" }, t("profile.save")),
     );
     pf.addEventListener("submit", async (e) => {
@@ -1279,7 +1280,7 @@ async function profile(main) {
         out.textContent = t("profile.saved");
         chrome();
       } catch (err) {
-        out.textContent = errorText(err);
+        showError(pf, out, err);
       }
     });
     main.append(pf);

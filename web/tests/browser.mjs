@@ -313,6 +313,14 @@ scenarios["the interface follows the browser's language and switches to French"]
   await page.click("#signup-form button[type=submit]");
   await page.locator("#up-handle-error", { hasText: "Un identifiant a de 3 à 32 caractères" }).waitFor();
   assert((await page.getAttribute("#up-handle", "aria-invalid")) === "true", "the field is marked invalid");
+  // So does a display name refused on the profile page.
+  const fr = await user("francoise", ["fr"]);
+  const frCtx = await context(fr, { ui: "fr", locale: "fr-FR" });
+  const prof = await open(frCtx, "#/profile");
+  await prof.fill("#profile-name", "\u200b\u200b");
+  await prof.click("#profile-form button[type=submit]");
+  await prof.locator("#profile-name-error", { hasText: "Ce nom ne peut pas être utilisé" }).waitFor();
+  await frCtx.close();
   await shot(page, "interface-fr");
   await ctx.close();
 };
