@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, Code};
 use crate::model::{EventKind, Post, PostId, Room, RoomId, SpaceId, User, UserId};
 
+/// The log's types are the wire's: an event frame is what the log keeps.
+pub use crate::store::log::{post_json, PostJson, StoredEvent};
+
 /// The protocol version spoken here.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -233,17 +236,6 @@ impl ServerFrame<'_> {
     }
 }
 
-/// A post already serialized, embedded as it is in the frames that carry it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(transparent)]
-pub struct PostJson(Box<serde_json::value::RawValue>);
-
-impl PartialEq for PostJson {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.get() == other.0.get()
-    }
-}
-
 /// The `queue_item` frames of one post, one per language it needs: the same bytes as
 /// `ServerFrame::QueueItem`, with the post copied once into the part they share.
 pub struct QueueItemFrames {
@@ -254,9 +246,9 @@ pub struct QueueItemFrames {
 impl QueueItemFrames {
     pub fn new(post: &PostJson, room: RoomId) -> serde_json::Result<QueueItemFrames> {
         let room = serde_json::to_string(&room)?;
-        let mut head = String::with_capacity(post.0.get().len() + room.len() + 48);
+        let mut head = String::with_capacity(post.as_str().len() + room.len() + 48);
         head.push_str(r#"{"type":"queue_item","post":"#);
-        head.push_str(post.0.get());
+        head.push_str(post.as_str());
         head.push_str(r#","room":"#);
         head.push_str(&room);
         head.push_str(r#","needed":"#);
@@ -294,30 +286,6 @@ pub fn ack_frame(nonce: &str, post: &Post, json: Option<&PostJson>, room: Option
         }
         None => whole(),
     }
-}
-
-/// A post as JSON, to embed in frames that carry it (events, queue items, acks); made
-/// once however many frames carry it. Serializing a post cannot fail (see `to_json`).
-pub fn post_json(post: &Post) -> PostJson {
-    match serde_json::value::to_raw_value(post) {
-        Ok(raw) => PostJson(raw),
-        Err(e) => {
-            tracing::error!(error = %e, "post serialization failed");
-            PostJson(serde_json::value::RawValue::NULL.to_owned())
-        }
-    }
-}
-
-/// An event as stored in a room's log and sent to subscribers, owned (for decoding the
-/// log when an event must be rewritten).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    #[serde(rename = "type")]
-    pub frame: String,
-    pub room: RoomId,
-    pub seq: u64,
-    pub kind: EventKind,
-    pub post: Post,
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! Who hears of each one, and in which frame, is the service's to decide
 //! (`service::publish`).
 
+use super::log::PostJson;
 use crate::model::{Notification, NotificationId, Post, PostId, Room, RoomId, SpaceId, UserId};
-use crate::protocol::PostJson;
 
 /// One thing a durable batch did that someone connected may need to know.
 #[derive(Debug)]

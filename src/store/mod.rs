@@ -18,6 +18,7 @@ mod disk;
 pub mod engine;
 pub mod ids;
 mod keys;
+pub mod log;
 mod migrate;
 mod mirror;
 mod nonces;
@@ -148,7 +149,7 @@ pub(crate) fn post_record(
             let Some(text) = event(key)? else {
                 return Err(StoreError::Corrupt { tree: "posts", detail: format!("no creation event at seq {seq}") });
             };
-            let ev: crate::protocol::StoredEvent = decode("events", &text)?;
+            let ev: log::StoredEvent = decode("events", &text)?;
             Ok(PostRecord {
                 post: ev.post,
                 history: Vec::new(),
@@ -185,7 +186,7 @@ pub struct NonceRecord {
     /// first ack): the ack reuses it rather than serializing the post again on the
     /// runtime (`protocol::ack_frame`). Never stored.
     #[serde(skip)]
-    pub json: Option<std::sync::Arc<crate::protocol::PostJson>>,
+    pub json: Option<std::sync::Arc<log::PostJson>>,
 }
 
 /// What the `nonces` tree holds for a nonce: where the first ack's post is, and the

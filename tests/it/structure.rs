@@ -109,3 +109,16 @@ fn no_function_is_longer_than_120_lines() {
     }
     assert!(long.is_empty(), "functions over 120 lines: {long:?}");
 }
+
+#[test]
+fn the_store_is_about_storage_alone() {
+    for (rel, text) in sources() {
+        if !rel.starts_with("store/") {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+        for other in ["crate::protocol", "crate::hub", "crate::service", "crate::ws", "crate::http", "ApiError"] {
+            assert!(!code.contains(other), "src/{rel} uses {other}: the store reports facts, the services decide");
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub use spaces::CreateSpace;
 use super::change::Change;
 use super::ids::{FromPlace, Ids};
 use super::keys;
+use super::log::{event_frame, event_frame_of, post_json, PostJson, StoredEvent};
 use super::mirror::{LangChange, MirrorWrite, Mirrored};
 use super::nonces::{self, NonceIndex};
 use super::refusal::Refusal;
@@ -35,7 +36,6 @@ use crate::model::{
     EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
-use crate::protocol::{post_json, PostJson, ServerFrame, StoredEvent};
 
 /// Where a new post goes.
 #[derive(Clone, Debug)]
@@ -875,7 +875,7 @@ fn redact(tx: &Tx, rec: &PostRecord) -> Result<(), Fatal> {
         if let Some(frame) = tx.event(tx.ids.of(rec.post.room), s)? {
             let mut ev: StoredEvent = decode("events", &frame)?;
             ev.post = rec.post.clone();
-            let text = ServerFrame::Event { room: ev.room, seq: ev.seq, kind: ev.kind, post: &ev.post }.to_json();
+            let text = event_frame(ev.room, ev.seq, ev.kind, &ev.post).map_err(encoding)?;
             tx.rewrite_event(tx.ids.of(rec.post.room), s, text.into_bytes())?;
         }
     }
@@ -1226,24 +1226,8 @@ fn get_post(tx: &Tx, post: PostId) -> Result<Option<PostRecord>, Fatal> {
 /// Appends the event with the room's current `last_seq` to its log, and queues it for
 /// publication: serialized once, the same bytes stored and sent to every subscriber.
 fn write_event(tx: &Tx, fx: &mut Effects, room: &Room, kind: EventKind, post: &Post) -> Result<(), Fatal> {
-    let text = ServerFrame::Event { room: room.id, seq: room.last_seq, kind, post }.to_json();
+    let text = event_frame(room.id, room.last_seq, kind, post).map_err(encoding)?;
     write_event_text(tx, fx, room, kind, post, text)
-}
-
-/// An event frame around a post already serialized: the same bytes as
-/// `ServerFrame::Event` (a test holds them equal).
-#[derive(Serialize)]
-struct EventOut<'a> {
-    #[serde(rename = "type")]
-    frame: &'static str,
-    room: RoomId,
-    seq: u64,
-    kind: EventKind,
-    post: &'a PostJson,
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<String, Fatal> {
-    serde_json::to_string(value).map_err(encoding)
 }
 
 /// A value that cannot be written as JSON: the batch fails, nothing of it is written.
@@ -1319,9 +1303,11 @@ mod tests {
     fn a_new_post_serialized_once_makes_the_same_bytes() {
         let post = post();
         let json = post_json(&post);
-        let event = EventOut { frame: "event", room: post.room, seq: post.seq, kind: EventKind::Post, post: &json };
-        let expected = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post };
-        assert_eq!(encode(&event).ok(), Some(expected.to_json()));
+        let event = event_frame_of(post.room, post.seq, EventKind::Post, &json).ok();
+        let expected =
+            crate::protocol::ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post };
+        assert_eq!(event, Some(expected.to_json()), "the log's frame is the wire's");
+        assert_eq!(event_frame(post.room, post.seq, EventKind::Post, &post).ok(), Some(expected.to_json()));
     }
 
     #[test]
@@ -1329,7 +1315,7 @@ mod tests {
         // A confidence whose shortest decimal form reads back one bit off without
         // serde_json's exact float parsing (`float_roundtrip`).
         let post = Post { lang_confidence: 0.9564334850236477, ..post() };
-        let event = ServerFrame::Event { room: post.room, seq: post.seq, kind: EventKind::Post, post: &post }.to_json();
+        let event = event_frame(post.room, post.seq, EventKind::Post, &post).unwrap();
         let key = keys::pair(post.room.0, post.seq);
         let mut asked = None;
         let value = fresh_post(post.room.0, post.seq, "n-1");

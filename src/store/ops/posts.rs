@@ -101,8 +101,8 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
     }
     // The post as JSON once, for its event, its record and its queue frames.
     let json = post_json(&post);
-    let event = EventOut { frame: "event", room: room.id, seq, kind: EventKind::Post, post: &json };
-    write_event_text(tx, fx, &room, EventKind::Post, &post, encode(&event)?)?;
+    let event = event_frame_of(room.id, seq, EventKind::Post, &json).map_err(encoding)?;
+    write_event_text(tx, fx, &room, EventKind::Post, &post, event)?;
     tx.new_room_posts.borrow_mut().insert((tx.ids.of(room.id), seq), tx.ids.of(post.id));
     // Not a second copy of the post: where its creation event is (`fresh_post`),
     // in a run of the batch's new posts (`runs`).
