@@ -1256,31 +1256,48 @@ async function profile(main) {
   });
   main.append(form);
   if (isTranslator()) {
-    const pairs = (me.translator_pairs || []).map((p) => `${p.from}>${p.to}`).join(", ");
+    // Pairs from lists of languages named in the interface's language.
+    const langs = [...new Set([...state.config.languages, ...OTHER_LANGS])];
+    const rows = h("ul", { class: "pairs", id: "pairs-list" });
+    let n = 0;
+    const addRow = (from = langs[0], to = langs[1] || langs[0]) => {
+      n += 1;
+      const pick = (id, label, value) =>
+        h(
+          "label",
+          {},
+          label,
+          " ",
+          h("select", { id, class: id.startsWith("pair-from") ? "pair-from" : "pair-to" }, langs.map((l) => h("option", { value: l, selected: l === value }, langName(l)))),
+        );
+      const remove = h("button", { type: "button", class: "link remove-pair" }, t("profile.pair_remove"));
+      const li = h("li", { class: "pair" }, pick(`pair-from-${n}`, t("profile.pair_from"), from), " → ", pick(`pair-to-${n}`, t("profile.pair_to"), to), " ", remove);
+      remove.addEventListener("click", () => li.remove());
+      rows.append(li);
+    };
+    for (const p of me.translator_pairs || []) addRow(p.from, p.to);
+    const add = h("button", { type: "button", class: "link", id: "add-pair" }, t("profile.pair_add"));
+    add.addEventListener("click", () => addRow());
     const pf = h(
       "form",
       { class: "card", id: "pairs-form" },
       h("h2", {}, t("profile.pairs")),
-      field("profile-pairs", t("profile.pairs_help"), h("input", { value: pairs, placeholder: "es>en, fr>en", "data-field": "pairs" })),
+      rows,
+      h("p", {}, add),
       h("button", { type: "submit" }, t("profile.save")),
     );
     pf.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const list = pf
-        .querySelector("#profile-pairs")
-        .value.split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-        .map((s) => {
-          const [from, to] = s.split(">").map((x) => x.trim());
-          return { from, to };
-        });
+      const list = [...rows.querySelectorAll("li.pair")].map((li) => ({
+        from: li.querySelector(".pair-from").value,
+        to: li.querySelector(".pair-to").value,
+      }));
       try {
         state.me = await put("/me/translator", { pairs: list });
         out.textContent = t("profile.saved");
         chrome();
       } catch (err) {
-        showError(pf, out, err);
+        out.textContent = errorText(err);
       }
     });
     main.append(pf);

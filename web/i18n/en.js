@@ -135,5 +135,8 @@ export default {
   "profile.save": "Save",
   "profile.saved": "Saved.",
   "profile.pairs": "My translation pairs",
-  "profile.pairs_help": "Pairs as from>to, separated by commas",
+  "profile.pair_from": "From",
+  "profile.pair_to": "into",
+  "profile.pair_add": "Add a pair",
+  "profile.pair_remove": "Remove",
 };

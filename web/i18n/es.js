@@ -135,5 +135,8 @@ export default {
   "profile.save": "Guardar",
   "profile.saved": "Guardado.",
   "profile.pairs": "Mis pares de traducción",
-  "profile.pairs_help": "Pares de la forma origen>destino, separados por comas",
+  "profile.pair_from": "Del",
+  "profile.pair_to": "al",
+  "profile.pair_add": "Añadir un par",
+  "profile.pair_remove": "Quitar",
 };

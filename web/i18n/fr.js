@@ -135,5 +135,8 @@ export default {
   "profile.save": "Enregistrer",
   "profile.saved": "Enregistré.",
   "profile.pairs": "Mes paires de traduction",
-  "profile.pairs_help": "Paires de la forme source>cible, séparées par des virgules",
+  "profile.pair_from": "Du",
+  "profile.pair_to": "vers",
+  "profile.pair_add": "Ajouter une paire",
+  "profile.pair_remove": "Retirer",
 };

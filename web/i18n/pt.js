@@ -135,5 +135,8 @@ export default {
   "profile.save": "Guardar",
   "profile.saved": "Guardado.",
   "profile.pairs": "Os meus pares de tradução",
-  "profile.pairs_help": "Pares na forma origem>destino, separados por vírgulas",
+  "profile.pair_from": "Do",
+  "profile.pair_to": "para",
+  "profile.pair_add": "Adicionar um par",
+  "profile.pair_remove": "Retirar",
 };

@@ -239,6 +239,21 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await post.locator("button.toggle").click();
   await body.filter({ hasText: "La cooperativa de café" }).waitFor();
   assert((await body.getAttribute("lang")) === "es", "the original carries lang=es");
+  // Pairs are chosen from lists of languages, named in the interface's language.
+  const prof = await open(ctxTr, "#/profile");
+  await prof.locator("#pairs-list li").first().waitFor();
+  assert((await prof.inputValue("#pairs-list li:first-child .pair-from")) === "es", "the pair she has");
+  assert(
+    (await prof.locator("#pairs-list li:first-child .pair-from option[value=es]").textContent()) === "Spanish",
+    "languages named in the interface's language",
+  );
+  await prof.click("#add-pair");
+  await prof.selectOption("#pairs-list li:last-child .pair-from", "pt");
+  await prof.selectOption("#pairs-list li:last-child .pair-to", "en");
+  await prof.click("#pairs-form button[type=submit]");
+  await prof.locator("[role=status]", { hasText: "Saved" }).waitFor();
+  const saved = await call("GET", "/me", tr.token);
+  assert(saved.translator_pairs.some((p) => p.from === "pt" && p.to === "en"), `pairs saved: ${JSON.stringify(saved.translator_pairs)}`);
   await ctxEn.close();
   await ctxTr.close();
 };
