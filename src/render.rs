@@ -91,18 +91,24 @@ pub fn html(markdown: &str, is_member: impl Fn(&str) -> bool) -> String {
 }
 
 fn is_handle_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
-/// Splits a text at the `@handle`s of members, each becoming a link.
+/// Splits a text at the `@handle`s of members, each becoming a link. A handle is read as
+/// notifications read it (`store::ops::mentions`): after a character that is not a letter,
+/// a digit or `_`, letters, digits, `_`, `.` and `-`, less a trailing `.` or `-` (the
+/// end of a sentence).
 fn mentions<'a>(text: CowStr<'a>, is_member: &impl Fn(&str) -> bool, out: &mut Vec<Event<'a>>) {
     let s: &str = &text;
     let mut rest_from = 0;
     let mut found = false;
     let mut i = 0;
     while let Some(at) = s[i..].find('@').map(|p| p + i) {
-        let before_ok = s[..at].chars().next_back().is_none_or(|c| !is_handle_char(c) && c != '@');
-        let len = s[at + 1..].find(|c: char| !is_handle_char(c)).unwrap_or(s.len() - at - 1);
+        let before_ok = s[..at].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+        let mut len = s[at + 1..].find(|c: char| !is_handle_char(c)).unwrap_or(s.len() - at - 1);
+        while len > 0 && s[at + 1..at + 1 + len].ends_with(['.', '-']) {
+            len -= 1;
+        }
         let handle = &s[at + 1..at + 1 + len];
         if before_ok && (3..=32).contains(&handle.len()) && is_member(handle) {
             if at > rest_from {
@@ -163,6 +169,13 @@ mod tests {
             "an address is not a mention: {out}"
         );
         assert!(!render("[@ana](https://x.example)").contains("#/u/ana"), "not inside another link");
+        // Handles with dots and dashes, and a full stop after one.
+        let dotted = html("Thanks @ana.maria-lopes. And @ana.", |h| h == "ana.maria-lopes" || h == "ana");
+        assert!(dotted.contains(r##"href="#/u/ana.maria-lopes""##), "{dotted}");
+        assert!(
+            dotted.contains(r##"href="#/u/ana""##) && dotted.contains("</a>.</p>"),
+            "a full stop is not the handle's: {dotted}"
+        );
     }
 
     #[test]
