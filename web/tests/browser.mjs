@@ -49,6 +49,17 @@ async function admin() {
   return v.token;
 }
 
+/** A new public chat space made by an admin; its room is `.room`. */
+async function chatSpace(adminToken, slug, name) {
+  return call("POST", "/spaces", adminToken, {
+    slug: `${slug}${Date.now() % 100000}`,
+    name,
+    kind: "chat",
+    visibility: "public",
+    post_policy: "members",
+  });
+}
+
 async function spaceId(slug) {
   const spaces = await call("GET", "/spaces");
   return spaces.find((s) => s.slug === slug);
@@ -488,13 +499,7 @@ scenarios["a chat room opens at its newest, loads older ones, and follows new on
   const adminToken = await admin();
   const a = await user("elena", ["en"]);
   const b = await user("fatou", ["en"]);
-  const space = await call("POST", "/spaces", adminToken, {
-    slug: `chat${Date.now() % 100000}`,
-    name: "Busy chat",
-    kind: "chat",
-    visibility: "public",
-    post_policy: "members",
-  });
+  const space = await chatSpace(adminToken, "chat", "Busy chat");
   const roomId = space.room;
   for (let i = 1; i <= 130; i++) {
     await call("POST", `/rooms/${roomId}/posts`, a.token, { body: `line ${i} of the day`, nonce: `c-${i}`, lang: "en" });
@@ -548,13 +553,7 @@ scenarios["light on a slow link: the client's bytes at 400 kbit/s and 400 ms"] =
   // A busy chat to open at the end: 2,001 messages.
   const adminToken = await admin();
   const g = await user("gloria", ["en"]);
-  const chat = await call("POST", "/spaces", adminToken, {
-    slug: `big${Date.now() % 100000}`,
-    name: "Big chat",
-    kind: "chat",
-    visibility: "public",
-    post_policy: "members",
-  });
+  const chat = await chatSpace(adminToken, "big", "Big chat");
   for (let i = 0; i < 2000; i += 100) {
     await Promise.all(
       Array.from({ length: 100 }, (_, j) =>

@@ -816,6 +816,22 @@ fn new_place(tx: &Tx) -> Result<u64, Fatal> {
     Ok(tx.db.next_id().map_err(StoreError::Sled)?.saturating_add(tx.id_offset))
 }
 
+/// A new, empty room of `space`: a forum thread when it has a title, else a chat's room.
+fn new_room(tx: &Tx, space: SpaceId, title: Option<String>, now: &str) -> Result<Room, Fatal> {
+    Ok(Room {
+        id: new_id::<RoomId>(tx)?,
+        space,
+        title,
+        created_at: now.to_owned(),
+        last_seq: 0,
+        post_count: 0,
+        last_activity_at: now.to_owned(),
+        pinned: false,
+        unread: None,
+        read_seq: None,
+    })
+}
+
 /// A new id: a new place, permuted.
 fn new_id<I: FromPlace>(tx: &Tx) -> Result<I, Fatal> {
     Ok(tx.ids.at(new_place(tx)?))

@@ -49,19 +49,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
             if s.kind != SpaceKind::Forum {
                 return Ok(Err(Refusal::ChatHasOneRoom));
             }
-            let room = Room {
-                id: new_id::<RoomId>(tx)?,
-                space: *space,
-                title: Some(title.clone()),
-                created_at: now.to_owned(),
-                last_seq: 0,
-                post_count: 0,
-                last_activity_at: now.to_owned(),
-                pinned: false,
-                unread: None,
-                read_seq: None,
-            };
-            (room, true)
+            (new_room(tx, *space, Some(title.clone()), now)?, true)
         }
     };
     let mut parent_author = None;

@@ -21,18 +21,7 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
     }
     let id = new_id::<SpaceId>(tx)?;
     let room = if *kind == SpaceKind::Chat {
-        let room = Room {
-            id: new_id::<RoomId>(tx)?,
-            space: id,
-            title: None,
-            created_at: now.to_owned(),
-            last_seq: 0,
-            post_count: 0,
-            last_activity_at: now.to_owned(),
-            pinned: false,
-            unread: None,
-            read_seq: None,
-        };
+        let room = new_room(tx, id, None, now)?;
         tx.put_room(&room);
         tx.space_rooms().insert(&keys::pair(tx.ids.of(id), tx.ids.of(room.id))[..], &[][..])?;
         Some(room.id)
