@@ -28,7 +28,7 @@ fn post() -> Post {
         body: BODY.into(),
         html: collective_brain::render::html(BODY, |_| false),
         reply_to: None,
-        lang: "fr".into(),
+        lang: collective_brain::model::Lang::parse("fr").expect("a language"),
         lang_source: LangSource::Detected,
         lang_confidence: 0.93,
         created_at: "2026-11-22T07:00:00.000Z".into(),

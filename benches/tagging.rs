@@ -7,6 +7,7 @@ use std::path::Path;
 use collective_brain::lang::{Evidence, Tagger};
 use collective_brain::lang_eval::read_tsv;
 use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
+use collective_brain::model::Lang;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn rows(file: &str) -> Vec<String> {
@@ -21,12 +22,12 @@ fn rows(file: &str) -> Vec<String> {
 }
 
 fn tagging(c: &mut Criterion) {
-    let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
+    let community = Lang::many(&["en", "fr", "es", "pt"]);
     // With the machine's Hunspell dictionaries, as the server loads them (none: none used).
     let (lexicon, _) = Lexicon::load(Path::new(DEFAULT_DIR), &community);
     let tagger = Tagger::with_lexicon(&community, lexicon);
     tagger.warm_up();
-    let author = ["pt".to_string(), "es".to_string()];
+    let author = Lang::many(&["pt", "es"]);
     for (name, file) in [("sentences", "ntrex-sentences.tsv"), ("word pairs", "lingua-word-pairs.tsv")] {
         let texts = rows(file);
         let mut group = c.benchmark_group(name);

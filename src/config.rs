@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::limits::Limits;
+use crate::model::Lang;
 use crate::net::NetLimits;
 
 /// Everything the server can be told.
@@ -20,7 +21,7 @@ pub struct Config {
     pub name: String,
     /// The community's languages (ISO 639-1), most used first: language tagging chooses
     /// among them. Default `en, fr, es, pt`.
-    pub languages: Vec<String>,
+    pub languages: Vec<Lang>,
     /// Password of the `admin` account created on first start; when `None` one is
     /// generated and written to `DATA_DIR/admin-password.txt` (mode 0600), never logged.
     pub admin_password: Option<String>,
@@ -85,7 +86,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             name: "Collective Brain".into(),
-            languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
+            languages: Lang::many(&["en", "fr", "es", "pt"]),
             admin_password: None,
             metrics_token: None,
             max_frame_bytes: 64 * 1024,
@@ -125,11 +126,6 @@ impl Config {
         }
         if self.languages.is_empty() {
             return Err("languages: at least one community language is needed".into());
-        }
-        for l in &self.languages {
-            if !crate::lang::is_iso639_1(l) {
-                return Err(format!("languages: {l:?} is not an ISO 639-1 code"));
-            }
         }
         if self.max_post_bytes + 1024 > self.max_frame_bytes {
             return Err("max_post_bytes must leave room for the frame around it (1 KiB under max_frame_bytes)".into());

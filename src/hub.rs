@@ -13,14 +13,14 @@ use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use tokio::sync::{broadcast, Notify};
 
-use crate::model::{RoomId, SpaceId, UserId};
+use crate::model::{Lang, RoomId, SpaceId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Topic {
     Room(RoomId),
     Space(SpaceId),
-    /// The translators' queue into one language (its ISO 639-1 code).
-    Queue([u8; 2]),
+    /// The translators' queue into one language.
+    Queue(Lang),
     /// A user's own stream, on every socket they are signed in on (read markers now,
     /// notifications later).
     User(UserId),
@@ -40,10 +40,8 @@ pub fn session_key(hash: &[u8; 32]) -> [u8; 8] {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueScope {
     pub space: SpaceId,
-    pub from: [u8; 2],
+    pub from: Lang,
 }
-
-pub use crate::model::lang_key;
 
 /// One frame, serialized once and shared by every subscriber.
 #[derive(Clone, Debug)]

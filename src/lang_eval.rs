@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::lang::{Evidence, Tagger};
+use crate::model::Lang;
 
 /// One labelled text.
 #[derive(Clone, Debug)]
@@ -31,16 +32,16 @@ pub const NTREX_COLUMNS: [&str; 10] = ["id", "en", "fr", "es", "pt", "pt_BR", "i
 /// tagger was never tuned on: from each sentence, in each of `languages`, the middle one
 /// of its pairs of adjacent words of five letters or more, lower-cased (the shape of
 /// lingua's word-pair file).
-pub fn pairs_from_parallel(path: &Path, languages: &[String]) -> std::io::Result<Vec<Row>> {
+pub fn pairs_from_parallel(path: &Path, languages: &[Lang]) -> std::io::Result<Vec<Row>> {
     let text = std::fs::read_to_string(path)?;
     let mut rows = Vec::new();
     for line in text.lines() {
         let cells: Vec<&str> = line.split('\t').collect();
         for lang in languages {
-            let Some(col) = NTREX_COLUMNS.iter().position(|c| c == lang) else { continue };
+            let Some(col) = NTREX_COLUMNS.iter().position(|c| *lang == *c) else { continue };
             let Some(sentence) = cells.get(col) else { continue };
             if let Some(pair) = middle_pair(sentence) {
-                rows.push(Row { lang: lang.clone(), text: pair });
+                rows.push(Row { lang: lang.to_string(), text: pair });
             }
         }
     }
@@ -66,7 +67,7 @@ pub struct Score {
     /// lang -> (correct alone, correct with the author prior, total)
     pub per_lang: BTreeMap<String, (usize, usize, usize)>,
     /// The rows tagged wrong with the author prior: (true, tagged, declared, text).
-    pub errors: Vec<(String, String, [String; 2], String)>,
+    pub errors: Vec<(Lang, Lang, [Lang; 2], String)>,
 }
 
 impl Score {
@@ -95,23 +96,24 @@ pub fn pct(part: usize, total: usize) -> f64 {
 /// Tags every row whose language is a community language, alone and with an author who
 /// declares the true language and one other (which one, and in which order, varies from
 /// row to row).
-pub fn evaluate(tagger: &Tagger, community: &[String], rows: &[Row]) -> Score {
+pub fn evaluate(tagger: &Tagger, community: &[Lang], rows: &[Row]) -> Score {
     let mut score = Score::default();
     for (i, row) in rows.iter().enumerate() {
-        let Some(pos) = community.iter().position(|c| *c == row.lang) else { continue };
+        let Some(pos) = community.iter().position(|c| *c == row.lang.as_str()) else { continue };
+        let truth = community[pos];
         let entry = score.per_lang.entry(row.lang.clone()).or_default();
         entry.2 += 1;
-        if tagger.tag(&row.text, &Evidence::default()).lang == row.lang {
+        if tagger.tag(&row.text, &Evidence::default()).lang == truth {
             entry.0 += 1;
         }
         if community.len() > 1 {
-            let other = community[(pos + 1 + i % (community.len() - 1)) % community.len()].clone();
-            let author = if i % 2 == 0 { [row.lang.clone(), other] } else { [other, row.lang.clone()] };
+            let other = community[(pos + 1 + i % (community.len() - 1)) % community.len()];
+            let author = if i % 2 == 0 { [truth, other] } else { [other, truth] };
             let tagged = tagger.tag(&row.text, &Evidence { author: &author, ..Evidence::default() }).lang;
-            if tagged == row.lang {
+            if tagged == truth {
                 entry.1 += 1;
             } else {
-                score.errors.push((row.lang.clone(), tagged, author, row.text.clone()));
+                score.errors.push((truth, tagged, author, row.text.clone()));
             }
         } else {
             entry.1 += 1;

@@ -6,6 +6,7 @@
 //! can. The dictionaries are data on the machine, not part of this repository: without
 //! them tagging works as before, a little less sure on two-word posts.
 
+use crate::model::Lang;
 use std::path::{Path, PathBuf};
 
 /// Where Debian installs Hunspell dictionaries.
@@ -28,19 +29,19 @@ fn files_of(lang: &str) -> &'static [&'static str] {
 /// The dictionaries of some languages.
 #[derive(Default)]
 pub struct Lexicon {
-    langs: Vec<(String, Vec<spellbook::Dictionary>)>,
+    langs: Vec<(Lang, Vec<spellbook::Dictionary>)>,
 }
 
 impl Lexicon {
     /// Loads what `dir` has for `langs`; returns the lexicon and, per language, the
     /// files it read (a language with none is left out).
-    pub fn load(dir: &Path, langs: &[String]) -> (Lexicon, Vec<(String, Vec<PathBuf>)>) {
+    pub fn load(dir: &Path, langs: &[Lang]) -> (Lexicon, Vec<(Lang, Vec<PathBuf>)>) {
         let mut lexicon = Lexicon::default();
         let mut read = Vec::new();
         for lang in langs {
             let mut dicts = Vec::new();
             let mut paths = Vec::new();
-            for name in files_of(lang) {
+            for name in files_of(lang.as_str()) {
                 let aff = dir.join(format!("{name}.aff"));
                 let dic = dir.join(format!("{name}.dic"));
                 let (Ok(a), Ok(d)) = (std::fs::read_to_string(&aff), std::fs::read_to_string(&dic)) else { continue };
@@ -53,8 +54,8 @@ impl Lexicon {
                 }
             }
             if !dicts.is_empty() {
-                lexicon.langs.push((lang.clone(), dicts));
-                read.push((lang.clone(), paths));
+                lexicon.langs.push((*lang, dicts));
+                read.push((*lang, paths));
             }
         }
         (lexicon, read)
@@ -67,7 +68,7 @@ impl Lexicon {
 
     /// Whether `lang`'s dictionaries spell `word` (false without a dictionary).
     pub fn knows(&self, lang: &str, word: &str) -> bool {
-        self.langs.iter().find(|(c, _)| c == lang).is_some_and(|(_, dicts)| dicts.iter().any(|d| d.check(word)))
+        self.langs.iter().find(|(c, _)| *c == lang).is_some_and(|(_, dicts)| dicts.iter().any(|d| d.check(word)))
     }
 }
 
@@ -77,20 +78,20 @@ mod tests {
     use crate::lang::{Evidence, Tagger};
 
     /// Two tiny dictionaries: Spanish writes `datos`, Portuguese `dados`, both `cursos`.
-    fn tiny() -> (tempfile::TempDir, Vec<String>) {
+    fn tiny() -> (tempfile::TempDir, Vec<Lang>) {
         let dir = tempfile::tempdir().unwrap();
         for (name, words) in [("es_ES", "datos\ncursos\n"), ("pt_PT", "dados\ncursos\n")] {
             std::fs::write(dir.path().join(format!("{name}.aff")), "SET UTF-8\n").unwrap();
             std::fs::write(dir.path().join(format!("{name}.dic")), format!("2\n{words}")).unwrap();
         }
-        (dir, ["es", "pt"].map(String::from).to_vec())
+        (dir, Lang::many(&["es", "pt"]))
     }
 
     #[test]
     fn reads_the_dictionaries_there_are() {
         let (dir, langs) = tiny();
         let mut with_fr = langs.clone();
-        with_fr.push("fr".into());
+        with_fr.extend(Lang::parse("fr"));
         let (lexicon, read) = Lexicon::load(dir.path(), &with_fr);
         assert_eq!(read.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["es", "pt"], "no French files");
         assert!(lexicon.knows("es", "datos") && !lexicon.knows("pt", "datos"));
@@ -105,8 +106,8 @@ mod tests {
     fn a_word_only_one_of_the_authors_languages_spells_decides_a_short_post() {
         // lingua's letters alone take `cursos datos` for Portuguese (docs/LANGUAGE.md).
         let (dir, langs) = tiny();
-        let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
-        let author = ["pt".to_string(), "es".to_string()];
+        let community = Lang::many(&["en", "fr", "es", "pt"]);
+        let author = Lang::many(&["pt", "es"]);
         let ev = Evidence { author: &author, ..Evidence::default() };
         let plain = Tagger::new(&community);
         assert_eq!(plain.tag("cursos datos", &ev).lang, "pt");

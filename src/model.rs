@@ -147,7 +147,7 @@ pub struct User {
     pub handle: String,
     pub display_name: String,
     /// The languages the user reads and writes, most used first.
-    pub languages: Vec<String>,
+    pub languages: Vec<Lang>,
     pub roles: Vec<Role>,
     /// Extension: the language pairs a translator works in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -157,8 +157,8 @@ pub struct User {
 /// A translator's language pair.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LangPair {
-    pub from: String,
-    pub to: String,
+    pub from: Lang,
+    pub to: Lang,
 }
 
 impl User {
@@ -277,7 +277,7 @@ pub struct Post {
     #[serde(default)]
     pub html: String,
     pub reply_to: Option<PostId>,
-    pub lang: String,
+    pub lang: Lang,
     pub lang_source: LangSource,
     pub lang_confidence: f64,
     pub created_at: String,
@@ -286,7 +286,7 @@ pub struct Post {
     /// Extension: hidden by a moderator; its text is kept apart for moderators only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
-    pub translations: std::collections::BTreeMap<String, Translation>,
+    pub translations: std::collections::BTreeMap<Lang, Translation>,
     /// Extension: emoji reactions, with how many users reacted with each.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub reactions: std::collections::BTreeMap<String, u64>,
@@ -298,7 +298,7 @@ pub struct Revision {
     pub body: String,
     #[serde(default)]
     pub html: String,
-    pub lang: String,
+    pub lang: Lang,
     /// When this version was written (the post's creation, or an earlier edit).
     pub written_at: String,
     /// When it was replaced.
@@ -339,11 +339,116 @@ mod tests {
     }
 }
 
-/// A language code as two bytes, for keys and topics (`fr` → `b"fr"`; `?` for what is
-/// missing).
-pub fn lang_key(lang: &str) -> [u8; 2] {
-    let b = lang.as_bytes();
-    [b.first().copied().unwrap_or(b'?'), b.get(1).copied().unwrap_or(b'?')]
+// ---- languages ----
+
+/// A language: an assigned ISO 639-1 code such as `en` or `pt`, two bytes wherever it
+/// goes (keys, topics, maps). It is checked where it enters: [`Lang::parse`] and
+/// deserializing refuse anything else, so code that holds one need not check again.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lang([u8; 2]);
+
+/// ISO 639-1's assigned codes, sorted, three bytes apart.
+const ISO639_1: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy \
+da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik \
+io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt \
+my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so \
+sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
+
+impl Lang {
+    pub const EN: Lang = Lang(*b"en");
+
+    /// The language `code` names, if it is an assigned ISO 639-1 code (lower case).
+    pub fn parse(code: &str) -> Option<Lang> {
+        let [a, b] = code.as_bytes() else { return None };
+        Lang::from_bytes([*a, *b])
+    }
+
+    /// The language two bytes name (a key's or a topic's), if they are a code.
+    pub fn from_bytes(code: [u8; 2]) -> Option<Lang> {
+        let list = ISO639_1.as_bytes();
+        let (mut lo, mut hi) = (0, list.len().div_ceil(3));
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match list.get(3 * mid..3 * mid + 2).map(|c| c.cmp(&code[..])) {
+                Some(std::cmp::Ordering::Less) => lo = mid + 1,
+                Some(std::cmp::Ordering::Greater) => hi = mid,
+                Some(std::cmp::Ordering::Equal) => return Some(Lang(code)),
+                None => return None,
+            }
+        }
+        None
+    }
+
+    /// The languages of `codes` that are codes, in order (tests and built-in defaults).
+    pub fn many(codes: &[&str]) -> Vec<Lang> {
+        codes.iter().filter_map(|c| Lang::parse(c)).collect()
+    }
+
+    /// Every assigned code, in order.
+    pub fn all() -> impl Iterator<Item = Lang> {
+        ISO639_1.split(' ').filter_map(Lang::parse)
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
+    pub fn bytes(self) -> [u8; 2] {
+        self.0
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Lang, String> {
+        Lang::parse(s).ok_or_else(|| format!("{s:?} is not an ISO 639-1 code such as \"en\" or \"pt\""))
+    }
+}
+
+impl PartialEq<str> for Lang {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Lang {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Lang {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Lang {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Lang, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Lang;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO 639-1 language code")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Lang, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 // ---- search ----
@@ -389,7 +494,7 @@ pub struct SearchHit {
     /// Extension: the snippet in pieces, matched words with `mark: true`.
     pub snippet_parts: Vec<collective_brain_index::Part>,
     /// The language of the version that matched: the original or a translation.
-    pub matched_lang: String,
+    pub matched_lang: Lang,
     pub score: f32,
     /// Extension: the thread's other matching posts, best first.
     pub also: Vec<String>,
@@ -403,4 +508,43 @@ pub struct SearchResults {
     pub total: usize,
     /// Extension: the cursor of the next page, when there is one.
     pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::Lang;
+
+    #[test]
+    fn iso_codes() {
+        for ok in ["pt", "ko", "en", "aa", "zu"] {
+            assert_eq!(Lang::parse(ok).map(|l| l.to_string()), Some(ok.to_owned()));
+        }
+        for c in ["xx", "eng", "PT", "a", "", "aa ", " a", "zz", "a\u{e9}", "\u{e9}", "ab\0"] {
+            assert!(Lang::parse(c).is_none(), "{c:?}");
+        }
+        // The list sorted and evenly spaced (the search counts on both): every code of
+        // it found, nothing between or around them.
+        let codes: Vec<&str> = super::ISO639_1.split(' ').collect();
+        assert_eq!(codes.len(), super::ISO639_1.len().div_ceil(3));
+        assert!(codes.windows(2).all(|w| w[0] < w[1] && w[0].len() == 2), "sorted pairs");
+        assert_eq!(Lang::all().count(), codes.len());
+        let assigned: std::collections::HashSet<&str> = codes.iter().copied().collect();
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let c = String::from_utf8(vec![a, b]).unwrap();
+                assert_eq!(Lang::parse(&c).is_some(), assigned.contains(c.as_str()), "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_language_is_a_string_on_the_wire_and_refused_when_it_is_no_code() {
+        let l: Lang = serde_json::from_str("\"fr\"").unwrap();
+        assert_eq!(serde_json::to_string(&l).unwrap(), "\"fr\"");
+        let map: std::collections::BTreeMap<Lang, u8> = serde_json::from_str(r#"{"pt":1,"en":2}"#).unwrap();
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"en":2,"pt":1}"#);
+        let err = serde_json::from_str::<Lang>("\"portugues\"").unwrap_err().to_string();
+        assert!(err.contains("ISO 639-1"), "{err}");
+        assert!(serde_json::from_str::<Lang>("7").is_err());
+    }
 }

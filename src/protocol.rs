@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, Code};
-use crate::model::{EventKind, Post, PostId, Room, RoomId, SpaceId, User, UserId};
+use crate::model::{EventKind, Lang, Post, PostId, Room, RoomId, SpaceId, User, UserId};
 
 /// The log's types are the wire's: an event frame is what the log keeps.
 pub use crate::store::log::{post_json, PostJson, StoredEvent};
@@ -146,13 +146,13 @@ pub enum ServerFrame<'a> {
     QueueItem {
         post: &'a PostJson,
         room: RoomId,
-        needed: &'a str,
+        needed: Lang,
     },
     /// Extension: the item left the queue (translated, deleted, corrected or no longer
     /// needed).
     QueueRemoved {
         post: PostId,
-        needed: &'a str,
+        needed: Lang,
     },
     /// Extension: on the user's own stream, someone mentioned them or replied to them.
     Notification {
@@ -256,8 +256,8 @@ impl QueueItemFrames {
     }
 
     /// The frame for a translation into `lang`.
-    pub fn needing(&self, lang: &str) -> serde_json::Result<String> {
-        let lang = serde_json::to_string(lang)?;
+    pub fn needing(&self, lang: Lang) -> serde_json::Result<String> {
+        let lang = serde_json::to_string(&lang)?;
         let mut frame = String::with_capacity(self.head.len() + lang.len() + 1);
         frame.push_str(&self.head);
         frame.push_str(&lang);
@@ -341,7 +341,7 @@ mod tests {
             author: UserId(9),
             body: "Bom dia, \"cooperativas\"!".into(),
             reply_to: None,
-            lang: "pt".into(),
+            lang: Lang::parse("pt").unwrap(),
             lang_source: crate::model::LangSource::Detected,
             lang_confidence: 0.75,
             created_at: "2026-12-01T10:00:00Z".into(),
@@ -352,14 +352,15 @@ mod tests {
             reactions: Default::default(),
         };
         let raw = post_json(&post);
-        let v: serde_json::Value =
-            serde_json::from_str(&ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: "fr" }.to_json())
-                .unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            &ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: Lang::parse("fr").unwrap() }.to_json(),
+        )
+        .unwrap();
         let inline = serde_json::to_value(&post).unwrap();
         assert_eq!(v, json!({"type": "queue_item", "post": inline, "room": "r2", "needed": "fr"}));
         // Made from a shared head, the same bytes.
         let frames = QueueItemFrames::new(&raw, RoomId(2)).unwrap();
-        for lang in ["fr", "es", "en"] {
+        for lang in Lang::many(&["fr", "es", "en"]) {
             let by_serde = ServerFrame::QueueItem { post: &raw, room: RoomId(2), needed: lang }.to_json();
             assert_eq!(frames.needing(lang).unwrap(), by_serde);
         }

@@ -380,11 +380,11 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         public,
         author: post.author.0,
         created_us: crate::clock::parse_us(&post.created_at).unwrap_or(0),
-        lang: post.lang.clone(),
+        lang: post.lang.to_string(),
         body: post.body.clone(),
         // A thread's title belongs to its opening post.
         title: if post.seq == 1 { room.title.clone() } else { None },
-        translations: post.translations.iter().map(|(l, t)| (l.clone(), t.body.clone())).collect(),
+        translations: post.translations.iter().map(|(l, t)| (l.to_string(), t.body.clone())).collect(),
     }))
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::model::Lang;
 use crate::net::NetLimits;
 
 /// Every setting, each optional: what is not given keeps its default.
@@ -32,7 +33,7 @@ pub struct Settings {
     /// The community's languages, comma-separated ISO 639-1 codes, most used first
     /// [default: en,fr,es,pt].
     #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',')]
-    pub languages: Option<Vec<String>>,
+    pub languages: Option<Vec<Lang>>,
     /// Largest WebSocket message in bytes; larger closes the socket with 1009 [default: 65536].
     #[arg(long, env = "CB_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
@@ -223,7 +224,8 @@ mod tests {
         assert_eq!(c.limits.writes, Limits::off().writes);
         assert!(Settings::from_toml("room_bufer = 64").unwrap_err().contains("room_bufer"));
         assert!(Settings::from_toml("room_buffer = \"big\"").is_err());
-        assert!(Settings { languages: Some(vec!["xx".into()]), ..Settings::default() }.into_config().is_err());
+        assert!(Settings::from_toml("languages = [\"xx\"]").unwrap_err().contains("ISO 639-1"));
+        assert!(Settings { languages: Some(vec![]), ..Settings::default() }.into_config().is_err());
     }
 
     #[test]
@@ -249,7 +251,8 @@ mod tests {
         let parsed = Cli::try_parse_from(["cb", "--rate-limits", "off", "--languages", "fr,pt", "--name", "Cérebro"])
             .expect("parses");
         assert_eq!(parsed.settings.rate_limits, Some(false));
-        assert_eq!(parsed.settings.languages, Some(vec!["fr".to_owned(), "pt".to_owned()]));
+        assert_eq!(parsed.settings.languages, Some(["fr", "pt"].iter().filter_map(|l| Lang::parse(l)).collect()));
+        assert!(Cli::try_parse_from(["cb", "--languages", "fr,portugues"]).is_err());
         assert_eq!(parsed.settings.name.as_deref(), Some("Cérebro"));
     }
 }

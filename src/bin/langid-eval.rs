@@ -11,9 +11,10 @@ use std::time::Instant;
 use collective_brain::lang::Tagger;
 use collective_brain::lang_eval::{evaluate, pairs_from_parallel, pct, read_tsv};
 use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
+use collective_brain::model::Lang;
 
 fn main() {
-    let mut languages: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
+    let mut languages = Lang::many(&["en", "fr", "es", "pt"]);
     let mut files: Vec<PathBuf> = Vec::new();
     let mut parallel: Vec<PathBuf> = Vec::new();
     let mut show_errors = false;
@@ -25,7 +26,13 @@ fn main() {
                 eprintln!("--languages needs a comma-separated list");
                 std::process::exit(2);
             };
-            languages = v.split(',').map(|s| s.trim().to_owned()).collect();
+            languages = match v.split(',').map(|s| s.trim().parse()).collect::<Result<Vec<Lang>, String>>() {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("--languages: {e}");
+                    std::process::exit(2);
+                }
+            };
         } else if a == "--pairs-from" {
             let Some(v) = args.next() else {
                 eprintln!("--pairs-from needs a parallel corpus file");
@@ -53,7 +60,7 @@ fn main() {
     let (lexicon, read) = Lexicon::load(Path::new(&dictionaries), &languages);
     let tagger = Tagger::with_lexicon(&languages, lexicon);
     tagger.warm_up();
-    println!("community: {}", languages.join(", "));
+    println!("community: {}", languages.iter().map(Lang::as_str).collect::<Vec<_>>().join(", "));
     let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
     println!("dictionaries ({dictionaries}): {}", if with.is_empty() { "none".to_owned() } else { with.join(", ") });
     println!();
@@ -88,7 +95,7 @@ fn main() {
         );
         if show_errors {
             for (truth, got, author, text) in &score.errors {
-                eprintln!("{name}\t{truth}->{got}\t{}\t{text}", author.join("+"));
+                eprintln!("{name}\t{truth}->{got}\t{}\t{text}", author.map(|l| l.to_string()).join("+"));
             }
         }
     }

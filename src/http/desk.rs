@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Deserialize)]
 pub(super) struct PairsBody {
-    pairs: Vec<LangPair>,
+    pairs: Vec<crate::service::desk::PairRequest>,
 }
 
 pub(super) async fn set_pairs(

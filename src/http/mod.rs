@@ -26,8 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::model::{
-    LangPair, Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId,
-    Visibility,
+    Post, PostId, PostPolicy, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility,
 };
 use crate::service::{signed_in, App, Claim, Coverage, NewPost, QueueEntry, Registration};
 use crate::store::Secrets;

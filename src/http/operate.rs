@@ -133,7 +133,7 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::He
     );
     for lang in &app.config.languages {
         // A store that cannot be read leaves the gauge out rather than lying.
-        match app.store.queue_len(lang) {
+        match app.store.queue_len(*lang) {
             Ok(n) => {
                 let _ = writeln!(out, "cb_translation_queue{{lang=\"{lang}\"}} {n}");
             }

@@ -7,27 +7,12 @@
 
 mod tables;
 
-use crate::model::LangSource;
-use tables::{FUNCTION_WORDS, ISO639_1, SHARED_ENDINGS, SHARED_LETTERS, SHARED_PAIRS, SHARED_WORDS};
+use crate::model::{Lang, LangSource};
+use tables::{FUNCTION_WORDS, SHARED_ENDINGS, SHARED_LETTERS, SHARED_PAIRS, SHARED_WORDS};
 
 /// Whether `code` is an ISO 639-1 language code (two lower-case letters, assigned).
-/// Once a post (its declared language): the list is sorted, each code three bytes from
-/// the last, so this is a binary search of byte pairs rather than a split of the text.
 pub fn is_iso639_1(code: &str) -> bool {
-    let [a, b] = code.as_bytes() else { return false };
-    let list = ISO639_1.as_bytes();
-    let n = list.len().div_ceil(3);
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        match list.get(3 * mid..3 * mid + 2).map(|c| c.cmp(&[*a, *b][..])) {
-            Some(std::cmp::Ordering::Less) => lo = mid + 1,
-            Some(std::cmp::Ordering::Greater) => hi = mid,
-            Some(std::cmp::Ordering::Equal) => return true,
-            None => return false,
-        }
-    }
-    false
+    Lang::parse(code).is_some()
 }
 
 /// ISO 639-1 to whatlang, for the languages whatlang detects.
@@ -87,7 +72,7 @@ fn to_lingua(code: &str) -> Option<lingua::Language> {
 /// A post's language decision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tag {
-    pub lang: String,
+    pub lang: Lang,
     pub source: LangSource,
     pub confidence: f64,
 }
@@ -96,11 +81,11 @@ pub struct Tag {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Evidence<'a> {
     /// The client's own statement: it always wins.
-    pub declared: Option<&'a str>,
+    pub declared: Option<Lang>,
     /// The languages the author says they write, most used first.
-    pub author: &'a [String],
+    pub author: &'a [Lang],
     /// The language most of the room's recent posts are in.
-    pub room: Option<&'a str>,
+    pub room: Option<Lang>,
 }
 
 /// How much less likely a language the author did not declare is, a priori.
@@ -128,31 +113,31 @@ const CONFIDENT: f64 = 0.9;
 pub struct Tagger {
     whatlang: Option<whatlang::Detector>,
     /// (ISO 639-1, whatlang) for the community languages whatlang knows.
-    known: Vec<(String, whatlang::Lang)>,
+    known: Vec<(Lang, whatlang::Lang)>,
     lingua: Option<lingua::LanguageDetector>,
     /// (ISO 639-1, lingua) for the community languages lingua knows.
-    lingua_known: Vec<(String, lingua::Language)>,
-    community: Vec<String>,
+    lingua_known: Vec<(Lang, lingua::Language)>,
+    community: Vec<Lang>,
     /// Dictionaries of the community's languages, if the machine has them.
     lexicon: crate::lexicon::Lexicon,
 }
 
 impl Tagger {
     /// A tagger with dictionaries for the word prior (`crate::lexicon`).
-    pub fn with_lexicon(community: &[String], lexicon: crate::lexicon::Lexicon) -> Self {
+    pub fn with_lexicon(community: &[Lang], lexicon: crate::lexicon::Lexicon) -> Self {
         Tagger { lexicon, ..Tagger::new(community) }
     }
 
-    pub fn new(community: &[String]) -> Self {
-        let known: Vec<(String, whatlang::Lang)> =
-            community.iter().filter_map(|c| to_whatlang(c).map(|l| (c.clone(), l))).collect();
+    pub fn new(community: &[Lang]) -> Self {
+        let known: Vec<(Lang, whatlang::Lang)> =
+            community.iter().filter_map(|c| to_whatlang(c.as_str()).map(|l| (*c, l))).collect();
         let whatlang = if known.is_empty() {
             None
         } else {
             Some(whatlang::Detector::with_allowlist(known.iter().map(|(_, l)| *l).collect()))
         };
-        let lingua_known: Vec<(String, lingua::Language)> =
-            community.iter().filter_map(|c| to_lingua(c).map(|l| (c.clone(), l))).collect();
+        let lingua_known: Vec<(Lang, lingua::Language)> =
+            community.iter().filter_map(|c| to_lingua(c.as_str()).map(|l| (*c, l))).collect();
         let lingua = if lingua_known.len() >= 2 {
             let langs: Vec<lingua::Language> = lingua_known.iter().map(|(_, l)| *l).collect();
             Some(lingua::LanguageDetectorBuilder::from_languages(&langs).build())
@@ -179,36 +164,36 @@ impl Tagger {
     /// Decides the language of `text`.
     pub fn tag(&self, text: &str, ev: &Evidence) -> Tag {
         if let Some(l) = ev.declared {
-            return Tag { lang: l.to_owned(), source: LangSource::Declared, confidence: 1.0 };
+            return Tag { lang: l, source: LangSource::Declared, confidence: 1.0 };
         }
         let text = head(text, DETECT_BYTES);
-        let author: Vec<&String> = ev.author.iter().filter(|l| self.community.contains(l)).collect();
+        let author: Vec<Lang> = ev.author.iter().copied().filter(|l| self.community.contains(l)).collect();
         let guess = self.whatlang.as_ref().and_then(|d| d.detect(text)).and_then(|info| {
-            let code = self.known.iter().find(|(_, l)| *l == info.lang())?.0.clone();
+            let code = self.known.iter().find(|(_, l)| *l == info.lang())?.0;
             Some((code, info.confidence(), info.is_reliable()))
         });
         if let Some((code, confidence, true)) = &guess {
             // Reliable is right 99.9% of the time, even against the author's languages.
-            return Tag { lang: code.clone(), source: LangSource::Detected, confidence: *confidence };
+            return Tag { lang: *code, source: LangSource::Detected, confidence: *confidence };
         }
         // Words tell the author's languages apart, or, with none declared, the community's.
         let rivals: Vec<&str> = if author.is_empty() {
-            self.community.iter().map(String::as_str).collect()
+            self.community.iter().map(Lang::as_str).collect()
         } else {
-            author.iter().map(|l| l.as_str()).collect()
+            author.iter().map(Lang::as_str).collect()
         };
         if let Some(scores) = self.short_text_scores(text, &rivals) {
             return self.combine(&scores, &author, ev.room);
         }
         // No model for these languages, or no letters to go on.
         match (guess, author.first()) {
-            (Some((code, confidence, _)), Some(_)) if author.contains(&&code) => {
+            (Some((code, confidence, _)), Some(_)) if author.contains(&code) => {
                 Tag { lang: code, source: LangSource::Author, confidence }
             }
-            (_, Some(first)) => Tag { lang: (*first).clone(), source: LangSource::Author, confidence: 0.5 },
+            (_, Some(first)) => Tag { lang: *first, source: LangSource::Author, confidence: 0.5 },
             (Some((code, confidence, _)), None) => Tag { lang: code, source: LangSource::Detected, confidence },
             (None, None) => Tag {
-                lang: self.community.first().cloned().unwrap_or_else(|| "en".into()),
+                lang: self.community.first().copied().unwrap_or(Lang::EN),
                 source: LangSource::Detected,
                 confidence: 0.0,
             },
@@ -217,22 +202,23 @@ impl Tagger {
 
     /// lingua's probabilities over the community languages it knows, if it has any
     /// opinion.
-    fn short_text_scores(&self, text: &str, rivals: &[&str]) -> Option<Vec<(String, f64)>> {
+    fn short_text_scores(&self, text: &str, rivals: &[&str]) -> Option<Vec<(Lang, f64)>> {
         let lingua = self.lingua.as_ref()?;
         // Typographic apostrophes and quotes split words the models know ("C’est").
         let text: String = text.chars().map(|c| if matches!(c, '’' | '‘' | 'ʼ') { '\'' } else { c }).collect();
         let values = lingua.compute_language_confidence_values(&*without_names(&text));
         let spelled_only_by = spelled_only_by(&self.lexicon, &text, rivals);
-        let scores: Vec<(String, f64)> = self
+        let scores: Vec<(Lang, f64)> = self
             .lingua_known
             .iter()
-            .map(|(code, l)| {
-                let p = values.iter().find(|(v, _)| v == l).map_or(0.0, |(_, p)| *p);
+            .map(|&(lang, l)| {
+                let code = lang.as_str();
+                let p = values.iter().find(|(v, _)| *v == l).map_or(0.0, |(_, p)| *p);
                 let prior = orthography(&text, code)
                     * words_prior(&text, code, rivals)
                     * spellings(&text, code, rivals)
-                    * if spelled_only_by.contains(&code.as_str()) { LEXICON_PRIOR } else { 1.0 };
-                (code.clone(), p * prior)
+                    * if spelled_only_by.contains(&code) { LEXICON_PRIOR } else { 1.0 };
+                (lang, p * prior)
             })
             .collect();
         if scores.iter().all(|(_, p)| *p <= 0.0) {
@@ -242,16 +228,16 @@ impl Tagger {
         }
     }
 
-    fn combine(&self, scores: &[(String, f64)], author: &[&String], room: Option<&str>) -> Tag {
+    fn combine(&self, scores: &[(Lang, f64)], author: &[Lang], room: Option<Lang>) -> Tag {
         let (top, p_top) = best(scores.iter().map(|(c, p)| (c, *p)));
-        let weighted: Vec<(&String, f64)> = scores
+        let weighted: Vec<(&Lang, f64)> = scores
             .iter()
             .map(|(c, p)| {
                 let mut w = *p;
-                if !author.is_empty() && !author.contains(&c) {
+                if !author.is_empty() && !author.contains(c) {
                     w *= UNDECLARED_PRIOR;
                 }
-                if room == Some(c.as_str()) {
+                if room == Some(*c) {
                     w *= ROOM_PRIOR;
                 }
                 (c, w)
@@ -265,7 +251,7 @@ impl Tagger {
         } else {
             LangSource::Author
         };
-        Tag { lang: lang.clone(), source, confidence }
+        Tag { lang: *lang, source, confidence }
     }
 }
 
@@ -466,15 +452,14 @@ fn head(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-fn best<'a>(mut it: impl Iterator<Item = (&'a String, f64)>) -> (&'a String, f64) {
+fn best<'a>(mut it: impl Iterator<Item = (&'a Lang, f64)>) -> (&'a Lang, f64) {
     let mut top = it.next().map_or((None, f64::MIN), |(c, p)| (Some(c), p));
     for (c, p) in it {
         if p > top.1 {
             top = (Some(c), p);
         }
     }
-    static EMPTY: String = String::new();
-    (top.0.unwrap_or(&EMPTY), top.1)
+    (top.0.unwrap_or(&Lang::EN), top.1)
 }
 
 #[cfg(test)]
@@ -482,13 +467,13 @@ mod tests {
     use super::*;
 
     fn tagger() -> Tagger {
-        Tagger::new(&["en", "fr", "es", "pt"].map(String::from))
+        Tagger::new(&Lang::many(&["en", "fr", "es", "pt"]))
     }
 
     #[test]
     fn the_rooms_language_tips_ambiguous_short_text() {
         let t = tagger();
-        for room in ["fr", "es", "pt", "en"] {
+        for room in Lang::many(&["fr", "es", "pt", "en"]) {
             let tag = t.tag("Total", &Evidence { room: Some(room), ..Evidence::default() });
             assert_eq!(tag.lang, room, "{tag:?}");
         }
@@ -498,7 +483,7 @@ mod tests {
     fn tags_with_the_authors_languages(cases: &[(&str, [&str; 2], &str)]) {
         let t = tagger();
         for (text, author, want) in cases {
-            let author = author.map(String::from);
+            let author = author.map(|l| Lang::parse(l).unwrap());
             let tag = t.tag(text, &Evidence { author: &author, ..Evidence::default() });
             assert_eq!(tag.lang, *want, "{text}: {tag:?}");
         }
@@ -525,7 +510,7 @@ mod tests {
     fn names_do_not_decide_short_text() {
         // Tagged English for its names before they were left out (NTREX headlines).
         let t = tagger();
-        let author = ["en", "pt"].map(String::from);
+        let author = Lang::many(&["en", "pt"]);
         let tag = t.tag("Dianne Feinstein, a fuga partiu de si?", &Evidence { author: &author, ..Evidence::default() });
         assert_eq!(tag.lang, "pt", "{tag:?}");
         assert_eq!(without_names("Dianne Feinstein, a fuga partiu de si?"), "a fuga partiu de si?");
@@ -571,7 +556,7 @@ mod tests {
     #[test]
     fn the_words_outside_a_quote_speak_for_the_writer() {
         let t = tagger();
-        let author = ["en", "fr"].map(String::from);
+        let author = Lang::many(&["en", "fr"]);
         let tag = t.tag("« \"Peppa the pig\", oui. »", &Evidence { author: &author, ..Evidence::default() });
         assert_eq!(tag.lang, "fr", "{tag:?}");
         assert_eq!(without_quotes("« \"Peppa the pig\", oui. »"), "«  , oui. »");
@@ -589,33 +574,6 @@ mod tests {
     }
 
     #[test]
-    fn iso_codes() {
-        assert!(is_iso639_1("pt"));
-        assert!(is_iso639_1("ko"));
-        assert!(!is_iso639_1("xx"));
-        assert!(!is_iso639_1("eng"));
-        assert!(!is_iso639_1("PT"));
-        // Every code of the list, found; the list sorted and evenly spaced (the search
-        // counts on both); nothing between or around them.
-        let codes: Vec<&str> = ISO639_1.split(' ').collect();
-        assert_eq!(codes.len(), ISO639_1.len().div_ceil(3));
-        assert!(codes.windows(2).all(|w| w[0] < w[1] && w[0].len() == 2), "sorted pairs");
-        for c in &codes {
-            assert!(is_iso639_1(c), "{c}");
-        }
-        for c in ["a", "", "aa ", " a", "zz", "a\u{e9}", "\u{e9}", "ab\0"] {
-            assert!(!is_iso639_1(c), "{c:?}");
-        }
-        let assigned: std::collections::HashSet<&str> = codes.iter().copied().collect();
-        for a in b'a'..=b'z' {
-            for b in b'a'..=b'z' {
-                let c = String::from_utf8(vec![a, b]).unwrap();
-                assert_eq!(is_iso639_1(&c), assigned.contains(c.as_str()), "{c}");
-            }
-        }
-    }
-
-    #[test]
     fn sentences_are_detected() {
         let t = tagger();
         let tag = t.tag(
@@ -625,7 +583,7 @@ mod tests {
         assert_eq!((tag.lang.as_str(), tag.source), ("fr", LangSource::Detected));
         let tag = t.tag(
             "As cooperativas de mulheres em Moçambique organizaram a comercialização conjunta da produção agrícola.",
-            &Evidence { author: &["en".into()], ..Evidence::default() },
+            &Evidence { author: &[Lang::EN], ..Evidence::default() },
         );
         assert_eq!((tag.lang.as_str(), tag.source), ("pt", LangSource::Detected));
     }
@@ -633,9 +591,9 @@ mod tests {
     #[test]
     fn declared_wins_and_short_text_falls_back_to_the_author() {
         let t = tagger();
-        let declared = Evidence { declared: Some("es"), ..Evidence::default() };
+        let declared = Evidence { declared: Lang::parse("es"), ..Evidence::default() };
         assert_eq!(t.tag("ok", &declared).source, LangSource::Declared);
-        let author = ["pt".to_string(), "en".to_string()];
+        let author = Lang::many(&["pt", "en"]);
         let tag = t.tag("obrigada", &Evidence { author: &author, ..Evidence::default() });
         assert_eq!(tag.lang, "pt");
         let tag = t.tag("ok", &Evidence { author: &author, ..Evidence::default() });

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::model::Lang;
 
 /// The languages the web client's interface is written in (`web/i18n/`).
 pub const UI_LANGUAGES: [&str; 4] = ["en", "fr", "es", "pt"];
@@ -56,7 +57,7 @@ pub struct CommunityConfig {
     pub name: String,
     /// The community's languages, most used first: posts are tagged with one of them and
     /// translated into the others.
-    pub languages: Vec<String>,
+    pub languages: Vec<Lang>,
     pub ui_languages: Vec<&'static str>,
     /// How people join: `open` (anyone may register).
     pub signup: &'static str,

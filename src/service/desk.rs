@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{signed_in, validate, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{LangPair, Post, PostId, Role, RoomId, SpaceId, User};
+use crate::model::{Lang, LangPair, Post, PostId, Role, RoomId, SpaceId, User};
 use crate::store::Op;
 
 pub const QUEUE_DEFAULT_LIMIT: usize = 50;
@@ -24,7 +24,7 @@ pub const MAX_PAIRS: usize = 32;
 pub struct QueueEntry {
     pub post: Post,
     pub room: RoomId,
-    pub needed: String,
+    pub needed: Lang,
     /// Extension: when the caller holds the claim on it, until when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_until: Option<String>,
@@ -34,14 +34,14 @@ pub struct QueueEntry {
 #[derive(Clone, Debug, Serialize)]
 pub struct Claim {
     pub post: PostId,
-    pub lang: String,
+    pub lang: Lang,
     pub expires_at: String,
 }
 
 /// How far translation into one language has come.
 #[derive(Clone, Debug, Serialize)]
 pub struct Coverage {
-    pub lang: String,
+    pub lang: Lang,
     /// Posts waiting for a translation into it, among those the caller can read.
     pub waiting: usize,
     /// Translations made into it so far, among those the caller can read.
@@ -59,9 +59,16 @@ fn translator<'a>(viewer: Viewer<'a>) -> ApiResult<&'a User> {
     }
 }
 
+/// A language pair as a client asks for it, checked by [`App::set_pairs`].
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct PairRequest {
+    pub from: String,
+    pub to: String,
+}
+
 impl App {
     /// Sets the caller's language pairs. Targets must be community languages.
-    pub async fn set_pairs(&self, viewer: Viewer<'_>, pairs: Vec<LangPair>) -> ApiResult<User> {
+    pub async fn set_pairs(&self, viewer: Viewer<'_>, pairs: Vec<PairRequest>) -> ApiResult<User> {
         let user = translator(viewer)?;
         self.limiter.write(user.id)?;
         if pairs.len() > MAX_PAIRS {
@@ -79,7 +86,10 @@ impl App {
             if !self.config.languages.contains(&to) {
                 return Err(ApiError::field(
                     "pairs",
-                    format!("{to} is not a language of this community ({})", self.config.languages.join(", ")),
+                    format!(
+                        "{to} is not a language of this community ({})",
+                        self.config.languages.iter().map(Lang::as_str).collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             }
             let pair = LangPair { from, to };
@@ -92,26 +102,24 @@ impl App {
 
     /// The target languages the translator works into (only `to` when given), each with
     /// the source languages they take.
-    pub fn queue_targets(&self, user: &User, to: Option<&str>) -> ApiResult<Vec<(String, Vec<String>)>> {
+    pub fn queue_targets(&self, user: &User, to: Option<&str>) -> ApiResult<Vec<(Lang, Vec<Lang>)>> {
         translator(Some(user))?;
         if user.translator_pairs.is_empty() {
             return Err(ApiError::bad_request("declare your language pairs first (PUT /api/v1/me/translator)"));
         }
-        if let Some(t) = to {
-            validate::lang(t)?;
-        }
-        let mut targets: Vec<(String, Vec<String>)> = Vec::new();
+        let to = to.map(validate::lang).transpose()?;
+        let mut targets: Vec<(Lang, Vec<Lang>)> = Vec::new();
         for p in &user.translator_pairs {
             if to.is_some_and(|t| t != p.to) {
                 continue;
             }
             match targets.iter_mut().find(|(t, _)| *t == p.to) {
-                Some((_, froms)) => froms.push(p.from.clone()),
-                None => targets.push((p.to.clone(), vec![p.from.clone()])),
+                Some((_, froms)) => froms.push(p.from),
+                None => targets.push((p.to, vec![p.from])),
             }
         }
-        if targets.is_empty() {
-            return Err(ApiError::bad_request(format!("you translate into none of {}", to.unwrap_or_default())));
+        if let (true, Some(to)) = (targets.is_empty(), to) {
+            return Err(ApiError::bad_request(format!("you translate into none of {to}")));
         }
         Ok(targets)
     }
@@ -130,7 +138,7 @@ impl App {
         let mut found: Vec<((u8, String), QueueEntry)> = Vec::new();
         for (to, froms) in self.queue_targets(user, to)? {
             let mut taken = 0;
-            for item in self.store.queue(&to) {
+            for item in self.store.queue(to) {
                 let item = item?;
                 if taken == limit {
                     break;
@@ -150,7 +158,7 @@ impl App {
                     continue;
                 }
                 let mut claimed_until = None;
-                if let Some(c) = self.store.claim(item.post, &to)? {
+                if let Some(c) = self.store.claim(item.post, to)? {
                     if c.expires_ms > now {
                         if c.translator != user.id {
                             continue;
@@ -168,7 +176,7 @@ impl App {
                 };
                 found.push((
                     (priority, rec.post.created_at.clone()),
-                    QueueEntry { post: rec.post, room: item.room, needed: to.clone(), claimed_until },
+                    QueueEntry { post: rec.post, room: item.room, needed: to, claimed_until },
                 ));
                 taken += 1;
             }
@@ -183,9 +191,9 @@ impl App {
         let user = translator(viewer)?;
         let lang = validate::lang(lang)?;
         let p = self.read_post(viewer, post)?;
-        self.check_pair(user, &p.lang, &lang)?;
+        self.check_pair(user, p.lang, lang)?;
         let crate::store::ClaimedUntil(expires_ms) =
-            self.store.write(Op::Claim { post, lang: lang.clone(), translator: user.id }).await?;
+            self.store.write(Op::Claim { post, lang, translator: user.id }).await?;
         Ok(Claim { post, lang, expires_at: crate::clock::rfc3339(expires_ms) })
     }
 
@@ -208,7 +216,7 @@ impl App {
         if p.deleted {
             return Err(ApiError::conflict("the post was deleted"));
         }
-        self.check_pair(user, &p.lang, &lang)?;
+        self.check_pair(user, p.lang, lang)?;
         self.limiter.write(user.id)?;
         let op = Op::Translate(crate::store::Translate {
             post,
@@ -221,8 +229,8 @@ impl App {
         Ok(Changed { seq, post })
     }
 
-    fn check_pair(&self, user: &User, from: &str, to: &str) -> ApiResult<()> {
-        if !self.config.languages.iter().any(|l| l == to) {
+    fn check_pair(&self, user: &User, from: Lang, to: Lang) -> ApiResult<()> {
+        if !self.config.languages.contains(&to) {
             return Err(ApiError::field("lang", format!("{to} is not a language of this community")));
         }
         if from == to {
@@ -277,13 +285,13 @@ impl App {
         let mut out = Vec::new();
         for lang in &self.config.languages {
             let mut waiting = 0;
-            for item in self.store.queue(lang) {
+            for item in self.store.queue(*lang) {
                 if can(item?.space)? {
                     waiting += 1;
                 }
             }
             let mut times: Vec<i64> = Vec::new();
-            for t in self.store.translation_times(lang)? {
+            for t in self.store.translation_times(*lang)? {
                 if can(t.space)? {
                     times.push(t.waited_ms);
                 }
@@ -294,7 +302,7 @@ impl App {
                 n if n % 2 == 1 => Some(times[n / 2] as f64 / 1000.0),
                 n => Some((times[n / 2 - 1] + times[n / 2]) as f64 / 2000.0),
             };
-            out.push(Coverage { lang: lang.clone(), waiting, translated: times.len(), median_seconds });
+            out.push(Coverage { lang: *lang, waiting, translated: times.len(), median_seconds });
         }
         Ok(out)
     }

@@ -3,7 +3,7 @@
 
 mod accounts;
 mod community;
-mod desk;
+pub mod desk;
 mod moderation;
 mod notifications;
 mod posts;

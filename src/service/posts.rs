@@ -74,7 +74,7 @@ impl App {
             RoomTarget::Existing(room) if declared.is_none() => self.store.recent_lang(*room, RECENT_POSTS)?,
             _ => None,
         };
-        let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
+        let evidence = Evidence { declared, author: &user.languages, room: room_lang };
         let tag = self.tagger.tag(&p.body, &evidence);
         let html = self.render(&p.body);
         let op = Op::CreatePost(crate::store::CreatePost {
@@ -163,7 +163,7 @@ impl App {
         validate::body(&body, self.config.max_post_bytes)?;
         let declared = lang.as_deref().map(validate::lang).transpose()?;
         let room_lang = if declared.is_none() { self.store.recent_lang(post.room, RECENT_POSTS)? } else { None };
-        let evidence = Evidence { declared: declared.as_deref(), author: &user.languages, room: room_lang.as_deref() };
+        let evidence = Evidence { declared, author: &user.languages, room: room_lang };
         let tag = self.tagger.tag(&body, &evidence);
         let op = Op::EditPost(crate::store::EditPost {
             post: id,

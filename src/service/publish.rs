@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 
-use crate::hub::{lang_key, session_key, Alarm, Bells, Hub, HubMsg, QueueScope, Topic};
+use crate::hub::{session_key, Alarm, Bells, Hub, HubMsg, QueueScope, Topic};
 use crate::protocol::{QueueItemFrames, ServerFrame};
 use crate::store::Change;
 
@@ -38,21 +38,21 @@ fn publish(hub: &Hub, bells: &Bells, change: Change) {
                 Ok(f) => f,
                 Err(e) => return tracing::error!(error = %e, "queue frames"),
             };
-            let scope = Some(QueueScope { space, from: lang_key(&from) });
+            let scope = Some(QueueScope { space, from });
             for lang in langs {
-                match frames.needing(&lang) {
-                    Ok(text) => send(hub, Topic::Queue(lang_key(&lang)), 0, scope, text),
+                match frames.needing(lang) {
+                    Ok(text) => send(hub, Topic::Queue(lang), 0, scope, text),
                     Err(e) => tracing::error!(error = %e, "queue frame"),
                 }
             }
         }
         Change::Requeued { post, room, space, from, lang } => {
-            let text = ServerFrame::QueueItem { post: &post, room, needed: &lang }.to_json();
-            send(hub, Topic::Queue(lang_key(&lang)), 0, Some(QueueScope { space, from: lang_key(&from) }), text);
+            let text = ServerFrame::QueueItem { post: &post, room, needed: lang }.to_json();
+            send(hub, Topic::Queue(lang), 0, Some(QueueScope { space, from }), text);
         }
         Change::Unqueued { post, lang, space, from } => {
-            let text = ServerFrame::QueueRemoved { post, needed: &lang }.to_json();
-            send(hub, Topic::Queue(lang_key(&lang)), 0, Some(QueueScope { space, from: lang_key(&from) }), text);
+            let text = ServerFrame::QueueRemoved { post, needed: lang }.to_json();
+            send(hub, Topic::Queue(lang), 0, Some(QueueScope { space, from }), text);
         }
         Change::Notified { user, notification, post } => {
             let text = ServerFrame::Notification { notification: &notification, post: &post }.to_json();

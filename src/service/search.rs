@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Role, SearchHit, SearchParams, SearchResults, SpaceId, Visibility};
+use crate::model::{Lang, Role, SearchHit, SearchParams, SearchResults, SpaceId, Visibility};
 use crate::store::Op;
 
 /// Longest query, in characters.
@@ -109,7 +109,7 @@ impl App {
             private_spaces: private,
             space: p.space.map(|s| s.0),
             author: p.author.map(|a| a.0),
-            lang,
+            lang: lang.map(|l| l.to_string()),
             from_ms,
             to_ms,
             sort,
@@ -149,8 +149,8 @@ impl App {
             }
             let h = index.highlight(&plan, &versions, SNIPPET);
             let (snippet, snippet_parts, matched_lang) = match h {
-                Some(h) => (h.snippet, h.parts, h.lang),
-                None => (String::new(), Vec::new(), rec.post.lang.clone()),
+                Some(h) => (h.snippet, h.parts, Lang::parse(&h.lang).unwrap_or(rec.post.lang)),
+                None => (String::new(), Vec::new(), rec.post.lang),
             };
             hits.push(SearchHit {
                 room: rec.post.room,
@@ -202,7 +202,7 @@ impl App {
                 return Err(bad("terms", "at most 10 names per language"));
             }
             if !clean.is_empty() {
-                terms.insert(lang, clean);
+                terms.insert(lang.to_string(), clean);
             }
         }
         if terms.len() < 2 {

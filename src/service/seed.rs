@@ -5,7 +5,7 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use super::{App, Registration};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{PostPolicy, Role, SpaceKind, Visibility};
+use crate::model::{Lang, PostPolicy, Role, SpaceKind, Visibility};
 use crate::store::Op;
 
 /// The starting spaces: (slug, name, kind, post policy). All public.
@@ -59,7 +59,7 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
         handle: "admin".into(),
         password: password.clone(),
         display_name: Some("Administrator".into()),
-        languages: Some(app.config.languages.clone()),
+        languages: Some(app.config.languages.iter().map(Lang::to_string).collect()),
     };
     let admin = app.create_user(reg, vec![Role::Admin, Role::Moderator]).await?;
     for &(slug, name, kind, post_policy) in SPACES {

@@ -2,7 +2,7 @@
 //! naming the field.
 
 use crate::error::{ApiError, ApiResult};
-use crate::lang::is_iso639_1;
+use crate::model::Lang;
 
 pub const HANDLE_MIN: usize = 3;
 pub const HANDLE_MAX: usize = 32;
@@ -190,14 +190,12 @@ pub fn display_name(d: &str) -> ApiResult<String> {
 }
 
 /// ISO 639-1 codes, deduplicated in order, at most 8.
-pub fn languages(field: &'static str, langs: &[String]) -> ApiResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
+pub fn languages(field: &'static str, langs: &[String]) -> ApiResult<Vec<Lang>> {
+    let mut out: Vec<Lang> = Vec::new();
     for l in langs {
-        if !is_iso639_1(l) {
-            return Err(ApiError::field(field, format!("{l:?} is not an ISO 639-1 code such as \"en\" or \"pt\"")));
-        }
-        if !out.contains(l) {
-            out.push(l.clone());
+        let l: Lang = l.parse().map_err(|e: String| ApiError::field(field, e))?;
+        if !out.contains(&l) {
+            out.push(l);
         }
     }
     if out.len() > LANGUAGES_MAX {
@@ -206,11 +204,8 @@ pub fn languages(field: &'static str, langs: &[String]) -> ApiResult<Vec<String>
     Ok(out)
 }
 
-pub fn lang(l: &str) -> ApiResult<String> {
-    if !is_iso639_1(l) {
-        return Err(ApiError::field("lang", format!("{l:?} is not an ISO 639-1 code such as \"en\" or \"pt\"")));
-    }
-    Ok(l.to_owned())
+pub fn lang(l: &str) -> ApiResult<Lang> {
+    l.parse().map_err(|e: String| ApiError::field("lang", e))
 }
 
 /// A post body: not blank, at most `max` bytes.

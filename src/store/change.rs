@@ -3,7 +3,7 @@
 //! (`service::publish`).
 
 use super::log::PostJson;
-use crate::model::{Notification, NotificationId, Post, PostId, Room, RoomId, SpaceId, UserId};
+use crate::model::{Lang, Notification, NotificationId, Post, PostId, Room, RoomId, SpaceId, UserId};
 
 /// One thing a durable batch did that someone connected may need to know.
 #[derive(Debug)]
@@ -15,12 +15,12 @@ pub enum Change {
     /// A thread changed: new posts, a title, a pin (once per batch).
     RoomUpdated(Room),
     /// A post now waits for translations into `langs`, from `from`, in `space`.
-    Queued { post: PostJson, room: RoomId, space: SpaceId, from: String, langs: Vec<String> },
+    Queued { post: PostJson, room: RoomId, space: SpaceId, from: Lang, langs: Vec<Lang> },
     /// A post no longer waits for a translation into `lang` (translated, deleted,
     /// relabelled, or claimed back into the queue's other list).
-    Unqueued { post: PostId, lang: String, space: SpaceId, from: String },
+    Unqueued { post: PostId, lang: Lang, space: SpaceId, from: Lang },
     /// A post waits again for `lang` after a claim on it ran out.
-    Requeued { post: PostJson, room: RoomId, space: SpaceId, from: String, lang: String },
+    Requeued { post: PostJson, room: RoomId, space: SpaceId, from: Lang, lang: Lang },
     /// Someone mentioned `user` or replied to them.
     Notified { user: UserId, notification: Notification, post: Post },
     /// The user read a room up to `seq`.

@@ -25,7 +25,7 @@ use super::engine::{KvTree, Tree};
 use dashmap::DashMap;
 
 use crate::error::StoreError;
-use crate::model::{PostId, RoomId};
+use crate::model::{Lang, PostId, RoomId};
 
 /// Which tree a write went to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub(crate) struct LangChange {
     pub room: RoomId,
     pub post: PostId,
     pub created: bool,
-    pub lang: String,
+    pub lang: Lang,
     pub deleted: bool,
 }
 
@@ -61,7 +61,7 @@ pub(crate) struct LangChange {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct RecentPost {
     pub post: PostId,
-    pub lang: String,
+    pub lang: Lang,
     pub deleted: bool,
 }
 
@@ -137,7 +137,7 @@ impl Mirror {
         if let Some(mut posts) = entry {
             for c in changes.filter(|c| c.room == room) {
                 if c.created {
-                    posts.push_back(RecentPost { post: c.post, lang: c.lang.clone(), deleted: c.deleted });
+                    posts.push_back(RecentPost { post: c.post, lang: c.lang, deleted: c.deleted });
                     while posts.len() > RECENT_KEPT {
                         posts.pop_front();
                     }

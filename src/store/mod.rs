@@ -52,7 +52,7 @@ pub use verify::{Report, Watermark, WATERMARK};
 pub use writer::{Turn, WriterStats};
 
 use crate::error::StoreError;
-use crate::model::{Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
+use crate::model::{Lang, Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
 
 pub use migrate::SCHEMA as SCHEMA_VERSION;
 
@@ -82,7 +82,7 @@ pub struct HiddenRecord {
     pub body: String,
     #[serde(default)]
     pub html: String,
-    pub translations: std::collections::BTreeMap<String, crate::model::Translation>,
+    pub translations: std::collections::BTreeMap<Lang, crate::model::Translation>,
 }
 
 /// A stored post with what clients see only through other calls.
@@ -302,15 +302,15 @@ fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, St
 
 /// The language most of the last `n` of `posts` (oldest first) are in, deleted ones
 /// left out; on a tie, the one whose first vote, newest first, came last.
-fn majority_lang(posts: &[RecentPost], n: usize) -> Option<String> {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
+fn majority_lang(posts: &[RecentPost], n: usize) -> Option<Lang> {
+    let mut counts: Vec<(Lang, usize)> = Vec::new();
     for p in posts.iter().rev().take(n).filter(|p| !p.deleted) {
         match counts.iter_mut().find(|(l, _)| *l == p.lang) {
             Some((_, c)) => *c += 1,
-            None => counts.push((&p.lang, 1)),
+            None => counts.push((p.lang, 1)),
         }
     }
-    counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l.to_owned())
+    counts.into_iter().max_by_key(|(_, c)| *c).map(|(l, _)| l)
 }
 
 /// The post of a stored post record or event.
@@ -327,7 +327,7 @@ struct LangOf {
 
 #[derive(serde::Deserialize)]
 struct LangOfPost {
-    lang: String,
+    lang: Lang,
     #[serde(default)]
     deleted: bool,
 }
@@ -340,7 +340,7 @@ pub struct StoreOptions {
     /// Most ops per commit.
     pub max_batch: usize,
     /// The community's languages: every post needs a translation into each but its own.
-    pub languages: Vec<String>,
+    pub languages: Vec<Lang>,
     /// How long a translator's claim holds, in milliseconds.
     pub lease_ms: i64,
     pub clock: crate::clock::Clock,
@@ -582,7 +582,7 @@ impl Store {
     }
 
     /// Items waiting in the translators' queue into `to` (all spaces).
-    pub fn queue_len(&self, to: &str) -> Result<usize, StoreError> {
+    pub fn queue_len(&self, to: Lang) -> Result<usize, StoreError> {
         let mut n = 0;
         for item in self.queue(to) {
             item?;
@@ -909,7 +909,7 @@ impl Store {
     /// The queue into `to`, in queue order (News-like spaces and pinned threads first,
     /// then oldest first): the posts whose record names `to`, from `queue` and the runs
     /// of `fresh_queue` (a record is in one of them).
-    pub fn queue<'a>(&'a self, to: &'a str) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + 'a {
+    pub fn queue(&self, to: Lang) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + '_ {
         let bad = |detail: &str| StoreError::Corrupt { tree: "queue", detail: detail.into() };
         let whole = self.trees.queue.iter().map(move |r| {
             let (k, v) = r?;
@@ -938,13 +938,13 @@ impl Store {
     }
 
     /// The claim on translating `post` into `lang`, expired or not.
-    pub fn claim(&self, post: PostId, lang: &str) -> Result<Option<ClaimRecord>, StoreError> {
-        let key = keys::id_and(self.ids.of(post), &crate::model::lang_key(lang));
+    pub fn claim(&self, post: PostId, lang: Lang) -> Result<Option<ClaimRecord>, StoreError> {
+        let key = keys::id_and(self.ids.of(post), &lang.bytes());
         self.trees.claims.get(key)?.map(|v| decode("claims", &v)).transpose()
     }
 
     /// Claims whose lease has run out by `now_ms`: (post, language).
-    pub fn expired_claims(&self, now_ms: i64) -> Result<Vec<(PostId, String)>, StoreError> {
+    pub fn expired_claims(&self, now_ms: i64) -> Result<Vec<(PostId, Lang)>, StoreError> {
         let mut out = Vec::new();
         for r in self.trees.claims.iter() {
             let (k, v) = r?;
@@ -953,7 +953,10 @@ impl Store {
                 continue;
             }
             let post = k.get(..8).and_then(keys::id_value).map(|p| self.ids.at::<PostId>(p));
-            let lang = k.get(8..10).map(|l| String::from_utf8_lossy(l).into_owned());
+            let lang = match k.get(8..10) {
+                Some(&[a, b]) => Lang::from_bytes([a, b]),
+                _ => None,
+            };
             if let (Some(post), Some(lang)) = (post, lang) {
                 out.push((post, lang));
             }
@@ -962,14 +965,14 @@ impl Store {
     }
 
     /// How long each translation into `lang` waited.
-    pub fn translation_times(&self, lang: &str) -> Result<Vec<TimeRecord>, StoreError> {
-        self.trees.translated.scan_prefix(crate::model::lang_key(lang)).map(|r| decode("translated", &r?.1)).collect()
+    pub fn translation_times(&self, lang: Lang) -> Result<Vec<TimeRecord>, StoreError> {
+        self.trees.translated.scan_prefix(lang.bytes()).map(|r| decode("translated", &r?.1)).collect()
     }
 
     /// The language most of the room's last `n` posts are in (deleted ones count for
     /// nothing), as of its durable head. From the mirror's memory of the room's last posts;
     /// the first time a room is asked, from sled, and then remembered.
-    pub fn recent_lang(&self, room: RoomId, n: usize) -> Result<Option<String>, StoreError> {
+    pub fn recent_lang(&self, room: RoomId, n: usize) -> Result<Option<Lang>, StoreError> {
         if let Some(posts) = self.mirror.recent(room) {
             return Ok(majority_lang(&posts, n));
         }
@@ -1166,7 +1169,7 @@ mod tests {
             .submit(Op::CreateUser {
                 handle: "amina".into(),
                 display_name: "Amina".into(),
-                languages: vec!["fr".into()],
+                languages: Lang::many(&["fr"]),
                 roles: vec![],
                 password_hash: "x".into(),
             })
@@ -1186,7 +1189,7 @@ mod tests {
                 author: user.id,
                 body: "Bonjour".into(),
                 reply_to: None,
-                lang: "fr".into(),
+                lang: Lang::parse("fr").unwrap(),
                 lang_source: crate::model::LangSource::Declared,
                 lang_confidence: 1.0,
                 nonce: format!("n{n}"),
@@ -1225,7 +1228,7 @@ mod tests {
                 author: UserId(1),
                 body: "texto".into(),
                 reply_to: None,
-                lang: lang.into(),
+                lang: Lang::parse(lang).unwrap(),
                 lang_source: crate::model::LangSource::Declared,
                 lang_confidence: 1.0,
                 nonce: format!("n{n}"),
@@ -1241,8 +1244,8 @@ mod tests {
         // What sled says, read the slow way, against what the store answers.
         let check = |store: &Store, want: Option<&str>| {
             let from_sled = majority_lang(&store.last_posts(room, store.durable_head(room), 8).unwrap(), 5);
-            assert_eq!(from_sled.as_deref(), want);
-            assert_eq!(store.recent_lang(room, 5).unwrap().as_deref(), want);
+            assert_eq!(from_sled.as_ref().map(Lang::as_str), want);
+            assert_eq!(store.recent_lang(room, 5).unwrap().as_ref().map(Lang::as_str), want);
         };
         check(&store, Some("fr")); // the first ask reads sled and remembers
         let mut ids = vec![first.post.id];
@@ -1253,7 +1256,7 @@ mod tests {
         store.submit(Op::DeletePost { post: ids[1], moderation: None }).await.unwrap();
         store.submit(Op::DeletePost { post: ids[2], moderation: None }).await.unwrap();
         check(&store, Some("fr")); // fr es: a tie goes to the language whose first vote, newest first, came last
-        store.submit(Op::SetLang { post: ids[0], lang: "es".into() }).await.unwrap();
+        store.submit(Op::SetLang { post: ids[0], lang: Lang::parse("es").unwrap() }).await.unwrap();
         check(&store, Some("es"));
         // Several at once, sharing batches: only the last five count.
         let many = (0..6).map(|n| store.submit(post(RoomTarget::Existing(room), "en", 10 + n)));
@@ -1272,7 +1275,7 @@ mod tests {
         let options = || StoreOptions {
             cache_bytes: 64 * 1024 * 1024,
             max_batch: 64,
-            languages: ["en", "fr", "es", "pt"].map(String::from).to_vec(),
+            languages: Lang::many(&["en", "fr", "es", "pt"]),
             lease_ms: 60_000,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: NONCE_INDEX_CAP,
@@ -1295,7 +1298,9 @@ mod tests {
         let mut ids: Vec<PostId> = vec![first.post.id, other.post.id];
         ids.extend(futures_util::future::join_all(many).await.into_iter().map(|o| posted(o).post.id));
         ids.sort_by_key(|p| store.ids.of(*p));
-        let queued = |store: &Store, to: &str| -> Vec<PostId> { store.queue(to).map(|q| q.unwrap().post).collect() };
+        let queued = |store: &Store, to: &str| -> Vec<PostId> {
+            store.queue(Lang::parse(to).unwrap()).map(|q| q.unwrap().post).collect()
+        };
         assert_eq!(queued(&store, "en"), ids, "every post, oldest first");
         assert_eq!(queued(&store, "fr"), vec![], "none into its own language");
         assert_eq!(store.trees.queue.len(), 0, "new posts' records are in runs");
@@ -1309,7 +1314,7 @@ mod tests {
         }
         // A post now said to be in English needs French instead: its record leaves the run.
         let relabelled = ids[5];
-        store.submit(Op::SetLang { post: relabelled, lang: "en".into() }).await.unwrap();
+        store.submit(Op::SetLang { post: relabelled, lang: Lang::parse("en").unwrap() }).await.unwrap();
         let mut left: Vec<PostId> = ids.iter().copied().filter(|p| ![gone_first, gone_last].contains(p)).collect();
         let not_relabelled: Vec<PostId> = left.iter().copied().filter(|p| *p != relabelled).collect();
         assert_eq!(queued(&store, "en"), not_relabelled);
@@ -1358,7 +1363,7 @@ mod tests {
             author: UserId(author),
             body,
             reply_to: None,
-            lang: lang.into(),
+            lang: Lang::parse(lang).unwrap(),
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
             nonce,
@@ -1412,7 +1417,7 @@ mod tests {
         let options = |cap: usize| StoreOptions {
             cache_bytes: 64 * 1024 * 1024,
             max_batch: 64,
-            languages: vec!["en".into()],
+            languages: vec![Lang::EN],
             lease_ms: 60_000,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: cap,

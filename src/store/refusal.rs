@@ -2,7 +2,7 @@
 //! words it: `service::refusals`).
 
 use crate::error::StoreError;
-use crate::model::{PostId, UserId};
+use crate::model::{Lang, PostId, UserId};
 
 /// A write the store's state does not allow; nothing of it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub enum Refusal {
     /// The post does not wait for a translation into this language.
     NotNeeded {
         post: PostId,
-        lang: String,
+        lang: Lang,
     },
     /// Another translator's claim holds the post until then (ms since the epoch).
     ClaimedByAnother {

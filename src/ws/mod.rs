@@ -34,8 +34,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{lang_key, session_key, Alarm, Bell, HubMsg, Topic};
-use crate::model::{EventKind, RoomId, SpaceId, User, UserId};
+use crate::hub::{session_key, Alarm, Bell, HubMsg, Topic};
+use crate::model::{EventKind, Lang, RoomId, SpaceId, User, UserId};
 use crate::protocol::{ack_frame, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::service::{signed_in, token_hash, App, NewPost};
 use crate::store::Turn;
@@ -119,7 +119,7 @@ struct Connection {
     who: Option<Option<User>>,
     rooms: HashMap<RoomId, Sub>,
     spaces: HashMap<SpaceId, Sub>,
-    queues: HashMap<[u8; 2], Sub>,
+    queues: HashMap<Lang, Sub>,
     /// Ends the signed-in user's own stream.
     own: Option<LiveHandle>,
     /// The client's address (guests' searches are limited by it).
@@ -482,13 +482,13 @@ impl Connection {
         let user = signed_in(self.user())?.clone();
         let targets = self.app.queue_targets(&user, to)?;
         for (to, froms) in &targets {
-            let key = lang_key(to);
+            let key = *to;
             if !self.queues.contains_key(&key) && self.subscriptions() >= self.app.config.max_subscriptions {
                 return Err(subscription_limit(self.app.config.max_subscriptions));
             }
             let held = Held::new(&self.app, Topic::Queue(key));
             let (app, out, user) = (self.app.clone(), self.out.clone(), user.clone());
-            let froms: Vec<[u8; 2]> = froms.iter().map(|f| lang_key(f)).collect();
+            let froms = froms.clone();
             let keep = move |msg: &HubMsg| match msg.scope {
                 Some(scope) => froms.contains(&scope.from) && app.readable_space(Some(&user), scope.space).is_ok(),
                 None => false,

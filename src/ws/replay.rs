@@ -147,6 +147,6 @@ pub(super) fn lagged_frame(topic: Topic) -> String {
         Topic::Space(space) => ServerFrame::LaggedSpace { space }.to_json(),
         Topic::Session(_) => ServerFrame::Revoked.to_json(),
         Topic::User(_) => ServerFrame::LaggedUser { user: true }.to_json(),
-        Topic::Queue(to) => ServerFrame::LaggedQueue { queue: &String::from_utf8_lossy(&to) }.to_json(),
+        Topic::Queue(to) => ServerFrame::LaggedQueue { queue: to.as_str() }.to_json(),
     }
 }

@@ -149,7 +149,7 @@ async fn admins_set_roles_and_others_cannot() {
 async fn a_guest_learns_the_communitys_name_languages_and_limits_first() {
     let s = Server::start_with(|c| {
         c.name = "Cérebro Coletivo".into();
-        c.languages = vec!["pt".into(), "es".into(), "en".into()];
+        c.languages = collective_brain::model::Lang::many(&["pt", "es", "en"]);
         c.max_post_bytes = 20_000;
     })
     .await;

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use collective_brain::lang::Tagger;
 use collective_brain::lang_eval::{evaluate, read_tsv};
 use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
+use collective_brain::model::Lang;
 
 fn eval(file: &str) -> (f64, f64) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/langid").join(file);
     let rows = read_tsv(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let community: Vec<String> = ["en", "fr", "es", "pt"].map(String::from).to_vec();
+    let community = Lang::many(&["en", "fr", "es", "pt"]);
     let (lexicon, read) = Lexicon::load(std::path::Path::new(DEFAULT_DIR), &community);
     assert_eq!(
         read.len(),

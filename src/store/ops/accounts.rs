@@ -7,7 +7,7 @@ pub(super) fn create_user(
     ctx: &Ctx,
     handle: &str,
     display_name: &str,
-    languages: &[String],
+    languages: &[Lang],
     roles: &[Role],
     password_hash: &str,
 ) -> OpResult {
@@ -41,7 +41,7 @@ pub(super) fn update_user(
     tx: &Tx,
     id: &UserId,
     display_name: &Option<String>,
-    languages: &Option<Vec<String>>,
+    languages: &Option<Vec<Lang>>,
     roles: &Option<Vec<Role>>,
 ) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {

@@ -11,11 +11,11 @@ pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult 
     Ok(Ok(Outcome::User(rec.user)))
 }
 
-pub(super) fn claim(tx: &Tx, ctx: &Ctx, post: &PostId, lang: &str, translator: &UserId) -> OpResult {
+pub(super) fn claim(tx: &Tx, ctx: &Ctx, post: &PostId, lang: Lang, translator: &UserId) -> OpResult {
     let Some(item) = queued(tx, *post, lang)? else {
         return Ok(Err(Refusal::NotNeeded { post: *post, lang: lang.to_owned() }));
     };
-    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    let key = keys::id_and(tx.ids.of(post), &lang.bytes());
     if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         if c.translator != *translator && c.expires_ms > ctx.now_ms {
             return Ok(Err(Refusal::ClaimedByAnother { until_ms: c.expires_ms }));
@@ -27,8 +27,8 @@ pub(super) fn claim(tx: &Tx, ctx: &Ctx, post: &PostId, lang: &str, translator: &
     Ok(Ok(Outcome::Claimed { expires_ms }))
 }
 
-pub(super) fn release(tx: &Tx, post: &PostId, lang: &str, translator: &UserId) -> OpResult {
-    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+pub(super) fn release(tx: &Tx, post: &PostId, lang: Lang, translator: &UserId) -> OpResult {
+    let key = keys::id_and(tx.ids.of(post), &lang.bytes());
     match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         Some(c) if c.translator == *translator => {
             tx.claims().remove(&key[..])?;
@@ -38,8 +38,8 @@ pub(super) fn release(tx: &Tx, post: &PostId, lang: &str, translator: &UserId) -
     }
 }
 
-pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: &str) -> OpResult {
-    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: Lang) -> OpResult {
+    let key = keys::id_and(tx.ids.of(post), &lang.bytes());
     match get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         Some(c) if c.expires_ms <= ctx.now_ms => {
             tx.claims().remove(&key[..])?;
@@ -63,7 +63,7 @@ pub(super) fn expire_claim(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, 
 #[derive(Clone, Debug)]
 pub struct Translate {
     pub post: PostId,
-    pub lang: String,
+    pub lang: Lang,
     pub body: String,
     /// The body rendered (`render`).
     pub html: String,
@@ -82,7 +82,7 @@ pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) ->
     if *lang == rec.post.lang {
         return Ok(Err(Refusal::SameLanguage));
     }
-    let key = keys::id_and(tx.ids.of(post), &lang_key(lang));
+    let key = keys::id_and(tx.ids.of(post), &lang.bytes());
     if let Some(c) = get::<ClaimRecord>(tx.claims(), "claims", &key)? {
         if c.translator != *translator && c.expires_ms > ctx.now_ms {
             return Ok(Err(Refusal::ClaimedByAnother { until_ms: c.expires_ms }));
@@ -91,7 +91,7 @@ pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) ->
     }
     let space = room_space(tx, rec.post.room)?;
     let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
-    put(tx.translated(), &keys_lang_post(tx, lang, *post), &TimeRecord { space, waited_ms })?;
+    put(tx.translated(), &keys_lang_post(tx, *lang, *post), &TimeRecord { space, waited_ms })?;
     rec.post.translations.insert(
         lang.to_owned(),
         Translation {

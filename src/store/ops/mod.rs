@@ -31,9 +31,8 @@ use super::refusal::Refusal;
 use super::runs;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::StoreError;
-use crate::model::lang_key;
 use crate::model::{
-    EventKind, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
+    EventKind, Lang, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
     Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
 
@@ -54,14 +53,14 @@ pub enum Op {
     CreateUser {
         handle: String,
         display_name: String,
-        languages: Vec<String>,
+        languages: Vec<Lang>,
         roles: Vec<Role>,
         password_hash: String,
     },
     UpdateUser {
         id: UserId,
         display_name: Option<String>,
-        languages: Option<Vec<String>>,
+        languages: Option<Vec<Lang>>,
         roles: Option<Vec<Role>>,
     },
     PutToken {
@@ -86,7 +85,7 @@ pub enum Op {
     /// A correction of the post's language: rerouted in the queue.
     SetLang {
         post: PostId,
-        lang: String,
+        lang: Lang,
     },
     SetPairs {
         user: UserId,
@@ -94,12 +93,12 @@ pub enum Op {
     },
     Claim {
         post: PostId,
-        lang: String,
+        lang: Lang,
         translator: UserId,
     },
     Release {
         post: PostId,
-        lang: String,
+        lang: Lang,
         translator: UserId,
     },
     Translate(Translate),
@@ -119,7 +118,7 @@ pub enum Op {
     /// Ends a claim whose lease ran out and offers the item to every translator again.
     ExpireClaim {
         post: PostId,
-        lang: String,
+        lang: Lang,
     },
     /// Marks these notifications of `user` read (the service lists them: a transaction
     /// cannot scan). `until` is what the client asked, echoed to the user's devices.
@@ -204,8 +203,8 @@ pub struct QueueRecord {
     pub post: PostId,
     pub room: RoomId,
     pub space: SpaceId,
-    pub from: String,
-    pub to: String,
+    pub from: Lang,
+    pub to: Lang,
 }
 
 /// What the `queue` tree holds for a post: the languages it still needs a translation
@@ -215,20 +214,14 @@ pub struct QueueRecord {
 pub struct NeedsRecord {
     pub room: RoomId,
     pub space: SpaceId,
-    pub from: String,
-    pub to: Vec<String>,
+    pub from: Lang,
+    pub to: Vec<Lang>,
 }
 
 impl NeedsRecord {
     /// The queue item into `to`, if the post needs that language.
-    pub fn item(&self, post: PostId, to: &str) -> Option<QueueRecord> {
-        self.to.iter().any(|l| l == to).then(|| QueueRecord {
-            post,
-            room: self.room,
-            space: self.space,
-            from: self.from.clone(),
-            to: to.to_owned(),
-        })
+    pub fn item(&self, post: PostId, to: Lang) -> Option<QueueRecord> {
+        self.to.contains(&to).then_some(QueueRecord { post, room: self.room, space: self.space, from: self.from, to })
     }
 }
 
@@ -737,7 +730,7 @@ impl<'a> Tx<'a> {
 pub(super) struct Ctx<'a> {
     pub now: String,
     pub now_ms: i64,
-    pub languages: &'a [String],
+    pub languages: &'a [Lang],
     pub lease_ms: i64,
 }
 
@@ -864,13 +857,13 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::CreatePost(op) => posts::create_post(tx, ctx, fx, op),
         Op::EditPost(op) => posts::edit_post(tx, ctx, fx, op),
         Op::DeletePost { post, moderation } => posts::delete_post(tx, ctx, fx, post, moderation),
-        Op::SetLang { post, lang } => posts::set_lang(tx, ctx, fx, post, lang),
+        Op::SetLang { post, lang } => posts::set_lang(tx, ctx, fx, post, *lang),
         Op::SetPairs { user, pairs } => desk::set_pairs(tx, user, pairs),
-        Op::Claim { post, lang, translator } => desk::claim(tx, ctx, post, lang, translator),
-        Op::Release { post, lang, translator } => desk::release(tx, post, lang, translator),
+        Op::Claim { post, lang, translator } => desk::claim(tx, ctx, post, *lang, translator),
+        Op::Release { post, lang, translator } => desk::release(tx, post, *lang, translator),
         Op::React { post, user, emoji, add } => posts::react(tx, ctx, fx, post, user, emoji, add),
         Op::MarkRead { user, room, seq } => reads::mark_read(tx, fx, user, room, seq),
-        Op::ExpireClaim { post, lang } => desk::expire_claim(tx, ctx, fx, post, lang),
+        Op::ExpireClaim { post, lang } => desk::expire_claim(tx, ctx, fx, post, *lang),
         Op::Translate(op) => desk::translate(tx, ctx, fx, op),
         Op::MarkNotificationsRead { user, ids, until } => reads::mark_notifications_read(tx, fx, user, ids, until),
         Op::Flag { post, user, reason } => moderation::flag(tx, ctx, post, user, reason),
@@ -1117,8 +1110,8 @@ fn room_space(tx: &Tx, room: RoomId) -> Result<SpaceId, Fatal> {
     }
 }
 
-fn keys_lang_post(tx: &Tx, lang: &str, post: PostId) -> Vec<u8> {
-    let mut k = lang_key(lang).to_vec();
+fn keys_lang_post(tx: &Tx, lang: Lang, post: PostId) -> Vec<u8> {
+    let mut k = lang.bytes().to_vec();
     k.extend_from_slice(&tx.ids.key(post));
     k
 }
@@ -1142,7 +1135,7 @@ pub(super) fn queue_key(ids: &Ids, priority: u8, post: PostId) -> [u8; 9] {
 }
 
 /// The queue item for translating `post` into `to`, if there is one.
-fn queued(tx: &Tx, post: PostId, to: &str) -> Result<Option<QueueRecord>, Fatal> {
+fn queued(tx: &Tx, post: PostId, to: Lang) -> Result<Option<QueueRecord>, Fatal> {
     for p in [0u8, 1] {
         if let Some(bytes) = tx.queue_get(&queue_key(&tx.ids, p, post))? {
             return Ok(decode::<NeedsRecord>("queue", &bytes)?.item(post, to));
@@ -1176,32 +1169,32 @@ fn requeue(
         true => None,
         false => tx.queue_get(&key)?.map(|v| decode("queue", &v)).transpose()?,
     };
-    let wanted: Vec<String> = ctx
+    let wanted: Vec<Lang> = ctx
         .languages
         .iter()
         .filter(|to| {
             !post.deleted && !post.hidden && **to != post.lang && post.translations.get(*to).is_none_or(|t| t.stale)
         })
-        .cloned()
+        .copied()
         .collect();
     let mut queued = Vec::new();
     for to in ctx.languages {
         let needed = wanted.contains(to);
         let was = present.as_ref().filter(|n| n.to.contains(to));
-        let removed = |fx: &mut Effects, from: &str| {
-            fx.changes.push(Change::Unqueued { post: post.id, lang: to.clone(), space, from: from.to_owned() });
+        let removed = |fx: &mut Effects, from: Lang| {
+            fx.changes.push(Change::Unqueued { post: post.id, lang: *to, space, from });
         };
         match (needed, was) {
             (true, Some(old)) if old.from == post.lang => {}
             (true, was) => {
                 if let Some(old) = was {
-                    removed(fx, &old.from);
+                    removed(fx, old.from);
                 }
-                queued.push(to.clone());
+                queued.push(*to);
             }
             (false, Some(old)) => {
-                tx.claims().remove(&keys::id_and(tx.ids.of(post.id), &lang_key(to))[..])?;
-                removed(fx, &old.from);
+                tx.claims().remove(&keys::id_and(tx.ids.of(post.id), &to.bytes())[..])?;
+                removed(fx, old.from);
             }
             (false, None) => {}
         }
@@ -1211,13 +1204,7 @@ fn requeue(
             Some(j) => j.clone(),
             None => post_json(post),
         };
-        fx.changes.push(Change::Queued {
-            post: post_json,
-            room: post.room,
-            space,
-            from: post.lang.clone(),
-            langs: queued,
-        });
+        fx.changes.push(Change::Queued { post: post_json, room: post.room, space, from: post.lang, langs: queued });
     }
     let unchanged = present.as_ref().is_some_and(|n| n.to == wanted && n.from == post.lang);
     if wanted.is_empty() {
@@ -1225,7 +1212,7 @@ fn requeue(
             tx.queue_remove(&key)?;
         }
     } else if !unchanged {
-        let record = NeedsRecord { room: post.room, space, from: post.lang.clone(), to: wanted };
+        let record = NeedsRecord { room: post.room, space, from: post.lang, to: wanted };
         tx.queue_put(&key, serde_json::to_vec(&record).map_err(encoding)?, new_post)?;
     }
     Ok(())
@@ -1267,13 +1254,7 @@ fn write_event_text(
     if kind != EventKind::Reaction {
         record_change(fx, post.id);
         let created = post.seq == seq;
-        fx.langs.push(LangChange {
-            room: room.id,
-            post: post.id,
-            created,
-            lang: post.lang.clone(),
-            deleted: post.deleted,
-        });
+        fx.langs.push(LangChange { room: room.id, post: post.id, created, lang: post.lang, deleted: post.deleted });
     }
     fx.changes.push(Change::Event { room: room.id, seq, frame: text });
     Ok(())
@@ -1286,7 +1267,7 @@ mod tests {
     fn post() -> Post {
         let mut translations = BTreeMap::new();
         translations.insert(
-            "fr".to_owned(),
+            Lang::parse("fr").unwrap(),
             Translation {
                 html: String::new(),
                 body: "Bonjour \"à tous\"".to_owned(),
@@ -1303,7 +1284,7 @@ mod tests {
             author: UserId(2),
             body: "Hello \"all\"\n\u{1F600} e acentuação".to_owned(),
             reply_to: Some(PostId(5)),
-            lang: "en".to_owned(),
+            lang: Lang::EN,
             lang_source: LangSource::Declared,
             lang_confidence: 0.875,
             created_at: "2026-12-03T09:59:59.999999Z".to_owned(),
@@ -1355,7 +1336,7 @@ mod tests {
             history: vec![Revision {
                 html: String::new(),
                 body: "Hi".to_owned(),
-                lang: "en".to_owned(),
+                lang: Lang::EN,
                 written_at: "2026-12-03T09:00:00.000000Z".to_owned(),
                 replaced_at: "2026-12-03T09:59:59.999999Z".to_owned(),
             }],

@@ -9,7 +9,7 @@ pub struct EditPost {
     pub body: String,
     /// The body rendered (`render`).
     pub html: String,
-    pub lang: String,
+    pub lang: Lang,
     pub lang_source: LangSource,
     pub lang_confidence: f64,
 }
@@ -23,7 +23,7 @@ pub struct CreatePost {
     /// The body rendered (`render`).
     pub html: String,
     pub reply_to: Option<PostId>,
-    pub lang: String,
+    pub lang: Lang,
     pub lang_source: LangSource,
     pub lang_confidence: f64,
     pub nonce: String,
@@ -180,14 +180,14 @@ pub(super) fn delete_post(
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
 }
 
-pub(super) fn set_lang(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: &str) -> OpResult {
+pub(super) fn set_lang(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang: Lang) -> OpResult {
     let Some(mut rec) = get_post(tx, *post)? else {
         return Ok(Err(Refusal::NotFound("post")));
     };
     if rec.post.deleted {
         return Ok(Err(Refusal::PostDeleted));
     }
-    if rec.post.lang == *lang && rec.post.lang_source == LangSource::Declared {
+    if rec.post.lang == lang && rec.post.lang_source == LangSource::Declared {
         // Already so: nothing to write, no event.
         let seq = rec.seqs.last().copied().unwrap_or(rec.post.seq);
         return Ok(Ok(Outcome::Event { seq, post: rec.post }));
@@ -196,7 +196,7 @@ pub(super) fn set_lang(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, lang
     rec.post.lang_source = LangSource::Declared;
     rec.post.lang_confidence = 1.0;
     // A translation into the post's own language is no translation.
-    rec.post.translations.remove(lang);
+    rec.post.translations.remove(&lang);
     append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
 }
