@@ -29,7 +29,6 @@ pub mod protocol;
 pub mod render;
 pub mod search;
 pub mod service;
-pub mod settings;
 pub mod store;
 pub mod web;
 pub mod ws;
@@ -82,7 +81,7 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let (router, stop, header_timeout) = (router.clone(), app.shutdown.clone(), app.config.net.header_timeout);
+        let (router, stop, header_timeout) = (router.clone(), app.shutdown.clone(), app.config.net().header_timeout);
         connections.spawn(async move {
             serve_connection(tcp, peer, router, header_timeout, stop).await;
             drop(admitted);
@@ -170,12 +169,12 @@ async fn watch_disk(app: Arc<App>) {
                 continue;
             }
         };
-        let low = free < app.config.disk_reserve_bytes;
+        let low = free < app.config.disk_reserve_bytes();
         if app.store.set_disk_low(low) {
             if low {
                 tracing::error!(
                     free,
-                    reserve = app.config.disk_reserve_bytes,
+                    reserve = app.config.disk_reserve_bytes(),
                     "disk below its reserve: writes refused"
                 );
             } else {

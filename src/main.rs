@@ -5,10 +5,9 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Subcommand};
 use collective_brain::model::Role;
 use collective_brain::service::Registration;
-use collective_brain::settings::Settings;
 use collective_brain::store::Store;
 use collective_brain::{App, Config};
 
@@ -19,7 +18,7 @@ use collective_brain::{App, Config};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(name = "collective-brain", version, about = "Real-time multilingual forum and chat server")]
 struct Cli {
     #[command(subcommand)]
@@ -86,7 +85,7 @@ struct ServeArgs {
     #[arg(long, env = "CB_CONFIG")]
     config: Option<PathBuf>,
     #[command(flatten)]
-    settings: Settings,
+    settings: Config,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -94,13 +93,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|_| format!("{s:?} is not a role: member, translator, moderator or admin"))
 }
 
-/// Defaults, then the settings file, then environment variables and flags.
-fn config(args: &ServeArgs) -> anyhow::Result<Config> {
-    let file = match &args.config {
-        Some(path) => Settings::load(path).map_err(anyhow::Error::msg)?,
-        None => Settings::default(),
-    };
-    let mut config = file.overlay(args.settings.clone()).and_then(Settings::into_config).map_err(anyhow::Error::msg)?;
+/// Defaults, then the settings file, then environment variables and flags (`matches`:
+/// those of the command that carries the settings).
+fn config(args: &ServeArgs, matches: &ArgMatches) -> anyhow::Result<Config> {
+    let mut config = Config::layered(args.config.as_deref(), matches).map_err(anyhow::Error::msg)?;
     // Read from the environment only, never from a file or the command line, where
     // others could see it.
     config.admin_password = std::env::var("CB_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
@@ -117,10 +113,11 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {
-        None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(*args).await,
+        None => serve(cli.serve, &matches).await,
+        Some(Command::Serve(args)) => serve(*args, matches.subcommand_matches("serve").unwrap_or(&matches)).await,
         Some(Command::Export { data_dir }) => {
             let store =
                 Store::open_for_maintenance(&data_dir).context("opening the data dir (is the server running?)")?;
@@ -183,8 +180,8 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = config(&args)?;
+async fn serve(args: ServeArgs, matches: &ArgMatches) -> anyhow::Result<()> {
+    let config = config(&args, matches)?;
     // Each connection holds a socket: take the hard limit on open files, not the soft one.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => tracing::info!("open files limit: {n}"),

@@ -211,7 +211,7 @@ impl App {
         let hash = token_hash(token);
         let Some((rec, used_ms)) = self.store.session(&hash)? else { return Ok(None) };
         let now = self.config.clock.now_ms();
-        let idle_ms = i64::try_from(self.config.token_idle.as_millis()).unwrap_or(i64::MAX);
+        let idle_ms = i64::try_from(self.config.token_idle().as_millis()).unwrap_or(i64::MAX);
         if used_ms > 0 && now.saturating_sub(used_ms) > idle_ms {
             return Ok(None);
         }

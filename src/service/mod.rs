@@ -100,10 +100,10 @@ impl App {
         let bells = Arc::new(Bells::default());
         let sink = publish::sink(hub.clone(), bells.clone());
         let options = StoreOptions {
-            cache_bytes: config.cache_bytes,
+            cache_bytes: config.cache_bytes(),
             max_batch: config.max_commit_batch,
             languages: config.languages.clone(),
-            lease_ms: i64::try_from(config.claim_lease.as_millis()).unwrap_or(i64::MAX),
+            lease_ms: i64::try_from(config.claim_lease().as_millis()).unwrap_or(i64::MAX),
             clock: config.clock.clone(),
             nonce_index_cap: crate::store::NONCE_INDEX_CAP,
             fold_when_quiet: true,
@@ -114,7 +114,7 @@ impl App {
         let search = crate::search::Search::start(
             store.clone(),
             &config.data_dir.join("index"),
-            config.index_commit,
+            config.index_commit(),
             config.index_idle,
         )
         .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
@@ -131,8 +131,8 @@ impl App {
         })
         .await
         .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
-        let limiter = Limiter::new(config.limits.clone());
-        let gate = crate::net::Gate::new(config.net.clone());
+        let limiter = Limiter::new(config.rate_limits());
+        let gate = crate::net::Gate::new(config.net());
         let app = Arc::new(App {
             tagger,
             config,

@@ -176,7 +176,7 @@ impl Connection {
             peer,
         };
         let bell = conn.bell.clone();
-        let net = app.config.net.clone();
+        let net = app.config.net();
         // Pings at a third of the idle timeout; a socket from which nothing came for the
         // whole of it is gone, whatever TCP says.
         let mut pings =

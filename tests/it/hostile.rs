@@ -275,9 +275,9 @@ async fn every_write_path_is_limited_and_a_posts_history_is_bounded() {
 }
 
 fn short_timeouts(c: &mut collective_brain::Config) {
-    c.net.header_timeout = Duration::from_secs(1);
-    c.net.hello_timeout = Duration::from_secs(1);
-    c.net.idle_timeout = Duration::from_secs(3);
+    c.header_timeout_secs = 1;
+    c.hello_timeout_secs = 1;
+    c.idle_timeout_secs = 3;
 }
 
 /// Whether the server closes `tcp` within `wait` (reads to the end, ignoring what came).
@@ -328,9 +328,9 @@ async fn silent_and_half_sent_connections_are_closed() {
 #[tokio::test]
 async fn one_address_cannot_take_every_connection_and_health_answers_at_the_cap() {
     let s = Server::start_with(|c| {
-        c.net.max_connections = 40;
-        c.net.reserve = 10;
-        c.net.max_per_address = 15;
+        c.max_connections = 40;
+        c.http_reserve = 10;
+        c.max_connections_per_address = 15;
     })
     .await;
     let mut held = Vec::new();
@@ -374,7 +374,7 @@ async fn one_address_cannot_take_every_connection_and_health_answers_at_the_cap(
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limits() {
-    let s = Server::start_with(|c| c.net.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let s = Server::start_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
     let register = |handle: String, client: &'static str| {
         let (http, url) = (s.http.clone(), s.api("/auth/register"));
         async move {
@@ -422,7 +422,7 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     let free = fs4::available_space(tmp.path()).unwrap();
     let reserve = if mounted { 32 * 1024 * 1024 } else { free.saturating_sub(24 * 1024 * 1024) };
     let dir = tmp.path().join("data");
-    let s = Server::start_in(&dir, |c| c.disk_reserve_bytes = reserve).await;
+    let s = Server::start_in(&dir, |c| c.disk_reserve_mb = reserve / (1024 * 1024)).await;
     let admin = s.admin().await;
     let room = s.lobby_room().await;
     let (status, _) = admin.post(&format!("/rooms/{room}/posts"), json!({"body": "before", "nonce": "d1"})).await;

@@ -325,7 +325,7 @@ async fn filters_sorting_and_cursor_paging() {
 #[tokio::test]
 async fn a_stop_before_the_index_commits_is_caught_up_on_start() {
     // The index would commit only after an hour: every ack lands in the store alone.
-    let s = Server::start_with(|c| c.index_commit = Duration::from_secs(3600)).await;
+    let s = Server::start_with(|c| c.index_commit_ms = 3_600_000).await;
     let general = s.space_id("general").await;
     let a = s.user("late").await;
     let (room, _) = thread(&a, &general, "Catch-up", "primeiro").await;
