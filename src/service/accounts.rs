@@ -19,7 +19,6 @@ use tokio::sync::Semaphore;
 use super::{validate, App};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::model::{Role, User, UserId};
-use crate::store::Op;
 
 /// What `register` needs.
 #[derive(Clone, Debug, Default)]
@@ -142,7 +141,7 @@ impl App {
         }
         let password = reg.password;
         let password_hash = self.hashes.run(move || hash_now(&password)).await?;
-        Ok(self.store.write::<User>(Op::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
+        Ok(self.store.run(crate::store::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
     }
 
     /// Registers a member and signs them in. Limited per address.
@@ -193,13 +192,13 @@ impl App {
 
     async fn issue_token(&self, user: UserId) -> ApiResult<String> {
         let token = new_token();
-        self.store.submit(Op::PutToken { hash: token_hash(&token), user }).await?;
+        self.store.run(crate::store::PutToken { hash: token_hash(&token), user }).await?;
         Ok(token)
     }
 
     /// Revokes the token: from now on it authenticates nothing.
     pub async fn logout(&self, token: &str) -> ApiResult<()> {
-        self.store.submit(Op::RevokeToken { hash: token_hash(token) }).await?;
+        self.store.run(crate::store::RevokeToken { hash: token_hash(token) }).await?;
         Ok(())
     }
 
@@ -220,7 +219,7 @@ impl App {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let (store, user) = (self.store.clone(), rec.user.id);
                 rt.spawn(async move {
-                    let _ = store.submit(Op::TouchToken { hash, user }).await;
+                    let _ = store.run(crate::store::TouchToken { hash, user }).await;
                 });
             }
         }
@@ -249,7 +248,7 @@ impl App {
         let password_hash = self.hashes.run(move || hash_now(&new)).await?;
         let keep = token_hash(token);
         let others = self.store.tokens_of(user.id)?;
-        self.store.submit(Op::SetPassword { user: user.id, password_hash, keep, others }).await?;
+        self.store.run(crate::store::SetPassword { user: user.id, password_hash, keep, others }).await?;
         Ok(())
     }
 
@@ -265,7 +264,7 @@ impl App {
         }
         let languages = languages.map(|l| validate::languages("languages", l)).transpose()?;
         self.limiter.write(user.id)?;
-        Ok(self.store.write::<User>(Op::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
+        Ok(self.store.run(crate::store::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
     }
 
     /// A display name may not read as another member's handle (look-alike letters and
@@ -300,7 +299,7 @@ impl App {
         roles.dedup();
         Ok(self
             .store
-            .write::<User>(Op::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) })
+            .run(crate::store::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) })
             .await?)
     }
 }

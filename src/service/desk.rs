@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::{signed_in, validate, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Lang, LangPair, Post, PostId, Role, RoomId, SpaceId, User};
-use crate::store::Op;
 
 pub const QUEUE_DEFAULT_LIMIT: usize = 50;
 pub const QUEUE_MAX_LIMIT: usize = 200;
@@ -97,7 +96,7 @@ impl App {
                 clean.push(pair);
             }
         }
-        Ok(self.store.write::<User>(Op::SetPairs { user: user.id, pairs: clean }).await?)
+        Ok(self.store.run(crate::store::SetPairs { user: user.id, pairs: clean }).await?)
     }
 
     /// The target languages the translator works into (only `to` when given), each with
@@ -193,7 +192,7 @@ impl App {
         let p = self.read_post(viewer, post)?;
         self.check_pair(user, p.lang, lang)?;
         let crate::store::ClaimedUntil(expires_ms) =
-            self.store.write(Op::Claim { post, lang, translator: user.id }).await?;
+            self.store.run(crate::store::Claim { post, lang, translator: user.id }).await?;
         Ok(Claim { post, lang, expires_at: crate::clock::rfc3339(expires_ms) })
     }
 
@@ -202,7 +201,7 @@ impl App {
         let user = translator(viewer)?;
         let lang = validate::lang(lang)?;
         self.read_post(viewer, post)?;
-        self.store.submit(Op::Release { post, lang, translator: user.id }).await?;
+        self.store.run(crate::store::Release { post, lang, translator: user.id }).await?;
         Ok(())
     }
 
@@ -218,14 +217,9 @@ impl App {
         }
         self.check_pair(user, p.lang, lang)?;
         self.limiter.write(user.id)?;
-        let op = Op::Translate(crate::store::Translate {
-            post,
-            lang,
-            body: body.to_owned(),
-            html: self.render(body),
-            translator: user.id,
-        });
-        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        let op =
+            crate::store::Translate { post, lang, body: body.to_owned(), html: self.render(body), translator: user.id };
+        let crate::store::PostEvent { seq, post } = self.store.run(op).await?;
         Ok(Changed { seq, post })
     }
 
@@ -251,7 +245,7 @@ impl App {
             tokio::task::spawn_blocking(move || store.expired_claims(now)).await.map_err(ApiError::internal)??;
         let n = expired.len();
         for (post, lang) in expired {
-            self.store.submit(Op::ExpireClaim { post, lang }).await?;
+            self.store.run(crate::store::ExpireClaim { post, lang }).await?;
         }
         Ok(n)
     }
@@ -266,7 +260,7 @@ impl App {
             return Err(ApiError::forbidden("only the author, a translator or a moderator corrects a post's language"));
         }
         self.limiter.write(user.id)?;
-        let crate::store::PostEvent { seq, post } = self.store.write(Op::SetLang { post, lang }).await?;
+        let crate::store::PostEvent { seq, post } = self.store.run(crate::store::SetLang { post, lang }).await?;
         Ok(Changed { seq, post })
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{signed_in, App, Changed, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Flag, ModAction, Post, PostId, RoomId, SpaceId, User, UserId};
-use crate::store::{Moderation, Op};
+use crate::store::Moderation;
 
 /// One post for the moderators' review.
 #[derive(Clone, Debug, Serialize)]
@@ -49,7 +49,7 @@ impl App {
         self.read_post(viewer, post)?;
         let why = reason(why)?;
         self.limiter.write(user.id)?;
-        self.store.submit(Op::Flag { post, user: user.id, reason: why }).await?;
+        self.store.run(crate::store::Flag { post, user: user.id, reason: why }).await?;
         Ok(())
     }
 
@@ -94,8 +94,11 @@ impl App {
         let user = moderator(viewer)?;
         let why = why.map(reason).transpose()?;
         let m = Moderation { moderator: user.id, reason: why, flaggers: self.store.flaggers(post)? };
-        let op = if hide { Op::Hide { post, moderation: m } } else { Op::Restore { post, moderation: m } };
-        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        let crate::store::PostEvent { seq, post } = if hide {
+            self.store.run(crate::store::Hide { post, moderation: m }).await?
+        } else {
+            self.store.run(crate::store::Restore { post, moderation: m }).await?
+        };
         Ok(Changed { seq, post })
     }
 
@@ -127,7 +130,7 @@ impl App {
         let why = why.map(reason).transpose()?;
         let tokens = if until_ms.is_some() { self.store.tokens_of(target)? } else { Vec::new() };
         let m = Moderation { moderator: user.id, reason: why, flaggers: Vec::new() };
-        self.store.submit(Op::Suspend { user: target, until_ms, tokens, moderation: m }).await?;
+        self.store.run(crate::store::Suspend { user: target, until_ms, tokens, moderation: m }).await?;
         Ok(())
     }
 

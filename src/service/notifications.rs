@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Notification, NotificationId, Post};
-use crate::store::Op;
 
 /// A notification with the post as it is now.
 #[derive(Clone, Debug, Serialize)]
@@ -52,7 +51,7 @@ impl App {
         let ids = self.store.unread_notifications_until(user.id, until)?;
         let n = ids.len();
         if n > 0 {
-            self.store.submit(Op::MarkNotificationsRead { user: user.id, ids, until }).await?;
+            self.store.run(crate::store::MarkNotificationsRead { user: user.id, ids, until }).await?;
         }
         Ok(n)
     }

@@ -8,7 +8,7 @@ use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
 use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
 use crate::protocol::ServerFrame;
-use crate::store::{NonceRecord, Op, RoomTarget, Turn};
+use crate::store::{NonceRecord, RoomTarget, Turn};
 
 pub const POSTS_DEFAULT_LIMIT: usize = 100;
 pub const POSTS_MAX_LIMIT: usize = 500;
@@ -77,7 +77,7 @@ impl App {
         let evidence = Evidence { declared, author: &user.languages, room: room_lang };
         let tag = self.tagger.tag(&p.body, &evidence);
         let html = self.render(&p.body);
-        let op = Op::CreatePost(crate::store::CreatePost {
+        let op = crate::store::CreatePost {
             target,
             author: user.id,
             html,
@@ -87,8 +87,8 @@ impl App {
             lang_source: tag.source,
             lang_confidence: tag.confidence,
             nonce: p.nonce,
-        });
-        let crate::store::Posted { ack, .. } = self.store.write_in_turn(op, p.turn).await?;
+        };
+        let crate::store::Posted { ack, .. } = self.store.run_in_turn(op, p.turn).await?;
         self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(ack)
     }
@@ -165,15 +165,15 @@ impl App {
         let room_lang = if declared.is_none() { self.store.recent_lang(post.room, RECENT_POSTS)? } else { None };
         let evidence = Evidence { declared, author: &user.languages, room: room_lang };
         let tag = self.tagger.tag(&body, &evidence);
-        let op = Op::EditPost(crate::store::EditPost {
+        let op = crate::store::EditPost {
             post: id,
             html: self.render(&body),
             body,
             lang: tag.lang,
             lang_source: tag.source,
             lang_confidence: tag.confidence,
-        });
-        let crate::store::PostEvent { seq, post } = self.store.write(op).await?;
+        };
+        let crate::store::PostEvent { seq, post } = self.store.run(op).await?;
         Ok(Changed { seq, post })
     }
 
@@ -190,7 +190,8 @@ impl App {
             Ok(crate::store::Moderation { moderator: user.id, reason: None, flaggers: self.store.flaggers(id)? })
         });
         let moderation = moderation.transpose()?;
-        let crate::store::PostEvent { seq, post } = self.store.write(Op::DeletePost { post: id, moderation }).await?;
+        let crate::store::PostEvent { seq, post } =
+            self.store.run(crate::store::DeletePost { post: id, moderation }).await?;
         Ok(Changed { seq, post })
     }
 
@@ -202,7 +203,7 @@ impl App {
         let emoji = validate::reaction(emoji)?;
         self.limiter.write(user.id)?;
         let crate::store::PostEvent { seq, post } =
-            self.store.write(Op::React { post: id, user: user.id, emoji, add }).await?;
+            self.store.run(crate::store::React { post: id, user: user.id, emoji, add }).await?;
         Ok(Changed { seq, post })
     }
 

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Lang, Role, SearchHit, SearchParams, SearchResults, SpaceId, Visibility};
-use crate::store::Op;
 
 /// Longest query, in characters.
 const MAX_QUERY: usize = 256;
@@ -209,7 +208,7 @@ impl App {
             return Err(bad("terms", "names in at least two languages"));
         }
         let concept = Concept { id: id.to_owned(), terms };
-        self.store.submit(Op::PutConcept { concept: concept.clone() }).await?;
+        self.store.run(crate::store::PutConcept { concept: concept.clone() }).await?;
         self.search.index.add_concept(concept.clone()).map_err(|_| ApiError::internal("glossary unavailable"))?;
         Ok(concept)
     }

@@ -6,7 +6,6 @@ use rand::distributions::{Alphanumeric, DistString};
 use super::{App, Registration};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Lang, PostPolicy, Role, SpaceKind, Visibility};
-use crate::store::Op;
 
 /// The starting spaces: (slug, name, kind, post policy). All public.
 const SPACES: &[(&str, &str, SpaceKind, PostPolicy)] = &[
@@ -63,17 +62,17 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
     };
     let admin = app.create_user(reg, vec![Role::Admin, Role::Moderator]).await?;
     for &(slug, name, kind, post_policy) in SPACES {
-        let op = Op::CreateSpace(crate::store::CreateSpace {
+        let op = crate::store::CreateSpace {
             slug: slug.into(),
             name: name.into(),
             kind,
             visibility: Visibility::Public,
             post_policy,
             creator: Some(admin.id),
-        });
-        app.store.submit(op).await?;
+        };
+        app.store.run(op).await?;
     }
-    app.store.submit(Op::MarkInitialized).await?;
+    app.store.run(crate::store::MarkInitialized).await?;
     if generated {
         // Never in the log (logs travel to places passwords must not): in a file of the
         // data dir that only the server's own user can read.

@@ -3,7 +3,6 @@
 use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
-use crate::store::Op;
 
 pub const ROOMS_DEFAULT_LIMIT: usize = 50;
 pub const ROOMS_MAX_LIMIT: usize = 200;
@@ -33,7 +32,7 @@ impl App {
         let user = signed_in(viewer)?;
         self.readable_room(viewer, room)?;
         self.limiter.read(user.id)?;
-        let crate::store::ReadUpTo(seq) = self.store.write(Op::MarkRead { user: user.id, room, seq }).await?;
+        let crate::store::ReadUpTo(seq) = self.store.run(crate::store::MarkRead { user: user.id, room, seq }).await?;
         Ok(seq)
     }
 
@@ -52,15 +51,8 @@ impl App {
         }
         let slug = validate::slug(slug)?;
         let name = validate::space_name(name)?;
-        let op = Op::CreateSpace(crate::store::CreateSpace {
-            slug,
-            name,
-            kind,
-            visibility,
-            post_policy,
-            creator: Some(actor.id),
-        });
-        Ok(self.store.write::<Space>(op).await?)
+        let op = crate::store::CreateSpace { slug, name, kind, visibility, post_policy, creator: Some(actor.id) };
+        Ok(self.store.run(op).await?)
     }
 
     /// Whether `actor` manages `space`'s members and pins: an admin, a moderator who can
@@ -85,7 +77,7 @@ impl App {
     pub async fn add_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
         let actor = signed_in(actor)?;
         self.check_manages(actor, space)?;
-        self.store.submit(Op::AddMember { space, user }).await?;
+        self.store.run(crate::store::AddMember { space, user }).await?;
         Ok(())
     }
 
@@ -95,7 +87,7 @@ impl App {
     pub async fn remove_member(&self, actor: Viewer<'_>, space: SpaceId, user: UserId) -> ApiResult<()> {
         let actor = signed_in(actor)?;
         self.check_manages(actor, space)?;
-        self.store.submit(Op::RemoveMember { space, user }).await?;
+        self.store.run(crate::store::RemoveMember { space, user }).await?;
         Ok(())
     }
 
@@ -117,7 +109,7 @@ impl App {
         if users.len() > 20 {
             return Err(ApiError::field("users", "at most 20 coordinators"));
         }
-        Ok(self.store.write::<Space>(Op::SetCoordinators { space, users }).await?)
+        Ok(self.store.run(crate::store::SetCoordinators { space, users }).await?)
     }
 
     /// Pins or unpins a forum thread: admins, moderators and the space's coordinators.
@@ -126,7 +118,7 @@ impl App {
         let (r, _) = self.readable_room(Some(actor), room)?;
         self.check_manages(actor, r.space)?;
         let posts = self.store.posts(room, 0, usize::MAX)?.into_iter().map(|p| p.id).collect();
-        self.store.submit(Op::Pin { room, pinned, posts }).await?;
+        self.store.run(crate::store::Pin { room, pinned, posts }).await?;
         self.store.room(room)?.ok_or_else(|| ApiError::not_found("room"))
     }
 

@@ -1,8 +1,8 @@
-//! What each kind of write answers, taken out of the writer's `Outcome` in this one place:
-//! a service asks `Store::write::<User>(op)` and gets a `User`, never an `Outcome` to
-//! match with a fallback.
+//! What each write answers. Every operation is a type of its own ([`Write`]) bound here to
+//! the type of its answer, so a service calls `store.run(UpdateUser { .. })` and gets a
+//! `User`, never an `Outcome` to match with a fallback.
 
-use super::ops::Outcome;
+use super::ops::*;
 use super::NonceRecord;
 use crate::model::{Post, Space, User};
 
@@ -95,4 +95,56 @@ impl Answer for Done {
     fn from_outcome(_: Outcome) -> Option<Self> {
         Some(Done)
     }
+}
+
+/// An operation the writer runs, and the type of what it answers.
+pub trait Write: Into<Op> {
+    type Answer: Answer;
+}
+
+macro_rules! writes {
+    ($($op:ident => $answer:ty,)*) => {
+        $(
+            impl From<$op> for Op {
+                fn from(op: $op) -> Op {
+                    Op::$op(op)
+                }
+            }
+            impl Write for $op {
+                type Answer = $answer;
+            }
+        )*
+    };
+}
+
+writes! {
+    CreateUser => User,
+    UpdateUser => User,
+    PutToken => Done,
+    TouchToken => Done,
+    SetPassword => Done,
+    RevokeToken => Done,
+    Suspend => Done,
+    MarkInitialized => Done,
+    CreateSpace => Space,
+    AddMember => Done,
+    RemoveMember => Done,
+    SetCoordinators => Space,
+    Pin => Done,
+    CreatePost => Posted,
+    EditPost => PostEvent,
+    DeletePost => PostEvent,
+    SetLang => PostEvent,
+    React => PostEvent,
+    SetPairs => User,
+    Claim => ClaimedUntil,
+    Release => Done,
+    ExpireClaim => Done,
+    Translate => PostEvent,
+    PutConcept => Done,
+    Flag => Done,
+    Hide => PostEvent,
+    Restore => PostEvent,
+    MarkRead => ReadUpTo,
+    MarkNotificationsRead => Done,
 }

@@ -2,6 +2,68 @@
 
 use super::*;
 
+/// The `CreateUser` write.
+#[derive(Clone, Debug)]
+pub struct CreateUser {
+    pub handle: String,
+    pub display_name: String,
+    pub languages: Vec<Lang>,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+}
+
+/// The `UpdateUser` write.
+#[derive(Clone, Debug)]
+pub struct UpdateUser {
+    pub id: UserId,
+    pub display_name: Option<String>,
+    pub languages: Option<Vec<Lang>>,
+    pub roles: Option<Vec<Role>>,
+}
+
+/// The `PutToken` write.
+#[derive(Clone, Debug)]
+pub struct PutToken {
+    pub hash: [u8; 32],
+    pub user: UserId,
+}
+
+/// The `RevokeToken` write.
+#[derive(Clone, Debug)]
+pub struct RevokeToken {
+    pub hash: [u8; 32],
+}
+
+/// Marks a token as used now (at most hourly: tokens expire after an idle time).
+#[derive(Clone, Debug)]
+pub struct TouchToken {
+    pub hash: [u8; 32],
+    pub user: UserId,
+}
+
+/// A new password: every other session of the user ends; `keep` (the caller's) stays.
+#[derive(Clone, Debug)]
+pub struct SetPassword {
+    pub user: UserId,
+    pub password_hash: String,
+    pub keep: [u8; 32],
+    pub others: Vec<[u8; 32]>,
+}
+
+/// A moderator suspends `user` until `until_ms` (or lifts it: `None`), revoking
+/// these tokens (their sockets close).
+#[derive(Clone, Debug)]
+pub struct Suspend {
+    pub user: UserId,
+    pub until_ms: Option<i64>,
+    pub tokens: Vec<[u8; 32]>,
+    pub moderation: Moderation,
+}
+
+/// The `MarkInitialized` write.
+#[derive(Clone, Debug)]
+pub struct MarkInitialized;
+
 pub(super) fn create_user(
     tx: &Tx,
     ctx: &Ctx,

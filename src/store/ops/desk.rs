@@ -2,6 +2,42 @@
 
 use super::*;
 
+/// The `SetPairs` write.
+#[derive(Clone, Debug)]
+pub struct SetPairs {
+    pub user: UserId,
+    pub pairs: Vec<LangPair>,
+}
+
+/// The `Claim` write.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub post: PostId,
+    pub lang: Lang,
+    pub translator: UserId,
+}
+
+/// The `Release` write.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub post: PostId,
+    pub lang: Lang,
+    pub translator: UserId,
+}
+
+/// Ends a claim whose lease ran out and offers the item to every translator again.
+#[derive(Clone, Debug)]
+pub struct ExpireClaim {
+    pub post: PostId,
+    pub lang: Lang,
+}
+
+/// Adds or replaces a glossary concept.
+#[derive(Clone, Debug)]
+pub struct PutConcept {
+    pub concept: collective_brain_index::Concept,
+}
+
 pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
         return Ok(Err(Refusal::NotFound("user")));

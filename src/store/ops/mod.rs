@@ -17,9 +17,12 @@ mod posts;
 mod reads;
 mod spaces;
 
-pub use desk::Translate;
-pub use posts::{CreatePost, EditPost};
-pub use spaces::CreateSpace;
+pub use accounts::{CreateUser, MarkInitialized, PutToken, RevokeToken, SetPassword, Suspend, TouchToken, UpdateUser};
+pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
+pub use moderation::{Flag, Hide, Restore};
+pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
+pub use reads::{MarkNotificationsRead, MarkRead};
+pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators};
 
 use super::change::Change;
 use super::ids::{FromPlace, Ids};
@@ -47,145 +50,39 @@ pub enum RoomTarget {
     },
 }
 
-/// A write.
+/// A write: one variant per operation, each a struct of its area's file (its answer:
+/// `answer.rs`).
 #[derive(Clone, Debug)]
 pub enum Op {
-    CreateUser {
-        handle: String,
-        display_name: String,
-        languages: Vec<Lang>,
-        roles: Vec<Role>,
-        password_hash: String,
-    },
-    UpdateUser {
-        id: UserId,
-        display_name: Option<String>,
-        languages: Option<Vec<Lang>>,
-        roles: Option<Vec<Role>>,
-    },
-    PutToken {
-        hash: [u8; 32],
-        user: UserId,
-    },
-    RevokeToken {
-        hash: [u8; 32],
-    },
+    CreateUser(CreateUser),
+    UpdateUser(UpdateUser),
+    PutToken(PutToken),
+    RevokeToken(RevokeToken),
     CreateSpace(CreateSpace),
-    AddMember {
-        space: SpaceId,
-        user: UserId,
-    },
+    AddMember(AddMember),
     CreatePost(CreatePost),
     EditPost(EditPost),
-    DeletePost {
-        post: PostId,
-        /// A moderator deleting someone else's post: logged, and the post's flags cleared.
-        moderation: Option<Moderation>,
-    },
-    /// A correction of the post's language: rerouted in the queue.
-    SetLang {
-        post: PostId,
-        lang: Lang,
-    },
-    SetPairs {
-        user: UserId,
-        pairs: Vec<LangPair>,
-    },
-    Claim {
-        post: PostId,
-        lang: Lang,
-        translator: UserId,
-    },
-    Release {
-        post: PostId,
-        lang: Lang,
-        translator: UserId,
-    },
+    DeletePost(DeletePost),
+    SetLang(SetLang),
+    SetPairs(SetPairs),
+    Claim(Claim),
+    Release(Release),
     Translate(Translate),
-    /// Adds (or removes) `user`'s reaction `emoji` to a post.
-    React {
-        post: PostId,
-        user: UserId,
-        emoji: String,
-        add: bool,
-    },
-    /// Moves `user`'s read marker in `room` forward to `seq` (never back).
-    MarkRead {
-        user: UserId,
-        room: RoomId,
-        seq: u64,
-    },
-    /// Ends a claim whose lease ran out and offers the item to every translator again.
-    ExpireClaim {
-        post: PostId,
-        lang: Lang,
-    },
-    /// Marks these notifications of `user` read (the service lists them: a transaction
-    /// cannot scan). `until` is what the client asked, echoed to the user's devices.
-    MarkNotificationsRead {
-        user: UserId,
-        ids: Vec<NotificationId>,
-        until: NotificationId,
-    },
-    /// Takes `user` out of a space (and its coordinators); their sockets are told to
-    /// reconnect, so no subscription outlives the access.
-    RemoveMember {
-        space: SpaceId,
-        user: UserId,
-    },
-    /// Sets a private space's coordinators (members all).
-    SetCoordinators {
-        space: SpaceId,
-        users: Vec<UserId>,
-    },
-    /// Pins or unpins a thread; its posts' queue items move to the matching priority
-    /// (the service lists the posts: a transaction cannot scan).
-    Pin {
-        room: RoomId,
-        pinned: bool,
-        posts: Vec<PostId>,
-    },
-    /// A member flags a post (again: the reason is replaced).
-    Flag {
-        post: PostId,
-        user: UserId,
-        reason: String,
-    },
-    /// A moderator hides a post: its text is kept apart, redacted everywhere else.
-    Hide {
-        post: PostId,
-        moderation: Moderation,
-    },
-    /// A moderator restores a hidden post.
-    Restore {
-        post: PostId,
-        moderation: Moderation,
-    },
-    /// Marks a token as used now (at most hourly: tokens expire after an idle time).
-    TouchToken {
-        hash: [u8; 32],
-        user: UserId,
-    },
-    /// A new password: every other session of the user ends; `keep` (the caller's) stays.
-    SetPassword {
-        user: UserId,
-        password_hash: String,
-        keep: [u8; 32],
-        others: Vec<[u8; 32]>,
-    },
-    /// A moderator suspends `user` until `until_ms` (or lifts it: `None`), revoking
-    /// these tokens (their sockets close).
-    Suspend {
-        user: UserId,
-        until_ms: Option<i64>,
-        tokens: Vec<[u8; 32]>,
-        moderation: Moderation,
-    },
-    /// Adds or replaces a glossary concept.
-    PutConcept {
-        concept: collective_brain_index::Concept,
-    },
-    MarkInitialized,
+    React(React),
+    MarkRead(MarkRead),
+    ExpireClaim(ExpireClaim),
+    MarkNotificationsRead(MarkNotificationsRead),
+    RemoveMember(RemoveMember),
+    SetCoordinators(SetCoordinators),
+    Pin(Pin),
+    Flag(Flag),
+    Hide(Hide),
+    Restore(Restore),
+    TouchToken(TouchToken),
+    SetPassword(SetPassword),
+    Suspend(Suspend),
+    PutConcept(PutConcept),
+    MarkInitialized(MarkInitialized),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -837,43 +734,45 @@ pub const MAX_HISTORY: usize = 50;
 
 pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
     match op {
-        Op::CreateUser { handle, display_name, languages, roles, password_hash } => {
+        Op::CreateUser(CreateUser { handle, display_name, languages, roles, password_hash }) => {
             accounts::create_user(tx, ctx, handle, display_name, languages, roles, password_hash)
         }
-        Op::UpdateUser { id, display_name, languages, roles } => {
+        Op::UpdateUser(UpdateUser { id, display_name, languages, roles }) => {
             accounts::update_user(tx, id, display_name, languages, roles)
         }
-        Op::PutToken { hash, user } => accounts::put_token(tx, ctx, hash, user),
-        Op::TouchToken { hash, user } => accounts::touch_token(tx, ctx, hash, user),
-        Op::SetPassword { user, password_hash, keep, others } => {
+        Op::PutToken(PutToken { hash, user }) => accounts::put_token(tx, ctx, hash, user),
+        Op::TouchToken(TouchToken { hash, user }) => accounts::touch_token(tx, ctx, hash, user),
+        Op::SetPassword(SetPassword { user, password_hash, keep, others }) => {
             accounts::set_password(tx, ctx, fx, user, password_hash, keep, others)
         }
-        Op::RevokeToken { hash } => accounts::revoke_token(tx, fx, hash),
+        Op::RevokeToken(RevokeToken { hash }) => accounts::revoke_token(tx, fx, hash),
         Op::CreateSpace(op) => spaces::create_space(tx, ctx, op),
-        Op::AddMember { space, user } => spaces::add_member(tx, space, user),
-        Op::RemoveMember { space, user } => spaces::remove_member(tx, fx, space, user),
-        Op::SetCoordinators { space, users } => spaces::set_coordinators(tx, space, users),
-        Op::Pin { room, pinned, posts } => spaces::pin(tx, fx, room, pinned, posts),
+        Op::AddMember(AddMember { space, user }) => spaces::add_member(tx, space, user),
+        Op::RemoveMember(RemoveMember { space, user }) => spaces::remove_member(tx, fx, space, user),
+        Op::SetCoordinators(SetCoordinators { space, users }) => spaces::set_coordinators(tx, space, users),
+        Op::Pin(Pin { room, pinned, posts }) => spaces::pin(tx, fx, room, pinned, posts),
         Op::CreatePost(op) => posts::create_post(tx, ctx, fx, op),
         Op::EditPost(op) => posts::edit_post(tx, ctx, fx, op),
-        Op::DeletePost { post, moderation } => posts::delete_post(tx, ctx, fx, post, moderation),
-        Op::SetLang { post, lang } => posts::set_lang(tx, ctx, fx, post, *lang),
-        Op::SetPairs { user, pairs } => desk::set_pairs(tx, user, pairs),
-        Op::Claim { post, lang, translator } => desk::claim(tx, ctx, post, *lang, translator),
-        Op::Release { post, lang, translator } => desk::release(tx, post, *lang, translator),
-        Op::React { post, user, emoji, add } => posts::react(tx, ctx, fx, post, user, emoji, add),
-        Op::MarkRead { user, room, seq } => reads::mark_read(tx, fx, user, room, seq),
-        Op::ExpireClaim { post, lang } => desk::expire_claim(tx, ctx, fx, post, *lang),
+        Op::DeletePost(DeletePost { post, moderation }) => posts::delete_post(tx, ctx, fx, post, moderation),
+        Op::SetLang(SetLang { post, lang }) => posts::set_lang(tx, ctx, fx, post, *lang),
+        Op::SetPairs(SetPairs { user, pairs }) => desk::set_pairs(tx, user, pairs),
+        Op::Claim(Claim { post, lang, translator }) => desk::claim(tx, ctx, post, *lang, translator),
+        Op::Release(Release { post, lang, translator }) => desk::release(tx, post, *lang, translator),
+        Op::React(React { post, user, emoji, add }) => posts::react(tx, ctx, fx, post, user, emoji, add),
+        Op::MarkRead(MarkRead { user, room, seq }) => reads::mark_read(tx, fx, user, room, seq),
+        Op::ExpireClaim(ExpireClaim { post, lang }) => desk::expire_claim(tx, ctx, fx, post, *lang),
         Op::Translate(op) => desk::translate(tx, ctx, fx, op),
-        Op::MarkNotificationsRead { user, ids, until } => reads::mark_notifications_read(tx, fx, user, ids, until),
-        Op::Flag { post, user, reason } => moderation::flag(tx, ctx, post, user, reason),
-        Op::Hide { post, moderation } => moderation::hide(tx, ctx, fx, post, moderation),
-        Op::Restore { post, moderation } => moderation::restore(tx, ctx, fx, post, moderation),
-        Op::Suspend { user, until_ms, tokens, moderation } => {
+        Op::MarkNotificationsRead(MarkNotificationsRead { user, ids, until }) => {
+            reads::mark_notifications_read(tx, fx, user, ids, until)
+        }
+        Op::Flag(Flag { post, user, reason }) => moderation::flag(tx, ctx, post, user, reason),
+        Op::Hide(Hide { post, moderation }) => moderation::hide(tx, ctx, fx, post, moderation),
+        Op::Restore(Restore { post, moderation }) => moderation::restore(tx, ctx, fx, post, moderation),
+        Op::Suspend(Suspend { user, until_ms, tokens, moderation }) => {
             accounts::suspend(tx, ctx, fx, user, until_ms, tokens, moderation)
         }
-        Op::PutConcept { concept } => desk::put_concept(tx, concept),
-        Op::MarkInitialized => accounts::mark_initialized(tx, ctx),
+        Op::PutConcept(PutConcept { concept }) => desk::put_concept(tx, concept),
+        Op::MarkInitialized(MarkInitialized) => accounts::mark_initialized(tx, ctx),
     }
 }
 

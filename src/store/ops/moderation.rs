@@ -2,6 +2,28 @@
 
 use super::*;
 
+/// A member flags a post (again: the reason is replaced).
+#[derive(Clone, Debug)]
+pub struct Flag {
+    pub post: PostId,
+    pub user: UserId,
+    pub reason: String,
+}
+
+/// A moderator hides a post: its text is kept apart, redacted everywhere else.
+#[derive(Clone, Debug)]
+pub struct Hide {
+    pub post: PostId,
+    pub moderation: Moderation,
+}
+
+/// A moderator restores a hidden post.
+#[derive(Clone, Debug)]
+pub struct Restore {
+    pub post: PostId,
+    pub moderation: Moderation,
+}
+
 pub(super) fn flag(tx: &Tx, ctx: &Ctx, post: &PostId, user: &UserId, reason: &str) -> OpResult {
     let now = ctx.now.as_str();
     if tx.post_bytes(tx.ids.of(post))?.is_none() {

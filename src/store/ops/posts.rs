@@ -2,6 +2,30 @@
 
 use super::*;
 
+/// The `DeletePost` write.
+#[derive(Clone, Debug)]
+pub struct DeletePost {
+    pub post: PostId,
+    /// A moderator deleting someone else's post: logged, and the post's flags cleared.
+    pub moderation: Option<Moderation>,
+}
+
+/// A correction of the post's language: rerouted in the queue.
+#[derive(Clone, Debug)]
+pub struct SetLang {
+    pub post: PostId,
+    pub lang: Lang,
+}
+
+/// Adds (or removes) `user`'s reaction `emoji` to a post.
+#[derive(Clone, Debug)]
+pub struct React {
+    pub post: PostId,
+    pub user: UserId,
+    pub emoji: String,
+    pub add: bool,
+}
+
 /// A new version of a post: its body and language.
 #[derive(Clone, Debug)]
 pub struct EditPost {

@@ -2,6 +2,23 @@
 
 use super::*;
 
+/// Moves `user`'s read marker in `room` forward to `seq` (never back).
+#[derive(Clone, Debug)]
+pub struct MarkRead {
+    pub user: UserId,
+    pub room: RoomId,
+    pub seq: u64,
+}
+
+/// Marks these notifications of `user` read (the service lists them: a transaction
+/// cannot scan). `until` is what the client asked, echoed to the user's devices.
+#[derive(Clone, Debug)]
+pub struct MarkNotificationsRead {
+    pub user: UserId,
+    pub ids: Vec<NotificationId>,
+    pub until: NotificationId,
+}
+
 pub(super) fn mark_read(tx: &Tx, fx: &mut Effects, user: &UserId, room: &RoomId, seq: &u64) -> OpResult {
     let Some(r) = tx.room(*room)? else {
         return Ok(Err(Refusal::NotFound("room")));

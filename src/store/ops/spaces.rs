@@ -2,6 +2,37 @@
 
 use super::*;
 
+/// The `AddMember` write.
+#[derive(Clone, Debug)]
+pub struct AddMember {
+    pub space: SpaceId,
+    pub user: UserId,
+}
+
+/// Takes `user` out of a space (and its coordinators); their sockets are told to
+/// reconnect, so no subscription outlives the access.
+#[derive(Clone, Debug)]
+pub struct RemoveMember {
+    pub space: SpaceId,
+    pub user: UserId,
+}
+
+/// Sets a private space's coordinators (members all).
+#[derive(Clone, Debug)]
+pub struct SetCoordinators {
+    pub space: SpaceId,
+    pub users: Vec<UserId>,
+}
+
+/// Pins or unpins a thread; its posts' queue items move to the matching priority
+/// (the service lists the posts: a transaction cannot scan).
+#[derive(Clone, Debug)]
+pub struct Pin {
+    pub room: RoomId,
+    pub pinned: bool,
+    pub posts: Vec<PostId>,
+}
+
 /// A new space; a chat space gets its one room.
 #[derive(Clone, Debug)]
 pub struct CreateSpace {
