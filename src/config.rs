@@ -126,6 +126,10 @@ pub struct Config {
     /// Days a sign-in may go unused before it expires.
     #[arg(long, env = "CB_TOKEN_IDLE_DAYS", default_value_t = 30)]
     pub token_idle_days: u64,
+    /// Where members reach the server (https://brain.example.org): invitation links and
+    /// emailed links point there. Unset: links are relative to the page they are shown on.
+    #[arg(long, env = "CB_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Password of the `admin` account created on first start, from `CB_ADMIN_PASSWORD`
     /// only; when `None` one is generated and written to `DATA_DIR/admin-password.txt`
@@ -221,6 +225,11 @@ impl Config {
         }
         if self.http_reserve >= self.max_connections {
             return Err("max_connections must be larger than http_reserve".into());
+        }
+        if let Some(u) = &self.public_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) || u.chars().any(char::is_whitespace) {
+                return Err(format!("public_url: {u:?} is not an http(s) URL"));
+            }
         }
         if self.idle_timeout_secs < 3 || self.header_timeout_secs == 0 || self.hello_timeout_secs == 0 {
             return Err("timeouts: header and hello at least 1 s, idle at least 3 s".into());

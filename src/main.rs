@@ -166,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
             let app = App::open(Config::with_data_dir(data_dir))
                 .await
                 .context("opening the data dir (is the server running?)")?;
-            let reg = Registration { handle, password, display_name, languages: None };
+            let reg = Registration { handle, password, display_name, languages: None, invite: None };
             let result = app.create_user(reg, role).await;
             app.close().await?;
             match result {

@@ -339,6 +339,54 @@ mod tests {
     }
 }
 
+// ---- joining ----
+
+/// How people join (`GET /config`'s `signup`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signup {
+    /// Anyone may register.
+    #[default]
+    Open,
+    /// New accounts wait for a moderator's approval before they can sign in.
+    Approval,
+    /// Only with an invitation code.
+    Invite,
+}
+
+/// What admins set from the browser (`PATCH /config`), kept in the store: what is not
+/// set here comes from the server's settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommunitySettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub signup: Signup,
+    /// The front door's welcome, per language (Markdown); a language without one gets
+    /// the built-in text.
+    #[serde(default)]
+    pub welcome: std::collections::BTreeMap<Lang, String>,
+}
+
+/// An invitation code: registering with it joins `spaces`, while it has uses left and
+/// has not expired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invite {
+    pub code: String,
+    pub spaces: Vec<SpaceId>,
+    pub uses: u32,
+    #[serde(default)]
+    pub max_uses: Option<u32>,
+    /// RFC 3339; none: it does not expire.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// A name for the cohort it is for ("Academy 2027").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub created_by: UserId,
+    pub created_at: String,
+}
+
 // ---- languages ----
 
 /// A language: an assigned ISO 639-1 code such as `en` or `pt`, two bytes wherever it

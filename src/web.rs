@@ -17,6 +17,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("index.html", include_bytes!("../web/index.html")),
     ("style.css", include_bytes!("../web/style.css")),
     ("app.js", include_bytes!("../web/app.js")),
+    ("admin.js", include_bytes!("../web/admin.js")),
     ("dom.js", include_bytes!("../web/dom.js")),
     ("api.js", include_bytes!("../web/api.js")),
     ("socket.js", include_bytes!("../web/socket.js")),
@@ -25,6 +26,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("i18n/fr.js", include_bytes!("../web/i18n/fr.js")),
     ("i18n/es.js", include_bytes!("../web/i18n/es.js")),
     ("i18n/pt.js", include_bytes!("../web/i18n/pt.js")),
+    ("i18n/admin-en.js", include_bytes!("../web/i18n/admin-en.js")),
+    ("i18n/admin-fr.js", include_bytes!("../web/i18n/admin-fr.js")),
+    ("i18n/admin-es.js", include_bytes!("../web/i18n/admin-es.js")),
+    ("i18n/admin-pt.js", include_bytes!("../web/i18n/admin-pt.js")),
     ("favicon.svg", include_bytes!("../web/favicon.svg")),
 ];
 
@@ -140,17 +145,26 @@ mod tests {
         let file = |p: &str| FILES.iter().find(|(f, _)| *f == p).map(|(_, b)| *b).unwrap_or_default();
         let en = keys(file("i18n/en.js"));
         assert!(en.len() > 50, "{} keys", en.len());
+        let admin_en = keys(file("i18n/admin-en.js"));
+        assert!(admin_en.len() > 10, "{} keys", admin_en.len());
         for l in ["fr", "es", "pt"] {
             assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
+            assert_eq!(keys(file(&format!("i18n/admin-{l}.js"))), admin_en, "i18n/admin-{l}.js differs");
         }
+        let en: Vec<String> = en.into_iter().chain(admin_en).collect();
         // Every key the client uses exists.
-        let app = String::from_utf8_lossy(file("app.js"));
-        for part in app.split("t(\"").skip(1) {
-            if let Some((key, _)) = part.split_once('"') {
+        let app = [file("app.js"), file("admin.js")].map(String::from_utf8_lossy).join("\n");
+        let mut parts = app.split("t(\"");
+        let mut before = parts.next().unwrap_or_default();
+        for part in parts {
+            // `t("...")` itself, not `import("...")` or `x.t("...")`.
+            let called = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+            if let Some((key, _)) = part.split_once('"').filter(|_| called) {
                 if key.contains('.') && !key.ends_with('.') {
-                    assert!(en.contains(&key.to_owned()), "app.js uses {key:?}, missing from the catalogues");
+                    assert!(en.contains(&key.to_owned()), "the client uses {key:?}, missing from the catalogues");
                 }
             }
+            before = part;
         }
     }
 

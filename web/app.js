@@ -92,6 +92,7 @@ function chrome() {
     nav.append(bell);
     countUnread();
     if (isTranslator()) nav.append(link("#/desk", "nav.desk"));
+    if (state.me.roles.includes("moderator") || state.me.roles.includes("admin")) nav.append(link("#/admin", "nav.admin"));
     nav.append(link("#/profile", "nav.profile"));
     nav.append(h("button", { type: "button", class: "link", on: { click: signOut } }, t("nav.signout")));
   } else {
@@ -176,6 +177,8 @@ function showError(form, out, e) {
 const routes = [
   [/^#\/?$/, home],
   [/^#\/signin$/, signIn],
+  [/^#\/join\/([\w-]+)$/, signIn],
+  [/^#\/admin$/, admin],
   [/^#\/space\/([\w-]+)$/, space],
   [/^#\/room\/([\w-]+)$/, room],
   [/^#\/p\/([\w-]+)$/, postLink],
@@ -244,7 +247,7 @@ async function home(main) {
     );
   }
   main.append(list);
-  if (!state.me) main.append(h("p", {}, h("a", { href: "#/signin" }, t("spaces.signin"))));
+  if (!state.me) main.append(h("p", { id: "join-how" }, howToJoin(), " ", h("a", { href: "#/signin" }, t("spaces.signin"))));
 }
 
 // ---- sign in / sign up ----
@@ -275,8 +278,15 @@ function checked(form, name) {
   return [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
 }
 
-async function signIn(main) {
+/** How people join, in a sentence for guests. */
+function howToJoin() {
+  return t(`join.${state.config.signup || "open"}`);
+}
+
+async function signIn(main, code = null) {
   title(main, t("auth.title"));
+  const mode = state.config.signup || "open";
+  const inviteInput = h("input", { autocomplete: "off", value: code || "", required: mode === "invite" && !code, "data-field": "invite" });
   const out = h("p", { class: "error", role: "alert" });
   const inForm = h(
     "form",
@@ -304,6 +314,8 @@ async function signIn(main) {
       }),
     ),
     langChecks("up-lang", [uiLang()]),
+    code || mode === "invite" ? field("up-invite", t("auth.invite"), inviteInput) : null,
+    h("p", { class: "meta", id: "join-how" }, code ? t("join.invited") : howToJoin()),
     h("button", { type: "submit" }, t("auth.signup")),
   );
   const done = async (answer) => {
@@ -330,8 +342,15 @@ async function signIn(main) {
     };
     const name = upForm.querySelector("#up-name").value.trim();
     if (name) body.display_name = name;
+    const invite = inviteInput.value.trim();
+    if (invite) body.invite = invite;
     try {
-      await done(await post("/auth/register", body));
+      const answer = await post("/auth/register", body);
+      if (answer.pending) {
+        upForm.replaceChildren(h("h2", {}, t("auth.signup")), h("p", { class: "notice", id: "pending", role: "status" }, t("join.pending")));
+        return;
+      }
+      await done(answer);
     } catch (err) {
       showError(upForm, out, err);
     }
@@ -1303,6 +1322,13 @@ async function profile(main) {
     main.append(pf);
   }
   main.append(out);
+}
+
+// ---- running the community (web/admin.js, loaded only by those who open it) ----
+
+async function admin(main) {
+  const { adminPage } = await import("./admin.js");
+  await adminPage(main, { state, title, field, checked, showError, errorText, chrome });
 }
 
 start();

@@ -7,6 +7,8 @@ export const CATALOGUES = {};
 const KEY = "cb.ui-lang";
 
 let current = "en";
+// Parts of the catalogue loaded on demand (`admin`), kept in every language switched to.
+const parts = new Set();
 
 export function detect() {
   const saved = localStorage.getItem(KEY);
@@ -22,9 +24,23 @@ export function detect() {
 export async function setLang(lang, remember = true) {
   const next = AVAILABLE.includes(lang) ? lang : "en";
   if (!CATALOGUES[next]) CATALOGUES[next] = (await import(`./i18n/${next}.js`)).default;
+  for (const part of parts) await loadPart(part, next);
   current = next;
   if (remember) localStorage.setItem(KEY, current);
   document.documentElement.lang = current;
+}
+
+async function loadPart(part, l) {
+  const key = `${part}-${l}`;
+  if (CATALOGUES[key]) return;
+  CATALOGUES[key] = (await import(`./i18n/${key}.js`)).default;
+  Object.assign(CATALOGUES[l], CATALOGUES[key]);
+}
+
+/** Adds the strings of a page loaded on demand (`web/i18n/PART-LANG.js`). */
+export async function addStrings(part) {
+  parts.add(part);
+  await loadPart(part, current);
 }
 
 export function lang() {

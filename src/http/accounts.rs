@@ -1,6 +1,7 @@
 //! Accounts, sessions, profiles, and what every client learns first.
 
 use super::*;
+use crate::service::{CommunityConfig, CommunityPatch, InviteView, NewInvite, Registered};
 
 #[derive(Deserialize)]
 pub(super) struct RegisterBody {
@@ -8,6 +9,7 @@ pub(super) struct RegisterBody {
     password: String,
     display_name: Option<String>,
     languages: Option<Vec<String>>,
+    invite: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -16,15 +18,31 @@ pub(super) struct Session {
     user: User,
 }
 
+/// A registration's answer: a session, or (sign-up by approval) the account waiting.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum Joined {
+    Session(Session),
+    Pending { user: User, pending: bool },
+}
+
 pub(super) async fn register(
     State(app): State<Arc<App>>,
     ClientIp(from): ClientIp,
     Body(b): Body<RegisterBody>,
-) -> ApiResult<(StatusCode, Json<Session>)> {
-    let reg =
-        Registration { handle: b.handle, password: b.password, display_name: b.display_name, languages: b.languages };
-    let (token, user) = app.register(reg, from).await?;
-    Ok((StatusCode::CREATED, Json(Session { token, user })))
+) -> ApiResult<(StatusCode, Json<Joined>)> {
+    let reg = Registration {
+        handle: b.handle,
+        password: b.password,
+        display_name: b.display_name,
+        languages: b.languages,
+        invite: b.invite,
+    };
+    let joined = match app.register(reg, from).await? {
+        Registered::SignedIn { token, user } => Joined::Session(Session { token, user }),
+        Registered::Pending(user) => Joined::Pending { user, pending: true },
+    };
+    Ok((StatusCode::CREATED, Json(joined)))
 }
 
 #[derive(Deserialize)]
@@ -108,6 +126,60 @@ pub(super) async fn set_roles(
 }
 
 /// What every client learns first: the community's name, languages and limits.
-pub(super) async fn community(State(app): State<Arc<App>>) -> Json<crate::service::CommunityConfig> {
-    Json(crate::service::CommunityConfig::new(&app.config))
+pub(super) async fn community(State(app): State<Arc<App>>) -> ApiResult<Json<CommunityConfig>> {
+    Ok(Json(app.community()?))
+}
+
+pub(super) async fn patch_community(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<CommunityPatch>,
+) -> ApiResult<Json<CommunityConfig>> {
+    let actor = signed_in(caller.user.as_ref())?;
+    Ok(Json(app.set_community(actor, b).await?))
+}
+
+pub(super) async fn create_invite(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<NewInvite>,
+) -> ApiResult<(StatusCode, Json<InviteView>)> {
+    Ok((StatusCode::CREATED, Json(app.create_invite(caller.user.as_ref(), b).await?)))
+}
+
+pub(super) async fn invites(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<InviteView>>> {
+    Ok(Json(app.invites(caller.user.as_ref())?))
+}
+
+pub(super) async fn revoke_invite(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.revoke_invite(caller.user.as_ref(), &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn signups(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(app.signups(caller.user.as_ref())?))
+}
+
+pub(super) async fn approve_signup(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, UserId::parse, "user")?;
+    app.decide_signup(caller.user.as_ref(), id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn reject_signup(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, UserId::parse, "user")?;
+    app.decide_signup(caller.user.as_ref(), id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -33,7 +33,12 @@ use crate::store::Secrets;
 
 pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
-        .route("/config", get(accounts::community))
+        .route("/config", get(accounts::community).patch(accounts::patch_community))
+        .route("/invites", get(accounts::invites).post(accounts::create_invite))
+        .route("/invites/{code}", delete(accounts::revoke_invite))
+        .route("/admin/signups", get(accounts::signups))
+        .route("/admin/signups/{id}/approve", post(accounts::approve_signup))
+        .route("/admin/signups/{id}/reject", post(accounts::reject_signup))
         .route("/auth/register", post(accounts::register))
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use super::{validate, App};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::model::{Role, User, UserId};
+use crate::model::{Role, Signup, User, UserId};
 
 /// What `register` needs.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +27,16 @@ pub struct Registration {
     pub password: String,
     pub display_name: Option<String>,
     pub languages: Option<Vec<String>>,
+    /// An invitation code: required when sign-up is by invitation; it admits at once
+    /// (no approval) and joins its spaces.
+    pub invite: Option<String>,
+}
+
+/// A new account: signed in, or waiting for a moderator's approval.
+#[derive(Debug)]
+pub enum Registered {
+    SignedIn { token: String, user: User },
+    Pending(User),
 }
 
 /// Hashes a password with argon2id, off the async runtime (outside the gate: for the
@@ -119,7 +129,11 @@ fn new_token() -> String {
 
 impl App {
     /// Creates an account with the given roles (`member` is always among them).
-    pub async fn create_user(&self, reg: Registration, mut roles: Vec<Role>) -> ApiResult<User> {
+    pub async fn create_user(&self, reg: Registration, roles: Vec<Role>) -> ApiResult<User> {
+        self.create_account(reg, roles, false).await
+    }
+
+    async fn create_account(&self, reg: Registration, mut roles: Vec<Role>, pending: bool) -> ApiResult<User> {
         let handle = validate::handle(&reg.handle)?;
         validate::password(&reg.password)?;
         let display_name = match &reg.display_name {
@@ -139,17 +153,35 @@ impl App {
         if self.store.user_by_handle(&handle)?.is_some() {
             return Err(ApiError::conflict(format!("handle {handle:?} is taken")));
         }
+        let invite = match reg.invite.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) if !super::joining::code_shape(code) => {
+                return Err(ApiError::field("invite", "this invitation code is unknown"));
+            }
+            code => code.map(str::to_owned),
+        };
         let password = reg.password;
         let password_hash = self.hashes.run(move || hash_now(&password)).await?;
-        Ok(self.store.run(crate::store::CreateUser { handle, display_name, languages, roles, password_hash }).await?)
+        let op = crate::store::CreateUser { handle, display_name, languages, roles, password_hash, pending, invite };
+        Ok(self.store.run(op).await?)
     }
 
-    /// Registers a member and signs them in. Limited per address.
-    pub async fn register(&self, reg: Registration, from: IpAddr) -> ApiResult<(String, User)> {
+    /// Registers a member as the sign-up mode allows: signed in at once, or (approval)
+    /// waiting. An invitation code is needed in `invite` mode and admits at once in
+    /// every mode. Limited per address.
+    pub async fn register(&self, reg: Registration, from: IpAddr) -> ApiResult<Registered> {
         self.limiter.register(from)?;
-        let user = self.create_user(reg, vec![Role::Member]).await?;
+        let invited = reg.invite.as_deref().is_some_and(|c| !c.trim().is_empty());
+        let mode = self.signup_mode()?;
+        if mode == Signup::Invite && !invited {
+            return Err(ApiError::field("invite", "joining needs an invitation code: ask a coordinator for one"));
+        }
+        let pending = mode == Signup::Approval && !invited;
+        let user = self.create_account(reg, vec![Role::Member], pending).await?;
+        if pending {
+            return Ok(Registered::Pending(user));
+        }
         let token = self.issue_token(user.id).await?;
-        Ok((token, user))
+        Ok(Registered::SignedIn { token, user })
     }
 
     /// Signs in. Attempts are limited per address, and failed ones per handle: past a
@@ -182,6 +214,9 @@ impl App {
         let (password, hash) = (password.to_owned(), rec.password_hash);
         if !self.hashes.run(move || verify_now(&password, &hash)).await? {
             return Err(bad());
+        }
+        if rec.pending {
+            return Err(ApiError::forbidden("your account waits for a moderator's approval"));
         }
         if let Some(until) = suspended.filter(|u| *u > self.config.clock.now_ms()) {
             return Err(ApiError::forbidden(format!("suspended until {}", crate::clock::rfc3339(until))));

@@ -1,13 +1,19 @@
 //! What every client learns first (`GET /config`): the community's name, its languages,
 //! the interface's languages, how people join, and the limits a client should know
-//! before it sends anything.
+//! before it sends anything; and what admins change of it from the browser
+//! (`PATCH /config`: the name, the sign-up mode, the welcome texts).
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::{validate, App};
 use crate::config::Config;
-use crate::model::Lang;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{CommunitySettings, Lang, Signup, User};
+
+/// The longest welcome text, in characters.
+const WELCOME_MAX_CHARS: usize = 4000;
 
 /// The languages the web client's interface is written in (`web/i18n/`).
 pub const UI_LANGUAGES: [&str; 4] = ["en", "fr", "es", "pt"];
@@ -59,12 +65,16 @@ pub struct CommunityConfig {
     /// translated into the others.
     pub languages: Vec<Lang>,
     pub ui_languages: Vec<&'static str>,
-    /// How people join: `open` (anyone may register).
-    pub signup: &'static str,
+    /// How people join: `open`, `approval` or `invite`.
+    pub signup: Signup,
     /// Whether the server sends email.
     pub email: bool,
     pub max_file_bytes: u64,
-    pub welcome: BTreeMap<&'static str, &'static str>,
+    /// The front door's text per language: the admins' where they wrote one, else the
+    /// built-in text.
+    pub welcome: BTreeMap<String, String>,
+    /// Extension: the welcome texts admins wrote (none: the built-in ones are shown).
+    pub welcome_custom: BTreeMap<Lang, String>,
     /// Extension: the largest post body, in bytes of UTF-8.
     pub max_post_bytes: usize,
     /// Extension: the shortest password accepted, in characters.
@@ -72,17 +82,82 @@ pub struct CommunityConfig {
 }
 
 impl CommunityConfig {
-    pub fn new(config: &Config) -> Self {
+    /// The server's settings with what admins set over them.
+    pub fn new(config: &Config, set: CommunitySettings) -> Self {
+        let mut welcome: BTreeMap<String, String> =
+            WELCOME.into_iter().map(|(l, t)| (l.to_owned(), t.to_owned())).collect();
+        for (lang, text) in &set.welcome {
+            welcome.insert(lang.to_string(), text.clone());
+        }
         CommunityConfig {
-            name: config.name.clone(),
+            name: set.name.unwrap_or_else(|| config.name.clone()),
             languages: config.languages.clone(),
             ui_languages: UI_LANGUAGES.to_vec(),
-            signup: "open",
+            signup: set.signup,
             email: false,
             max_file_bytes: config.max_file_bytes,
-            welcome: WELCOME.into_iter().collect(),
+            welcome,
+            welcome_custom: set.welcome,
             max_post_bytes: config.max_post_bytes,
             min_password_chars: super::validate::PASSWORD_MIN,
         }
+    }
+}
+
+/// What `PATCH /config` may change; what is left out stays. A `welcome` text that is
+/// empty goes back to the built-in one.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityPatch {
+    pub name: Option<String>,
+    pub signup: Option<Signup>,
+    pub welcome: Option<BTreeMap<String, String>>,
+}
+
+impl App {
+    /// `GET /config`.
+    pub fn community(&self) -> ApiResult<CommunityConfig> {
+        Ok(CommunityConfig::new(&self.config, self.store.community()?))
+    }
+
+    /// How people join now.
+    pub fn signup_mode(&self) -> ApiResult<Signup> {
+        Ok(self.store.community()?.signup)
+    }
+
+    /// Admins change the name, the sign-up mode and the welcome texts.
+    pub async fn set_community(&self, actor: &User, patch: CommunityPatch) -> ApiResult<CommunityConfig> {
+        if !actor.is_admin() {
+            return Err(ApiError::forbidden("only admins change the community's settings"));
+        }
+        let mut set = self.store.community()?;
+        if let Some(name) = patch.name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+                return Err(ApiError::field("name", "1 to 80 characters"));
+            }
+            set.name = Some(name.to_owned());
+        }
+        if let Some(signup) = patch.signup {
+            set.signup = signup;
+        }
+        if let Some(texts) = patch.welcome {
+            for (lang, text) in texts {
+                let lang = validate::lang(&lang)
+                    .map_err(|_| ApiError::field("welcome", format!("{lang:?} is not a language code")))?;
+                let text = text.trim();
+                if text.chars().count() > WELCOME_MAX_CHARS {
+                    return Err(ApiError::field("welcome", format!("at most {WELCOME_MAX_CHARS} characters")));
+                }
+                if text.is_empty() {
+                    set.welcome.remove(&lang);
+                } else {
+                    set.welcome.insert(lang, text.to_owned());
+                }
+            }
+        }
+        self.limiter.write(actor.id)?;
+        self.store.run(crate::store::SetCommunity { settings: set }).await?;
+        self.community()
     }
 }

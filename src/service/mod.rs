@@ -4,6 +4,7 @@
 mod accounts;
 mod community;
 pub mod desk;
+mod joining;
 mod moderation;
 mod notifications;
 mod posts;
@@ -20,9 +21,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use accounts::{hash_password, token_hash, HashGate, Registration};
-pub use community::{CommunityConfig, UI_LANGUAGES};
+pub use accounts::{hash_password, token_hash, HashGate, Registered, Registration};
+pub use community::{CommunityConfig, CommunityPatch, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
+pub use joining::{InviteView, NewInvite};
 pub use moderation::Review;
 pub use notifications::NotificationView;
 pub use posts::{Changed, NewPost};

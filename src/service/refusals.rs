@@ -29,6 +29,8 @@ impl From<Refusal> for ApiError {
             }
             Refusal::NotAMember(user) => ApiError::field("users", format!("{user} is not a member of the space")),
             Refusal::SameLanguage => ApiError::field("lang", "the post is already in this language"),
+            Refusal::InviteUnusable(why) => ApiError::field("invite", format!("this invitation code is {why}")),
+            Refusal::NotPending => ApiError::conflict("this account does not wait for approval"),
         }
     }
 }

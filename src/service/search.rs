@@ -41,7 +41,7 @@ fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
 }
 
 /// Milliseconds of an RFC 3339 time or a date (`end` = the day after it).
-fn time_ms(field: &'static str, s: &str, end: bool) -> ApiResult<i64> {
+pub(super) fn time_ms(field: &'static str, s: &str, end: bool) -> ApiResult<i64> {
     if let Some(ms) = crate::clock::parse_ms(s) {
         return Ok(ms);
     }

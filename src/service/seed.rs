@@ -59,6 +59,7 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
         password: password.clone(),
         display_name: Some("Administrator".into()),
         languages: Some(app.config.languages.iter().map(Lang::to_string).collect()),
+        invite: None,
     };
     let admin = app.create_user(reg, vec![Role::Admin, Role::Moderator]).await?;
     for &(slug, name, kind, post_policy) in SPACES {

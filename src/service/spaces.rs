@@ -57,7 +57,7 @@ impl App {
 
     /// Whether `actor` manages `space`'s members and pins: an admin, a moderator who can
     /// read it, or one of its coordinators. `not_found` when they cannot even read it.
-    fn check_manages(&self, actor: &User, space: SpaceId) -> ApiResult<crate::model::Space> {
+    pub(super) fn check_manages(&self, actor: &User, space: SpaceId) -> ApiResult<crate::model::Space> {
         let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
         if actor.is_admin() {
             return Ok(s);

@@ -147,4 +147,9 @@ writes! {
     Restore => PostEvent,
     MarkRead => ReadUpTo,
     MarkNotificationsRead => Done,
+    SetCommunity => Done,
+    CreateInvite => Done,
+    RevokeInvite => Done,
+    Approve => User,
+    Reject => Done,
 }

@@ -88,6 +88,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("modlog", &trees.modlog),
         ("fresh_posts", &trees.fresh),
         ("fresh_queue", &trees.fresh_queue),
+        ("invites", &trees.invites),
     ]
 }
 

@@ -46,16 +46,19 @@ pub use change::Change;
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
-    AddMember, Claim, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, ExpireClaim, Flag, Hide,
-    MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React, Release, RemoveMember, Restore,
-    RevokeToken, SetCoordinators, SetLang, SetPairs, SetPassword, Suspend, TouchToken, Translate, UpdateUser,
+    AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, ExpireClaim,
+    Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React, Reject, Release,
+    RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang, SetPairs, SetPassword,
+    Suspend, TouchToken, Translate, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
 pub use writer::{Turn, WriterStats};
 
 use crate::error::StoreError;
-use crate::model::{Lang, Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId};
+use crate::model::{
+    CommunitySettings, Invite, Lang, Post, PostId, Revision, Room, RoomId, Space, SpaceId, User, UserId,
+};
 
 pub use migrate::SCHEMA as SCHEMA_VERSION;
 
@@ -73,6 +76,9 @@ pub struct UserRecord {
     /// moves it on, and every token of an earlier epoch authenticates nothing.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub session_epoch: u64,
+    /// Registered while sign-up asks for approval, and not approved yet: no sign-in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -234,6 +240,8 @@ pub(crate) struct Trees {
     pub fresh: Tree,
     /// New posts' translators' queue records, in runs (`runs`).
     pub fresh_queue: Tree,
+    /// Invitation codes.
+    pub invites: Tree,
 }
 
 impl Trees {
@@ -264,6 +272,7 @@ impl Trees {
             modlog: db.open_tree("modlog")?,
             fresh: db.open_tree("fresh_posts")?,
             fresh_queue: db.open_tree("fresh_queue")?,
+            invites: db.open_tree("invites")?,
         })
     }
 
@@ -295,6 +304,7 @@ impl Trees {
             self.modlog.clone(),
             self.fresh.clone(),
             self.fresh_queue.clone(),
+            self.invites.clone(),
         ]
     }
 }
@@ -793,6 +803,41 @@ impl Store {
         Ok(out)
     }
 
+    /// Accounts waiting for a moderator's approval, oldest first.
+    pub fn pending_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.users.iter() {
+            let rec: UserRecord = decode("users", &item?.1)?;
+            if rec.pending {
+                out.push(rec);
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(out)
+    }
+
+    /// What admins set from the browser, if anything.
+    pub fn community(&self) -> Result<CommunitySettings, StoreError> {
+        match self.trees.meta.get(ops::COMMUNITY)? {
+            Some(v) => decode("meta", &v),
+            None => Ok(CommunitySettings::default()),
+        }
+    }
+
+    pub fn invite(&self, code: &str) -> Result<Option<Invite>, StoreError> {
+        self.trees.invites.get(code.as_bytes())?.map(|v| decode("invites", &v)).transpose()
+    }
+
+    /// Every invitation code, newest first.
+    pub fn invites(&self) -> Result<Vec<Invite>, StoreError> {
+        let mut out: Vec<Invite> = Vec::new();
+        for item in self.trees.invites.iter() {
+            out.push(decode("invites", &item?.1)?);
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(out)
+    }
+
     pub fn user_by_handle(&self, handle: &str) -> Result<Option<UserRecord>, StoreError> {
         match self.trees.handles.get(handle.to_lowercase().as_bytes())? {
             Some(v) => match keys::id_value(&v) {
@@ -1169,6 +1214,8 @@ mod tests {
                 languages: Lang::many(&["fr"]),
                 roles: vec![],
                 password_hash: "x".into(),
+                pending: false,
+                invite: None,
             })
             .await
             .unwrap();

@@ -38,6 +38,10 @@ pub enum Refusal {
     NotAMember(UserId),
     /// The post is already in this language.
     SameLanguage,
+    /// An invitation code that admits nobody: `unknown`, `expired` or `used up`.
+    InviteUnusable(&'static str),
+    /// The account does not wait for approval.
+    NotPending,
 }
 
 /// Why a write did not happen: refused, or the store failed.

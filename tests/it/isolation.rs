@@ -266,6 +266,7 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
                 "add a member".into(),
                 c.post(&format!("/spaces/{}/members", g.space), json!({"user": member.id()})).await,
             ));
+            writes.push(("an invitation into it".into(), c.post("/invites", json!({"spaces": [g.space]})).await));
         }
         for (what, (status, body)) in writes {
             if who.inside() {
@@ -273,6 +274,16 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
             } else {
                 assert_hidden(who, &what, status, &body);
             }
+        }
+    }
+
+    // The coordinator's invitation into the group is listed to them, and to no outsider.
+    for (who, c) in &people {
+        let (status, invites) = c.get("/invites").await;
+        match who {
+            Who::Guest => assert_eq!(status, 401),
+            Who::Coordinator | Who::OtherAdmin => assert!(invites.to_string().contains(&g.space), "{who:?}: {invites}"),
+            _ => assert!(!invites.to_string().contains(&g.space), "{who:?} sees the group's invitation: {invites}"),
         }
     }
 

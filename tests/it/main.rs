@@ -13,6 +13,7 @@ mod durability;
 mod groups;
 mod hostile;
 mod isolation;
+mod joining;
 mod language;
 mod moderation;
 mod notifications;

@@ -622,6 +622,7 @@ scenarios["every screen passes axe-core with no serious or critical violation"] 
     [t, "#/desk"],
     [t, "#/profile"],
     [t, "#/notifications"],
+    [{ token: await admin() }, "#/admin"],
   ];
   const found = [];
   for (const [who, hash] of screens) {
@@ -708,6 +709,73 @@ scenarios["the layout works at 360 px and every control is labelled"] = async ()
     await page.close();
   }
   await ctx.close();
+};
+
+scenarios["an admin opens a cohort from the browser: a welcome, an invitation link into a working group, an approval"] = async () => {
+  const adminToken = await admin();
+  const group = await call("POST", "/spaces", adminToken, {
+    slug: `academy${Date.now() % 100000}`,
+    name: "Académie 2027",
+    kind: "forum",
+    visibility: "private",
+    post_policy: "members",
+  });
+  const ctxAdmin = await context({ token: adminToken }, { ui: "fr" });
+  try {
+    const pa = await open(ctxAdmin, "#/admin");
+    await pa.locator("#community-form").waitFor();
+    await pa.selectOption("#community-signup", "invite");
+    await pa.fill("#welcome-fr", "Bienvenue à la promotion 2027 de l'Académie !");
+    await pa.click("#community-form button[type=submit]");
+    await pa.locator("#community-form [role=status]", { hasText: "Enregistré" }).waitFor();
+    await pa.fill("#invite-label", "Promotion 2027");
+    await pa.locator(`input[name=invite-space][value="${group.id}"]`).check();
+    await pa.fill("#invite-max", "5");
+    await pa.click("#invite-form button[type=submit]");
+    const row = pa.locator("#invites li.invite", { hasText: "Promotion 2027" });
+    await row.waitFor();
+    const link = await row.locator(".invite-link").inputValue();
+    assert(/#\/join\/[\w-]+$/.test(link), `an invitation link: ${link}`);
+    await shot(pa, "admin-cohort");
+
+    // A guest reads the French welcome and that joining is by invitation, then follows the link.
+    const ctxGuest = await context(null, { ui: "fr" });
+    const pg = await open(ctxGuest, "#/");
+    await pg.locator("#welcome", { hasText: "promotion 2027" }).waitFor();
+    await pg.locator("#join-how", { hasText: "invitation" }).waitFor();
+    await pg.goto(link);
+    await pg.locator("#up-invite").waitFor();
+    const handle = `ama${Date.now() % 100000}`;
+    await pg.fill("#up-handle", handle);
+    await pg.fill("#up-password", "a long password");
+    await pg.click("#signup-form button[type=submit]");
+    await pg.locator("#nav-notifications").waitFor();
+    await pg.goto(`${base}/#/space/${group.id}`);
+    await pg.locator("main h1", { hasText: "Académie 2027" }).waitFor();
+    await shot(pg, "joined-by-invitation");
+    await ctxGuest.close();
+
+    // With approval, a newcomer waits; a moderator lets them in from the same page.
+    await call("PATCH", "/config", adminToken, { signup: "approval" });
+    const ctxNew = await context(null, { ui: "pt" });
+    const pn = await open(ctxNew, "#/signin");
+    const waiting = `ines${Date.now() % 100000}`;
+    await pn.fill("#up-handle", waiting);
+    await pn.fill("#up-password", "a long password");
+    await pn.click("#signup-form button[type=submit]");
+    await pn.locator("#pending", { hasText: "aprovação" }).waitFor();
+    await ctxNew.close();
+    await pa.reload();
+    const pending = pa.locator("#signups li.signup", { hasText: waiting });
+    await pending.waitFor();
+    await pending.locator("button.approve").click();
+    await pa.locator("#signups-card [role=status]", { hasText: waiting }).waitFor();
+    const login = await call("POST", "/auth/login", null, { handle: waiting, password: "a long password" });
+    assert(login.token, "the approved member signs in");
+  } finally {
+    await call("PATCH", "/config", adminToken, { signup: "open", welcome: { fr: "" } });
+    await ctxAdmin.close();
+  }
 };
 
 // ---- run ----

@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// The `CreateUser` write.
+/// A new account. With `invite`, the code is used (refused when unknown, expired or used
+/// up) and the account joins the code's spaces; `pending` accounts wait for approval.
 #[derive(Clone, Debug)]
 pub struct CreateUser {
     pub handle: String,
@@ -10,6 +11,8 @@ pub struct CreateUser {
     pub languages: Vec<Lang>,
     pub roles: Vec<Role>,
     pub password_hash: String,
+    pub pending: bool,
+    pub invite: Option<String>,
 }
 
 /// The `UpdateUser` write.
@@ -64,20 +67,20 @@ pub struct Suspend {
 #[derive(Clone, Debug)]
 pub struct MarkInitialized;
 
-pub(super) fn create_user(
-    tx: &Tx,
-    ctx: &Ctx,
-    handle: &str,
-    display_name: &str,
-    languages: &[Lang],
-    roles: &[Role],
-    password_hash: &str,
-) -> OpResult {
+pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
+    let CreateUser { handle, display_name, languages, roles, password_hash, pending, invite } = op;
     let now = ctx.now.as_str();
     let lower = handle.to_lowercase();
     if tx.handles().get(lower.as_bytes())?.is_some() {
         return Ok(Err(Refusal::HandleTaken(handle.to_owned())));
     }
+    let invite = match invite {
+        Some(code) => match super::community::use_invite(tx, ctx, code)? {
+            Ok(invite) => Some(invite),
+            Err(refusal) => return Ok(Err(refusal)),
+        },
+        None => None,
+    };
     let id = new_id::<UserId>(tx)?;
     let user = User {
         id,
@@ -93,9 +96,16 @@ pub(super) fn create_user(
         created_at: now.to_owned(),
         suspended_until_ms: None,
         session_epoch: 0,
+        pending: *pending,
     };
     put(tx.users(), &tx.ids.key(id), &rec)?;
     tx.handles().insert(lower.as_bytes(), &tx.ids.key(id))?;
+    for space in invite.iter().flat_map(|i| &i.spaces) {
+        // A space deleted since the code was made is passed over.
+        if tx.spaces().get(tx.ids.key(space))?.is_some() {
+            tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(id))[..], &[][..])?;
+        }
+    }
     Ok(Ok(Outcome::User(user)))
 }
 

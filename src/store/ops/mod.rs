@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 mod accounts;
+mod community;
 mod desk;
 mod moderation;
 mod posts;
@@ -18,6 +19,7 @@ mod reads;
 mod spaces;
 
 pub use accounts::{CreateUser, MarkInitialized, PutToken, RevokeToken, SetPassword, Suspend, TouchToken, UpdateUser};
+pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
@@ -83,6 +85,11 @@ pub enum Op {
     Suspend(Suspend),
     PutConcept(PutConcept),
     MarkInitialized(MarkInitialized),
+    SetCommunity(SetCommunity),
+    CreateInvite(CreateInvite),
+    RevokeInvite(RevokeInvite),
+    Approve(Approve),
+    Reject(Reject),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -621,6 +628,9 @@ impl<'a> Tx<'a> {
     fn fresh_queue(&self) -> &Overlay<'a> {
         &self.trees[24]
     }
+    fn invites(&self) -> &Overlay<'a> {
+        &self.trees[25]
+    }
 }
 
 /// What every op of a batch shares.
@@ -734,9 +744,7 @@ pub const MAX_HISTORY: usize = 50;
 
 pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
     match op {
-        Op::CreateUser(CreateUser { handle, display_name, languages, roles, password_hash }) => {
-            accounts::create_user(tx, ctx, handle, display_name, languages, roles, password_hash)
-        }
+        Op::CreateUser(op) => accounts::create_user(tx, ctx, op),
         Op::UpdateUser(UpdateUser { id, display_name, languages, roles }) => {
             accounts::update_user(tx, id, display_name, languages, roles)
         }
@@ -773,6 +781,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         }
         Op::PutConcept(PutConcept { concept }) => desk::put_concept(tx, concept),
         Op::MarkInitialized(MarkInitialized) => accounts::mark_initialized(tx, ctx),
+        Op::SetCommunity(op) => community::set_community(tx, op),
+        Op::CreateInvite(op) => community::create_invite(tx, op),
+        Op::RevokeInvite(op) => community::revoke_invite(tx, op),
+        Op::Approve(op) => community::approve(tx, op),
+        Op::Reject(op) => community::reject(tx, op),
     }
 }
 
