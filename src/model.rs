@@ -152,6 +152,51 @@ pub struct User {
     /// Extension: the language pairs a translator works in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub translator_pairs: Vec<LangPair>,
+    /// Who they are and what they work on, for the member directory.
+    #[serde(flatten)]
+    pub profile: Profile,
+}
+
+/// Who may see a member's profile: members only, or everyone (guests too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileVisibility {
+    #[default]
+    Members,
+    Public,
+}
+
+/// A member's profile: what peers look for in the directory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub organization: Option<String>,
+    #[serde(default)]
+    pub sector: Option<String>,
+    #[serde(default)]
+    pub expertise: Vec<String>,
+    /// Academy editions attended ("Turin 2010", "Lisbon 2021").
+    #[serde(default)]
+    pub editions: Vec<String>,
+    /// Markdown, as written.
+    #[serde(default)]
+    pub bio: String,
+    /// The bio rendered and sanitized (`render`).
+    #[serde(default)]
+    pub bio_html: String,
+    #[serde(default)]
+    pub profile_visibility: ProfileVisibility,
+}
+
+impl Profile {
+    /// What a reader who may not see the profile gets: nothing of it but that it is for
+    /// members.
+    pub fn withheld() -> Profile {
+        Profile::default()
+    }
 }
 
 /// A translator's language pair.

@@ -18,6 +18,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("style.css", include_bytes!("../web/style.css")),
     ("app.js", include_bytes!("../web/app.js")),
     ("admin.js", include_bytes!("../web/admin.js")),
+    ("people.js", include_bytes!("../web/people.js")),
     ("dom.js", include_bytes!("../web/dom.js")),
     ("api.js", include_bytes!("../web/api.js")),
     ("socket.js", include_bytes!("../web/socket.js")),
@@ -30,6 +31,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("i18n/admin-fr.js", include_bytes!("../web/i18n/admin-fr.js")),
     ("i18n/admin-es.js", include_bytes!("../web/i18n/admin-es.js")),
     ("i18n/admin-pt.js", include_bytes!("../web/i18n/admin-pt.js")),
+    ("i18n/people-en.js", include_bytes!("../web/i18n/people-en.js")),
+    ("i18n/people-fr.js", include_bytes!("../web/i18n/people-fr.js")),
+    ("i18n/people-es.js", include_bytes!("../web/i18n/people-es.js")),
+    ("i18n/people-pt.js", include_bytes!("../web/i18n/people-pt.js")),
     ("favicon.svg", include_bytes!("../web/favicon.svg")),
 ];
 
@@ -145,15 +150,22 @@ mod tests {
         let file = |p: &str| FILES.iter().find(|(f, _)| *f == p).map(|(_, b)| *b).unwrap_or_default();
         let en = keys(file("i18n/en.js"));
         assert!(en.len() > 50, "{} keys", en.len());
-        let admin_en = keys(file("i18n/admin-en.js"));
-        assert!(admin_en.len() > 10, "{} keys", admin_en.len());
+        let mut all = en.clone();
         for l in ["fr", "es", "pt"] {
             assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
-            assert_eq!(keys(file(&format!("i18n/admin-{l}.js"))), admin_en, "i18n/admin-{l}.js differs");
         }
-        let en: Vec<String> = en.into_iter().chain(admin_en).collect();
+        // The parts loaded with a page.
+        for part in ["admin", "people"] {
+            let part_en = keys(file(&format!("i18n/{part}-en.js")));
+            assert!(part_en.len() > 10, "{part}: {} keys", part_en.len());
+            for l in ["fr", "es", "pt"] {
+                assert_eq!(keys(file(&format!("i18n/{part}-{l}.js"))), part_en, "i18n/{part}-{l}.js differs");
+            }
+            all.extend(part_en);
+        }
+        let en = all;
         // Every key the client uses exists.
-        let app = [file("app.js"), file("admin.js")].map(String::from_utf8_lossy).join("\n");
+        let app = [file("app.js"), file("admin.js"), file("people.js")].map(String::from_utf8_lossy).join("\n");
         let mut parts = app.split("t(\"");
         let mut before = parts.next().unwrap_or_default();
         for part in parts {

@@ -84,7 +84,7 @@ function chrome() {
   };
   const nav = clear(document.getElementById("nav"));
   const link = (href, key) => h("a", { href }, t(key));
-  nav.append(link("#/", "nav.spaces"), link("#/search", "nav.search"));
+  nav.append(link("#/", "nav.spaces"), link("#/search", "nav.search"), link("#/people", "nav.people"));
   if (state.me) {
     const bell = link("#/notifications", "nav.notifications");
     bell.id = "nav-notifications";
@@ -185,6 +185,8 @@ const routes = [
   [/^#\/search(?:\?(.*))?$/, search],
   [/^#\/desk$/, desk],
   [/^#\/profile$/, profile],
+  [/^#\/people(?:\?(.*))?$/, people],
+  [/^#\/u\/([\w.-]+)$/, person],
   [/^#\/notifications$/, notifications],
 ];
 
@@ -1247,81 +1249,27 @@ async function notifications(main) {
 
 // ---- my profile ----
 
+// ---- people: profiles and the directory (web/people.js, loaded when opened) ----
+
+async function peopleModule() {
+  const m = await import("./people.js");
+  const app = { state, title, field, langChecks, checked, showError, errorText, chrome, isTranslator, OTHER_LANGS };
+  return [m, app];
+}
+
 async function profile(main) {
-  title(main, t("profile.title"));
-  if (!state.me) {
-    location.hash = "#/signin";
-    return;
-  }
-  const me = await get("/me");
-  state.me = me;
-  const out = h("p", { class: "meta", role: "status" });
-  const form = h(
-    "form",
-    { class: "card", id: "profile-form" },
-    field("profile-name", t("auth.name"), h("input", { value: me.display_name, maxlength: 64, "data-field": "display_name" })),
-    langChecks("profile-lang", me.languages),
-    h("button", { type: "submit" }, t("profile.save")),
-  );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    try {
-      state.me = await patch("/me", { display_name: form.querySelector("#profile-name").value, languages: checked(form, "profile-lang") });
-      for (const el of form.querySelectorAll(".field-error")) el.remove();
-      out.textContent = t("profile.saved");
-    } catch (err) {
-      showError(form, out, err);
-    }
-  });
-  main.append(form);
-  if (isTranslator()) {
-    // Pairs from lists of languages named in the interface's language.
-    const langs = [...new Set([...state.config.languages, ...OTHER_LANGS])];
-    const rows = h("ul", { class: "pairs", id: "pairs-list" });
-    let n = 0;
-    const addRow = (from = langs[0], to = langs[1] || langs[0]) => {
-      n += 1;
-      const pick = (id, label, value) =>
-        h(
-          "label",
-          {},
-          label,
-          " ",
-          h("select", { id, class: id.startsWith("pair-from") ? "pair-from" : "pair-to" }, langs.map((l) => h("option", { value: l, selected: l === value }, langName(l)))),
-        );
-      const remove = h("button", { type: "button", class: "link remove-pair" }, t("profile.pair_remove"));
-      const li = h("li", { class: "pair" }, pick(`pair-from-${n}`, t("profile.pair_from"), from), " → ", pick(`pair-to-${n}`, t("profile.pair_to"), to), " ", remove);
-      remove.addEventListener("click", () => li.remove());
-      rows.append(li);
-    };
-    for (const p of me.translator_pairs || []) addRow(p.from, p.to);
-    const add = h("button", { type: "button", class: "link", id: "add-pair" }, t("profile.pair_add"));
-    add.addEventListener("click", () => addRow());
-    const pf = h(
-      "form",
-      { class: "card", id: "pairs-form" },
-      h("h2", {}, t("profile.pairs")),
-      rows,
-      h("p", {}, add),
-      h("button", { type: "submit" }, t("profile.save")),
-    );
-    pf.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const list = [...rows.querySelectorAll("li.pair")].map((li) => ({
-        from: li.querySelector(".pair-from").value,
-        to: li.querySelector(".pair-to").value,
-      }));
-      try {
-        state.me = await put("/me/translator", { pairs: list });
-        out.textContent = t("profile.saved");
-        chrome();
-      } catch (err) {
-        out.textContent = errorText(err);
-      }
-    });
-    main.append(pf);
-  }
-  main.append(out);
+  const [m, app] = await peopleModule();
+  await m.profilePage(main, app);
+}
+
+async function people(main, query) {
+  const [m, app] = await peopleModule();
+  await m.directoryPage(main, app, query);
+}
+
+async function person(main, handle) {
+  const [m, app] = await peopleModule();
+  await m.personPage(main, app, handle);
 }
 
 // ---- running the community (web/admin.js, loaded only by those who open it) ----

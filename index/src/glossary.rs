@@ -118,6 +118,35 @@ impl Glossary {
         self.concepts.is_empty()
     }
 
+    /// What a text must hold to match `query` across languages: one part per concept the
+    /// query names (any of its names, in any language, folded) and one per other word.
+    /// A text matches when it holds every part (`matches_parts`).
+    pub fn parts(&self, query: &str) -> Vec<Vec<String>> {
+        let words: Vec<String> = fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        let mut used = vec![false; words.len()];
+        let mut parts: Vec<Vec<String>> = Vec::new();
+        for (name, concept) in &self.names {
+            if name.len() > words.len() {
+                continue;
+            }
+            for start in 0..=words.len() - name.len() {
+                let span = start..start + name.len();
+                if used[span.clone()].iter().any(|u| *u) || words[span.clone()] != name[..] {
+                    continue;
+                }
+                used[span].iter_mut().for_each(|u| *u = true);
+                let names = self.concepts[*concept].terms.values().flatten().map(|n| fold(n)).filter(|n| !n.is_empty());
+                parts.push(names.collect());
+            }
+        }
+        for (w, used) in words.into_iter().zip(used) {
+            if !used {
+                parts.push(vec![w]);
+            }
+        }
+        parts
+    }
+
     /// The names, in every language, of the concepts the query names: `(lang, name)`.
     /// A query word is used by at most one match, longest names first.
     pub fn expand(&self, query: &str) -> Vec<(String, String)> {
@@ -151,9 +180,26 @@ impl Glossary {
     }
 }
 
+/// Whether `folded` (a text through `fold`) holds every part, each as whole words.
+pub fn matches_parts(folded: &str, parts: &[Vec<String>]) -> bool {
+    let text = format!(" {folded} ");
+    parts.iter().all(|alternatives| alternatives.iter().any(|a| text.contains(&format!(" {a} "))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_in_one_language_matches_a_query_in_another() {
+        let g = Glossary::shipped();
+        let parts = g.parts("économie sociale Sénégal");
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(matches_parts(&fold("Social economy law in Senegal"), &parts));
+        assert!(!matches_parts(&fold("Social economy law in Mali"), &parts));
+        assert!(!matches_parts(&fold("Socialist economics, Senegal"), &parts), "whole words only");
+        assert!(matches_parts(&fold("anything"), &g.parts("")), "no parts: everything");
+    }
 
     #[test]
     fn the_shipped_glossary_parses() {

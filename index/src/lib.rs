@@ -38,7 +38,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 pub use analysis::{field_lang, FIELD_LANGS};
-pub use glossary::{Concept, Glossary};
+pub use glossary::{matches_parts, Concept, Glossary};
 pub use highlight::{Highlight, Part};
 
 /// How much a title match weighs against a body match.
@@ -328,6 +328,11 @@ impl SearchIndex {
     /// The glossary's concepts.
     pub fn concepts(&self) -> Result<Vec<Concept>> {
         Ok(self.glossary.read().map_err(|_| IndexError::Poisoned)?.concepts().to_vec())
+    }
+
+    /// What a text must hold to match `query` across languages (`Glossary::parts`).
+    pub fn query_parts(&self, query: &str) -> Result<Vec<Vec<String>>> {
+        Ok(self.glossary.read().map_err(|_| IndexError::Poisoned)?.parts(query))
     }
 
     /// Adds or replaces the document of `doc.post`. Visible after the next commit.

@@ -1,7 +1,9 @@
 //! Accounts, sessions, profiles, and what every client learns first.
 
 use super::*;
-use crate::service::{CommunityConfig, CommunityPatch, InviteView, NewInvite, Registered};
+use crate::service::{
+    CommunityConfig, CommunityPatch, Directory, DirectoryQuery, InviteView, NewInvite, ProfilePatch, Registered,
+};
 
 #[derive(Deserialize)]
 pub(super) struct RegisterBody {
@@ -70,19 +72,13 @@ pub(super) async fn me(caller: Caller) -> ApiResult<Json<User>> {
     Ok(Json(signed_in(caller.user.as_ref())?.clone()))
 }
 
-#[derive(Deserialize)]
-pub(super) struct PatchMe {
-    display_name: Option<String>,
-    languages: Option<Vec<String>>,
-}
-
 pub(super) async fn patch_me(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Body(b): Body<PatchMe>,
+    Body(b): Body<ProfilePatch>,
 ) -> ApiResult<Json<User>> {
     let user = signed_in(caller.user.as_ref())?;
-    Ok(Json(app.update_profile(user, b.display_name.as_deref(), b.languages.as_deref()).await?))
+    Ok(Json(app.update_profile(user, b).await?))
 }
 
 #[derive(Deserialize)]
@@ -102,11 +98,18 @@ pub(super) async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A member's profile: for members only (guests see authors' names in posts, not who
-/// else is here).
+/// A member's profile: to members, and to guests when the member made it public.
 pub(super) async fn user(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<User>> {
-    signed_in(caller.user.as_ref())?;
-    Ok(Json(app.user(parse_id(&id, UserId::parse, "user")?)?))
+    Ok(Json(app.user_for(caller.user.as_ref(), parse_id(&id, UserId::parse, "user")?)?))
+}
+
+/// The member directory.
+pub(super) async fn directory(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<DirectoryQuery>,
+) -> ApiResult<Json<Directory>> {
+    Ok(Json(app.directory(caller.user.as_ref(), q)?))
 }
 
 #[derive(Deserialize)]

@@ -45,6 +45,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/me", get(accounts::me).patch(accounts::patch_me))
         .route("/me/password", put(accounts::change_password))
         .route("/me/reactions", get(posts::my_reactions))
+        .route("/users", get(accounts::directory))
         .route("/users/{id}", get(accounts::user))
         .route("/users/{id}/roles", put(accounts::set_roles))
         .route("/spaces", get(spaces::spaces).post(spaces::create_space))

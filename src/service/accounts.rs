@@ -287,24 +287,9 @@ impl App {
         Ok(())
     }
 
-    pub async fn update_profile(
-        &self,
-        user: &User,
-        display_name: Option<&str>,
-        languages: Option<&[String]>,
-    ) -> ApiResult<User> {
-        let display_name = display_name.map(validate::display_name).transpose()?;
-        if let Some(d) = &display_name {
-            self.check_not_impersonating(d, &user.handle)?;
-        }
-        let languages = languages.map(|l| validate::languages("languages", l)).transpose()?;
-        self.limiter.write(user.id)?;
-        Ok(self.store.run(crate::store::UpdateUser { id: user.id, display_name, languages, roles: None }).await?)
-    }
-
     /// A display name may not read as another member's handle (look-alike letters and
     /// invisible characters folded): `@admin` written with a Cyrillic `а` is refused.
-    fn check_not_impersonating(&self, display_name: &str, own_handle: &str) -> ApiResult<()> {
+    pub(super) fn check_not_impersonating(&self, display_name: &str, own_handle: &str) -> ApiResult<()> {
         let name = validate::skeleton(display_name.trim_start_matches('@'));
         let own = own_handle.to_lowercase();
         for handle in self.store.handles()? {
@@ -334,7 +319,13 @@ impl App {
         roles.dedup();
         Ok(self
             .store
-            .run(crate::store::UpdateUser { id, display_name: None, languages: None, roles: Some(roles) })
+            .run(crate::store::UpdateUser {
+                id,
+                display_name: None,
+                languages: None,
+                roles: Some(roles),
+                profile: None,
+            })
             .await?)
     }
 }

@@ -7,6 +7,7 @@ pub mod desk;
 mod joining;
 mod moderation;
 mod notifications;
+mod people;
 mod posts;
 mod publish;
 mod refusals;
@@ -27,6 +28,7 @@ pub use desk::{Claim, Coverage, QueueEntry};
 pub use joining::{InviteView, NewInvite};
 pub use moderation::Review;
 pub use notifications::NotificationView;
+pub use people::{Directory, DirectoryQuery, ProfilePatch};
 pub use posts::{Changed, NewPost};
 pub use search::NewConcept;
 

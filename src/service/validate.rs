@@ -208,6 +208,52 @@ pub fn lang(l: &str) -> ApiResult<Lang> {
     l.parse().map_err(|e: String| ApiError::field("lang", e))
 }
 
+/// ISO 3166-1 alpha-2: the countries and territories, sorted.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR \
+BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ \
+FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE \
+JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR \
+MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU \
+RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG \
+UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// A country: an ISO 3166-1 alpha-2 code, in either case; upper case out.
+pub fn country(field: &'static str, c: &str) -> ApiResult<String> {
+    let up = c.trim().to_ascii_uppercase();
+    if up.len() == 2 && COUNTRIES.split(' ').any(|k| k == up) {
+        Ok(up)
+    } else {
+        Err(ApiError::field(field, format!("{c:?} is not an ISO 3166 country code such as \"SN\" or \"BR\"")))
+    }
+}
+
+/// A short line of text (an organisation, a sector): trimmed, visible, at most `max`
+/// characters; empty is none.
+pub fn line(field: &'static str, text: &str, max: usize) -> ApiResult<Option<String>> {
+    let t = text.trim();
+    if t.chars().count() > max || t.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(ApiError::field(field, format!("at most {max} characters, no control characters")));
+    }
+    Ok((!t.is_empty()).then(|| t.to_owned()))
+}
+
+/// A list of short lines (areas of expertise, editions): at most `items`, each a `line`
+/// of at most `max` characters; empty ones dropped, duplicates too.
+pub fn lines(field: &'static str, list: &[String], items: usize, max: usize) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for l in list {
+        if let Some(l) = line(field, l, max)? {
+            if !out.iter().any(|o| o.to_lowercase() == l.to_lowercase()) {
+                out.push(l);
+            }
+        }
+    }
+    if out.len() > items {
+        return Err(ApiError::field(field, format!("at most {items}")));
+    }
+    Ok(out)
+}
+
 /// A post body: not blank, at most `max` bytes.
 pub fn body(b: &str, max: usize) -> ApiResult<()> {
     if b.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
@@ -288,6 +334,16 @@ mod tests {
         assert!(body("  ", 10).is_err());
         assert_eq!(body("0123456789x", 10).unwrap_err().code, crate::error::Code::TooLarge);
         assert!(body("olá", 10).is_ok());
+    }
+
+    #[test]
+    fn countries() {
+        assert_eq!(COUNTRIES.split(' ').count(), 249);
+        assert!(COUNTRIES.split(' ').collect::<Vec<_>>().windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(country("country", "sn").unwrap(), "SN");
+        for bad in ["XX", "SEN", "", "Brasil"] {
+            assert!(country("country", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

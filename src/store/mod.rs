@@ -803,6 +803,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Every account (the member directory reads them all: a community of hundreds).
+    pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.users.iter() {
+            out.push(decode("users", &item?.1)?);
+        }
+        Ok(out)
+    }
+
     /// Accounts waiting for a moderator's approval, oldest first.
     pub fn pending_users(&self) -> Result<Vec<UserRecord>, StoreError> {
         let mut out = Vec::new();

@@ -17,6 +17,7 @@ mod joining;
 mod language;
 mod moderation;
 mod notifications;
+mod people;
 mod posts;
 mod process;
 mod properties;

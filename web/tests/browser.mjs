@@ -623,6 +623,8 @@ scenarios["every screen passes axe-core with no serious or critical violation"] 
     [t, "#/profile"],
     [t, "#/notifications"],
     [{ token: await admin() }, "#/admin"],
+    [t, "#/people"],
+    [t, `#/u/${t.handle}`],
   ];
   const found = [];
   for (const [who, hash] of screens) {
@@ -776,6 +778,43 @@ scenarios["an admin opens a cohort from the browser: a welcome, an invitation li
     await call("PATCH", "/config", adminToken, { signup: "open", welcome: { fr: "" } });
     await ctxAdmin.close();
   }
+};
+
+scenarios["a member describes their work in French and a peer finds them in English"] = async () => {
+  const awa = await user("awa", ["fr"]);
+  const ctxA = await context(awa, { ui: "fr" });
+  const pa = await open(ctxA, "#/profile");
+  await pa.locator("#profile-form").waitFor();
+  await pa.fill("#profile-country", "SN");
+  await pa.fill("#profile-org", "Réseau des coopératives de Thiès");
+  await pa.fill("#profile-expertise", "Économie sociale, droit coopératif");
+  await pa.fill("#profile-editions", "Agadir 2013");
+  await pa.fill("#profile-bio", "Juriste, **coopératives** agricoles.");
+  await pa.click("#profile-form button[type=submit]");
+  await pa.locator("[role=status]", { hasText: "Enregistré" }).waitFor();
+  await pa.fill("#profile-country", "Sénégal");
+  await pa.click("#profile-form button[type=submit]");
+  await pa.locator("#profile-form .field-error", { hasText: "deux lettres" }).waitFor();
+  await shot(pa, "profile-fr");
+  await ctxA.close();
+
+  const kim = await user("kim", ["en", "ko"]);
+  const ctxK = await context(kim, { ui: "en" });
+  const pk = await open(ctxK, "#/people");
+  await pk.fill("#people-q", "social economy");
+  await pk.click("#directory-form button[type=submit]");
+  const found = pk.locator("#people li.person", { hasText: "awa" });
+  await found.waitFor();
+  await found.locator(".expertise", { hasText: "Économie sociale" }).waitFor();
+  await pk.fill("#people-q", "nobody-by-that-name");
+  await pk.click("#directory-form button[type=submit]");
+  await pk.locator("main [role=status]", { hasText: "Nobody matches" }).waitFor();
+  await pk.goto(`${base}/#/u/${awa.handle}`);
+  await pk.locator("main h1", { hasText: "awa" }).waitFor();
+  await pk.locator("dl.facts dd", { hasText: "Senegal" }).waitFor();
+  await pk.locator(".bio strong", { hasText: "coopératives" }).waitFor();
+  await shot(pk, "person-en");
+  await ctxK.close();
 };
 
 // ---- run ----

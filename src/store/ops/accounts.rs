@@ -22,6 +22,7 @@ pub struct UpdateUser {
     pub display_name: Option<String>,
     pub languages: Option<Vec<Lang>>,
     pub roles: Option<Vec<Role>>,
+    pub profile: Option<Box<Profile>>,
 }
 
 /// The `PutToken` write.
@@ -89,6 +90,7 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
         languages: languages.to_vec(),
         roles: roles.to_vec(),
         translator_pairs: Vec::new(),
+        profile: Profile::default(),
     };
     let rec = UserRecord {
         user: user.clone(),
@@ -115,6 +117,7 @@ pub(super) fn update_user(
     display_name: &Option<String>,
     languages: &Option<Vec<Lang>>,
     roles: &Option<Vec<Role>>,
+    profile: &Option<Box<Profile>>,
 ) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(id))? else {
         return Ok(Err(Refusal::NotFound("user")));
@@ -127,6 +130,9 @@ pub(super) fn update_user(
     }
     if let Some(r) = roles {
         rec.user.roles = r.clone();
+    }
+    if let Some(p) = profile {
+        rec.user.profile = (**p).clone();
     }
     put(tx.users(), &tx.ids.key(id), &rec)?;
     Ok(Ok(Outcome::User(rec.user)))

@@ -38,7 +38,7 @@ use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonc
 use crate::error::StoreError;
 use crate::model::{
     EventKind, Lang, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
-    Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
+    Profile, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
 };
 
 /// Where a new post goes.
@@ -745,8 +745,8 @@ pub const MAX_HISTORY: usize = 50;
 pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
     match op {
         Op::CreateUser(op) => accounts::create_user(tx, ctx, op),
-        Op::UpdateUser(UpdateUser { id, display_name, languages, roles }) => {
-            accounts::update_user(tx, id, display_name, languages, roles)
+        Op::UpdateUser(UpdateUser { id, display_name, languages, roles, profile }) => {
+            accounts::update_user(tx, id, display_name, languages, roles, profile)
         }
         Op::PutToken(PutToken { hash, user }) => accounts::put_token(tx, ctx, hash, user),
         Op::TouchToken(TouchToken { hash, user }) => accounts::touch_token(tx, ctx, hash, user),

@@ -1,0 +1,233 @@
+// People: one's own profile (name, languages, who they are, translation pairs), another
+// member's profile, and the member directory, found across languages. Loaded when
+// one of these pages is opened.
+
+import { h } from "./dom.js";
+import { get, put, patch } from "./api.js";
+import { t, langName, addStrings } from "./i18n.js";
+
+// What the pages use of the client's shell (app.js).
+let app = null;
+
+async function ready(shell) {
+  app = shell;
+  await addStrings("people");
+}
+
+/** A country's name in the interface's language. */
+function countryName(code) {
+  try {
+    return new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "region" }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+const splitList = (text) => text.split(/[,;\n]/).map((x) => x.trim()).filter(Boolean);
+
+// ---- my profile ----
+
+export async function profilePage(main, shell) {
+  await ready(shell);
+  const { state, title, field, langChecks, checked, showError } = app;
+  title(main, t("profile.title"));
+  if (!state.me) {
+    location.hash = "#/signin";
+    return;
+  }
+  const me = await get("/me");
+  state.me = me;
+  const out = h("p", { class: "meta", role: "status" });
+  const text = (id, label, value, attrs = {}) => field(id, label, h("input", { value: value || "", ...attrs }));
+  const form = h(
+    "form",
+    { class: "card", id: "profile-form" },
+    field("profile-name", t("auth.name"), h("input", { value: me.display_name, maxlength: 64, "data-field": "display_name" })),
+    langChecks("profile-lang", me.languages),
+    text("profile-country", t("people.country"), me.country, { maxlength: 2, size: 3, "data-field": "country", placeholder: "SN" }),
+    text("profile-org", t("people.organization"), me.organization, { maxlength: 120, "data-field": "organization" }),
+    text("profile-sector", t("people.sector"), me.sector, { maxlength: 80, "data-field": "sector" }),
+    text("profile-expertise", t("people.expertise_edit"), (me.expertise || []).join(", "), { "data-field": "expertise" }),
+    text("profile-editions", t("people.editions_edit"), (me.editions || []).join(", "), { "data-field": "editions", placeholder: "Turin 2010, Lisbon 2021" }),
+    field("profile-bio", t("people.bio"), h("textarea", { rows: 5, maxlength: 4000, "data-field": "bio" }, me.bio || "")),
+    field(
+      "profile-visibility",
+      t("people.visibility"),
+      h(
+        "select",
+        { "data-field": "profile_visibility" },
+        ["members", "public"].map((v) => h("option", { value: v, selected: me.profile_visibility === v }, t(`people.visibility.${v}`))),
+      ),
+    ),
+    h("button", { type: "submit" }, t("profile.save")),
+  );
+  const value = (id) => form.querySelector(`#${id}`).value;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      state.me = await patch("/me", {
+        display_name: value("profile-name"),
+        languages: checked(form, "profile-lang"),
+        country: value("profile-country"),
+        organization: value("profile-org"),
+        sector: value("profile-sector"),
+        expertise: splitList(value("profile-expertise")),
+        editions: splitList(value("profile-editions")),
+        bio: value("profile-bio"),
+        profile_visibility: value("profile-visibility"),
+      });
+      for (const el of form.querySelectorAll(".field-error")) el.remove();
+      out.textContent = t("profile.saved");
+    } catch (err) {
+      showError(form, out, err);
+    }
+  });
+  main.append(form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
+  if (app.isTranslator()) main.append(pairsForm(me, out));
+  main.append(out);
+}
+
+function pairsForm(me, out) {
+  const { state, errorText, chrome, OTHER_LANGS } = app;
+  // Pairs from lists of languages named in the interface's language.
+  const langs = [...new Set([...state.config.languages, ...OTHER_LANGS])];
+  const rows = h("ul", { class: "pairs", id: "pairs-list" });
+  let n = 0;
+  const addRow = (from = langs[0], to = langs[1] || langs[0]) => {
+    n += 1;
+    const pick = (id, label, value) =>
+      h(
+        "label",
+        {},
+        label,
+        " ",
+        h("select", { id, class: id.startsWith("pair-from") ? "pair-from" : "pair-to" }, langs.map((l) => h("option", { value: l, selected: l === value }, langName(l)))),
+      );
+    const remove = h("button", { type: "button", class: "link remove-pair" }, t("profile.pair_remove"));
+    const li = h("li", { class: "pair" }, pick(`pair-from-${n}`, t("profile.pair_from"), from), " → ", pick(`pair-to-${n}`, t("profile.pair_to"), to), " ", remove);
+    remove.addEventListener("click", () => li.remove());
+    rows.append(li);
+  };
+  for (const p of me.translator_pairs || []) addRow(p.from, p.to);
+  const add = h("button", { type: "button", class: "link", id: "add-pair" }, t("profile.pair_add"));
+  add.addEventListener("click", () => addRow());
+  const pf = h("form", { class: "card", id: "pairs-form" }, h("h2", {}, t("profile.pairs")), rows, h("p", {}, add), h("button", { type: "submit" }, t("profile.save")));
+  pf.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const list = [...rows.querySelectorAll("li.pair")].map((li) => ({ from: li.querySelector(".pair-from").value, to: li.querySelector(".pair-to").value }));
+    try {
+      state.me = await put("/me/translator", { pairs: list });
+      out.textContent = t("profile.saved");
+      chrome();
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  return pf;
+}
+
+// ---- a member ----
+
+/** The lines of a profile: where from, where they work, what they know. */
+function facts(u) {
+  const dl = h("dl", { class: "facts" });
+  const row = (label, value) => {
+    if (value && (!Array.isArray(value) || value.length)) dl.append(h("dt", {}, label), h("dd", {}, Array.isArray(value) ? value.join(" · ") : value));
+  };
+  row(t("people.country"), u.country ? countryName(u.country) : null);
+  row(t("people.organization"), u.organization);
+  row(t("people.sector"), u.sector);
+  row(t("people.expertise"), u.expertise);
+  row(t("people.editions"), u.editions);
+  row(t("profile.languages"), (u.languages || []).map(langName));
+  return dl;
+}
+
+export async function personPage(main, shell, handle) {
+  await ready(shell);
+  const found = await get(`/users?q=${encodeURIComponent(handle)}&limit=100`);
+  const u = found.users.find((x) => x.handle === handle);
+  if (!u) {
+    app.title(main, t("error.notfound"));
+    main.append(h("p", {}, app.state.me ? t("error.not_found") : t("people.signin_to_see")));
+    return;
+  }
+  app.title(main, u.display_name);
+  main.append(h("p", { class: "meta" }, `@${u.handle}`), facts(u));
+  if (u.bio_html) {
+    const bio = h("div", { class: "bio body" });
+    // Sanitized by the server (render.rs), as post bodies are.
+    bio.innerHTML = u.bio_html;
+    main.append(bio);
+  }
+}
+
+// ---- the directory ----
+
+export async function directoryPage(main, shell, query) {
+  await ready(shell);
+  const { title, state } = app;
+  title(main, t("people.title"));
+  const params = new URLSearchParams(query || "");
+  const input = (id, name, label, attrs = {}) => app.field(id, label, h("input", { name, value: params.get(name) || "", ...attrs }));
+  const langs = [...new Set([...state.config.languages, ...app.OTHER_LANGS])];
+  const form = h(
+    "form",
+    { class: "card", id: "directory-form", role: "search" },
+    input("people-q", "q", t("people.search"), { type: "search", placeholder: t("people.search_example") }),
+    h(
+      "div",
+      { class: "filters" },
+      input("people-expertise", "expertise", t("people.expertise")),
+      input("people-country", "country", t("people.country"), { maxlength: 2, size: 3, placeholder: "SN" }),
+      input("people-edition", "edition", t("people.edition")),
+      app.field(
+        "people-language",
+        t("people.language"),
+        h("select", { name: "language" }, h("option", { value: "" }, t("people.any")), langs.map((l) => h("option", { value: l, selected: params.get("language") === l }, langName(l)))),
+      ),
+    ),
+    h("button", { type: "submit" }, t("people.find")),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    for (const el of form.querySelectorAll("input, select")) if (el.value.trim()) next.set(el.name, el.value.trim());
+    location.hash = `#/people?${next}`;
+  });
+  main.append(form);
+  if (!state.me) main.append(h("p", { class: "meta" }, t("people.guest_note")));
+  const list = h("ul", { class: "people", id: "people" });
+  main.append(list);
+  const out = h("p", { class: "meta", role: "status" });
+  main.append(out);
+  let cursor = null;
+  const more = h("button", { type: "button", class: "link", id: "people-more", hidden: true }, t("people.more"));
+  main.append(more);
+  const load = async () => {
+    const q = new URLSearchParams(params);
+    if (cursor) q.set("cursor", cursor);
+    try {
+      const page = await get(`/users?${q}`);
+      for (const u of page.users) {
+        list.append(
+          h(
+            "li",
+            { class: "person" },
+            h("a", { href: `#/u/${u.handle}` }, u.display_name),
+            " ",
+            h("span", { class: "meta" }, [u.organization, u.country ? countryName(u.country) : null].filter(Boolean).join(" · ")),
+            u.expertise && u.expertise.length ? h("p", { class: "meta expertise" }, u.expertise.join(" · ")) : null,
+          ),
+        );
+      }
+      cursor = page.next;
+      more.hidden = !cursor;
+      if (!list.children.length) out.textContent = t("people.none");
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  };
+  more.addEventListener("click", load);
+  await load();
+}
