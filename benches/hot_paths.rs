@@ -56,6 +56,11 @@ fn frames(c: &mut Criterion) {
     group.bench_function("render a typical post", |b| {
         b.iter(|| collective_brain::render::html(std::hint::black_box(markdown), |h| h == "ana"))
     });
+    // A chat line with nothing for Markdown to do: the shortcut.
+    let line = "Bom dia Marc, até amanhã na reunião das 10h!";
+    group.bench_function("render a plain chat line", |b| {
+        b.iter(|| collective_brain::render::html(std::hint::black_box(line), |h| h == "ana"))
+    });
     group.finish();
 }
 

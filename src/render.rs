@@ -65,6 +65,9 @@ fn only_app_links(url: &str) -> Option<Cow<'_, str>> {
 /// The safe HTML of a Markdown body. `is_member` says which `@handle`s name members
 /// (the others stay text).
 pub fn html(markdown: &str, is_member: impl Fn(&str) -> bool) -> String {
+    if let Some(p) = plain(markdown, &is_member) {
+        return p;
+    }
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut in_link = 0usize;
     for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
@@ -88,6 +91,65 @@ pub fn html(markdown: &str, is_member: impl Fn(&str) -> bool) -> String {
     let mut raw = String::with_capacity(markdown.len() + markdown.len() / 2);
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
     policy().clean(&raw).to_string()
+}
+
+/// A body that Markdown leaves as it is, rendered without the parser and the sanitizer
+/// (most chat lines: "Bom dia Marc, até amanhã!"): one line whose characters mean nothing
+/// to Markdown or HTML, that starts as no block does, and that names no member. It comes
+/// out exactly as the full path renders it (a property test checks), for a fraction of
+/// the time.
+fn plain(markdown: &str, is_member: &impl Fn(&str) -> bool) -> Option<String> {
+    let text = markdown.trim_end_matches(' ');
+    let first = text.chars().next()?;
+    if first.is_ascii_digit() || matches!(first, '-' | '+' | '=' | ' ') {
+        return None;
+    }
+    let inert = |c: char| {
+        if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | ','
+                        | '.'
+                        | ';'
+                        | ':'
+                        | '?'
+                        | '!'
+                        | '\''
+                        | '"'
+                        | '%'
+                        | '/'
+                        | '('
+                        | ')'
+                        | '-'
+                        | '+'
+                        | '='
+                        | '$'
+                        | '^'
+                        | '{'
+                        | '}'
+                        | '@'
+                )
+        } else {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '\u{FFFD}')
+        }
+    };
+    if !text.chars().all(inert) || text.contains("  ") {
+        return None;
+    }
+    if text.contains('@') {
+        // Only when no `@handle` in it is a member's (which would become a link).
+        let mut events = Vec::new();
+        mentions(CowStr::Borrowed(text), is_member, &mut events);
+        if !matches!(events[..], [Event::Text(_)]) {
+            return None;
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str("<p>");
+    out.push_str(text);
+    out.push_str("</p>\n");
+    Some(out)
 }
 
 fn is_handle_char(c: char) -> bool {
@@ -176,6 +238,48 @@ mod tests {
             dotted.contains(r##"href="#/u/ana""##) && dotted.contains("</a>.</p>"),
             "a full stop is not the handle's: {dotted}"
         );
+    }
+
+    /// The full path, without the shortcut for plain lines.
+    fn full(md: &str) -> String {
+        let mut events = Vec::new();
+        for event in Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH) {
+            match event {
+                Event::Html(t) | Event::InlineHtml(t) => events.push(Event::Text(t)),
+                Event::Text(t) => mentions(t, &|h: &str| h == "ana", &mut events),
+                other => events.push(other),
+            }
+        }
+        let mut raw = String::new();
+        pulldown_cmark::html::push_html(&mut raw, events.into_iter());
+        policy().clean(&raw).to_string()
+    }
+
+    #[test]
+    fn plain_lines_take_the_shortcut_and_render_as_the_parser_would() {
+        for line in
+            ["Bom dia Marc, até amanhã!", "Ça marche (vraiment) : 100% \"sûr\"?", "durable 17 42 xyz", "안녕하세요 👍"]
+        {
+            assert!(plain(line, &|_: &str| false).is_some(), "{line}");
+            assert_eq!(render(line), full(line), "{line}");
+        }
+        for md in ["1. first", "- item", "a\nb", "**b**", "hi @ana!", "a & b", "<b>", "    code", "hi  \n"] {
+            assert!(plain(md, &|h: &str| h == "ana").is_none(), "{md:?}");
+        }
+        for line in ["@@T=0000000001;7;xxxx", "write to ana@coop.org", "cc @nobody"] {
+            assert!(plain(line, &|h: &str| h == "ana").is_some(), "{line}");
+            assert_eq!(html(line, |h| h == "ana"), full(line), "{line}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_shortcut_never_differs_from_the_parser(line in "(@ana|@an|[a-zA-Z0-9 ,.;:?!'\"%/()+=$^{}\\-é€👍\u{00a0}\t*_#>`~\\[\\]@&<|]){1,30}") {
+            let member = |h: &str| h == "ana";
+            if let Some(p) = plain(&line, &member) {
+                proptest::prop_assert_eq!(p, full(&line));
+            }
+        }
     }
 
     #[test]
