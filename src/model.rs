@@ -88,6 +88,8 @@ pub enum NotificationKind {
     Mention,
     /// A reply to one of the user's posts.
     Reply,
+    /// A post in a direct conversation of the user's.
+    Dm,
 }
 
 /// A notification as stored: what happened, where, by whom. The post's text is not
@@ -155,6 +157,9 @@ pub struct User {
     /// Who they are and what they work on, for the member directory.
     #[serde(flatten)]
     pub profile: Profile,
+    /// Extension: the account was erased; its posts stay, by "a deleted member".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// Who may see a member's profile: members only, or everyone (guests too).
@@ -263,6 +268,16 @@ pub struct Space {
     /// pin threads).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub coordinators: Vec<UserId>,
+    /// Extension: a direct conversation's members (none for other spaces). A direct
+    /// conversation is a private chat space listed by `GET /dms`, not `GET /spaces`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub direct: Vec<UserId>,
+}
+
+impl Space {
+    pub fn is_direct(&self) -> bool {
+        !self.direct.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

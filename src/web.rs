@@ -165,7 +165,9 @@ mod tests {
         }
         let en = all;
         // Every key the client uses exists.
-        let app = [file("app.js"), file("admin.js"), file("people.js")].map(String::from_utf8_lossy).join("\n");
+        let app = [file("app.js"), file("admin.js"), file("people.js"), file("api.js")]
+            .map(String::from_utf8_lossy)
+            .join("\n");
         let mut parts = app.split("t(\"");
         let mut before = parts.next().unwrap_or_default();
         for part in parts {

@@ -1,5 +1,7 @@
 // The HTTP API under /api/v1, with the bearer token of the signed-in user.
 
+import { t } from "./i18n.js";
+
 const KEY = "cb.token";
 
 export const session = {
@@ -49,7 +51,7 @@ export function userOf(id) {
   return users.get(id);
 }
 
-/** A user's display name, fetched once. */
+/** A user's display name, fetched once ("deleted member" for an erased account). */
 export function userName(id) {
-  return userOf(id).then((u) => (u ? u.display_name || u.handle : id));
+  return userOf(id).then((u) => (u ? (u.deleted ? t("user.deleted") : u.display_name || u.handle) : id));
 }

@@ -250,6 +250,20 @@ async function home(main) {
   }
   main.append(list);
   if (!state.me) main.append(h("p", { id: "join-how" }, howToJoin(), " ", h("a", { href: "#/signin" }, t("spaces.signin"))));
+  else await conversations(main);
+}
+
+/** The reader's direct conversations, named by who else is in them. */
+async function conversations(main) {
+  const dms = await get("/dms");
+  if (!dms.length) return;
+  const list = h("ul", { class: "spaces", id: "dms" });
+  for (const dm of dms) {
+    const a = h("a", { href: `#/room/${dm.id}` }, "…");
+    Promise.all(dm.members.filter((m) => m !== state.me.id).map(userName)).then((names) => (a.textContent = names.join(", ")));
+    list.append(h("li", {}, a, dm.unread ? h("span", { class: "tag unread" }, t("space.unread", { n: dm.unread })) : null));
+  }
+  main.append(h("h2", {}, t("dms.title")), list);
 }
 
 // ---- sign in / sign up ----

@@ -3,7 +3,7 @@
 // one of these pages is opened.
 
 import { h } from "./dom.js";
-import { get, put, patch } from "./api.js";
+import { api, get, post, put, patch, session } from "./api.js";
 import { t, langName, addStrings } from "./i18n.js";
 
 // What the pages use of the client's shell (app.js).
@@ -84,7 +84,49 @@ export async function profilePage(main, shell) {
   });
   main.append(form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
   if (app.isTranslator()) main.append(pairsForm(me, out));
-  main.append(out);
+  main.append(myData(me), out);
+}
+
+/** Downloading everything stored about me, and erasing my account. */
+function myData(me) {
+  const out = h("p", { class: "meta", role: "status" });
+  const download = h("button", { type: "button", id: "export-me" }, t("people.export"));
+  download.addEventListener("click", async () => {
+    try {
+      const data = await get("/me/export");
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+      const a = h("a", { href: url, download: `collective-brain-${me.handle}.json` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      out.textContent = t("people.exported");
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  });
+  const form = h(
+    "form",
+    { id: "erase-form" },
+    h("h3", {}, t("people.erase")),
+    h("p", { class: "meta" }, t("people.erase_what")),
+    app.field("erase-password", t("auth.password"), h("input", { type: "password", autocomplete: "current-password", required: true, "data-field": "password" })),
+    h("p", {}, h("label", {}, h("input", { type: "checkbox", id: "erase-posts" }), " ", t("people.erase_posts"))),
+    h("button", { type: "submit", class: "danger" }, t("people.erase_confirm")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("DELETE", "/me", { password: form.querySelector("#erase-password").value, delete_posts: form.querySelector("#erase-posts").checked });
+      session.token = null;
+      app.state.me = null;
+      location.hash = "#/";
+      location.reload();
+    } catch (err) {
+      app.showError(form, out, err);
+    }
+  });
+  return h("section", { class: "card", id: "my-data" }, h("h2", {}, t("people.my_data")), h("p", {}, download), form, out);
 }
 
 function pairsForm(me, out) {
@@ -154,6 +196,20 @@ export async function personPage(main, shell, handle) {
   }
   app.title(main, u.display_name);
   main.append(h("p", { class: "meta" }, `@${u.handle}`), facts(u));
+  const me = app.state.me;
+  if (me && me.id !== u.id) {
+    const out = h("p", { class: "meta", role: "status" });
+    const write = h("button", { type: "button", id: "message-person" }, t("people.message"));
+    write.addEventListener("click", async () => {
+      try {
+        const dm = await post("/dms", { users: [u.id] });
+        location.hash = `#/room/${dm.id}`;
+      } catch (err) {
+        out.textContent = app.errorText(err);
+      }
+    });
+    main.append(h("p", {}, write), out);
+  }
   if (u.bio_html) {
     const bio = h("div", { class: "bio body" });
     // Sanitized by the server (render.rs), as post bodies are.

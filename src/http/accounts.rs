@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::service::{
-    CommunityConfig, CommunityPatch, Directory, DirectoryQuery, InviteView, NewInvite, ProfilePatch, Registered,
+    CommunityConfig, CommunityPatch, Directory, DirectoryQuery, Erase, InviteView, NewInvite, ProfilePatch, Registered,
 };
 
 #[derive(Deserialize)]
@@ -184,5 +184,40 @@ pub(super) async fn reject_signup(
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id, UserId::parse, "user")?;
     app.decide_signup(caller.user.as_ref(), id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything stored about the caller.
+pub(super) async fn export_me(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Response> {
+    let export = app.export_me(caller.user.as_ref()).await?;
+    let name = format!("attachment; filename=\"collective-brain-{}.json\"", export.user.handle);
+    Ok(([(header::CONTENT_DISPOSITION, name)], Json(export)).into_response())
+}
+
+/// The caller erases their account.
+pub(super) async fn delete_me(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<Erase>,
+) -> ApiResult<StatusCode> {
+    app.erase_me(caller.user.as_ref(), b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct EraseQuery {
+    #[serde(default)]
+    delete_posts: bool,
+}
+
+/// An admin erases a member's account.
+pub(super) async fn delete_user(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<EraseQuery>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, UserId::parse, "user")?;
+    app.erase_user(caller.user.as_ref(), id, q.delete_posts).await?;
     Ok(StatusCode::NO_CONTENT)
 }

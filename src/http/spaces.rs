@@ -184,3 +184,31 @@ pub(super) async fn pin_room(
     let id = RoomId::parse(&id).ok_or_else(|| ApiError::not_found("room"))?;
     Ok(Json(app.pin(caller.user.as_ref(), id, b.pinned).await?))
 }
+
+#[derive(Deserialize)]
+pub(super) struct DmBody {
+    users: Vec<String>,
+}
+
+pub(super) async fn open_dm(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<DmBody>,
+) -> ApiResult<Json<crate::service::Conversation>> {
+    if b.users.len() > 64 {
+        return Err(ApiError::field("users", "at most 8 others"));
+    }
+    let users = b
+        .users
+        .iter()
+        .map(|u| UserId::parse(u).ok_or_else(|| ApiError::field("users", format!("{u:?} is not a user id"))))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(app.open_dm(caller.user.as_ref(), users).await?))
+}
+
+pub(super) async fn dms(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<crate::service::Conversation>>> {
+    Ok(Json(app.dms(caller.user.as_ref())?))
+}

@@ -4,10 +4,12 @@
 mod accounts;
 mod community;
 pub mod desk;
+mod direct;
 mod joining;
 mod moderation;
 mod notifications;
 mod people;
+mod personal;
 mod posts;
 mod publish;
 mod refusals;
@@ -25,10 +27,12 @@ use tokio_util::task::TaskTracker;
 pub use accounts::{hash_password, token_hash, HashGate, Registered, Registration};
 pub use community::{CommunityConfig, CommunityPatch, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
+pub use direct::Conversation;
 pub use joining::{InviteView, NewInvite};
 pub use moderation::Review;
 pub use notifications::NotificationView;
 pub use people::{Directory, DirectoryQuery, ProfilePatch};
+pub use personal::{Erase, PersonalExport};
 pub use posts::{Changed, NewPost};
 pub use search::NewConcept;
 

@@ -185,7 +185,10 @@ impl App {
         let mut found: Vec<User> = Vec::new();
         for rec in self.store.users()? {
             let u = rec.user;
-            if rec.pending || (viewer.is_none() && u.profile.profile_visibility != ProfileVisibility::Public) {
+            if rec.pending
+                || u.deleted
+                || (viewer.is_none() && u.profile.profile_visibility != ProfileVisibility::Public)
+            {
                 continue;
             }
             if country.is_some() && u.profile.country != country {

@@ -6,7 +6,7 @@ use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
-use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User};
+use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User, UserId};
 use crate::protocol::ServerFrame;
 use crate::store::{NonceRecord, RoomTarget, Turn};
 
@@ -43,7 +43,9 @@ impl App {
         let user = signed_in(viewer)?;
         let (_, space) = self.readable_room(viewer, room)?;
         self.check_can_post(user, &space)?;
-        self.create(user, RoomTarget::Existing(room), p).await
+        // Everyone else in a direct conversation hears of each post.
+        let notify: Vec<UserId> = space.direct.iter().copied().filter(|u| *u != user.id).collect();
+        self.create(user, RoomTarget::Existing(room), p, notify).await
     }
 
     /// Starts a forum thread: a new room with its first post.
@@ -61,10 +63,10 @@ impl App {
         }
         self.check_can_post(user, &s)?;
         let title = validate::title(title)?;
-        self.create(user, RoomTarget::New { space, title }, p).await
+        self.create(user, RoomTarget::New { space, title }, p, Vec::new()).await
     }
 
-    async fn create(&self, user: &User, target: RoomTarget, p: NewPost) -> ApiResult<NonceRecord> {
+    async fn create(&self, user: &User, target: RoomTarget, p: NewPost, notify: Vec<UserId>) -> ApiResult<NonceRecord> {
         self.limiter.write(user.id)?;
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
@@ -87,6 +89,7 @@ impl App {
             lang_source: tag.source,
             lang_confidence: tag.confidence,
             nonce: p.nonce,
+            notify,
         };
         let crate::store::Posted { ack, .. } = self.store.run_in_turn(op, p.turn).await?;
         self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -70,6 +70,7 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
             visibility: Visibility::Public,
             post_policy,
             creator: Some(admin.id),
+            direct: Vec::new(),
         };
         app.store.run(op).await?;
     }

@@ -13,7 +13,8 @@ impl App {
     pub fn spaces(&self, viewer: Viewer) -> ApiResult<Vec<Space>> {
         let mut out = Vec::new();
         for mut s in self.store.spaces()? {
-            if self.can_read(viewer, &s)? {
+            // Direct conversations are listed by `dms`.
+            if !s.is_direct() && self.can_read(viewer, &s)? {
                 if let Some(u) = viewer {
                     let mut unread = 0;
                     for r in self.store.rooms_of(s.id)? {
@@ -51,7 +52,15 @@ impl App {
         }
         let slug = validate::slug(slug)?;
         let name = validate::space_name(name)?;
-        let op = crate::store::CreateSpace { slug, name, kind, visibility, post_policy, creator: Some(actor.id) };
+        let op = crate::store::CreateSpace {
+            slug,
+            name,
+            kind,
+            visibility,
+            post_policy,
+            creator: Some(actor.id),
+            direct: Vec::new(),
+        };
         Ok(self.store.run(op).await?)
     }
 
@@ -59,6 +68,14 @@ impl App {
     /// read it, or one of its coordinators. `not_found` when they cannot even read it.
     pub(super) fn check_manages(&self, actor: &User, space: SpaceId) -> ApiResult<crate::model::Space> {
         let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
+        // A direct conversation's members are its own: nobody manages them, admins neither.
+        if s.is_direct() {
+            return Err(if self.can_read(Some(actor), &s)? {
+                ApiError::forbidden("a direct conversation's members do not change")
+            } else {
+                ApiError::not_found("space")
+            });
+        }
         if actor.is_admin() {
             return Ok(s);
         }
@@ -103,7 +120,10 @@ impl App {
             return Err(ApiError::forbidden("only admins name coordinators"));
         }
         let s = self.store.space(space)?.ok_or_else(|| ApiError::not_found("space"))?;
-        if s.visibility != crate::model::Visibility::Private {
+        if s.is_direct() && !self.can_read(Some(actor), &s)? {
+            return Err(ApiError::not_found("space"));
+        }
+        if s.visibility != crate::model::Visibility::Private || s.is_direct() {
             return Err(ApiError::bad_request("coordinators are for private working groups"));
         }
         if users.len() > 20 {

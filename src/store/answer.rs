@@ -152,4 +152,5 @@ writes! {
     RevokeInvite => Done,
     Approve => User,
     Reject => Done,
+    EraseAccount => Done,
 }

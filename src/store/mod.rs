@@ -46,10 +46,10 @@ pub use change::Change;
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
-    AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, ExpireClaim,
-    Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React, Reject, Release,
-    RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang, SetPairs, SetPassword,
-    Suspend, TouchToken, Translate, UpdateUser,
+    AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, EraseAccount,
+    ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React,
+    Reject, Release, RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang,
+    SetPairs, SetPassword, Suspend, TouchToken, Translate, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -901,6 +901,16 @@ impl Store {
 
     // ---- rooms ----
 
+    pub fn space_by_slug(&self, slug: &str) -> Result<Option<Space>, StoreError> {
+        match self.trees.slugs.get(slug.as_bytes())? {
+            Some(v) => match keys::id_value(&v) {
+                Some(id) => self.space(self.ids.at::<SpaceId>(id)),
+                None => Err(StoreError::Corrupt { tree: "slugs", detail: "bad id".into() }),
+            },
+            None => Ok(None),
+        }
+    }
+
     pub fn room(&self, id: RoomId) -> Result<Option<Room>, StoreError> {
         self.mirror.get(Mirrored::Rooms, &self.ids.key(id)).map(|v| decode("rooms", &v)).transpose()
     }
@@ -1072,6 +1082,19 @@ impl Store {
     }
 
     /// The last seq of `room` that `user` has read (0 if none).
+    /// Every read marker of `user`: (room, seq).
+    pub fn read_markers(&self, user: UserId) -> Result<Vec<(RoomId, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.reads.scan_prefix(self.ids.key(user)) {
+            let (k, v) = item?;
+            let room = k.get(8..16).and_then(keys::id_value);
+            if let (Some(room), Some(seq)) = (room, keys::id_value(&v)) {
+                out.push((self.ids.at::<RoomId>(room), seq));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn read_seq(&self, user: UserId, room: RoomId) -> Result<u64, StoreError> {
         Ok(self
             .trees
@@ -1207,6 +1230,7 @@ mod tests {
             visibility,
             post_policy: crate::model::PostPolicy::Members,
             creator: None,
+            direct: Vec::new(),
         };
         store.run(op).await.unwrap()
     }
@@ -1242,6 +1266,7 @@ mod tests {
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
+            notify: Vec::new(),
         };
         // Several in flight at once, so that they share batches.
         let posted = futures_util::future::join_all((0..8).map(|n| store.run(post(n)))).await;
@@ -1279,6 +1304,7 @@ mod tests {
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
+            notify: Vec::new(),
         };
         let posted = |o: Posted| o.ack;
         let first =
@@ -1407,6 +1433,7 @@ mod tests {
             lang_source: crate::model::LangSource::Declared,
             lang_confidence: 1.0,
             nonce,
+            notify: Vec::new(),
         }
     }
 

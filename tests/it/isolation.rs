@@ -287,6 +287,41 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
         }
     }
 
+    // A direct conversation of the member and the coordinator: closed to everyone else,
+    // the admins included, on every path; and no one's export holds another's text.
+    let (member, coordinator) = (
+        people.iter().find(|(w, _)| *w == Who::Member).map(|(_, c)| c.clone()).expect("member"),
+        people.iter().find(|(w, _)| *w == Who::Coordinator).map(|(_, c)| c.clone()).expect("coordinator"),
+    );
+    let (status, dm) = member.post("/dms", json!({"users": [coordinator.id()]})).await;
+    assert_eq!(status, 200, "{dm}");
+    let dm_room = dm["id"].as_str().unwrap().to_owned();
+    let (status, _) = member
+        .post(&format!("/rooms/{dm_room}/posts"), json!({"body": "Entre nous, le quetzal", "nonce": "dm-secret"}))
+        .await;
+    assert_eq!(status, 201);
+    for (who, c) in &people {
+        let who = *who;
+        let reads = [
+            c.get("/dms").await,
+            c.get(&format!("/rooms/{dm_room}")).await,
+            c.get(&format!("/rooms/{dm_room}/posts")).await,
+            c.get(&format!("/spaces/{}", dm["space"].as_str().unwrap())).await,
+            c.get("/me/export").await,
+            c.get("/users").await,
+            c.get("/admin/signups").await,
+        ];
+        for (i, (status, body)) in reads.into_iter().enumerate() {
+            let text = body.to_string();
+            if who.inside() {
+                assert!(status == 200 || i >= 5, "{who:?} read {i}: {status} {body}");
+            } else {
+                assert!(!text.contains(&dm_room), "{who:?} read {i} names the conversation: {text}");
+                assert!(!text.contains("Entre nous"), "{who:?} read {i} leaks the conversation: {text}");
+            }
+        }
+    }
+
     // ---- frames over the socket ----
     for (who, ws) in sockets.iter_mut() {
         let who = *who;

@@ -206,6 +206,9 @@ impl Client {
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         Self::send(self.req(reqwest::Method::DELETE, path)).await
     }
+    pub async fn delete_with(&self, path: &str, body: Value) -> (u16, Value) {
+        Self::send(self.req(reqwest::Method::DELETE, path).json(&body)).await
+    }
 
     /// Opens a WebSocket and says hello with this client's token.
     pub async fn ws(&self) -> Ws {

@@ -163,4 +163,6 @@ export default {
   "error.field.language": "Choose one of the languages offered.",
   "error.field.cursor": "That page is out of date: search again.",
   "error.field.q": "Search with at most 200 characters.",
+  "dms.title": "Conversations",
+  "user.deleted": "a deleted member",
 };

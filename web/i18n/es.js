@@ -163,4 +163,6 @@ export default {
   "error.field.language": "Elija uno de los idiomas ofrecidos.",
   "error.field.cursor": "Esa página ya no es válida: busque de nuevo.",
   "error.field.q": "Busque con 200 caracteres como máximo.",
+  "dms.title": "Conversaciones",
+  "user.deleted": "un miembro eliminado",
 };

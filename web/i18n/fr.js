@@ -163,4 +163,6 @@ export default {
   "error.field.language": "Choisissez une des langues proposées.",
   "error.field.cursor": "Cette page n'est plus à jour : relancez la recherche.",
   "error.field.q": "Cherchez avec 200 caractères au plus.",
+  "dms.title": "Conversations",
+  "user.deleted": "un membre supprimé",
 };

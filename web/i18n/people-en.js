@@ -23,4 +23,12 @@ export default {
   "people.guest_note": "Visitors see the members who made their profile public; sign in to see everyone.",
   "people.more": "More",
   "people.none": "Nobody matches yet: try other words, in any language.",
+  "people.message": "Send a message",
+  "people.my_data": "My data",
+  "people.export": "Download everything stored about me",
+  "people.exported": "Downloaded: a JSON file of your profile, posts, reactions and notifications.",
+  "people.erase": "Delete my account",
+  "people.erase_what": "Your sessions end, your profile is erased and you can no longer sign in. Your posts stay, shown as by a deleted member, unless you delete them too.",
+  "people.erase_posts": "Delete my posts too",
+  "people.erase_confirm": "Delete my account for good",
 };

@@ -23,4 +23,12 @@ export default {
   "people.guest_note": "Los visitantes ven a los miembros con perfil público; inicie sesión para ver a todos.",
   "people.more": "Más",
   "people.none": "Nadie coincide todavía: pruebe otras palabras, en cualquier idioma.",
+  "people.message": "Enviar un mensaje",
+  "people.my_data": "Mis datos",
+  "people.export": "Descargar todo lo que se guarda sobre mí",
+  "people.exported": "Descargado: un archivo JSON con su perfil, mensajes, reacciones y notificaciones.",
+  "people.erase": "Eliminar mi cuenta",
+  "people.erase_what": "Sus sesiones terminan, su perfil se borra y ya no puede iniciar sesión. Sus mensajes se quedan, como de un miembro eliminado, salvo que también los elimine.",
+  "people.erase_posts": "Eliminar también mis mensajes",
+  "people.erase_confirm": "Eliminar mi cuenta definitivamente",
 };

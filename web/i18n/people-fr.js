@@ -23,4 +23,12 @@ export default {
   "people.guest_note": "Les visiteurs voient les membres au profil public ; connectez-vous pour voir tout le monde.",
   "people.more": "Plus",
   "people.none": "Personne ne correspond encore : essayez d'autres mots, dans n'importe quelle langue.",
+  "people.message": "Envoyer un message",
+  "people.my_data": "Mes données",
+  "people.export": "Télécharger tout ce qui est enregistré sur moi",
+  "people.exported": "Téléchargé : un fichier JSON de votre profil, vos messages, réactions et notifications.",
+  "people.erase": "Supprimer mon compte",
+  "people.erase_what": "Vos sessions se terminent, votre profil est effacé et vous ne pouvez plus vous connecter. Vos messages restent, affichés comme d'un membre supprimé, sauf si vous les supprimez aussi.",
+  "people.erase_posts": "Supprimer aussi mes messages",
+  "people.erase_confirm": "Supprimer définitivement mon compte",
 };

@@ -23,4 +23,12 @@ export default {
   "people.guest_note": "Os visitantes veem os membros com perfil público; entre para ver todos.",
   "people.more": "Mais",
   "people.none": "Ninguém corresponde ainda: experimente outras palavras, em qualquer língua.",
+  "people.message": "Enviar uma mensagem",
+  "people.my_data": "Os meus dados",
+  "people.export": "Descarregar tudo o que está guardado sobre mim",
+  "people.exported": "Descarregado: um ficheiro JSON com o seu perfil, mensagens, reações e notificações.",
+  "people.erase": "Eliminar a minha conta",
+  "people.erase_what": "As suas sessões terminam, o seu perfil é apagado e deixa de poder entrar. As suas mensagens ficam, como de um membro eliminado, a menos que as elimine também.",
+  "people.erase_posts": "Eliminar também as minhas mensagens",
+  "people.erase_confirm": "Eliminar a minha conta definitivamente",
 };

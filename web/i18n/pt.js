@@ -163,4 +163,6 @@ export default {
   "error.field.language": "Escolha uma das línguas oferecidas.",
   "error.field.cursor": "Essa página já não é válida: pesquise de novo.",
   "error.field.q": "Pesquise com no máximo 200 caracteres.",
+  "dms.title": "Conversas",
+  "user.deleted": "um membro eliminado",
 };

@@ -814,7 +814,44 @@ scenarios["a member describes their work in French and a peer finds them in Engl
   await pk.locator("dl.facts dd", { hasText: "Senegal" }).waitFor();
   await pk.locator(".bio strong", { hasText: "coopératives" }).waitFor();
   await shot(pk, "person-en");
+
+  // Kim writes to Awa privately; Awa finds the conversation on her home page.
+  await pk.click("#message-person");
+  await pk.locator("#composer").waitFor();
+  await pk.fill("#composer", "Hello Awa, about cooperative law in Senegal");
+  await pk.press("#composer", "Enter");
+  await bodyWith(pk, "about cooperative law").waitFor();
+  const ctxA2 = await context(awa, { ui: "fr" });
+  const pa2 = await open(ctxA2, "#/");
+  const dm = pa2.locator("#dms a", { hasText: "kim" });
+  await dm.waitFor();
+  await dm.click();
+  await bodyWith(pa2, "about cooperative law").waitFor();
+  await shot(pa2, "direct-conversation");
+  await ctxA2.close();
   await ctxK.close();
+};
+
+scenarios["a member downloads their data and deletes their account"] = async () => {
+  const leo = await user("leo", ["es"]);
+  await call("POST", `/spaces/${(await spaceId("general")).id}/rooms`, leo.token, { title: "Hasta pronto", body: "Mi último mensaje", nonce: `leo-${Date.now()}` });
+  const ctx = await context(leo, { ui: "es" });
+  const page = await open(ctx, "#/profile");
+  await page.locator("#my-data").waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-me")]);
+  const path = await download.path();
+  const data = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(path, "utf8")));
+  assert(data.user.handle === leo.handle && data.posts[0].post.body === "Mi último mensaje", `the export: ${JSON.stringify(data).slice(0, 200)}`);
+  await page.fill("#erase-password", "not my password");
+  await page.click("#erase-form button[type=submit]");
+  await page.locator("#erase-form .field-error").waitFor();
+  await page.fill("#erase-password", "a long password");
+  await page.click("#erase-form button[type=submit]");
+  await page.locator("#nav a[href='#/signin']").waitFor();
+  let refused = false;
+  await call("POST", "/auth/login", null, { handle: leo.handle, password: "a long password" }).catch(() => (refused = true));
+  assert(refused, "the erased account signs in no more");
+  await ctx.close();
 };
 
 // ---- run ----

@@ -64,6 +64,16 @@ pub struct Suspend {
     pub moderation: Moderation,
 }
 
+/// Erases an account at its owner's request (or an admin's): its sessions end, its
+/// profile, languages, roles and password go, its handle is freed, and it leaves
+/// `spaces` (listed by the service). Its posts stay, by a deleted member.
+#[derive(Clone, Debug)]
+pub struct EraseAccount {
+    pub user: UserId,
+    pub tokens: Vec<[u8; 32]>,
+    pub spaces: Vec<SpaceId>,
+}
+
 /// The `MarkInitialized` write.
 #[derive(Clone, Debug)]
 pub struct MarkInitialized;
@@ -91,6 +101,7 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
         roles: roles.to_vec(),
         translator_pairs: Vec::new(),
         profile: Profile::default(),
+        deleted: false,
     };
     let rec = UserRecord {
         user: user.clone(),
@@ -225,6 +236,40 @@ pub(super) fn suspend(
         None => ("unsuspend", None),
     };
     log_action(tx, now, moderation, action, None, Some(*user), until)?;
+    Ok(Ok(Outcome::Done))
+}
+
+pub(super) fn erase_account(tx: &Tx, fx: &mut Effects, op: &EraseAccount) -> OpResult {
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(op.user))? else {
+        return Ok(Err(Refusal::NotFound("user")));
+    };
+    if rec.user.deleted {
+        return Ok(Err(Refusal::NotFound("user")));
+    }
+    tx.handles().remove(rec.user.handle.to_lowercase().as_bytes())?;
+    let place = tx.ids.of(op.user);
+    rec.user = User {
+        id: op.user,
+        handle: format!("deleted-{place}"),
+        display_name: String::new(),
+        languages: Vec::new(),
+        roles: Vec::new(),
+        translator_pairs: Vec::new(),
+        profile: Profile::default(),
+        deleted: true,
+    };
+    rec.password_hash = String::new();
+    rec.pending = false;
+    rec.session_epoch += 1;
+    fx.changes.push(Change::SessionsEnded { user: op.user });
+    put(tx.users(), &tx.ids.key(op.user), &rec)?;
+    for hash in &op.tokens {
+        tx.tokens().remove(&hash[..])?;
+        fx.changes.push(Change::TokenRevoked { hash: *hash });
+    }
+    for space in &op.spaces {
+        tx.members().remove(&keys::pair(tx.ids.of(space), place)[..])?;
+    }
     Ok(Ok(Outcome::Done))
 }
 

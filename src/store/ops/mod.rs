@@ -18,7 +18,9 @@ mod posts;
 mod reads;
 mod spaces;
 
-pub use accounts::{CreateUser, MarkInitialized, PutToken, RevokeToken, SetPassword, Suspend, TouchToken, UpdateUser};
+pub use accounts::{
+    CreateUser, EraseAccount, MarkInitialized, PutToken, RevokeToken, SetPassword, Suspend, TouchToken, UpdateUser,
+};
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
@@ -90,6 +92,7 @@ pub enum Op {
     RevokeInvite(RevokeInvite),
     Approve(Approve),
     Reject(Reject),
+    EraseAccount(EraseAccount),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -786,6 +789,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::RevokeInvite(op) => community::revoke_invite(tx, op),
         Op::Approve(op) => community::approve(tx, op),
         Op::Reject(op) => community::reject(tx, op),
+        Op::EraseAccount(op) => accounts::erase_account(tx, fx, op),
     }
 }
 
@@ -912,9 +916,10 @@ pub(crate) fn mentions(body: &str) -> HashSet<String> {
     out
 }
 
-/// Notifies those `post` mentions (but not in `already`) and the author of the post it
-/// replies to, when they can read `space`: never its author, never a non-member of a
-/// private space.
+/// Notifies those `post` mentions (but not in `already`), the author of the post it
+/// replies to, and `also` (a direct conversation's other members), when they can read
+/// `space`: never its author, never a non-member of a private space.
+#[allow(clippy::too_many_arguments)]
 fn notify(
     tx: &Tx,
     fx: &mut Effects,
@@ -923,6 +928,7 @@ fn notify(
     space: SpaceId,
     reply_to_author: Option<UserId>,
     already: &HashSet<String>,
+    also: &[UserId],
 ) -> Result<(), Fatal> {
     let mut targets: Vec<(UserId, NotificationKind)> = Vec::new();
     for handle in mentions(&post.body) {
@@ -936,6 +942,11 @@ fn notify(
     if let Some(a) = reply_to_author {
         if !targets.iter().any(|(u, _)| *u == a) {
             targets.push((a, NotificationKind::Reply));
+        }
+    }
+    for &u in also {
+        if !targets.iter().any(|(t, _)| *t == u) {
+            targets.push((u, NotificationKind::Dm));
         }
     }
     if targets.is_empty() {

@@ -42,13 +42,20 @@ pub struct CreateSpace {
     pub visibility: Visibility,
     pub post_policy: PostPolicy,
     pub creator: Option<UserId>,
+    /// A direct conversation's members (the creator among them); empty for a space.
+    pub direct: Vec<UserId>,
 }
 
 pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
-    let CreateSpace { slug, name, kind, visibility, post_policy, creator } = op;
+    let CreateSpace { slug, name, kind, visibility, post_policy, creator, direct } = op;
     let now = ctx.now.as_str();
     if tx.slugs().get(slug.as_bytes())?.is_some() {
         return Ok(Err(Refusal::SlugTaken(slug.clone())));
+    }
+    for user in direct {
+        if tx.users().get(tx.ids.key(user))?.is_none() {
+            return Ok(Err(Refusal::NotFound("user")));
+        }
     }
     let id = new_id::<SpaceId>(tx)?;
     let room = if *kind == SpaceKind::Chat {
@@ -69,11 +76,15 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
         room,
         unread: None,
         coordinators: Vec::new(),
+        direct: direct.clone(),
     };
     put(tx.spaces(), &tx.ids.key(id), &space)?;
     tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
     if let (Visibility::Private, Some(c)) = (visibility, creator) {
         tx.members().insert(&keys::pair(tx.ids.of(id), tx.ids.of(c))[..], &[][..])?;
+    }
+    for user in direct {
+        tx.members().insert(&keys::pair(tx.ids.of(id), tx.ids.of(user))[..], &[][..])?;
     }
     Ok(Ok(Outcome::Space(space)))
 }
