@@ -3,7 +3,7 @@
 // for approval (admins and moderators). Loaded only when someone opens it.
 
 import { h, when } from "./dom.js";
-import { api, get, post, patch } from "./api.js";
+import { api, get, post, put, patch } from "./api.js";
 import { t, langName, addStrings } from "./i18n.js";
 
 // What the page uses of the client's shell (app.js), given by adminPage.
@@ -19,10 +19,277 @@ export async function adminPage(main, app) {
     return;
   }
   const isAdmin = state.me.roles.includes("admin");
-  const [config, signups, invites, spaces] = await Promise.all([get("/config"), get("/admin/signups"), get("/invites"), get("/spaces")]);
+  const [config, signups, invites, spaces, review] = await Promise.all([
+    get("/config"),
+    get("/admin/signups"),
+    get("/invites"),
+    get("/spaces"),
+    get("/moderation/review"),
+  ]);
   state.config = config;
   if (isAdmin) main.append(communityForm(config));
-  main.append(signupList(signups), inviteSection(invites, spaces));
+  main.append(signupList(signups), inviteSection(invites, spaces), groupsSection(spaces, isAdmin), reviewSection(review), memberTools(isAdmin));
+  if (isAdmin) main.append(await logSection());
+}
+
+// ---- working groups ----
+
+/** A slug from a name: letters and digits, dashes between. */
+function slugOf(name) {
+  const base = name
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return base.length >= 3 ? base : `group-${Date.now() % 100000}`;
+}
+
+/** A member found by handle, through the directory; null when there is none. */
+async function byHandle(handle) {
+  const h0 = handle.trim().replace(/^@/, "");
+  if (!h0) return null;
+  const found = await get(`/users?q=${encodeURIComponent(h0)}&limit=100`);
+  return found.users.find((u) => u.handle.toLowerCase() === h0.toLowerCase()) || null;
+}
+
+function groupsSection(spaces, isAdmin) {
+  const out = h("p", { class: "meta", role: "status" });
+  const list = h("ul", { class: "groups", id: "groups" });
+  const mine = spaces.filter((s) => s.visibility === "private");
+  for (const g of mine) list.append(h("li", {}, h("a", { href: `#/group/${g.id}` }, g.name), " ", g.kind === "chat" ? h("span", { class: "tag" }, t("admin.group_chat")) : null));
+  if (!mine.length) list.append(h("li", { class: "meta" }, t("admin.groups_none")));
+  const section = h("section", { class: "card", id: "groups-card" }, h("h2", {}, t("admin.groups")), list);
+  if (isAdmin) {
+    const form = h(
+      "form",
+      { id: "group-form" },
+      ctx.field("group-name", t("admin.group_name"), h("input", { required: true, maxlength: 80, "data-field": "name" })),
+      ctx.field(
+        "group-kind",
+        t("admin.group_kind"),
+        h("select", {}, h("option", { value: "forum" }, t("admin.group_forum")), h("option", { value: "chat" }, t("admin.group_chat"))),
+      ),
+      h("button", { type: "submit" }, t("admin.group_create")),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const name = form.querySelector("#group-name").value.trim();
+      try {
+        const g = await post("/spaces", { slug: slugOf(name), name, kind: form.querySelector("#group-kind").value, visibility: "private", post_policy: "members" });
+        location.hash = `#/group/${g.id}`;
+      } catch (err) {
+        ctx.showError(form, out, err);
+      }
+    });
+    section.append(form);
+  }
+  section.append(out);
+  return section;
+}
+
+/** `#/group/ID`: a working group's members and coordinators. */
+export async function groupPage(main, app, id) {
+  ctx = app;
+  await addStrings("admin");
+  const { state, title } = app;
+  const [g, members] = await Promise.all([get(`/spaces/${id}`), get(`/spaces/${id}/members`)]);
+  title(main, g.name);
+  const me = state.me;
+  const manages = me && (me.roles.includes("admin") || me.roles.includes("moderator") || (g.coordinators || []).includes(me.id));
+  const isAdmin = me && me.roles.includes("admin");
+  const out = h("p", { class: "meta", role: "status" });
+  main.append(h("p", {}, h("a", { href: g.kind === "chat" ? `#/room/${g.room}` : `#/space/${g.id}` }, t("admin.group_open"))));
+  const list = h("ul", { class: "members", id: "members" });
+  const coords = new Set(g.coordinators || []);
+  const row = (u) => {
+    const li = h("li", { class: "member" }, h("a", { href: `#/u/${u.handle}` }, u.display_name), ` @${u.handle} `);
+    if (isAdmin) {
+      const box = h("input", { type: "checkbox", class: "coordinator", value: u.id, checked: coords.has(u.id), id: `coord-${u.id}` });
+      li.append(h("label", { for: box.id }, box, " ", t("admin.coordinator")), " ");
+    } else if (coords.has(u.id)) {
+      li.append(h("span", { class: "tag" }, t("admin.coordinator")), " ");
+    }
+    if (manages) {
+      const remove = h("button", { type: "button", class: "link remove-member" }, t("admin.member_remove"));
+      remove.addEventListener("click", async () => {
+        try {
+          await api("DELETE", `/spaces/${g.id}/members/${u.id}`);
+          li.remove();
+          out.textContent = t("admin.member_removed", { name: u.display_name });
+        } catch (err) {
+          out.textContent = ctx.errorText(err);
+        }
+      });
+      li.append(remove);
+    }
+    return li;
+  };
+  for (const u of members) list.append(row(u));
+  main.append(h("h2", {}, t("admin.members")), list);
+  if (manages) {
+    const form = h(
+      "form",
+      { class: "card", id: "add-member-form" },
+      ctx.field("add-member", t("admin.member_add_handle"), h("input", { required: true, placeholder: "@handle", "data-field": "user" })),
+      h("button", { type: "submit" }, t("admin.member_add")),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const u = await byHandle(form.querySelector("#add-member").value);
+        if (!u) {
+          out.textContent = t("admin.no_such_member");
+          return;
+        }
+        await post(`/spaces/${g.id}/members`, { user: u.id });
+        list.append(row(u));
+        form.reset();
+        out.textContent = t("admin.member_added", { name: u.display_name });
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    });
+    main.append(form);
+  }
+  if (isAdmin) {
+    const save = h("button", { type: "button", id: "save-coordinators" }, t("admin.coordinators_save"));
+    save.addEventListener("click", async () => {
+      const users = [...list.querySelectorAll("input.coordinator:checked")].map((b) => b.value);
+      try {
+        await put(`/spaces/${g.id}/coordinators`, { users });
+        out.textContent = t("profile.saved");
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    });
+    main.append(h("p", {}, save));
+  }
+  main.append(out);
+}
+
+// ---- moderation ----
+
+const DAYS = [1, 7, 30, 365];
+
+function reviewSection(review) {
+  const out = h("p", { class: "meta", role: "status" });
+  const list = h("ul", { class: "review", id: "review" });
+  for (const item of review) {
+    const p = item.post;
+    const li = h("li", { class: "review-item" });
+    const text = p.hidden ? item.hidden_body || "" : p.body;
+    li.append(
+      h("blockquote", {}, text),
+      h("p", { class: "meta" }, p.hidden ? t("admin.review_hidden") : "", item.flags.map((f) => t("admin.review_flag", { reason: f.reason })).join(" · ")),
+    );
+    const reason = h("input", { id: `hide-reason-${p.id}`, maxlength: 500, placeholder: t("admin.reason") });
+    const act = h("button", { type: "button", class: p.hidden ? "restore" : "hide" }, t(p.hidden ? "admin.restore" : "admin.hide"));
+    act.addEventListener("click", async () => {
+      try {
+        await post(`/posts/${p.id}/${p.hidden ? "restore" : "hide"}`, p.hidden ? {} : { reason: reason.value || undefined });
+        li.remove();
+        out.textContent = t(p.hidden ? "admin.restored" : "admin.hidden");
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    });
+    li.append(h("p", {}, p.hidden ? null : h("label", { for: reason.id }, t("admin.reason"), " ", reason), " ", act, " ", h("a", { href: `#/p/${p.id}` }, t("admin.review_open"))));
+    list.append(li);
+  }
+  if (!review.length) list.append(h("li", { class: "meta" }, t("admin.review_none")));
+  return h("section", { class: "card", id: "review-card" }, h("h2", {}, t("admin.review")), list, out);
+}
+
+/** Finding a member by handle: suspend or lift, roles (admins), erase on request (admins). */
+function memberTools(isAdmin) {
+  const out = h("p", { class: "meta", role: "status" });
+  const panel = h("div", { id: "member-panel" });
+  const form = h(
+    "form",
+    { id: "member-find" },
+    ctx.field("member-handle", t("admin.member_find"), h("input", { required: true, placeholder: "@handle" })),
+    h("button", { type: "submit" }, t("admin.find")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    panel.replaceChildren();
+    try {
+      const u = await byHandle(form.querySelector("#member-handle").value);
+      if (!u) {
+        out.textContent = t("admin.no_such_member");
+        return;
+      }
+      out.textContent = "";
+      panel.append(memberPanel(u, isAdmin, out));
+    } catch (err) {
+      out.textContent = ctx.errorText(err);
+    }
+  });
+  return h("section", { class: "card", id: "members-card" }, h("h2", {}, t("admin.member_tools")), form, panel, out);
+}
+
+function memberPanel(u, isAdmin, out) {
+  const box = h("div", { class: "member-panel" }, h("h3", {}, u.display_name, ` @${u.handle}`));
+  const days = h("select", { id: "suspend-days" }, DAYS.map((d) => h("option", { value: d }, t("admin.days", { n: d }))));
+  const reason = h("input", { id: "suspend-reason", maxlength: 500 });
+  const suspend = h("button", { type: "button", id: "suspend" }, t("admin.suspend"));
+  suspend.addEventListener("click", async () => {
+    const until = new Date(Date.now() + Number(days.value) * 86400000).toISOString();
+    try {
+      await put(`/users/${u.id}/suspension`, { until, reason: reason.value || undefined });
+      out.textContent = t("admin.suspended", { name: u.display_name });
+    } catch (err) {
+      out.textContent = ctx.errorText(err);
+    }
+  });
+  const lift = h("button", { type: "button", class: "link", id: "lift" }, t("admin.lift"));
+  lift.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/users/${u.id}/suspension`);
+      out.textContent = t("admin.lifted", { name: u.display_name });
+    } catch (err) {
+      out.textContent = ctx.errorText(err);
+    }
+  });
+  box.append(
+    h("p", {}, h("label", { for: days.id }, t("admin.suspend_for")), " ", days, " ", h("label", { for: reason.id }, t("admin.reason")), " ", reason, " ", suspend, " ", lift),
+  );
+  if (isAdmin) {
+    const roles = h(
+      "fieldset",
+      { class: "roles" },
+      h("legend", {}, t("admin.roles")),
+      ["translator", "moderator", "admin"].map((r) => h("label", {}, h("input", { type: "checkbox", name: "role", value: r, checked: u.roles.includes(r) }), " ", t(`admin.role.${r}`))),
+    );
+    const save = h("button", { type: "button", id: "save-roles" }, t("profile.save"));
+    save.addEventListener("click", async () => {
+      const picked = [...roles.querySelectorAll("input:checked")].map((i) => i.value);
+      try {
+        await put(`/users/${u.id}/roles`, { roles: ["member", ...picked] });
+        out.textContent = t("profile.saved");
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    });
+    box.append(roles, h("p", {}, save));
+  }
+  return box;
+}
+
+async function logSection() {
+  const log = await get("/moderation/log");
+  const rows = log.slice(0, 100).map((e) =>
+    h("tr", {}, h("td", {}, when(e.at)), h("td", {}, t(`admin.action.${e.action}`)), h("td", {}, e.reason || ""), h("td", {}, e.until ? when(e.until) : "")),
+  );
+  const table = h(
+    "table",
+    { id: "modlog" },
+    h("thead", {}, h("tr", {}, [t("admin.log_when"), t("admin.log_what"), t("admin.reason"), t("admin.log_until")].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows),
+  );
+  return h("section", { class: "card", id: "log-card" }, h("h2", {}, t("admin.log")), log.length ? table : h("p", { class: "meta" }, t("admin.log_none")));
 }
 
 function communityForm(config) {

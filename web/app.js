@@ -179,6 +179,7 @@ const routes = [
   [/^#\/signin$/, signIn],
   [/^#\/join\/([\w-]+)$/, signIn],
   [/^#\/admin$/, admin],
+  [/^#\/group\/([\w-]+)$/, group],
   [/^#\/space\/([\w-]+)$/, space],
   [/^#\/room\/([\w-]+)$/, room],
   [/^#\/p\/([\w-]+)$/, postLink],
@@ -383,6 +384,7 @@ async function space(main, id) {
     location.hash = `#/room/${s.room}`;
     return;
   }
+  if (s.visibility === "private") main.append(h("p", {}, h("a", { href: `#/group/${id}`, id: "group-members" }, t("space.members"))));
   const rooms = await get(`/spaces/${id}/rooms`);
   const list = h("ul", { class: "threads" });
   for (const r of rooms) {
@@ -1291,6 +1293,11 @@ async function person(main, handle) {
 async function admin(main) {
   const { adminPage } = await import("./admin.js");
   await adminPage(main, { state, title, field, checked, showError, errorText, chrome });
+}
+
+async function group(main, id) {
+  const { groupPage } = await import("./admin.js");
+  await groupPage(main, { state, title, field, checked, showError, errorText, chrome }, id);
 }
 
 start();

@@ -165,4 +165,5 @@ export default {
   "error.field.q": "Search with at most 200 characters.",
   "dms.title": "Conversations",
   "user.deleted": "a deleted member",
+  "space.members": "Members and coordinators",
 };

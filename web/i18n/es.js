@@ -165,4 +165,5 @@ export default {
   "error.field.q": "Busque con 200 caracteres como máximo.",
   "dms.title": "Conversaciones",
   "user.deleted": "un miembro eliminado",
+  "space.members": "Miembros y coordinadores",
 };

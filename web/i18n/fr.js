@@ -165,4 +165,5 @@ export default {
   "error.field.q": "Cherchez avec 200 caractères au plus.",
   "dms.title": "Conversations",
   "user.deleted": "un membre supprimé",
+  "space.members": "Membres et coordinateurs",
 };

@@ -165,4 +165,5 @@ export default {
   "error.field.q": "Pesquise com no máximo 200 caracteres.",
   "dms.title": "Conversas",
   "user.deleted": "um membro eliminado",
+  "space.members": "Membros e coordenadores",
 };

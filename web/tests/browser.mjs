@@ -854,6 +854,57 @@ scenarios["a member downloads their data and deletes their account"] = async () 
   await ctx.close();
 };
 
+scenarios["staff set up a working group with its coordinator and moderate from the browser"] = async () => {
+  const adminToken = await admin();
+  const [coord, member, troll] = [await user("nia", ["en"]), await user("omar", ["fr"]), await user("troll", ["en"])];
+  const ctxAdmin = await context({ token: adminToken }, { ui: "en" });
+  const pa = await open(ctxAdmin, "#/admin");
+  const name = `Triangular ${Date.now() % 100000}`;
+  await pa.fill("#group-name", name);
+  await pa.click("#group-form button[type=submit]");
+  await pa.locator("main h1", { hasText: name }).waitFor();
+  await pa.fill("#add-member", coord.handle);
+  await pa.click("#add-member-form button[type=submit]");
+  const row = pa.locator("#members li.member", { hasText: coord.handle });
+  await row.waitFor();
+  await row.locator("input.coordinator").check();
+  await pa.click("#save-coordinators");
+  await pa.locator("main [role=status]", { hasText: "Saved" }).waitFor();
+  const groupHash = new URL(pa.url()).hash;
+
+  // The coordinator adds a member to their group from the same page.
+  const ctxC = await context(coord, { ui: "en" });
+  const pc = await open(ctxC, groupHash);
+  await pc.fill("#add-member", member.handle);
+  await pc.click("#add-member-form button[type=submit]");
+  await pc.locator("#members li.member", { hasText: member.handle }).waitFor();
+  await shot(pc, "group-coordinator");
+  await ctxC.close();
+
+  // A flagged post is hidden from the review list; its author is suspended for a day.
+  const general = await spaceId("general");
+  const made = await call("POST", `/spaces/${general.id}/rooms`, troll.token, { title: "Buy now", body: "spam spam spam", nonce: `spam-${Date.now()}` });
+  await call("POST", `/posts/${made.post.id}/flags`, member.token, { reason: "spam" });
+  await pa.goto(`${base}/#/admin`);
+  const item = pa.locator("#review li.review-item", { hasText: "spam spam spam" });
+  await item.waitFor();
+  await item.locator("input").fill("advertising");
+  await item.locator("button.hide").click();
+  await pa.locator("#review-card [role=status]", { hasText: "Hidden" }).waitFor();
+  await pa.fill("#member-handle", troll.handle);
+  await pa.click("#member-find button[type=submit]");
+  await pa.locator("#suspend").click();
+  await pa.locator("#members-card [role=status]", { hasText: "suspended" }).waitFor();
+  let refused = false;
+  await call("POST", "/auth/login", null, { handle: troll.handle, password: "a long password" }).catch(() => (refused = true));
+  assert(refused, "the suspended member cannot sign in");
+  await pa.reload();
+  await pa.locator("#modlog td", { hasText: "hid a post" }).first().waitFor();
+  await pa.locator("#modlog td", { hasText: "suspended a member" }).first().waitFor();
+  await shot(pa, "moderation");
+  await ctxAdmin.close();
+};
+
 // ---- run ----
 
 let failed = 0;
