@@ -19,6 +19,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("app.js", include_bytes!("../web/app.js")),
     ("admin.js", include_bytes!("../web/admin.js")),
     ("people.js", include_bytes!("../web/people.js")),
+    ("desk.js", include_bytes!("../web/desk.js")),
     ("dom.js", include_bytes!("../web/dom.js")),
     ("api.js", include_bytes!("../web/api.js")),
     ("socket.js", include_bytes!("../web/socket.js")),
@@ -35,6 +36,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("i18n/people-fr.js", include_bytes!("../web/i18n/people-fr.js")),
     ("i18n/people-es.js", include_bytes!("../web/i18n/people-es.js")),
     ("i18n/people-pt.js", include_bytes!("../web/i18n/people-pt.js")),
+    ("i18n/desk-en.js", include_bytes!("../web/i18n/desk-en.js")),
+    ("i18n/desk-fr.js", include_bytes!("../web/i18n/desk-fr.js")),
+    ("i18n/desk-es.js", include_bytes!("../web/i18n/desk-es.js")),
+    ("i18n/desk-pt.js", include_bytes!("../web/i18n/desk-pt.js")),
     ("favicon.svg", include_bytes!("../web/favicon.svg")),
 ];
 
@@ -155,7 +160,7 @@ mod tests {
             assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
         }
         // The parts loaded with a page.
-        for part in ["admin", "people"] {
+        for part in ["admin", "people", "desk"] {
             let part_en = keys(file(&format!("i18n/{part}-en.js")));
             assert!(part_en.len() > 10, "{part}: {} keys", part_en.len());
             for l in ["fr", "es", "pt"] {
@@ -165,7 +170,7 @@ mod tests {
         }
         let en = all;
         // Every key the client uses exists.
-        let app = [file("app.js"), file("admin.js"), file("people.js"), file("api.js")]
+        let app = [file("app.js"), file("admin.js"), file("people.js"), file("desk.js"), file("api.js")]
             .map(String::from_utf8_lossy)
             .join("\n");
         let mut parts = app.split("t(\"");

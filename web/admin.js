@@ -3,7 +3,7 @@
 // for approval (admins and moderators). Loaded only when someone opens it.
 
 import { h, when } from "./dom.js";
-import { api, get, post, put, patch } from "./api.js";
+import { api, get, post, put, patch, userName } from "./api.js";
 import { t, langName, addStrings } from "./i18n.js";
 
 // What the page uses of the client's shell (app.js), given by adminPage.
@@ -280,13 +280,28 @@ function memberPanel(u, isAdmin, out) {
 
 async function logSection() {
   const log = await get("/moderation/log");
+  const name = (id) => {
+    const cell = h("td", {}, "…");
+    userName(id).then((n) => (cell.textContent = n));
+    return cell;
+  };
   const rows = log.slice(0, 100).map((e) =>
-    h("tr", {}, h("td", {}, when(e.at)), h("td", {}, t(`admin.action.${e.action}`)), h("td", {}, e.reason || ""), h("td", {}, e.until ? when(e.until) : "")),
+    h(
+      "tr",
+      {},
+      h("td", {}, when(e.at)),
+      name(e.moderator),
+      h("td", {}, t(`admin.action.${e.action}`), " ", e.post ? h("a", { href: `#/p/${e.post}` }, t("admin.review_open")) : null),
+      e.user ? name(e.user) : h("td", {}),
+      h("td", {}, e.reason || ""),
+      h("td", {}, e.until ? when(e.until) : ""),
+    ),
   );
+  const heads = [t("admin.log_when"), t("admin.log_who"), t("admin.log_what"), t("admin.log_member"), t("admin.reason"), t("admin.log_until")];
   const table = h(
     "table",
     { id: "modlog" },
-    h("thead", {}, h("tr", {}, [t("admin.log_when"), t("admin.log_what"), t("admin.reason"), t("admin.log_until")].map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", {}, h("tr", {}, heads.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows),
   );
   return h("section", { class: "card", id: "log-card" }, h("h2", {}, t("admin.log")), log.length ? table : h("p", { class: "meta" }, t("admin.log_none")));

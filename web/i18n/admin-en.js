@@ -85,4 +85,6 @@ export default {
   "admin.action.delete": "deleted a post",
   "admin.action.suspend": "suspended a member",
   "admin.action.unsuspend": "lifted a suspension",
+  "admin.log_who": "Moderator",
+  "admin.log_member": "Member",
 };

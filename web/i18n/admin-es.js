@@ -85,4 +85,6 @@ export default {
   "admin.action.delete": "eliminó un mensaje",
   "admin.action.suspend": "suspendió a un miembro",
   "admin.action.unsuspend": "levantó una suspensión",
+  "admin.log_who": "Moderador/a",
+  "admin.log_member": "Miembro",
 };

@@ -85,4 +85,6 @@ export default {
   "admin.action.delete": "a supprimé un message",
   "admin.action.suspend": "a suspendu un membre",
   "admin.action.unsuspend": "a levé une suspension",
+  "admin.log_who": "Modérateur·rice",
+  "admin.log_member": "Membre",
 };

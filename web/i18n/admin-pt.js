@@ -85,4 +85,6 @@ export default {
   "admin.action.delete": "eliminou uma mensagem",
   "admin.action.suspend": "suspendeu um membro",
   "admin.action.unsuspend": "levantou uma suspensão",
+  "admin.log_who": "Moderador/a",
+  "admin.log_member": "Membro",
 };
