@@ -30,6 +30,65 @@ export async function adminPage(main, app) {
   if (isAdmin) main.append(communityForm(config));
   main.append(signupList(signups), inviteSection(invites, spaces), groupsSection(spaces, isAdmin), reviewSection(review), memberTools(isAdmin));
   if (isAdmin) main.append(await logSection());
+  main.append(await figuresSection());
+}
+
+// ---- figures for reports ----
+
+/** A bar `percent` wide (set through the CSSOM: the page's CSP allows no style attribute). */
+function bar(percent) {
+  const el = h("span", { class: "bar", "aria-hidden": "true" });
+  el.style.width = `${(percent / 10).toFixed(1)}rem`;
+  return el;
+}
+
+/** A table whose numeric column is drawn as bars too (the numbers stay, for every reader). */
+function barTable(id, heads, rows, barColumn) {
+  const max = Math.max(1, ...rows.map((r) => r[barColumn]));
+  return h(
+    "table",
+    { id, class: "figures" },
+    h("thead", {}, h("tr", {}, heads.map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      {},
+      rows.map((r) =>
+        h(
+          "tr",
+          {},
+          r.map((cell, i) =>
+            h("td", {}, i === barColumn ? bar((100 * cell) / max) : null, String(cell)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function figuresSection() {
+  const st = await get("/admin/stats");
+  const monthName = (m) => new Date(`${m}-01T00:00:00Z`).toLocaleDateString(document.documentElement.lang || undefined, { year: "numeric", month: "short", timeZone: "UTC" });
+  const hours = (s) => (s == null ? "–" : (s / 3600).toFixed(1));
+  return h(
+    "section",
+    { class: "card", id: "figures" },
+    h("h2", {}, t("admin.figures")),
+    h("p", {}, t("admin.figures_members", { n: st.members })),
+    h("h3", {}, t("admin.figures_months")),
+    barTable("figures-months", [t("admin.figures_month"), t("admin.figures_active"), t("admin.figures_posts")], st.months.map((m) => [monthName(m.month), m.active_members, m.posts]), 1),
+    h("h3", {}, t("admin.figures_languages")),
+    barTable("figures-languages", [t("admin.figures_language"), t("admin.figures_posts")], Object.entries(st.by_language).map(([l, n]) => [langName(l), n]), 1),
+    h("h3", {}, t("admin.figures_spaces")),
+    barTable("figures-spaces", [t("admin.figures_space"), t("admin.figures_threads"), t("admin.figures_posts")], st.by_space.map((f) => [f.name, f.threads, f.posts]), 2),
+    h("h3", {}, t("admin.figures_translation")),
+    barTable(
+      "figures-coverage",
+      [t("admin.figures_language"), t("admin.figures_translated"), t("admin.figures_waiting"), t("admin.figures_median")],
+      st.coverage.map((c) => [langName(c.lang), c.translated, c.waiting, hours(c.median_seconds)]),
+      1,
+    ),
+    h("p", { class: "meta" }, t("admin.figures_note")),
+  );
 }
 
 // ---- working groups ----

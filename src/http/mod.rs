@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/invites", get(accounts::invites).post(accounts::create_invite))
         .route("/invites/{code}", delete(accounts::revoke_invite))
         .route("/admin/signups", get(accounts::signups))
+        .route("/admin/stats", get(operate::stats))
         .route("/admin/signups/{id}/approve", post(accounts::approve_signup))
         .route("/admin/signups/{id}/reject", post(accounts::reject_signup))
         .route("/auth/register", post(accounts::register))

@@ -168,3 +168,8 @@ fn metrics_access(app: &App, headers: &axum::http::HeaderMap) -> ApiResult<()> {
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// The community's figures (admins and moderators).
+pub(super) async fn stats(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<crate::service::Stats>> {
+    Ok(Json(app.stats(caller.user.as_ref()).await?))
+}

@@ -16,6 +16,7 @@ mod refusals;
 mod search;
 mod seed;
 mod spaces;
+mod stats;
 pub mod validate;
 
 use std::sync::atomic::{AtomicI64, AtomicU64};
@@ -35,6 +36,7 @@ pub use people::{Directory, DirectoryQuery, ProfilePatch};
 pub use personal::{Erase, PersonalExport};
 pub use posts::{Changed, NewPost};
 pub use search::NewConcept;
+pub use stats::Stats;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, StoreError};

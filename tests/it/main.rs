@@ -24,6 +24,7 @@ mod posts;
 mod process;
 mod properties;
 mod realtime;
+mod reporting;
 mod search;
 mod structure;
 mod transfer;

@@ -901,6 +901,9 @@ scenarios["staff set up a working group with its coordinator and moderate from t
   await pa.reload();
   await pa.locator("#modlog td", { hasText: "hid a post" }).first().waitFor();
   await pa.locator("#modlog td", { hasText: "suspended a member" }).first().waitFor();
+  await pa.locator("#figures-months tbody tr").nth(11).waitFor();
+  const width = await pa.locator("#figures-months tbody tr").nth(11).locator(".bar").evaluate((el) => el.getBoundingClientRect().width);
+  assert(width > 0, "this month's bar is drawn");
   await shot(pa, "moderation");
   await ctxAdmin.close();
 };
