@@ -126,6 +126,15 @@ pub struct Config {
     /// Days a sign-in may go unused before it expires.
     #[arg(long, env = "CB_TOKEN_IDLE_DAYS", default_value_t = 30)]
     pub token_idle_days: u64,
+    /// Where scheduled backups go [default: DATA_DIR/backups]; better on another disk.
+    #[arg(long, env = "CB_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Hours between scheduled backups (whole online exports); 0: none, only by hand.
+    #[arg(long, env = "CB_BACKUP_EVERY_HOURS", default_value_t = 24)]
+    pub backup_every_hours: u64,
+    /// Scheduled backups kept (the newest).
+    #[arg(long, env = "CB_BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
     /// Where members reach the server (https://brain.example.org): invitation links and
     /// emailed links point there. Unset: links are relative to the page they are shown on.
     #[arg(long, env = "CB_PUBLIC_URL")]
@@ -216,6 +225,7 @@ impl Config {
             ("max_subscriptions", self.max_subscriptions),
             ("max_inflight_per_connection", self.max_inflight_per_connection),
             ("max_commit_batch", self.max_commit_batch),
+            ("backup_keep", self.backup_keep),
             ("max_connections", self.max_connections),
             ("max_connections_per_address", self.max_connections_per_address),
         ] {

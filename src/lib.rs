@@ -58,6 +58,7 @@ pub async fn serve(
     let router = http::router(app.clone());
     let sweeper = tokio::spawn(sweep_claims(app.clone()));
     let disk = tokio::spawn(watch_disk(app.clone()));
+    let backups = tokio::spawn(scheduled_backups(app.clone()));
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -95,6 +96,7 @@ pub async fn serve(
     sweeper.abort();
     let _ = sweeper.await;
     disk.abort();
+    backups.abort();
     let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
@@ -197,6 +199,32 @@ async fn sweep_claims(app: Arc<App>) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(claims = n, "expired claims returned to the queue"),
             Err(e) => tracing::warn!(error = %e.message, "sweeping expired claims failed"),
+        }
+    }
+}
+
+/// How often the backup schedule is looked at.
+const BACKUP_CHECK: Duration = Duration::from_secs(60);
+
+/// Takes a backup whenever one is due (`backup_every_hours`): on a server that has none,
+/// a minute after it starts.
+async fn scheduled_backups(app: Arc<App>) {
+    if app.config.backup_every_hours == 0 {
+        return;
+    }
+    // The first look a minute after the start, when the server is busy no more.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + BACKUP_CHECK, BACKUP_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match app.backup_due() {
+            Ok(false) => {}
+            Ok(true) => {
+                if let Err(e) = app.backup_now().await {
+                    tracing::error!(error = %e.message, "scheduled backup failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e.message, "looking at the backups failed"),
         }
     }
 }

@@ -31,6 +31,46 @@ export async function adminPage(main, app) {
   main.append(signupList(signups), inviteSection(invites, spaces), groupsSection(spaces, isAdmin), reviewSection(review), memberTools(isAdmin));
   if (isAdmin) main.append(await logSection());
   main.append(await figuresSection());
+  if (isAdmin) main.append(await backupsSection());
+}
+
+// ---- backups ----
+
+function size(bytes) {
+  const units = ["B", "KB", "MB", "GB"];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u += 1;
+  }
+  return `${n.toFixed(u ? 1 : 0)} ${units[u]}`;
+}
+
+async function backupsSection() {
+  const b = await get("/admin/backups");
+  const out = h("p", { class: "meta", role: "status" });
+  const list = h("ul", { id: "backups" });
+  const row = (f) => h("li", {}, when(f.created_at), " · ", size(f.size), " ", h("span", { class: "meta" }, f.name));
+  for (const f of b.backups) list.append(row(f));
+  if (!b.backups.length) list.append(h("li", { class: "meta", id: "backups-none" }, t("admin.backups_none")));
+  const now = h("button", { type: "button", id: "backup-now" }, t("admin.backup_now"));
+  now.addEventListener("click", async () => {
+    now.disabled = true;
+    try {
+      const f = await post("/admin/backups");
+      const none = list.querySelector("#backups-none");
+      if (none) none.remove();
+      list.prepend(row(f));
+      out.textContent = t("admin.backup_taken", { size: size(f.size) });
+    } catch (err) {
+      out.textContent = ctx.errorText(err);
+    } finally {
+      now.disabled = false;
+    }
+  });
+  const schedule = b.every_hours ? t("admin.backups_schedule", { hours: b.every_hours, keep: b.keep, dir: b.dir }) : t("admin.backups_off", { dir: b.dir });
+  return h("section", { class: "card", id: "backups-card" }, h("h2", {}, t("admin.backups")), h("p", {}, schedule), list, h("p", {}, now), out);
 }
 
 // ---- figures for reports ----

@@ -38,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/invites/{code}", delete(accounts::revoke_invite))
         .route("/admin/signups", get(accounts::signups))
         .route("/admin/stats", get(operate::stats))
+        .route("/admin/backups", get(operate::backups).post(operate::backup_now))
         .route("/admin/signups/{id}/approve", post(accounts::approve_signup))
         .route("/admin/signups/{id}/reject", post(accounts::reject_signup))
         .route("/auth/register", post(accounts::register))

@@ -173,3 +173,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub(super) async fn stats(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<crate::service::Stats>> {
     Ok(Json(app.stats(caller.user.as_ref()).await?))
 }
+
+/// The backups there are (admins).
+pub(super) async fn backups(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<crate::service::Backups>> {
+    Ok(Json(app.backups(caller.user.as_ref())?))
+}
+
+/// A backup now (admins).
+pub(super) async fn backup_now(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> ApiResult<(StatusCode, Json<crate::service::BackupInfo>)> {
+    Ok((StatusCode::CREATED, Json(app.backup_by(caller.user.as_ref()).await?)))
+}

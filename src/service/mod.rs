@@ -2,6 +2,7 @@
 //! validates, and writes through the store, whose writer then publishes to the hub.
 
 mod accounts;
+mod backups;
 mod community;
 pub mod desk;
 mod direct;
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use accounts::{hash_password, token_hash, HashGate, Registered, Registration};
+pub use backups::{BackupInfo, Backups};
 pub use community::{CommunityConfig, CommunityPatch, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use direct::Conversation;

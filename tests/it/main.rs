@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod backup;
+mod backups_scheduled;
 mod bad_input;
 mod browser;
 mod desk;

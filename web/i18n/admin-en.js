@@ -103,4 +103,10 @@ export default {
   "admin.figures_waiting": "Waiting",
   "admin.figures_median": "Median time to translation (hours)",
   "admin.figures_note": "Counted over the spaces you can read; direct conversations are left out.",
+  "admin.backups": "Backups",
+  "admin.backups_schedule": "A whole backup every {hours} hours, the newest {keep} kept, in {dir} on the server.",
+  "admin.backups_off": "No scheduled backups (the server's backup_every_hours is 0); they go to {dir} on the server.",
+  "admin.backups_none": "No backup yet.",
+  "admin.backup_now": "Back up now",
+  "admin.backup_taken": "Backup taken ({size}).",
 };

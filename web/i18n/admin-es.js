@@ -103,4 +103,10 @@ export default {
   "admin.figures_waiting": "En espera",
   "admin.figures_median": "Tiempo mediano hasta la traducción (horas)",
   "admin.figures_note": "Contado sobre los espacios que puede leer; las conversaciones directas quedan fuera.",
+  "admin.backups": "Copias de seguridad",
+  "admin.backups_schedule": "Una copia completa cada {hours} horas, se guardan las {keep} más recientes, en {dir} en el servidor.",
+  "admin.backups_off": "Sin copias programadas (backup_every_hours del servidor es 0); van a {dir} en el servidor.",
+  "admin.backups_none": "Todavía no hay copias.",
+  "admin.backup_now": "Hacer una copia ahora",
+  "admin.backup_taken": "Copia hecha ({size}).",
 };

@@ -103,4 +103,10 @@ export default {
   "admin.figures_waiting": "En attente",
   "admin.figures_median": "Délai médian de traduction (heures)",
   "admin.figures_note": "Compté sur les espaces que vous pouvez lire ; les conversations directes sont exclues.",
+  "admin.backups": "Sauvegardes",
+  "admin.backups_schedule": "Une sauvegarde complète toutes les {hours} heures, les {keep} plus récentes gardées, dans {dir} sur le serveur.",
+  "admin.backups_off": "Pas de sauvegarde programmée (backup_every_hours du serveur vaut 0) ; elles vont dans {dir} sur le serveur.",
+  "admin.backups_none": "Aucune sauvegarde pour l'instant.",
+  "admin.backup_now": "Sauvegarder maintenant",
+  "admin.backup_taken": "Sauvegarde faite ({size}).",
 };

@@ -103,4 +103,10 @@ export default {
   "admin.figures_waiting": "À espera",
   "admin.figures_median": "Tempo mediano até à tradução (horas)",
   "admin.figures_note": "Contado sobre os espaços que pode ler; as conversas diretas ficam de fora.",
+  "admin.backups": "Cópias de segurança",
+  "admin.backups_schedule": "Uma cópia completa a cada {hours} horas, as {keep} mais recentes guardadas, em {dir} no servidor.",
+  "admin.backups_off": "Sem cópias programadas (backup_every_hours do servidor é 0); vão para {dir} no servidor.",
+  "admin.backups_none": "Ainda não há cópias.",
+  "admin.backup_now": "Fazer uma cópia agora",
+  "admin.backup_taken": "Cópia feita ({size}).",
 };

@@ -904,6 +904,9 @@ scenarios["staff set up a working group with its coordinator and moderate from t
   await pa.locator("#figures-months tbody tr").nth(11).waitFor();
   const width = await pa.locator("#figures-months tbody tr").nth(11).locator(".bar").evaluate((el) => el.getBoundingClientRect().width);
   assert(width > 0, "this month's bar is drawn");
+  await pa.click("#backup-now");
+  await pa.locator("#backups-card [role=status]", { hasText: "Backup taken" }).waitFor();
+  await pa.locator("#backups li", { hasText: "collective-brain-" }).first().waitFor();
   await shot(pa, "moderation");
   await ctxAdmin.close();
 };
