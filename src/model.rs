@@ -7,6 +7,7 @@
 //! `bad_request` instead of naming some unrelated post. Their `Ord` is for maps and
 //! deduplication only: what needs the order things were made in uses their times.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -272,6 +273,21 @@ pub struct Space {
     /// conversation is a private chat space listed by `GET /dms`, not `GET /spaces`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub direct: Vec<UserId>,
+    /// Extension: the space's name in other languages (`name` is the default).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub names: BTreeMap<Lang, String>,
+    /// Extension: what the space is for, per language.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub descriptions: BTreeMap<Lang, String>,
+    /// Extension: archived by an admin: read as before, no new posts.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub archived: bool,
+    /// Extension, in `GET /spaces`: how many threads (rooms) it has, and when the last
+    /// post was written in it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub threads: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_activity_at: Option<String>,
 }
 
 impl Space {

@@ -28,7 +28,9 @@ export async function adminPage(main, app) {
   ]);
   state.config = config;
   if (isAdmin) main.append(communityForm(config));
-  main.append(signupList(signups), inviteSection(invites, spaces), groupsSection(spaces, isAdmin), reviewSection(review), memberTools(isAdmin));
+  main.append(signupList(signups), inviteSection(invites, spaces), groupsSection(spaces, isAdmin));
+  if (isAdmin) main.append(spacesSection(spaces, config.ui_languages));
+  main.append(reviewSection(review), memberTools(isAdmin));
   if (isAdmin) main.append(await logSection());
   main.append(await figuresSection());
   if (isAdmin) main.append(await backupsSection());
@@ -266,6 +268,49 @@ export async function groupPage(main, app, id) {
     main.append(h("p", {}, save));
   }
   main.append(out);
+}
+
+// ---- spaces: names and descriptions per language, who posts, archive ----
+
+function spaceEditor(sp, langs) {
+  const out = h("p", { class: "meta", role: "status" });
+  const per = (kind, l, value, max) =>
+    ctx.field(`${kind}-${sp.id}-${l}`, t(`admin.space_${kind}`, { lang: langName(l) }), h(kind === "description" ? "textarea" : "input", { maxlength: max, rows: 2, "data-lang": l, class: kind, value: kind === "description" ? undefined : value || "" }, kind === "description" ? value || "" : null));
+  const policy = h(
+    "select",
+    { id: `policy-${sp.id}` },
+    ["members", "moderators"].map((p) => h("option", { value: p, selected: sp.post_policy === p }, t(`admin.policy.${p}`))),
+  );
+  const archived = h("input", { type: "checkbox", id: `archived-${sp.id}`, checked: Boolean(sp.archived) });
+  const form = h(
+    "form",
+    { class: "space-editor" },
+    langs.map((l) => per("name", l, (sp.names || {})[l], 80)),
+    langs.map((l) => per("description", l, (sp.descriptions || {})[l], 500)),
+    ctx.field(`policy-${sp.id}`, t("admin.space_policy"), policy),
+    h("p", {}, h("label", { for: archived.id }, archived, " ", t("admin.space_archived"))),
+    h("button", { type: "submit" }, t("profile.save")),
+    out,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const names = {};
+    const descriptions = {};
+    for (const el of form.querySelectorAll("input.name")) if (el.value.trim()) names[el.dataset.lang] = el.value;
+    for (const el of form.querySelectorAll("textarea.description")) if (el.value.trim()) descriptions[el.dataset.lang] = el.value;
+    try {
+      await patch(`/spaces/${sp.id}`, { names, descriptions, post_policy: policy.value, archived: archived.checked });
+      out.textContent = t("profile.saved");
+    } catch (err) {
+      ctx.showError(form, out, err);
+    }
+  });
+  return h("details", { class: "space-edit" }, h("summary", {}, sp.name, sp.archived ? ` (${t("admin.space_archived")})` : ""), form);
+}
+
+function spacesSection(spaces, langs) {
+  const list = h("div", { id: "spaces-edit" }, spaces.map((sp) => spaceEditor(sp, langs)));
+  return h("section", { class: "card", id: "spaces-card" }, h("h2", {}, t("admin.spaces")), h("p", { class: "meta" }, t("admin.spaces_note")), list);
 }
 
 // ---- moderation ----

@@ -235,23 +235,37 @@ async function home(main) {
   title(main, t("spaces.title"));
   state.spaces = await get("/spaces");
   const list = h("ul", { class: "spaces" });
+  const archive = h("ul", { class: "spaces archived" });
+  const ui = uiLang();
   for (const s of state.spaces) {
     const href = s.kind === "chat" ? `#/room/${s.room}` : `#/space/${s.id}`;
-    list.append(
+    const about = (s.descriptions || {})[ui] || (s.descriptions || {}).en;
+    const activity = s.kind === "forum" ? [t("space.threads", { n: s.threads || 0 })] : [];
+    if (s.last_activity_at) activity.push(t("space.active", { when: ago(s.last_activity_at) }));
+    (s.archived ? archive : list).append(
       h(
         "li",
         {},
-        h("a", { href }, s.name),
+        h("a", { href }, spaceName(s)),
         " ",
         h("span", { class: "tag" }, t(`space.${s.kind}`)),
         s.visibility === "private" ? h("span", { class: "tag private" }, t("space.private")) : null,
         s.unread ? h("span", { class: "tag unread" }, t("space.unread", { n: s.unread })) : null,
+        about ? h("p", { class: "about" }, about) : null,
+        activity.length ? h("p", { class: "meta" }, activity.join(" · ")) : null,
       ),
     );
   }
   main.append(list);
+  if (!state.spaces.length) main.append(h("p", { class: "meta" }, t("spaces.none")));
+  if (archive.children.length) main.append(h("h2", {}, t("spaces.archive")), archive);
   if (!state.me) main.append(h("p", { id: "join-how" }, howToJoin(), " ", h("a", { href: "#/signin" }, t("spaces.signin"))));
   else await conversations(main);
+}
+
+/** A space's name in the interface's language, when it has one. */
+function spaceName(s) {
+  return (s.names || {})[uiLang()] || s.name;
 }
 
 /** The reader's direct conversations, named by who else is in them. */

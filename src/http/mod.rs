@@ -53,7 +53,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/users/{id}/roles", put(accounts::set_roles))
         .route("/spaces", get(spaces::spaces).post(spaces::create_space))
         .route("/dms", get(spaces::dms).post(spaces::open_dm))
-        .route("/spaces/{id}", get(spaces::space))
+        .route("/spaces/{id}", get(spaces::space).patch(spaces::update_space))
         .route("/spaces/{id}/members", get(spaces::members).post(spaces::add_member))
         .route("/spaces/{id}/members/{user}", delete(spaces::remove_member))
         .route("/spaces/{id}/coordinators", put(spaces::set_coordinators))

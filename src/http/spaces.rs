@@ -212,3 +212,14 @@ pub(super) async fn dms(
 ) -> ApiResult<Json<Vec<crate::service::Conversation>>> {
     Ok(Json(app.dms(caller.user.as_ref())?))
 }
+
+pub(super) async fn update_space(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<crate::service::SpacePatch>,
+) -> ApiResult<Json<Space>> {
+    let actor = signed_in(caller.user.as_ref())?;
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.update_space(actor, id, b).await?))
+}

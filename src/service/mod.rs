@@ -38,6 +38,7 @@ pub use people::{Directory, DirectoryQuery, ProfilePatch};
 pub use personal::{Erase, PersonalExport};
 pub use posts::{Changed, NewPost};
 pub use search::NewConcept;
+pub use spaces::SpacePatch;
 pub use stats::Stats;
 
 use crate::config::Config;
@@ -215,6 +216,9 @@ impl App {
 
     /// Whether `user` may start posts in `space` (which they can read).
     pub fn check_can_post(&self, user: &User, space: &Space) -> ApiResult<()> {
+        if space.archived {
+            return Err(ApiError::forbidden("this space is archived: no new posts"));
+        }
         match space.post_policy {
             PostPolicy::Members => Ok(()),
             PostPolicy::Moderators if user.is_moderator() => Ok(()),

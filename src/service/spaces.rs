@@ -1,11 +1,24 @@
 //! Spaces, their members and their rooms.
 
+use std::collections::BTreeMap;
+
 use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, SpaceKind, User, UserId, Visibility};
 
 pub const ROOMS_DEFAULT_LIMIT: usize = 50;
 pub const ROOMS_MAX_LIMIT: usize = 200;
+
+/// What `PATCH /spaces/{id}` changes; what is left out stays.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpacePatch {
+    pub name: Option<String>,
+    pub names: Option<BTreeMap<String, String>>,
+    pub descriptions: Option<BTreeMap<String, String>>,
+    pub post_policy: Option<PostPolicy>,
+    pub archived: Option<bool>,
+}
 
 impl App {
     /// The spaces the viewer may see, in creation order; for a signed-in viewer, with
@@ -15,16 +28,22 @@ impl App {
         for mut s in self.store.spaces()? {
             // Direct conversations are listed by `dms`.
             if !s.is_direct() && self.can_read(viewer, &s)? {
+                let rooms = self.store.rooms_of(s.id)?;
                 if let Some(u) = viewer {
                     let mut unread = 0;
-                    for r in self.store.rooms_of(s.id)? {
+                    for r in &rooms {
                         unread += self.store.posts_after(r.id, self.store.read_seq(u.id, r.id)?)?;
                     }
                     s.unread = Some(unread);
                 }
+                let active = rooms.iter().filter(|r| r.last_seq > 0);
+                s.last_activity_at = active.map(|r| r.last_activity_at.clone()).max();
+                s.threads = Some(rooms.len() as u64);
                 out.push(s);
             }
         }
+        // Archived spaces last, each group in creation order.
+        out.sort_by_key(|s| s.archived);
         Ok(out)
     }
 
@@ -35,6 +54,39 @@ impl App {
         self.limiter.read(user.id)?;
         let crate::store::ReadUpTo(seq) = self.store.run(crate::store::MarkRead { user: user.id, room, seq }).await?;
         Ok(seq)
+    }
+
+    /// Admins rename a space, describe it per language, change who posts in it, archive
+    /// it (read as before, no new posts) or bring it back.
+    pub async fn update_space(&self, actor: &User, space: SpaceId, patch: SpacePatch) -> ApiResult<Space> {
+        if !actor.is_admin() {
+            return Err(ApiError::forbidden("only admins change spaces"));
+        }
+        let s = self.store.space(space)?.filter(|s| !s.is_direct()).ok_or_else(|| ApiError::not_found("space"))?;
+        let name = patch.name.as_deref().map(validate::space_name).transpose()?;
+        let per_lang = |field: &'static str, texts: &BTreeMap<String, String>, max: usize| {
+            let mut out = BTreeMap::new();
+            for (l, text) in texts {
+                let lang =
+                    validate::lang(l).map_err(|_| ApiError::field(field, format!("{l:?} is not a language code")))?;
+                if let Some(t) = validate::line(field, text, max)? {
+                    out.insert(lang, t);
+                }
+            }
+            Ok::<_, ApiError>(out)
+        };
+        let names = patch.names.as_ref().map(|n| per_lang("names", n, 80)).transpose()?;
+        let descriptions = patch.descriptions.as_ref().map(|d| per_lang("descriptions", d, 500)).transpose()?;
+        self.limiter.write(actor.id)?;
+        let op = crate::store::UpdateSpace {
+            space: s.id,
+            name,
+            names,
+            descriptions,
+            post_policy: patch.post_policy,
+            archived: patch.archived,
+        };
+        Ok(self.store.run(op).await?)
     }
 
     /// Admins create spaces. The creator of a private space is its first member.

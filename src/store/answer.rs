@@ -153,4 +153,5 @@ writes! {
     Approve => User,
     Reject => Done,
     EraseAccount => Done,
+    UpdateSpace => Space,
 }

@@ -49,7 +49,7 @@ pub use ops::{
     AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, EraseAccount,
     ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React,
     Reject, Release, RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang,
-    SetPairs, SetPassword, Suspend, TouchToken, Translate, UpdateUser,
+    SetPairs, SetPassword, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};

@@ -12,6 +12,7 @@ mod browser;
 mod desk;
 mod direct;
 mod durability;
+mod front_door;
 mod groups;
 mod hostile;
 mod isolation;

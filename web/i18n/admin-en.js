@@ -109,4 +109,12 @@ export default {
   "admin.backups_none": "No backup yet.",
   "admin.backup_now": "Back up now",
   "admin.backup_taken": "Backup taken ({size}).",
+  "admin.spaces": "Spaces",
+  "admin.spaces_note": "What guests and members read on the front page, in each language.",
+  "admin.space_name": "Name in {lang}",
+  "admin.space_description": "What it is for, in {lang}",
+  "admin.space_policy": "Who starts threads and posts",
+  "admin.policy.members": "Every member who reads it",
+  "admin.policy.moderators": "Moderators only (news)",
+  "admin.space_archived": "archived: read only",
 };

@@ -109,4 +109,12 @@ export default {
   "admin.backups_none": "Todavía no hay copias.",
   "admin.backup_now": "Hacer una copia ahora",
   "admin.backup_taken": "Copia hecha ({size}).",
+  "admin.spaces": "Espacios",
+  "admin.spaces_note": "Lo que visitantes y miembros leen en la portada, en cada idioma.",
+  "admin.space_name": "Nombre en {lang}",
+  "admin.space_description": "Para qué sirve, en {lang}",
+  "admin.space_policy": "Quién abre hilos y escribe",
+  "admin.policy.members": "Cada miembro que lo lee",
+  "admin.policy.moderators": "Solo los moderadores (noticias)",
+  "admin.space_archived": "archivado: solo lectura",
 };

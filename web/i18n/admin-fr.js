@@ -109,4 +109,12 @@ export default {
   "admin.backups_none": "Aucune sauvegarde pour l'instant.",
   "admin.backup_now": "Sauvegarder maintenant",
   "admin.backup_taken": "Sauvegarde faite ({size}).",
+  "admin.spaces": "Espaces",
+  "admin.spaces_note": "Ce que visiteurs et membres lisent en page d'accueil, dans chaque langue.",
+  "admin.space_name": "Nom en {lang}",
+  "admin.space_description": "À quoi il sert, en {lang}",
+  "admin.space_policy": "Qui ouvre des fils et écrit",
+  "admin.policy.members": "Chaque membre qui le lit",
+  "admin.policy.moderators": "Les modérateurs seulement (actualités)",
+  "admin.space_archived": "archivé : lecture seule",
 };

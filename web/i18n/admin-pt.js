@@ -109,4 +109,12 @@ export default {
   "admin.backups_none": "Ainda não há cópias.",
   "admin.backup_now": "Fazer uma cópia agora",
   "admin.backup_taken": "Cópia feita ({size}).",
+  "admin.spaces": "Espaços",
+  "admin.spaces_note": "O que visitantes e membros leem na página inicial, em cada língua.",
+  "admin.space_name": "Nome em {lang}",
+  "admin.space_description": "Para que serve, em {lang}",
+  "admin.space_policy": "Quem abre tópicos e escreve",
+  "admin.policy.members": "Cada membro que o lê",
+  "admin.policy.moderators": "Só os moderadores (notícias)",
+  "admin.space_archived": "arquivado: só leitura",
 };

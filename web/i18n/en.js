@@ -154,4 +154,9 @@ export default {
   "dms.title": "Conversations",
   "user.deleted": "a deleted member",
   "space.members": "Members and coordinators",
+  "space.threads": "{n} threads",
+  "space.threads.one": "1 thread",
+  "space.active": "last post {when}",
+  "spaces.none": "No space yet: an admin creates them from Run the community.",
+  "spaces.archive": "Archive (read only)",
 };

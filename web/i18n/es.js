@@ -154,4 +154,9 @@ export default {
   "dms.title": "Conversaciones",
   "user.deleted": "un miembro eliminado",
   "space.members": "Miembros y coordinadores",
+  "space.threads": "{n} hilos",
+  "space.threads.one": "1 hilo",
+  "space.active": "último mensaje {when}",
+  "spaces.none": "Todavía no hay espacios: un administrador los crea desde Gestionar la comunidad.",
+  "spaces.archive": "Archivo (solo lectura)",
 };

@@ -154,4 +154,9 @@ export default {
   "dms.title": "Conversations",
   "user.deleted": "un membre supprimé",
   "space.members": "Membres et coordinateurs",
+  "space.threads": "{n} fils",
+  "space.threads.one": "1 fil",
+  "space.active": "dernier message {when}",
+  "spaces.none": "Aucun espace pour l'instant : un administrateur les crée depuis Gérer la communauté.",
+  "spaces.archive": "Archives (en lecture seule)",
 };

@@ -154,4 +154,9 @@ export default {
   "dms.title": "Conversas",
   "user.deleted": "um membro eliminado",
   "space.members": "Membros e coordenadores",
+  "space.threads": "{n} tópicos",
+  "space.threads.one": "1 tópico",
+  "space.active": "última mensagem {when}",
+  "spaces.none": "Ainda não há espaços: um administrador cria-os em Gerir a comunidade.",
+  "spaces.archive": "Arquivo (só leitura)",
 };

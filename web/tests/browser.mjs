@@ -730,6 +730,11 @@ scenarios["an admin opens a cohort from the browser: a welcome, an invitation li
     await pa.fill("#welcome-fr", "Bienvenue à la promotion 2027 de l'Académie !");
     await pa.click("#community-form button[type=submit]");
     await pa.locator("#community-form [role=status]", { hasText: "Enregistré" }).waitFor();
+    const general = pa.locator("#spaces-edit details", { hasText: "General discussion" });
+    await general.locator("summary").click();
+    await general.locator("textarea[data-lang=fr]").fill("Tout ce qui touche à l'ESS, dans toutes les langues.");
+    await general.locator("button[type=submit]").click();
+    await general.locator("[role=status]", { hasText: "Enregistré" }).waitFor();
     await pa.fill("#invite-label", "Promotion 2027");
     await pa.locator(`input[name=invite-space][value="${group.id}"]`).check();
     await pa.fill("#invite-max", "5");
@@ -745,6 +750,7 @@ scenarios["an admin opens a cohort from the browser: a welcome, an invitation li
     const pg = await open(ctxGuest, "#/");
     await pg.locator("#welcome", { hasText: "promotion 2027" }).waitFor();
     await pg.locator("#join-how", { hasText: "invitation" }).waitFor();
+    await pg.locator("ul.spaces li", { hasText: "Tout ce qui touche à l'ESS" }).waitFor();
     await pg.goto(link);
     await pg.locator("#up-invite").waitFor();
     const handle = `ama${Date.now() % 100000}`;
@@ -776,6 +782,8 @@ scenarios["an admin opens a cohort from the browser: a welcome, an invitation li
     assert(login.token, "the approved member signs in");
   } finally {
     await call("PATCH", "/config", adminToken, { signup: "open", welcome: { fr: "" } });
+    const g = await spaceId("general");
+    await call("PATCH", `/spaces/${g.id}`, adminToken, { descriptions: {} });
     await ctxAdmin.close();
   }
 };

@@ -26,7 +26,7 @@ pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead};
-pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators};
+pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators, UpdateSpace};
 
 use super::change::Change;
 use super::ids::{FromPlace, Ids};
@@ -93,6 +93,7 @@ pub enum Op {
     Approve(Approve),
     Reject(Reject),
     EraseAccount(EraseAccount),
+    UpdateSpace(UpdateSpace),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -790,6 +791,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::Approve(op) => community::approve(tx, op),
         Op::Reject(op) => community::reject(tx, op),
         Op::EraseAccount(op) => accounts::erase_account(tx, fx, op),
+        Op::UpdateSpace(op) => spaces::update_space(tx, op),
     }
 }
 

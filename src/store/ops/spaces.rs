@@ -33,6 +33,41 @@ pub struct Pin {
     pub posts: Vec<PostId>,
 }
 
+/// Admins' changes to a space: its names and descriptions per language, who posts in
+/// it, whether it is archived. What is `None` stays.
+#[derive(Clone, Debug)]
+pub struct UpdateSpace {
+    pub space: SpaceId,
+    pub name: Option<String>,
+    pub names: Option<BTreeMap<Lang, String>>,
+    pub descriptions: Option<BTreeMap<Lang, String>>,
+    pub post_policy: Option<PostPolicy>,
+    pub archived: Option<bool>,
+}
+
+pub(super) fn update_space(tx: &Tx, op: &UpdateSpace) -> OpResult {
+    let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(op.space))? else {
+        return Ok(Err(Refusal::NotFound("space")));
+    };
+    if let Some(n) = &op.name {
+        s.name = n.clone();
+    }
+    if let Some(n) = &op.names {
+        s.names = n.clone();
+    }
+    if let Some(d) = &op.descriptions {
+        s.descriptions = d.clone();
+    }
+    if let Some(p) = op.post_policy {
+        s.post_policy = p;
+    }
+    if let Some(a) = op.archived {
+        s.archived = a;
+    }
+    put(tx.spaces(), &tx.ids.key(op.space), &s)?;
+    Ok(Ok(Outcome::Space(s)))
+}
+
 /// A new space; a chat space gets its one room.
 #[derive(Clone, Debug)]
 pub struct CreateSpace {
@@ -77,6 +112,11 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
         unread: None,
         coordinators: Vec::new(),
         direct: direct.clone(),
+        names: BTreeMap::new(),
+        descriptions: BTreeMap::new(),
+        archived: false,
+        threads: None,
+        last_activity_at: None,
     };
     put(tx.spaces(), &tx.ids.key(id), &space)?;
     tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
