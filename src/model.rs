@@ -91,6 +91,22 @@ pub enum NotificationKind {
     Reply,
     /// A post in a direct conversation of the user's.
     Dm,
+    /// A post in a thread or room the user watches.
+    Watched,
+}
+
+/// How closely a member follows a thread or room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchLevel {
+    /// Every new post notifies them (kind `watched`).
+    Watching,
+    /// Mentions and replies notify them (the default; a working group's members watch it
+    /// unless they chose otherwise).
+    #[default]
+    Normal,
+    /// Nothing notifies them, mentions neither.
+    Muted,
 }
 
 /// A notification as stored: what happened, where, by whom. The post's text is not
@@ -319,6 +335,9 @@ pub struct Room {
     /// Extension, likewise: the last seq they read.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub read_seq: Option<u64>,
+    /// Extension, in `GET /rooms/{id}` for a signed-in reader: how they follow it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub watch: Option<WatchLevel>,
 }
 
 /// How a post's language was decided.

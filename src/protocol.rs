@@ -379,6 +379,7 @@ mod tests {
             pinned: true,
             unread: None,
             read_seq: None,
+            watch: None,
         };
         for r in [None, Some(&room)] {
             let whole = ServerFrame::Ack { nonce: "n\"1", post: &post, room: r }.to_json();

@@ -799,6 +799,21 @@ function moderationTools(p) {
 // Posts a room opens with (its newest), and loads each time the reader goes further back.
 const WINDOW = 50;
 
+/** How the reader follows a room: watching, normal or muted. */
+function watchControl(r) {
+  const pick = h("select", { id: "watch-level" }, ["watching", "normal", "muted"].map((l) => h("option", { value: l, selected: r.watch === l }, t(`watch.${l}`))));
+  const out = h("span", { class: "meta", role: "status" });
+  pick.addEventListener("change", async () => {
+    try {
+      await put(`/rooms/${r.id}/watch`, { level: pick.value });
+      out.textContent = t("profile.saved");
+    } catch (err) {
+      out.textContent = errorText(err);
+    }
+  });
+  return h("p", { class: "watch" }, h("label", { for: "watch-level" }, t("watch.label")), " ", pick, " ", out);
+}
+
 /** `#/p/ID`: the post's room, scrolled to the post and highlighted. */
 async function postLink(main, id) {
   const p = await get(`/posts/${id}`);
@@ -816,6 +831,7 @@ async function room(main, id, focus = null) {
     main.append(h("nav", { class: "crumbs", "aria-label": t("room.crumbs") }, back));
   }
   title(main, name);
+  if (state.me && r.watch) main.append(watchControl(r));
   if (state.me) {
     // From the top of a room to its composer in one step.
     const write = h("a", { href: "#composer", class: "to-composer" }, t("room.write"));

@@ -223,3 +223,18 @@ pub(super) async fn update_space(
     let id = parse_id(&id, SpaceId::parse, "space")?;
     Ok(Json(app.update_space(actor, id, b).await?))
 }
+
+#[derive(Deserialize)]
+pub(super) struct WatchBody {
+    level: crate::model::WatchLevel,
+}
+
+pub(super) async fn watch_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<WatchBody>,
+) -> ApiResult<Json<Room>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.set_watch(caller.user.as_ref(), id, b.level).await?))
+}

@@ -46,7 +46,7 @@ use crate::error::{ApiError, ApiResult, StoreError};
 use crate::hub::{Bells, Hub, Presence};
 use crate::lang::Tagger;
 use crate::limits::Limiter;
-use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, Visibility};
+use crate::model::{PostPolicy, Room, RoomId, Space, SpaceId, User, UserId, Visibility, WatchLevel};
 use crate::store::{Recovered, Store, StoreOptions};
 
 /// Bytes all connections' replays may have queued and not yet flushed, on this node
@@ -193,13 +193,32 @@ impl App {
     /// A room as its reader sees it: for a signed-in reader, with where they read up to
     /// and how many posts came after.
     pub fn room_for(&self, viewer: Viewer, id: RoomId) -> ApiResult<Room> {
-        let (mut room, _) = self.readable_room(viewer, id)?;
+        let (mut room, space) = self.readable_room(viewer, id)?;
         if let Some(u) = viewer {
             let read = self.store.read_seq(u.id, room.id)?;
             room.read_seq = Some(read);
             room.unread = Some(self.store.posts_after(room.id, read)?);
+            room.watch = Some(self.watch_level(u.id, &room, &space)?);
         }
         Ok(room)
+    }
+
+    /// How `user` follows `room`: as they chose, else watching a working group's rooms
+    /// and their direct conversations, normal elsewhere.
+    pub fn watch_level(&self, user: UserId, room: &Room, space: &Space) -> ApiResult<WatchLevel> {
+        if let Some((_, level)) = self.store.watchers(room.id)?.into_iter().find(|(u, _)| *u == user) {
+            return Ok(level);
+        }
+        Ok(if space.visibility == Visibility::Private { WatchLevel::Watching } else { WatchLevel::Normal })
+    }
+
+    /// How the caller follows a room from now on.
+    pub async fn set_watch(&self, viewer: Viewer<'_>, room: RoomId, level: WatchLevel) -> ApiResult<Room> {
+        let user = signed_in(viewer)?;
+        self.readable_room(viewer, room)?;
+        self.limiter.write(user.id)?;
+        self.store.run(crate::store::SetWatch { room, user: user.id, level }).await?;
+        self.room_for(viewer, room)
     }
 
     /// Public spaces are open to all; private ones to their members only (whatever

@@ -6,7 +6,7 @@ use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
-use crate::model::{Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User, UserId};
+use crate::model::{NotificationKind, Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User, UserId, WatchLevel};
 use crate::protocol::ServerFrame;
 use crate::store::{NonceRecord, RoomTarget, Turn};
 
@@ -36,6 +36,9 @@ pub struct NewPost {
     pub turn: Turn,
 }
 
+/// Who hears of a new post whatever it says (and as what), and who hears of nothing.
+type Audience = (Vec<(UserId, NotificationKind)>, Vec<UserId>);
+
 impl App {
     /// Posts in a room. Resending the same nonce returns the first ack's content and
     /// creates nothing.
@@ -43,9 +46,42 @@ impl App {
         let user = signed_in(viewer)?;
         let (_, space) = self.readable_room(viewer, room)?;
         self.check_can_post(user, &space)?;
-        // Everyone else in a direct conversation hears of each post.
-        let notify: Vec<UserId> = space.direct.iter().copied().filter(|u| *u != user.id).collect();
-        self.create(user, RoomTarget::Existing(room), p, notify).await
+        let (notify, muted) = self.audience(user.id, Some(room), &space)?;
+        self.create(user, RoomTarget::Existing(room), p, notify, muted).await
+    }
+
+    /// Who hears of a new post whatever it says, and who hears of nothing: everyone else
+    /// in a direct conversation; a room's watchers; a working group's members, who watch
+    /// it unless they chose otherwise; not those who muted the room.
+    fn audience(&self, author: UserId, room: Option<RoomId>, space: &crate::model::Space) -> ApiResult<Audience> {
+        let chosen = match room {
+            Some(r) => self.store.watchers(r)?,
+            None => Vec::new(),
+        };
+        let muted: Vec<UserId> = chosen.iter().filter(|(_, l)| *l == WatchLevel::Muted).map(|(u, _)| *u).collect();
+        let mut notify: Vec<(UserId, NotificationKind)> = Vec::new();
+        let mut add = |u: UserId, kind| {
+            if u != author && !muted.contains(&u) && !notify.iter().any(|(x, _)| *x == u) {
+                notify.push((u, kind));
+            }
+        };
+        if space.is_direct() {
+            space.direct.iter().for_each(|&u| add(u, NotificationKind::Dm));
+            return Ok((notify, muted));
+        }
+        for &(u, level) in &chosen {
+            if level == WatchLevel::Watching {
+                add(u, NotificationKind::Watched);
+            }
+        }
+        if space.visibility == crate::model::Visibility::Private {
+            for u in self.store.members(space.id)? {
+                if !chosen.iter().any(|(c, _)| *c == u) {
+                    add(u, NotificationKind::Watched);
+                }
+            }
+        }
+        Ok((notify, muted))
     }
 
     /// Starts a forum thread: a new room with its first post.
@@ -63,10 +99,18 @@ impl App {
         }
         self.check_can_post(user, &s)?;
         let title = validate::title(title)?;
-        self.create(user, RoomTarget::New { space, title }, p, Vec::new()).await
+        let (notify, muted) = self.audience(user.id, None, &s)?;
+        self.create(user, RoomTarget::New { space, title }, p, notify, muted).await
     }
 
-    async fn create(&self, user: &User, target: RoomTarget, p: NewPost, notify: Vec<UserId>) -> ApiResult<NonceRecord> {
+    async fn create(
+        &self,
+        user: &User,
+        target: RoomTarget,
+        p: NewPost,
+        notify: Vec<(UserId, NotificationKind)>,
+        muted: Vec<UserId>,
+    ) -> ApiResult<NonceRecord> {
         self.limiter.write(user.id)?;
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
@@ -90,6 +134,7 @@ impl App {
             lang_confidence: tag.confidence,
             nonce: p.nonce,
             notify,
+            muted,
         };
         let crate::store::Posted { ack, .. } = self.store.run_in_turn(op, p.turn).await?;
         self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

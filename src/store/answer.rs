@@ -154,4 +154,5 @@ writes! {
     Reject => Done,
     EraseAccount => Done,
     UpdateSpace => Space,
+    SetWatch => Done,
 }

@@ -89,6 +89,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("fresh_posts", &trees.fresh),
         ("fresh_queue", &trees.fresh_queue),
         ("invites", &trees.invites),
+        ("watches", &trees.watches),
     ]
 }
 

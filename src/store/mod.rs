@@ -49,7 +49,7 @@ pub use ops::{
     AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, EraseAccount,
     ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React,
     Reject, Release, RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang,
-    SetPairs, SetPassword, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
+    SetPairs, SetPassword, SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -242,6 +242,8 @@ pub(crate) struct Trees {
     pub fresh_queue: Tree,
     /// Invitation codes.
     pub invites: Tree,
+    /// How members follow rooms: (room, user) to a level.
+    pub watches: Tree,
 }
 
 impl Trees {
@@ -273,6 +275,7 @@ impl Trees {
             fresh: db.open_tree("fresh_posts")?,
             fresh_queue: db.open_tree("fresh_queue")?,
             invites: db.open_tree("invites")?,
+            watches: db.open_tree("watches")?,
         })
     }
 
@@ -305,6 +308,7 @@ impl Trees {
             self.fresh.clone(),
             self.fresh_queue.clone(),
             self.invites.clone(),
+            self.watches.clone(),
         ]
     }
 }
@@ -803,6 +807,18 @@ impl Store {
         Ok(out)
     }
 
+    /// Those who chose how to follow `room`, and how.
+    pub fn watchers(&self, room: RoomId) -> Result<Vec<(UserId, crate::model::WatchLevel)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.watches.scan_prefix(self.ids.key(room)) {
+            let (k, v) = item?;
+            if let Some(u) = keys::second(&k) {
+                out.push((self.ids.at::<UserId>(u), decode("watches", &v)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every account (the member directory reads them all: a community of hundreds).
     pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         let mut out = Vec::new();
@@ -1267,6 +1283,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
+            muted: Vec::new(),
         };
         // Several in flight at once, so that they share batches.
         let posted = futures_util::future::join_all((0..8).map(|n| store.run(post(n)))).await;
@@ -1305,6 +1322,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
+            muted: Vec::new(),
         };
         let posted = |o: Posted| o.ack;
         let first =
@@ -1434,6 +1452,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce,
             notify: Vec::new(),
+            muted: Vec::new(),
         }
     }
 

@@ -196,10 +196,16 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
         } else {
             assert_eq!((who, status), (Who::Guest, 401), "{coverage}");
         }
-        // Mentions of non-members notify no one.
+        // Mentions of non-members notify no one; members hear of their group's posts.
         let (status, notes) = c.get("/notifications").await;
         if who == Who::Guest {
             assert_eq!(status, 401);
+        } else if who.inside() {
+            assert_eq!(status, 200);
+            // The member wrote the group's posts; the coordinator hears of them.
+            if who == Who::Coordinator {
+                assert!(leaks(&notes.to_string()).is_some(), "{who:?} watches their group: {notes}");
+            }
         } else {
             assert_eq!(status, 200);
             assert_eq!(leaks(&notes.to_string()), None, "{who:?} notifications: {notes}");

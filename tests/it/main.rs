@@ -31,3 +31,4 @@ mod search;
 mod structure;
 mod transfer;
 mod util;
+mod watching;

@@ -159,4 +159,10 @@ export default {
   "space.active": "last post {when}",
   "spaces.none": "No space yet: an admin creates them from Run the community.",
   "spaces.archive": "Archive (read only)",
+  "notif.dm": "wrote to you",
+  "notif.watched": "posted where you watch",
+  "watch.label": "Notify me of",
+  "watch.watching": "every post",
+  "watch.normal": "mentions and replies",
+  "watch.muted": "nothing",
 };

@@ -159,4 +159,10 @@ export default {
   "space.active": "último mensaje {when}",
   "spaces.none": "Todavía no hay espacios: un administrador los crea desde Gestionar la comunidad.",
   "spaces.archive": "Archivo (solo lectura)",
+  "notif.dm": "le escribió",
+  "notif.watched": "escribió donde usted sigue",
+  "watch.label": "Avisarme de",
+  "watch.watching": "cada mensaje",
+  "watch.normal": "menciones y respuestas",
+  "watch.muted": "nada",
 };

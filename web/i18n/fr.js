@@ -159,4 +159,10 @@ export default {
   "space.active": "dernier message {when}",
   "spaces.none": "Aucun espace pour l'instant : un administrateur les crée depuis Gérer la communauté.",
   "spaces.archive": "Archives (en lecture seule)",
+  "notif.dm": "vous a écrit",
+  "notif.watched": "a écrit là où vous suivez",
+  "watch.label": "Me prévenir de",
+  "watch.watching": "chaque message",
+  "watch.normal": "mentions et réponses",
+  "watch.muted": "rien",
 };

@@ -159,4 +159,10 @@ export default {
   "space.active": "última mensagem {when}",
   "spaces.none": "Ainda não há espaços: um administrador cria-os em Gerir a comunidade.",
   "spaces.archive": "Arquivo (só leitura)",
+  "notif.dm": "escreveu-lhe",
+  "notif.watched": "escreveu onde acompanha",
+  "watch.label": "Avisar-me de",
+  "watch.watching": "cada mensagem",
+  "watch.normal": "menções e respostas",
+  "watch.muted": "nada",
 };

@@ -25,7 +25,7 @@ pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, C
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
-pub use reads::{MarkNotificationsRead, MarkRead};
+pub use reads::{MarkNotificationsRead, MarkRead, SetWatch};
 pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators, UpdateSpace};
 
 use super::change::Change;
@@ -94,6 +94,7 @@ pub enum Op {
     Reject(Reject),
     EraseAccount(EraseAccount),
     UpdateSpace(UpdateSpace),
+    SetWatch(SetWatch),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -635,6 +636,9 @@ impl<'a> Tx<'a> {
     fn invites(&self) -> &Overlay<'a> {
         &self.trees[25]
     }
+    fn watches(&self) -> &Overlay<'a> {
+        &self.trees[26]
+    }
 }
 
 /// What every op of a batch shares.
@@ -733,6 +737,7 @@ fn new_room(tx: &Tx, space: SpaceId, title: Option<String>, now: &str) -> Result
         pinned: false,
         unread: None,
         read_seq: None,
+        watch: None,
     })
 }
 
@@ -792,6 +797,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::Reject(op) => community::reject(tx, op),
         Op::EraseAccount(op) => accounts::erase_account(tx, fx, op),
         Op::UpdateSpace(op) => spaces::update_space(tx, op),
+        Op::SetWatch(op) => reads::set_watch(tx, op),
     }
 }
 
@@ -919,8 +925,9 @@ pub(crate) fn mentions(body: &str) -> HashSet<String> {
 }
 
 /// Notifies those `post` mentions (but not in `already`), the author of the post it
-/// replies to, and `also` (a direct conversation's other members), when they can read
-/// `space`: never its author, never a non-member of a private space.
+/// replies to, and `also` (a direct conversation's other members, a room's watchers),
+/// when they can read `space`: never its author, never a non-member of a private space,
+/// never one in `muted`.
 #[allow(clippy::too_many_arguments)]
 fn notify(
     tx: &Tx,
@@ -930,7 +937,8 @@ fn notify(
     space: SpaceId,
     reply_to_author: Option<UserId>,
     already: &HashSet<String>,
-    also: &[UserId],
+    also: &[(UserId, NotificationKind)],
+    muted: &[UserId],
 ) -> Result<(), Fatal> {
     let mut targets: Vec<(UserId, NotificationKind)> = Vec::new();
     for handle in mentions(&post.body) {
@@ -946,11 +954,12 @@ fn notify(
             targets.push((a, NotificationKind::Reply));
         }
     }
-    for &u in also {
+    for &(u, kind) in also {
         if !targets.iter().any(|(t, _)| *t == u) {
-            targets.push((u, NotificationKind::Dm));
+            targets.push((u, kind));
         }
     }
+    targets.retain(|(u, _)| !muted.contains(u));
     if targets.is_empty() {
         return Ok(());
     }

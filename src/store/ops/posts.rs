@@ -51,14 +51,27 @@ pub struct CreatePost {
     pub lang_source: LangSource,
     pub lang_confidence: f64,
     pub nonce: String,
-    /// Notified of the post whatever it says (`dm`): the other members of a direct
-    /// conversation.
-    pub notify: Vec<UserId>,
+    /// Notified of the post whatever it says, and how: the other members of a direct
+    /// conversation (`dm`), the room's watchers (`watched`).
+    pub notify: Vec<(UserId, NotificationKind)>,
+    /// Notified of nothing in this room, mentions neither.
+    pub muted: Vec<UserId>,
 }
 
 pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost) -> OpResult {
-    let CreatePost { target, author, body, html, reply_to, lang, lang_source, lang_confidence, nonce, notify: also } =
-        op;
+    let CreatePost {
+        target,
+        author,
+        body,
+        html,
+        reply_to,
+        lang,
+        lang_source,
+        lang_confidence,
+        nonce,
+        notify: also,
+        muted,
+    } = op;
     let now = ctx.now.as_str();
     let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
     if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
@@ -126,7 +139,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         .borrow_mut()
         .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.to_owned()));
     requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
-    notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new(), also)?;
+    notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new(), also, muted)?;
     if is_new {
         // A new thread's ack names its room: its nonce goes to `nonces` at once.
         let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
@@ -173,7 +186,7 @@ pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> 
     // Only those the edit mentions for the first time.
     let before = rec.history.last().map(|r| mentions(&r.body)).unwrap_or_default();
     let space = room_space(tx, rec.post.room)?;
-    notify(tx, fx, now, &rec.post, space, None, &before, &[])?;
+    notify(tx, fx, now, &rec.post, space, None, &before, &[], &[])?;
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
 }
 

@@ -1,6 +1,23 @@
-//! Read markers and notifications read.
+//! Read markers, notifications read, and how members follow rooms.
 
 use super::*;
+use crate::model::WatchLevel;
+
+/// How `user` follows `room` from now on.
+#[derive(Clone, Debug)]
+pub struct SetWatch {
+    pub room: RoomId,
+    pub user: UserId,
+    pub level: WatchLevel,
+}
+
+pub(super) fn set_watch(tx: &Tx, op: &SetWatch) -> OpResult {
+    if tx.room(op.room)?.is_none() {
+        return Ok(Err(Refusal::NotFound("room")));
+    }
+    put(tx.watches(), &keys::pair(tx.ids.of(op.room), tx.ids.of(op.user)), &op.level)?;
+    Ok(Ok(Outcome::Done))
+}
 
 /// Moves `user`'s read marker in `room` forward to `seq` (never back).
 #[derive(Clone, Debug)]
