@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -67,13 +66,15 @@ impl Live {
         let mut config = Config::with_data_dir(dir.path());
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.limits = Limits::off();
-        config.cache_bytes = 32 << 20;
-        config.index_commit = Duration::from_millis(50);
+        config.cache_mb = 32;
+        config.index_commit_ms = 50;
+        // No scheduled backup in the middle of a fuzzing run.
+        config.backup_every_hours = 0;
         // The sockets here say `hello` late or not at all (a guest that never greets is one
         // of them) and go unused while others are fuzzed: the timeouts that close such
         // sockets are tested in tests/it/hostile.rs, not here.
-        config.net.hello_timeout = Duration::from_secs(24 * 3600);
-        config.net.idle_timeout = Duration::from_secs(24 * 3600);
+        config.hello_timeout_secs = 24 * 3600;
+        config.idle_timeout_secs = 24 * 3600;
         let app = rt.block_on(App::open(config)).expect("the server opens its data dir");
         let router = collective_brain::http::router(app.clone());
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
