@@ -20,6 +20,8 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("admin.js", include_bytes!("../web/admin.js")),
     ("people.js", include_bytes!("../web/people.js")),
     ("desk.js", include_bytes!("../web/desk.js")),
+    ("search.js", include_bytes!("../web/search.js")),
+    ("notifications.js", include_bytes!("../web/notifications.js")),
     ("dom.js", include_bytes!("../web/dom.js")),
     ("api.js", include_bytes!("../web/api.js")),
     ("socket.js", include_bytes!("../web/socket.js")),
@@ -170,9 +172,17 @@ mod tests {
         }
         let en = all;
         // Every key the client uses exists.
-        let app = [file("app.js"), file("admin.js"), file("people.js"), file("desk.js"), file("api.js")]
-            .map(String::from_utf8_lossy)
-            .join("\n");
+        let app = [
+            file("app.js"),
+            file("admin.js"),
+            file("people.js"),
+            file("desk.js"),
+            file("search.js"),
+            file("notifications.js"),
+            file("api.js"),
+        ]
+        .map(String::from_utf8_lossy)
+        .join("\n");
         let mut parts = app.split("t(\"");
         let mut before = parts.next().unwrap_or_default();
         for part in parts {

@@ -467,11 +467,16 @@ function renderPost(p, el) {
   box.dataset.author = p.author;
   box.dataset.at = p.created_at;
   const who = h("span", { class: "author" }, p.author);
-  userName(p.author).then((n) => (who.textContent = n));
+  const face = h("span", { class: "avatar", "aria-hidden": "true" });
+  userName(p.author).then((n) => {
+    who.textContent = n;
+    avatar(face, n, p.author);
+  });
   box.append(
     h(
       "header",
       {},
+      face,
       who,
       " ",
       h("time", { datetime: p.created_at, title: when(p.created_at) }, ago(p.created_at)),
@@ -529,6 +534,16 @@ function renderPost(p, el) {
   if (p.reply_to) box.prepend(replyLink(p.reply_to));
   box.append(reactionsLine(p), postActions(p, body), moderationTools(p));
   return box;
+}
+
+/** A member's initials on a colour of their own (from their id), for telling authors apart at a glance. */
+function avatar(el, name, id) {
+  const words = String(name).split(/\s+/).filter(Boolean);
+  el.textContent = words.length > 1 ? words[0][0] + words[words.length - 1][0] : String(name).slice(0, 2);
+  let hash = 0;
+  for (const c of String(id)) hash = (hash * 31 + c.charCodeAt(0)) % 360;
+  // Set through the CSSOM: the page's CSP allows no style attribute.
+  el.style.backgroundColor = `hsl(${hash} 50% 30%)`;
 }
 
 /** Marks a post that follows its author's previous one within five minutes: its
@@ -799,6 +814,26 @@ function moderationTools(p) {
 // Posts a room opens with (its newest), and loads each time the reader goes further back.
 const WINDOW = 50;
 
+/** Pinning a thread, for moderators and the space's coordinators. */
+async function pinControl(main, r) {
+  const sp = await get(`/spaces/${r.space}`).catch(() => null);
+  const me = state.me;
+  if (!sp || !(me.roles.includes("moderator") || me.roles.includes("admin") || (sp.coordinators || []).includes(me.id))) return;
+  let pinned = Boolean(r.pinned);
+  const b = h("button", { type: "button", class: "link", id: "pin" }, t(pinned ? "room.unpin" : "room.pin"));
+  b.addEventListener("click", async () => {
+    try {
+      await put(`/rooms/${r.id}/pin`, { pinned: !pinned });
+      pinned = !pinned;
+      b.textContent = t(pinned ? "room.unpin" : "room.pin");
+    } catch (err) {
+      notify(errorText(err));
+    }
+  });
+  const anchor = main.querySelector("p.watch") || main.querySelector("h1");
+  anchor.after(h("p", {}, b));
+}
+
 /** How the reader follows a room: watching, normal or muted. */
 function watchControl(r) {
   const pick = h("select", { id: "watch-level" }, ["watching", "normal", "muted"].map((l) => h("option", { value: l, selected: r.watch === l }, t(`watch.${l}`))));
@@ -832,6 +867,7 @@ async function room(main, id, focus = null) {
   }
   title(main, name);
   if (state.me && r.watch) main.append(watchControl(r));
+  if (state.me && r.title) pinControl(main, r);
   if (state.me) {
     // From the top of a room to its composer in one step.
     const write = h("a", { href: "#composer", class: "to-composer" }, t("room.write"));
@@ -1091,87 +1127,11 @@ async function room(main, id, focus = null) {
   main.append(pendingList, replyNote, form);
 }
 
-// ---- search ----
-
-function renderSnippet(hit) {
-  const p = h("p", { class: "snippet", lang: hit.matched_lang });
-  const parts = hit.snippet_parts && hit.snippet_parts.length ? hit.snippet_parts : [{ text: hit.snippet }];
-  for (const part of parts) p.append(part.mark ? h("mark", {}, part.text) : part.text);
-  return p;
-}
+// ---- search (web/search.js, loaded when opened) ----
 
 async function search(main, query) {
-  title(main, t("search.title"));
-  const params = new URLSearchParams(query || "");
-  const q = params.get("q") || "";
-  if (!state.spaces.length) state.spaces = await get("/spaces");
-  const form = h(
-    "form",
-    { class: "card search", id: "search-form", role: "search" },
-    field("search-q", t("search.query"), h("input", { type: "search", value: q, required: true })),
-    field(
-      "search-lang",
-      t("search.lang"),
-      h("select", {}, h("option", { value: "" }, t("search.any")), state.config.languages.map((l) => h("option", { value: l, selected: params.get("lang") === l }, langName(l)))),
-    ),
-    field(
-      "search-space",
-      t("search.space"),
-      h("select", {}, h("option", { value: "" }, t("search.all_spaces")), state.spaces.map((s) => h("option", { value: s.id, selected: params.get("space") === s.id }, s.name))),
-    ),
-    field(
-      "search-sort",
-      t("search.sort"),
-      h(
-        "select",
-        {},
-        h("option", { value: "relevance" }, t("search.relevance")),
-        h("option", { value: "recent", selected: params.get("sort") === "recent" }, t("search.recent")),
-      ),
-    ),
-    h("button", { type: "submit" }, t("search.go")),
-  );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const next = new URLSearchParams({ q: form.querySelector("#search-q").value });
-    const l = form.querySelector("#search-lang").value;
-    if (l) next.set("lang", l);
-    const sp = form.querySelector("#search-space").value;
-    if (sp) next.set("space", sp);
-    const s = form.querySelector("#search-sort").value;
-    if (s !== "relevance") next.set("sort", s);
-    location.hash = `#/search?${next}`;
-  });
-  main.append(form);
-  if (!q.trim()) return;
-  const results = h("ol", { class: "results", id: "results" });
-  main.append(results);
-  let cursor = null;
-  const more = h("button", { type: "button", hidden: true }, t("search.more"));
-  main.append(more);
-  const load = async () => {
-    const p = new URLSearchParams(params);
-    p.set("limit", "20");
-    if (cursor) p.set("cursor", cursor);
-    const v = await get(`/search?${p}`);
-    if (!cursor) results.before(h("p", { class: "meta", id: "search-total" }, t("search.total", { n: v.total })));
-    for (const hit of v.hits) {
-      results.append(
-        h(
-          "li",
-          { class: "hit" },
-          h("a", { href: `#/room/${hit.room}` }, hit.title || t("room.chat")),
-          " ",
-          h("span", { class: "tag lang", title: langName(hit.matched_lang) }, hit.matched_lang),
-          renderSnippet(hit),
-        ),
-      );
-    }
-    cursor = v.next;
-    more.hidden = !cursor;
-  };
-  more.addEventListener("click", load);
-  await load();
+  const m = await import("./search.js");
+  await m.searchPage(main, { state, title, field, errorText }, query);
 }
 
 // ---- the translators' desk (web/desk.js, loaded when opened) ----
@@ -1181,42 +1141,11 @@ async function desk(main) {
   await deskPage(main, { state, title, field, errorText, notify, isTranslator });
 }
 
-// ---- notifications ----
+// ---- notifications (web/notifications.js, loaded when opened) ----
 
 async function notifications(main) {
-  title(main, t("notif.title"));
-  if (!state.me) {
-    location.hash = "#/signin";
-    return;
-  }
-  const list = await get("/notifications");
-  const ul = h("ul", { class: "notifications", id: "notifications" });
-  for (const n of list) {
-    const who = h("span", { class: "author" }, n.from);
-    userName(n.from).then((name) => (who.textContent = name));
-    ul.append(
-      h(
-        "li",
-        { class: n.read ? "read" : "unread" },
-        who,
-        " ",
-        t(`notif.${n.kind}`),
-        " ",
-        h("a", { href: `#/room/${n.room}` }, when(n.created_at)),
-        n.post.deleted ? h("p", { class: "body deleted" }, t("post.deleted")) : h("p", { class: "body", lang: n.post.lang }, n.post.body.slice(0, 280)),
-      ),
-    );
-  }
-  if (!list.length) ul.append(h("li", {}, t("notif.none")));
-  main.append(ul);
-  if (list.some((n) => !n.read)) {
-    const b = h("button", { type: "button" }, t("notif.mark_read"));
-    b.addEventListener("click", async () => {
-      await put("/notifications/read", { until: list[0].id });
-      route();
-    });
-    main.append(b);
-  }
+  const m = await import("./notifications.js");
+  await m.notificationsPage(main, { state, title, route, countUnread });
 }
 
 // ---- my profile ----

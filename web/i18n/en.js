@@ -165,4 +165,6 @@ export default {
   "watch.watching": "every post",
   "watch.normal": "mentions and replies",
   "watch.muted": "nothing",
+  "room.pin": "Pin this thread",
+  "room.unpin": "Unpin this thread",
 };

@@ -165,4 +165,6 @@ export default {
   "watch.watching": "cada mensaje",
   "watch.normal": "menciones y respuestas",
   "watch.muted": "nada",
+  "room.pin": "Fijar este hilo",
+  "room.unpin": "Soltar este hilo",
 };

@@ -165,4 +165,6 @@ export default {
   "watch.watching": "chaque message",
   "watch.normal": "mentions et réponses",
   "watch.muted": "rien",
+  "room.pin": "Épingler ce fil",
+  "room.unpin": "Désépingler ce fil",
 };

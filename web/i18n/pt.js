@@ -165,4 +165,6 @@ export default {
   "watch.watching": "cada mensagem",
   "watch.normal": "menções e respostas",
   "watch.muted": "nada",
+  "room.pin": "Fixar este tópico",
+  "room.unpin": "Desafixar este tópico",
 };

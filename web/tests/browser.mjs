@@ -887,6 +887,14 @@ scenarios["staff set up a working group with its coordinator and moderate from t
   await pc.click("#add-member-form button[type=submit]");
   await pc.locator("#members li.member", { hasText: member.handle }).waitFor();
   await shot(pc, "group-coordinator");
+  const groupId = groupHash.split("/").pop();
+  const made0 = await call("POST", `/spaces/${groupId}/rooms`, coord.token, { title: "Agenda", body: "Our agenda", nonce: `agenda-${Date.now()}` });
+  await pc.goto(`${base}/#/room/${made0.room.id}`);
+  await pc.locator("#pin").click();
+  await pc.locator("#pin", { hasText: "Unpin" }).waitFor();
+  const pinnedRoom = await call("GET", `/rooms/${made0.room.id}`, coord.token);
+  assert(pinnedRoom.pinned === true, "the coordinator pinned the thread");
+  await pc.locator("article.post .avatar").first().waitFor();
   await ctxC.close();
 
   // A flagged post is hidden from the review list; its author is suspended for a day.
