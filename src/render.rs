@@ -157,7 +157,7 @@ fn is_handle_char(c: char) -> bool {
 }
 
 /// Splits a text at the `@handle`s of members, each becoming a link. A handle is read as
-/// notifications read it (`store::ops::mentions`): after a character that is not a letter,
+/// notifications read it (`service::notifications::mentions`): after a character that is not a letter,
 /// a digit or `_`, letters, digits, `_`, `.` and `-`, less a trailing `.` or `-` (the
 /// end of a sentence).
 fn mentions<'a>(text: CowStr<'a>, is_member: &impl Fn(&str) -> bool, out: &mut Vec<Event<'a>>) {

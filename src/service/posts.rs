@@ -6,7 +6,7 @@ use super::{signed_in, validate, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{HubMsg, Topic};
 use crate::lang::Evidence;
-use crate::model::{NotificationKind, Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User, UserId, WatchLevel};
+use crate::model::{NotificationKind, Post, PostId, Revision, RoomId, SpaceId, SpaceKind, User, UserId};
 use crate::protocol::ServerFrame;
 use crate::store::{NonceRecord, RoomTarget, Turn};
 
@@ -36,9 +36,6 @@ pub struct NewPost {
     pub turn: Turn,
 }
 
-/// Who hears of a new post whatever it says (and as what), and who hears of nothing.
-type Audience = (Vec<(UserId, NotificationKind)>, Vec<UserId>);
-
 impl App {
     /// Posts in a room. Resending the same nonce returns the first ack's content and
     /// creates nothing.
@@ -46,42 +43,8 @@ impl App {
         let user = signed_in(viewer)?;
         let (_, space) = self.readable_room(viewer, room)?;
         self.check_can_post(user, &space)?;
-        let (notify, muted) = self.audience(user.id, Some(room), &space)?;
-        self.create(user, RoomTarget::Existing(room), p, notify, muted).await
-    }
-
-    /// Who hears of a new post whatever it says, and who hears of nothing: everyone else
-    /// in a direct conversation; a room's watchers; a working group's members, who watch
-    /// it unless they chose otherwise; not those who muted the room.
-    fn audience(&self, author: UserId, room: Option<RoomId>, space: &crate::model::Space) -> ApiResult<Audience> {
-        let chosen = match room {
-            Some(r) => self.store.watchers(r)?,
-            None => Vec::new(),
-        };
-        let muted: Vec<UserId> = chosen.iter().filter(|(_, l)| *l == WatchLevel::Muted).map(|(u, _)| *u).collect();
-        let mut notify: Vec<(UserId, NotificationKind)> = Vec::new();
-        let mut add = |u: UserId, kind| {
-            if u != author && !muted.contains(&u) && !notify.iter().any(|(x, _)| *x == u) {
-                notify.push((u, kind));
-            }
-        };
-        if space.is_direct() {
-            space.direct.iter().for_each(|&u| add(u, NotificationKind::Dm));
-            return Ok((notify, muted));
-        }
-        for &(u, level) in &chosen {
-            if level == WatchLevel::Watching {
-                add(u, NotificationKind::Watched);
-            }
-        }
-        if space.visibility == crate::model::Visibility::Private {
-            for u in self.store.members(space.id)? {
-                if !chosen.iter().any(|(c, _)| *c == u) {
-                    add(u, NotificationKind::Watched);
-                }
-            }
-        }
-        Ok((notify, muted))
+        let notify = self.audience(user.id, Some(room), &space, &p.body, p.reply_to)?;
+        self.create(user, RoomTarget::Existing(room), p, notify).await
     }
 
     /// Starts a forum thread: a new room with its first post.
@@ -99,8 +62,8 @@ impl App {
         }
         self.check_can_post(user, &s)?;
         let title = validate::title(title)?;
-        let (notify, muted) = self.audience(user.id, None, &s)?;
-        self.create(user, RoomTarget::New { space, title }, p, notify, muted).await
+        let notify = self.audience(user.id, None, &s, &p.body, None)?;
+        self.create(user, RoomTarget::New { space, title }, p, notify).await
     }
 
     async fn create(
@@ -109,7 +72,6 @@ impl App {
         target: RoomTarget,
         p: NewPost,
         notify: Vec<(UserId, NotificationKind)>,
-        muted: Vec<UserId>,
     ) -> ApiResult<NonceRecord> {
         self.limiter.write(user.id)?;
         validate::nonce(&p.nonce)?;
@@ -134,7 +96,6 @@ impl App {
             lang_confidence: tag.confidence,
             nonce: p.nonce,
             notify,
-            muted,
         };
         let crate::store::Posted { ack, .. } = self.store.run_in_turn(op, p.turn).await?;
         self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -213,9 +174,11 @@ impl App {
         let room_lang = if declared.is_none() { self.store.recent_lang(post.room, RECENT_POSTS)? } else { None };
         let evidence = Evidence { declared, author: &user.languages, room: room_lang };
         let tag = self.tagger.tag(&body, &evidence);
+        let notify = self.newly_mentioned(user.id, &post, &body)?;
         let op = crate::store::EditPost {
             post: id,
             html: self.render(&body),
+            notify,
             body,
             lang: tag.lang,
             lang_source: tag.source,

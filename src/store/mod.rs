@@ -1283,7 +1283,6 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
-            muted: Vec::new(),
         };
         // Several in flight at once, so that they share batches.
         let posted = futures_util::future::join_all((0..8).map(|n| store.run(post(n)))).await;
@@ -1322,7 +1321,6 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
-            muted: Vec::new(),
         };
         let posted = |o: Posted| o.ack;
         let first =
@@ -1452,7 +1450,6 @@ mod tests {
             lang_confidence: 1.0,
             nonce,
             notify: Vec::new(),
-            muted: Vec::new(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! validates everything first and writes only when it will succeed, so a refused op
 //! leaves nothing half-written in the batch it shares with others.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::engine::Value as IVec;
 use super::engine::{Db, Error as EngineError, KvEngine, KvTree, Tree, TreeWrites};
@@ -893,78 +893,21 @@ fn log_action(
     Ok(())
 }
 
-/// Most users one post notifies.
-const MAX_MENTIONS: usize = 20;
-
-/// The lower-cased handles a body mentions (`@handle`), at most `MAX_MENTIONS`.
-pub(crate) fn mentions(body: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let bytes = body.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() && out.len() < MAX_MENTIONS {
-        if bytes[i] == b'@' && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) {
-            let start = i + 1;
-            let mut end = start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'.' | b'-'))
-            {
-                end += 1;
-            }
-            // A trailing dot or dash ends the sentence, not the handle.
-            while end > start && matches!(bytes[end - 1], b'.' | b'-') {
-                end -= 1;
-            }
-            if (3..=32).contains(&(end - start)) {
-                out.insert(body[start..end].to_ascii_lowercase());
-            }
-            i = end.max(start);
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Notifies those `post` mentions (but not in `already`), the author of the post it
-/// replies to, and `also` (a direct conversation's other members, a room's watchers),
-/// when they can read `space`: never its author, never a non-member of a private space,
-/// never one in `muted`.
-#[allow(clippy::too_many_arguments)]
+/// Writes the notifications of `post` to `targets` (the service's rules), each live on the
+/// user's stream: never to its author, never to a non-member of a private space.
 fn notify(
     tx: &Tx,
     fx: &mut Effects,
     now: &str,
     post: &Post,
     space: SpaceId,
-    reply_to_author: Option<UserId>,
-    already: &HashSet<String>,
-    also: &[(UserId, NotificationKind)],
-    muted: &[UserId],
+    targets: &[(UserId, NotificationKind)],
 ) -> Result<(), Fatal> {
-    let mut targets: Vec<(UserId, NotificationKind)> = Vec::new();
-    for handle in mentions(&post.body) {
-        if already.contains(&handle) {
-            continue;
-        }
-        if let Some(id) = tx.handles().get(handle.as_bytes())?.as_deref().and_then(keys::id_value) {
-            targets.push((tx.ids.at::<UserId>(id), NotificationKind::Mention));
-        }
-    }
-    if let Some(a) = reply_to_author {
-        if !targets.iter().any(|(u, _)| *u == a) {
-            targets.push((a, NotificationKind::Reply));
-        }
-    }
-    for &(u, kind) in also {
-        if !targets.iter().any(|(t, _)| *t == u) {
-            targets.push((u, kind));
-        }
-    }
-    targets.retain(|(u, _)| !muted.contains(u));
     if targets.is_empty() {
         return Ok(());
     }
     let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))? else { return Ok(()) };
-    for (user, kind) in targets {
+    for &(user, kind) in targets {
         if user == post.author {
             continue;
         }

@@ -36,6 +36,8 @@ pub struct EditPost {
     pub lang: Lang,
     pub lang_source: LangSource,
     pub lang_confidence: f64,
+    /// Those the new version mentions for the first time (`service::notifications`).
+    pub notify: Vec<(UserId, NotificationKind)>,
 }
 
 /// A new post, in a room or in a new forum thread.
@@ -51,27 +53,14 @@ pub struct CreatePost {
     pub lang_source: LangSource,
     pub lang_confidence: f64,
     pub nonce: String,
-    /// Notified of the post whatever it says, and how: the other members of a direct
-    /// conversation (`dm`), the room's watchers (`watched`).
+    /// Who is notified of the post, and as what (the service's rules:
+    /// `service::notifications`); anyone who cannot read the space is passed over.
     pub notify: Vec<(UserId, NotificationKind)>,
-    /// Notified of nothing in this room, mentions neither.
-    pub muted: Vec<UserId>,
 }
 
 pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost) -> OpResult {
-    let CreatePost {
-        target,
-        author,
-        body,
-        html,
-        reply_to,
-        lang,
-        lang_source,
-        lang_confidence,
-        nonce,
-        notify: also,
-        muted,
-    } = op;
+    let CreatePost { target, author, body, html, reply_to, lang, lang_source, lang_confidence, nonce, notify: also } =
+        op;
     let now = ctx.now.as_str();
     let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
     if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
@@ -93,10 +82,9 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
             (new_room(tx, *space, Some(title.clone()), now)?, true)
         }
     };
-    let mut parent_author = None;
     if let Some(parent) = reply_to {
         match get_post(tx, *parent)? {
-            Some(p) if p.post.room == room.id => parent_author = Some(p.post.author),
+            Some(p) if p.post.room == room.id => {}
             // A post elsewhere is answered as one that does not exist: the room
             // it is in may be one the author cannot read.
             _ => return Ok(Err(Refusal::NotFound("reply_to post (in this room)"))),
@@ -139,7 +127,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         .borrow_mut()
         .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.to_owned()));
     requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
-    notify(tx, fx, now, &post, room.space, parent_author, &HashSet::new(), also, muted)?;
+    notify(tx, fx, now, &post, room.space, also)?;
     if is_new {
         // A new thread's ack names its room: its nonce goes to `nonces` at once.
         let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
@@ -158,7 +146,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
 }
 
 pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> OpResult {
-    let EditPost { post, body, html, lang, lang_source, lang_confidence } = op;
+    let EditPost { post, body, html, lang, lang_source, lang_confidence, notify: also } = op;
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
         return Ok(Err(Refusal::NotFound("post")));
@@ -183,10 +171,8 @@ pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> 
         t.stale = true;
     }
     append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
-    // Only those the edit mentions for the first time.
-    let before = rec.history.last().map(|r| mentions(&r.body)).unwrap_or_default();
     let space = room_space(tx, rec.post.room)?;
-    notify(tx, fx, now, &rec.post, space, None, &before, &[], &[])?;
+    notify(tx, fx, now, &rec.post, space, also)?;
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
 }
 
