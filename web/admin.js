@@ -172,14 +172,20 @@ function groupsSection(spaces, isAdmin) {
         t("admin.group_kind"),
         h("select", {}, h("option", { value: "forum" }, t("admin.group_forum")), h("option", { value: "chat" }, t("admin.group_chat"))),
       ),
+      ctx.field(
+        "group-visibility",
+        t("admin.group_visibility"),
+        h("select", {}, h("option", { value: "private" }, t("admin.group_private")), h("option", { value: "public" }, t("admin.group_public"))),
+      ),
       h("button", { type: "submit" }, t("admin.group_create")),
     );
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const name = form.querySelector("#group-name").value.trim();
+      const visibility = form.querySelector("#group-visibility").value;
       try {
-        const g = await post("/spaces", { slug: slugOf(name), name, kind: form.querySelector("#group-kind").value, visibility: "private", post_policy: "members" });
-        location.hash = `#/group/${g.id}`;
+        const g = await post("/spaces", { slug: slugOf(name), name, kind: form.querySelector("#group-kind").value, visibility, post_policy: "members" });
+        location.hash = visibility === "private" ? `#/group/${g.id}` : g.kind === "chat" ? `#/room/${g.room}` : `#/space/${g.id}`;
       } catch (err) {
         ctx.showError(form, out, err);
       }

@@ -36,7 +36,7 @@ export default {
   "admin.revoked": "Invitation revoked: its link admits nobody now.",
   "admin.groups": "Working groups",
   "admin.groups_none": "No working group yet.",
-  "admin.group_name": "Name of a new working group",
+  "admin.group_name": "Name of a new working group or space",
   "admin.group_kind": "Kind",
   "admin.group_forum": "Forum (threads)",
   "admin.group_chat": "Chat",
@@ -117,4 +117,7 @@ export default {
   "admin.policy.members": "Every member who reads it",
   "admin.policy.moderators": "Moderators only (news)",
   "admin.space_archived": "archived: read only",
+  "admin.group_visibility": "Who reads it",
+  "admin.group_private": "Its members only: a private working group",
+  "admin.group_public": "Everyone, visitors too: a public space",
 };

@@ -36,7 +36,7 @@ export default {
   "admin.revoked": "Invitación revocada: su enlace ya no admite a nadie.",
   "admin.groups": "Grupos de trabajo",
   "admin.groups_none": "Todavía no hay grupos de trabajo.",
-  "admin.group_name": "Nombre de un nuevo grupo de trabajo",
+  "admin.group_name": "Nombre de un nuevo grupo de trabajo o espacio",
   "admin.group_kind": "Tipo",
   "admin.group_forum": "Foro (hilos)",
   "admin.group_chat": "Chat",
@@ -117,4 +117,7 @@ export default {
   "admin.policy.members": "Cada miembro que lo lee",
   "admin.policy.moderators": "Solo los moderadores (noticias)",
   "admin.space_archived": "archivado: solo lectura",
+  "admin.group_visibility": "Quién lo lee",
+  "admin.group_private": "Solo sus miembros: un grupo de trabajo privado",
+  "admin.group_public": "Todo el mundo, visitantes incluidos: un espacio público",
 };

@@ -36,7 +36,7 @@ export default {
   "admin.revoked": "Invitation révoquée : son lien n'admet plus personne.",
   "admin.groups": "Groupes de travail",
   "admin.groups_none": "Aucun groupe de travail pour l'instant.",
-  "admin.group_name": "Nom d'un nouveau groupe de travail",
+  "admin.group_name": "Nom d'un nouveau groupe de travail ou espace",
   "admin.group_kind": "Type",
   "admin.group_forum": "Forum (fils de discussion)",
   "admin.group_chat": "Chat",
@@ -117,4 +117,7 @@ export default {
   "admin.policy.members": "Chaque membre qui le lit",
   "admin.policy.moderators": "Les modérateurs seulement (actualités)",
   "admin.space_archived": "archivé : lecture seule",
+  "admin.group_visibility": "Qui le lit",
+  "admin.group_private": "Ses membres seulement : un groupe de travail privé",
+  "admin.group_public": "Tout le monde, visiteurs compris : un espace public",
 };

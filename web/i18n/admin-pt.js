@@ -36,7 +36,7 @@ export default {
   "admin.revoked": "Convite revogado: o link já não admite ninguém.",
   "admin.groups": "Grupos de trabalho",
   "admin.groups_none": "Ainda não há grupos de trabalho.",
-  "admin.group_name": "Nome de um novo grupo de trabalho",
+  "admin.group_name": "Nome de um novo grupo de trabalho ou espaço",
   "admin.group_kind": "Tipo",
   "admin.group_forum": "Fórum (tópicos)",
   "admin.group_chat": "Chat",
@@ -117,4 +117,7 @@ export default {
   "admin.policy.members": "Cada membro que o lê",
   "admin.policy.moderators": "Só os moderadores (notícias)",
   "admin.space_archived": "arquivado: só leitura",
+  "admin.group_visibility": "Quem o lê",
+  "admin.group_private": "Só os seus membros: um grupo de trabalho privado",
+  "admin.group_public": "Todos, visitantes incluídos: um espaço público",
 };
