@@ -304,6 +304,9 @@ pub struct Space {
     pub threads: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_activity_at: Option<String>,
+    /// Extension, in `GET /spaces/{id}` for a signed-in reader: how they follow its rooms.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub watch: Option<WatchLevel>,
 }
 
 impl Space {

@@ -399,6 +399,7 @@ async function space(main, id) {
     return;
   }
   if (s.visibility === "private") main.append(h("p", {}, h("a", { href: `#/group/${id}`, id: "group-members" }, t("space.members"))));
+  if (state.me && s.watch) main.append(watchControl(s, `/spaces/${id}/watch`));
   const rooms = await get(`/spaces/${id}/rooms`);
   const list = h("ul", { class: "threads" });
   for (const r of rooms) {
@@ -834,13 +835,13 @@ async function pinControl(main, r) {
   anchor.after(h("p", {}, b));
 }
 
-/** How the reader follows a room: watching, normal or muted. */
-function watchControl(r) {
+/** How the reader follows a room (or a space's rooms): watching, normal or muted. */
+function watchControl(r, path) {
   const pick = h("select", { id: "watch-level" }, ["watching", "normal", "muted"].map((l) => h("option", { value: l, selected: r.watch === l }, t(`watch.${l}`))));
   const out = h("span", { class: "meta", role: "status" });
   pick.addEventListener("change", async () => {
     try {
-      await put(`/rooms/${r.id}/watch`, { level: pick.value });
+      await put(path, { level: pick.value });
       out.textContent = t("profile.saved");
     } catch (err) {
       out.textContent = errorText(err);
@@ -866,7 +867,7 @@ async function room(main, id, focus = null) {
     main.append(h("nav", { class: "crumbs", "aria-label": t("room.crumbs") }, back));
   }
   title(main, name);
-  if (state.me && r.watch) main.append(watchControl(r));
+  if (state.me && r.watch) main.append(watchControl(r, `/rooms/${r.id}/watch`));
   if (state.me && r.title) pinControl(main, r);
   if (state.me) {
     // From the top of a room to its composer in one step.

@@ -64,6 +64,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rooms/{id}/presence", get(spaces::presence))
         .route("/rooms/{id}/read", put(spaces::mark_read))
         .route("/rooms/{id}/watch", put(spaces::watch_room))
+        .route("/spaces/{id}/watch", put(spaces::watch_space))
         .route("/posts/{id}", get(posts::read_post).patch(posts::edit_post).delete(posts::delete_post))
         .route("/posts/{id}/history", get(posts::post_history))
         .route("/posts/{id}/translations", post(desk::translate))

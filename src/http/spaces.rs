@@ -31,7 +31,7 @@ pub(super) async fn space(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Space>> {
     let id = parse_id(&id, SpaceId::parse, "space")?;
-    Ok(Json(app.readable_space(caller.user.as_ref(), id)?))
+    Ok(Json(app.space_for(caller.user.as_ref(), id)?))
 }
 
 pub(super) async fn members(
@@ -237,4 +237,15 @@ pub(super) async fn watch_room(
 ) -> ApiResult<Json<Room>> {
     let id = parse_id(&id, RoomId::parse, "room")?;
     Ok(Json(app.set_watch(caller.user.as_ref(), id, b.level).await?))
+}
+
+pub(super) async fn watch_space(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<WatchBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    app.set_space_watch(caller.user.as_ref(), id, b.level).await?;
+    Ok(Json(serde_json::json!({"space": id, "watch": b.level})))
 }

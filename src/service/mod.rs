@@ -206,10 +206,32 @@ impl App {
     /// How `user` follows `room`: as they chose, else watching a working group's rooms
     /// and their direct conversations, normal elsewhere.
     pub fn watch_level(&self, user: UserId, room: &Room, space: &Space) -> ApiResult<WatchLevel> {
-        if let Some((_, level)) = self.store.watchers(room.id)?.into_iter().find(|(u, _)| *u == user) {
+        if let Some((_, level)) = self.watch_choices(Some(room.id), space.id)?.into_iter().find(|(u, _)| *u == user) {
             return Ok(level);
         }
         Ok(if space.visibility == Visibility::Private { WatchLevel::Watching } else { WatchLevel::Normal })
+    }
+
+    /// A space as its reader sees it: for a signed-in reader, with how they follow its rooms.
+    pub fn space_for(&self, viewer: Viewer, id: SpaceId) -> ApiResult<Space> {
+        let mut space = self.readable_space(viewer, id)?;
+        if let Some(u) = viewer {
+            let chosen = self.store.space_watchers(id)?.into_iter().find(|(w, _)| *w == u.id).map(|(_, l)| l);
+            let default =
+                if space.visibility == Visibility::Private { WatchLevel::Watching } else { WatchLevel::Normal };
+            space.watch = Some(chosen.unwrap_or(default));
+        }
+        Ok(space)
+    }
+
+    /// How the caller follows the rooms of a space from now on (those they made no choice
+    /// for).
+    pub async fn set_space_watch(&self, viewer: Viewer<'_>, space: SpaceId, level: WatchLevel) -> ApiResult<()> {
+        let user = signed_in(viewer)?;
+        self.readable_space(viewer, space)?;
+        self.limiter.write(user.id)?;
+        self.store.run(crate::store::SetSpaceWatch { space, user: user.id, level }).await?;
+        Ok(())
     }
 
     /// How the caller follows a room from now on.

@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
-    Notification, NotificationId, NotificationKind, Post, PostId, RoomId, Space, UserId, Visibility, WatchLevel,
+    Notification, NotificationId, NotificationKind, Post, PostId, RoomId, Space, SpaceId, UserId, Visibility,
+    WatchLevel,
 };
 
 /// Most members one post notifies by mentioning them.
@@ -62,6 +63,21 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 
 impl App {
+    /// How members chose to follow `room` of `space`: a choice for the room, else one for
+    /// the space.
+    pub(super) fn watch_choices(&self, room: Option<RoomId>, space: SpaceId) -> ApiResult<Vec<(UserId, WatchLevel)>> {
+        let mut chosen = match room {
+            Some(r) => self.store.watchers(r)?,
+            None => Vec::new(),
+        };
+        for (u, level) in self.store.space_watchers(space)? {
+            if !chosen.iter().any(|(c, _)| *c == u) {
+                chosen.push((u, level));
+            }
+        }
+        Ok(chosen)
+    }
+
     /// Who hears of a new post in `room` (none yet: a new thread) of `space` by `author`:
     /// those it mentions, the author of the post it replies to, everyone else in a direct
     /// conversation, the room's watchers, and a working group's members (who watch it
@@ -74,10 +90,7 @@ impl App {
         body: &str,
         reply_to: Option<PostId>,
     ) -> ApiResult<Audience> {
-        let chosen = match room {
-            Some(r) => self.store.watchers(r)?,
-            None => Vec::new(),
-        };
+        let chosen = self.watch_choices(room, space.id)?;
         let muted: Vec<UserId> = chosen.iter().filter(|(_, l)| *l == WatchLevel::Muted).map(|(u, _)| *u).collect();
         let mut out: Audience = Vec::new();
         let mut add = |u: UserId, kind| {
@@ -116,9 +129,9 @@ impl App {
     /// those who muted its room left out.
     pub(super) fn newly_mentioned(&self, author: UserId, post: &Post, body: &str) -> ApiResult<Audience> {
         let before = mentions(&post.body);
+        let space = self.store.room(post.room)?.map(|r| r.space).ok_or_else(|| ApiError::not_found("room"))?;
         let muted: Vec<UserId> = self
-            .store
-            .watchers(post.room)?
+            .watch_choices(Some(post.room), space)?
             .into_iter()
             .filter(|(_, l)| *l == WatchLevel::Muted)
             .map(|(u, _)| u)

@@ -155,4 +155,5 @@ writes! {
     EraseAccount => Done,
     UpdateSpace => Space,
     SetWatch => Done,
+    SetSpaceWatch => Done,
 }

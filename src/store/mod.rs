@@ -49,7 +49,7 @@ pub use ops::{
     AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, EraseAccount,
     ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React,
     Reject, Release, RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang,
-    SetPairs, SetPassword, SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
+    SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -809,8 +809,17 @@ impl Store {
 
     /// Those who chose how to follow `room`, and how.
     pub fn watchers(&self, room: RoomId) -> Result<Vec<(UserId, crate::model::WatchLevel)>, StoreError> {
+        self.watch_choices(self.ids.key(room))
+    }
+
+    /// Those who chose how to follow the rooms of `space`, and how.
+    pub fn space_watchers(&self, space: SpaceId) -> Result<Vec<(UserId, crate::model::WatchLevel)>, StoreError> {
+        self.watch_choices(self.ids.key(space))
+    }
+
+    fn watch_choices(&self, prefix: [u8; 8]) -> Result<Vec<(UserId, crate::model::WatchLevel)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.trees.watches.scan_prefix(self.ids.key(room)) {
+        for item in self.trees.watches.scan_prefix(prefix) {
             let (k, v) = item?;
             if let Some(u) = keys::second(&k) {
                 out.push((self.ids.at::<UserId>(u), decode("watches", &v)?));

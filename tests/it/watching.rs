@@ -56,3 +56,33 @@ async fn watchers_hear_of_every_post_the_muted_of_none_and_groups_are_watched_by
     assert_eq!(outsider.put(&format!("/rooms/{groom}/watch"), json!({"level": "watching"})).await.0, 404);
     assert_eq!(outsider.get("/notifications").await.1, json!([]));
 }
+
+#[tokio::test]
+async fn a_choice_for_a_space_covers_its_rooms_unless_a_room_has_its_own() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let (alice, bob) = (s.user("alice").await, s.user("bob").await);
+    let general = s.space_id("general").await;
+    assert_eq!(bob.get(&format!("/spaces/{general}")).await.1["watch"], "normal");
+    let (status, v) = bob.put(&format!("/spaces/{general}/watch"), json!({"level": "watching"})).await;
+    assert_eq!((status, v["watch"].as_str()), (200, Some("watching")));
+    assert_eq!(bob.get(&format!("/spaces/{general}")).await.1["watch"], "watching");
+    let (first, _) = thread(&alice, &general, "First", "Thread one").await;
+    let (second, _) = thread(&alice, &general, "Second", "Thread two").await;
+    bob.put(&format!("/rooms/{second}/watch"), json!({"level": "muted"})).await;
+    alice.post(&format!("/rooms/{first}/posts"), json!({"body": "More on one", "nonce": "s1"})).await;
+    alice.post(&format!("/rooms/{second}/posts"), json!({"body": "More on two, @bob", "nonce": "s2"})).await;
+    let heard = kinds(&bob.get("/notifications").await.1);
+    assert!(
+        heard.contains(&"watched:Thread one".to_owned()) && heard.contains(&"watched:More on one".to_owned()),
+        "{heard:?}"
+    );
+    assert!(heard.contains(&"watched:Thread two".to_owned()), "a new thread, before the room's own choice: {heard:?}");
+    assert!(!heard.iter().any(|h| h.contains("More on two")), "the room's own choice wins, mentions too: {heard:?}");
+    assert_eq!(bob.get(&format!("/rooms/{first}")).await.1["watch"], "watching");
+    assert_eq!(bob.get(&format!("/rooms/{second}")).await.1["watch"], "muted");
+
+    // A private group's space is nobody else's to watch.
+    let group = private_forum(&admin, "wg", &[&alice]).await;
+    assert_eq!(bob.put(&format!("/spaces/{group}/watch"), json!({"level": "watching"})).await.0, 404);
+}

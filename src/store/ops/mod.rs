@@ -25,7 +25,7 @@ pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, C
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
-pub use reads::{MarkNotificationsRead, MarkRead, SetWatch};
+pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
 pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators, UpdateSpace};
 
 use super::change::Change;
@@ -95,6 +95,7 @@ pub enum Op {
     EraseAccount(EraseAccount),
     UpdateSpace(UpdateSpace),
     SetWatch(SetWatch),
+    SetSpaceWatch(SetSpaceWatch),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -798,6 +799,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::EraseAccount(op) => accounts::erase_account(tx, fx, op),
         Op::UpdateSpace(op) => spaces::update_space(tx, op),
         Op::SetWatch(op) => reads::set_watch(tx, op),
+        Op::SetSpaceWatch(op) => reads::set_space_watch(tx, op),
     }
 }
 

@@ -11,6 +11,23 @@ pub struct SetWatch {
     pub level: WatchLevel,
 }
 
+/// How `user` follows every room of `space` they made no choice for.
+#[derive(Clone, Debug)]
+pub struct SetSpaceWatch {
+    pub space: SpaceId,
+    pub user: UserId,
+    pub level: WatchLevel,
+}
+
+pub(super) fn set_space_watch(tx: &Tx, op: &SetSpaceWatch) -> OpResult {
+    if tx.spaces().get(tx.ids.key(op.space))?.is_none() {
+        return Ok(Err(Refusal::NotFound("space")));
+    }
+    // Spaces and rooms take their places from one counter: one tree holds both choices.
+    put(tx.watches(), &keys::pair(tx.ids.of(op.space), tx.ids.of(op.user)), &op.level)?;
+    Ok(Ok(Outcome::Done))
+}
+
 pub(super) fn set_watch(tx: &Tx, op: &SetWatch) -> OpResult {
     if tx.room(op.room)?.is_none() {
         return Ok(Err(Refusal::NotFound("room")));

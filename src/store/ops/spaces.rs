@@ -117,6 +117,7 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
         archived: false,
         threads: None,
         last_activity_at: None,
+        watch: None,
     };
     put(tx.spaces(), &tx.ids.key(id), &space)?;
     tx.slugs().insert(slug.as_bytes(), &tx.ids.key(id))?;
