@@ -118,13 +118,11 @@ impl Glossary {
         self.concepts.is_empty()
     }
 
-    /// What a text must hold to match `query` across languages: one part per concept the
-    /// query names (any of its names, in any language, folded) and one per other word.
-    /// A text matches when it holds every part (`matches_parts`).
-    pub fn parts(&self, query: &str) -> Vec<Vec<String>> {
-        let words: Vec<String> = fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    /// The concepts `words` name, one per matched span (longest names first, a word used
+    /// by at most one span), and which words the spans used.
+    fn spans(&self, words: &[String]) -> (Vec<usize>, Vec<bool>) {
         let mut used = vec![false; words.len()];
-        let mut parts: Vec<Vec<String>> = Vec::new();
+        let mut found = Vec::new();
         for (name, concept) in &self.names {
             if name.len() > words.len() {
                 continue;
@@ -135,10 +133,22 @@ impl Glossary {
                     continue;
                 }
                 used[span].iter_mut().for_each(|u| *u = true);
-                let names = self.concepts[*concept].terms.values().flatten().map(|n| fold(n)).filter(|n| !n.is_empty());
-                parts.push(names.collect());
+                found.push(*concept);
             }
         }
+        (found, used)
+    }
+
+    /// What a text must hold to match `query` across languages: one part per concept the
+    /// query names (any of its names, in any language, folded) and one per other word.
+    /// A text matches when it holds every part (`matches_parts`).
+    pub fn parts(&self, query: &str) -> Vec<Vec<String>> {
+        let words: Vec<String> = fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        let (found, used) = self.spans(&words);
+        let mut parts: Vec<Vec<String>> = found
+            .into_iter()
+            .map(|c| self.concepts[c].terms.values().flatten().map(|n| fold(n)).filter(|n| !n.is_empty()).collect())
+            .collect();
         for (w, used) in words.into_iter().zip(used) {
             if !used {
                 parts.push(vec![w]);
@@ -151,23 +161,9 @@ impl Glossary {
     /// A query word is used by at most one match, longest names first.
     pub fn expand(&self, query: &str) -> Vec<(String, String)> {
         let words: Vec<String> = fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
-        let mut used = vec![false; words.len()];
-        let mut found: Vec<usize> = Vec::new();
-        for (name, concept) in &self.names {
-            if name.len() > words.len() {
-                continue;
-            }
-            for start in 0..=words.len() - name.len() {
-                let span = start..start + name.len();
-                if used[span.clone()].iter().any(|u| *u) || words[span.clone()] != name[..] {
-                    continue;
-                }
-                used[span].iter_mut().for_each(|u| *u = true);
-                if !found.contains(concept) {
-                    found.push(*concept);
-                }
-            }
-        }
+        let mut found = self.spans(&words).0;
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|c| seen.insert(*c));
         let mut out = Vec::new();
         for c in found {
             for (lang, names) in &self.concepts[c].terms {
