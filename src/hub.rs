@@ -208,9 +208,30 @@ impl Bell {
 #[derive(Default)]
 pub struct Bells {
     users: DashMap<UserId, Vec<Weak<Bell>>>,
+    /// Every socket's bell, guests' too, by its address.
+    sockets: DashMap<usize, Weak<Bell>>,
 }
 
 impl Bells {
+    /// Counts a socket among those [`Bells::ring_everyone`] reaches, until `forget`.
+    pub fn open(&self, bell: &Arc<Bell>) {
+        self.sockets.insert(Arc::as_ptr(bell) as usize, Arc::downgrade(bell));
+    }
+
+    pub fn forget(&self, bell: &Arc<Bell>) {
+        self.sockets.remove(&(Arc::as_ptr(bell) as usize));
+    }
+
+    /// Rings every socket of this node (a space closed to those who read it: each
+    /// reconnects to what it may still read).
+    pub fn ring_everyone(&self, why: Alarm) {
+        for entry in self.sockets.iter() {
+            if let Some(bell) = entry.value().upgrade() {
+                bell.ring(why);
+            }
+        }
+    }
+
     pub fn register(&self, user: UserId, bell: &Arc<Bell>) {
         let mut bells = self.users.entry(user).or_default();
         bells.retain(|b| b.strong_count() > 0);

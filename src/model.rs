@@ -298,6 +298,14 @@ pub struct Space {
     /// Extension: archived by an admin: read as before, no new posts.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub archived: bool,
+    /// Extension: a private working group that signed-in members see in `GET /groups`
+    /// (its names, descriptions and size, never its rooms) and may ask to join.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub listed: bool,
+    /// Extension: its visibility was changed once; the search index may hold posts of it
+    /// under the other (`service::search` names such spaces in each query).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub visibility_changed: bool,
     /// Extension, in `GET /spaces`: how many threads (rooms) it has, and when the last
     /// post was written in it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -482,6 +490,17 @@ pub struct Invite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     pub created_by: UserId,
+    pub created_at: String,
+}
+
+/// A member's request to join a listed working group, until its coordinators answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub space: SpaceId,
+    pub user: UserId,
+    /// What the member says of why they ask (may be empty).
+    #[serde(default)]
+    pub message: String,
     pub created_at: String,
 }
 

@@ -258,7 +258,7 @@ export async function groupPage(main, app, id) {
         out.textContent = ctx.errorText(err);
       }
     });
-    main.append(form);
+    main.append(form, await requestsSection(g, list, row, out));
   }
   if (isAdmin) {
     const save = h("button", { type: "button", id: "save-coordinators" }, t("admin.coordinators_save"));
@@ -276,6 +276,47 @@ export async function groupPage(main, app, id) {
   main.append(out);
 }
 
+/** The requests to join a group, each approved (the member joins the list) or declined. */
+async function requestsSection(g, members, row, out) {
+  const list = h("ul", { class: "requests", id: "join-requests" });
+  const section = h("section", { class: "card" }, h("h2", {}, t("admin.requests")), list);
+  const empty = () => {
+    if (!list.children.length) list.append(h("li", { class: "meta" }, t("admin.no_requests")));
+  };
+  for (const r of await get(`/spaces/${g.id}/join-requests`)) {
+    const u = r.user;
+    const answer = (approve) => async () => {
+      try {
+        await post(`/spaces/${g.id}/join-requests/${u.id}/${approve ? "approve" : "reject"}`, {});
+        li.remove();
+        if (approve) members.append(row(u));
+        out.textContent = t(approve ? "admin.request_approved" : "admin.request_declined", { name: u.display_name });
+        empty();
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    };
+    const yes = h("button", { type: "button", class: "approve-join" }, t("admin.request_approve"));
+    const no = h("button", { type: "button", class: "link" }, t("admin.request_decline"));
+    yes.addEventListener("click", answer(true));
+    no.addEventListener("click", answer(false));
+    const li = h(
+      "li",
+      { class: "request" },
+      h("a", { href: `#/u/${u.handle}` }, u.display_name),
+      ` @${u.handle} `,
+      r.message ? h("q", {}, r.message) : null,
+      " ",
+      yes,
+      " ",
+      no,
+    );
+    list.append(li);
+  }
+  empty();
+  return section;
+}
+
 // ---- spaces: names and descriptions per language, who posts, archive ----
 
 function spaceEditor(sp, langs) {
@@ -288,12 +329,24 @@ function spaceEditor(sp, langs) {
     ["members", "moderators"].map((p) => h("option", { value: p, selected: sp.post_policy === p }, t(`admin.policy.${p}`))),
   );
   const archived = h("input", { type: "checkbox", id: `archived-${sp.id}`, checked: Boolean(sp.archived) });
+  const visibility = h(
+    "select",
+    { id: `visibility-${sp.id}` },
+    ["public", "private"].map((v) => h("option", { value: v, selected: sp.visibility === v }, t(`admin.visibility.${v}`))),
+  );
+  const listed = h("input", { type: "checkbox", id: `listed-${sp.id}`, checked: Boolean(sp.listed) });
+  const listedRow = h("p", {}, h("label", { for: listed.id }, listed, " ", t("admin.space_listed")));
+  const showListed = () => (listedRow.hidden = visibility.value !== "private");
+  visibility.addEventListener("change", showListed);
+  showListed();
   const form = h(
     "form",
     { class: "space-editor" },
     langs.map((l) => per("name", l, (sp.names || {})[l], 80)),
     langs.map((l) => per("description", l, (sp.descriptions || {})[l], 500)),
     ctx.field(`policy-${sp.id}`, t("admin.space_policy"), policy),
+    ctx.field(`visibility-${sp.id}`, t("admin.space_visibility"), visibility),
+    listedRow,
     h("p", {}, h("label", { for: archived.id }, archived, " ", t("admin.space_archived"))),
     h("button", { type: "submit" }, t("profile.save")),
     out,
@@ -305,7 +358,9 @@ function spaceEditor(sp, langs) {
     for (const el of form.querySelectorAll("input.name")) if (el.value.trim()) names[el.dataset.lang] = el.value;
     for (const el of form.querySelectorAll("textarea.description")) if (el.value.trim()) descriptions[el.dataset.lang] = el.value;
     try {
-      await patch(`/spaces/${sp.id}`, { names, descriptions, post_policy: policy.value, archived: archived.checked });
+      const body = { names, descriptions, post_policy: policy.value, archived: archived.checked, visibility: visibility.value };
+      if (visibility.value === "private") body.listed = listed.checked;
+      await patch(`/spaces/${sp.id}`, body);
       out.textContent = t("profile.saved");
     } catch (err) {
       ctx.showError(form, out, err);

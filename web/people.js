@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 import { api, get, post, put, patch, session } from "./api.js";
-import { t, langName, addStrings } from "./i18n.js";
+import { t, lang, langName, addStrings } from "./i18n.js";
 
 // What the pages use of the client's shell (app.js).
 let app = null;
@@ -286,4 +286,44 @@ export async function directoryPage(main, shell, query) {
   };
   more.addEventListener("click", load);
   await load();
+  if (state.me) await groupsSection(main);
+}
+
+/** The working groups that welcome requests: each described, with how many are in it,
+ * and a request to join (with a word on why) for those not in it yet. */
+async function groupsSection(main) {
+  const groups = await get("/groups");
+  if (!groups.length) return;
+  const ui = lang();
+  const list = h("ul", { class: "people", id: "groups" });
+  for (const g of groups) {
+    const sp = g.space;
+    const name = (sp.names || {})[ui] || sp.name;
+    const about = (sp.descriptions || {})[ui] || Object.values(sp.descriptions || {})[0] || "";
+    const out = h("p", { class: "meta", role: "status" });
+    const li = h("li", { class: "group", "data-space": sp.id }, h("strong", {}, name), " ", h("span", { class: "meta" }, t("people.group_size", { n: g.members })));
+    if (about) li.append(h("p", { class: "meta" }, about));
+    if (g.member) {
+      li.append(h("a", { href: sp.kind === "chat" ? `#/room/${sp.room}` : `#/space/${sp.id}` }, t("people.open_group")));
+    } else if (g.requested) {
+      out.textContent = t("people.asked");
+    } else {
+      const why = h("input", { maxlength: 500, class: "join-message" });
+      const form = h("form", { class: "ask-join" }, app.field(`join-${sp.id}`, t("people.ask_message"), why), h("button", { type: "submit" }, t("people.ask_join")));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        try {
+          await post(`/spaces/${sp.id}/join-requests`, { message: why.value });
+          form.remove();
+          out.textContent = t("people.asked");
+        } catch (err) {
+          app.showError(form, out, err);
+        }
+      });
+      li.append(form);
+    }
+    li.append(out);
+    list.append(li);
+  }
+  main.append(h("h2", {}, t("people.groups")), h("p", { class: "meta" }, t("people.groups_note")), list);
 }

@@ -112,8 +112,12 @@ pub struct SearchQuery {
     /// Whether the caller may read public spaces (everyone may, today).
     pub public: bool,
     /// The private spaces the caller is a member of. Nothing outside the public spaces
-    /// (when `public`) and these is matched, counted or paged.
+    /// (when `public`) and these is matched, counted or paged. A space made public
+    /// since its posts were indexed is named here too, for everyone.
     pub private_spaces: Vec<u64>,
+    /// Spaces made private since their posts were indexed as public, that the caller
+    /// may not read: none of their documents is matched, counted or paged.
+    pub closed_spaces: Vec<u64>,
     pub space: Option<u64>,
     pub author: Option<u64>,
     /// Posts readable in this language: written in it or translated into it.
@@ -607,6 +611,10 @@ impl SearchIndex {
             must.push((Occur::Must, Box::new(TermSetQuery::new(acl))));
             Vec::new()
         };
+        if !q.closed_spaces.is_empty() {
+            let closed = q.closed_spaces.iter().map(|s| Term::from_field_u64(f.space, *s));
+            must.push((Occur::MustNot, Box::new(TermSetQuery::new(closed))));
+        }
         if let Some(s) = q.space {
             must.push((
                 Occur::Must,
@@ -827,8 +835,10 @@ fn segment_private_spaces(seg: &tantivy::SegmentReader, acl: Field) -> Result<Ve
     Ok(out)
 }
 
-/// Who may read a document: everyone (`public`) or the members of its space (`s<id>`).
-/// A space's visibility never changes, so this is fixed when the post is indexed.
+/// Who may read a document: everyone (`public`) or the members of its space (`s<id>`),
+/// as when the post was indexed. When a space's visibility changes its posts are indexed
+/// again; until then the caller's query names the space (`private_spaces`,
+/// `closed_spaces`).
 fn acl_term(public: bool, space: u64) -> String {
     if public {
         "public".to_owned()

@@ -249,3 +249,52 @@ pub(super) async fn watch_space(
     app.set_space_watch(caller.user.as_ref(), id, b.level).await?;
     Ok(Json(serde_json::json!({"space": id, "watch": b.level})))
 }
+
+pub(super) async fn groups(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<crate::service::ListedGroup>>> {
+    Ok(Json(app.groups(caller.user.as_ref())?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct JoinBody {
+    #[serde(default)]
+    message: String,
+}
+
+pub(super) async fn request_join(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<JoinBody>,
+) -> ApiResult<(StatusCode, Json<crate::model::JoinRequest>)> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok((StatusCode::CREATED, Json(app.request_join(caller.user.as_ref(), id, &b.message).await?)))
+}
+
+pub(super) async fn join_requests(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::service::JoinRequestView>>> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    Ok(Json(app.join_requests(caller.user.as_ref(), id)?))
+}
+
+pub(super) async fn answer_join(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, user, answer)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, SpaceId::parse, "space")?;
+    let user = parse_id(&user, UserId::parse, "user")?;
+    let approve = match answer.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(ApiError::not_found("route")),
+    };
+    app.answer_join(caller.user.as_ref(), id, user, approve).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -22,6 +22,8 @@ pub struct PersonalExport {
     pub read_markers: Vec<ReadMarker>,
     pub flags: Vec<FlagMade>,
     pub invites: Vec<Invite>,
+    /// Their requests to join working groups, still waiting.
+    pub join_requests: Vec<crate::model::JoinRequest>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -106,6 +108,7 @@ impl App {
             read_markers,
             flags,
             invites: self.store.invites()?.into_iter().filter(|i| i.created_by == user.id).collect(),
+            join_requests: self.store.join_requests_of(user.id)?,
         })
     }
 
@@ -158,6 +161,8 @@ impl App {
                 spaces.push(s.id);
             }
         }
+        // Requests to join go with the account.
+        spaces.extend(self.store.join_requests_of(user)?.into_iter().map(|r| r.space));
         let tokens = self.store.tokens_of(user)?;
         self.store.run(crate::store::EraseAccount { user, tokens, spaces }).await?;
         Ok(())

@@ -70,6 +70,7 @@ fn publish(hub: &Hub, bells: &Bells, change: Change) {
             bells.ring(user, Alarm::AccessChanged);
             send(hub, Topic::User(user), 0, None, ServerFrame::AccessChanged { space }.to_json());
         }
+        Change::SpaceClosed { .. } => bells.ring_everyone(Alarm::AccessChanged),
         Change::SessionsEnded { user } => {
             bells.ring(user, Alarm::Revoked);
             send(hub, Topic::User(user), 0, None, ServerFrame::Revoked.to_json());

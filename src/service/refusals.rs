@@ -31,6 +31,7 @@ impl From<Refusal> for ApiError {
             Refusal::SameLanguage => ApiError::field("lang", "the post is already in this language"),
             Refusal::InviteUnusable(why) => ApiError::field("invite", format!("this invitation code is {why}")),
             Refusal::NotPending => ApiError::conflict("this account does not wait for approval"),
+            Refusal::AlreadyMember => ApiError::conflict("you are a member of this group already"),
         }
     }
 }

@@ -96,16 +96,22 @@ impl App {
             self.readable_space(viewer, s)?;
         }
         // Everyone reads public spaces; members read their private ones.
-        let mut private = Vec::new();
+        // A space whose visibility changed may have posts indexed under the other one
+        // until the indexer has been through them again.
+        let (mut private, mut closed) = (Vec::new(), Vec::new());
         for s in self.store.spaces()? {
-            if s.visibility == Visibility::Private && self.can_read(viewer, &s)? {
-                private.push(s.id.0);
+            match s.visibility {
+                Visibility::Private if self.can_read(viewer, &s)? => private.push(s.id.0),
+                Visibility::Private if s.visibility_changed => closed.push(s.id.0),
+                Visibility::Public if s.visibility_changed => private.push(s.id.0),
+                _ => {}
             }
         }
         let query = SearchQuery {
             text: text.clone(),
             public: true,
             private_spaces: private,
+            closed_spaces: closed,
             space: p.space.map(|s| s.0),
             author: p.author.map(|a| a.0),
             lang: lang.map(|l| l.to_string()),

@@ -18,6 +18,8 @@ pub struct SpacePatch {
     pub descriptions: Option<BTreeMap<String, String>>,
     pub post_policy: Option<PostPolicy>,
     pub archived: Option<bool>,
+    pub visibility: Option<Visibility>,
+    pub listed: Option<bool>,
 }
 
 impl App {
@@ -57,7 +59,8 @@ impl App {
     }
 
     /// Admins rename a space, describe it per language, change who posts in it, archive
-    /// it (read as before, no new posts) or bring it back.
+    /// it (read as before, no new posts) or bring it back, open a private space to all or
+    /// close a public one to its members (the admin among them), list a private group.
     pub async fn update_space(&self, actor: &User, space: SpaceId, patch: SpacePatch) -> ApiResult<Space> {
         if !actor.is_admin() {
             return Err(ApiError::forbidden("only admins change spaces"));
@@ -77,7 +80,18 @@ impl App {
         };
         let names = patch.names.as_ref().map(|n| per_lang("names", n, 80)).transpose()?;
         let descriptions = patch.descriptions.as_ref().map(|d| per_lang("descriptions", d, 500)).transpose()?;
+        let visibility = patch.visibility.unwrap_or(s.visibility);
+        if patch.listed == Some(true) && visibility != Visibility::Private {
+            return Err(ApiError::field("listed", "only a private working group is listed"));
+        }
         self.limiter.write(actor.id)?;
+        // Search learns who may read the space's posts from the change feed.
+        let mut posts = Vec::new();
+        if visibility != s.visibility {
+            for r in self.store.rooms_of(s.id)? {
+                posts.extend(self.store.posts(r.id, 0, usize::MAX)?.into_iter().map(|p| p.id));
+            }
+        }
         let op = crate::store::UpdateSpace {
             space: s.id,
             name,
@@ -85,6 +99,10 @@ impl App {
             descriptions,
             post_policy: patch.post_policy,
             archived: patch.archived,
+            visibility: patch.visibility,
+            listed: patch.listed,
+            actor: actor.id,
+            posts,
         };
         Ok(self.store.run(op).await?)
     }

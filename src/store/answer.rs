@@ -4,7 +4,7 @@
 
 use super::ops::*;
 use super::NonceRecord;
-use crate::model::{Post, Space, User};
+use crate::model::{JoinRequest, Post, Space, User};
 
 /// An answer of the writer, of one kind.
 pub trait Answer: Sized {
@@ -50,6 +50,15 @@ impl Answer for Space {
     fn from_outcome(o: Outcome) -> Option<Self> {
         match o {
             Outcome::Space(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Answer for JoinRequest {
+    fn from_outcome(o: Outcome) -> Option<Self> {
+        match o {
+            Outcome::JoinRequest(r) => Some(r),
             _ => None,
         }
     }
@@ -156,4 +165,6 @@ writes! {
     UpdateSpace => Space,
     SetWatch => Done,
     SetSpaceWatch => Done,
+    RequestJoin => JoinRequest,
+    AnswerJoin => Done,
 }

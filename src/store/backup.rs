@@ -90,6 +90,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("fresh_queue", &trees.fresh_queue),
         ("invites", &trees.invites),
         ("watches", &trees.watches),
+        ("join_requests", &trees.join_requests),
     ]
 }
 

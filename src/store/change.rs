@@ -29,6 +29,8 @@ pub enum Change {
     NotificationsRead { user: UserId, until: NotificationId },
     /// The user was taken out of a space.
     AccessLost { user: UserId, space: SpaceId },
+    /// A public space became private: whoever follows it may no longer read it.
+    SpaceClosed { space: SpaceId },
     /// Every session of the user ended (a suspension).
     SessionsEnded { user: UserId },
     /// The session of this token ended (sign-out, a new password elsewhere).

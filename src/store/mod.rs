@@ -46,10 +46,11 @@ pub use change::Change;
 pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
-    AddMember, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost, EraseAccount,
-    ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React,
-    Reject, Release, RemoveMember, Restore, RevokeInvite, RevokeToken, SetCommunity, SetCoordinators, SetLang,
-    SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
+    AddMember, AnswerJoin, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost,
+    EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken,
+    React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite, RevokeToken, SetCommunity,
+    SetCoordinators, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate,
+    UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -244,6 +245,8 @@ pub(crate) struct Trees {
     pub invites: Tree,
     /// How members follow rooms: (room, user) to a level.
     pub watches: Tree,
+    /// Requests to join listed working groups: (space, user) to the request.
+    pub join_requests: Tree,
 }
 
 impl Trees {
@@ -276,6 +279,7 @@ impl Trees {
             fresh_queue: db.open_tree("fresh_queue")?,
             invites: db.open_tree("invites")?,
             watches: db.open_tree("watches")?,
+            join_requests: db.open_tree("join_requests")?,
         })
     }
 
@@ -309,6 +313,7 @@ impl Trees {
             self.fresh_queue.clone(),
             self.invites.clone(),
             self.watches.clone(),
+            self.join_requests.clone(),
         ]
     }
 }
@@ -922,6 +927,28 @@ impl Store {
                     .ok_or(StoreError::Corrupt { tree: "members", detail: "short key".into() })
             })
             .collect()
+    }
+
+    /// Requests to join `space`, oldest first.
+    pub fn join_requests(&self, space: SpaceId) -> Result<Vec<crate::model::JoinRequest>, StoreError> {
+        let mut out: Vec<crate::model::JoinRequest> = Vec::new();
+        for item in self.trees.join_requests.scan_prefix(self.ids.key(space)) {
+            out.push(decode("join_requests", &item?.1)?);
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(out)
+    }
+
+    /// Every request `user` has waiting (a scan: requests are few).
+    pub fn join_requests_of(&self, user: UserId) -> Result<Vec<crate::model::JoinRequest>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.join_requests.iter() {
+            let r: crate::model::JoinRequest = decode("join_requests", &item?.1)?;
+            if r.user == user {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     // ---- rooms ----

@@ -42,6 +42,8 @@ pub enum Refusal {
     InviteUnusable(&'static str),
     /// The account does not wait for approval.
     NotPending,
+    /// The user is a member of the space already.
+    AlreadyMember,
 }
 
 /// Why a write did not happen: refused, or the store failed.

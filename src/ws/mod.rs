@@ -158,6 +158,7 @@ impl Connection {
         let (out, out_rx) = mpsc::channel(app.config.connection_queue);
         let replay_budget = Arc::new(Semaphore::new(CONNECTION_REPLAY_BYTES));
         let bell = Arc::new(Bell::default());
+        app.bells.open(&bell);
         let writer = tokio::spawn(write_loop(app.clone(), sink, out_rx, bell.clone()));
         let mut conn = Connection {
             inflight: Arc::new(Semaphore::new(app.config.max_inflight_per_connection)),
@@ -228,6 +229,7 @@ impl Connection {
         conn.unsubscribe_all();
         conn.end_session();
         conn.unring();
+        app.bells.forget(&conn.bell);
         let close = match end {
             End::Close(code, reason) => {
                 Some(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))

@@ -24,8 +24,8 @@ async fn admins_describe_spaces_per_language_and_archive_them_and_the_list_says_
     assert_eq!(space["descriptions"]["fr"], "Tout sur l'ESS");
     let (status, e) = admin.patch(&format!("/spaces/{general}"), json!({"descriptions": {"francais": "x"}})).await;
     assert_eq!((status, e["error"]["field"].as_str()), (400, Some("descriptions")));
-    let (status, e) = admin.patch(&format!("/spaces/{general}"), json!({"visibility": "private"})).await;
-    assert_eq!(status, 400, "visibility does not change: {e}");
+    let (status, e) = admin.patch(&format!("/spaces/{general}"), json!({"visibility": "hidden"})).await;
+    assert_eq!(status, 400, "an unknown visibility: {e}");
 
     let (_, spaces) = s.guest().get("/spaces").await;
     let row = spaces.as_array().unwrap().iter().find(|x| x["id"] == general.as_str()).unwrap().clone();

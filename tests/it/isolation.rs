@@ -264,6 +264,7 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
             ("hide".into(), c.post(&format!("/posts/{target}/hide"), json!({"reason": "test"})).await),
             ("restore".into(), c.post(&format!("/posts/{target}/restore"), json!({})).await),
             ("pin".into(), c.put(&format!("/rooms/{}/pin", g.room), json!({"pinned": true})).await),
+            ("ask to join".into(), c.post(&format!("/spaces/{}/join-requests", g.space), json!({})).await),
             ("delete".into(), c.delete(&format!("/posts/{target}")).await),
         ];
         // Admins administer every space's membership; everyone else outside is refused.
@@ -290,6 +291,23 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
             Who::Guest => assert_eq!(status, 401),
             Who::Coordinator | Who::OtherAdmin => assert!(invites.to_string().contains(&g.space), "{who:?}: {invites}"),
             _ => assert!(!invites.to_string().contains(&g.space), "{who:?} sees the group's invitation: {invites}"),
+        }
+    }
+
+    // A group that is not listed is in no one's list of groups, and its requests to join
+    // are its coordinator's to read.
+    for (who, c) in &people {
+        let (status, groups) = c.get("/groups").await;
+        if *who == Who::Guest {
+            assert_eq!(status, 401);
+        } else {
+            assert_eq!((status, groups.as_array().map(Vec::len)), (200, Some(0)), "{who:?}: {groups}");
+        }
+        let (status, body) = c.get(&format!("/spaces/{}/join-requests", g.space)).await;
+        match who {
+            Who::Coordinator | Who::OtherAdmin => assert_eq!(status, 200, "{who:?}: {body}"),
+            Who::Member => assert_eq!(status, 403, "{body}"),
+            _ => assert_hidden(*who, "join requests", status, &body),
         }
     }
 

@@ -18,6 +18,7 @@ mod hostile;
 mod isolation;
 mod joining;
 mod language;
+mod listed;
 mod moderation;
 mod notifications;
 mod people;

@@ -151,6 +151,8 @@ export default {
   "error.field.language": "Choose one of the languages offered.",
   "error.field.cursor": "That page is out of date: search again.",
   "error.field.q": "Search with at most 200 characters.",
+  "error.field.listed": "Only a private working group can be listed.",
+  "error.field.message": "At most 500 characters.",
   "dms.title": "Conversations",
   "user.deleted": "a deleted member",
   "space.members": "Members and coordinators",

@@ -151,6 +151,8 @@ export default {
   "error.field.language": "Elija uno de los idiomas ofrecidos.",
   "error.field.cursor": "Esa página ya no es válida: busque de nuevo.",
   "error.field.q": "Busque con 200 caracteres como máximo.",
+  "error.field.listed": "Solo un grupo de trabajo privado puede hacerse visible.",
+  "error.field.message": "500 caracteres como máximo.",
   "dms.title": "Conversaciones",
   "user.deleted": "un miembro eliminado",
   "space.members": "Miembros y coordinadores",

@@ -151,6 +151,8 @@ export default {
   "error.field.language": "Choisissez une des langues proposées.",
   "error.field.cursor": "Cette page n'est plus à jour : relancez la recherche.",
   "error.field.q": "Cherchez avec 200 caractères au plus.",
+  "error.field.listed": "Seul un groupe de travail privé peut être rendu visible.",
+  "error.field.message": "500 caractères au plus.",
   "dms.title": "Conversations",
   "user.deleted": "un membre supprimé",
   "space.members": "Membres et coordinateurs",

@@ -31,4 +31,12 @@ export default {
   "people.erase_what": "Your sessions end, your profile is erased and you can no longer sign in. Your posts stay, shown as by a deleted member, unless you delete them too.",
   "people.erase_posts": "Delete my posts too",
   "people.erase_confirm": "Delete my account for good",
+  "people.groups": "Working groups",
+  "people.groups_note": "Private groups that welcome requests. Their coordinators answer.",
+  "people.group_size": "{n} members",
+  "people.ask_join": "Ask to join",
+  "people.ask_message": "Why you would like to join (optional)",
+  "people.asked": "Request sent: the group's coordinators will answer.",
+  "people.in_group": "You are a member",
+  "people.open_group": "Open",
 };

@@ -31,4 +31,12 @@ export default {
   "people.erase_what": "Sus sesiones terminan, su perfil se borra y ya no puede iniciar sesión. Sus mensajes se quedan, como de un miembro eliminado, salvo que también los elimine.",
   "people.erase_posts": "Eliminar también mis mensajes",
   "people.erase_confirm": "Eliminar mi cuenta definitivamente",
+  "people.groups": "Grupos de trabajo",
+  "people.groups_note": "Grupos privados que aceptan solicitudes. Sus coordinadores responden.",
+  "people.group_size": "{n} miembros",
+  "people.ask_join": "Pedir unirse",
+  "people.ask_message": "Por qué quiere unirse (opcional)",
+  "people.asked": "Solicitud enviada: los coordinadores del grupo responderán.",
+  "people.in_group": "Usted es miembro",
+  "people.open_group": "Abrir",
 };

@@ -31,4 +31,12 @@ export default {
   "people.erase_what": "Vos sessions se terminent, votre profil est effacé et vous ne pouvez plus vous connecter. Vos messages restent, affichés comme d'un membre supprimé, sauf si vous les supprimez aussi.",
   "people.erase_posts": "Supprimer aussi mes messages",
   "people.erase_confirm": "Supprimer définitivement mon compte",
+  "people.groups": "Groupes de travail",
+  "people.groups_note": "Des groupes privés qui accueillent les demandes. Leurs coordinateurs y répondent.",
+  "people.group_size": "{n} membres",
+  "people.ask_join": "Demander à rejoindre",
+  "people.ask_message": "Pourquoi vous souhaitez rejoindre le groupe (facultatif)",
+  "people.asked": "Demande envoyée : les coordinateurs du groupe vous répondront.",
+  "people.in_group": "Vous en êtes membre",
+  "people.open_group": "Ouvrir",
 };

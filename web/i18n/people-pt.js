@@ -31,4 +31,12 @@ export default {
   "people.erase_what": "As suas sessões terminam, o seu perfil é apagado e deixa de poder entrar. As suas mensagens ficam, como de um membro eliminado, a menos que as elimine também.",
   "people.erase_posts": "Eliminar também as minhas mensagens",
   "people.erase_confirm": "Eliminar a minha conta definitivamente",
+  "people.groups": "Grupos de trabalho",
+  "people.groups_note": "Grupos privados que aceitam pedidos. Os seus coordenadores respondem.",
+  "people.group_size": "{n} membros",
+  "people.ask_join": "Pedir para entrar",
+  "people.ask_message": "Porque gostaria de entrar (opcional)",
+  "people.asked": "Pedido enviado: os coordenadores do grupo responderão.",
+  "people.in_group": "Você é membro",
+  "people.open_group": "Abrir",
 };

@@ -151,6 +151,8 @@ export default {
   "error.field.language": "Escolha uma das línguas oferecidas.",
   "error.field.cursor": "Essa página já não é válida: pesquise de novo.",
   "error.field.q": "Pesquise com no máximo 200 caracteres.",
+  "error.field.listed": "Só um grupo de trabalho privado pode ficar visível.",
+  "error.field.message": "No máximo 500 caracteres.",
   "dms.title": "Conversas",
   "user.deleted": "um membro eliminado",
   "space.members": "Membros e coordenadores",

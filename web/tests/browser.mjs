@@ -927,8 +927,60 @@ scenarios["staff set up a working group with its coordinator and moderate from t
   await ctxAdmin.close();
 };
 
+scenarios["a member finds a listed working group, asks to join in French, and its coordinator approves"] = async () => {
+  const adminToken = await admin();
+  const [coord, amina] = [await user("coord", ["en"]), await user("amina", ["fr"])];
+  const name = `Droit coopératif ${Date.now() % 100000}`;
+  const group = await call("POST", "/spaces", adminToken, { slug: `droit-${Date.now() % 100000}`, name, kind: "forum", visibility: "private", post_policy: "members" });
+  await call("POST", `/spaces/${group.id}/members`, adminToken, { user: coord.user.id });
+  await call("PUT", `/spaces/${group.id}/coordinators`, adminToken, { users: [coord.user.id] });
+
+  // The admin lists the group and describes it from the page that runs the community.
+  const ctxAdmin = await context({ token: adminToken }, { ui: "en" });
+  const pa = await open(ctxAdmin, "#/admin");
+  const editor = pa.locator("#spaces-edit details", { hasText: name });
+  await editor.locator("summary").click();
+  assert(await editor.locator(`#listed-${group.id}`).isVisible(), "a private group can be listed");
+  await editor.locator(`#description-${group.id}-fr`).fill("Le droit des coopératives en Afrique francophone");
+  await editor.locator(`#listed-${group.id}`).check();
+  await editor.locator("button[type=submit]").click();
+  await editor.locator("[role=status]", { hasText: "Saved" }).waitFor();
+  const listed = await call("GET", `/spaces/${group.id}`, adminToken);
+  assert(listed.listed === true, "the group is listed");
+  await ctxAdmin.close();
+
+  // A member finds it among the working groups and asks to join, in French.
+  const ctxA = await context(amina, { ui: "fr", locale: "fr-FR" });
+  const pm = await open(ctxA, "#/people");
+  const item = pm.locator(`#groups li[data-space="${group.id}"]`);
+  await item.waitFor();
+  await item.locator("text=Le droit des coopératives en Afrique francophone").waitFor();
+  await item.locator("input.join-message").fill("Je travaille sur l'OHADA");
+  await item.locator("button[type=submit]", { hasText: "Demander à rejoindre" }).click();
+  await item.locator("[role=status]", { hasText: "Demande envoyée" }).waitFor();
+  await shot(pm, "join-request");
+
+  // Its coordinator sees the request with its message, and approves it.
+  const ctxC = await context(coord, { ui: "en" });
+  const pc = await open(ctxC, `#/group/${group.id}`);
+  const req = pc.locator("#join-requests li.request", { hasText: amina.handle });
+  await req.locator("q", { hasText: "OHADA" }).waitFor();
+  await req.locator("button.approve-join").click();
+  await pc.locator("#members li.member", { hasText: amina.handle }).waitFor();
+  await pc.locator("#join-requests", { hasText: "No requests waiting" }).waitFor();
+  await ctxC.close();
+
+  await pm.reload();
+  await pm.locator(`#groups li[data-space="${group.id}"] a`, { hasText: "Ouvrir" }).click();
+  await pm.locator("main h1", { hasText: name }).waitFor();
+  await ctxA.close();
+};
+
 // ---- run ----
 
+// CB_SCENARIO=words runs only the scenarios whose name holds them (while working on one).
+const only = process.env.CB_SCENARIO;
+for (const name of Object.keys(scenarios)) if (only && !name.includes(only)) delete scenarios[name];
 let failed = 0;
 for (const [name, run] of Object.entries(scenarios)) {
   const started = Date.now();

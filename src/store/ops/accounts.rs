@@ -66,7 +66,8 @@ pub struct Suspend {
 
 /// Erases an account at its owner's request (or an admin's): its sessions end, its
 /// profile, languages, roles and password go, its handle is freed, and it leaves
-/// `spaces` (listed by the service). Its posts stay, by a deleted member.
+/// `spaces` (listed by the service), its requests to join them withdrawn. Its posts
+/// stay, by a deleted member.
 #[derive(Clone, Debug)]
 pub struct EraseAccount {
     pub user: UserId,
@@ -268,7 +269,9 @@ pub(super) fn erase_account(tx: &Tx, fx: &mut Effects, op: &EraseAccount) -> OpR
         fx.changes.push(Change::TokenRevoked { hash: *hash });
     }
     for space in &op.spaces {
-        tx.members().remove(&keys::pair(tx.ids.of(space), place)[..])?;
+        let key = keys::pair(tx.ids.of(space), place);
+        tx.members().remove(&key[..])?;
+        tx.join_requests().remove(&key[..])?;
     }
     Ok(Ok(Outcome::Done))
 }

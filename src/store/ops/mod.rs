@@ -26,7 +26,7 @@ pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
-pub use spaces::{AddMember, CreateSpace, Pin, RemoveMember, SetCoordinators, UpdateSpace};
+pub use spaces::{AddMember, AnswerJoin, CreateSpace, Pin, RemoveMember, RequestJoin, SetCoordinators, UpdateSpace};
 
 use super::change::Change;
 use super::ids::{FromPlace, Ids};
@@ -39,8 +39,9 @@ use super::runs;
 use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonce, UserRecord};
 use crate::error::StoreError;
 use crate::model::{
-    EventKind, Lang, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId, PostPolicy,
-    Profile, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId, Visibility,
+    EventKind, JoinRequest, Lang, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId,
+    PostPolicy, Profile, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId,
+    Visibility,
 };
 
 /// Where a new post goes.
@@ -96,6 +97,8 @@ pub enum Op {
     UpdateSpace(UpdateSpace),
     SetWatch(SetWatch),
     SetSpaceWatch(SetSpaceWatch),
+    RequestJoin(RequestJoin),
+    AnswerJoin(AnswerJoin),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -172,6 +175,7 @@ pub enum Outcome {
     Read {
         seq: u64,
     },
+    JoinRequest(JoinRequest),
     Done,
 }
 
@@ -640,6 +644,9 @@ impl<'a> Tx<'a> {
     fn watches(&self) -> &Overlay<'a> {
         &self.trees[26]
     }
+    fn join_requests(&self) -> &Overlay<'a> {
+        &self.trees[27]
+    }
 }
 
 /// What every op of a batch shares.
@@ -797,9 +804,11 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::Approve(op) => community::approve(tx, op),
         Op::Reject(op) => community::reject(tx, op),
         Op::EraseAccount(op) => accounts::erase_account(tx, fx, op),
-        Op::UpdateSpace(op) => spaces::update_space(tx, op),
+        Op::UpdateSpace(op) => spaces::update_space(tx, fx, op),
         Op::SetWatch(op) => reads::set_watch(tx, op),
         Op::SetSpaceWatch(op) => reads::set_space_watch(tx, op),
+        Op::RequestJoin(op) => spaces::request_join(tx, ctx, op),
+        Op::AnswerJoin(op) => spaces::answer_join(tx, op),
     }
 }
 

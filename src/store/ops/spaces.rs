@@ -43,9 +43,16 @@ pub struct UpdateSpace {
     pub descriptions: Option<BTreeMap<Lang, String>>,
     pub post_policy: Option<PostPolicy>,
     pub archived: Option<bool>,
+    /// A new visibility: the space's posts are named in the change feed again (listed
+    /// by the service) so that search sees who may read them; made private, the space
+    /// keeps `actor` as a member and every socket is told to reconnect.
+    pub visibility: Option<Visibility>,
+    pub listed: Option<bool>,
+    pub actor: UserId,
+    pub posts: Vec<PostId>,
 }
 
-pub(super) fn update_space(tx: &Tx, op: &UpdateSpace) -> OpResult {
+pub(super) fn update_space(tx: &Tx, fx: &mut Effects, op: &UpdateSpace) -> OpResult {
     let Some(mut s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(op.space))? else {
         return Ok(Err(Refusal::NotFound("space")));
     };
@@ -63,6 +70,24 @@ pub(super) fn update_space(tx: &Tx, op: &UpdateSpace) -> OpResult {
     }
     if let Some(a) = op.archived {
         s.archived = a;
+    }
+    if let Some(l) = op.listed {
+        s.listed = l;
+    }
+    if let Some(v) = op.visibility.filter(|v| *v != s.visibility) {
+        s.visibility = v;
+        s.visibility_changed = true;
+        for post in &op.posts {
+            record_change(fx, *post);
+        }
+        if v == Visibility::Private {
+            tx.members().insert(&keys::pair(tx.ids.of(op.space), tx.ids.of(op.actor))[..], &[][..])?;
+            fx.changes.push(Change::SpaceClosed { space: op.space });
+        }
+    }
+    if s.visibility == Visibility::Public {
+        s.listed = false;
+        s.coordinators.clear();
     }
     put(tx.spaces(), &tx.ids.key(op.space), &s)?;
     Ok(Ok(Outcome::Space(s)))
@@ -115,6 +140,8 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
         names: BTreeMap::new(),
         descriptions: BTreeMap::new(),
         archived: false,
+        listed: false,
+        visibility_changed: false,
         threads: None,
         last_activity_at: None,
         watch: None,
@@ -137,7 +164,58 @@ pub(super) fn add_member(tx: &Tx, space: &SpaceId, user: &UserId) -> OpResult {
     if tx.users().get(tx.ids.key(user))?.is_none() {
         return Ok(Err(Refusal::NotFound("user")));
     }
-    tx.members().insert(&keys::pair(tx.ids.of(space), tx.ids.of(user))[..], &[][..])?;
+    let key = keys::pair(tx.ids.of(space), tx.ids.of(user));
+    tx.members().insert(&key[..], &[][..])?;
+    // A request to join is answered by joining.
+    tx.join_requests().remove(&key[..])?;
+    Ok(Ok(Outcome::Done))
+}
+
+/// A member asks to join a listed working group.
+#[derive(Clone, Debug)]
+pub struct RequestJoin {
+    pub space: SpaceId,
+    pub user: UserId,
+    pub message: String,
+}
+
+pub(super) fn request_join(tx: &Tx, ctx: &Ctx, op: &RequestJoin) -> OpResult {
+    let Some(s) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(op.space))? else {
+        return Ok(Err(Refusal::NotFound("space")));
+    };
+    let key = keys::pair(tx.ids.of(op.space), tx.ids.of(op.user));
+    if tx.members().get(&key[..])?.is_some() {
+        return Ok(Err(Refusal::AlreadyMember));
+    }
+    // Only a listed group is seen by non-members: any other is not found.
+    if s.visibility != Visibility::Private || !s.listed || s.is_direct() {
+        return Ok(Err(Refusal::NotFound("space")));
+    }
+    if let Some(r) = get::<JoinRequest>(tx.join_requests(), "join_requests", &key)? {
+        return Ok(Ok(Outcome::JoinRequest(r)));
+    }
+    let r = JoinRequest { space: op.space, user: op.user, message: op.message.clone(), created_at: ctx.now.clone() };
+    put(tx.join_requests(), &key, &r)?;
+    Ok(Ok(Outcome::JoinRequest(r)))
+}
+
+/// A coordinator answers a request to join: approved, the member joins; either way the
+/// request is gone.
+#[derive(Clone, Debug)]
+pub struct AnswerJoin {
+    pub space: SpaceId,
+    pub user: UserId,
+    pub approve: bool,
+}
+
+pub(super) fn answer_join(tx: &Tx, op: &AnswerJoin) -> OpResult {
+    let key = keys::pair(tx.ids.of(op.space), tx.ids.of(op.user));
+    if tx.join_requests().remove(&key[..])?.is_none() {
+        return Ok(Err(Refusal::NotFound("join request")));
+    }
+    if op.approve {
+        tx.members().insert(&key[..], &[][..])?;
+    }
     Ok(Ok(Outcome::Done))
 }
 
