@@ -37,6 +37,7 @@ fn post() -> Post {
         hidden: false,
         translations: BTreeMap::new(),
         reactions: BTreeMap::new(),
+        files: Vec::new(),
     }
 }
 

@@ -53,6 +53,13 @@ pub struct Config {
     /// Largest uploaded file in bytes (`GET /config` tells clients).
     #[arg(long, env = "CB_MAX_FILE_BYTES", default_value_t = 25 * MIB)]
     pub max_file_bytes: u64,
+    /// Each member's storage for uploaded files, in MiB.
+    #[arg(long, env = "CB_FILE_QUOTA_MB", default_value_t = 1024)]
+    pub file_quota_mb: u64,
+    /// Images of more pixels than this get no thumbnail (they are not decoded): a guard
+    /// against decompression bombs.
+    #[arg(long, env = "CB_MAX_IMAGE_PIXELS", default_value_t = 50_000_000)]
+    pub max_image_pixels: u64,
     /// Events buffered per room; a subscriber further behind gets `lagged`.
     #[arg(long, env = "CB_ROOM_BUFFER", default_value_t = 1024)]
     pub room_buffer: usize,

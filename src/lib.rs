@@ -17,6 +17,7 @@
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod hub;
 pub mod lang;
@@ -59,6 +60,7 @@ pub async fn serve(
     let sweeper = tokio::spawn(sweep_claims(app.clone()));
     let disk = tokio::spawn(watch_disk(app.clone()));
     let backups = tokio::spawn(scheduled_backups(app.clone()));
+    let collector = tokio::spawn(collect_files(app.clone()));
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -97,6 +99,7 @@ pub async fn serve(
     let _ = sweeper.await;
     disk.abort();
     backups.abort();
+    collector.abort();
     let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
@@ -225,6 +228,21 @@ async fn scheduled_backups(app: Arc<App>) {
                 }
             }
             Err(e) => tracing::warn!(error = %e.message, "looking at the backups failed"),
+        }
+    }
+}
+
+/// How often unattached uploads and unnamed blobs are collected (first a minute after
+/// the start).
+const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+
+async fn collect_files(app: Arc<App>) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + BACKUP_CHECK, COLLECT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.collect_files().await {
+            tracing::warn!(error = %e.message, "collecting files failed");
         }
     }
 }

@@ -80,6 +80,10 @@ id_type!(
     /// A notification.
     NotificationId, 'n'
 );
+id_type!(
+    /// An uploaded file.
+    FileId, 'f'
+);
 
 /// Why a user is notified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -396,6 +400,35 @@ pub struct Post {
     /// Extension: emoji reactions, with how many users reacted with each.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub reactions: std::collections::BTreeMap<String, u64>,
+    /// The files attached to it, as they were when it was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<File>,
+}
+
+/// An uploaded file, as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct File {
+    pub id: FileId,
+    /// The name it was uploaded under (what a download is saved as).
+    pub name: String,
+    pub size: u64,
+    /// Sniffed from its bytes, never taken from the name or the uploader.
+    pub content_type: String,
+    /// Of the bytes served, lowercase hex.
+    pub sha256: String,
+    pub created_at: String,
+    pub uploader: UserId,
+    /// Where its thumbnail is served (images).
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+    /// The language of the text read from it (documents), once it is read.
+    #[serde(default)]
+    pub text_lang: Option<Lang>,
+    /// Extension: image dimensions, for laying out a post before the image loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
 /// One earlier version of an edited post.

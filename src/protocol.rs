@@ -43,6 +43,9 @@ pub enum ClientFrame {
         /// Extension: the author's own statement of the language; it always wins.
         #[serde(default)]
         lang: Option<String>,
+        /// The author's uploads the post carries.
+        #[serde(default)]
+        files: Vec<crate::model::FileId>,
     },
     CreateRoom {
         space: SpaceId,
@@ -51,6 +54,8 @@ pub enum ClientFrame {
         nonce: String,
         #[serde(default)]
         lang: Option<String>,
+        #[serde(default)]
+        files: Vec<crate::model::FileId>,
     },
     Edit {
         post: PostId,
@@ -350,6 +355,7 @@ mod tests {
             hidden: false,
             translations: Default::default(),
             reactions: Default::default(),
+            files: Vec::new(),
         };
         let raw = post_json(&post);
         let v: serde_json::Value = serde_json::from_str(

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod desk;
+mod files;
 mod moderation;
 mod notifications;
 mod operate;
@@ -58,6 +59,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/spaces/{id}/members/{user}", delete(spaces::remove_member))
         .route("/spaces/{id}/coordinators", put(spaces::set_coordinators))
         .route("/groups", get(spaces::groups))
+        .route("/files", post(files::upload))
+        .route("/files/{id}", get(files::download))
+        .route("/files/{id}/thumbnail", get(files::thumbnail))
+        .route("/spaces/{id}/library", get(files::library))
         .route("/spaces/{id}/join-requests", get(spaces::join_requests).post(spaces::request_join))
         .route("/spaces/{id}/join-requests/{user}/{answer}", post(spaces::answer_join))
         .route("/rooms/{id}/pin", put(spaces::pin_room))
@@ -101,7 +106,14 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(DefaultBodyLimit::max(app.config.max_http_body_bytes))
         // gzip or brotli, as the client accepts, for the client's files and the JSON
         // answers alike (many members are on metered mobile data).
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Files are served as stored (ranges count their bytes): a response that
+        // accepts ranges is not compressed.
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(tower_http::compression::Predicate::and(
+            tower_http::compression::DefaultPredicate::new(),
+            |_: StatusCode, _: axum::http::Version, h: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+                !h.contains_key(header::ACCEPT_RANGES)
+            },
+        )))
         .with_state(app)
 }
 

@@ -24,6 +24,8 @@ pub(super) struct NewPostBody {
     nonce: String,
     reply_to: Option<PostId>,
     lang: Option<String>,
+    #[serde(default)]
+    files: Vec<crate::model::FileId>,
 }
 
 pub(super) async fn create_post(
@@ -33,7 +35,14 @@ pub(super) async fn create_post(
     Body(b): Body<NewPostBody>,
 ) -> ApiResult<(StatusCode, Json<Post>)> {
     let id = parse_id(&id, RoomId::parse, "room")?;
-    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: b.reply_to, lang: b.lang, ..NewPost::default() };
+    let p = NewPost {
+        body: b.body,
+        nonce: b.nonce,
+        reply_to: b.reply_to,
+        lang: b.lang,
+        files: b.files,
+        ..NewPost::default()
+    };
     Ok((StatusCode::CREATED, Json(app.post(caller.user.as_ref(), id, p).await?.post)))
 }
 

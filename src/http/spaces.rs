@@ -81,6 +81,8 @@ pub(super) struct NewRoomBody {
     body: String,
     nonce: String,
     lang: Option<String>,
+    #[serde(default)]
+    files: Vec<crate::model::FileId>,
 }
 
 #[derive(Serialize)]
@@ -96,7 +98,8 @@ pub(super) async fn create_room(
     Body(b): Body<NewRoomBody>,
 ) -> ApiResult<(StatusCode, Json<NewRoom>)> {
     let id = parse_id(&id, SpaceId::parse, "space")?;
-    let p = NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang, ..NewPost::default() };
+    let p =
+        NewPost { body: b.body, nonce: b.nonce, reply_to: None, lang: b.lang, files: b.files, ..NewPost::default() };
     let ack = app.create_room(caller.user.as_ref(), id, &b.title, p).await?;
     Ok((StatusCode::CREATED, Json(NewRoom { room: ack.room, post: ack.post })))
 }

@@ -6,6 +6,7 @@ mod backups;
 mod community;
 pub mod desk;
 mod direct;
+mod files;
 mod groups;
 mod joining;
 mod moderation;
@@ -32,6 +33,7 @@ pub use backups::{BackupInfo, Backups};
 pub use community::{CommunityConfig, CommunityPatch, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use direct::Conversation;
+pub use files::{LibraryEntry, LibraryQuery, Served};
 pub use groups::{JoinRequestView, ListedGroup};
 pub use joining::{InviteView, NewInvite};
 pub use moderation::Review;
@@ -79,6 +81,10 @@ pub struct App {
     pub gate: Arc<crate::net::Gate>,
     /// Bytes of replays queued for sockets and not yet flushed, on this node (`ws`).
     pub replay_bytes: Arc<tokio::sync::Semaphore>,
+    /// Uploaded files' bytes (`files::Blobs`).
+    pub blobs: crate::files::Blobs,
+    /// Images decoded at once on this node (each holds its whole picture in memory).
+    pub images: tokio::sync::Semaphore,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -147,6 +153,8 @@ impl App {
         .await
         .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
         let limiter = Limiter::new(config.rate_limits());
+        let blobs = crate::files::Blobs::open(&config.data_dir.join("files"))
+            .map_err(|e| StoreError::Corrupt { tree: "files", detail: e.to_string() })?;
         let gate = crate::net::Gate::new(config.net());
         let app = Arc::new(App {
             tagger,
@@ -163,6 +171,8 @@ impl App {
             hashes: HashGate::for_this_machine(),
             gate,
             replay_bytes: Arc::new(tokio::sync::Semaphore::new(REPLAY_BYTES_PER_NODE)),
+            blobs,
+            images: tokio::sync::Semaphore::new(1),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

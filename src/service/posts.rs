@@ -34,6 +34,8 @@ pub struct NewPost {
     pub lang: Option<String>,
     /// Its place among its connection's writes, which reach the store in the order sent.
     pub turn: Turn,
+    /// The author's uploads it carries.
+    pub files: Vec<crate::model::FileId>,
 }
 
 impl App {
@@ -76,6 +78,11 @@ impl App {
         self.limiter.write(user.id)?;
         validate::nonce(&p.nonce)?;
         validate::body(&p.body, self.config.max_post_bytes)?;
+        let mut files = p.files;
+        files.dedup();
+        if files.len() > crate::store::MAX_FILES_PER_POST {
+            return Err(ApiError::field("files", format!("at most {} files a post", crate::store::MAX_FILES_PER_POST)));
+        }
         let declared = p.lang.as_deref().map(validate::lang).transpose()?;
         // A declared language wins: the room's recent posts are read only when needed.
         let room_lang = match &target {
@@ -96,6 +103,7 @@ impl App {
             lang_confidence: tag.confidence,
             nonce: p.nonce,
             notify,
+            files,
         };
         let crate::store::Posted { ack, .. } = self.store.run_in_turn(op, p.turn).await?;
         self.metrics.posts_acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -32,6 +32,14 @@ impl From<Refusal> for ApiError {
             Refusal::InviteUnusable(why) => ApiError::field("invite", format!("this invitation code is {why}")),
             Refusal::NotPending => ApiError::conflict("this account does not wait for approval"),
             Refusal::AlreadyMember => ApiError::conflict("you are a member of this group already"),
+            Refusal::QuotaExceeded { quota, used } => ApiError::too_large(format!(
+                "your files would take more than your storage quota of {} MiB ({} MiB used): remove some first",
+                quota / (1024 * 1024),
+                used / (1024 * 1024)
+            )),
+            Refusal::FileUnusable(id) => {
+                ApiError::field("files", format!("{id} is not an upload of yours waiting to be attached"))
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::ops::*;
 use super::NonceRecord;
-use crate::model::{JoinRequest, Post, Space, User};
+use crate::model::{File, JoinRequest, Post, Space, User};
 
 /// An answer of the writer, of one kind.
 pub trait Answer: Sized {
@@ -59,6 +59,15 @@ impl Answer for JoinRequest {
     fn from_outcome(o: Outcome) -> Option<Self> {
         match o {
             Outcome::JoinRequest(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl Answer for File {
+    fn from_outcome(o: Outcome) -> Option<Self> {
+        match o {
+            Outcome::File(f) => Some(f),
             _ => None,
         }
     }
@@ -167,4 +176,7 @@ writes! {
     SetSpaceWatch => Done,
     RequestJoin => JoinRequest,
     AnswerJoin => Done,
+    CreateFile => File,
+    SetFileText => Done,
+    DropFiles => Done,
 }

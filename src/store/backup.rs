@@ -91,6 +91,9 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("invites", &trees.invites),
         ("watches", &trees.watches),
         ("join_requests", &trees.join_requests),
+        ("files", &trees.files),
+        ("file_texts", &trees.file_texts),
+        ("space_files", &trees.space_files),
     ]
 }
 

@@ -20,7 +20,7 @@ use std::hash::Hasher;
 
 use siphasher::sip::SipHasher13;
 
-use crate::model::{NotificationId, PostId, RoomId, SpaceId, UserId};
+use crate::model::{FileId, NotificationId, PostId, RoomId, SpaceId, UserId};
 
 const HALF_BITS: u32 = 24;
 const HALF_MASK: u64 = (1 << HALF_BITS) - 1;
@@ -133,7 +133,7 @@ macro_rules! place {
         }
     )*};
 }
-place!(UserId, SpaceId, RoomId, PostId, NotificationId);
+place!(UserId, SpaceId, RoomId, PostId, NotificationId, FileId);
 
 impl<T: Place> Place for &T {
     fn raw(self) -> u64 {

@@ -43,14 +43,16 @@ use serde::{Deserialize, Serialize};
 pub use answer::{Answer, ClaimedUntil, Done, PostEvent, Posted, ReadUpTo, Write};
 pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
 pub use change::Change;
-pub use ops::{ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord};
+pub use ops::{
+    files::MAX_FILES_PER_POST, ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord,
+};
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
-    AddMember, AnswerJoin, Approve, Claim, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost, EditPost,
-    EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken,
-    React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite, RevokeToken, SetCommunity,
-    SetCoordinators, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate,
-    UpdateSpace, UpdateUser,
+    AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
+    DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin,
+    PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite, RevokeToken,
+    SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend,
+    TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -80,6 +82,42 @@ pub struct UserRecord {
     /// Registered while sign-up asks for approval, and not approved yet: no sign-in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// Bytes of the files they uploaded that the store keeps (their storage quota's use).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub file_bytes: u64,
+}
+
+/// An uploaded file with what only the server sees: where it is attached, its
+/// thumbnail's blob, and whether its text was read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub file: crate::model::File,
+    /// The post it is attached to (and that post's room and space); none while it waits
+    /// to be, seen by its uploader alone.
+    #[serde(default)]
+    pub post: Option<crate::model::PostId>,
+    #[serde(default)]
+    pub room: Option<RoomId>,
+    #[serde(default)]
+    pub space: Option<SpaceId>,
+    /// The blob of its thumbnail (images).
+    #[serde(default)]
+    pub thumb: Option<String>,
+    pub text: TextState,
+}
+
+/// Whether a file's text is read (documents) or will be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextState {
+    /// Not a document.
+    None,
+    /// A document whose text the extractor has not read yet.
+    Pending,
+    /// Read: its text is in `file_texts`.
+    Read,
+    /// The extractor read nothing from it (broken, hostile, too big, or a scan).
+    Unreadable,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -93,6 +131,9 @@ pub struct HiddenRecord {
     #[serde(default)]
     pub html: String,
     pub translations: std::collections::BTreeMap<Lang, crate::model::Translation>,
+    /// The post's files, kept from everyone while it is hidden.
+    #[serde(default)]
+    pub files: Vec<crate::model::File>,
 }
 
 /// A stored post with what clients see only through other calls.
@@ -247,6 +288,12 @@ pub(crate) struct Trees {
     pub watches: Tree,
     /// Requests to join listed working groups: (space, user) to the request.
     pub join_requests: Tree,
+    /// Uploaded files' records, by file.
+    pub files: Tree,
+    /// The text read from documents, by file.
+    pub file_texts: Tree,
+    /// The files attached in each space: (space, file).
+    pub space_files: Tree,
 }
 
 impl Trees {
@@ -280,6 +327,9 @@ impl Trees {
             invites: db.open_tree("invites")?,
             watches: db.open_tree("watches")?,
             join_requests: db.open_tree("join_requests")?,
+            files: db.open_tree("files")?,
+            file_texts: db.open_tree("file_texts")?,
+            space_files: db.open_tree("space_files")?,
         })
     }
 
@@ -314,6 +364,9 @@ impl Trees {
             self.invites.clone(),
             self.watches.clone(),
             self.join_requests.clone(),
+            self.files.clone(),
+            self.file_texts.clone(),
+            self.space_files.clone(),
         ]
     }
 }
@@ -951,6 +1004,34 @@ impl Store {
         Ok(out)
     }
 
+    // ---- files ----
+
+    pub fn file(&self, id: crate::model::FileId) -> Result<Option<FileRecord>, StoreError> {
+        self.trees.files.get(self.ids.key(id))?.map(|v| decode("files", &v)).transpose()
+    }
+
+    /// Every file's record, oldest first.
+    pub fn files(&self) -> impl Iterator<Item = Result<FileRecord, StoreError>> + '_ {
+        self.trees.files.iter().map(|item| decode("files", &item?.1))
+    }
+
+    /// The text read from a document.
+    pub fn file_text(&self, id: crate::model::FileId) -> Result<Option<String>, StoreError> {
+        Ok(self.trees.file_texts.get(self.ids.key(id))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The files attached in `space`, newest first.
+    pub fn space_files(&self, space: SpaceId) -> Result<Vec<crate::model::FileId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.space_files.scan_prefix(self.ids.key(space)).rev() {
+            let (k, _) = item?;
+            let place =
+                keys::second(&k).ok_or(StoreError::Corrupt { tree: "space_files", detail: "short key".into() })?;
+            out.push(self.ids.at(place));
+        }
+        Ok(out)
+    }
+
     // ---- rooms ----
 
     pub fn space_by_slug(&self, slug: &str) -> Result<Option<Space>, StoreError> {
@@ -1319,6 +1400,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
+            files: Vec::new(),
         };
         // Several in flight at once, so that they share batches.
         let posted = futures_util::future::join_all((0..8).map(|n| store.run(post(n)))).await;
@@ -1357,6 +1439,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce: format!("n{n}"),
             notify: Vec::new(),
+            files: Vec::new(),
         };
         let posted = |o: Posted| o.ack;
         let first =
@@ -1486,6 +1569,7 @@ mod tests {
             lang_confidence: 1.0,
             nonce,
             notify: Vec::new(),
+            files: Vec::new(),
         }
     }
 

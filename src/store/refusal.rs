@@ -44,6 +44,13 @@ pub enum Refusal {
     NotPending,
     /// The user is a member of the space already.
     AlreadyMember,
+    /// The uploader's files would take more than their quota (bytes).
+    QuotaExceeded {
+        quota: u64,
+        used: u64,
+    },
+    /// A file named for a post that is not the author's own upload waiting to be attached.
+    FileUnusable(crate::model::FileId),
 }
 
 /// Why a write did not happen: refused, or the store failed.

@@ -539,15 +539,15 @@ async fn write(app: &App, user: Option<&User>, frame: ClientFrame, mut turn: Tur
         turn.wait().await;
     }
     match frame {
-        ClientFrame::Post { room, body, nonce, reply_to, lang } => {
-            let p = NewPost { body, nonce: nonce.clone(), reply_to, lang, turn };
+        ClientFrame::Post { room, body, nonce, reply_to, lang, files } => {
+            let p = NewPost { body, nonce: nonce.clone(), reply_to, lang, turn, files };
             match app.post(user, room, p).await {
                 Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), None),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),
             }
         }
-        ClientFrame::CreateRoom { space, title, body, nonce, lang } => {
-            let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang, turn };
+        ClientFrame::CreateRoom { space, title, body, nonce, lang, files } => {
+            let p = NewPost { body, nonce: nonce.clone(), reply_to: None, lang, turn, files };
             match app.create_room(user, space, &title, p).await {
                 Ok(ack) => ack_frame(&nonce, &ack.post, ack.json.as_deref(), ack.room.as_ref()),
                 Err(e) => ServerFrame::error(&e, Some(&nonce)),

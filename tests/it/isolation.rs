@@ -33,6 +33,8 @@ struct Group {
     post: String,
     /// A second post by the member, for the writes members may make.
     scratch: String,
+    /// An image attached to the scratch post.
+    file: String,
 }
 
 fn leaks(text: &str) -> Option<&'static str> {
@@ -74,7 +76,7 @@ async fn setup(s: &Server) -> (Vec<(Who, Client)>, Group, String) {
     assert_eq!(status, 200, "{e}");
     let general = s.space_id("general").await;
     let (public_room, _) = thread(&admin, &general, "Open thread", "Anyone may read this").await;
-    let group = Group { space, room: String::new(), post: String::new(), scratch: String::new() };
+    let group = Group { space, room: String::new(), post: String::new(), scratch: String::new(), file: String::new() };
     (people, group, public_room)
 }
 
@@ -115,8 +117,14 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
     .await;
     g.room = room;
     g.post = post["id"].as_str().unwrap().to_owned();
+    let (status, file) = member.upload("quetzal plan.png", crate::files::tiny_png()).await;
+    assert_eq!(status, 201, "{file}");
+    g.file = file["id"].as_str().unwrap().to_owned();
     let (status, scratch) = member
-        .post(&format!("/rooms/{}/posts", g.room), json!({"body": "Brouillon quetzal", "nonce": "sc", "lang": "fr"}))
+        .post(
+            &format!("/rooms/{}/posts", g.room),
+            json!({"body": "Brouillon quetzal", "nonce": "sc", "lang": "fr", "files": [g.file]}),
+        )
         .await;
     assert_eq!(status, 201, "{scratch}");
     g.scratch = scratch["id"].as_str().unwrap().to_owned();
@@ -152,6 +160,9 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
             format!("/rooms/{}/presence", g.room),
             format!("/posts/{}", g.post),
             format!("/posts/{}/history", g.post),
+            format!("/files/{}", g.file),
+            format!("/files/{}/thumbnail", g.file),
+            format!("/spaces/{}/library", g.space),
         ];
         for path in &single {
             let (status, body) = c.get(path).await;

@@ -12,6 +12,7 @@ mod browser;
 mod desk;
 mod direct;
 mod durability;
+mod files;
 mod front_door;
 mod groups;
 mod hostile;

@@ -210,6 +210,27 @@ impl Client {
         Self::send(self.req(reqwest::Method::DELETE, path).json(&body)).await
     }
 
+    /// `POST /files?name=NAME` with `bytes` as the body.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let path = format!("/files?name={}", urlencode(name));
+        Self::send(
+            self.req(reqwest::Method::POST, &path).header("content-type", "application/octet-stream").body(bytes),
+        )
+        .await
+    }
+
+    /// A GET whose answer is kept whole: status, headers and bytes.
+    pub async fn get_raw(&self, path: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut r = self.req(reqwest::Method::GET, path);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let resp = r.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let h = resp.headers().clone();
+        (status, h, resp.bytes().await.expect("body").to_vec())
+    }
+
     /// Opens a WebSocket and says hello with this client's token.
     pub async fn ws(&self) -> Ws {
         let mut ws = Ws::connect(self.addr).await;
@@ -371,4 +392,17 @@ pub async fn search_until(c: &Client, query: &str, done: impl Fn(&Value) -> bool
         assert!(std::time::Instant::now() < deadline, "search {query} never satisfied: {v}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// `text` percent-encoded for a query string.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

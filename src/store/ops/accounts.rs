@@ -105,6 +105,7 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
         deleted: false,
     };
     let rec = UserRecord {
+        file_bytes: 0,
         user: user.clone(),
         password_hash: password_hash.to_owned(),
         created_at: now.to_owned(),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 mod accounts;
 mod community;
 mod desk;
+pub mod files;
 mod moderation;
 mod posts;
 mod reads;
@@ -23,6 +24,7 @@ pub use accounts::{
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
+pub use files::{CreateFile, DropFiles, SetFileText};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
@@ -99,6 +101,9 @@ pub enum Op {
     SetSpaceWatch(SetSpaceWatch),
     RequestJoin(RequestJoin),
     AnswerJoin(AnswerJoin),
+    CreateFile(CreateFile),
+    SetFileText(SetFileText),
+    DropFiles(DropFiles),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -176,6 +181,7 @@ pub enum Outcome {
         seq: u64,
     },
     JoinRequest(JoinRequest),
+    File(crate::model::File),
     Done,
 }
 
@@ -647,6 +653,15 @@ impl<'a> Tx<'a> {
     fn join_requests(&self) -> &Overlay<'a> {
         &self.trees[27]
     }
+    fn files(&self) -> &Overlay<'a> {
+        &self.trees[28]
+    }
+    fn file_texts(&self) -> &Overlay<'a> {
+        &self.trees[29]
+    }
+    fn space_files(&self) -> &Overlay<'a> {
+        &self.trees[30]
+    }
 }
 
 /// What every op of a batch shares.
@@ -809,6 +824,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::SetSpaceWatch(op) => reads::set_space_watch(tx, op),
         Op::RequestJoin(op) => spaces::request_join(tx, ctx, op),
         Op::AnswerJoin(op) => spaces::answer_join(tx, op),
+        Op::CreateFile(op) => files::create_file(tx, ctx, op),
+        Op::SetFileText(op) => files::set_file_text(tx, fx, op),
+        Op::DropFiles(op) => files::drop_files(tx, op),
     }
 }
 
@@ -1181,6 +1199,7 @@ mod tests {
             hidden: false,
             translations,
             reactions: BTreeMap::from([("👍".to_owned(), 2)]),
+            files: Vec::new(),
         }
     }
 

@@ -47,6 +47,7 @@ pub(super) fn hide(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moderati
             body: std::mem::take(&mut rec.post.body),
             html: std::mem::take(&mut rec.post.html),
             translations: std::mem::take(&mut rec.post.translations),
+            files: std::mem::take(&mut rec.post.files),
         };
         put(tx.hidden(), &tx.ids.key(post), &kept)?;
         rec.post.hidden = true;
@@ -69,6 +70,7 @@ pub(super) fn restore(tx: &Tx, ctx: &Ctx, fx: &mut Effects, post: &PostId, moder
         rec.post.body = kept.body;
         rec.post.html = kept.html;
         rec.post.translations = kept.translations;
+        rec.post.files = kept.files;
     }
     tx.hidden().remove(tx.ids.key(post))?;
     rec.post.hidden = false;

@@ -56,11 +56,24 @@ pub struct CreatePost {
     /// Who is notified of the post, and as what (the service's rules:
     /// `service::notifications`); anyone who cannot read the space is passed over.
     pub notify: Vec<(UserId, NotificationKind)>,
+    /// The author's uploads it carries (at most `MAX_FILES_PER_POST`, none attached yet).
+    pub files: Vec<crate::model::FileId>,
 }
 
 pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost) -> OpResult {
-    let CreatePost { target, author, body, html, reply_to, lang, lang_source, lang_confidence, nonce, notify: also } =
-        op;
+    let CreatePost {
+        target,
+        author,
+        body,
+        html,
+        reply_to,
+        lang,
+        lang_source,
+        lang_confidence,
+        nonce,
+        notify: also,
+        files,
+    } = op;
     let now = ctx.now.as_str();
     let nonce_hash = nonces::hash(tx.ids.of(author), nonce);
     if let Some(stored) = tx.nonce_seen(tx.ids.of(author), nonce, nonce_hash, &fx.new_nonces)? {
@@ -90,9 +103,15 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
             _ => return Ok(Err(Refusal::NotFound("reply_to post (in this room)"))),
         }
     }
+    let attached = match super::files::attachable(tx, files, *author)? {
+        Ok(records) => records,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let id = new_id::<PostId>(tx)?;
+    let files = super::files::attach(tx, attached, id, room.id, room.space)?;
     let seq = room.last_seq + 1;
     let post = Post {
-        id: new_id::<PostId>(tx)?,
+        id,
         room: room.id,
         seq,
         author: *author,
@@ -108,6 +127,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         hidden: false,
         translations: BTreeMap::new(),
         reactions: BTreeMap::new(),
+        files,
     };
     room.last_seq = seq;
     room.post_count += 1;
@@ -192,6 +212,7 @@ pub(super) fn delete_post(
     }
     rec.post.body = String::new();
     rec.post.html = String::new();
+    rec.post.files.clear();
     rec.post.deleted = true;
     rec.post.translations.clear();
     rec.post.reactions.clear();

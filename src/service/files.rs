@@ -1,0 +1,304 @@
+//! Uploads, downloads and each space's library. A file is read exactly as the post it is
+//! attached to: by whoever may read that post's room, while the post is neither deleted
+//! nor hidden (a hidden post's files stay with moderators who can read the space); an
+//! upload not attached yet is its uploader's alone. Everyone else gets `not_found`.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+
+use super::{signed_in, App, Viewer};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::files::sniff::{self, Kind};
+use crate::files::ReceiveError;
+use crate::model::{File, FileId, PostId, RoomId, SpaceId};
+use crate::store::{FileRecord, TextState};
+
+/// An upload not attached to a post within this long is forgotten.
+pub const UNATTACHED_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A blob no record names is removed once it is this old (an upload between its blob
+/// and its record is never caught).
+const BLOB_GRACE: Duration = Duration::from_secs(3600);
+
+pub const LIBRARY_DEFAULT_LIMIT: usize = 50;
+pub const LIBRARY_MAX_LIMIT: usize = 200;
+
+/// What a download serves: the blob's path, and the headers it goes with.
+#[derive(Clone, Debug)]
+pub struct Served {
+    pub path: PathBuf,
+    pub content_type: String,
+    pub name: String,
+    pub sha256: String,
+    pub inline: bool,
+}
+
+/// `GET /spaces/{id}/library`'s query.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryQuery {
+    pub q: Option<String>,
+    pub lang: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One file of a space's library.
+#[derive(Clone, Debug, Serialize)]
+pub struct LibraryEntry {
+    pub file: File,
+    pub post: PostId,
+    pub room: RoomId,
+    /// The thread's title (none in a chat).
+    pub title: Option<String>,
+}
+
+impl App {
+    /// Receives an upload: streamed to disk under `max_file_bytes`, its type sniffed from
+    /// its bytes (programs refused), images stripped of their metadata and thumbnailed,
+    /// then kept durably and recorded against the uploader's quota. Seen by its uploader
+    /// alone until a post of theirs carries it.
+    pub async fn upload<S, E>(&self, viewer: Viewer<'_>, name: &str, length: Option<u64>, body: S) -> ApiResult<File>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let user = signed_in(viewer)?;
+        let name = sniff::clean_name(name).ok_or_else(|| ApiError::field("name", "give the file a name"))?;
+        self.limiter.write(user.id)?;
+        let max = self.config.max_file_bytes;
+        if length.is_some_and(|l| l > max) {
+            return Err(too_large(max));
+        }
+        let quota = self.config.file_quota_mb.saturating_mul(1024 * 1024);
+        let used = self.store.user(user.id)?.map_or(0, |r| r.file_bytes);
+        if used.saturating_add(length.unwrap_or(0)) > quota {
+            return Err(crate::store::Refusal::QuotaExceeded { quota, used }.into());
+        }
+        if self.store.disk_low() {
+            return Err(crate::store::WriteError::DiskFull.into());
+        }
+        let received = self.blobs.receive(body, max).await.map_err(|e| match e {
+            ReceiveError::TooLarge(max) => too_large(max),
+            ReceiveError::Body(e) => ApiError::bad_request(format!("the upload was cut short: {e}")),
+            ReceiveError::Io(e) => {
+                tracing::error!(error = %e, "an upload could not be written");
+                ApiError::new(Code::InsufficientStorage, "the upload could not be saved")
+            }
+        })?;
+        let kind = sniff::sniff(&received.head);
+        if kind == Kind::Executable {
+            self.blobs.discard(&received);
+            return Err(ApiError::bad_request("programs (executables) cannot be uploaded"));
+        }
+        let mut file = File {
+            id: FileId(0),
+            name,
+            size: received.size,
+            content_type: kind.content_type().to_owned(),
+            sha256: received.sha256.clone(),
+            created_at: String::new(),
+            uploader: user.id,
+            thumbnail: None,
+            text_lang: None,
+            width: None,
+            height: None,
+        };
+        let thumb = match &kind {
+            Kind::Image(content_type) => self.keep_image(&received, content_type, &mut file).await?,
+            _ => {
+                let blobs = self.blobs.clone();
+                tokio::task::spawn_blocking(move || blobs.keep(&received)).await.map_err(ApiError::internal)?.map_err(
+                    |e| {
+                        tracing::error!(error = %e, "an upload could not be kept");
+                        ApiError::new(Code::InsufficientStorage, "the upload could not be saved")
+                    },
+                )?;
+                None
+            }
+        };
+        let text = if matches!(kind, Kind::Document(_)) { TextState::Pending } else { TextState::None };
+        let file = self.store.run(crate::store::CreateFile { file, thumb, text, quota }).await?;
+        Ok(file)
+    }
+
+    /// Keeps an image without its metadata, with its thumbnail (one image decoded at a
+    /// time on this node); returns the thumbnail's blob.
+    async fn keep_image(
+        &self,
+        received: &crate::files::Received,
+        content_type: &'static str,
+        file: &mut File,
+    ) -> ApiResult<Option<String>> {
+        let _turn = self.images.acquire().await.map_err(ApiError::internal)?;
+        let blobs = self.blobs.clone();
+        let tmp = received.tmp.clone();
+        let sha = received.sha256.clone();
+        let max_pixels = self.config.max_image_pixels;
+        let done = tokio::task::spawn_blocking(
+            move || -> std::io::Result<(String, Option<String>, crate::files::images::Processed)> {
+                let bytes = std::fs::read(&tmp)?;
+                let mut p = crate::files::images::process(&bytes, content_type, max_pixels);
+                let kept = match p.stripped.take() {
+                    Some(stripped) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        blobs.put(&stripped)?
+                    }
+                    None => {
+                        blobs.keep(&crate::files::Received { tmp, sha256: sha.clone(), size: 0, head: Vec::new() })?;
+                        sha
+                    }
+                };
+                let thumb = p.thumb.take().map(|t| blobs.put(&t)).transpose()?;
+                Ok((kept, thumb, p))
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            tracing::error!(error = %e, "an image could not be kept");
+            ApiError::new(Code::InsufficientStorage, "the upload could not be saved")
+        })?;
+        let (kept, thumb, p) = done;
+        if kept != file.sha256 {
+            file.size = std::fs::metadata(self.blobs.path(&kept)).map(|m| m.len()).unwrap_or(file.size);
+            file.sha256 = kept;
+        }
+        file.width = p.width;
+        file.height = p.height;
+        Ok(thumb)
+    }
+
+    /// The file's record, if the viewer may read it (see the module's note).
+    pub fn readable_file(&self, viewer: Viewer, id: FileId) -> ApiResult<FileRecord> {
+        let hidden = || ApiError::not_found("file");
+        let rec = self.store.file(id)?.ok_or_else(hidden)?;
+        let Some(post) = rec.post else {
+            return if viewer.is_some_and(|u| u.id == rec.file.uploader) { Ok(rec) } else { Err(hidden()) };
+        };
+        let room = rec.room.ok_or_else(hidden)?;
+        self.readable_room(viewer, room).map_err(|_| hidden())?;
+        let p = self.store.post(post)?.ok_or_else(hidden)?.post;
+        let moderator = viewer.is_some_and(|u| u.is_moderator());
+        if p.deleted || (p.hidden && !moderator) {
+            return Err(hidden());
+        }
+        Ok(rec)
+    }
+
+    /// What `GET /files/{id}` (or its thumbnail) serves to the viewer.
+    pub fn download(&self, viewer: Viewer, id: FileId, thumbnail: bool) -> ApiResult<Served> {
+        let rec = self.readable_file(viewer, id)?;
+        if thumbnail {
+            let thumb = rec.thumb.ok_or_else(|| ApiError::not_found("thumbnail"))?;
+            return Ok(Served {
+                path: self.blobs.path(&thumb),
+                content_type: "image/jpeg".into(),
+                name: format!("{}.jpg", rec.file.name.rsplit_once('.').map_or(rec.file.name.as_str(), |(a, _)| a)),
+                sha256: thumb,
+                inline: true,
+            });
+        }
+        Ok(Served {
+            path: self.blobs.path(&rec.file.sha256),
+            inline: sniff::inline(&rec.file.content_type),
+            content_type: rec.file.content_type,
+            name: rec.file.name,
+            sha256: rec.file.sha256,
+        })
+    }
+
+    /// The files attached in a space the viewer may read, newest first.
+    pub fn library(&self, viewer: Viewer, space: SpaceId, q: &LibraryQuery) -> ApiResult<Vec<LibraryEntry>> {
+        self.readable_space(viewer, space)?;
+        let limit = q.limit.unwrap_or(LIBRARY_DEFAULT_LIMIT);
+        if limit == 0 || limit > LIBRARY_MAX_LIMIT {
+            return Err(ApiError::field("limit", format!("must be 1 to {LIBRARY_MAX_LIMIT}")));
+        }
+        let lang = q.lang.as_deref().filter(|l| !l.is_empty()).map(super::validate::lang).transpose()?;
+        let words: Vec<String> = q.q.as_deref().unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
+        if q.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(ApiError::field("q", "at most 200 characters"));
+        }
+        let before = q.before.as_deref().filter(|b| !b.is_empty());
+        if before.is_some_and(|b| chrono::DateTime::parse_from_rfc3339(b).is_err()) {
+            return Err(ApiError::field("before", "must be an RFC 3339 time"));
+        }
+        let mut out = Vec::new();
+        for id in self.store.space_files(space)? {
+            if out.len() == limit {
+                break;
+            }
+            let Ok(rec) = self.readable_file(viewer, id) else { continue };
+            let (Some(post), Some(room)) = (rec.post, rec.room) else { continue };
+            if before.is_some_and(|b| rec.file.created_at.as_str() >= b)
+                || lang.is_some_and(|l| rec.file.text_lang != Some(l))
+            {
+                continue;
+            }
+            let title = self.store.room(room)?.and_then(|r| r.title);
+            let hay = format!("{} {}", rec.file.name, title.as_deref().unwrap_or_default()).to_lowercase();
+            if !words.iter().all(|w| hay.contains(w.as_str())) {
+                continue;
+            }
+            out.push(LibraryEntry { file: rec.file, post, room, title });
+        }
+        Ok(out)
+    }
+
+    /// Forgets uploads never attached within a day and the files of deleted posts, then
+    /// removes blobs nothing names any more (and at least an hour old). Returns (records,
+    /// blobs) removed.
+    pub async fn collect_files(&self) -> ApiResult<(usize, usize)> {
+        let now = SystemTime::now();
+        let cutoff = chrono::DateTime::<chrono::Utc>::from(now - UNATTACHED_TTL)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut gone = Vec::new();
+        for rec in self.store.files() {
+            let rec = rec?;
+            let drop = match rec.post {
+                None => rec.file.created_at < cutoff,
+                Some(p) => self.store.post(p)?.is_none_or(|r| r.post.deleted),
+            };
+            if drop {
+                gone.push(rec.file.id);
+            }
+        }
+        let records = gone.len();
+        if !gone.is_empty() {
+            self.store.run(crate::store::DropFiles { files: gone }).await?;
+        }
+        let mut named = std::collections::HashSet::new();
+        for rec in self.store.files() {
+            let rec = rec?;
+            named.insert(rec.file.sha256);
+            named.extend(rec.thumb);
+        }
+        let blobs = self.blobs.clone();
+        let removed = tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
+            let mut removed = 0;
+            for (sha, written) in blobs.list()? {
+                let old = now.duration_since(written).unwrap_or_default() >= BLOB_GRACE;
+                if old && !named.contains(&sha) {
+                    blobs.remove(&sha)?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        if records + removed > 0 {
+            tracing::info!(records, blobs = removed, "files collected");
+        }
+        Ok((records, removed))
+    }
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::too_large(format!("a file is at most {} MiB", max / (1024 * 1024)))
+}

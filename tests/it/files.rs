@@ -1,0 +1,283 @@
+//! Files: uploads streamed under the size limit and the member's quota, typed by their
+//! bytes, stored once, attached to posts and read exactly as those posts are, served
+//! with ranges and validators, images stripped of their position and thumbnailed, and
+//! each space's library.
+
+use serde_json::{json, Value};
+
+use crate::util::*;
+
+const MIB: u64 = 1024 * 1024;
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A JPEG whose EXIF block holds a GPS position, and bytes after its end.
+fn photo_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1600, 1200, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 90]));
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 85).encode_image(&img).unwrap();
+    let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(plain.into()).unwrap();
+    let mut exif = b"MM\0\x2a\0\0\0\x08".to_vec();
+    exif.extend_from_slice(&1u16.to_be_bytes());
+    exif.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26]);
+    exif.extend_from_slice(&0u32.to_be_bytes());
+    exif.extend_from_slice(&1u16.to_be_bytes());
+    exif.extend_from_slice(&[0x00, 0x01, 0, 2, 0, 0, 0, 2, b'S', 0, 0, 0]);
+    exif.extend_from_slice(&0u32.to_be_bytes());
+    exif.extend_from_slice(b"LAT-23.5505");
+    img_parts::ImageEXIF::set_exif(&mut jpeg, Some(exif.into()));
+    let mut out = Vec::new();
+    jpeg.encoder().write_to(&mut out).unwrap();
+    out
+}
+
+async fn post_with(c: &Client, room: &str, body: &str, files: Value) -> (u16, Value) {
+    let nonce = format!("n-{}", rand::random::<u32>());
+    c.post(&format!("/rooms/{room}/posts"), json!({"body": body, "nonce": nonce, "files": files})).await
+}
+
+#[tokio::test]
+async fn a_document_is_uploaded_attached_and_served_with_ranges_and_validators() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let amina = s.user("amina").await;
+    let bruno = s.user("bruno").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&amina, &general, "Agenda", "L'agenda de Turin").await;
+
+    let text = "Programme de l'Académie, Turin 2010.\nSéance 1 : économie sociale et solidaire.\n".repeat(20);
+    assert_eq!(s.guest().upload("agenda.txt", text.clone().into_bytes()).await.0, 401);
+    let (status, e) = amina.upload(" / ", text.clone().into_bytes()).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("name")), "{e}");
+    let (status, file) = amina.upload("../Agenda Turin 2010.txt", text.clone().into_bytes()).await;
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(file["name"], "Agenda Turin 2010.txt", "no directories");
+    assert_eq!(file["size"], text.len());
+    assert_eq!(file["content_type"], "text/plain; charset=utf-8", "sniffed, not taken from the request");
+    assert_eq!(file["uploader"], amina.id().as_str());
+    assert_eq!(file["thumbnail"], Value::Null);
+    let id = file["id"].as_str().unwrap().to_owned();
+    let sha = file["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sha.len(), 64);
+
+    // Not attached: its uploader's alone.
+    assert_eq!(amina.get_raw(&format!("/files/{id}"), &[]).await.0, 200);
+    assert_eq!(bruno.get_raw(&format!("/files/{id}"), &[]).await.0, 404);
+    assert_eq!(s.guest().get_raw(&format!("/files/{id}"), &[]).await.0, 404);
+    // Nobody attaches another's upload.
+    let (status, e) = post_with(&bruno, &room, "mine now", json!([id])).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("files")), "{e}");
+    let (status, e) =
+        post_with(&amina, &room, "too many", json!((0..11).map(|n| format!("f{n}")).collect::<Vec<_>>())).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("files")), "{e}");
+
+    let (status, post) = post_with(&amina, &room, "Voici l'agenda", json!([id])).await;
+    assert_eq!(status, 201, "{post}");
+    assert_eq!(post["files"][0]["id"], id.as_str());
+    assert_eq!(post["files"][0]["sha256"], sha.as_str());
+    let (status, e) = post_with(&amina, &room, "again", json!([id])).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("files")), "attached once: {e}");
+
+    // Attached in a public space: everyone reads it, guests too.
+    let (status, h, bytes) = s.guest().get_raw(&format!("/files/{id}"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, text.as_bytes());
+    assert_eq!(h["etag"], format!("\"{sha}\"").as_str());
+    assert_eq!(h["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    let disposition = h["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("inline;") && disposition.contains("Agenda%20Turin%202010.txt"), "{disposition}");
+    assert_eq!(h["accept-ranges"], "bytes");
+    assert!(h.get("content-encoding").is_none(), "served as stored, not compressed");
+
+    let (status, h, part) = bruno.get_raw(&format!("/files/{id}"), &[("range", "bytes=10-19")]).await;
+    assert_eq!(status, 206);
+    assert_eq!(part, &text.as_bytes()[10..20]);
+    assert_eq!(h["content-range"], format!("bytes 10-19/{}", text.len()).as_str());
+    let (status, _, part) = bruno.get_raw(&format!("/files/{id}"), &[("range", "bytes=-5")]).await;
+    assert_eq!((status, part.as_slice()), (206, &text.as_bytes()[text.len() - 5..]));
+    let (status, _, whole) =
+        bruno.get_raw(&format!("/files/{id}"), &[("range", "bytes=0-3"), ("if-range", "\"another\"")]).await;
+    assert_eq!((status, whole.len()), (200, text.len()), "a stale If-Range gets the whole file");
+    let (status, _, _) = bruno.get_raw(&format!("/files/{id}"), &[("range", "bytes=999999-")]).await;
+    assert_eq!(status, 416);
+    let (status, h, none) = bruno.get_raw(&format!("/files/{id}"), &[("if-none-match", &format!("\"{sha}\""))]).await;
+    assert_eq!((status, none.len()), (304, 0));
+    assert_eq!(h["etag"], format!("\"{sha}\"").as_str());
+
+    // The same bytes again are stored once.
+    let (status, again) = bruno.upload("copie.txt", text.clone().into_bytes()).await;
+    assert_eq!((status, again["sha256"].as_str()), (201, Some(sha.as_str())));
+    assert_ne!(again["id"], id.as_str());
+    let blobs = walk(&s.dir.join("files")).into_iter().filter(|p| p.ends_with(&sha)).count();
+    assert_eq!(blobs, 1);
+
+    // The library of the space.
+    let (_, other) = amina.upload("photo.png", tiny_png()).await;
+    post_with(&amina, &room, "Et une photo", json!([other["id"]])).await;
+    let (status, lib) = s.guest().get(&format!("/spaces/{general}/library")).await;
+    assert_eq!(status, 200, "{lib}");
+    let names: Vec<_> = lib.as_array().unwrap().iter().map(|e| e["file"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["photo.png", "Agenda Turin 2010.txt"], "newest first");
+    assert_eq!(lib[1]["title"], "Agenda");
+    assert_eq!(lib[1]["room"], room.as_str());
+    let (_, lib) = s.guest().get(&format!("/spaces/{general}/library?q=turin")).await;
+    assert_eq!(lib.as_array().unwrap().len(), 1);
+    let (_, lib) = s.guest().get(&format!("/spaces/{general}/library?q=agenda&limit=1")).await;
+    assert_eq!(lib.as_array().unwrap().len(), 1, "the thread's title matches too");
+    let (status, e) = s.guest().get(&format!("/spaces/{general}/library?limit=0")).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("limit")));
+    let (status, e) = s.guest().get(&format!("/spaces/{general}/library?lang=klingon")).await;
+    assert_eq!(status, 400, "{e}");
+
+    // A deleted post takes its files with it.
+    let post_id = post["id"].as_str().unwrap();
+    assert_eq!(amina.delete(&format!("/posts/{post_id}")).await.0, 200);
+    assert_eq!(amina.get_raw(&format!("/files/{id}"), &[]).await.0, 404);
+    let (_, lib) = s.guest().get(&format!("/spaces/{general}/library")).await;
+    assert_eq!(lib.as_array().unwrap().len(), 1, "{lib}");
+
+    // And it is all there after a restart.
+    let photo = other["id"].as_str().unwrap().to_owned();
+    let tmp = s.stop().await.expect("temp dir");
+    let s = Server::start_in(tmp.path(), |_| {}).await;
+    assert_eq!(s.guest().get_raw(&format!("/files/{photo}"), &[]).await.0, 200);
+    drop(tmp);
+}
+
+#[tokio::test]
+async fn programs_oversized_files_and_full_quotas_are_refused_and_active_types_only_downloaded() {
+    let s = Server::start_with(|c| {
+        c.limits = collective_brain::limits::Limits::off();
+        c.max_file_bytes = MIB;
+        c.file_quota_mb = 2;
+    })
+    .await;
+    let amina = s.user("amina").await;
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+    elf.resize(4096, 0);
+    let (status, e) = amina.upload("rapport.pdf", elf).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("bad_request")), "{e}");
+    let (status, e) = amina.upload("big.bin", vec![7u8; MIB as usize + 1]).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (413, Some("too_large")), "{e}");
+    for n in 0..2 {
+        let (status, e) = amina.upload(&format!("part{n}.bin"), vec![n; (MIB - 10) as usize]).await;
+        assert_eq!(status, 201, "{e}");
+    }
+    let (status, e) = amina.upload("one-more.bin", vec![9u8; 1000]).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (413, Some("too_large")), "over the quota: {e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("quota"), "{e}");
+    // Nothing refused was left on disk.
+    let tmp = walk(&s.dir.join("files").join("tmp"));
+    assert!(tmp.is_empty(), "{tmp:?}");
+
+    let bruno = s.user("bruno").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&bruno, &general, "Pages", "Some pages").await;
+    for (name, bytes, kind) in [
+        ("page.html", b"<!DOCTYPE html><script>alert(document.cookie)</script>".to_vec(), "text/html"),
+        ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(), "image/svg+xml"),
+        ("data.bin", vec![0u8, 1, 2, 3, 255], "application/octet-stream"),
+    ] {
+        let (status, f) = bruno.upload(name, bytes).await;
+        assert_eq!((status, f["content_type"].as_str()), (201, Some(kind)), "{f}");
+        post_with(&bruno, &room, name, json!([f["id"]])).await;
+        let (status, h, _) = s.guest().get_raw(&format!("/files/{}", f["id"].as_str().unwrap()), &[]).await;
+        assert_eq!(status, 200);
+        assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment;"), "{name} only downloaded");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    }
+}
+
+#[tokio::test]
+async fn a_photo_is_served_without_its_position_and_with_a_thumbnail() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let amina = s.user("amina").await;
+    let photo = photo_with_gps();
+    assert!(find(&photo, b"LAT-23.5505"));
+    let (status, f) = amina.upload("IMG_0042.JPG", photo.clone()).await;
+    assert_eq!(status, 201, "{f}");
+    assert_eq!(f["content_type"], "image/jpeg");
+    assert_eq!((f["width"].as_u64(), f["height"].as_u64()), (Some(1600), Some(1200)));
+    let id = f["id"].as_str().unwrap();
+    assert_eq!(f["thumbnail"], format!("/api/v1/files/{id}/thumbnail").as_str());
+    let (status, h, served) = amina.get_raw(&format!("/files/{id}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(!find(&served, b"LAT-23.5505"), "the position is not served");
+    assert_eq!(f["size"], served.len(), "the size is of what is served");
+    assert_eq!(h["etag"], format!("\"{}\"", f["sha256"].as_str().unwrap()).as_str());
+    assert!(image::load_from_memory(&served).is_ok());
+    let (status, h, thumb) = amina.get_raw(&format!("/files/{id}/thumbnail"), &[]).await;
+    assert_eq!((status, h["content-type"].to_str().unwrap()), (200, "image/jpeg"));
+    let t = image::load_from_memory(&thumb).unwrap();
+    assert_eq!((t.width(), t.height()), (1280, 960));
+    assert!(!find(&thumb, b"LAT-23.5505"));
+    let (status, _, _) = s.user("bruno").await.get_raw(&format!("/files/{id}/thumbnail"), &[]).await;
+    assert_eq!(status, 404, "an unattached upload's thumbnail is its uploader's too");
+}
+
+#[tokio::test]
+async fn files_of_a_private_group_and_of_hidden_posts_reach_nobody_else() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let member = s.user("member").await;
+    let outsider = s.user("outsider").await;
+    let group = private_forum(&admin, "wg-files", &[&member]).await;
+    let (room, _) = thread(&member, &group, "Budget", "Le budget").await;
+    let (_, f) = member.upload("budget confidentiel.txt", b"quetzal budget lines".to_vec()).await;
+    let (_, img) = member.upload("plan.png", tiny_png()).await;
+    let (status, post) = post_with(&member, &room, "Les pièces", json!([f["id"], img["id"]])).await;
+    assert_eq!(status, 201, "{post}");
+    let (id, img) = (f["id"].as_str().unwrap(), img["id"].as_str().unwrap());
+    for path in [format!("/files/{id}"), format!("/files/{img}"), format!("/files/{img}/thumbnail")] {
+        assert_eq!(member.get_raw(&path, &[]).await.0, 200, "{path}");
+        for c in [&outsider, &s.guest()] {
+            let (status, _, body) = c.get_raw(&path, &[]).await;
+            assert_eq!(status, 404, "{path}");
+            assert!(!find(&body, b"quetzal"));
+        }
+    }
+    assert_eq!(outsider.get(&format!("/spaces/{group}/library")).await.0, 404);
+    let (_, lib) = member.get(&format!("/spaces/{group}/library")).await;
+    assert_eq!(lib.as_array().unwrap().len(), 2);
+
+    // Hidden: gone for members, kept for a moderator of the group.
+    let moderator = s.user("moderator").await;
+    admin.put(&format!("/users/{}/roles", moderator.id()), json!({"roles": ["moderator"]})).await;
+    admin.post(&format!("/spaces/{group}/members"), json!({"user": moderator.id()})).await;
+    let post_id = post["id"].as_str().unwrap();
+    let (status, hidden) = moderator.post(&format!("/posts/{post_id}/hide"), json!({"reason": "spam"})).await;
+    assert_eq!(status, 200, "{hidden}");
+    assert!(hidden["files"].is_null(), "a hidden post shows no files: {hidden}");
+    assert_eq!(member.get_raw(&format!("/files/{id}"), &[]).await.0, 404);
+    assert_eq!(moderator.get_raw(&format!("/files/{id}"), &[]).await.0, 200);
+    let (_, posts) = member.get(&format!("/rooms/{room}/posts")).await;
+    assert!(!posts.to_string().contains("budget confidentiel"), "{posts}");
+    moderator.post(&format!("/posts/{post_id}/restore"), json!({})).await;
+    assert_eq!(member.get_raw(&format!("/files/{id}"), &[]).await.0, 200);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+pub fn tiny_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 200]));
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
