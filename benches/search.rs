@@ -37,6 +37,7 @@ fn doc(rows: &[Row], i: usize) -> PostDoc {
         body.push_str(&rows[(i * 7 + 3) % n].text[lang]);
     }
     PostDoc {
+        owner: 0,
         post: i as u64 + 1,
         room: (i / 5) as u64 + 1,
         space: i as u64 % SPACES + 1,

@@ -60,6 +60,13 @@ pub struct Config {
     /// against decompression bombs.
     #[arg(long, env = "CB_MAX_IMAGE_PIXELS", default_value_t = 50_000_000)]
     pub max_image_pixels: u64,
+    /// Memory of the process that reads one document's text, in MiB: a document that
+    /// needs more gives no text.
+    #[arg(long, env = "CB_EXTRACT_MEMORY_MB", default_value_t = 512)]
+    pub extract_memory_mb: u64,
+    /// Seconds the process that reads one document's text may take.
+    #[arg(long, env = "CB_EXTRACT_TIMEOUT_SECS", default_value_t = 30)]
+    pub extract_timeout_secs: u64,
     /// Events buffered per room; a subscriber further behind gets `lagged`.
     #[arg(long, env = "CB_ROOM_BUFFER", default_value_t = 1024)]
     pub room_buffer: usize,
@@ -166,6 +173,11 @@ pub struct Config {
     #[arg(skip)]
     #[serde(skip)]
     pub limits: Limits,
+    /// The `collective-brain` program run (as `collective-brain extract`) to read each
+    /// document's text; `None`: this process's own program.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub extractor: Option<PathBuf>,
 }
 
 impl Default for Config {

@@ -61,6 +61,7 @@ pub async fn serve(
     let disk = tokio::spawn(watch_disk(app.clone()));
     let backups = tokio::spawn(scheduled_backups(app.clone()));
     let collector = tokio::spawn(collect_files(app.clone()));
+    let reader = tokio::spawn(read_documents(app.clone()));
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -100,6 +101,7 @@ pub async fn serve(
     disk.abort();
     backups.abort();
     collector.abort();
+    reader.abort();
     let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
@@ -244,6 +246,18 @@ async fn collect_files(app: Arc<App>) {
         if let Err(e) = app.collect_files().await {
             tracing::warn!(error = %e.message, "collecting files failed");
         }
+    }
+}
+
+/// Reads documents' text as they are uploaded (and, at the start, those a stop left
+/// waiting), off the request path.
+async fn read_documents(app: Arc<App>) {
+    loop {
+        if let Err(e) = app.read_documents().await {
+            tracing::warn!(error = %e.message, "reading documents failed");
+        }
+        // Woken by an upload; a look every minute catches a wake-up lost to a failure.
+        let _ = tokio::time::timeout(Duration::from_secs(60), app.documents.notified()).await;
     }
 }
 

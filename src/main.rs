@@ -58,6 +58,17 @@ enum Command {
         #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Print the text of a document: what the server runs, in a process of its own, for
+    /// each uploaded document.
+    #[command(hide = true)]
+    Extract {
+        content_type: String,
+        path: PathBuf,
+        #[arg(long, default_value_t = 512)]
+        memory_mb: u64,
+        #[arg(long, default_value_t = 30)]
+        cpu_secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +163,19 @@ async fn main() -> anyhow::Result<()> {
                 .context("rebuilding the search index (is the server running?)")?;
             eprintln!("indexed {n} posts into {} in {:.1?}", data_dir.join("index").display(), started.elapsed());
             Ok(())
+        }
+        Some(Command::Extract { content_type, path, memory_mb, cpu_secs }) => {
+            use std::io::Write;
+            match collective_brain::files::extract::run_child(&content_type, &path, memory_mb, cpu_secs) {
+                Ok(text) => {
+                    std::io::stdout().lock().write_all(text.as_bytes())?;
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    std::process::exit(2)
+                }
+            }
         }
         Some(Command::Import { data_dir }) => {
             let n = collective_brain::store::import_into(&data_dir, &mut std::io::stdin().lock()).await?;

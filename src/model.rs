@@ -677,11 +677,18 @@ pub struct SearchParams {
     /// From the previous page's `next`.
     #[serde(default)]
     pub cursor: Option<String>,
+    /// `post` or `file`: only posts, or only documents (none: both).
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
-/// One thread's best-matching post.
+/// One thread's best-matching post, or a document whose text matched.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchHit {
+    /// `post`, or `file` for a document (then `post` is the post it is attached to).
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<File>,
     pub post: Post,
     pub room: RoomId,
     pub space: SpaceId,

@@ -234,20 +234,21 @@ impl Follower {
                 if ops.len() >= OPS_AT_ONCE {
                     self.indexer.run(std::mem::take(&mut ops))?;
                 }
-                ops.push(match self.store.post(id)? {
-                    Some(rec) => match post_doc(&self.store, &rec.post, &mut rooms)? {
-                        Some(doc) => {
-                            text += doc.body.len() + doc.translations.iter().map(|(_, t)| t.len()).sum::<usize>();
-                            if seq > puts_through && rec.seqs.len() == 1 {
-                                IndexOp::Add(doc)
-                            } else {
-                                IndexOp::Put(doc)
-                            }
-                        }
-                        None => IndexOp::Remove(id.0),
-                    },
-                    None => IndexOp::Remove(id.0),
-                });
+                let Some(rec) = self.store.post(id)? else {
+                    ops.push(IndexOp::Remove(id.0));
+                    continue;
+                };
+                let Some(doc) = post_doc(&self.store, &rec.post, &mut rooms)? else {
+                    ops.push(IndexOp::Remove(id.0));
+                    continue;
+                };
+                text += doc.body.len() + doc.translations.iter().map(|(_, t)| t.len()).sum::<usize>();
+                let files = file_docs(&self.store, &rec.post, &doc)?;
+                ops.push(if seq > puts_through && rec.seqs.len() == 1 { IndexOp::Add(doc) } else { IndexOp::Put(doc) });
+                for f in files {
+                    text += f.body.len();
+                    ops.push(IndexOp::Put(f));
+                }
             }
             last = seq;
         }
@@ -374,6 +375,7 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         }
     };
     Ok(Some(PostDoc {
+        owner: 0,
         post: post.id.0,
         room: room.id.0,
         space: room.space.0,
@@ -386,6 +388,34 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         title: if post.seq == 1 { room.title.clone() } else { None },
         translations: post.translations.iter().map(|(l, t)| (l.to_string(), t.body.clone())).collect(),
     }))
+}
+
+/// The documents of `post`'s files whose text was read, readable as the post
+/// (`post_doc`, its document) is.
+pub fn file_docs(store: &Store, post: &Post, doc: &PostDoc) -> Result<Vec<PostDoc>, StoreError> {
+    let mut out = Vec::new();
+    for f in &post.files {
+        let Some(rec) = store.file(f.id)? else { continue };
+        if rec.text != crate::store::TextState::Read {
+            continue;
+        }
+        let Some(text) = store.file_text(f.id)? else { continue };
+        let id = collective_brain_index::FILE | f.id.0;
+        out.push(PostDoc {
+            post: id,
+            owner: post.id.0,
+            room: id,
+            space: doc.space,
+            public: doc.public,
+            author: rec.file.uploader.0,
+            created_us: crate::clock::parse_us(&rec.file.created_at).unwrap_or(doc.created_us),
+            lang: rec.file.text_lang.map_or_else(|| doc.lang.clone(), |l| l.to_string()),
+            body: text,
+            title: Some(rec.file.name.clone()),
+            translations: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 /// Teaches `index` every translation of a public post in `store` (see the index's
@@ -412,7 +442,11 @@ pub fn rebuild(store: &Store, indexer: &Indexer) -> Result<(u64, u64), SearchErr
     let mut rooms = HashMap::new();
     let mut n = 0;
     for rec in store.all_posts() {
-        if let Some(doc) = post_doc(store, &rec?.post, &mut rooms)? {
+        let rec = rec?;
+        if let Some(doc) = post_doc(store, &rec.post, &mut rooms)? {
+            for f in file_docs(store, &rec.post, &doc)? {
+                ops.push(IndexOp::Add(f));
+            }
             ops.push(IndexOp::Add(doc));
             n += 1;
             if ops.len() >= OPS_AT_ONCE {

@@ -141,6 +141,7 @@ fn build(rows: &[Row], translated: impl Fn(usize) -> bool) -> Result<SearchIndex
             Vec::new()
         };
         ix.put(&PostDoc {
+            owner: 0,
             post: i as u64 + 1,
             room: i as u64 + 1,
             space: 1,

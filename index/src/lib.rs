@@ -60,7 +60,7 @@ const MAX_COLLECT: usize = 5_000;
 /// Threads that search a query's segments side by side, at most.
 const MAX_SEARCH_THREADS: usize = 4;
 /// The schema's version, kept in each commit's payload; another version means reindex.
-const SCHEMA: u32 = 4;
+const SCHEMA: u32 = 5;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +77,19 @@ pub enum IndexError {
 
 pub type Result<T> = std::result::Result<T, IndexError>;
 
-/// A post as the index sees it.
+/// The bit that marks a document's `post` (and `room`) as a file's: `FILE | file id`.
+/// Ids stay below 2^48, so the bit is never a post's.
+pub const FILE: u64 = 1 << 63;
+
+/// A post as the index sees it; or a document attached to a post, whose text is indexed
+/// alike under `post = FILE | file id` (and `room` the same: each file is its own group
+/// of results), `owner` the post it is attached to, `title` its name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostDoc {
     pub post: u64,
+    /// The post whose removal removes this document: the post itself, or for a file the
+    /// post it is attached to. 0 means `post`.
+    pub owner: u64,
     pub room: u64,
     pub space: u64,
     /// Whether the space is public (readable by everyone, guests included).
@@ -129,6 +138,8 @@ pub struct SearchQuery {
     pub offset: usize,
     /// Thread groups to return.
     pub limit: usize,
+    /// Only posts (`Some(false)`), only files (`Some(true)`), or both.
+    pub files: Option<bool>,
 }
 
 /// One thread's group of matching posts.
@@ -166,6 +177,7 @@ pub struct Plan {
 
 struct Fields {
     post: Field,
+    owner: Field,
     room: Field,
     space: Field,
     author: Field,
@@ -182,6 +194,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = NumericOptions::default().set_indexed().set_fast().set_stored();
     let post = b.add_u64_field("post", id.clone());
+    let owner = b.add_u64_field("owner", NumericOptions::default().set_indexed());
     let room = b.add_u64_field("room", NumericOptions::default().set_fast());
     let space = b.add_u64_field("space", NumericOptions::default().set_indexed().set_fast());
     let author = b.add_u64_field("author", NumericOptions::default().set_indexed());
@@ -211,7 +224,7 @@ fn schema() -> (Schema, Fields) {
         ),
     );
     let _ = id;
-    (b.build(), Fields { post, room, space, author, created, acl, langs, digest, text, title, grams })
+    (b.build(), Fields { post, owner, room, space, author, created, acl, langs, digest, text, title, grams })
 }
 
 fn lang_index(field_lang: &str) -> usize {
@@ -360,10 +373,11 @@ impl SearchIndex {
         })
     }
 
-    /// Removes the document of `post` (and with it its translations).
+    /// Removes the document of `post` (and with it its translations), and those of the
+    /// files attached to it.
     pub fn remove(&self, post: u64) -> Result<()> {
         self.with_writer(|w| {
-            w.delete_term(Term::from_field_u64(self.f.post, post));
+            w.delete_term(Term::from_field_u64(self.f.owner, post));
             Ok(())
         })
     }
@@ -442,6 +456,7 @@ impl SearchIndex {
         let f = &self.f;
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.post, d.post);
+        doc.add_u64(f.owner, if d.owner == 0 { d.post } else { d.owner });
         doc.add_u64(f.room, d.room);
         doc.add_u64(f.space, d.space);
         doc.add_u64(f.author, d.author);
@@ -619,6 +634,16 @@ impl SearchIndex {
             must.push((
                 Occur::Must,
                 Box::new(TermQuery::new(Term::from_field_u64(f.space, s), IndexRecordOption::Basic)),
+            ));
+        }
+        if let Some(files) = q.files {
+            let (lo, hi) = if files { (FILE, u64::MAX) } else { (0, FILE - 1) };
+            must.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.post, lo)),
+                    Bound::Included(Term::from_field_u64(f.post, hi)),
+                )),
             ));
         }
         if let Some(a) = q.author {
@@ -867,7 +892,7 @@ fn digest(d: &PostDoc) -> u64 {
         h ^= 0xff;
         h = h.wrapping_mul(0x0100_0000_01b3);
     };
-    for n in [d.post, d.room, d.space, d.author] {
+    for n in [d.post, d.owner, d.room, d.space, d.author] {
         eat(&n.to_be_bytes());
     }
     eat(&d.created_us.to_be_bytes());

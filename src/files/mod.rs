@@ -4,6 +4,7 @@
 //! (`store/ops/files.rs`, `service/files.rs`).
 
 pub mod blobs;
+pub mod extract;
 pub mod images;
 pub mod sniff;
 

@@ -47,6 +47,9 @@ pub fn sniff(head: &[u8]) -> Kind {
             "application/pdf" => Kind::Document(PDF),
             DOCX => Kind::Document(DOCX),
             ODT => Kind::Document(ODT),
+            // `infer` knows a DOCX by where its parts are; a zip holding Word's main part
+            // anywhere in its first entries is one too.
+            "application/zip" if contains(head, b"word/document.xml") => Kind::Document(DOCX),
             "text/html" | "text/xml" | "application/xml" | "image/svg+xml" => Kind::Other(t.mime_type().to_owned()),
             other => Kind::Other(other.to_owned()),
         };
@@ -80,6 +83,10 @@ fn is_pe(head: &[u8]) -> bool {
         return false;
     };
     head.get(at..at + 4) == Some(b"PE\0\0".as_slice()) || head.len() <= at
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 fn is_program(mime: &str) -> bool {

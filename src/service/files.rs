@@ -122,7 +122,82 @@ impl App {
         };
         let text = if matches!(kind, Kind::Document(_)) { TextState::Pending } else { TextState::None };
         let file = self.store.run(crate::store::CreateFile { file, thumb, text, quota }).await?;
+        if text == TextState::Pending {
+            self.documents.notify_one();
+        }
         Ok(file)
+    }
+
+    /// Reads the text of every document waiting for it, one at a time, each in a process
+    /// of its own (`files::extract`), and records it with its language: its post's
+    /// readers then find it in search. Returns how many were read.
+    pub async fn read_documents(&self) -> ApiResult<usize> {
+        let mut pending = Vec::new();
+        for rec in self.store.files() {
+            let rec = rec?;
+            if rec.text == TextState::Pending {
+                pending.push(rec);
+            }
+        }
+        let mut read = 0;
+        for rec in pending {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            let text = self.run_extractor(&rec).await.map(|text| {
+                let sample: String = text.chars().take(3000).collect();
+                let evidence = crate::lang::Evidence { declared: None, author: &[], room: None };
+                (self.tagger.tag(&sample, &evidence).lang, text)
+            });
+            read += usize::from(text.is_some());
+            self.store.run(crate::store::SetFileText { file: rec.file.id, text }).await?;
+        }
+        Ok(read)
+    }
+
+    /// Runs `collective-brain extract` on a document's blob under the configured memory
+    /// and time limits; `None` (and a line in the log) when it gives no text.
+    async fn run_extractor(&self, rec: &FileRecord) -> Option<String> {
+        let program = self.config.extractor.clone().or_else(|| std::env::current_exe().ok())?;
+        let limit = self.config.extract_timeout_secs.max(1);
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.arg("extract")
+            .arg(&rec.file.content_type)
+            .arg(self.blobs.path(&rec.file.sha256))
+            .arg("--memory-mb")
+            .arg(self.config.extract_memory_mb.to_string())
+            .arg("--cpu-secs")
+            .arg(limit.to_string())
+            .env("RUST_LOG", "error")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "the text extractor could not be started");
+                return None;
+            }
+        };
+        let id = rec.file.id;
+        // The CPU limit ends a busy child; this one ends a child that waits on nothing.
+        match tokio::time::timeout(Duration::from_secs(limit + 5), child.wait_with_output()).await {
+            Ok(Ok(out)) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+            Ok(Ok(out)) => {
+                let why = String::from_utf8_lossy(&out.stderr);
+                tracing::warn!(file = %id, status = %out.status, reason = %why.trim(), "no text read from a document");
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(file = %id, error = %e, "the text extractor failed");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(file = %id, seconds = limit + 5, "the text extractor took too long and was stopped");
+                None
+            }
+        }
     }
 
     /// Keeps an image without its metadata, with its thumbnail (one image decoded at a

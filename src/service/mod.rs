@@ -85,6 +85,8 @@ pub struct App {
     pub blobs: crate::files::Blobs,
     /// Images decoded at once on this node (each holds its whole picture in memory).
     pub images: tokio::sync::Semaphore,
+    /// Woken when a document waits for its text to be read (`read_documents`).
+    pub documents: tokio::sync::Notify,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -173,6 +175,7 @@ impl App {
             replay_bytes: Arc::new(tokio::sync::Semaphore::new(REPLAY_BYTES_PER_NODE)),
             blobs,
             images: tokio::sync::Semaphore::new(1),
+            documents: tokio::sync::Notify::new(),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

@@ -24,6 +24,8 @@ pub struct PersonalExport {
     pub invites: Vec<Invite>,
     /// Their requests to join working groups, still waiting.
     pub join_requests: Vec<crate::model::JoinRequest>,
+    /// The files they uploaded (their bytes at `/api/v1/files/{id}`).
+    pub files: Vec<crate::model::File>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -109,6 +111,13 @@ impl App {
             flags,
             invites: self.store.invites()?.into_iter().filter(|i| i.created_by == user.id).collect(),
             join_requests: self.store.join_requests_of(user.id)?,
+            files: self
+                .store
+                .files()
+                .filter_map(Result::ok)
+                .filter(|r| r.file.uploader == user.id)
+                .map(|r| r.file)
+                .collect(),
         })
     }
 

@@ -19,6 +19,8 @@ const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 50;
 /// Snippet length, in characters.
 const SNIPPET: usize = 200;
+/// Characters of a document's text a snippet is looked for in.
+const SNIPPET_TEXT: usize = 100_000;
 /// Deepest page reachable, in thread groups.
 const MAX_OFFSET: usize = 500;
 
@@ -79,6 +81,12 @@ impl App {
             Some("recent") => Sort::Recent,
             Some(_) => return Err(bad("sort", "relevance or recent")),
         };
+        let files = match p.kind.as_deref() {
+            None | Some("") => None,
+            Some("post") => Some(false),
+            Some("file") => Some(true),
+            Some(_) => return Err(bad("kind", "post or file")),
+        };
         let from_ms = p.from.as_deref().map(|s| time_ms("from", s, false)).transpose()?;
         let to_ms = p.to.as_deref().map(|s| time_ms("to", s, true)).transpose()?;
         let offset = match p.cursor.as_deref() {
@@ -120,6 +128,7 @@ impl App {
             sort,
             offset,
             limit,
+            files,
         };
         let app = self.clone();
         tokio::task::spawn_blocking(move || app.run_search(&query))
@@ -136,6 +145,12 @@ impl App {
         let plan = index.plan(&q.text).map_err(|_| ApiError::internal("search failed"))?;
         let mut hits = Vec::with_capacity(page.threads.len());
         for t in page.threads {
+            if t.post & collective_brain_index::FILE != 0 {
+                if let Some(hit) = self.file_hit(q, &plan, &t)? {
+                    hits.push(hit);
+                }
+                continue;
+            }
             // The store has the last word: a post deleted since the index's last commit
             // is left out rather than shown.
             let Some(rec) = self.store.post(crate::model::PostId(t.post))? else { continue };
@@ -158,6 +173,8 @@ impl App {
                 None => (String::new(), Vec::new(), rec.post.lang),
             };
             hits.push(SearchHit {
+                kind: "post",
+                file: None,
                 room: rec.post.room,
                 space: SpaceId(t.space),
                 title,
@@ -174,6 +191,50 @@ impl App {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c)
         });
         Ok(SearchResults { hits, total: page.total, next })
+    }
+
+    /// A document's hit, when the store still says the caller may read it (its post's
+    /// room readable, the post neither deleted nor hidden, the text read).
+    fn file_hit(
+        &self,
+        q: &SearchQuery,
+        plan: &collective_brain_index::Plan,
+        t: &collective_brain_index::ThreadHit,
+    ) -> ApiResult<Option<SearchHit>> {
+        let id = crate::model::FileId(t.post & !collective_brain_index::FILE);
+        let Some(rec) = self.store.file(id)? else { return Ok(None) };
+        let (Some(post), Some(space)) = (rec.post, rec.space) else { return Ok(None) };
+        let readable = self.store.space(space)?.is_some_and(|s| match s.visibility {
+            Visibility::Public => q.public,
+            Visibility::Private => q.private_spaces.contains(&s.id.0),
+        });
+        let Some(prec) = self.store.post(post)? else { return Ok(None) };
+        if !readable || prec.post.deleted || prec.post.hidden {
+            return Ok(None);
+        }
+        let text = self.store.file_text(id)?.unwrap_or_default();
+        let lang = rec.file.text_lang.unwrap_or(prec.post.lang);
+        // The snippet is looked for in the document's first part (a long one is cut).
+        let head = text.char_indices().nth(SNIPPET_TEXT).map_or(text.as_str(), |(i, _)| &text[..i]);
+        let h = self.search.index.highlight(plan, &[(lang.as_str(), head), ("und", rec.file.name.as_str())], SNIPPET);
+        let (snippet, snippet_parts) = match h {
+            Some(h) => (h.snippet, h.parts),
+            None => (head.chars().take(SNIPPET).collect(), Vec::new()),
+        };
+        let title = self.store.room(prec.post.room)?.and_then(|r| r.title);
+        Ok(Some(SearchHit {
+            kind: "file",
+            room: prec.post.room,
+            space,
+            title,
+            snippet,
+            snippet_parts,
+            matched_lang: lang,
+            score: t.score,
+            also: Vec::new(),
+            file: Some(rec.file),
+            post: prec.post,
+        }))
     }
 
     /// The glossary that expands queries: shipped concepts and those added here.

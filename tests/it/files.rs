@@ -281,3 +281,132 @@ pub fn tiny_png() -> Vec<u8> {
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
 }
+
+/// A one-page PDF showing `lines` in Helvetica (ASCII text), with a correct xref table.
+pub fn pdf(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
+    for l in lines {
+        content.push_str(&format!("({}) Tj T*\n", l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)")));
+    }
+    content.push_str("ET\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+/// Waits until `file`'s text was read (its `text_lang` set) or gives up after 20 s.
+async fn text_read(c: &Client, space: &str, file: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, lib) = c.get(&format!("/spaces/{space}/library")).await;
+        if let Some(e) = lib.as_array().and_then(|a| a.iter().find(|e| e["file"]["id"] == file)) {
+            if !e["file"]["text_lang"].is_null() {
+                return e.clone();
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "the text of {file} was never read: {lib}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn documents_are_read_and_found_across_languages_and_hostile_ones_harm_nothing() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let amina = s.user("amina").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&amina, &general, "Académie 2010", "Les documents de Turin").await;
+
+    let docx = collective_brain::files::extract::samples::docx(&[
+        "Programme de l'Académie sur l'économie sociale et solidaire, Turin 2010",
+        "Séance 1 : les coopératives d'épargne et de crédit en Afrique de l'Ouest",
+        "Séance 2 : le travail décent dans l'économie informelle",
+    ]);
+    let (status, agenda) = amina.upload("Programme Turin.docx", docx).await;
+    assert_eq!(status, 201, "{agenda}");
+    assert_eq!(agenda["content_type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    let pdf = pdf(&["Relatorio da Academia: cooperativas de credito", "e economia solidaria no Brasil, Campinas 2013"]);
+    let (status, report) = amina.upload("Relatorio Campinas.pdf", pdf).await;
+    assert_eq!((status, report["content_type"].as_str()), (201, Some("application/pdf")), "{report}");
+    let odt = collective_brain::files::extract::samples::odt(&["Acta de la reunión sobre finanzas solidarias"]);
+    let (_, minutes) = amina.upload("Acta.odt", odt).await;
+    // Hostile: a DOCX whose one part inflates to 300 MB of one word, and a broken PDF.
+    let mut bomb = std::io::Cursor::new(Vec::new());
+    {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(&mut bomb);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("word/document.xml", opts).unwrap();
+        z.write_all(b"<w:document xmlns:w='x'><w:body><w:p><w:r><w:t>").unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..300 {
+            z.write_all(&chunk).unwrap();
+        }
+        z.write_all(b"</w:t></w:r></w:p></w:body></w:document>").unwrap();
+        z.finish().unwrap();
+    }
+    let (status, bomb) = amina.upload("bomb.docx", bomb.into_inner()).await;
+    assert_eq!(status, 201, "{bomb}");
+    let (_, broken) =
+        amina.upload("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\ntrailer".to_vec()).await;
+
+    let ids: Vec<Value> = [&agenda, &report, &minutes, &bomb, &broken].iter().map(|f| f["id"].clone()).collect();
+    let (status, post) = post_with(&amina, &room, "Les documents", json!(ids)).await;
+    assert_eq!(status, 201, "{post}");
+    let e = text_read(&amina, &general, agenda["id"].as_str().unwrap()).await;
+    assert_eq!(e["file"]["text_lang"], "fr");
+    let e = text_read(&amina, &general, report["id"].as_str().unwrap()).await;
+    assert_eq!(e["file"]["text_lang"], "pt");
+    text_read(&amina, &general, minutes["id"].as_str().unwrap()).await;
+
+    // A Portuguese query finds the French agenda; an English one the Portuguese report.
+    let v = search_until(&s.guest(), "q=economia+social&kind=file", |v| {
+        v["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["file"]["id"] == agenda["id"]))
+    })
+    .await;
+    let hit = v["hits"].as_array().unwrap().iter().find(|h| h["file"]["id"] == agenda["id"]).unwrap();
+    assert_eq!(hit["kind"], "file");
+    assert_eq!(hit["post"]["id"], post["id"]);
+    assert!(hit["snippet"].as_str().unwrap().contains("conomie sociale"), "{hit}");
+    search_until(&amina, "q=cooperative+credit&kind=file", |v| {
+        v["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["file"]["id"] == report["id"]))
+    })
+    .await;
+    // Without `kind`, posts and documents; with `kind=post`, no document.
+    let (_, v) = amina.get("/search?q=Turin&kind=post").await;
+    assert!(v["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "post"), "{v}");
+    let (status, e) = amina.get("/search?q=Turin&kind=video").await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("kind")));
+    let (_, lib) = amina.get(&format!("/spaces/{general}/library?lang=pt")).await;
+    assert_eq!(lib.as_array().unwrap().len(), 1, "{lib}");
+
+    // The hostile ones gave no text; the server goes on.
+    assert_eq!(s.guest().get("/config").await.0, 200);
+    let (_, lib) = amina.get(&format!("/spaces/{general}/library")).await;
+    for f in [&bomb, &broken] {
+        let e = lib.as_array().unwrap().iter().find(|e| e["file"]["id"] == f["id"]).unwrap();
+        assert!(e["file"]["text_lang"].is_null(), "{e}");
+    }
+
+    // Deleting the post takes its documents out of search.
+    amina.delete(&format!("/posts/{}", post["id"].as_str().unwrap())).await;
+    search_until(&amina, "q=economia+social&kind=file", |v| v["total"] == 0).await;
+}

@@ -120,13 +120,16 @@ async fn nothing_of_a_private_group_reaches_a_non_member_through_any_path() {
     let (status, file) = member.upload("quetzal plan.png", crate::files::tiny_png()).await;
     assert_eq!(status, 201, "{file}");
     g.file = file["id"].as_str().unwrap().to_owned();
+    let (status, doc) = member.upload("notes.txt", b"Compte rendu quetzal du groupe triangulaire".to_vec()).await;
+    assert_eq!(status, 201, "{doc}");
     let (status, scratch) = member
         .post(
             &format!("/rooms/{}/posts", g.room),
-            json!({"body": "Brouillon quetzal", "nonce": "sc", "lang": "fr", "files": [g.file]}),
+            json!({"body": "Brouillon quetzal", "nonce": "sc", "lang": "fr", "files": [g.file, doc["id"]]}),
         )
         .await;
     assert_eq!(status, 201, "{scratch}");
+    search_until(&member, "q=quetzal&kind=file", |v| v["total"].as_u64() >= Some(1)).await;
     g.scratch = scratch["id"].as_str().unwrap().to_owned();
     search_until(&member, "q=quetzal", |v| v["total"].as_u64() >= Some(2)).await;
     let mut poster = member.ws().await;

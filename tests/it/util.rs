@@ -32,7 +32,12 @@ pub struct Server {
 }
 
 pub fn test_config(dir: &Path) -> Config {
-    Config { admin_password: Some(ADMIN_PASSWORD.into()), ..Config::with_data_dir(dir) }
+    Config {
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        // The server runs inside the test program: documents are read by the real one.
+        extractor: Some(env!("CARGO_BIN_EXE_collective-brain").into()),
+        ..Config::with_data_dir(dir)
+    }
 }
 
 impl Server {
