@@ -2,6 +2,7 @@ use super::*;
 
 fn doc(post: u64, space: u64, lang: &str, body: &str) -> PostDoc {
     PostDoc {
+        owner: 0,
         post,
         room: post * 10,
         space,
@@ -240,4 +241,37 @@ fn private_documents_do_not_move_public_scores() {
     }
     let with_private = score(&index(&docs));
     assert!((alone - with_private).abs() < 1e-6, "{alone} then {with_private}");
+}
+
+#[test]
+fn a_file_is_a_hit_of_its_own_filtered_by_kind_and_removed_with_its_post() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ix = SearchIndex::open(dir.path(), &Options::default()).expect("open");
+    ix.put(&doc(1, 1, "en", "Minutes of the meeting")).expect("put");
+    let file = PostDoc {
+        post: FILE | 7,
+        owner: 1,
+        room: FILE | 7,
+        title: Some("agenda.pdf".into()),
+        ..doc(1, 1, "fr", "Les coopératives du Sénégal")
+    };
+    ix.put(&file).expect("put");
+    ix.put(&doc(2, 1, "fr", "Les coopératives du Mali")).expect("put");
+    ix.commit(1).expect("commit");
+    let q = |files: Option<bool>| SearchQuery {
+        text: "coopératives".into(),
+        public: true,
+        limit: 10,
+        files,
+        ..SearchQuery::default()
+    };
+    let posts = |p: SearchPage| p.threads.into_iter().map(|t| t.post).collect::<Vec<_>>();
+    let mut both = posts(ix.search(&q(None)).expect("search"));
+    both.sort_unstable();
+    assert_eq!(both, vec![2, FILE | 7], "the file is a group of its own");
+    assert_eq!(posts(ix.search(&q(Some(true))).expect("search")), vec![FILE | 7]);
+    assert_eq!(posts(ix.search(&q(Some(false))).expect("search")), vec![2]);
+    ix.remove(1).expect("remove");
+    ix.commit(2).expect("commit");
+    assert_eq!(posts(ix.search(&q(None)).expect("search")), vec![2], "the file went with its post");
 }
