@@ -22,6 +22,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("desk.js", include_bytes!("../web/desk.js")),
     ("search.js", include_bytes!("../web/search.js")),
     ("notifications.js", include_bytes!("../web/notifications.js")),
+    ("files.js", include_bytes!("../web/files.js")),
     ("dom.js", include_bytes!("../web/dom.js")),
     ("api.js", include_bytes!("../web/api.js")),
     ("socket.js", include_bytes!("../web/socket.js")),
@@ -42,10 +43,14 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("i18n/desk-fr.js", include_bytes!("../web/i18n/desk-fr.js")),
     ("i18n/desk-es.js", include_bytes!("../web/i18n/desk-es.js")),
     ("i18n/desk-pt.js", include_bytes!("../web/i18n/desk-pt.js")),
+    ("i18n/files-en.js", include_bytes!("../web/i18n/files-en.js")),
+    ("i18n/files-fr.js", include_bytes!("../web/i18n/files-fr.js")),
+    ("i18n/files-es.js", include_bytes!("../web/i18n/files-es.js")),
+    ("i18n/files-pt.js", include_bytes!("../web/i18n/files-pt.js")),
     ("favicon.svg", include_bytes!("../web/favicon.svg")),
 ];
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
                    connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 fn content_type(path: &str) -> &'static str {
@@ -162,7 +167,7 @@ mod tests {
             assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
         }
         // The parts loaded with a page.
-        for part in ["admin", "people", "desk"] {
+        for part in ["admin", "people", "desk", "files"] {
             let part_en = keys(file(&format!("i18n/{part}-en.js")));
             assert!(part_en.len() > 10, "{part}: {} keys", part_en.len());
             for l in ["fr", "es", "pt"] {
@@ -179,6 +184,7 @@ mod tests {
             file("desk.js"),
             file("search.js"),
             file("notifications.js"),
+            file("files.js"),
             file("api.js"),
         ]
         .map(String::from_utf8_lossy)

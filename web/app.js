@@ -181,6 +181,7 @@ const routes = [
   [/^#\/admin$/, admin],
   [/^#\/group\/([\w-]+)$/, group],
   [/^#\/space\/([\w-]+)$/, space],
+  [/^#\/library\/([\w-]+)$/, library],
   [/^#\/room\/([\w-]+)$/, room],
   [/^#\/p\/([\w-]+)$/, postLink],
   [/^#\/search(?:\?(.*))?$/, search],
@@ -398,7 +399,7 @@ async function space(main, id) {
     location.hash = `#/room/${s.room}`;
     return;
   }
-  if (s.visibility === "private") main.append(h("p", {}, h("a", { href: `#/group/${id}`, id: "group-members" }, t("space.members"))));
+  main.append(h("p", {}, s.visibility === "private" ? [h("a", { href: `#/group/${id}`, id: "group-members" }, t("space.members")), " · "] : null, h("a", { href: `#/library/${id}`, id: "library-link" }, t("space.library"))));
   if (state.me && s.watch) main.append(watchControl(s, `/spaces/${id}/watch`));
   const rooms = await get(`/spaces/${id}/rooms`);
   const list = h("ul", { class: "threads" });
@@ -533,6 +534,11 @@ function renderPost(p, el) {
     box.append(h("p", { class: "note awaiting", title: note }, h("span", { class: "awaiting-text" }, note)));
   }
   if (p.reply_to) box.prepend(replyLink(p.reply_to));
+  if (p.files && p.files.length) {
+    const files = h("div", { class: "files" });
+    box.append(files);
+    import("./files.js").then((m) => m.render(files, p.files));
+  }
   box.append(reactionsLine(p), postActions(p, body), moderationTools(p));
   return box;
 }
@@ -1047,13 +1053,25 @@ async function room(main, id, focus = null) {
   }
   const input = h("textarea", { id: "composer", rows: 2, maxlength: 16000 });
   const pendingList = h("ul", { class: "pending", "aria-live": "polite" });
+  // Files: picked or dropped, uploaded at once (web/files.js), sent with the next post.
+  const tray = h("ul", { class: "uploads", id: "uploads", "aria-live": "polite" });
+  const picker = h("input", { type: "file", multiple: true, id: "attach", class: "visually-hidden" });
+  const upload = (list) => list.length && import("./files.js").then((m) => m.attach(list, tray, state.config.max_file_bytes));
+  picker.addEventListener("change", () => upload(picker.files).then(() => (picker.value = "")));
   const form = h(
     "form",
     { class: "composer", id: "composer-form" },
     h("label", { for: "composer", class: "visually-hidden" }, t("room.message")),
     input,
+    picker,
+    h("label", { for: "attach", class: "attach", title: t("files.attach") }, "📎"),
     h("button", { type: "submit" }, t("room.send")),
   );
+  form.addEventListener("dragover", (e) => e.preventDefault());
+  form.addEventListener("drop", (e) => {
+    e.preventDefault();
+    upload(e.dataTransfer.files);
+  });
   const pending = new Map();
   const onAck = (e) => {
     const li = pending.get(e.detail.nonce);
@@ -1098,9 +1116,14 @@ async function room(main, id, focus = null) {
     .then((users) => (members = users.map((u) => u.id)), () => {});
   mentionsHelper(input, () => [...new Set([...[...list.children].map((c) => c.dataset.author), ...members].filter(Boolean))]);
   const send = () => {
-    const body = input.value.trim();
-    if (!body) return;
-    const nonce = live.post(id, body, replyTo ? { reply_to: replyTo } : {});
+    const done = [...tray.querySelectorAll("li[data-file]")];
+    // A post of files alone is named by them.
+    const body = input.value.trim() || done.map((li) => li.dataset.name).join(", ");
+    if (!body || tray.querySelector("li:not([data-file]):not(.failed)")) return;
+    const extra = replyTo ? { reply_to: replyTo } : {};
+    if (done.length) extra.files = done.map((li) => li.dataset.file);
+    tray.textContent = "";
+    const nonce = live.post(id, body, extra);
     replyTo = null;
     replyNote.hidden = true;
     const li = h("li", { class: "pending-post" }, t("room.sending"), " ", h("span", {}, body));
@@ -1125,7 +1148,12 @@ async function room(main, id, focus = null) {
     e.preventDefault();
     send();
   });
-  main.append(pendingList, replyNote, form);
+  main.append(pendingList, replyNote, tray, form);
+}
+
+async function library(main, id) {
+  const m = await import("./files.js");
+  await m.libraryPage(main, { state, title, field, errorText }, id);
 }
 
 // ---- search (web/search.js, loaded when opened) ----

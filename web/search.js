@@ -73,7 +73,7 @@ export async function searchPage(main, app, query) {
         h(
           "li",
           { class: "hit" },
-          h("a", { href: `#/room/${hit.room}` }, hit.title || t("room.chat")),
+          h("a", { href: `#/room/${hit.room}` }, hit.kind === "file" ? `${hit.file.name} · ${hit.title || t("room.chat")}` : hit.title || t("room.chat")),
           " ",
           h("span", { class: "tag lang", title: langName(hit.matched_lang) }, hit.matched_lang),
           renderSnippet(hit),

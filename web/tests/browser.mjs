@@ -976,6 +976,46 @@ scenarios["a member finds a listed working group, asks to join in French, and it
   await ctxA.close();
 };
 
+scenarios["a member attaches a photo and the minutes in Portuguese, and finds them in the space's library"] = async () => {
+  const adminToken = await admin();
+  const ana = await user("ana", ["pt"]);
+  const forum = await call("POST", "/spaces", adminToken, { slug: `docs${Date.now() % 100000}`, name: "Documentos", kind: "forum", visibility: "public", post_policy: "members" });
+  const made = await call("POST", `/spaces/${forum.id}/rooms`, ana.token, { title: "Reunião de Campinas", body: "A reunião", nonce: `r-${Date.now()}` });
+  const ctx = await context(ana, { ui: "pt", locale: "pt-BR" });
+  const page = await open(ctx, `#/room/${made.room.id}`);
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+  await page.locator("#attach").setInputFiles([
+    { name: "foto.png", mimeType: "image/png", buffer: png },
+    { name: "ata.txt", mimeType: "text/plain", buffer: Buffer.from("Ata da reunião sobre cooperativas de crédito em Campinas.\n") },
+  ]);
+  await expectCount(page, page.locator("#uploads li[data-file]"), 2, "both uploads finished");
+  await page.fill("#composer", "Fotos e ata da reunião");
+  await page.keyboard.press("Enter");
+  const post = page.locator("article.post", { hasText: "Fotos e ata da reunião" });
+  await post.locator(".files img.thumb").waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector(".files img.thumb");
+    return img && img.src.startsWith("blob:") && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: TIMEOUT });
+  await post.locator(".files button.file.doc", { hasText: "ata.txt" }).waitFor();
+  assert((await page.locator("#uploads li").count()) === 0, "the tray is emptied once sent");
+  await shot(page, "files-post");
+
+  // The space's library lists both, and a document downloads under its name.
+  await page.goto(`${base}/#/space/${forum.id}`);
+  await page.locator("#library-link").click();
+  await page.locator("#library li.library-item", { hasText: "foto.png" }).waitFor();
+  const item = page.locator("#library li.library-item", { hasText: "ata.txt" });
+  await item.locator("a", { hasText: "Reunião de Campinas" }).waitFor();
+  const [dl] = await Promise.all([page.waitForEvent("download"), item.locator("button.file-name").click()]);
+  assert(dl.suggestedFilename() === "ata.txt", `downloaded as ${dl.suggestedFilename()}`);
+  await page.fill("#library-q", "foto");
+  await page.click("#library-form button[type=submit]");
+  await expectCount(page, page.locator("#library li.library-item"), 1, "found by name");
+  await shot(page, "library");
+  await ctx.close();
+};
+
 // ---- run ----
 
 // CB_SCENARIO=words runs only the scenarios whose name holds them (while working on one).

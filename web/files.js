@@ -1,0 +1,177 @@
+// Files: uploads from the composer (a progress bar each, drag-and-drop), the files a post
+// carries (images shown, documents offered), and each space's library. Loaded when a
+// post with files is shown or a file is picked. Files are fetched with the reader's
+// token and shown from memory (blob: URLs): a link alone could not carry it.
+
+import { h, when } from "./dom.js";
+import { get, session } from "./api.js";
+import { t, langName, addStrings } from "./i18n.js";
+
+const ready = addStrings("files");
+
+/** A size in the reader's units. */
+function size(n) {
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i += 1;
+  }
+  return `${new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
+}
+
+/** The bytes of `url` (an API path) as a blob: URL, with the reader's token. */
+async function blobUrl(url) {
+  const headers = session.token ? { Authorization: `Bearer ${session.token}` } : {};
+  const r = await fetch(url, { headers });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return URL.createObjectURL(await r.blob());
+}
+
+/** Saves a file under its name. */
+async function download(f) {
+  const a = h("a", { href: await blobUrl(`/api/v1/files/${f.id}`), download: f.name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+/** The files of a post in `el`: images as thumbnails (the original on click), other files
+ * as links that download them. */
+export async function render(el, files) {
+  await ready;
+  for (const f of files) {
+    if (f.thumbnail) {
+      const img = h("img", { alt: f.name, loading: "lazy", class: "thumb" });
+      if (f.width && f.height) {
+        img.width = Math.min(f.width, 320);
+        img.height = Math.round((img.width * f.height) / f.width);
+      }
+      blobUrl(f.thumbnail).then((u) => (img.src = u), () => (img.alt = `${f.name} (${t("files.unavailable")})`));
+      const open = h("button", { type: "button", class: "file image", title: t("files.open", { name: f.name }) }, img);
+      open.addEventListener("click", async () => {
+        if (open.classList.toggle("full") && !img.dataset.full) {
+          img.dataset.full = "1";
+          img.src = await blobUrl(`/api/v1/files/${f.id}`);
+        }
+      });
+      el.append(open);
+    } else {
+      const link = h("button", { type: "button", class: "file doc" }, f.name, " ", h("span", { class: "meta" }, size(f.size)));
+      link.addEventListener("click", () => download(f).catch(() => (link.title = t("files.unavailable"))));
+      el.append(link);
+    }
+  }
+}
+
+/** Uploads `picked` (a FileList) into `tray`, each with its progress; each finished one
+ * is an `li` with `data-file` set to its id. */
+export async function attach(picked, tray, maxBytes) {
+  await ready;
+  for (const file of picked) {
+    const bar = h("progress", { max: 100, value: 0 });
+    const status = h("span", { class: "meta" });
+    const remove = h("button", { type: "button", class: "link", "aria-label": t("files.remove", { name: file.name }) }, "✕");
+    const li = h("li", { class: "upload" }, h("span", {}, file.name), " ", bar, " ", status, " ", remove);
+    tray.append(li);
+    remove.addEventListener("click", () => {
+      xhr.abort();
+      li.remove();
+    });
+    const xhr = new XMLHttpRequest();
+    if (file.size > maxBytes) {
+      bar.remove();
+      li.classList.add("failed");
+      status.textContent = t("files.too_big", { max: size(maxBytes) });
+      continue;
+    }
+    xhr.open("POST", `/api/v1/files?name=${encodeURIComponent(file.name)}`);
+    if (session.token) xhr.setRequestHeader("Authorization", `Bearer ${session.token}`);
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      bar.remove();
+      if (xhr.status === 201 && body) {
+        li.dataset.file = body.id;
+        li.dataset.name = body.name;
+        status.textContent = `✓ ${size(body.size)}`;
+      } else {
+        li.classList.add("failed");
+        const code = (body && body.error && body.error.code) || "internal";
+        status.textContent = t(`error.${code}`) + (body && body.error && body.error.message ? ` (${body.error.message})` : "");
+      }
+    });
+    xhr.addEventListener("error", () => {
+      bar.remove();
+      li.classList.add("failed");
+      status.textContent = t("files.failed");
+    });
+    xhr.send(file);
+  }
+}
+
+/** A space's library: its files, newest first, found by name or thread and filtered by
+ * language, each with where it was posted. */
+export async function libraryPage(main, app, id) {
+  await ready;
+  const sp = await get(`/spaces/${id}`);
+  app.title(main, t("files.library_of", { name: (sp.names || {})[document.documentElement.lang] || sp.name }));
+  const params = new URLSearchParams();
+  const q = h("input", { type: "search", name: "q" });
+  const lang = h("select", { name: "lang" }, h("option", { value: "" }, t("files.any_language")), app.state.config.languages.map((l) => h("option", { value: l }, langName(l))));
+  const form = h("form", { class: "card", id: "library-form", role: "search" }, app.field("library-q", t("files.find"), q), app.field("library-lang", t("files.language"), lang), h("button", { type: "submit" }, t("files.find_go")));
+  const list = h("ul", { class: "library", id: "library" });
+  const out = h("p", { class: "meta", role: "status" });
+  const more = h("button", { type: "button", class: "link", hidden: true }, t("files.more"));
+  main.append(h("p", {}, h("a", { href: `#/space/${id}` }, t("files.back"))), form, list, out, more);
+  let before = null;
+  const load = async () => {
+    const p = new URLSearchParams(params);
+    p.set("limit", "50");
+    if (before) p.set("before", before);
+    try {
+      const page = await get(`/spaces/${id}/library?${p}`);
+      for (const e of page) {
+        const f = e.file;
+        const name = h("button", { type: "button", class: "link file-name" }, f.name);
+        name.addEventListener("click", () => download(f).catch((err) => (out.textContent = app.errorText(err))));
+        list.append(
+          h(
+            "li",
+            { class: "library-item" },
+            name,
+            " ",
+            h("span", { class: "meta" }, [size(f.size), f.text_lang ? langName(f.text_lang) : null, when(f.created_at)].filter(Boolean).join(" · ")),
+            " ",
+            h("a", { href: `#/room/${e.room}` }, e.title || t("files.in_chat")),
+          ),
+        );
+      }
+      before = page.length === 50 ? page[page.length - 1].file.created_at : null;
+      more.hidden = !before;
+      if (!list.children.length) out.textContent = t("files.empty");
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    for (const k of ["q", "lang"]) params.delete(k);
+    if (q.value.trim()) params.set("q", q.value.trim());
+    if (lang.value) params.set("lang", lang.value);
+    list.textContent = "";
+    out.textContent = "";
+    before = null;
+    load();
+  });
+  more.addEventListener("click", load);
+  await load();
+}
