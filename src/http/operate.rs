@@ -33,9 +33,38 @@ pub(super) async fn export_with(app: &App, caller: &Caller, secrets: Secrets) ->
     if !user.is_admin() {
         return Err(ApiError::forbidden("only admins export"));
     }
-    let body = app.store.export_online(secrets).await?;
-    tracing::info!(admin = %user.handle, bytes = body.len(), ?secrets, "online export");
+    let snapshot = app.store.export_online(secrets).await?;
+    tracing::info!(admin = %user.handle, ?secrets, "online export");
+    // The blobs are streamed after the trees: a few chunks in flight, whatever the size.
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+    let files = app.store.files_dir();
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, ChannelWriter(tx.clone()));
+        if let Err(e) = snapshot.finish(&files, &mut out) {
+            tracing::error!(error = %e, "online export cut short");
+            // The client sees the body end in an error, never a complete-looking export.
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let body = axum::body::Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }));
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// Bytes written on a blocking thread, sent to a response body.
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `ok`, or 503 `degraded` with the reason while writes are refused (the disk is below

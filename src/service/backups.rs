@@ -3,14 +3,13 @@
 //! written to a temporary file, synced and renamed; the newest `backup_keep` are kept.
 //! Admins list them with their sizes and take one now from the browser.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::{signed_in, App, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::store::Secrets;
+use crate::store::{Secrets, Snapshot};
 
 const PREFIX: &str = "collective-brain-";
 const SUFFIX: &str = ".ndjson";
@@ -47,7 +46,7 @@ fn io(e: std::io::Error) -> ApiError {
 
 /// Writes `bytes` as `dir/name`, durably: a temporary file, synced, renamed, the directory
 /// synced. Only the server's user reads it (it holds password hashes).
-fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+fn write_durably(dir: &Path, name: &str, snapshot: Snapshot, files: &Path) -> std::io::Result<u64> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
@@ -62,11 +61,15 @@ fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(&tmp)?;
-    f.write_all(bytes)?;
+    let f = options.open(&tmp)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    snapshot.finish(files, &mut out)?;
+    let f = out.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
+    let len = f.metadata()?.len();
     std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(len)
 }
 
 impl App {
@@ -95,13 +98,13 @@ impl App {
 
     /// Takes a backup now, then keeps the newest `backup_keep`.
     pub async fn backup_now(&self) -> ApiResult<BackupInfo> {
-        let bytes = self.store.export_online(Secrets::Included).await?;
+        let snapshot = self.store.export_online(Secrets::Included).await?;
         let now = self.config.clock.now_rfc3339();
         let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
         let name = format!("{PREFIX}{}T{}Z{SUFFIX}", &stamp[..8.min(stamp.len())], stamp.get(8..).unwrap_or(""));
         let dir = self.backup_dir();
-        let (d, n, len) = (dir.clone(), name.clone(), bytes.len() as u64);
-        tokio::task::spawn_blocking(move || write_durably(&d, &n, &bytes))
+        let (d, n, files) = (dir.clone(), name.clone(), self.store.files_dir());
+        let len = tokio::task::spawn_blocking(move || write_durably(&d, &n, snapshot, &files))
             .await
             .map_err(ApiError::internal)?
             .map_err(io)?;

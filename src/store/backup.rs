@@ -5,6 +5,9 @@
 //! as text when it is UTF-8 (most values are JSON) and in hex otherwise. It is exact:
 //! an import reproduces the store byte for byte, sessions, claims, nonces and the key of
 //! its ids (`ids`) included.
+//! After the trees, one line per uploaded file's blob (and thumbnail) that the `files`
+//! tree names, `{"blob": SHA-256, "base64": ...}`, read from `data_dir/files` and written
+//! back there on import, where each is checked against its name.
 //! The last line is a trailer, `{"collective_brain_export_end": N, "sha256": H}`: the
 //! number of entries and the SHA-256 of their lines (each with its newline). An import
 //! refuses an input whose trailer is missing, does not match, or is followed by more, so
@@ -19,8 +22,8 @@ use super::engine::{KvEngine, KvTree, Tree};
 use super::{Store, Trees, SCHEMA_VERSION};
 use crate::error::StoreError;
 
-/// The format's version.
-pub const EXPORT_VERSION: u32 = 2;
+/// The format's version (3: with blobs; version 2, without, is still read).
+pub const EXPORT_VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -32,6 +35,12 @@ struct Header {
 struct Trailer {
     collective_brain_export_end: u64,
     sha256: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BlobEntry {
+    blob: String,
+    base64: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -107,20 +116,36 @@ pub enum Secrets {
     Left,
 }
 
-fn write_all(trees: &Trees, out: &mut dyn Write, secrets: Secrets) -> Result<u64, StoreError> {
-    let io = |e: std::io::Error| StoreError::Sled(sled::Error::Io(e));
+/// An export's header and trees, taken at one point in time, with what its end needs:
+/// the blobs its files name, then the trailer (`finish`, which may run while the store
+/// goes on: blobs never change).
+pub struct Snapshot {
+    pub lines: Vec<u8>,
+    n: u64,
+    sum: Sha256,
+    blobs: std::collections::BTreeSet<String>,
+}
+
+fn snapshot(trees: &Trees, secrets: Secrets) -> Result<Snapshot, StoreError> {
     let header = Header { collective_brain_export: EXPORT_VERSION, schema_version: SCHEMA_VERSION };
-    let line =
-        serde_json::to_string(&header).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
-    writeln!(out, "{line}").map_err(io)?;
+    let mut lines =
+        serde_json::to_vec(&header).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
+    lines.push(b'\n');
     let mut n = 0;
     let mut sum = Sha256::new();
+    let mut blobs = std::collections::BTreeSet::new();
     for (name, tree) in named(trees) {
         if secrets == Secrets::Left && name == "tokens" {
             continue;
         }
         for item in tree.iter() {
             let (k, v) = item?;
+            if name == "files" {
+                let rec: super::FileRecord = serde_json::from_slice(&v)
+                    .map_err(|e| StoreError::Corrupt { tree: "files", detail: e.to_string() })?;
+                blobs.insert(rec.file.sha256);
+                blobs.extend(rec.thumb);
+            }
             let v = if secrets == Secrets::Left && name == "users" { without_hash(&v)? } else { v.to_vec() };
             let (text, hex) = match std::str::from_utf8(&v) {
                 Ok(t) => (Some(t.to_owned()), None),
@@ -129,18 +154,65 @@ fn write_all(trees: &Trees, out: &mut dyn Write, secrets: Secrets) -> Result<u64
             let entry = Entry { tree: name.to_owned(), key: hex::encode(&k), text, hex };
             let line =
                 serde_json::to_string(&entry).map_err(|e| StoreError::Corrupt { tree: name, detail: e.to_string() })?;
-            writeln!(out, "{line}").map_err(io)?;
+            lines.extend_from_slice(line.as_bytes());
+            lines.push(b'\n');
             sum.update(line.as_bytes());
             sum.update(b"\n");
             n += 1;
         }
     }
-    let trailer = Trailer { collective_brain_export_end: n, sha256: hex::encode(sum.finalize()) };
-    let line =
-        serde_json::to_string(&trailer).map_err(|e| StoreError::Corrupt { tree: "export", detail: e.to_string() })?;
-    writeln!(out, "{line}").map_err(io)?;
-    out.flush().map_err(io)?;
-    Ok(n)
+    Ok(Snapshot { lines, n, sum, blobs })
+}
+
+/// Writes into `out`, and into the running checksum.
+struct Summed<'a> {
+    out: &'a mut dyn Write,
+    sum: &'a mut Sha256,
+}
+
+impl Write for Summed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sum.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Snapshot {
+    /// Writes the snapshot's lines (unless `lines_written`), then each blob from
+    /// `files_dir` (streamed, never whole in memory twice), then the trailer. Returns
+    /// the entries written.
+    pub fn finish(mut self, files_dir: &std::path::Path, out: &mut dyn Write) -> std::io::Result<u64> {
+        out.write_all(&self.lines)?;
+        self.lines = Vec::new();
+        for sha in std::mem::take(&mut self.blobs) {
+            let path = files_dir.join(sha.get(..2).unwrap_or("none")).join(&sha);
+            let mut file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(blob = %sha, error = %e, "a file's blob is missing from the export");
+                    continue;
+                }
+            };
+            let mut w = Summed { out: &mut *out, sum: &mut self.sum };
+            write!(w, "{{\"blob\":\"{sha}\",\"base64\":\"")?;
+            {
+                let mut enc = base64::write::EncoderWriter::new(&mut w, &base64::engine::general_purpose::STANDARD);
+                std::io::copy(&mut file, &mut enc)?;
+                enc.finish()?;
+            }
+            w.write_all(b"\"}\n")?;
+            self.n += 1;
+        }
+        let trailer = Trailer { collective_brain_export_end: self.n, sha256: hex::encode(self.sum.finalize()) };
+        let line = serde_json::to_string(&trailer).map_err(std::io::Error::other)?;
+        writeln!(out, "{line}")?;
+        out.flush()?;
+        Ok(self.n)
+    }
 }
 
 /// Imports an export into `data_dir`, which must not exist or be empty: the store is
@@ -183,22 +255,25 @@ fn without_hash(v: &[u8]) -> Result<Vec<u8>, StoreError> {
 }
 
 impl Store {
-    /// Writes everything to `out`; returns the number of entries. Run it while nothing
-    /// writes (the server stopped), or use [`Store::export_online`].
-    pub fn export(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
-        write_all(&self.trees, out, Secrets::Included)
+    /// Where the server keeps uploaded files' blobs, beside the store (`files::Blobs`).
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self.sled_dir.parent().unwrap_or(&self.sled_dir).join("files")
     }
 
-    /// A consistent export while the server runs: taken on the writer thread between two
-    /// batches, so it is one point in time. Writes wait while it runs.
-    pub async fn export_online(&self, secrets: Secrets) -> Result<Vec<u8>, StoreError> {
+    /// Writes everything to `out`, the files' blobs included; returns the number of
+    /// entries. Run it while nothing writes (the server stopped), or use
+    /// [`Store::export_online`].
+    pub fn export(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
+        let io = |e: std::io::Error| StoreError::Sled(sled::Error::Io(e));
+        snapshot(&self.trees, Secrets::Included)?.finish(&self.files_dir(), out).map_err(io)
+    }
+
+    /// A consistent export while the server runs: its trees taken on the writer thread
+    /// between two batches, so they are one point in time (writes wait meanwhile); the
+    /// blobs they name and the trailer are written by [`Snapshot::finish`].
+    pub async fn export_online(&self, secrets: Secrets) -> Result<Snapshot, StoreError> {
         let trees = self.trees.clone();
-        self.writer
-            .exclusive(move || {
-                let mut buf = Vec::new();
-                write_all(&trees, &mut buf, secrets).map(|_| buf)
-            })
-            .await?
+        self.writer.exclusive(move || snapshot(&trees, secrets)).await?
     }
 
     /// Loads an export into this store, which must be new (nothing but its schema
@@ -212,10 +287,10 @@ impl Store {
         let first = lines.next().ok_or(ImportError::Format { line: 1, detail: "empty input".into() })??;
         let header: Header = serde_json::from_str(&first)
             .map_err(|e| ImportError::Format { line: 1, detail: format!("header: {e}") })?;
-        if header.collective_brain_export != EXPORT_VERSION {
+        if !(2..=EXPORT_VERSION).contains(&header.collective_brain_export) {
             return Err(ImportError::Format {
                 line: 1,
-                detail: format!("not a Collective Brain export of version {EXPORT_VERSION}"),
+                detail: format!("not a Collective Brain export of version 2 to {EXPORT_VERSION}"),
             });
         }
         if header.schema_version > SCHEMA_VERSION {
@@ -241,6 +316,12 @@ impl Store {
             }
             sum.update(line.as_bytes());
             sum.update(b"\n");
+            if line.starts_with(r#"{"blob""#) {
+                let b: BlobEntry = serde_json::from_str(&line).map_err(|e| bad(format!("blob: {e}")))?;
+                self.import_blob(&b).map_err(bad)?;
+                n += 1;
+                continue;
+            }
             let e: Entry = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
             let tree = trees
                 .iter()
@@ -270,5 +351,24 @@ impl Store {
         // The entries went to sled directly, past the writer: copy the mirrored trees again.
         self.mirror.reload(&t.rooms, &t.spaces, &t.members)?;
         Ok(n)
+    }
+
+    /// Writes one blob of an export under `files_dir`, durably, once its bytes are
+    /// checked against its name.
+    fn import_blob(&self, b: &BlobEntry) -> Result<(), String> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&b.base64).map_err(|e| format!("blob: {e}"))?;
+        if hex::encode(Sha256::digest(&bytes)) != b.blob {
+            return Err(format!("blob {} does not hold what its name says", b.blob));
+        }
+        let dir = self.files_dir().join(b.blob.get(..2).ok_or("blob: a short name")?);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let mut f = std::fs::File::create(dir.join(&b.blob))?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::File::open(&dir)?.sync_all()
+        };
+        write().map_err(|e| format!("blob {}: {e}", b.blob))
     }
 }

@@ -41,7 +41,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use answer::{Answer, ClaimedUntil, Done, PostEvent, Posted, ReadUpTo, Write};
-pub use backup::{import_into, ImportError, Secrets, EXPORT_VERSION};
+pub use backup::{import_into, ImportError, Secrets, Snapshot, EXPORT_VERSION};
 pub use change::Change;
 pub use ops::{
     files::MAX_FILES_PER_POST, ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord,

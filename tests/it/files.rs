@@ -410,3 +410,59 @@ async fn documents_are_read_and_found_across_languages_and_hostile_ones_harm_not
     amina.delete(&format!("/posts/{}", post["id"].as_str().unwrap())).await;
     search_until(&amina, "q=economia+social&kind=file", |v| v["total"] == 0).await;
 }
+
+#[tokio::test]
+async fn exports_and_backups_carry_the_files_and_an_import_serves_them() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let amina = s.user("amina").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&amina, &general, "Photos", "Les photos").await;
+    let photo = photo_with_gps();
+    let (_, img) = amina.upload("turin.jpg", photo).await;
+    let doc = collective_brain::files::extract::samples::docx(&["Compte rendu de la séance sur les mutuelles"]);
+    let (_, doc) = amina.upload("compte rendu.docx", doc).await;
+    let (status, _) = post_with(&amina, &room, "Voici", json!([img["id"], doc["id"]])).await;
+    assert_eq!(status, 201);
+    let (img, doc) = (img["id"].as_str().unwrap().to_owned(), doc["id"].as_str().unwrap().to_owned());
+    text_read(&amina, &general, &doc).await;
+    let (_, _, served) = amina.get_raw(&format!("/files/{img}"), &[]).await;
+    let (_, _, thumb) = amina.get_raw(&format!("/files/{img}/thumbnail"), &[]).await;
+
+    // The online export streams the blobs after the trees; each is checked on import.
+    let r = s.http.get(s.api("/admin/export")).bearer_auth(admin.token.as_ref().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let export = r.bytes().await.unwrap().to_vec();
+    let text = String::from_utf8_lossy(&export);
+    let blobs = text.lines().filter(|l| l.starts_with(r#"{"blob""#)).count();
+    assert_eq!(blobs, 3, "the photo, its thumbnail and the document");
+    // An altered blob is refused.
+    let altered = text.replacen(r#""base64":"/9j/"#, r#""base64":"/9k/"#, 1);
+    let bad = tempfile::tempdir().unwrap();
+    let out = crate::backup::import_command(&bad.path().join("data"), altered.as_bytes());
+    assert!(!out.status.success(), "an altered blob was imported");
+
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("data");
+    let out = crate::backup::import_command(&dir, &export);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s2 = Server::start_in(&dir, |_| {}).await;
+    let guest = s2.guest();
+    let (status, _, bytes) = guest.get_raw(&format!("/files/{img}"), &[]).await;
+    assert_eq!((status, bytes == served), (200, true), "the photo, byte for byte");
+    let (_, _, t2) = guest.get_raw(&format!("/files/{img}/thumbnail"), &[]).await;
+    assert_eq!(t2, thumb);
+    search_until(&guest, "q=mutuelles&kind=file", |v| v["total"] == 1).await;
+
+    // Scheduled backups carry them too.
+    let (status, b) = admin.post("/admin/backups", json!({})).await;
+    assert_eq!(status, 201, "{b}");
+    let backup = std::fs::read(s.dir.join("backups").join(b["name"].as_str().unwrap())).unwrap();
+    assert!(String::from_utf8_lossy(&backup).contains(&format!(r#"{{"blob":"{}""#, img_sha(&served))));
+    drop(home);
+}
+
+fn img_sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -884,3 +884,49 @@ async fn with_index_idle_the_index_is_written_at_idle_priority_and_the_store_is_
         assert!(!found.is_empty() && found.iter().all(|&p| p != IDLE), "{normal}: {policies:?}");
     }
 }
+
+/// An upload cut by SIGKILL leaves nothing behind but what was already answered: the
+/// restarted server serves the finished upload byte for byte, knows nothing of the cut
+/// one, and has no temporary file left.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_an_upload_keeps_what_was_answered_and_leaves_no_debris() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = Proc::spawn(dir.path(), &[]);
+    p.ready().await;
+    let (status, v) =
+        p.client(None).post("/auth/register", json!({"handle": "uploader", "password": crate::util::PASSWORD})).await;
+    assert_eq!(status, 201, "{v}");
+    let c = p.login("uploader", crate::util::PASSWORD).await;
+    let whole: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    let (status, done) = c.upload("whole.bin", whole.clone()).await;
+    assert_eq!(status, 201, "{done}");
+
+    // A second upload announced at 10 MB, of which 3 MB are sent before the kill.
+    let mut tcp = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/files?name=cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 10000000\r\n\r\n",
+        c.token.as_deref().unwrap()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&vec![7u8; 3_000_000]).await.unwrap();
+    let tmp = dir.path().join("files").join("tmp");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).unwrap().filter_map(Result::ok).all(|e| e.metadata().map_or(0, |m| m.len()) == 0) {
+        assert!(std::time::Instant::now() < deadline, "the cut upload never reached the disk");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    p.sigkill();
+    drop(tcp);
+
+    let p = Proc::spawn(dir.path(), &[]);
+    p.ready().await;
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "the cut upload's temporary file is gone");
+    let c = p.login("uploader", crate::util::PASSWORD).await;
+    let id = done["id"].as_str().unwrap();
+    let (status, _, bytes) = c.get_raw(&format!("/files/{id}"), &[]).await;
+    assert_eq!((status, bytes == whole), (200, true), "the answered upload is whole");
+    let (_, export) = c.get("/me/export").await;
+    let names: Vec<_> = export["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["whole.bin"], "nothing of the cut one");
+}
