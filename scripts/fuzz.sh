@@ -22,7 +22,7 @@ fi
 
 cd fuzz
 cargo fuzz build -s none
-for target in ${FUZZ_TARGETS:-ws_frame ws_session http_body}; do
+for target in ${FUZZ_TARGETS:-ws_frame ws_session http_body documents}; do
   scratch="$(mktemp -d)"
   echo "fuzzing $target for ${SECONDS_EACH}s"
   log="$(mktemp)"

@@ -302,6 +302,10 @@ pub struct Space {
     /// Extension: archived by an admin: read as before, no new posts.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub archived: bool,
+    /// Extension: the Academy edition whose collection this space is ("Turin 2010"): the
+    /// files attached in it belong to that edition unless they say otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub edition: Option<String>,
     /// Extension: a private working group that signed-in members see in `GET /groups`
     /// (its names, descriptions and size, never its rooms) and may ask to join.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
@@ -429,6 +433,17 @@ pub struct File {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Extension, for the library: a title and a description (by its uploader or a
+    /// moderator), the Academy edition it belongs to (its collection's, by default) and
+    /// its year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
 }
 
 /// One earlier version of an edited post.

@@ -410,8 +410,14 @@ pub fn file_docs(store: &Store, post: &Post, doc: &PostDoc) -> Result<Vec<PostDo
             author: rec.file.uploader.0,
             created_us: crate::clock::parse_us(&rec.file.created_at).unwrap_or(doc.created_us),
             lang: rec.file.text_lang.map_or_else(|| doc.lang.clone(), |l| l.to_string()),
-            body: text,
-            title: Some(rec.file.name.clone()),
+            body: match &rec.file.description {
+                Some(d) => format!("{d}\n{text}"),
+                None => text,
+            },
+            title: Some(match &rec.file.title {
+                Some(t) => format!("{t} · {}", rec.file.name),
+                None => rec.file.name.clone(),
+            }),
             translations: Vec::new(),
         });
     }

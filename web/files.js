@@ -4,7 +4,7 @@
 // token and shown from memory (blob: URLs): a link alone could not carry it.
 
 import { h, when } from "./dom.js";
-import { get, session } from "./api.js";
+import { get, patch, session } from "./api.js";
 import { t, langName, addStrings } from "./i18n.js";
 
 const ready = addStrings("files");
@@ -127,34 +127,47 @@ export async function libraryPage(main, app, id) {
   const params = new URLSearchParams();
   const q = h("input", { type: "search", name: "q" });
   const lang = h("select", { name: "lang" }, h("option", { value: "" }, t("files.any_language")), app.state.config.languages.map((l) => h("option", { value: l }, langName(l))));
-  const form = h("form", { class: "card", id: "library-form", role: "search" }, app.field("library-q", t("files.find"), q), app.field("library-lang", t("files.language"), lang), h("button", { type: "submit" }, t("files.find_go")));
+  const kind = h("select", { name: "type" }, ["", "document", "image", "other"].map((k) => h("option", { value: k }, t(`files.type.${k || "any"}`))));
+  const year = h("input", { name: "year", inputmode: "numeric", size: 5, maxlength: 4 });
+  const form = h(
+    "form",
+    { class: "card", id: "library-form", role: "search" },
+    app.field("library-q", t("files.find"), q),
+    h("div", { class: "filters" }, app.field("library-lang", t("files.language"), lang), app.field("library-type", t("files.type"), kind), app.field("library-year", t("files.year"), year)),
+    h("button", { type: "submit" }, t("files.find_go")),
+  );
   const list = h("ul", { class: "library", id: "library" });
   const out = h("p", { class: "meta", role: "status" });
   const more = h("button", { type: "button", class: "link", hidden: true }, t("files.more"));
-  main.append(h("p", {}, h("a", { href: `#/space/${id}` }, t("files.back"))), form, list, out, more);
+  main.append(h("p", {}, h("a", { href: `#/space/${id}` }, t("files.back"))), sp.edition ? h("p", { class: "meta" }, t("files.collection", { edition: sp.edition })) : null, form, list, out, more);
+  const me = app.state.me;
+  const mayDescribe = (f) => me && (f.uploader === me.id || me.roles.includes("moderator") || me.roles.includes("admin"));
   let before = null;
+  const item = (e) => {
+    const f = e.file;
+    const name = h("button", { type: "button", class: "link file-name" }, f.title || f.name);
+    name.addEventListener("click", () => download(f).catch((err) => (out.textContent = app.errorText(err))));
+    const facts = [f.title ? f.name : null, size(f.size), f.text_lang ? langName(f.text_lang) : null, f.edition, f.year, when(f.created_at)];
+    const li = h(
+      "li",
+      { class: "library-item", "data-file": f.id },
+      name,
+      " ",
+      h("span", { class: "meta" }, facts.filter(Boolean).join(" · ")),
+      " ",
+      h("a", { href: `#/room/${e.room}` }, e.title || t("files.in_chat")),
+      f.description ? h("p", { class: "meta description" }, f.description) : null,
+    );
+    if (mayDescribe(f)) li.append(describeForm(f, li, app, () => li.replaceWith(item({ ...e, file: f }))));
+    return li;
+  };
   const load = async () => {
     const p = new URLSearchParams(params);
     p.set("limit", "50");
     if (before) p.set("before", before);
     try {
       const page = await get(`/spaces/${id}/library?${p}`);
-      for (const e of page) {
-        const f = e.file;
-        const name = h("button", { type: "button", class: "link file-name" }, f.name);
-        name.addEventListener("click", () => download(f).catch((err) => (out.textContent = app.errorText(err))));
-        list.append(
-          h(
-            "li",
-            { class: "library-item" },
-            name,
-            " ",
-            h("span", { class: "meta" }, [size(f.size), f.text_lang ? langName(f.text_lang) : null, when(f.created_at)].filter(Boolean).join(" · ")),
-            " ",
-            h("a", { href: `#/room/${e.room}` }, e.title || t("files.in_chat")),
-          ),
-        );
-      }
+      for (const e of page) list.append(item(e));
       before = page.length === 50 ? page[page.length - 1].file.created_at : null;
       more.hidden = !before;
       if (!list.children.length) out.textContent = t("files.empty");
@@ -164,9 +177,10 @@ export async function libraryPage(main, app, id) {
   };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    for (const k of ["q", "lang"]) params.delete(k);
-    if (q.value.trim()) params.set("q", q.value.trim());
-    if (lang.value) params.set("lang", lang.value);
+    for (const [k, el] of [["q", q], ["lang", lang], ["type", kind], ["year", year]]) {
+      params.delete(k);
+      if (el.value.trim()) params.set(k, el.value.trim());
+    }
     list.textContent = "";
     out.textContent = "";
     before = null;
@@ -174,4 +188,32 @@ export async function libraryPage(main, app, id) {
   });
   more.addEventListener("click", load);
   await load();
+}
+
+/** A file's title, description, edition and year, edited in place. */
+function describeForm(f, li, app, redraw) {
+  const input = (name, label, value, attrs = {}) => app.field(`${name}-${f.id}`, label, h("input", { name, value: value ?? "", ...attrs }));
+  const description = h("textarea", { name: "description", rows: 2, maxlength: 2000 }, f.description || "");
+  const out = h("p", { class: "meta", role: "status" });
+  const form = h(
+    "form",
+    { class: "describe" },
+    input("title", t("files.title"), f.title, { maxlength: 200 }),
+    app.field(`description-${f.id}`, t("files.description"), description),
+    h("div", { class: "filters" }, input("edition", t("files.edition"), f.edition, { maxlength: 60 }), input("year", t("files.year"), f.year, { inputmode: "numeric", size: 5, maxlength: 4 })),
+    h("button", { type: "submit" }, t("files.save")),
+    out,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = (n) => form.querySelector(`[name=${n}]`).value.trim();
+    try {
+      const saved = await patch(`/files/${f.id}`, { title: v("title"), description: v("description"), edition: v("edition"), year: v("year") ? Number(v("year")) : null });
+      Object.assign(f, saved);
+      redraw();
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  });
+  return h("details", { class: "describe" }, h("summary", {}, t("files.describe")), form);
 }

@@ -117,6 +117,16 @@ fn looks_like_text(head: &[u8]) -> bool {
     !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
 }
 
+/// The library's kind of a content type: `document` (its text is read), `image` (it is
+/// thumbnailed); `None` for anything else.
+pub fn sniff_kind_name(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        PDF | DOCX | ODT | TEXT => Some("document"),
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" => Some("image"),
+        _ => None,
+    }
+}
+
 /// Whether a type is shown in the browser (`inline`) rather than only downloaded: images
 /// we read, PDF, plain text, sound and video. HTML, SVG, XML and everything unknown are
 /// downloads.

@@ -39,6 +39,16 @@ pub(super) async fn download(
     serve(served, req).await
 }
 
+pub(super) async fn describe(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<crate::service::FilePatch>,
+) -> ApiResult<Json<crate::model::File>> {
+    let id = parse_id(&id, FileId::parse, "file")?;
+    Ok(Json(app.describe_file(caller.user.as_ref(), id, b).await?))
+}
+
 pub(super) async fn thumbnail(
     State(app): State<Arc<App>>,
     caller: Caller,

@@ -60,7 +60,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/spaces/{id}/coordinators", put(spaces::set_coordinators))
         .route("/groups", get(spaces::groups))
         .route("/files", post(files::upload))
-        .route("/files/{id}", get(files::download))
+        .route("/files/{id}", get(files::download).patch(files::describe))
         .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/spaces/{id}/library", get(files::library))
         .route("/spaces/{id}/join-requests", get(spaces::join_requests).post(spaces::request_join))

@@ -44,6 +44,39 @@ pub struct LibraryQuery {
     pub lang: Option<String>,
     pub before: Option<String>,
     pub limit: Option<usize>,
+    pub edition: Option<String>,
+    pub year: Option<String>,
+    /// `document`, `image` or `other`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `PATCH /files/{id}`: what the library says of a file (absent: unchanged; empty:
+/// cleared).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub edition: Option<String>,
+    /// A year, or null to clear it.
+    #[serde(default, deserialize_with = "some")]
+    pub year: Option<Option<u16>>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u16>>, D::Error> {
+    Option::<u16>::deserialize(d).map(Some)
+}
+
+/// Characters of a file's description at most.
+const DESCRIPTION_MAX: usize = 2000;
+
+/// Which of the library's kinds a content type is.
+fn kind_of(content_type: &str) -> &'static str {
+    match sniff::sniff_kind_name(content_type) {
+        Some(k) => k,
+        None => "other",
+    }
 }
 
 /// One file of a space's library.
@@ -106,6 +139,10 @@ impl App {
             text_lang: None,
             width: None,
             height: None,
+            title: None,
+            description: None,
+            edition: None,
+            year: None,
         };
         let thumb = match &kind {
             Kind::Image(content_type) => self.keep_image(&received, content_type, &mut file).await?,
@@ -121,7 +158,7 @@ impl App {
             }
         };
         let text = if matches!(kind, Kind::Document(_)) { TextState::Pending } else { TextState::None };
-        let file = self.store.run(crate::store::CreateFile { file, thumb, text, quota }).await?;
+        let file = self.store.run(crate::store::CreateFile { file: Box::new(file), thumb, text, quota }).await?;
         if text == TextState::Pending {
             self.documents.notify_one();
         }
@@ -298,6 +335,15 @@ impl App {
         if q.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
             return Err(ApiError::field("q", "at most 200 characters"));
         }
+        let edition = q.edition.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_lowercase);
+        let year = match q.year.as_deref().filter(|y| !y.is_empty()) {
+            Some(y) => Some(y.parse::<u16>().map_err(|_| ApiError::field("year", "a year, such as 2013"))?),
+            None => None,
+        };
+        let kind = q.kind.as_deref().filter(|k| !k.is_empty());
+        if kind.is_some_and(|k| !matches!(k, "document" | "image" | "other")) {
+            return Err(ApiError::field("type", "document, image or other"));
+        }
         let before = q.before.as_deref().filter(|b| !b.is_empty());
         if before.is_some_and(|b| chrono::DateTime::parse_from_rfc3339(b).is_err()) {
             return Err(ApiError::field("before", "must be an RFC 3339 time"));
@@ -309,19 +355,57 @@ impl App {
             }
             let Ok(rec) = self.readable_file(viewer, id) else { continue };
             let (Some(post), Some(room)) = (rec.post, rec.room) else { continue };
-            if before.is_some_and(|b| rec.file.created_at.as_str() >= b)
-                || lang.is_some_and(|l| rec.file.text_lang != Some(l))
+            let f = &rec.file;
+            if before.is_some_and(|b| f.created_at.as_str() >= b)
+                || lang.is_some_and(|l| f.text_lang != Some(l))
+                || edition.as_ref().is_some_and(|e| f.edition.as_ref().is_none_or(|x| x.to_lowercase() != *e))
+                || year.is_some_and(|y| f.year != Some(y))
+                || kind.is_some_and(|k| kind_of(&f.content_type) != k)
             {
                 continue;
             }
             let title = self.store.room(room)?.and_then(|r| r.title);
-            let hay = format!("{} {}", rec.file.name, title.as_deref().unwrap_or_default()).to_lowercase();
+            let fields = [
+                Some(f.name.as_str()),
+                title.as_deref(),
+                f.title.as_deref(),
+                f.description.as_deref(),
+                f.edition.as_deref(),
+            ];
+            let hay = fields.into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase();
             if !words.iter().all(|w| hay.contains(w.as_str())) {
                 continue;
             }
             out.push(LibraryEntry { file: rec.file, post, room, title });
         }
         Ok(out)
+    }
+
+    /// Describes a file for the library: its uploader, or a moderator or admin who can
+    /// read it.
+    pub async fn describe_file(&self, viewer: Viewer<'_>, id: FileId, patch: FilePatch) -> ApiResult<File> {
+        let user = signed_in(viewer)?;
+        let rec = self.readable_file(viewer, id)?;
+        if rec.file.uploader != user.id && !user.is_moderator() {
+            return Err(ApiError::forbidden("only its uploader and moderators describe a file"));
+        }
+        let line = |field: &'static str, v: &Option<String>, max: usize| -> ApiResult<Option<String>> {
+            v.as_deref().map(|v| super::validate::line(field, v, max).map(Option::unwrap_or_default)).transpose()
+        };
+        let title = line("title", &patch.title, 200)?;
+        let edition = line("edition", &patch.edition, 60)?;
+        let description = match patch.description.as_deref().map(str::trim) {
+            Some(d) if d.chars().count() > DESCRIPTION_MAX || d.chars().any(|c| c.is_control() && c != '\n') => {
+                return Err(ApiError::field("description", format!("at most {DESCRIPTION_MAX} characters")));
+            }
+            d => d.map(str::to_owned),
+        };
+        if patch.year.flatten().is_some_and(|y| !(1900..=2100).contains(&y)) {
+            return Err(ApiError::field("year", "a year, such as 2013"));
+        }
+        self.limiter.write(user.id)?;
+        let op = crate::store::DescribeFile { file: id, title, description, edition, year: patch.year };
+        Ok(self.store.run(op).await?)
     }
 
     /// Forgets uploads never attached within a day and the files of deleted posts, then

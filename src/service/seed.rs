@@ -72,7 +72,24 @@ pub(super) async fn first_start(app: &App) -> ApiResult<()> {
             creator: Some(admin.id),
             direct: Vec::new(),
         };
-        app.store.run(op).await?;
+        let space = app.store.run(op).await?;
+        // Each edition's collection: the files posted there belong to that edition.
+        if let Some(edition) = name.strip_prefix("Academy Collections: ") {
+            let op = crate::store::UpdateSpace {
+                space: space.id,
+                name: None,
+                names: None,
+                descriptions: None,
+                post_policy: None,
+                archived: None,
+                visibility: None,
+                listed: None,
+                edition: Some(edition.to_owned()),
+                actor: admin.id,
+                posts: Vec::new(),
+            };
+            app.store.run(op).await?;
+        }
     }
     app.store.run(crate::store::MarkInitialized).await?;
     if generated {

@@ -20,6 +20,8 @@ pub struct SpacePatch {
     pub archived: Option<bool>,
     pub visibility: Option<Visibility>,
     pub listed: Option<bool>,
+    /// The Academy edition whose collection it is (empty: none).
+    pub edition: Option<String>,
 }
 
 impl App {
@@ -80,6 +82,10 @@ impl App {
         };
         let names = patch.names.as_ref().map(|n| per_lang("names", n, 80)).transpose()?;
         let descriptions = patch.descriptions.as_ref().map(|d| per_lang("descriptions", d, 500)).transpose()?;
+        let edition = match patch.edition.as_deref() {
+            Some(e) => Some(validate::line("edition", e, 60)?.unwrap_or_default()),
+            None => None,
+        };
         let visibility = patch.visibility.unwrap_or(s.visibility);
         if patch.listed == Some(true) && visibility != Visibility::Private {
             return Err(ApiError::field("listed", "only a private working group is listed"));
@@ -101,6 +107,7 @@ impl App {
             archived: patch.archived,
             visibility: patch.visibility,
             listed: patch.listed,
+            edition,
             actor: actor.id,
             posts,
         };

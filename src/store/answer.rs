@@ -179,4 +179,5 @@ writes! {
     CreateFile => File,
     SetFileText => Done,
     DropFiles => Done,
+    DescribeFile => File,
 }

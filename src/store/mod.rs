@@ -49,10 +49,10 @@ pub use ops::{
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
-    DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead, MarkRead, Pin,
-    PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite, RevokeToken,
-    SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend,
-    TouchToken, Translate, UpdateSpace, UpdateUser,
+    DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead,
+    MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite,
+    RevokeToken, SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch,
+    Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};

@@ -466,3 +466,51 @@ fn img_sha(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+#[tokio::test]
+async fn a_collections_files_belong_to_its_edition_and_are_described_and_filtered() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let amina = s.user("amina").await;
+    let bruno = s.user("bruno").await;
+    let turin = s.space_id("collections-turin").await;
+    let (_, space) = amina.get(&format!("/spaces/{turin}")).await;
+    assert_eq!(space["edition"], "Turin", "a collection names its edition");
+    let (room, _) = thread(&amina, &turin, "Séance plénière", "Les documents de la plénière").await;
+    let (_, agenda) = amina.upload("agenda.txt", "Agenda of the plenary on cooperatives".as_bytes().to_vec()).await;
+    let (_, photo) = amina.upload("plenary.png", tiny_png()).await;
+    post_with(&amina, &room, "Documents", json!([agenda["id"], photo["id"]])).await;
+    let id = agenda["id"].as_str().unwrap();
+
+    let patch = json!({"title": "Programme of the plenary", "description": "Speakers and times\nRoom B", "year": 2010});
+    assert_eq!(bruno.patch(&format!("/files/{id}"), patch.clone()).await.0, 403, "not his file");
+    let (status, e) = amina.patch(&format!("/files/{id}"), json!({"year": 10})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("year")));
+    let (status, e) = amina.patch(&format!("/files/{id}"), json!({"title": "x".repeat(201)})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("title")));
+    let (status, f) = amina.patch(&format!("/files/{id}"), patch).await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(
+        (f["title"].as_str(), f["year"].as_u64(), f["edition"].as_str()),
+        (Some("Programme of the plenary"), Some(2010), Some("Turin"))
+    );
+    let moderator = s.user("moderator").await;
+    admin.put(&format!("/users/{}/roles", moderator.id()), json!({"roles": ["moderator"]})).await;
+    let (status, f) = moderator.patch(&format!("/files/{id}"), json!({"edition": "Turin 2010"})).await;
+    assert_eq!((status, f["edition"].as_str()), (200, Some("Turin 2010")), "a moderator describes it too");
+
+    let names = |v: &Value| {
+        v.as_array().unwrap().iter().map(|e| e["file"]["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let (_, lib) = s.guest().get(&format!("/spaces/{turin}/library?year=2010")).await;
+    assert_eq!(names(&lib), ["agenda.txt"]);
+    let (_, lib) = s.guest().get(&format!("/spaces/{turin}/library?type=image")).await;
+    assert_eq!(names(&lib), ["plenary.png"]);
+    let (_, lib) = s.guest().get(&format!("/spaces/{turin}/library?edition=turin")).await;
+    assert_eq!(names(&lib), ["plenary.png"], "the photo kept the collection's edition");
+    let (_, lib) = s.guest().get(&format!("/spaces/{turin}/library?q=speakers")).await;
+    assert_eq!(names(&lib), ["agenda.txt"], "found by its description");
+    let (status, e) = s.guest().get(&format!("/spaces/{turin}/library?type=video")).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("type")));
+    search_until(&s.guest(), "q=speakers&kind=file", |v| v["total"] == 1).await;
+}

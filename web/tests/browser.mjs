@@ -1009,6 +1009,16 @@ scenarios["a member attaches a photo and the minutes in Portuguese, and finds th
   await item.locator("a", { hasText: "Reunião de Campinas" }).waitFor();
   const [dl] = await Promise.all([page.waitForEvent("download"), item.locator("button.file-name").click()]);
   assert(dl.suggestedFilename() === "ata.txt", `downloaded as ${dl.suggestedFilename()}`);
+  // Its uploader gives it a title and a year, in place.
+  await item.locator("details.describe summary").click();
+  await item.locator("input[name=title]").fill("Ata da reunião de Campinas");
+  await item.locator("input[name=year]").fill("2013");
+  await item.locator("form.describe button[type=submit]").click();
+  await page.locator("#library li.library-item button.file-name", { hasText: "Ata da reunião de Campinas" }).waitFor();
+  await page.fill("#library-year", "2013");
+  await page.click("#library-form button[type=submit]");
+  await expectCount(page, page.locator("#library li.library-item"), 1, "found by year");
+  await page.fill("#library-year", "");
   await page.fill("#library-q", "foto");
   await page.click("#library-form button[type=submit]");
   await expectCount(page, page.locator("#library li.library-item"), 1, "found by name");

@@ -12,8 +12,9 @@ pub const MAX_FILES_PER_POST: usize = 10;
 /// quota (`quota` bytes), refused past it.
 #[derive(Clone, Debug)]
 pub struct CreateFile {
-    /// The file as it will be seen; its id and time are the store's.
-    pub file: File,
+    /// The file as it will be seen; its id and time are the store's. (Boxed: the largest
+    /// op would make every op as large.)
+    pub file: Box<File>,
     pub thumb: Option<String>,
     pub text: TextState,
     pub quota: u64,
@@ -29,7 +30,7 @@ pub(super) fn create_file(tx: &Tx, ctx: &Ctx, op: &CreateFile) -> OpResult {
     }
     user.file_bytes = used;
     put(tx.users(), &tx.ids.key(op.file.uploader), &user)?;
-    let mut file = op.file.clone();
+    let mut file = (*op.file).clone();
     file.id = new_id::<FileId>(tx)?;
     file.created_at = ctx.now.clone();
     if op.thumb.is_some() {
@@ -64,8 +65,16 @@ pub(super) fn attach(
     space: SpaceId,
 ) -> Result<Vec<File>, Fatal> {
     let mut out = Vec::with_capacity(records.len());
+    // A collection's files belong to its edition.
+    let edition = match records.is_empty() {
+        true => None,
+        false => get::<Space>(tx.spaces(), "spaces", &tx.ids.key(space))?.and_then(|s| s.edition),
+    };
     for mut rec in records {
         let id = rec.file.id;
+        if rec.file.edition.is_none() {
+            rec.file.edition = edition.clone();
+        }
         rec.post = Some(post);
         rec.room = Some(room);
         rec.space = Some(space);
@@ -102,6 +111,40 @@ pub(super) fn set_file_text(tx: &Tx, fx: &mut Effects, op: &SetFileText) -> OpRe
         record_change(fx, post);
     }
     Ok(Ok(Outcome::Done))
+}
+
+/// What the library says of a file; what is `None` stays (an empty text clears it).
+#[derive(Clone, Debug)]
+pub struct DescribeFile {
+    pub file: FileId,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub edition: Option<String>,
+    /// `Some(None)` clears the year.
+    pub year: Option<Option<u16>>,
+}
+
+pub(super) fn describe_file(tx: &Tx, fx: &mut Effects, op: &DescribeFile) -> OpResult {
+    let Some(mut rec) = get::<FileRecord>(tx.files(), "files", &tx.ids.key(op.file))? else {
+        return Ok(Err(Refusal::NotFound("file")));
+    };
+    let set = |slot: &mut Option<String>, v: &Option<String>| {
+        if let Some(v) = v {
+            *slot = (!v.is_empty()).then(|| v.clone());
+        }
+    };
+    set(&mut rec.file.title, &op.title);
+    set(&mut rec.file.description, &op.description);
+    set(&mut rec.file.edition, &op.edition);
+    if let Some(y) = op.year {
+        rec.file.year = y;
+    }
+    put(tx.files(), &tx.ids.key(op.file), &rec)?;
+    // Search indexes its title and description with its text.
+    if let Some(post) = rec.post {
+        record_change(fx, post);
+    }
+    Ok(Ok(Outcome::File(rec.file)))
 }
 
 /// Forgets files (the collector's: uploads never attached, files of deleted posts):

@@ -24,7 +24,7 @@ pub use accounts::{
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
-pub use files::{CreateFile, DropFiles, SetFileText};
+pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
@@ -104,6 +104,7 @@ pub enum Op {
     CreateFile(CreateFile),
     SetFileText(SetFileText),
     DropFiles(DropFiles),
+    DescribeFile(DescribeFile),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -827,6 +828,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::CreateFile(op) => files::create_file(tx, ctx, op),
         Op::SetFileText(op) => files::set_file_text(tx, fx, op),
         Op::DropFiles(op) => files::drop_files(tx, op),
+        Op::DescribeFile(op) => files::describe_file(tx, fx, op),
     }
 }
 

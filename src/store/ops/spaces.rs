@@ -48,6 +48,8 @@ pub struct UpdateSpace {
     /// keeps `actor` as a member and every socket is told to reconnect.
     pub visibility: Option<Visibility>,
     pub listed: Option<bool>,
+    /// `Some("")` clears it.
+    pub edition: Option<String>,
     pub actor: UserId,
     pub posts: Vec<PostId>,
 }
@@ -73,6 +75,9 @@ pub(super) fn update_space(tx: &Tx, fx: &mut Effects, op: &UpdateSpace) -> OpRes
     }
     if let Some(l) = op.listed {
         s.listed = l;
+    }
+    if let Some(e) = &op.edition {
+        s.edition = (!e.is_empty()).then(|| e.clone());
     }
     if let Some(v) = op.visibility.filter(|v| *v != s.visibility) {
         s.visibility = v;
@@ -141,6 +146,7 @@ pub(super) fn create_space(tx: &Tx, ctx: &Ctx, op: &CreateSpace) -> OpResult {
         descriptions: BTreeMap::new(),
         archived: false,
         listed: false,
+        edition: None,
         visibility_changed: false,
         threads: None,
         last_activity_at: None,
