@@ -5,7 +5,8 @@
 //! one or two per post, in 20 spaces of which 3 are private and the searcher is a member
 //! of one), then measures:
 //! 1. bulk indexing: posts per second, two indexing threads, including the final commit
-//!    and merges;
+//!    and merges; then `CB_BENCH_DOCS` documents (default 10,000: attached files' text,
+//!    20 to 40 sentences each, in their own group of results as the server indexes them);
 //! 2. query latency of 1-3 word queries drawn from the corpus (privacy filter and
 //!    glossary expansion on, as in the server): p50, p99, and a criterion sample;
 //! 3. freshness under a steady 1,000 posts/s: a producer puts posts as the server's
@@ -51,6 +52,24 @@ fn doc(rows: &[Row], i: usize) -> PostDoc {
     }
 }
 
+/// A document attached to post `i`: 20 to 40 consecutive sentences in one language.
+fn file_doc(rows: &[Row], i: usize) -> PostDoc {
+    let n = rows.len();
+    let lang = i % 4;
+    let len = 20 + i % 21;
+    let body: Vec<&str> = (0..len).map(|k| rows[(i * 37 + k) % n].text[lang].as_str()).collect();
+    let id = collective_brain_index::FILE | (i as u64 + 1);
+    PostDoc {
+        owner: i as u64 + 1,
+        post: id,
+        room: id,
+        title: Some(format!("document-{i}.pdf")),
+        body: body.join("\n"),
+        lang: LANGS[lang].to_owned(),
+        ..doc(rows, i)
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -86,6 +105,7 @@ fn queries(rows: &[Row], n: usize) -> Vec<String> {
 
 fn main() {
     let posts: usize = std::env::var("CB_BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let files: usize = std::env::var("CB_BENCH_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/eval/parallel/ntrex.tsv");
     let text = std::fs::read_to_string(path).expect("../shared/eval/parallel/ntrex.tsv");
     let rows = read_corpus(&text);
@@ -107,6 +127,9 @@ fn main() {
             for d in &docs {
                 ix.add(d).expect("add");
             }
+            for i in 0..files {
+                ix.add(&file_doc(&rows, i)).expect("add");
+            }
             added = started.elapsed();
             ix.commit(posts as u64).expect("commit");
             committed = started.elapsed();
@@ -114,7 +137,7 @@ fn main() {
         }
         let took = started.elapsed();
         println!(
-            "bulk indexing: {posts} posts in {:.1} s = {:.0} posts/s (adding {:.1} s, final commit {:.1} s, merges {:.1} s)",
+            "bulk indexing: {posts} posts and {files} documents in {:.1} s = {:.0} posts/s (adding {:.1} s, final commit {:.1} s, merges {:.1} s)",
             took.as_secs_f64(),
             posts as f64 / took.as_secs_f64(),
             added.as_secs_f64(),
@@ -132,16 +155,18 @@ fn main() {
     let ix = Arc::new(SearchIndex::open(&dir_path, &Options::default()).expect("reopen"));
 
     let qs = queries(&rows, 5_000);
-    let search = |q: &str| {
+    let search_kind = |q: &str, files: Option<bool>| {
         ix.search(&SearchQuery {
             text: q.to_owned(),
             public: true,
             private_spaces: vec![PRIVATE[0]],
             limit: 20,
+            files,
             ..SearchQuery::default()
         })
         .expect("search")
     };
+    let search = |q: &str| search_kind(q, None);
     for q in qs.iter().take(200) {
         search(q); // warm the page cache
     }
@@ -157,6 +182,23 @@ fn main() {
     println!(
         "query latency over {} queries of 1-3 words ({} with hits): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         qs.len(),
+        hits,
+        percentile(&lat, 0.50).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    // Documents only (`kind=file`).
+    let mut lat: Vec<Duration> = Vec::with_capacity(qs.len());
+    let mut hits = 0;
+    for q in &qs {
+        let t = Instant::now();
+        let page = search_kind(q, Some(true));
+        lat.push(t.elapsed());
+        hits += usize::from(!page.threads.is_empty());
+    }
+    lat.sort_unstable();
+    println!(
+        "documents only (kind=file), same queries ({} with hits): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         hits,
         percentile(&lat, 0.50).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3,

@@ -215,6 +215,10 @@ pub struct Profile {
     pub bio_html: String,
     #[serde(default)]
     pub profile_visibility: ProfileVisibility,
+    /// Where their picture is served (`/api/v1/users/{id}/avatar?v=...`), when they set
+    /// one; initials are shown otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
 impl Profile {

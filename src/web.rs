@@ -44,6 +44,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("i18n/desk-es.js", include_bytes!("../web/i18n/desk-es.js")),
     ("i18n/desk-pt.js", include_bytes!("../web/i18n/desk-pt.js")),
     ("i18n/files-en.js", include_bytes!("../web/i18n/files-en.js")),
+    ("i18n/errors-en.js", include_bytes!("../web/i18n/errors-en.js")),
+    ("i18n/errors-fr.js", include_bytes!("../web/i18n/errors-fr.js")),
+    ("i18n/errors-es.js", include_bytes!("../web/i18n/errors-es.js")),
+    ("i18n/errors-pt.js", include_bytes!("../web/i18n/errors-pt.js")),
     ("i18n/files-fr.js", include_bytes!("../web/i18n/files-fr.js")),
     ("i18n/files-es.js", include_bytes!("../web/i18n/files-es.js")),
     ("i18n/files-pt.js", include_bytes!("../web/i18n/files-pt.js")),
@@ -167,7 +171,7 @@ mod tests {
             assert_eq!(keys(file(&format!("i18n/{l}.js"))), en, "i18n/{l}.js differs from i18n/en.js");
         }
         // The parts loaded with a page.
-        for part in ["admin", "people", "desk", "files"] {
+        for part in ["admin", "people", "desk", "files", "errors"] {
             let part_en = keys(file(&format!("i18n/{part}-en.js")));
             assert!(part_en.len() > 10, "{part}: {} keys", part_en.len());
             for l in ["fr", "es", "pt"] {
@@ -214,7 +218,9 @@ mod tests {
     #[test]
     fn every_error_code_and_field_error_of_the_server_has_words_in_the_catalogues() {
         let file = |p: &str| FILES.iter().find(|(f, _)| *f == p).map(|(_, b)| *b).unwrap_or_default();
-        let en = keys(file("i18n/en.js"));
+        // Field errors' words are a part of their own, loaded with the first one.
+        let mut en = keys(file("i18n/en.js"));
+        en.extend(keys(file("i18n/errors-en.js")));
         let codes = [
             crate::error::Code::BadRequest,
             crate::error::Code::Unauthorized,

@@ -1,6 +1,6 @@
 // The HTTP API under /api/v1, with the bearer token of the signed-in user.
 
-import { t } from "./i18n.js";
+import { t, addStrings } from "./i18n.js";
 
 const KEY = "cb.token";
 
@@ -35,7 +35,11 @@ export async function api(method, path, body) {
   });
   const text = await r.text();
   const json = text ? JSON.parse(text) : null;
-  if (!r.ok) throw new ApiError(r.status, json);
+  if (!r.ok) {
+    // Words for an error about one field come with the first such error.
+    if (json && json.error && json.error.field) await addStrings("errors").catch(() => {});
+    throw new ApiError(r.status, json);
+  }
   return json;
 }
 
@@ -43,6 +47,16 @@ export const get = (p) => api("GET", p);
 export const post = (p, b) => api("POST", p, b ?? {});
 export const put = (p, b) => api("PUT", p, b ?? {});
 export const patch = (p, b) => api("PATCH", p, b ?? {});
+
+const images = new Map();
+/** An image of the API (a member's picture) as a blob: URL, fetched once with the token. */
+export function imageUrl(path) {
+  if (!images.has(path)) {
+    const headers = session.token ? { Authorization: `Bearer ${session.token}` } : {};
+    images.set(path, fetch(path, { headers }).then((r) => (r.ok ? r.blob() : Promise.reject(r.status))).then(URL.createObjectURL));
+  }
+  return images.get(path);
+}
 
 const users = new Map();
 /** A user (id, handle, display name...), fetched once; null when it cannot be read. */

@@ -2,7 +2,7 @@
 // No build step: plain modules, served by the server from web/.
 
 import { h, clear, when, ago } from "./dom.js";
-import { api, get, post, put, patch, session, userName, userOf, ApiError } from "./api.js";
+import { api, get, post, put, patch, session, userName, userOf, imageUrl, ApiError } from "./api.js";
 import { Live } from "./socket.js";
 import { t, detect, setLang, lang as uiLang, langName } from "./i18n.js";
 
@@ -551,6 +551,10 @@ function avatar(el, name, id) {
   for (const c of String(id)) hash = (hash * 31 + c.charCodeAt(0)) % 360;
   // Set through the CSSOM: the page's CSP allows no style attribute.
   el.style.backgroundColor = `hsl(${hash} 50% 30%)`;
+  // Their picture, when they set one.
+  userOf(id)
+    .then((u) => u && u.avatar && imageUrl(u.avatar))
+    .then((src) => src && el.replaceChildren(h("img", { src, alt: "" })), () => {});
 }
 
 /** Marks a post that follows its author's previous one within five minutes: its
@@ -1183,7 +1187,7 @@ async function notifications(main) {
 
 async function peopleModule() {
   const m = await import("./people.js");
-  const app = { state, title, field, langChecks, checked, showError, errorText, chrome, isTranslator, OTHER_LANGS };
+  const app = { state, title, field, langChecks, checked, showError, errorText, chrome, isTranslator, OTHER_LANGS, showAvatar: avatar };
   return [m, app];
 }
 

@@ -82,9 +82,37 @@ export async function profilePage(main, shell) {
       showError(form, out, err);
     }
   });
-  main.append(form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
+  main.append(pictureForm(me), form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
   if (app.isTranslator()) main.append(pairsForm(me, out));
   main.append(myData(me), out);
+}
+
+/** My picture: an image uploaded, made into a small square by the server; or initials. */
+function pictureForm(me) {
+  const out = h("p", { class: "meta", role: "status" });
+  const face = h("span", { class: "avatar big", "aria-hidden": "true" });
+  app.showAvatar(face, me.display_name, me.id);
+  const picker = h("input", { type: "file", accept: "image/jpeg,image/png,image/gif,image/webp", id: "picture" });
+  const remove = h("button", { type: "button", class: "link", hidden: !me.avatar }, t("people.picture_remove"));
+  const set = async (file) => {
+    try {
+      app.state.me = await patch("/me", { avatar: file });
+      out.textContent = t("profile.saved");
+      location.reload();
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  };
+  picker.addEventListener("change", async () => {
+    const f = picker.files[0];
+    if (!f) return;
+    const r = await fetch(`/api/v1/files?name=${encodeURIComponent(f.name)}`, { method: "POST", headers: { Authorization: `Bearer ${session.token}` }, body: f });
+    const body = await r.json().catch(() => null);
+    if (r.status === 201) await set(body.id);
+    else out.textContent = t(`error.${(body && body.error && body.error.code) || "internal"}`);
+  });
+  remove.addEventListener("click", () => set(""));
+  return h("div", { class: "card picture" }, face, " ", app.field("picture", t("people.picture"), picker), remove, out);
 }
 
 /** Downloading everything stored about me, and erasing my account. */

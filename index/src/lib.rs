@@ -60,7 +60,7 @@ const MAX_COLLECT: usize = 5_000;
 /// Threads that search a query's segments side by side, at most.
 const MAX_SEARCH_THREADS: usize = 4;
 /// The schema's version, kept in each commit's payload; another version means reindex.
-const SCHEMA: u32 = 5;
+const SCHEMA: u32 = 6;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +178,8 @@ pub struct Plan {
 struct Fields {
     post: Field,
     owner: Field,
+    /// `file` on the documents of files; posts have none.
+    kind: Field,
     room: Field,
     space: Field,
     author: Field,
@@ -195,6 +197,7 @@ fn schema() -> (Schema, Fields) {
     let id = NumericOptions::default().set_indexed().set_fast().set_stored();
     let post = b.add_u64_field("post", id.clone());
     let owner = b.add_u64_field("owner", NumericOptions::default().set_indexed());
+    let kind = b.add_text_field("kind", STRING);
     let room = b.add_u64_field("room", NumericOptions::default().set_fast());
     let space = b.add_u64_field("space", NumericOptions::default().set_indexed().set_fast());
     let author = b.add_u64_field("author", NumericOptions::default().set_indexed());
@@ -224,7 +227,7 @@ fn schema() -> (Schema, Fields) {
         ),
     );
     let _ = id;
-    (b.build(), Fields { post, owner, room, space, author, created, acl, langs, digest, text, title, grams })
+    (b.build(), Fields { post, owner, kind, room, space, author, created, acl, langs, digest, text, title, grams })
 }
 
 fn lang_index(field_lang: &str) -> usize {
@@ -457,6 +460,9 @@ impl SearchIndex {
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.post, d.post);
         doc.add_u64(f.owner, if d.owner == 0 { d.post } else { d.owner });
+        if d.post & FILE != 0 {
+            doc.add_text(f.kind, "file");
+        }
         doc.add_u64(f.room, d.room);
         doc.add_u64(f.space, d.space);
         doc.add_u64(f.author, d.author);
@@ -637,14 +643,9 @@ impl SearchIndex {
             ));
         }
         if let Some(files) = q.files {
-            let (lo, hi) = if files { (FILE, u64::MAX) } else { (0, FILE - 1) };
-            must.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_u64(f.post, lo)),
-                    Bound::Included(Term::from_field_u64(f.post, hi)),
-                )),
-            ));
+            // Files carry a `kind` term, posts none: a posting list as short as the files.
+            let file = TermQuery::new(Term::from_field_text(f.kind, "file"), IndexRecordOption::Basic);
+            must.push((if files { Occur::Must } else { Occur::MustNot }, Box::new(file)));
         }
         if let Some(a) = q.author {
             must.push((

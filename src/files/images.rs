@@ -61,6 +61,35 @@ fn thumbnail(bytes: &[u8], pixels: u64) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A member's picture from a photo: its centre, square, [`AVATAR_EDGE`] pixels a side,
+/// turned as shown, as JPEG without metadata; `None` when it cannot be read or has more
+/// pixels than `max_pixels`.
+pub fn avatar(bytes: &[u8], max_pixels: u64) -> Option<Vec<u8>> {
+    let (w, h) = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?.into_dimensions().ok()?;
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > max_pixels {
+        return None;
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(pixels * 8 + 64 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().ok()?;
+    let orientation = decoder.orientation().ok()?;
+    let mut img = DynamicImage::from_decoder(decoder).ok()?;
+    img.apply_orientation(orientation);
+    let side = img.width().min(img.height());
+    let square = img.crop_imm((img.width() - side) / 2, (img.height() - side) / 2, side, side);
+    let small = square.resize_exact(AVATAR_EDGE, AVATAR_EDGE, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    small.to_rgb8().write_with_encoder(encoder).ok()?;
+    Some(out)
+}
+
+/// The side of a member's picture, in pixels.
+pub const AVATAR_EDGE: u32 = 256;
+
 /// The EXIF orientation (1 to 8; 1 when none is said).
 fn orientation(bytes: &[u8]) -> u8 {
     let Ok(reader) = ImageReader::new(Cursor::new(bytes)).with_guessed_format() else { return 1 };
@@ -213,6 +242,16 @@ mod tests {
         let thumb = image::load_from_memory(&p.thumb.expect("a thumbnail")).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (800, 1280), "turned and at most 1280 px");
         assert!(image::load_from_memory(&stripped).is_ok(), "the stripped photo still decodes");
+    }
+
+    #[test]
+    fn a_picture_is_the_photos_centre_turned_and_small() {
+        let a = avatar(&jpeg_with_gps(1600, 1000), 50_000_000).expect("a picture");
+        let img = image::load_from_memory(&a).unwrap();
+        assert_eq!((img.width(), img.height()), (AVATAR_EDGE, AVATAR_EDGE));
+        assert!(!a.windows(9).any(|w| w == b"GPSSECRET"));
+        assert!(avatar(&jpeg_with_gps(400, 300), 1000).is_none(), "over the pixel limit");
+        assert!(avatar(b"not an image", 1000).is_none());
     }
 
     #[test]

@@ -70,9 +70,20 @@ pub(super) async fn library(
     Ok(Json(app.library(caller.user.as_ref(), id, &q)?))
 }
 
+pub(super) async fn avatar(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, UserId::parse, "user")?;
+    let served = app.avatar_of(caller.user.as_ref(), id)?;
+    serve(served, req).await
+}
+
 /// The blob, answered 304 when the client holds it already, else by `ServeFile` (whole
 /// or in the ranges asked), with the file's own headers.
-async fn serve(served: Served, req: Request) -> ApiResult<Response> {
+pub(super) async fn serve(served: Served, req: Request) -> ApiResult<Response> {
     let etag = format!("\"{}\"", served.sha256);
     let mut headers = HeaderMap::new();
     let value = |v: &str| HeaderValue::from_str(v).map_err(ApiError::internal);

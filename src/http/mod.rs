@@ -62,6 +62,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/files", post(files::upload))
         .route("/files/{id}", get(files::download).patch(files::describe))
         .route("/files/{id}/thumbnail", get(files::thumbnail))
+        .route("/users/{id}/avatar", get(files::avatar))
         .route("/spaces/{id}/library", get(files::library))
         .route("/spaces/{id}/join-requests", get(spaces::join_requests).post(spaces::request_join))
         .route("/spaces/{id}/join-requests/{user}/{answer}", post(spaces::answer_join))

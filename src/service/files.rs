@@ -436,6 +436,9 @@ impl App {
             named.insert(rec.file.sha256);
             named.extend(rec.thumb);
         }
+        for rec in self.store.users()? {
+            named.extend(rec.avatar_blob);
+        }
         let blobs = self.blobs.clone();
         let removed = tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
             let mut removed = 0;

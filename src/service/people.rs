@@ -32,6 +32,8 @@ pub struct ProfilePatch {
     pub editions: Option<Vec<String>>,
     pub bio: Option<String>,
     pub profile_visibility: Option<ProfileVisibility>,
+    /// An image of the caller's, uploaded and not attached, as their picture; empty: none.
+    pub avatar: Option<String>,
 }
 
 impl ProfilePatch {
@@ -94,6 +96,49 @@ fn searchable(u: &User) -> String {
 }
 
 impl App {
+    /// Sets the caller's picture from an image they uploaded (and did not attach), or with
+    /// `None` goes back to initials. The upload itself is left to the collector.
+    pub async fn set_avatar(&self, user: &User, file: Option<crate::model::FileId>) -> ApiResult<User> {
+        let blob = match file {
+            None => None,
+            Some(id) => {
+                let rec = self.readable_file(Some(user), id)?;
+                if rec.file.uploader != user.id || rec.post.is_some() {
+                    return Err(ApiError::field("avatar", "not an upload of yours waiting to be used"));
+                }
+                if crate::files::sniff::sniff_kind_name(&rec.file.content_type) != Some("image") {
+                    return Err(ApiError::field("avatar", "a picture is a JPEG, PNG, GIF or WebP image"));
+                }
+                let _turn = self.images.acquire().await.map_err(ApiError::internal)?;
+                let (blobs, path, max) =
+                    (self.blobs.clone(), self.blobs.path(&rec.file.sha256), self.config.max_image_pixels);
+                let made = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
+                    let bytes = std::fs::read(path)?;
+                    crate::files::images::avatar(&bytes, max).map(|a| blobs.put(&a)).transpose()
+                })
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+                Some(made.ok_or_else(|| ApiError::field("avatar", "this image cannot be read, or is too large"))?)
+            }
+        };
+        Ok(self.store.run(crate::store::SetAvatar { user: user.id, blob }).await?)
+    }
+
+    /// The blob of a member's picture, to whoever may see their profile.
+    pub fn avatar_of(&self, viewer: Viewer, id: UserId) -> ApiResult<crate::service::Served> {
+        self.user_for(viewer, id)?;
+        let rec = self.store.user(id)?.ok_or_else(|| ApiError::not_found("user"))?;
+        let sha = rec.avatar_blob.ok_or_else(|| ApiError::not_found("avatar"))?;
+        Ok(crate::service::Served {
+            path: self.blobs.path(&sha),
+            content_type: "image/jpeg".into(),
+            name: format!("{}.jpg", rec.user.handle),
+            sha256: sha,
+            inline: true,
+        })
+    }
+
     /// Changes the caller's name, languages and profile.
     pub async fn update_profile(&self, user: &User, patch: ProfilePatch) -> ApiResult<User> {
         let display_name = patch.display_name.as_deref().map(validate::display_name).transpose()?;
@@ -104,8 +149,19 @@ impl App {
         let profile =
             if patch.touches_profile() { Some(Box::new(self.patched_profile(&user.profile, &patch)?)) } else { None };
         self.limiter.write(user.id)?;
+        let avatar = match patch.avatar.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(id) => {
+                Some(Some(crate::model::FileId::parse(id).ok_or_else(|| ApiError::field("avatar", "not a file id"))?))
+            }
+        };
         let op = crate::store::UpdateUser { id: user.id, display_name, languages, roles: None, profile };
-        Ok(self.store.run(op).await?)
+        let updated = self.store.run(op).await?;
+        match avatar {
+            Some(file) => self.set_avatar(&updated, file).await,
+            None => Ok(updated),
+        }
     }
 
     fn patched_profile(&self, old: &Profile, patch: &ProfilePatch) -> ApiResult<Profile> {

@@ -180,4 +180,5 @@ writes! {
     SetFileText => Done,
     DropFiles => Done,
     DescribeFile => File,
+    SetAvatar => User,
 }

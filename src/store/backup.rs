@@ -140,6 +140,11 @@ fn snapshot(trees: &Trees, secrets: Secrets) -> Result<Snapshot, StoreError> {
         }
         for item in tree.iter() {
             let (k, v) = item?;
+            if name == "users" {
+                let rec: super::UserRecord = serde_json::from_slice(&v)
+                    .map_err(|e| StoreError::Corrupt { tree: "users", detail: e.to_string() })?;
+                blobs.extend(rec.avatar_blob);
+            }
             if name == "files" {
                 let rec: super::FileRecord = serde_json::from_slice(&v)
                     .map_err(|e| StoreError::Corrupt { tree: "files", detail: e.to_string() })?;

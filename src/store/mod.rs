@@ -51,8 +51,8 @@ pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
     DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead,
     MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite,
-    RevokeToken, SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch,
-    Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
+    RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch,
+    SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -85,6 +85,9 @@ pub struct UserRecord {
     /// Bytes of the files they uploaded that the store keeps (their storage quota's use).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub file_bytes: u64,
+    /// The blob of their picture (a small square JPEG).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_blob: Option<String>,
 }
 
 /// An uploaded file with what only the server sees: where it is attached, its

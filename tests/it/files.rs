@@ -514,3 +514,39 @@ async fn a_collections_files_belong_to_its_edition_and_are_described_and_filtere
     assert_eq!((status, e["error"]["field"].as_str()), (400, Some("type")));
     search_until(&s.guest(), "q=speakers&kind=file", |v| v["total"] == 1).await;
 }
+
+#[tokio::test]
+async fn a_member_sets_a_picture_seen_as_their_profile_is() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let amina = s.user("amina").await;
+    let bruno = s.user("bruno").await;
+    let (_, photo) = amina.upload("me.jpg", photo_with_gps()).await;
+    let (_, doc) = amina.upload("cv.txt", b"Curriculum vitae".to_vec()).await;
+    let (_, other) = bruno.upload("bruno.png", tiny_png()).await;
+    let (status, e) = amina.patch("/me", json!({"avatar": doc["id"]})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("avatar")), "{e}");
+    let (status, _) = amina.patch("/me", json!({"avatar": other["id"]})).await;
+    assert_eq!(status, 404, "another's upload is not found");
+    let (status, me) = amina.patch("/me", json!({"avatar": photo["id"], "organization": "Coopérative"})).await;
+    assert_eq!(status, 200, "{me}");
+    let url = me["avatar"].as_str().expect("an avatar").to_owned();
+    assert_eq!(me["organization"], "Coopérative");
+    let path = url.strip_prefix("/api/v1").unwrap();
+    let (status, h, bytes) = bruno.get_raw(path, &[]).await;
+    assert_eq!((status, h["content-type"].to_str().unwrap()), (200, "image/jpeg"));
+    let img = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 256));
+    assert!(!find(&bytes, b"LAT-23.5505"), "no position in the picture");
+    // A later profile change keeps it; guests see it only on a public profile.
+    let (_, me) = amina.patch("/me", json!({"sector": "Finance"})).await;
+    assert_eq!(me["avatar"], url.as_str());
+    assert_eq!(s.guest().get_raw(path, &[]).await.0, 401);
+    amina.patch("/me", json!({"profile_visibility": "public"})).await;
+    assert_eq!(s.guest().get_raw(path, &[]).await.0, 200);
+    // It outlives the collector, and goes with the account.
+    let (_, export) = amina.get("/me/export").await;
+    assert_eq!(export["user"]["avatar"], url.as_str());
+    let (status, _) = amina.delete_with("/me", json!({"password": PASSWORD})).await;
+    assert_eq!(status, 204);
+    assert_eq!(bruno.get_raw(path, &[]).await.0, 404);
+}

@@ -39,4 +39,6 @@ export default {
   "people.asked": "Request sent: the group's coordinators will answer.",
   "people.in_group": "You are a member",
   "people.open_group": "Open",
+  "people.picture": "My picture (an image; initials otherwise)",
+  "people.picture_remove": "Remove my picture",
 };

@@ -39,4 +39,6 @@ export default {
   "people.asked": "Solicitud enviada: los coordinadores del grupo responderán.",
   "people.in_group": "Usted es miembro",
   "people.open_group": "Abrir",
+  "people.picture": "Mi foto (una imagen; si no, mis iniciales)",
+  "people.picture_remove": "Quitar mi foto",
 };

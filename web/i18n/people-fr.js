@@ -39,4 +39,6 @@ export default {
   "people.asked": "Demande envoyée : les coordinateurs du groupe vous répondront.",
   "people.in_group": "Vous en êtes membre",
   "people.open_group": "Ouvrir",
+  "people.picture": "Ma photo (une image ; sinon mes initiales)",
+  "people.picture_remove": "Retirer ma photo",
 };

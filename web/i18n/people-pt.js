@@ -39,4 +39,6 @@ export default {
   "people.asked": "Pedido enviado: os coordenadores do grupo responderão.",
   "people.in_group": "Você é membro",
   "people.open_group": "Abrir",
+  "people.picture": "A minha foto (uma imagem; senão as iniciais)",
+  "people.picture_remove": "Retirar a minha foto",
 };

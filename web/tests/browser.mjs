@@ -803,6 +803,14 @@ scenarios["a member describes their work in French and a peer finds them in Engl
   await pa.fill("#profile-country", "Sénégal");
   await pa.click("#profile-form button[type=submit]");
   await pa.locator("#profile-form .field-error", { hasText: "deux lettres" }).waitFor();
+  // A picture: an image uploaded from the profile page, shown instead of initials.
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+  await pa.locator("#picture").setInputFiles({ name: "awa.png", mimeType: "image/png", buffer: png });
+  await pa.locator(".picture .avatar.big img").waitFor();
+  await pa.waitForFunction(() => {
+    const img = document.querySelector(".picture .avatar.big img");
+    return img && img.complete && img.naturalWidth === 256;
+  }, null, { timeout: TIMEOUT });
   await shot(pa, "profile-fr");
   await ctxA.close();
 

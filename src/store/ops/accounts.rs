@@ -75,6 +75,25 @@ pub struct EraseAccount {
     pub spaces: Vec<SpaceId>,
 }
 
+/// Sets (or with `None` takes away) a member's picture: the blob of its small square
+/// JPEG, already durable.
+#[derive(Clone, Debug)]
+pub struct SetAvatar {
+    pub user: UserId,
+    pub blob: Option<String>,
+}
+
+pub(super) fn set_avatar(tx: &Tx, op: &SetAvatar) -> OpResult {
+    let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(op.user))? else {
+        return Ok(Err(Refusal::NotFound("user")));
+    };
+    rec.user.profile.avatar =
+        op.blob.as_ref().map(|b| format!("/api/v1/users/{}/avatar?v={}", op.user, b.get(..12).unwrap_or(b)));
+    rec.avatar_blob = op.blob.clone();
+    put(tx.users(), &tx.ids.key(op.user), &rec)?;
+    Ok(Ok(Outcome::User(rec.user)))
+}
+
 /// The `MarkInitialized` write.
 #[derive(Clone, Debug)]
 pub struct MarkInitialized;
@@ -106,6 +125,7 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
     };
     let rec = UserRecord {
         file_bytes: 0,
+        avatar_blob: None,
         user: user.clone(),
         password_hash: password_hash.to_owned(),
         created_at: now.to_owned(),
@@ -145,7 +165,10 @@ pub(super) fn update_user(
         rec.user.roles = r.clone();
     }
     if let Some(p) = profile {
+        // The picture is `SetAvatar`'s: a profile written from an older copy keeps it.
+        let avatar = rec.user.profile.avatar.take();
         rec.user.profile = (**p).clone();
+        rec.user.profile.avatar = avatar;
     }
     put(tx.users(), &tx.ids.key(id), &rec)?;
     Ok(Ok(Outcome::User(rec.user)))
@@ -261,6 +284,7 @@ pub(super) fn erase_account(tx: &Tx, fx: &mut Effects, op: &EraseAccount) -> OpR
         deleted: true,
     };
     rec.password_hash = String::new();
+    rec.avatar_blob = None;
     rec.pending = false;
     rec.session_epoch += 1;
     fx.changes.push(Change::SessionsEnded { user: op.user });

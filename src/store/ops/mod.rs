@@ -20,7 +20,8 @@ mod reads;
 mod spaces;
 
 pub use accounts::{
-    CreateUser, EraseAccount, MarkInitialized, PutToken, RevokeToken, SetPassword, Suspend, TouchToken, UpdateUser,
+    CreateUser, EraseAccount, MarkInitialized, PutToken, RevokeToken, SetAvatar, SetPassword, Suspend, TouchToken,
+    UpdateUser,
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
@@ -105,6 +106,7 @@ pub enum Op {
     SetFileText(SetFileText),
     DropFiles(DropFiles),
     DescribeFile(DescribeFile),
+    SetAvatar(SetAvatar),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -829,6 +831,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::SetFileText(op) => files::set_file_text(tx, fx, op),
         Op::DropFiles(op) => files::drop_files(tx, op),
         Op::DescribeFile(op) => files::describe_file(tx, fx, op),
+        Op::SetAvatar(op) => accounts::set_avatar(tx, op),
     }
 }
 
