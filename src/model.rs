@@ -448,6 +448,26 @@ pub struct File {
     pub edition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year: Option<u16>,
+    /// Extension: the language the title and description are written in (tagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_lang: Option<Lang>,
+    /// Extension: the title and description in other languages, by translators.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Lang, FileTranslation>,
+}
+
+/// A file's title and description in another language.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileTranslation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub translator: UserId,
+    pub created_at: String,
+    /// The title or description changed since.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 /// One earlier version of an edited post.

@@ -418,7 +418,16 @@ pub fn file_docs(store: &Store, post: &Post, doc: &PostDoc) -> Result<Vec<PostDo
                 Some(t) => format!("{t} · {}", rec.file.name),
                 None => rec.file.name.clone(),
             }),
-            translations: Vec::new(),
+            // Its title and description in other languages are searched in those.
+            translations: rec
+                .file
+                .translations
+                .iter()
+                .map(|(l, t)| {
+                    let words = [t.title.as_deref(), t.description.as_deref()].into_iter().flatten();
+                    (l.to_string(), words.collect::<Vec<_>>().join("\n"))
+                })
+                .collect(),
         });
     }
     Ok(out)

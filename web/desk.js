@@ -25,15 +25,45 @@ export async function deskPage(main, shell) {
   const to = h("select", { id: "desk-to" }, targets.map((l) => h("option", { value: l }, langName(l))));
   const list = h("ul", { class: "queue", id: "queue" });
   main.append(field("desk-to", t("desk.into"), to), list);
+  const docs = h("ul", { class: "queue", id: "desk-files" });
+  main.append(h("h2", {}, t("desk.files")), docs);
   const load = async () => {
     clear(list);
     const items = await get(`/translations/queue?to=${to.value}`);
     if (!items.length) list.append(h("li", {}, t("desk.empty")));
     for (const item of items) list.append(queueItem(item, load));
+    clear(docs);
+    const files = await get(`/translations/files?to=${to.value}`);
+    if (!files.length) docs.append(h("li", {}, t("desk.files_empty")));
+    for (const e of files) docs.append(fileItem(e, to.value));
   };
   to.addEventListener("change", load);
   state.live.followQueue(to.value, () => load());
   await load();
+}
+
+/** A document's title and description, given in `lang` beside the original. */
+function fileItem(e, lang) {
+  const f = e.file;
+  const li = h("li", { class: "item side-by-side", "data-file": f.id });
+  const out = h("p", { class: "error", role: "alert" });
+  const title = h("input", { id: `ft-${f.id}`, lang, maxlength: 200, value: (f.translations?.[lang]?.title) || "" });
+  const description = h("textarea", { id: `fd-${f.id}`, lang, rows: 3, maxlength: 2000 }, (f.translations?.[lang]?.description) || "");
+  const submit = h("button", { type: "button", class: "submit" }, t("desk.submit"));
+  submit.addEventListener("click", async () => {
+    try {
+      await post(`/files/${f.id}/translations`, { lang, title: title.value, description: description.value });
+      li.remove();
+      app.notify(t("desk.published"));
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  });
+  li.append(
+    h("div", { class: "original", lang: f.title_lang || undefined }, h("h3", {}, f.title || f.name), f.description ? h("p", {}, f.description) : null, h("p", { class: "meta" }, f.name, " · ", h("a", { href: `#/room/${e.room}` }, e.title || f.name))),
+    h("div", { class: "draft" }, h("label", { for: title.id }, t("desk.file_title", { lang: langName(lang) })), title, h("label", { for: description.id }, t("desk.file_description", { lang: langName(lang) })), description, submit, out),
+  );
+  return li;
 }
 
 function queueItem(item, reload) {

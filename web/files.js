@@ -29,7 +29,7 @@ async function blobUrl(url) {
 }
 
 /** Saves a file under its name. */
-async function download(f) {
+export async function download(f) {
   const a = h("a", { href: await blobUrl(`/api/v1/files/${f.id}`), download: f.name });
   document.body.append(a);
   a.click();
@@ -145,7 +145,8 @@ export async function libraryPage(main, app, id) {
   let before = null;
   const item = (e) => {
     const f = e.file;
-    const name = h("button", { type: "button", class: "link file-name" }, f.title || f.name);
+    const mine = (f.translations || {})[document.documentElement.lang];
+    const name = h("button", { type: "button", class: "link file-name" }, (mine && mine.title) || f.title || f.name);
     name.addEventListener("click", () => download(f).catch((err) => (out.textContent = app.errorText(err))));
     const facts = [f.title ? f.name : null, size(f.size), f.text_lang ? langName(f.text_lang) : null, f.edition, f.year, when(f.created_at)];
     const li = h(
@@ -156,7 +157,7 @@ export async function libraryPage(main, app, id) {
       h("span", { class: "meta" }, facts.filter(Boolean).join(" · ")),
       " ",
       h("a", { href: `#/room/${e.room}` }, e.title || t("files.in_chat")),
-      f.description ? h("p", { class: "meta description" }, f.description) : null,
+      f.description ? h("p", { class: "meta description" }, (mine && mine.description) || f.description) : null,
     );
     if (mayDescribe(f)) li.append(describeForm(f, li, app, () => li.replaceWith(item({ ...e, file: f }))));
     return li;

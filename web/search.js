@@ -12,6 +12,13 @@ function renderSnippet(hit) {
   return p;
 }
 
+/** A document's hit opens the document itself (web/files.js). */
+function openFile(f) {
+  const b = h("button", { type: "button", class: "link open-file" }, `⬇ ${f.name}`);
+  b.addEventListener("click", () => import("./files.js").then((m) => m.download(f)));
+  return b;
+}
+
 export async function searchPage(main, app, query) {
   const { state, title, field } = app;
   title(main, t("search.title"));
@@ -77,6 +84,7 @@ export async function searchPage(main, app, query) {
           " ",
           h("span", { class: "tag lang", title: langName(hit.matched_lang) }, hit.matched_lang),
           renderSnippet(hit),
+          hit.kind === "file" ? openFile(hit.file) : null,
         ),
       );
     }

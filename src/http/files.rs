@@ -49,6 +49,29 @@ pub(super) async fn describe(
     Ok(Json(app.describe_file(caller.user.as_ref(), id, b).await?))
 }
 
+pub(super) async fn translate(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<crate::service::FileTranslationBody>,
+) -> ApiResult<(StatusCode, Json<crate::model::File>)> {
+    let id = parse_id(&id, FileId::parse, "file")?;
+    Ok((StatusCode::CREATED, Json(app.translate_file(caller.user.as_ref(), id, b).await?)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ToTranslateQuery {
+    to: String,
+}
+
+pub(super) async fn to_translate(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<ToTranslateQuery>,
+) -> ApiResult<Json<Vec<LibraryEntry>>> {
+    Ok(Json(app.files_to_translate(caller.user.as_ref(), &q.to)?))
+}
+
 pub(super) async fn thumbnail(
     State(app): State<Arc<App>>,
     caller: Caller,

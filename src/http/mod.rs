@@ -62,6 +62,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/files", post(files::upload))
         .route("/files/{id}", get(files::download).patch(files::describe))
         .route("/files/{id}/thumbnail", get(files::thumbnail))
+        .route("/files/{id}/translations", post(files::translate))
+        .route("/translations/files", get(files::to_translate))
         .route("/users/{id}/avatar", get(files::avatar))
         .route("/spaces/{id}/library", get(files::library))
         .route("/spaces/{id}/join-requests", get(spaces::join_requests).post(spaces::request_join))

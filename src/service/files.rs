@@ -68,6 +68,15 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u16>>, D
     Option::<u16>::deserialize(d).map(Some)
 }
 
+/// `POST /files/{id}/translations`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTranslationBody {
+    pub lang: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
 /// Characters of a file's description at most.
 const DESCRIPTION_MAX: usize = 2000;
 
@@ -143,6 +152,8 @@ impl App {
             description: None,
             edition: None,
             year: None,
+            title_lang: None,
+            translations: Default::default(),
         };
         let thumb = match &kind {
             Kind::Image(content_type) => self.keep_image(&received, content_type, &mut file).await?,
@@ -404,7 +415,71 @@ impl App {
             return Err(ApiError::field("year", "a year, such as 2013"));
         }
         self.limiter.write(user.id)?;
-        let op = crate::store::DescribeFile { file: id, title, description, edition, year: patch.year };
+        // The language its words are in, for the translators' desk.
+        let words = [title.as_deref(), description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("\n");
+        let title_lang = (!words.trim().is_empty()).then(|| {
+            let evidence = crate::lang::Evidence { declared: None, author: &user.languages, room: None };
+            self.tagger.tag(&words, &evidence).lang
+        });
+        let op = crate::store::DescribeFile { file: id, title, description, edition, year: patch.year, title_lang };
+        Ok(self.store.run(op).await?)
+    }
+
+    /// The files a translator may give a title and description in `to`: described,
+    /// readable by them, in another language, without a current translation into `to`;
+    /// newest first.
+    pub fn files_to_translate(&self, viewer: Viewer, to: &str) -> ApiResult<Vec<LibraryEntry>> {
+        let user = signed_in(viewer)?;
+        if !user.roles.iter().any(|r| matches!(r, crate::model::Role::Translator | crate::model::Role::Admin)) {
+            return Err(ApiError::forbidden("only translators translate"));
+        }
+        let to = super::validate::lang(to)?;
+        let mut out = Vec::new();
+        let mut all: Vec<FileRecord> = self.store.files().collect::<Result<_, _>>()?;
+        all.reverse();
+        for rec in all {
+            let f = &rec.file;
+            let described = f.title.is_some() || f.description.is_some();
+            let done = f.translations.get(&to).is_some_and(|t| !t.stale);
+            if !described || done || f.title_lang == Some(to) {
+                continue;
+            }
+            let (Some(post), Some(room)) = (rec.post, rec.room) else { continue };
+            if self.readable_file(viewer, f.id).is_err() {
+                continue;
+            }
+            let title = self.store.room(room)?.and_then(|r| r.title);
+            out.push(LibraryEntry { file: rec.file, post, room, title });
+            if out.len() == LIBRARY_DEFAULT_LIMIT {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A translator gives a file's title and description in another language.
+    pub async fn translate_file(&self, viewer: Viewer<'_>, id: FileId, t: FileTranslationBody) -> ApiResult<File> {
+        let user = signed_in(viewer)?;
+        if !user.roles.iter().any(|r| matches!(r, crate::model::Role::Translator | crate::model::Role::Admin)) {
+            return Err(ApiError::forbidden("only translators translate"));
+        }
+        let rec = self.readable_file(viewer, id)?;
+        let lang = super::validate::lang(&t.lang)?;
+        let title = t.title.as_deref().map(|v| super::validate::line("title", v, 200)).transpose()?.flatten();
+        let description = match t.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) if d.chars().count() > DESCRIPTION_MAX || d.chars().any(|c| c.is_control() && c != '\n') => {
+                return Err(ApiError::field("description", format!("at most {DESCRIPTION_MAX} characters")));
+            }
+            d => d.map(str::to_owned),
+        };
+        if title.is_none() && description.is_none() {
+            return Err(ApiError::field("title", "give the title or the description in that language"));
+        }
+        if rec.file.title.is_none() && rec.file.description.is_none() {
+            return Err(ApiError::conflict("this file has no title or description to translate"));
+        }
+        self.limiter.write(user.id)?;
+        let op = crate::store::TranslateFile { file: id, lang, title, description, translator: user.id };
         Ok(self.store.run(op).await?)
     }
 

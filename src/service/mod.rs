@@ -33,7 +33,7 @@ pub use backups::{BackupInfo, Backups};
 pub use community::{CommunityConfig, CommunityPatch, UI_LANGUAGES};
 pub use desk::{Claim, Coverage, QueueEntry};
 pub use direct::Conversation;
-pub use files::{FilePatch, LibraryEntry, LibraryQuery, Served};
+pub use files::{FilePatch, FileTranslationBody, LibraryEntry, LibraryQuery, Served};
 pub use groups::{JoinRequestView, ListedGroup};
 pub use joining::{InviteView, NewInvite};
 pub use moderation::Review;

@@ -181,4 +181,5 @@ writes! {
     DropFiles => Done,
     DescribeFile => File,
     SetAvatar => User,
+    TranslateFile => File,
 }

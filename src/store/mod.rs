@@ -52,7 +52,7 @@ pub use ops::{
     DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead,
     MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite,
     RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch,
-    SetWatch, Suspend, TouchToken, Translate, UpdateSpace, UpdateUser,
+    SetWatch, Suspend, TouchToken, Translate, TranslateFile, UpdateSpace, UpdateUser,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};

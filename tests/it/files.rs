@@ -550,3 +550,50 @@ async fn a_member_sets_a_picture_seen_as_their_profile_is() {
     assert_eq!(status, 204);
     assert_eq!(bruno.get_raw(path, &[]).await.0, 404);
 }
+
+#[tokio::test]
+async fn translators_give_a_documents_title_in_other_languages_and_it_is_found_in_them() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let amina = s.user_with("amina", json!({"languages": ["fr"]})).await;
+    let tr = s.user("traductora").await;
+    admin.put(&format!("/users/{}/roles", tr.id()), json!({"roles": ["translator"]})).await;
+    let turin = s.space_id("collections-turin").await;
+    let (room, _) = thread(&amina, &turin, "Plénière", "Les documents").await;
+    let (_, f) = amina.upload("prog.txt", b"Programme".to_vec()).await;
+    post_with(&amina, &room, "Programme", json!([f["id"]])).await;
+    let id = f["id"].as_str().unwrap();
+
+    // Not described yet: nothing to translate.
+    let (_, list) = tr.get("/translations/files?to=en").await;
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+    let (_, d) = amina
+        .patch(&format!("/files/{id}"), json!({"title": "Programme de la séance plénière sur les mutuelles", "description": "Les intervenants et les horaires de la séance"}))
+        .await;
+    assert_eq!(d["title_lang"], "fr", "{d}");
+    let (status, _) = amina.get("/translations/files?to=en").await;
+    assert_eq!(status, 403, "translators only");
+    let (_, list) = tr.get("/translations/files?to=en").await;
+    assert_eq!(list[0]["file"]["id"], id, "{list}");
+    let (_, list) = tr.get("/translations/files?to=fr").await;
+    assert!(list.as_array().unwrap().is_empty(), "not into its own language");
+
+    let (status, e) = tr.post(&format!("/files/{id}/translations"), json!({"lang": "fr", "title": "x"})).await;
+    assert_eq!(status, 400, "{e}");
+    let (status, e) = tr.post(&format!("/files/{id}/translations"), json!({"lang": "en"})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("title")));
+    let body = json!({"lang": "en", "title": "Programme of the plenary on mutual societies", "description": "Speakers and times"});
+    assert_eq!(amina.post(&format!("/files/{id}/translations"), body.clone()).await.0, 403);
+    let (status, t) = tr.post(&format!("/files/{id}/translations"), body).await;
+    assert_eq!(status, 201, "{t}");
+    assert_eq!(t["translations"]["en"]["title"], "Programme of the plenary on mutual societies");
+    assert_eq!(t["translations"]["en"]["translator"], tr.id().as_str());
+    let (_, list) = tr.get("/translations/files?to=en").await;
+    assert!(list.as_array().unwrap().is_empty(), "translated: {list}");
+    search_until(&s.guest(), "q=speakers+times&kind=file", |v| v["total"] == 1).await;
+
+    // A new title makes the translation stale: it waits again.
+    amina.patch(&format!("/files/{id}"), json!({"title": "Programme révisé de la plénière"})).await;
+    let (_, list) = tr.get("/translations/files?to=en").await;
+    assert_eq!(list[0]["file"]["translations"]["en"]["stale"], true, "{list}");
+}

@@ -12,4 +12,8 @@ export default {
   "desk.draft": "Translation into {lang}",
   "desk.until": "Yours until {time}",
   "desk.published": "Published. Thank you!",
+  "desk.files": "Documents' titles and descriptions",
+  "desk.files_empty": "No document waits for its title in this language.",
+  "desk.file_title": "Title in {lang}",
+  "desk.file_description": "Description in {lang}",
 };

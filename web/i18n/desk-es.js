@@ -12,4 +12,8 @@ export default {
   "desk.draft": "Traducción al {lang}",
   "desk.until": "Suyo hasta {time}",
   "desk.published": "Publicada. ¡Gracias!",
+  "desk.files": "Títulos y descripciones de documentos",
+  "desk.files_empty": "Ningún documento espera su título en este idioma.",
+  "desk.file_title": "Título en {lang}",
+  "desk.file_description": "Descripción en {lang}",
 };

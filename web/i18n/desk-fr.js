@@ -12,4 +12,8 @@ export default {
   "desk.draft": "Traduction en {lang}",
   "desk.until": "À vous jusqu'à {time}",
   "desk.published": "Publié. Merci !",
+  "desk.files": "Titres et descriptions des documents",
+  "desk.files_empty": "Aucun document n'attend son titre dans cette langue.",
+  "desk.file_title": "Titre en {lang}",
+  "desk.file_description": "Description en {lang}",
 };

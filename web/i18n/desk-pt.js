@@ -12,4 +12,8 @@ export default {
   "desk.draft": "Tradução para {lang}",
   "desk.until": "Sua até {time}",
   "desk.published": "Publicada. Obrigado!",
+  "desk.files": "Títulos e descrições de documentos",
+  "desk.files_empty": "Nenhum documento espera o seu título nesta língua.",
+  "desk.file_title": "Título em {lang}",
+  "desk.file_description": "Descrição em {lang}",
 };

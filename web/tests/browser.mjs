@@ -250,6 +250,21 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await post.locator("button.toggle").click();
   await body.filter({ hasText: "La cooperativa de café" }).waitFor();
   assert((await body.getAttribute("lang")) === "es", "the original carries lang=es");
+  // A document's title and description wait on the desk too, and its library shows them
+  // in the reader's language once given.
+  const up = await fetch(`${base}/api/v1/files?name=programa.txt`, { method: "POST", headers: { Authorization: `Bearer ${es.token}` }, body: "Programa de la feria del café" });
+  const file = await up.json();
+  await call("POST", `/rooms/${made.room.id}/posts`, es.token, { body: "El programa", nonce: `f-${Date.now()}`, files: [file.id], lang: "es" });
+  await call("PATCH", `/files/${file.id}`, es.token, { title: "Programa de la feria del café de Puebla", description: "Los horarios y los puestos de la feria" });
+  await desk.reload();
+  const doc = desk.locator(`#desk-files li[data-file="${file.id}"]`);
+  await doc.locator("h3", { hasText: "Programa de la feria" }).waitFor();
+  await doc.locator("input").fill("Programme of the Puebla coffee fair");
+  await doc.locator("textarea").fill("The fair's times and stands");
+  await doc.locator("button.submit").click();
+  await expectCount(desk, doc, 0, "the translated document left the desk");
+  await reader.goto(`${base}/#/library/${general.id}`);
+  await reader.locator("#library button.file-name", { hasText: "Programme of the Puebla coffee fair" }).waitFor();
   // Pairs are chosen from lists of languages, named in the interface's language.
   const prof = await open(ctxTr, "#/profile");
   await prof.locator("#pairs-list li").first().waitFor();

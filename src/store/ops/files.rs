@@ -122,6 +122,8 @@ pub struct DescribeFile {
     pub edition: Option<String>,
     /// `Some(None)` clears the year.
     pub year: Option<Option<u16>>,
+    /// The language the title and description are in (when either is given).
+    pub title_lang: Option<Lang>,
 }
 
 pub(super) fn describe_file(tx: &Tx, fx: &mut Effects, op: &DescribeFile) -> OpResult {
@@ -133,14 +135,56 @@ pub(super) fn describe_file(tx: &Tx, fx: &mut Effects, op: &DescribeFile) -> OpR
             *slot = (!v.is_empty()).then(|| v.clone());
         }
     };
+    let before = (rec.file.title.clone(), rec.file.description.clone());
     set(&mut rec.file.title, &op.title);
     set(&mut rec.file.description, &op.description);
+    if before != (rec.file.title.clone(), rec.file.description.clone()) {
+        // Translations of what changed wait for a translator again.
+        for t in rec.file.translations.values_mut() {
+            t.stale = true;
+        }
+        if op.title_lang.is_some() {
+            rec.file.title_lang = op.title_lang;
+        }
+    }
     set(&mut rec.file.edition, &op.edition);
     if let Some(y) = op.year {
         rec.file.year = y;
     }
     put(tx.files(), &tx.ids.key(op.file), &rec)?;
     // Search indexes its title and description with its text.
+    if let Some(post) = rec.post {
+        record_change(fx, post);
+    }
+    Ok(Ok(Outcome::File(rec.file)))
+}
+
+/// A translator's title and description of a file in another language.
+#[derive(Clone, Debug)]
+pub struct TranslateFile {
+    pub file: FileId,
+    pub lang: Lang,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub translator: UserId,
+}
+
+pub(super) fn translate_file(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &TranslateFile) -> OpResult {
+    let Some(mut rec) = get::<FileRecord>(tx.files(), "files", &tx.ids.key(op.file))? else {
+        return Ok(Err(Refusal::NotFound("file")));
+    };
+    if rec.file.title_lang == Some(op.lang) {
+        return Ok(Err(Refusal::SameLanguage));
+    }
+    let t = crate::model::FileTranslation {
+        title: op.title.clone(),
+        description: op.description.clone(),
+        translator: op.translator,
+        created_at: ctx.now.clone(),
+        stale: false,
+    };
+    rec.file.translations.insert(op.lang, t);
+    put(tx.files(), &tx.ids.key(op.file), &rec)?;
     if let Some(post) = rec.post {
         record_change(fx, post);
     }

@@ -25,7 +25,7 @@ pub use accounts::{
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
-pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText};
+pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText, TranslateFile};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
@@ -107,6 +107,7 @@ pub enum Op {
     DropFiles(DropFiles),
     DescribeFile(DescribeFile),
     SetAvatar(SetAvatar),
+    TranslateFile(TranslateFile),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -832,6 +833,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::DropFiles(op) => files::drop_files(tx, op),
         Op::DescribeFile(op) => files::describe_file(tx, fx, op),
         Op::SetAvatar(op) => accounts::set_avatar(tx, op),
+        Op::TranslateFile(op) => files::translate_file(tx, ctx, fx, op),
     }
 }
 
