@@ -488,8 +488,9 @@ impl App {
     /// blobs) removed.
     pub async fn collect_files(&self) -> ApiResult<(usize, usize)> {
         let now = SystemTime::now();
-        let cutoff = chrono::DateTime::<chrono::Utc>::from(now - UNATTACHED_TTL)
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        // Records are dated by the server's clock; blobs by the file system's.
+        let ttl = i64::try_from(UNATTACHED_TTL.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = crate::clock::rfc3339(self.config.clock.now_ms().saturating_sub(ttl));
         let mut gone = Vec::new();
         for rec in self.store.files() {
             let rec = rec?;

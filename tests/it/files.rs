@@ -597,3 +597,58 @@ async fn translators_give_a_documents_title_in_other_languages_and_it_is_found_i
     let (_, list) = tr.get("/translations/files?to=en").await;
     assert_eq!(list[0]["file"]["translations"]["en"]["stale"], true, "{list}");
 }
+
+/// The collector, run by the server every hour, called here directly on the service.
+#[tokio::test]
+async fn the_collector_forgets_unattached_uploads_and_deleted_posts_files_and_never_an_attached_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = crate::util::test_config(tmp.path());
+    let clock = config.clock.clone();
+    let app = collective_brain::App::open(config).await.unwrap();
+    let reg = |h: &str| collective_brain::service::Registration {
+        handle: h.into(),
+        password: PASSWORD.into(),
+        display_name: None,
+        languages: None,
+        invite: None,
+    };
+    let user = app.create_user(reg("amina"), vec![]).await.unwrap();
+    let up = |name: &'static str, bytes: &'static [u8]| {
+        let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(bytes))]);
+        app.upload(Some(&user), name, None, stream)
+    };
+    let kept = up("kept.txt", b"attached and kept").await.unwrap();
+    let waiting = up("waiting.txt", b"never attached").await.unwrap();
+    let deleted = up("deleted.txt", b"its post deleted").await.unwrap();
+    let general = app.store.space_by_slug("general").unwrap().unwrap().id;
+    let post = |body: &str, file: collective_brain::model::FileId| collective_brain::service::NewPost {
+        body: body.into(),
+        nonce: format!("n-{body}"),
+        files: vec![file],
+        ..Default::default()
+    };
+    app.create_room(Some(&user), general, "Kept", post("kept", kept.id)).await.unwrap();
+    let gone = app.create_room(Some(&user), general, "Gone", post("gone", deleted.id)).await.unwrap();
+    app.delete(Some(&user), gone.post.id).await.unwrap();
+
+    // Within the day nothing attached-or-waiting goes; the deleted post's file does.
+    let (records, _) = app.collect_files().await.unwrap();
+    assert_eq!(records, 1);
+    assert!(app.store.file(waiting.id).unwrap().is_some());
+    assert!(app.store.file(deleted.id).unwrap().is_none());
+    // A day later the waiting upload goes; blobs go once an hour old, never one a file names.
+    clock.advance(std::time::Duration::from_secs(25 * 3600));
+    let files = tmp.path().join("files");
+    for f in [&kept, &waiting, &deleted] {
+        let path = files.join(&f.sha256[..2]).join(&f.sha256);
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    }
+    let (records, blobs) = app.collect_files().await.unwrap();
+    assert_eq!((records, blobs), (1, 2));
+    assert!(app.store.file(waiting.id).unwrap().is_none());
+    assert!(files.join(&kept.sha256[..2]).join(&kept.sha256).exists(), "an attached file's blob stays");
+    assert!(!files.join(&waiting.sha256[..2]).join(&waiting.sha256).exists());
+    assert_eq!(app.store.user(user.id).unwrap().unwrap().file_bytes, kept.size, "the quota counts what is kept");
+    app.close().await.unwrap();
+}
