@@ -97,61 +97,6 @@ fn arg(name: &str, default: usize) -> usize {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A PDF of `lines` (Latin-1 text in Helvetica, WinAnsi), 50 lines a page: objects 1
-/// (catalog), 2 (pages), 3 (font), then each page's content and page.
-fn pdf(lines: &[String]) -> Vec<u8> {
-    let pages: Vec<&[String]> = lines.chunks(50).collect();
-    let kids: Vec<String> = (0..pages.len()).map(|k| format!("{} 0 R", 5 + 2 * k)).collect();
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).into_bytes(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
-    ];
-    for (k, page) in pages.iter().enumerate() {
-        let mut content = b"BT /F1 9 Tf 40 800 Td 12 TL\n".to_vec();
-        for l in page.iter() {
-            content.push(b'(');
-            for c in l.chars() {
-                match c {
-                    '(' | ')' | '\\' => content.extend_from_slice(&[b'\\', c as u8]),
-                    c if (c as u32) < 256 => content.extend_from_slice(format!("\\{:03o}", c as u32).as_bytes()),
-                    _ => content.push(b'?'),
-                }
-            }
-            content.extend_from_slice(b") Tj T*\n");
-        }
-        content.extend_from_slice(b"ET\n");
-        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-        stream.extend_from_slice(&content);
-        stream.extend_from_slice(b"endstream");
-        objects.push(stream);
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>",
-                4 + 2 * k
-            )
-            .into_bytes(),
-        );
-    }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(o);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    out
-}
-
 fn photo_12mp() -> Vec<u8> {
     let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
         let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 24;
@@ -176,7 +121,7 @@ async fn main() {
         let lines: Vec<String> = rows.iter().map(|r| r.text[i].clone()).collect();
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         for (kind, bytes, content_type) in
-            [("PDF", pdf(&lines), sniff::PDF), ("DOCX", extract::samples::docx(&refs), sniff::DOCX)]
+            [("PDF", extract::samples::pdf(&refs), sniff::PDF), ("DOCX", extract::samples::docx(&refs), sniff::DOCX)]
         {
             assert_eq!(sniff::sniff(&bytes[..bytes.len().min(8192)]), sniff::Kind::Document(content_type));
             let started = Instant::now();

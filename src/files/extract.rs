@@ -139,7 +139,8 @@ pub fn run_child(content_type: &str, path: &std::path::Path, memory_mb: u64, cpu
     extract(&data, content_type)
 }
 
-/// Test documents, made here rather than shipped: a DOCX and an ODT holding `paragraphs`.
+/// Test documents, made here rather than shipped: a PDF, a DOCX and an ODT holding lines
+/// of text (tests, benchmarks).
 pub mod samples {
     use std::io::Write;
 
@@ -174,6 +175,62 @@ pub mod samples {
         );
         let types = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>".to_owned();
         zip(&[("[Content_Types].xml", types), ("word/document.xml", doc)])
+    }
+
+    /// A PDF of `lines` (Latin-1 text in Helvetica, WinAnsi: other characters become `?`),
+    /// 50 lines a page: objects 1 (catalog), 2 (pages), 3 (font), then each page's content
+    /// and page.
+    pub fn pdf(lines: &[&str]) -> Vec<u8> {
+        let pages: Vec<&[&str]> = lines.chunks(50).collect();
+        let kids: Vec<String> = (0..pages.len()).map(|k| format!("{} 0 R", 5 + 2 * k)).collect();
+        let mut objects: Vec<Vec<u8>> = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).into_bytes(),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        ];
+        for (k, page) in pages.iter().enumerate() {
+            let mut content = b"BT /F1 9 Tf 40 800 Td 12 TL\n".to_vec();
+            for l in page.iter() {
+                content.push(b'(');
+                for c in l.chars() {
+                    match c {
+                        '(' | ')' | '\\' => content.extend_from_slice(&[b'\\', c as u8]),
+                        c if (c as u32) < 256 => content.extend_from_slice(format!("\\{:03o}", c as u32).as_bytes()),
+                        _ => content.push(b'?'),
+                    }
+                }
+                content.extend_from_slice(b") Tj T*\n");
+            }
+            content.extend_from_slice(b"ET\n");
+            let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+            stream.extend_from_slice(&content);
+            stream.extend_from_slice(b"endstream");
+            objects.push(stream);
+            objects.push(
+                format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>",
+                    4 + 2 * k
+                )
+                .into_bytes(),
+            );
+        }
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            out.extend_from_slice(o);
+            out.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = out.len();
+        out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        );
+        out
     }
 
     pub fn odt(paragraphs: &[&str]) -> Vec<u8> {

@@ -45,20 +45,9 @@ pub fn process(bytes: &[u8], content_type: &str, max_pixels: u64) -> Processed {
 }
 
 fn thumbnail(bytes: &[u8], pixels: u64) -> Option<Vec<u8>> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
-    let mut limits = image::Limits::default();
-    // The decoded picture and its decoder's working memory, no more.
-    limits.max_alloc = Some(pixels * 8 + 64 * 1024 * 1024);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().ok()?;
-    let orientation = decoder.orientation().ok()?;
-    let mut img = DynamicImage::from_decoder(decoder).ok()?;
-    img.apply_orientation(orientation);
+    let img = decode(bytes, pixels)?;
     let small = if img.width().max(img.height()) > THUMB_EDGE { img.thumbnail(THUMB_EDGE, THUMB_EDGE) } else { img };
-    let mut out = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, THUMB_QUALITY);
-    small.to_rgb8().write_with_encoder(encoder).ok()?;
-    Some(out)
+    jpeg(&small, THUMB_QUALITY)
 }
 
 /// A member's picture from a photo: its centre, square, [`AVATAR_EDGE`] pixels a side,
@@ -70,6 +59,16 @@ pub fn avatar(bytes: &[u8], max_pixels: u64) -> Option<Vec<u8>> {
     if pixels > max_pixels {
         return None;
     }
+    let img = decode(bytes, pixels)?;
+    let side = img.width().min(img.height());
+    let square = img.crop_imm((img.width() - side) / 2, (img.height() - side) / 2, side, side);
+    jpeg(&square.resize_exact(AVATAR_EDGE, AVATAR_EDGE, image::imageops::FilterType::Triangle), 85)
+}
+
+/// The picture of `bytes` (of `pixels` pixels, checked against the limit already),
+/// turned as its orientation says; its decoder may take the picture's memory and its
+/// own working memory, no more.
+fn decode(bytes: &[u8], pixels: u64) -> Option<DynamicImage> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(pixels * 8 + 64 * 1024 * 1024);
@@ -78,12 +77,13 @@ pub fn avatar(bytes: &[u8], max_pixels: u64) -> Option<Vec<u8>> {
     let orientation = decoder.orientation().ok()?;
     let mut img = DynamicImage::from_decoder(decoder).ok()?;
     img.apply_orientation(orientation);
-    let side = img.width().min(img.height());
-    let square = img.crop_imm((img.width() - side) / 2, (img.height() - side) / 2, side, side);
-    let small = square.resize_exact(AVATAR_EDGE, AVATAR_EDGE, image::imageops::FilterType::Triangle);
+    Some(img)
+}
+
+fn jpeg(img: &DynamicImage, quality: u8) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-    small.to_rgb8().write_with_encoder(encoder).ok()?;
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    img.to_rgb8().write_with_encoder(encoder).ok()?;
     Some(out)
 }
 

@@ -282,37 +282,6 @@ pub fn tiny_png() -> Vec<u8> {
     out
 }
 
-/// A one-page PDF showing `lines` in Helvetica (ASCII text), with a correct xref table.
-pub fn pdf(lines: &[&str]) -> Vec<u8> {
-    let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
-    for l in lines {
-        content.push_str(&format!("({}) Tj T*\n", l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)")));
-    }
-    content.push_str("ET\n");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
-        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    out
-}
-
 /// Waits until `file`'s text was read (its `text_lang` set) or gives up after 20 s.
 async fn text_read(c: &Client, space: &str, file: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -343,7 +312,10 @@ async fn documents_are_read_and_found_across_languages_and_hostile_ones_harm_not
     let (status, agenda) = amina.upload("Programme Turin.docx", docx).await;
     assert_eq!(status, 201, "{agenda}");
     assert_eq!(agenda["content_type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
-    let pdf = pdf(&["Relatorio da Academia: cooperativas de credito", "e economia solidaria no Brasil, Campinas 2013"]);
+    let pdf = collective_brain::files::extract::samples::pdf(&[
+        "Relatório da Academia: cooperativas de crédito",
+        "e economia solidária no Brasil, Campinas 2013",
+    ]);
     let (status, report) = amina.upload("Relatorio Campinas.pdf", pdf).await;
     assert_eq!((status, report["content_type"].as_str()), (201, Some("application/pdf")), "{report}");
     let odt = collective_brain::files::extract::samples::odt(&["Acta de la reunión sobre finanzas solidarias"]);
