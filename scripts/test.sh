@@ -6,7 +6,8 @@
 #     through sudo), unless CHROMIUM points to one already;
 #   - Debian's Hunspell dictionaries for en, fr, es and pt, which language tagging reads
 #     (the accuracy tests need them);
-#   - playwright-core and axe-core, pinned by web/tests/package-lock.json (npm ci).
+#   - playwright-core and axe-core, pinned by web/tests/package-lock.json (npm ci);
+#   - aiosmtpd, from PyPI, the SMTP server the email tests run (needs python3 and pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,5 +27,9 @@ if [ -n "$PACKAGES" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $PACKAGES
 fi
 (cd web/tests && npm ci --no-audit --no-fund --loglevel=error)
+# aiosmtpd: the real SMTP server the email tests deliver to (PyPI).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+fi
 
 cargo test --workspace --locked

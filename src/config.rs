@@ -53,6 +53,13 @@ pub struct Config {
     /// Largest uploaded file in bytes (`GET /config` tells clients).
     #[arg(long, env = "CB_MAX_FILE_BYTES", default_value_t = 25 * MIB)]
     pub max_file_bytes: u64,
+    /// The SMTP server that sends email: `smtp://host:port`,
+    /// `smtps://user:password@host:port`, or `smtp://...?tls=starttls`. None: no email.
+    #[arg(long, env = "CB_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of every email.
+    #[arg(long, env = "CB_MAIL_FROM", default_value = "Collective Brain <noreply@localhost>")]
+    pub mail_from: String,
     /// Each member's storage for uploaded files, in MiB.
     #[arg(long, env = "CB_FILE_QUOTA_MB", default_value_t = 1024)]
     pub file_quota_mb: u64,
@@ -254,6 +261,14 @@ impl Config {
         }
         if self.http_reserve >= self.max_connections {
             return Err("max_connections must be larger than http_reserve".into());
+        }
+        if let Some(u) = &self.smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(format!("smtp_url: {u:?} is not an smtp:// or smtps:// URL"));
+            }
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!("mail_from: {:?} is not an address (Name <user@host>)", self.mail_from));
         }
         if let Some(u) = &self.public_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.chars().any(char::is_whitespace) {

@@ -62,6 +62,7 @@ pub async fn serve(
     let backups = tokio::spawn(scheduled_backups(app.clone()));
     let collector = tokio::spawn(collect_files(app.clone()));
     let reader = tokio::spawn(read_documents(app.clone()));
+    let sender = tokio::spawn(deliver_mail(app.clone()));
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -102,6 +103,7 @@ pub async fn serve(
     backups.abort();
     collector.abort();
     reader.abort();
+    sender.abort();
     let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
@@ -246,6 +248,24 @@ async fn collect_files(app: Arc<App>) {
         if let Err(e) = app.collect_files().await {
             tracing::warn!(error = %e.message, "collecting files failed");
         }
+    }
+}
+
+/// Sends the outbox's mail as it comes (and, at the start, what a stop left in it),
+/// retrying what the SMTP server did not take when it is due.
+async fn deliver_mail(app: Arc<App>) {
+    if !app.sends_mail() {
+        return;
+    }
+    loop {
+        let wait = match app.deliver_mail().await {
+            Ok(next) => next.unwrap_or(Duration::from_secs(60)).min(Duration::from_secs(60)),
+            Err(e) => {
+                tracing::warn!(error = %e.message, "sending mail failed");
+                Duration::from_secs(5)
+            }
+        };
+        let _ = tokio::time::timeout(wait, app.mail.notified()).await;
     }
 }
 

@@ -181,6 +181,12 @@ pub struct User {
     /// Extension: the account was erased; its posts stay, by "a deleted member".
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Their address and whether it is verified: only in what they see of themselves
+    /// (`GET /me`), never stored here (the store keeps them beside the account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
 }
 
 /// Who may see a member's profile: members only, or everyone (guests too).

@@ -188,6 +188,7 @@ const routes = [
   [/^#\/desk$/, desk],
   [/^#\/profile$/, profile],
   [/^#\/people(?:\?(.*))?$/, people],
+  [/^#\/(verify-email|reset-password)(?:\?(.*))?$/, account],
   [/^#\/u\/([\w.-]+)$/, person],
   [/^#\/notifications$/, notifications],
 ];
@@ -327,6 +328,7 @@ async function signIn(main, code = null) {
     field("in-handle", t("auth.handle"), h("input", { autocomplete: "username", required: true })),
     field("in-password", t("auth.password"), h("input", { type: "password", autocomplete: "current-password", required: true })),
     h("button", { type: "submit" }, t("auth.signin")),
+    state.config.email ? h("p", {}, h("a", { href: "#/reset-password" }, t("auth.forgot"))) : null,
   );
   const upForm = h(
     "form",
@@ -1199,6 +1201,12 @@ async function profile(main) {
 async function people(main, query) {
   const [m, app] = await peopleModule();
   await m.directoryPage(main, app, query);
+}
+
+/** The pages of mailed links: an address verified, a new password (web/people.js). */
+async function account(main, kind, query) {
+  const [m, app] = await peopleModule();
+  await m.accountPage(main, app, kind, new URLSearchParams(query || "").get("token"));
 }
 
 async function person(main, handle) {

@@ -82,9 +82,66 @@ export async function profilePage(main, shell) {
       showError(form, out, err);
     }
   });
-  main.append(pictureForm(me), form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
+  main.append(pictureForm(me), emailForm(me), form, h("p", {}, h("a", { href: `#/u/${me.handle}` }, t("people.see_mine"))));
   if (app.isTranslator()) main.append(pairsForm(me, out));
   main.append(myData(me), out);
+}
+
+/** My address: set or changed, verified by the link mailed to it; the sign-in page's
+ * "forgot" asks for a reset link to it. */
+function emailForm(me) {
+  if (!app.state.config.email) return h("p", { class: "meta" }, t("people.no_email"));
+  const out = h("p", { class: "meta", role: "status" }, me.email ? t(me.email_verified ? "people.email_verified" : "people.email_waiting") : "");
+  const input = h("input", { type: "email", value: me.email || "", "data-field": "email", autocomplete: "email" });
+  const form = h("form", { class: "card", id: "email-form" }, app.field("profile-email", t("people.email"), input), h("button", { type: "submit" }, t("profile.save")), out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const me2 = await patch("/me", { email: input.value });
+      out.textContent = me2.email ? t("people.email_sent", { email: me2.email }) : t("profile.saved");
+    } catch (err) {
+      app.showError(form, out, err);
+    }
+  });
+  return form;
+}
+
+/** The pages of mailed links: `verify-email` opens at once; `reset-password` asks for the
+ * login (no token) or for the new password (a token). */
+export async function accountPage(main, shell, kind, token) {
+  await ready(shell);
+  app.title(main, t(`people.${kind}`));
+  const out = h("p", { class: "meta", role: "status" });
+  if (kind === "verify-email") {
+    try {
+      await post("/auth/verify-email", { token });
+      out.textContent = t("people.verified");
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+    main.append(out);
+    return;
+  }
+  const field = token
+    ? app.field("reset-password-new", t("auth.password"), h("input", { type: "password", autocomplete: "new-password", required: true, "data-field": "password" }))
+    : app.field("reset-login", t("people.reset_login"), h("input", { required: true, autocomplete: "username" }));
+  const form = h("form", { class: "card", id: "reset-form" }, field, h("button", { type: "submit" }, t("people.reset_go")), out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = form.querySelector("input").value;
+    try {
+      if (token) {
+        await post("/auth/password-reset/confirm", { token, password: value });
+        out.textContent = t("people.reset_done");
+      } else {
+        await post("/auth/password-reset", { login: value });
+        out.textContent = t("people.reset_sent");
+      }
+    } catch (err) {
+      app.showError(form, out, err);
+    }
+  });
+  main.append(form);
 }
 
 /** My picture: an image uploaded, made into a small square by the server; or initials. */

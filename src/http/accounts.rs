@@ -68,8 +68,8 @@ pub(super) async fn logout(State(app): State<Arc<App>>, caller: Caller) -> ApiRe
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn me(caller: Caller) -> ApiResult<Json<User>> {
-    Ok(Json(signed_in(caller.user.as_ref())?.clone()))
+pub(super) async fn me(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<User>> {
+    Ok(Json(app.me_view(caller.user.as_ref())?))
 }
 
 pub(super) async fn patch_me(
@@ -78,7 +78,46 @@ pub(super) async fn patch_me(
     Body(b): Body<ProfilePatch>,
 ) -> ApiResult<Json<User>> {
     let user = signed_in(caller.user.as_ref())?;
-    Ok(Json(app.update_profile(user, b).await?))
+    let email = b.email.clone();
+    let updated = app.update_profile(user, b).await?;
+    if let Some(email) = email {
+        app.set_email(&updated, &email).await?;
+    }
+    Ok(Json(app.me_view(Some(&updated))?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenBody {
+    token: String,
+}
+
+pub(super) async fn verify_email(State(app): State<Arc<App>>, Body(b): Body<TokenBody>) -> ApiResult<StatusCode> {
+    app.verify_email(&b.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResetBody {
+    login: String,
+}
+
+pub(super) async fn password_reset(State(app): State<Arc<App>>, Body(b): Body<ResetBody>) -> ApiResult<StatusCode> {
+    app.request_reset(&b.login).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResetConfirmBody {
+    token: String,
+    password: String,
+}
+
+pub(super) async fn password_reset_confirm(
+    State(app): State<Arc<App>>,
+    Body(b): Body<ResetConfirmBody>,
+) -> ApiResult<StatusCode> {
+    app.confirm_reset(&b.token, b.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -45,7 +45,7 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(ApiError::internal)?
 }
 
-fn hash_now(password: &str) -> ApiResult<String> {
+pub(super) fn hash_now(password: &str) -> ApiResult<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
@@ -95,7 +95,10 @@ impl HashGate {
     }
 
     /// Runs `f` (a hash) on a blocking thread when its turn comes, or refuses.
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(busy());

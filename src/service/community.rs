@@ -94,7 +94,7 @@ impl CommunityConfig {
             languages: config.languages.clone(),
             ui_languages: UI_LANGUAGES.to_vec(),
             signup: set.signup,
-            email: false,
+            email: config.smtp_url.is_some(),
             max_file_bytes: config.max_file_bytes,
             welcome,
             welcome_custom: set.welcome,

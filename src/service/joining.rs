@@ -97,8 +97,12 @@ impl App {
             }
             l => l.map(str::to_owned),
         };
-        if req.email.is_some() {
+        let email = req.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        if email.is_some() && !self.sends_mail() {
             return Err(ApiError::field("email", "this server sends no email: share the link instead"));
+        }
+        if email.is_some_and(|e| e.len() > 254 || e.parse::<lettre::Address>().is_err()) {
+            return Err(ApiError::field("email", "not an email address"));
         }
         self.limiter.write(actor.id)?;
         let invite = Invite {
@@ -111,8 +115,18 @@ impl App {
             created_by: actor.id,
             created_at: self.config.clock.now_rfc3339(),
         };
-        self.store.run(crate::store::CreateInvite { invite: invite.clone() }).await?;
-        Ok(self.invite_view(invite))
+        let view = self.invite_view(invite.clone());
+        // Mailed in the language of whoever invites.
+        let mail = email.map(|to| {
+            let lang = actor.languages.first().map_or("en", |l| l.as_str());
+            Box::new(self.outbox_mail("invite", lang, to, &view.url, None))
+        });
+        let mailed = mail.is_some();
+        self.store.run(crate::store::CreateInvite { invite, mail }).await?;
+        if mailed {
+            self.mail.notify_one();
+        }
+        Ok(view)
     }
 
     /// The caller's invitations (an admin's: everyone's), newest first.

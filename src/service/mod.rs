@@ -9,6 +9,7 @@ mod direct;
 mod files;
 mod groups;
 mod joining;
+mod mail;
 mod moderation;
 mod notifications;
 mod people;
@@ -87,6 +88,10 @@ pub struct App {
     pub images: tokio::sync::Semaphore,
     /// Woken when a document waits for its text to be read (`read_documents`).
     pub documents: tokio::sync::Notify,
+    /// The SMTP transport, when `smtp_url` is set.
+    pub mailer: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
+    /// Woken when mail enters the outbox (`deliver_mail`).
+    pub mail: tokio::sync::Notify,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -155,6 +160,10 @@ impl App {
         .await
         .map_err(|e| StoreError::Corrupt { tree: "tagger", detail: e.to_string() })?;
         let limiter = Limiter::new(config.rate_limits());
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(mail::transport(url).map_err(|e| StoreError::Corrupt { tree: "smtp_url", detail: e })?),
+            None => None,
+        };
         let blobs = crate::files::Blobs::open(&config.data_dir.join("files"))
             .map_err(|e| StoreError::Corrupt { tree: "files", detail: e.to_string() })?;
         let gate = crate::net::Gate::new(config.net());
@@ -176,6 +185,8 @@ impl App {
             blobs,
             images: tokio::sync::Semaphore::new(1),
             documents: tokio::sync::Notify::new(),
+            mailer,
+            mail: tokio::sync::Notify::new(),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

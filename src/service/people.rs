@@ -34,6 +34,8 @@ pub struct ProfilePatch {
     pub profile_visibility: Option<ProfileVisibility>,
     /// An image of the caller's, uploaded and not attached, as their picture; empty: none.
     pub avatar: Option<String>,
+    /// Their address (verified by a mailed link); empty: none.
+    pub email: Option<String>,
 }
 
 impl ProfilePatch {

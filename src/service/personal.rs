@@ -101,7 +101,8 @@ impl App {
             self.store.read_markers(user.id)?.into_iter().map(|(room, seq)| ReadMarker { room, seq }).collect();
         Ok(PersonalExport {
             exported_at: self.config.clock.now_rfc3339(),
-            user: rec.user,
+            // Their address too: it is theirs.
+            user: crate::model::User { email: rec.email.clone(), email_verified: Some(rec.email_verified), ..rec.user },
             registered_at: rec.created_at,
             suspended_until: rec.suspended_until_ms.map(crate::clock::rfc3339),
             posts,

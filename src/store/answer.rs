@@ -182,4 +182,7 @@ writes! {
     DescribeFile => File,
     SetAvatar => User,
     TranslateFile => File,
+    SetEmail => Done,
+    UseEmailToken => Done,
+    MailDone => Done,
 }

@@ -103,6 +103,8 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("files", &trees.files),
         ("file_texts", &trees.file_texts),
         ("space_files", &trees.space_files),
+        ("outbox", &trees.outbox),
+        ("email_tokens", &trees.email_tokens),
     ]
 }
 

@@ -49,10 +49,11 @@ pub use ops::{
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
-    DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MarkInitialized, MarkNotificationsRead,
-    MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin, Restore, RevokeInvite,
-    RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch,
-    SetWatch, Suspend, TouchToken, Translate, TranslateFile, UpdateSpace, UpdateUser,
+    DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MailDone, MailResult, MarkInitialized,
+    MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin,
+    Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetEmail, SetFileText, SetLang,
+    SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate, TranslateFile, UpdateSpace,
+    UpdateUser, UseEmailToken,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -88,6 +89,47 @@ pub struct UserRecord {
     /// The blob of their picture (a small square JPEG).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_blob: Option<String>,
+    /// Their email address, seen by them and admins only; mail other than its
+    /// verification goes to it once verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_verified: bool,
+}
+
+/// An email waiting in the outbox: written in the same transaction as what causes it,
+/// removed once the SMTP server took it (or kept, marked failed, when it refused it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMail {
+    /// Its `Message-ID` (stable across retries: a message sent twice is one message).
+    pub message_id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `verify`, `reset`, `invite`, `activity`, `digest`.
+    pub kind: String,
+    pub user: Option<crate::model::UserId>,
+    pub created_at: String,
+    #[serde(default)]
+    pub attempts: u32,
+    /// Not to be tried before then (ms since the epoch).
+    #[serde(default)]
+    pub next_ms: i64,
+    /// The SMTP server refused it for good (5xx): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+}
+
+/// A single-use token sent by email (an address to verify, a password to reset).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmailToken {
+    pub user: crate::model::UserId,
+    /// `verify` (then `email` is the address it verifies) or `reset`.
+    pub purpose: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub expires_ms: i64,
 }
 
 /// An uploaded file with what only the server sees: where it is attached, its
@@ -297,6 +339,10 @@ pub(crate) struct Trees {
     pub file_texts: Tree,
     /// The files attached in each space: (space, file).
     pub space_files: Tree,
+    /// Email waiting to be sent, by when it was written (a place of the counter).
+    pub outbox: Tree,
+    /// Tokens sent by email, by their hash.
+    pub email_tokens: Tree,
 }
 
 impl Trees {
@@ -333,6 +379,8 @@ impl Trees {
             files: db.open_tree("files")?,
             file_texts: db.open_tree("file_texts")?,
             space_files: db.open_tree("space_files")?,
+            outbox: db.open_tree("outbox")?,
+            email_tokens: db.open_tree("email_tokens")?,
         })
     }
 
@@ -370,6 +418,8 @@ impl Trees {
             self.files.clone(),
             self.file_texts.clone(),
             self.space_files.clone(),
+            self.outbox.clone(),
+            self.email_tokens.clone(),
         ]
     }
 }
@@ -1005,6 +1055,23 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    // ---- mail ----
+
+    /// Email waiting in the outbox, oldest first: (key, mail).
+    pub fn outbox(&self) -> Result<Vec<(u64, OutboxMail)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.outbox.iter() {
+            let (k, v) = item?;
+            let key = keys::id_value(&k).ok_or(StoreError::Corrupt { tree: "outbox", detail: "key".into() })?;
+            out.push((key, decode("outbox", &v)?));
+        }
+        Ok(out)
+    }
+
+    pub fn email_token(&self, hash: &[u8; 32]) -> Result<Option<EmailToken>, StoreError> {
+        self.trees.email_tokens.get(hash)?.map(|v| decode("email_tokens", &v)).transpose()
     }
 
     // ---- files ----

@@ -20,6 +20,7 @@ mod isolation;
 mod joining;
 mod language;
 mod listed;
+mod mail;
 mod moderation;
 mod notifications;
 mod people;

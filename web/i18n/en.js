@@ -36,6 +36,7 @@ export default {
   "auth.title": "Welcome",
   "auth.signin": "Sign in",
   "auth.signup": "Create an account",
+  "auth.forgot": "Forgot your password?",
   "auth.handle": "User name",
   "auth.password": "Password (8 characters or more)",
   "auth.name": "Display name",

@@ -23,7 +23,7 @@ export default {
   "error.field.max_uses": "Give a number from 1 to 10000, or leave it empty.",
   "error.field.expires_at": "Choose a date in the future.",
   "error.field.label": "At most 80 characters.",
-  "error.field.email": "This server sends no email yet: share the link instead.",
+  "error.field.email": "Give an email address such as name@example.org (the server must be set up to send email).",
   "error.field.spaces": "Choose at most 20 spaces.",
   "error.field.country": "Give a country as its two-letter code (SN, BR, FR...).",
   "error.field.organization": "At most 120 characters.",
@@ -42,4 +42,5 @@ export default {
   "error.field.files": "Attach at most 10 of your own uploads, each to one post.",
   "error.field.listed": "Only a private working group can be listed.",
   "error.field.message": "At most 500 characters.",
+  "error.field.token": "This link is used, expired or unknown: ask for a new one.",
 };

@@ -23,7 +23,7 @@ export default {
   "error.field.max_uses": "Indique un número de 1 a 10000, o déjelo vacío.",
   "error.field.expires_at": "Elija una fecha futura.",
   "error.field.label": "80 caracteres como máximo.",
-  "error.field.email": "Este servidor aún no envía correos: comparta el enlace.",
+  "error.field.email": "Indique una dirección como nombre@ejemplo.org (el servidor debe poder enviar correos).",
   "error.field.spaces": "Elija 20 espacios como máximo.",
   "error.field.country": "Indique el país con su código de dos letras (SN, BR, FR...).",
   "error.field.organization": "120 caracteres como máximo.",
@@ -42,4 +42,5 @@ export default {
   "error.field.files": "Adjunte como máximo 10 archivos subidos por usted, cada uno a un solo mensaje.",
   "error.field.listed": "Solo un grupo de trabajo privado puede hacerse visible.",
   "error.field.message": "500 caracteres como máximo.",
+  "error.field.token": "Este enlace ya se usó, caducó o es desconocido: pida uno nuevo.",
 };

@@ -23,7 +23,7 @@ export default {
   "error.field.max_uses": "Indiquez un nombre de 1 à 10000, ou laissez vide.",
   "error.field.expires_at": "Choisissez une date à venir.",
   "error.field.label": "80 caractères au plus.",
-  "error.field.email": "Ce serveur n'envoie pas encore de courriel : partagez plutôt le lien.",
+  "error.field.email": "Donnez une adresse comme nom@exemple.org (le serveur doit pouvoir envoyer des e-mails).",
   "error.field.spaces": "Choisissez 20 espaces au plus.",
   "error.field.country": "Indiquez le pays par son code à deux lettres (SN, BR, FR...).",
   "error.field.organization": "120 caractères au plus.",
@@ -42,4 +42,5 @@ export default {
   "error.field.files": "Joignez au plus 10 de vos propres fichiers, chacun à un seul message.",
   "error.field.listed": "Seul un groupe de travail privé peut être rendu visible.",
   "error.field.message": "500 caractères au plus.",
+  "error.field.token": "Ce lien a déjà servi, a expiré ou est inconnu : demandez-en un nouveau.",
 };

@@ -23,7 +23,7 @@ export default {
   "error.field.max_uses": "Indique um número de 1 a 10000, ou deixe vazio.",
   "error.field.expires_at": "Escolha uma data futura.",
   "error.field.label": "No máximo 80 caracteres.",
-  "error.field.email": "Este servidor ainda não envia email: partilhe o link.",
+  "error.field.email": "Indique um endereço como nome@exemplo.org (o servidor tem de poder enviar emails).",
   "error.field.spaces": "Escolha no máximo 20 espaços.",
   "error.field.country": "Indique o país pelo código de duas letras (SN, BR, FR...).",
   "error.field.organization": "No máximo 120 caracteres.",
@@ -42,4 +42,5 @@ export default {
   "error.field.files": "Anexe no máximo 10 ficheiros enviados por si, cada um a uma só mensagem.",
   "error.field.listed": "Só um grupo de trabalho privado pode ficar visível.",
   "error.field.message": "No máximo 500 caracteres.",
+  "error.field.token": "Este link já foi usado, expirou ou é desconhecido: peça um novo.",
 };

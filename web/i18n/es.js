@@ -36,6 +36,7 @@ export default {
   "auth.title": "Bienvenida",
   "auth.signin": "Iniciar sesión",
   "auth.signup": "Crear una cuenta",
+  "auth.forgot": "¿Olvidó su contraseña?",
   "auth.handle": "Nombre de usuario",
   "auth.password": "Contraseña (8 caracteres o más)",
   "auth.name": "Nombre visible",

@@ -36,6 +36,7 @@ export default {
   "auth.title": "Bienvenue",
   "auth.signin": "Se connecter",
   "auth.signup": "Créer un compte",
+  "auth.forgot": "Mot de passe oublié ?",
   "auth.handle": "Nom d'utilisateur",
   "auth.password": "Mot de passe (8 caractères ou plus)",
   "auth.name": "Nom affiché",

@@ -36,6 +36,7 @@ export default {
   "auth.title": "Bem-vindo",
   "auth.signin": "Entrar",
   "auth.signup": "Criar uma conta",
+  "auth.forgot": "Esqueceu a palavra-passe?",
   "auth.handle": "Nome de utilizador",
   "auth.password": "Palavra-passe (8 caracteres ou mais)",
   "auth.name": "Nome apresentado",

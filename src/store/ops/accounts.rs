@@ -122,10 +122,14 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
         translator_pairs: Vec::new(),
         profile: Profile::default(),
         deleted: false,
+        email: None,
+        email_verified: None,
     };
     let rec = UserRecord {
         file_bytes: 0,
         avatar_blob: None,
+        email: None,
+        email_verified: false,
         user: user.clone(),
         password_hash: password_hash.to_owned(),
         created_at: now.to_owned(),
@@ -282,9 +286,13 @@ pub(super) fn erase_account(tx: &Tx, fx: &mut Effects, op: &EraseAccount) -> OpR
         translator_pairs: Vec::new(),
         profile: Profile::default(),
         deleted: true,
+        email: None,
+        email_verified: None,
     };
     rec.password_hash = String::new();
     rec.avatar_blob = None;
+    rec.email = None;
+    rec.email_verified = false;
     rec.pending = false;
     rec.session_epoch += 1;
     fx.changes.push(Change::SessionsEnded { user: op.user });

@@ -16,6 +16,8 @@ pub struct SetCommunity {
 #[derive(Clone, Debug)]
 pub struct CreateInvite {
     pub invite: Invite,
+    /// The invitation mailed, in the same transaction.
+    pub mail: Option<Box<crate::store::OutboxMail>>,
 }
 
 /// Ends an invitation code: nobody registers with it any more.
@@ -43,13 +45,18 @@ pub(super) fn set_community(tx: &Tx, op: &SetCommunity) -> OpResult {
     Ok(Ok(Outcome::Done))
 }
 
-pub(super) fn create_invite(tx: &Tx, op: &CreateInvite) -> OpResult {
+pub(super) fn create_invite(tx: &Tx, ctx: &Ctx, op: &CreateInvite) -> OpResult {
     for space in &op.invite.spaces {
         if tx.spaces().get(tx.ids.key(space))?.is_none() {
             return Ok(Err(Refusal::NotFound("space")));
         }
     }
     put(tx.invites(), op.invite.code.as_bytes(), &op.invite)?;
+    if let Some(mail) = &op.mail {
+        let mut mail = (**mail).clone();
+        mail.next_ms = ctx.now_ms;
+        put(tx.outbox(), &new_place(tx)?.to_be_bytes(), &mail)?;
+    }
     Ok(Ok(Outcome::Done))
 }
 

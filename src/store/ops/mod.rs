@@ -14,6 +14,7 @@ mod accounts;
 mod community;
 mod desk;
 pub mod files;
+mod mail;
 mod moderation;
 mod posts;
 mod reads;
@@ -26,6 +27,7 @@ pub use accounts::{
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText, TranslateFile};
+pub use mail::{MailDone, MailResult, SetEmail, UseEmailToken};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
@@ -108,6 +110,9 @@ pub enum Op {
     DescribeFile(DescribeFile),
     SetAvatar(SetAvatar),
     TranslateFile(TranslateFile),
+    SetEmail(SetEmail),
+    UseEmailToken(UseEmailToken),
+    MailDone(MailDone),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -666,6 +671,12 @@ impl<'a> Tx<'a> {
     fn space_files(&self) -> &Overlay<'a> {
         &self.trees[30]
     }
+    fn outbox(&self) -> &Overlay<'a> {
+        &self.trees[31]
+    }
+    fn email_tokens(&self) -> &Overlay<'a> {
+        &self.trees[32]
+    }
 }
 
 /// What every op of a batch shares.
@@ -818,7 +829,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::PutConcept(PutConcept { concept }) => desk::put_concept(tx, concept),
         Op::MarkInitialized(MarkInitialized) => accounts::mark_initialized(tx, ctx),
         Op::SetCommunity(op) => community::set_community(tx, op),
-        Op::CreateInvite(op) => community::create_invite(tx, op),
+        Op::CreateInvite(op) => community::create_invite(tx, ctx, op),
         Op::RevokeInvite(op) => community::revoke_invite(tx, op),
         Op::Approve(op) => community::approve(tx, op),
         Op::Reject(op) => community::reject(tx, op),
@@ -834,6 +845,9 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::DescribeFile(op) => files::describe_file(tx, fx, op),
         Op::SetAvatar(op) => accounts::set_avatar(tx, op),
         Op::TranslateFile(op) => files::translate_file(tx, ctx, fx, op),
+        Op::SetEmail(op) => mail::set_email(tx, ctx, op),
+        Op::UseEmailToken(op) => mail::use_email_token(tx, ctx, fx, op),
+        Op::MailDone(op) => mail::mail_done(tx, op),
     }
 }
 
