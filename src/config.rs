@@ -60,6 +60,14 @@ pub struct Config {
     /// The sender of every email.
     #[arg(long, env = "CB_MAIL_FROM", default_value = "Collective Brain <noreply@localhost>")]
     pub mail_from: String,
+    /// Seconds a mention, a reply or a direct message waits unseen, while its reader has
+    /// no open socket, before it is emailed.
+    #[arg(long, env = "CB_EMAIL_DELAY_SECS", default_value_t = 600)]
+    pub email_delay_secs: u64,
+    /// Most mails the outbox holds: past it, the oldest digests, then the oldest notices
+    /// are dropped (never account mail).
+    #[arg(long, env = "CB_OUTBOX_MAX", default_value_t = 20_000)]
+    pub outbox_max: usize,
     /// Each member's storage for uploaded files, in MiB.
     #[arg(long, env = "CB_FILE_QUOTA_MB", default_value_t = 1024)]
     pub file_quota_mb: u64,

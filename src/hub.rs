@@ -232,6 +232,11 @@ impl Bells {
         }
     }
 
+    /// Whether `user` has a socket open on this node.
+    pub fn has_socket(&self, user: UserId) -> bool {
+        self.users.get(&user).is_some_and(|b| b.iter().any(|w| w.strong_count() > 0))
+    }
+
     pub fn register(&self, user: UserId, bell: &Arc<Bell>) {
         let mut bells = self.users.entry(user).or_default();
         bells.retain(|b| b.strong_count() > 0);

@@ -63,6 +63,7 @@ pub async fn serve(
     let collector = tokio::spawn(collect_files(app.clone()));
     let reader = tokio::spawn(read_documents(app.clone()));
     let sender = tokio::spawn(deliver_mail(app.clone()));
+    let mailer = tokio::spawn(write_mail(app.clone()));
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -104,6 +105,7 @@ pub async fn serve(
     collector.abort();
     reader.abort();
     sender.abort();
+    mailer.abort();
     let _ = disk.await;
     app.shutdown.cancel();
     app.sockets.close();
@@ -266,6 +268,26 @@ async fn deliver_mail(app: Arc<App>) {
             }
         };
         let _ = tokio::time::timeout(wait, app.mail.notified()).await;
+    }
+}
+
+/// Writes the notices and the digests that are due into the outbox, every tenth of the
+/// delay (between 1 and 30 seconds).
+async fn write_mail(app: Arc<App>) {
+    if !app.sends_mail() {
+        return;
+    }
+    let every = Duration::from_secs((app.config.email_delay_secs / 10).clamp(1, 30));
+    loop {
+        if let Err(e) = app.queue_notices().await {
+            tracing::warn!(error = %e.message, "writing notices failed");
+        }
+        match app.queue_digests().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(digests = n, "digests written"),
+            Err(e) => tracing::warn!(error = %e.message, "writing digests failed"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

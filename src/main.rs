@@ -58,6 +58,12 @@ enum Command {
         #[arg(long, env = "CB_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Email: `mail test --to ADDRESS` sends a test message with the server's SMTP
+    /// settings (the settings file, CB_SMTP_URL, CB_MAIL_FROM) and says what happened.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Print the text of a document: what the server runs, in a process of its own, for
     /// each uploaded document.
     #[command(hide = true)]
@@ -68,6 +74,17 @@ enum Command {
         memory_mb: u64,
         #[arg(long, default_value_t = 30)]
         cpu_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send a test message now.
+    Test {
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        serve: Box<ServeArgs>,
     },
 }
 
@@ -175,6 +192,18 @@ async fn main() -> anyhow::Result<()> {
                     eprintln!("{e}");
                     std::process::exit(2)
                 }
+            }
+        }
+        Some(Command::Mail { command: MailCommand::Test { to, serve } }) => {
+            let matches =
+                matches.subcommand_matches("mail").and_then(|m| m.subcommand_matches("test")).unwrap_or(&matches);
+            let config = config(&serve, matches)?;
+            match collective_brain::service::mail::send_test(&config, &to).await {
+                Ok(()) => {
+                    println!("sent a test message to {to}");
+                    Ok(())
+                }
+                Err(e) => bail!("the test message was not sent: {e}"),
             }
         }
         Some(Command::Import { data_dir }) => {

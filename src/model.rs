@@ -113,6 +113,36 @@ pub enum WatchLevel {
     Muted,
 }
 
+/// Which email a member gets of what they were not there to see: none, each notice a
+/// while after it (batched), or only in their digest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailNotifications {
+    Off,
+    #[default]
+    Immediate,
+    Digest,
+}
+
+/// How often a member gets the digest of what happened in the spaces they read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestEvery {
+    Off,
+    Daily,
+    #[default]
+    Weekly,
+}
+
+/// A member's email choices (`PUT /me/email-settings`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    #[serde(default)]
+    pub notifications: MailNotifications,
+    #[serde(default)]
+    pub digest: DigestEvery,
+}
+
 /// A notification as stored: what happened, where, by whom. The post's text is not
 /// kept here (a deleted post must vanish everywhere); readers get the post as it is now.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +217,8 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_settings: Option<EmailSettings>,
 }
 
 /// Who may see a member's profile: members only, or everyone (guests too).

@@ -260,3 +260,60 @@ pub(super) async fn delete_user(
     app.erase_user(caller.user.as_ref(), id, q.delete_posts).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+pub(super) async fn email_settings(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<crate::model::EmailSettings>,
+) -> ApiResult<Json<crate::model::EmailSettings>> {
+    Ok(Json(app.set_email_settings(caller.user.as_ref(), b).await?))
+}
+
+/// The query of a mailed unsubscribe link.
+#[derive(Deserialize)]
+pub(super) struct UnsubscribeQuery {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    sig: String,
+}
+
+/// A mailed unsubscribe link opened in a browser: a page that asks (mail scanners open
+/// links; only the POST stops anything).
+pub(super) async fn unsubscribe_page(
+    State(app): State<Arc<App>>,
+    Query(q): Query<UnsubscribeQuery>,
+) -> axum::response::Response {
+    let (lang, good) = app.unsubscribe(&q.user, &q.kind, &q.sig, false).await;
+    let status = if good { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    (status, axum::response::Html(app.unsubscribe_page(lang, &q.kind, good, false))).into_response()
+}
+
+/// RFC 8058's one-click POST (from a mail client, or the page's button): that kind of
+/// mail stops.
+pub(super) async fn unsubscribe(
+    State(app): State<Arc<App>>,
+    Query(q): Query<UnsubscribeQuery>,
+) -> axum::response::Response {
+    let (lang, good) = app.unsubscribe(&q.user, &q.kind, &q.sig, true).await;
+    let status = if good { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    (status, axum::response::Html(app.unsubscribe_page(lang, &q.kind, good, true))).into_response()
+}
+
+pub(super) async fn admin_mail(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> ApiResult<Json<crate::service::mail::MailStatus>> {
+    Ok(Json(app.mail_status(caller.user.as_ref())?))
+}
+
+pub(super) async fn forget_mail(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.forget_failed_mail(caller.user.as_ref(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -104,6 +104,12 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::He
     metric("cb_lagged_total", "counter", "Subscriptions ended with lagged.", m.lagged.load(Relaxed).to_string());
     metric("cb_hub_topics", "gauge", "Fan-out channels with subscribers.", app.hub.topic_count().to_string());
     metric(
+        "cb_mail_outbox",
+        "gauge",
+        "Mails in the outbox (waiting, and refused for good).",
+        app.store.outbox_len().to_string(),
+    );
+    metric(
         "cb_commits_total",
         "counter",
         "Store batches committed (one transaction each).",

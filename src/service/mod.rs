@@ -9,7 +9,7 @@ mod direct;
 mod files;
 mod groups;
 mod joining;
-mod mail;
+pub mod mail;
 mod moderation;
 mod notifications;
 mod people;

@@ -185,4 +185,6 @@ writes! {
     SetEmail => Done,
     UseEmailToken => Done,
     MailDone => Done,
+    SetEmailSettings => Done,
+    QueueMail => Done,
 }

@@ -105,6 +105,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("space_files", &trees.space_files),
         ("outbox", &trees.outbox),
         ("email_tokens", &trees.email_tokens),
+        ("mail_due", &trees.mail_due),
     ]
 }
 
@@ -253,11 +254,12 @@ pub async fn import_into(data_dir: &std::path::Path, input: &mut dyn BufRead) ->
     Ok(n)
 }
 
-/// A `users` value with its password hash blanked.
+/// A `users` value with its password hash and the key of its unsubscribe links blanked.
 fn without_hash(v: &[u8]) -> Result<Vec<u8>, StoreError> {
     let bad = |e: serde_json::Error| StoreError::Corrupt { tree: "users", detail: e.to_string() };
     let mut rec: super::UserRecord = serde_json::from_slice(v).map_err(bad)?;
     rec.password_hash = String::new();
+    rec.mail_key = None;
     serde_json::to_vec(&rec).map_err(bad)
 }
 

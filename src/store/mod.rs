@@ -50,10 +50,10 @@ pub use ops::{
 pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
     DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MailDone, MailResult, MarkInitialized,
-    MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, React, Reject, Release, RemoveMember, RequestJoin,
-    Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetEmail, SetFileText, SetLang,
-    SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken, Translate, TranslateFile, UpdateSpace,
-    UpdateUser, UseEmailToken,
+    MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, QueueMail, React, Reject, Release, RemoveMember,
+    RequestJoin, Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetEmail,
+    SetEmailSettings, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken,
+    Translate, TranslateFile, UpdateSpace, UpdateUser, UseEmailToken,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -95,7 +95,23 @@ pub struct UserRecord {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub email_verified: bool,
+    #[serde(default)]
+    pub email_settings: crate::model::EmailSettings,
+    /// When their last digest was written (ms since the epoch; 0: none yet).
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub digest_sent_ms: i64,
+    /// The secret their unsubscribe links are signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_key: Option<String>,
 }
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
+}
+
+/// A notification due for an email: its `mail_due` key, when it was written (ms since
+/// the epoch), whose it is, and which.
+pub type MailDue = ([u8; 24], i64, UserId, crate::model::NotificationId);
 
 /// An email waiting in the outbox: written in the same transaction as what causes it,
 /// removed once the SMTP server took it (or kept, marked failed, when it refused it).
@@ -119,6 +135,19 @@ pub struct OutboxMail {
     /// The SMTP server refused it for good (5xx): why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
+    /// A notice mail's notifications: each checked again before it goes (a post hidden,
+    /// deleted or closed to its reader since is left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::model::Notification>,
+    /// A digest's period (ms since the epoch) and the posts it shows: if one of them is
+    /// hidden, deleted or closed to its reader before it goes, it is written again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<(i64, i64)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub posts: Vec<crate::model::PostId>,
+    /// Its one-click unsubscribe URL (RFC 8058), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// A single-use token sent by email (an address to verify, a password to reset).
@@ -343,6 +372,8 @@ pub(crate) struct Trees {
     pub outbox: Tree,
     /// Tokens sent by email, by their hash.
     pub email_tokens: Tree,
+    /// Notifications that may be mailed: (ms written, user, notification), empty values.
+    pub mail_due: Tree,
 }
 
 impl Trees {
@@ -381,6 +412,7 @@ impl Trees {
             space_files: db.open_tree("space_files")?,
             outbox: db.open_tree("outbox")?,
             email_tokens: db.open_tree("email_tokens")?,
+            mail_due: db.open_tree("mail_due")?,
         })
     }
 
@@ -420,6 +452,7 @@ impl Trees {
             self.space_files.clone(),
             self.outbox.clone(),
             self.email_tokens.clone(),
+            self.mail_due.clone(),
         ]
     }
 }
@@ -1059,6 +1092,41 @@ impl Store {
 
     // ---- mail ----
 
+    /// The notifications due for an email, written at or before `upto_ms`, oldest first:
+    /// (key, when written, user, notification).
+    pub fn mail_due(
+        &self,
+        upto_ms: i64,
+    ) -> Result<Vec<MailDue>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.mail_due.iter() {
+            let (k, _) = item?;
+            let Ok(key) = <[u8; 24]>::try_from(&k[..]) else { continue };
+            let at = keys::id_value(&key[..8]).and_then(|v| i64::try_from(v).ok()).unwrap_or(0);
+            if at > upto_ms {
+                break;
+            }
+            let (Some(user), Some(n)) = (keys::id_value(&key[8..16]), keys::id_value(&key[16..])) else { continue };
+            out.push((key, at, self.ids.at::<UserId>(user), self.ids.at::<crate::model::NotificationId>(n)));
+        }
+        Ok(out)
+    }
+
+    /// One of `user`'s notifications.
+    pub fn notification(
+        &self,
+        user: UserId,
+        id: crate::model::NotificationId,
+    ) -> Result<Option<crate::model::Notification>, StoreError> {
+        let key = keys::pair(self.ids.of(user), self.ids.of(id));
+        self.trees.notifications.get(key)?.map(|v| decode("notifications", &v)).transpose()
+    }
+
+    /// How many mails the outbox holds.
+    pub fn outbox_len(&self) -> usize {
+        self.trees.outbox.len()
+    }
+
     /// Email waiting in the outbox, oldest first: (key, mail).
     pub fn outbox(&self) -> Result<Vec<(u64, OutboxMail)>, StoreError> {
         let mut out = Vec::new();
@@ -1332,6 +1400,29 @@ impl Store {
         for (_, id) in self.room_posts_between(room, after_seq, head).take(limit) {
             if let Some(rec) = self.post_bytes(id?)? {
                 out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The posts of `room` written after `since_ms`, newest first, at most `limit`
+    /// (deleted and hidden ones included: the caller decides).
+    pub fn posts_since(&self, room: RoomId, since_ms: i64, limit: usize) -> Result<Vec<Post>, StoreError> {
+        let head = self.durable_head(room);
+        let range = keys::pair(self.ids.of(room), 0)..=keys::pair(self.ids.of(room), u64::MAX);
+        let mut out = Vec::new();
+        'runs: for r in self.trees.room_posts.range(range).rev() {
+            let (k, v) = r?;
+            for (seq, id) in runs::post_entries(&k, &v)?.into_iter().rev() {
+                if seq > head {
+                    continue;
+                }
+                let Some(rec) = self.post_bytes(id)? else { continue };
+                let post = post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post;
+                if crate::clock::parse_ms(&post.created_at).unwrap_or(0) <= since_ms || out.len() >= limit {
+                    break 'runs;
+                }
+                out.push(post);
             }
         }
         Ok(out)

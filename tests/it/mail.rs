@@ -67,6 +67,90 @@ fn messages(maildir: &Path) -> Vec<String> {
     out
 }
 
+/// A delivered message, its MIME parsed and its parts decoded.
+#[derive(Clone, Debug)]
+struct Mail {
+    to: String,
+    subject: String,
+    message_id: String,
+    list_unsubscribe: Option<String>,
+    list_unsubscribe_post: Option<String>,
+    text: String,
+    html: String,
+}
+
+fn parsed(maildir: &Path) -> Vec<Mail> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else { continue };
+        for e in entries.flatten() {
+            let raw = std::fs::read(e.path()).unwrap_or_default();
+            let Ok(m) = mailparse::parse_mail(&raw) else { continue };
+            let header = |name: &str| {
+                use mailparse::MailHeaderMap;
+                m.headers.get_first_value(name)
+            };
+            let (mut text, mut html) = (String::new(), String::new());
+            for part in m.subparts.iter().chain(std::iter::once(&m)) {
+                match part.ctype.mimetype.as_str() {
+                    "text/plain" => text = part.get_body().unwrap_or_default(),
+                    "text/html" => html = part.get_body().unwrap_or_default(),
+                    _ => {}
+                }
+            }
+            out.push(Mail {
+                to: header("To").unwrap_or_default(),
+                subject: header("Subject").unwrap_or_default(),
+                message_id: header("Message-ID").unwrap_or_default(),
+                list_unsubscribe: header("List-Unsubscribe"),
+                list_unsubscribe_post: header("List-Unsubscribe-Post"),
+                text,
+                html,
+            });
+        }
+    }
+    out
+}
+
+/// The mails to `to` delivered so far.
+fn mails_to(maildir: &Path, to: &str) -> Vec<Mail> {
+    parsed(maildir).into_iter().filter(|m| m.to.contains(to)).collect()
+}
+
+/// Waits for a mail to `to` whose text holds `needle`.
+async fn parsed_to(maildir: &Path, to: &str, needle: &str, secs: u64) -> Mail {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(m) = mails_to(maildir, to).into_iter().find(|m| m.text.contains(needle)) {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "no mail to {to} holding {needle:?}: {:?}", mails_to(maildir, to));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Gives `c` the address `email` and opens the link mailed to it.
+async fn verified(s: &Server, maildir: &Path, c: &Client, email: &str) {
+    let (status, me) = c.patch("/me", json!({"email": email})).await;
+    assert_eq!(status, 200, "{me}");
+    let mail = mail_to(maildir, email, "verify-email", 15).await;
+    assert_eq!(s.guest().post("/auth/verify-email", json!({"token": token_in(&mail)})).await.0, 204);
+}
+
+/// A server mailing through the SMTP server on `port`, notices due after 10 s.
+async fn mailing_server(port: u16, clock: &collective_brain::clock::Clock) -> Server {
+    let clock = clock.clone();
+    Server::start_with(move |c| {
+        c.limits = collective_brain::limits::Limits::off();
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.public_url = Some("https://brain.example.org".into());
+        c.mail_from = "Collective Brain <brain@example.org>".into();
+        c.email_delay_secs = 10;
+        c.clock = clock;
+    })
+    .await
+}
+
 /// Waits for a message to `to` holding `needle`, for `secs`.
 async fn mail_to(maildir: &Path, to: &str, needle: &str, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -165,4 +249,124 @@ async fn without_an_smtp_server_the_server_says_it_sends_no_email() {
     let (status, e) = amina.patch("/me", json!({"email": "amina@example.org"})).await;
     assert_eq!((status, e["error"]["field"].as_str()), (400, Some("email")), "{e}");
     assert_eq!(s.guest().post("/auth/password-reset", json!({"login": "amina"})).await.0, 202);
+}
+
+/// Mentions, replies and direct messages not seen within the delay, while their reader
+/// has no socket open, are mailed together, quoting what may still be read; a reader who
+/// is online hears once they leave; one click stops them.
+#[tokio::test(flavor = "multi_thread")]
+async fn missed_mentions_replies_and_messages_are_mailed_together_and_stop_with_one_click() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let clock = collective_brain::clock::Clock::default();
+    let s = mailing_server(port, &clock).await;
+    let admin = s.admin().await;
+    let amina = s.user("amina").await;
+    let bruno = s.user("bruno").await;
+    let chloe = s.user("chloe").await;
+    let dora = s.user("dora").await;
+    for (c, email) in [(&amina, "amina@example.org"), (&chloe, "chloe@example.org"), (&dora, "dora@example.org")] {
+        verified(&s, &maildir, c, email).await;
+    }
+    let general = s.space_id("general").await;
+    let (room, first) = thread(&amina, &general, "Seed funds for cooperatives", "Who has tried this?").await;
+    let reply_to = first["id"].as_str().unwrap();
+
+    // Bruno replies to Amina, mentions her twice more (one of them hidden by a
+    // moderator before the delay is over), and writes to her directly; he mentions
+    // Chloe, who is online, and Dora, who reads the thread in time.
+    let post = |body: &str, reply: Option<&str>| {
+        let mut b = json!({"body": body, "nonce": format!("n-{body}")});
+        if let Some(r) = reply {
+            b["reply_to"] = json!(r);
+        }
+        b
+    };
+    let (st, replied) =
+        bruno.post(&format!("/rooms/{room}/posts"), post("We did, in Recife: ask me.", Some(reply_to))).await;
+    assert_eq!(st, 201, "{replied}");
+    let (_, mentioned) =
+        bruno.post(&format!("/rooms/{room}/posts"), post("@amina the statutes are attached.", None)).await;
+    let (_, hidden) = bruno.post(&format!("/rooms/{room}/posts"), post("@amina here is my bank password", None)).await;
+    let (_, dm) = bruno.post("/dms", json!({"users": [amina.id()]})).await;
+    let dm_room = dm["id"].as_str().unwrap().to_owned();
+    let (st, direct) = bruno.post(&format!("/rooms/{dm_room}/posts"), post("Can we talk on Friday?", None)).await;
+    assert_eq!(st, 201, "{direct} {dm}");
+    let mut chloe_ws = chloe.ws().await;
+    bruno.post(&format!("/rooms/{room}/posts"), post("@chloe and @dora, your view?", None)).await;
+    let (st, e) =
+        admin.post(&format!("/posts/{}/hide", hidden["id"].as_str().unwrap()), json!({"reason": "a secret"})).await;
+    assert!(st < 300, "{e}");
+    let (_, r) = dora.get(&format!("/rooms/{room}")).await;
+    let (st, e) = dora.put(&format!("/rooms/{room}/read"), json!({"seq": r["last_seq"]})).await;
+    assert!(st < 300, "{e}");
+    // Nothing before the delay.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(mails_to(&maildir, "amina@example.org").iter().all(|m| !m.text.contains("Recife")));
+
+    clock.advance(Duration::from_secs(11));
+    let mail = parsed_to(&maildir, "amina@example.org", "Recife", 20).await;
+    assert_eq!(mail.subject, "3 new messages for you on Collective Brain", "{mail:?}");
+    for needle in [
+        "bruno replied to you in “Seed funds for cooperatives”",
+        "> We did, in Recife: ask me.",
+        "bruno mentioned you in “Seed funds for cooperatives”",
+        "the statutes are attached",
+        "bruno wrote to you",
+        "Can we talk on Friday?",
+    ] {
+        assert!(mail.text.contains(needle), "{needle:?} in {}", mail.text);
+    }
+    let link = format!("https://brain.example.org/#/p/{}", replied["id"].as_str().unwrap());
+    assert!(mail.text.contains(&link) && mail.html.contains(&link), "{mail:?}");
+    assert!(mail.html.contains("<blockquote><p>We did, in Recife: ask me.</p>"), "{}", mail.html);
+    assert!(!mail.text.contains("bank password") && !mail.html.contains("bank password"), "hidden: {mail:?}");
+    assert!(!mail.text.contains(amina.token.as_deref().unwrap()), "no session token");
+    assert_eq!(mail.list_unsubscribe_post.as_deref(), Some("List-Unsubscribe=One-Click"));
+    let unsubscribe = mail.list_unsubscribe.clone().expect("List-Unsubscribe");
+    assert!(unsubscribe.starts_with("<https://brain.example.org/api/v1/unsubscribe?"), "{unsubscribe}");
+    assert_eq!(mails_to(&maildir, "amina@example.org").iter().filter(|m| m.text.contains("Recife")).count(), 1);
+    // Dora read the thread in time; Chloe is online.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(mails_to(&maildir, "dora@example.org").iter().all(|m| !m.text.contains("your view")));
+    assert!(mails_to(&maildir, "chloe@example.org").iter().all(|m| !m.text.contains("your view")));
+    // Chloe leaves without reading: she hears of it.
+    chloe_ws.inner.close(None).await.ok();
+    drop(chloe_ws);
+    let mail = parsed_to(&maildir, "chloe@example.org", "your view", 20).await;
+    assert_eq!(mail.subject, "bruno mentioned you in “Seed funds for cooperatives”");
+
+    // The link, opened in a browser, asks; its POST (what a mail client sends) stops it.
+    let url = unsubscribe.trim_matches(['<', '>']).replace("https://brain.example.org", &format!("http://{}", s.addr));
+    let page = s.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\">"));
+    let (_, me) = amina.get("/me").await;
+    assert_eq!(me["email_settings"]["notifications"], "immediate", "a GET stops nothing");
+    let forged = url.replace("kind=notices", "kind=digest");
+    assert_eq!(s.http.post(&forged).send().await.unwrap().status(), 400, "the signature is the kind's");
+    let done = s
+        .http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click");
+    assert_eq!(done.send().await.unwrap().status(), 200);
+    let (_, me) = amina.get("/me").await;
+    assert_eq!(me["email_settings"], json!({"notifications": "off", "digest": "weekly"}));
+    bruno.post(&format!("/rooms/{room}/posts"), post("@amina one more thing", None)).await;
+    clock.advance(Duration::from_secs(11));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(mails_to(&maildir, "amina@example.org").iter().all(|m| !m.text.contains("one more thing")));
+
+    // Turned on again in the profile.
+    let (st, v) = amina.put("/me/email-settings", json!({"notifications": "immediate", "digest": "off"})).await;
+    assert_eq!((st, &v), (200, &json!({"notifications": "immediate", "digest": "off"})));
+    assert_eq!(amina.put("/me/email-settings", json!({"notifications": "often"})).await.0, 400);
+    bruno.post(&format!("/rooms/{room}/posts"), post("@amina last one, promised", None)).await;
+    clock.advance(Duration::from_secs(11));
+    parsed_to(&maildir, "amina@example.org", "last one, promised", 20).await;
+    let _ = (mentioned, direct);
+    smtp.stop();
 }

@@ -124,12 +124,16 @@ pub(super) fn create_user(tx: &Tx, ctx: &Ctx, op: &CreateUser) -> OpResult {
         deleted: false,
         email: None,
         email_verified: None,
+        email_settings: None,
     };
     let rec = UserRecord {
         file_bytes: 0,
         avatar_blob: None,
         email: None,
         email_verified: false,
+        email_settings: Default::default(),
+        digest_sent_ms: 0,
+        mail_key: None,
         user: user.clone(),
         password_hash: password_hash.to_owned(),
         created_at: now.to_owned(),
@@ -288,11 +292,13 @@ pub(super) fn erase_account(tx: &Tx, fx: &mut Effects, op: &EraseAccount) -> OpR
         deleted: true,
         email: None,
         email_verified: None,
+        email_settings: None,
     };
     rec.password_hash = String::new();
     rec.avatar_blob = None;
     rec.email = None;
     rec.email_verified = false;
+    rec.mail_key = None;
     rec.pending = false;
     rec.session_epoch += 1;
     fx.changes.push(Change::SessionsEnded { user: op.user });

@@ -27,7 +27,7 @@ pub use accounts::{
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
 pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
 pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText, TranslateFile};
-pub use mail::{MailDone, MailResult, SetEmail, UseEmailToken};
+pub use mail::{MailDone, MailResult, QueueMail, SetEmail, SetEmailSettings, UseEmailToken};
 pub use moderation::{Flag, Hide, Restore};
 pub use posts::{CreatePost, DeletePost, EditPost, React, SetLang};
 pub use reads::{MarkNotificationsRead, MarkRead, SetSpaceWatch, SetWatch};
@@ -113,6 +113,8 @@ pub enum Op {
     SetEmail(SetEmail),
     UseEmailToken(UseEmailToken),
     MailDone(MailDone),
+    SetEmailSettings(SetEmailSettings),
+    QueueMail(QueueMail),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -677,6 +679,9 @@ impl<'a> Tx<'a> {
     fn email_tokens(&self) -> &Overlay<'a> {
         &self.trees[32]
     }
+    fn mail_due(&self) -> &Overlay<'a> {
+        &self.trees[33]
+    }
 }
 
 /// What every op of a batch shares.
@@ -848,6 +853,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::SetEmail(op) => mail::set_email(tx, ctx, op),
         Op::UseEmailToken(op) => mail::use_email_token(tx, ctx, fx, op),
         Op::MailDone(op) => mail::mail_done(tx, op),
+        Op::SetEmailSettings(op) => mail::set_email_settings(tx, op),
+        Op::QueueMail(op) => mail::queue_mail(tx, ctx, op),
     }
 }
 
@@ -944,11 +951,12 @@ fn log_action(
 }
 
 /// Writes the notifications of `post` to `targets` (the service's rules), each live on the
-/// user's stream: never to its author, never to a non-member of a private space.
+/// user's stream: never to its author, never to a non-member of a private space. Those of
+/// members who get notices by email are also due for one (`mail_due`), a while later.
 fn notify(
     tx: &Tx,
+    ctx: &Ctx,
     fx: &mut Effects,
-    now: &str,
     post: &Post,
     space: SpaceId,
     targets: &[(UserId, NotificationKind)],
@@ -973,10 +981,19 @@ fn notify(
             room: post.room,
             space,
             from: post.author,
-            created_at: now.to_owned(),
+            created_at: ctx.now.clone(),
             read: false,
         };
         put(tx.notifications(), &keys::pair(tx.ids.of(user), tx.ids.of(n.id)), &n)?;
+        let mails = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))?.is_some_and(|r| {
+            r.email_verified && r.email_settings.notifications == crate::model::MailNotifications::Immediate
+        });
+        if mails {
+            let mut key = [0u8; 24];
+            key[..8].copy_from_slice(&u64::try_from(ctx.now_ms).unwrap_or(0).to_be_bytes());
+            key[8..].copy_from_slice(&keys::pair(tx.ids.of(user), tx.ids.of(n.id)));
+            tx.mail_due().write(&key, Vec::new())?;
+        }
         fx.changes.push(Change::Notified { user, notification: n, post: post.clone() });
     }
     Ok(())

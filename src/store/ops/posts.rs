@@ -147,7 +147,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         .borrow_mut()
         .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.to_owned()));
     requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
-    notify(tx, fx, now, &post, room.space, also)?;
+    notify(tx, ctx, fx, &post, room.space, also)?;
     if is_new {
         // A new thread's ack names its room: its nonce goes to `nonces` at once.
         let stored = StoredNonce { event: (room.id, seq), room: Some(room.clone()) };
@@ -192,7 +192,7 @@ pub(super) fn edit_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &EditPost) -> 
     }
     append(tx, fx, ctx, &mut rec, EventKind::Edit)?;
     let space = room_space(tx, rec.post.room)?;
-    notify(tx, fx, now, &rec.post, space, also)?;
+    notify(tx, ctx, fx, &rec.post, space, also)?;
     Ok(Ok(Outcome::Event { seq: rec.seqs.last().copied().unwrap_or(rec.post.seq), post: rec.post }))
 }
 
