@@ -12,6 +12,8 @@ pub(super) struct RegisterBody {
     display_name: Option<String>,
     languages: Option<Vec<String>>,
     invite: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +35,10 @@ pub(super) async fn register(
     ClientIp(from): ClientIp,
     Body(b): Body<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<Joined>)> {
+    let email = b.email.filter(|e| !e.trim().is_empty());
+    if let Some(e) = &email {
+        app.check_email(e)?;
+    }
     let reg = Registration {
         handle: b.handle,
         password: b.password,
@@ -40,7 +46,17 @@ pub(super) async fn register(
         languages: b.languages,
         invite: b.invite,
     };
-    let joined = match app.register(reg, from).await? {
+    let registered = app.register(reg, from).await?;
+    let user = match &registered {
+        Registered::SignedIn { user, .. } | Registered::Pending(user) => user.clone(),
+    };
+    // The account is made: an address that could not be kept is set again from the profile.
+    if let Some(e) = email {
+        if let Err(err) = app.set_email(&user, &e).await {
+            tracing::warn!(error = %err.message, "keeping a new member's address failed");
+        }
+    }
+    let joined = match registered {
         Registered::SignedIn { token, user } => Joined::Session(Session { token, user }),
         Registered::Pending(user) => Joined::Pending { user, pending: true },
     };

@@ -1094,10 +1094,7 @@ impl Store {
 
     /// The notifications due for an email, written at or before `upto_ms`, oldest first:
     /// (key, when written, user, notification).
-    pub fn mail_due(
-        &self,
-        upto_ms: i64,
-    ) -> Result<Vec<MailDue>, StoreError> {
+    pub fn mail_due(&self, upto_ms: i64) -> Result<Vec<MailDue>, StoreError> {
         let mut out = Vec::new();
         for item in self.trees.mail_due.iter() {
             let (k, _) = item?;

@@ -1,7 +1,8 @@
 //! Email through a real SMTP server process (Python's aiosmtpd, which the README's test
-//! command installs), delivering into a maildir the test reads: addresses verified by a
-//! mailed link, password resets, invitations, and mail kept and retried while the SMTP
-//! server is down.
+//! command installs, with the handler in `tests/smtp`), delivering into a maildir the
+//! test reads and parses: addresses verified by a mailed link, password resets,
+//! invitations, notices of what members missed, digests, one-click unsubscribing, mail
+//! kept and retried while the SMTP server is down, and mail it refuses shown to admins.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -19,7 +20,8 @@ struct Smtp {
 impl Smtp {
     fn start(port: u16, maildir: &Path) -> Smtp {
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "maildrop.Maildrop"])
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp"))
             .arg(maildir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -368,5 +370,212 @@ async fn missed_mentions_replies_and_messages_are_mailed_together_and_stop_with_
     clock.advance(Duration::from_secs(11));
     parsed_to(&maildir, "amina@example.org", "last one, promised", 20).await;
     let _ = (mentioned, direct);
+    smtp.stop();
+}
+
+/// A daily digest in the reader's interface language: the new threads and the most
+/// active discussions of what they may read (never a private group of others, never a
+/// hidden post), the notices they chose to get there, each post in a language they read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_digest_tells_what_happened_in_what_the_reader_may_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let clock = collective_brain::clock::Clock::default();
+    let s = mailing_server(port, &clock).await;
+    let admin = s.admin().await;
+    let amina = s.user_with("amina", json!({"languages": ["fr", "en"]})).await;
+    let bruno = s.user("bruno").await;
+    let carla = s.user_with("carla", json!({"languages": ["pt"]})).await;
+    verified(&s, &maildir, &amina, "amina@example.org").await;
+    let (st, _) = amina.put("/me/email-settings", json!({"notifications": "digest", "digest": "daily"})).await;
+    assert_eq!(st, 200);
+    let general = s.space_id("general").await;
+    let meeting = s.space_id("meeting-point").await;
+    let group = private_forum(&admin, "mercosur-wg", &[&bruno]).await;
+
+    thread(&bruno, &general, "Mapping SSE statistics", "A first map of the satellite accounts.").await;
+    let (busy, _) = thread(&carla, &meeting, "Feira de economia solidária", "Quem vem à feira em Lisboa?").await;
+    for i in 0..4 {
+        let body = json!({"body": format!("Vou levar os produtos da cooperativa, dia {i}."), "nonce": format!("b{i}"), "lang": "pt"});
+        assert_eq!(carla.post(&format!("/rooms/{busy}/posts"), body).await.0, 201);
+    }
+    let (_, hidden) =
+        bruno.post(&format!("/rooms/{busy}/posts"), json!({"body": "Buy cheap watches here", "nonce": "spam"})).await;
+    admin.post(&format!("/posts/{}/hide", hidden["id"].as_str().unwrap()), json!({"reason": "spam"})).await;
+    thread(&bruno, &group, "Confidential budget lines", "Only for the working group.").await;
+    let (_, b) = bruno
+        .post(&format!("/rooms/{busy}/posts"), json!({"body": "@amina will you come to Lisbon?", "nonce": "m1"}))
+        .await;
+    assert!(b["id"].is_string(), "{b}");
+    // Not a notice: she chose to hear of them in the digest.
+    clock.advance(Duration::from_secs(11));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(mails_to(&maildir, "amina@example.org").iter().all(|m| !m.text.contains("Lisbon")));
+
+    clock.advance(Duration::from_secs(24 * 3600));
+    let mail = parsed_to(&maildir, "amina@example.org", "Feira", 20).await;
+    assert_eq!(mail.subject, "Votre résumé quotidien de Collective Brain", "{mail:?}");
+    for needle in [
+        "Nouvelles discussions",
+        "Mapping SSE statistics",
+        "A first map of the satellite accounts.",
+        "Feira de economia solidária",
+        "Vous attendent",
+        "will you come to Lisbon?",
+        "(en português)",
+        "https://brain.example.org/#/p/",
+    ] {
+        assert!(mail.text.contains(needle), "{needle:?} in {}", mail.text);
+    }
+    for never in ["Confidential", "Only for the working group", "cheap watches"] {
+        assert!(!mail.text.contains(never) && !mail.html.contains(never), "{never:?} in {mail:?}");
+    }
+    assert!(mail.html.contains("<h2>Nouvelles discussions</h2>"), "{}", mail.html);
+    let unsubscribe = mail.list_unsubscribe.clone().expect("List-Unsubscribe");
+    assert!(unsubscribe.contains("kind=digest"), "{unsubscribe}");
+    assert_eq!(mails_to(&maildir, "amina@example.org").iter().filter(|m| m.subject.contains("résumé")).count(), 1);
+
+    // Nothing new the next day: no mail. One click and the digest stops.
+    clock.advance(Duration::from_secs(24 * 3600 + 60));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mails_to(&maildir, "amina@example.org").iter().filter(|m| m.subject.contains("résumé")).count(), 1);
+    let url = unsubscribe.trim_matches(['<', '>']).replace("https://brain.example.org", &format!("http://{}", s.addr));
+    let page = s.http.post(&url).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("C'est fait"), "in her language");
+    let (_, me) = amina.get("/me").await;
+    assert_eq!(me["email_settings"], json!({"notifications": "digest", "digest": "off"}));
+    smtp.stop();
+}
+
+/// While the SMTP server is down, notices wait; once it is back each arrives once. Mail
+/// it refuses for good is shown to admins, who can forget it.
+#[tokio::test(flavor = "multi_thread")]
+async fn notices_wait_for_a_server_that_is_down_and_refused_mail_is_shown_to_admins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let clock = collective_brain::clock::Clock::default();
+    let s = mailing_server(port, &clock).await;
+    let admin = s.admin().await;
+    let bruno = s.user("bruno").await;
+    let mut readers = Vec::new();
+    for name in ["amina", "chloe", "dora", "emeka"] {
+        let c = s.user(name).await;
+        verified(&s, &maildir, &c, &format!("{name}@example.org")).await;
+        readers.push(c);
+    }
+    smtp.stop();
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&bruno, &general, "Budget", "Draft budget for 2027").await;
+    for (i, name) in ["amina", "chloe", "dora", "emeka"].iter().enumerate() {
+        let body = json!({"body": format!("@{name} please check line {i}"), "nonce": format!("n{i}")});
+        assert_eq!(bruno.post(&format!("/rooms/{room}/posts"), body).await.0, 201);
+    }
+    clock.advance(Duration::from_secs(11));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, status) = admin.get("/admin/mail").await;
+    assert_eq!(status["waiting"], 4, "{status}");
+    assert_eq!(bruno.get("/admin/mail").await.0, 403);
+    let smtp = Smtp::start(port, &maildir);
+    for (i, name) in ["amina", "chloe", "dora", "emeka"].iter().enumerate() {
+        let to = format!("{name}@example.org");
+        parsed_to(&maildir, &to, &format!("please check line {i}"), 60).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let notices: Vec<Mail> = parsed(&maildir).into_iter().filter(|m| m.text.contains("please check line")).collect();
+    assert_eq!(notices.len(), 4, "each once: {notices:?}");
+    let mut ids: Vec<&str> = notices.iter().map(|m| m.message_id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+
+    // A recipient the SMTP server refuses for good (550): failed, shown, forgotten.
+    let (st, _) = admin.post("/invites", json!({"email": "refused@example.org"})).await;
+    assert_eq!(st, 201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let (_, status) = admin.get("/admin/mail").await;
+        if let Some(f) = status["failed"].as_array().and_then(|a| a.first()).cloned() {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "never failed: {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(failed["to"], "refused@example.org");
+    assert_eq!(failed["kind"], "invite");
+    assert!(failed["error"].as_str().unwrap().contains("550"), "{failed}");
+    let id = failed["id"].as_str().unwrap();
+    assert_eq!(admin.delete(&format!("/admin/mail/{id}")).await.0, 204);
+    assert_eq!(admin.delete(&format!("/admin/mail/{id}")).await.0, 404);
+    let (_, status) = admin.get("/admin/mail").await;
+    assert_eq!((status["waiting"].as_u64(), status["failed"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    smtp.stop();
+}
+
+/// `collective-brain mail test --to` sends a message with the server's settings, or says
+/// why not.
+#[tokio::test]
+async fn the_mail_test_command_sends_a_message_or_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let bin = env!("CARGO_BIN_EXE_collective-brain");
+    let out = Command::new(bin)
+        .args(["mail", "test", "--to", "operator@example.org"])
+        .env("CB_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("CB_MAIL_FROM", "Brain <brain@example.org>")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mail = parsed_to(&maildir, "operator@example.org", "can send email", 10).await;
+    assert!(mail.subject.starts_with("A test message from"), "{mail:?}");
+    smtp.stop();
+    let out = Command::new(bin)
+        .args(["mail", "test", "--to", "operator@example.org"])
+        .env("CB_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not sent"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        Command::new(bin).args(["mail", "test", "--to", "x@example.org"]).env_remove("CB_SMTP_URL").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CB_SMTP_URL is not set"));
+}
+
+/// Mail in the outbox when the server is killed with SIGKILL goes after the restart,
+/// each once.
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_in_the_outbox_survives_sigkill_and_goes_once() {
+    use crate::process::Proc;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let env = [("CB_SMTP_URL", smtp_url.as_str()), ("CB_MAIL_FROM", "Brain <brain@example.org>")];
+    // No SMTP server yet: every verification mail waits.
+    let p = Proc::spawn(&data, &env);
+    p.ready().await;
+    let names = ["amina", "bruno", "chloe", "dora", "emeka", "farah"];
+    for name in names {
+        let body = json!({"handle": name, "password": PASSWORD, "email": format!("{name}@example.org")});
+        let (status, v) = p.client(None).post("/auth/register", body).await;
+        assert_eq!(status, 201, "{v}");
+    }
+    p.sigkill();
+    let smtp = Smtp::start(port, &maildir);
+    let p = Proc::spawn(&data, &env);
+    p.ready().await;
+    for name in names {
+        parsed_to(&maildir, &format!("{name}@example.org"), "verify-email", 60).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = parsed(&maildir);
+    assert_eq!(all.len(), names.len(), "each once: {all:?}");
+    drop(p);
     smtp.stop();
 }

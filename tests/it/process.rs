@@ -13,7 +13,7 @@ use crate::util::{search_until, Client, Ws, ADMIN_PASSWORD, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_collective-brain");
 
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
     addr: SocketAddr,
     http: reqwest::Client,
@@ -22,7 +22,7 @@ struct Proc {
 }
 
 impl Proc {
-    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn spawn(dir: &Path, env: &[(&str, &str)]) -> Proc {
         let mut child = Command::new(BIN)
             .arg("serve")
             .env("CB_DATA_DIR", dir)
@@ -56,7 +56,7 @@ impl Proc {
         Proc { child, addr: addr.parse().expect("address"), http: reqwest::Client::new(), log }
     }
 
-    async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         for _ in 0..400 {
             if let Ok(r) = self.http.get(format!("http://{}/api/v1/spaces", self.addr)).send().await {
                 if r.status().is_success() {
@@ -68,11 +68,11 @@ impl Proc {
         panic!("server not ready");
     }
 
-    fn client(&self, token: Option<String>) -> Client {
+    pub(crate) fn client(&self, token: Option<String>) -> Client {
         Client { addr: self.addr, http: self.http.clone(), token, user: serde_json::Value::Null }
     }
 
-    async fn login(&self, handle: &str, password: &str) -> Client {
+    pub(crate) async fn login(&self, handle: &str, password: &str) -> Client {
         let (status, v) = self.client(None).post("/auth/login", json!({"handle": handle, "password": password})).await;
         assert_eq!(status, 200, "{v}");
         let mut c = self.client(v["token"].as_str().map(str::to_owned));
@@ -90,7 +90,7 @@ impl Proc {
             .expect("VmRSS")
     }
 
-    fn sigkill(mut self) {
+    pub(crate) fn sigkill(mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
     }

@@ -173,8 +173,11 @@ impl App {
         active.truncate(ACTIVE);
         let mut waiting = Vec::new();
         if rec.email_settings.notifications == MailNotifications::Digest {
+            // Those of the period: each is told once.
             for n in self.store.notifications(user.id, true, WAITING)? {
-                waiting.extend(self.still_fit(user, n));
+                if ms(&n.created_at) > since {
+                    waiting.extend(self.still_fit(user, n));
+                }
             }
         }
         if new.is_empty() && active.is_empty() && waiting.is_empty() {

@@ -156,6 +156,17 @@ impl App {
         format!("{}/#/{route}", self.config.public_url.as_deref().unwrap_or("").trim_end_matches('/'))
     }
 
+    /// Refuses an address this server cannot take: not one, or no email sent at all.
+    pub fn check_email(&self, email: &str) -> ApiResult<()> {
+        if !self.sends_mail() {
+            return Err(ApiError::field("email", "this server sends no email"));
+        }
+        if email.len() > 254 || email.trim().parse::<lettre::Address>().is_err() {
+            return Err(ApiError::field("email", "not an email address"));
+        }
+        Ok(())
+    }
+
     /// Sets (or with `""` removes) the caller's address: unverified until the link mailed
     /// to it is opened.
     pub async fn set_email(&self, user: &User, email: &str) -> ApiResult<()> {
@@ -166,12 +177,7 @@ impl App {
             self.store.run(op).await?;
             return Ok(());
         }
-        if !self.sends_mail() {
-            return Err(ApiError::field("email", "this server sends no email"));
-        }
-        if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
-            return Err(ApiError::field("email", "not an email address"));
-        }
+        self.check_email(email)?;
         self.limiter.write(user.id)?;
         let token = random_token();
         let record = EmailToken {
