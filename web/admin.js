@@ -33,7 +33,38 @@ export async function adminPage(main, app) {
   main.append(reviewSection(review), memberTools(isAdmin));
   if (isAdmin) main.append(await logSection());
   main.append(await figuresSection());
-  if (isAdmin) main.append(await backupsSection());
+  if (isAdmin) main.append(await backupsSection(), await mailSection());
+}
+
+// ---- email ----
+
+/** The outbox: how much waits, and the mail the SMTP server refused (forgotten by hand). */
+async function mailSection() {
+  const m = await get("/admin/mail");
+  const card = h("section", { class: "card", id: "mail-card" }, h("h2", {}, t("admin.mail")));
+  if (!m.email) {
+    card.append(h("p", {}, t("admin.mail_off")));
+    return card;
+  }
+  const out = h("p", { class: "meta", role: "status" });
+  const list = h("ul", { id: "mail-failed" });
+  for (const f of m.failed) {
+    const forget = h("button", { type: "button" }, t("admin.mail_forget"));
+    const item = h("li", {}, when(f.created_at), " · ", f.to, " · ", h("strong", {}, f.subject), h("p", { class: "meta" }, f.error), forget);
+    forget.addEventListener("click", async () => {
+      try {
+        await api("DELETE", `/admin/mail/${f.id}`);
+        item.remove();
+      } catch (err) {
+        out.textContent = ctx.errorText(err);
+      }
+    });
+    list.append(item);
+  }
+  card.append(h("p", { id: "mail-waiting" }, t("admin.mail_waiting", { n: m.waiting })));
+  if (m.failed.length) card.append(h("h3", {}, t("admin.mail_failed")), list);
+  card.append(out);
+  return card;
 }
 
 // ---- backups ----

@@ -103,7 +103,30 @@ function emailForm(me) {
       app.showError(form, out, err);
     }
   });
+  if (me.email) form.append(mailChoices(me));
   return form;
+}
+
+/** Which email a member gets: notices of what they missed, and the summary. */
+function mailChoices(me) {
+  const set = me.email_settings || { notifications: "immediate", digest: "weekly" };
+  const choice = (name, values) =>
+    app.field(
+      `mail-${name}`,
+      t(`people.mail_${name === "notifications" ? "notices" : "digest"}`),
+      h("select", { id: `mail-${name}` }, values.map((v) => h("option", { value: v, selected: set[name] === v }, t(`people.mail_${name === "notifications" ? "notices" : "digest"}.${v}`)))),
+    );
+  const out = h("span", { class: "meta", role: "status" });
+  const box = h("div", { id: "mail-choices" }, choice("notifications", ["immediate", "digest", "off"]), choice("digest", ["daily", "weekly", "off"]), out);
+  box.addEventListener("change", async () => {
+    try {
+      me.email_settings = await put("/me/email-settings", { notifications: box.querySelector("#mail-notifications").value, digest: box.querySelector("#mail-digest").value });
+      out.textContent = t("profile.saved");
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  });
+  return box;
 }
 
 /** The pages of mailed links: `verify-email` opens at once; `reset-password` asks for the

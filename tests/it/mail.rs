@@ -13,12 +13,12 @@ use serde_json::json;
 use crate::util::*;
 
 /// An SMTP server on a loopback port, delivering into a maildir.
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
 }
 
 impl Smtp {
-    fn start(port: u16, maildir: &Path) -> Smtp {
+    pub(crate) fn start(port: u16, maildir: &Path) -> Smtp {
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "maildrop.Maildrop"])
             .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp"))
@@ -38,7 +38,7 @@ impl Smtp {
         Smtp { child }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -50,7 +50,7 @@ impl Drop for Smtp {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
 }
 

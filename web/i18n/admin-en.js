@@ -130,4 +130,9 @@ export default {
   "admin.visibility.public": "Everyone (public)",
   "admin.visibility.private": "Its members only (private)",
   "admin.space_listed": "listed: members see this group and may ask to join",
+  "admin.mail": "Email",
+  "admin.mail_off": "This server sends no email (set smtp_url in its settings).",
+  "admin.mail_waiting": "Mails waiting to go: {n}.",
+  "admin.mail_failed": "Refused by the mail server",
+  "admin.mail_forget": "Forget",
 };

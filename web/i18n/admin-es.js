@@ -130,4 +130,9 @@ export default {
   "admin.visibility.public": "Todos (público)",
   "admin.visibility.private": "Solo sus miembros (privado)",
   "admin.space_listed": "visible: los miembros ven este grupo y pueden pedir unirse",
+  "admin.mail": "Correo",
+  "admin.mail_off": "Este servidor no envía correos (configure smtp_url en sus ajustes).",
+  "admin.mail_waiting": "Correos esperando a salir: {n}.",
+  "admin.mail_failed": "Rechazados por el servidor de correo",
+  "admin.mail_forget": "Olvidar",
 };

@@ -130,4 +130,9 @@ export default {
   "admin.visibility.public": "Tout le monde (public)",
   "admin.visibility.private": "Ses membres seulement (privé)",
   "admin.space_listed": "visible : les membres voient ce groupe et peuvent demander à le rejoindre",
+  "admin.mail": "Courriel",
+  "admin.mail_off": "Ce serveur n'envoie pas de courriels (réglez smtp_url dans ses paramètres).",
+  "admin.mail_waiting": "Courriels en attente d'envoi : {n}.",
+  "admin.mail_failed": "Refusés par le serveur de courrier",
+  "admin.mail_forget": "Oublier",
 };

@@ -130,4 +130,9 @@ export default {
   "admin.visibility.public": "Todos (público)",
   "admin.visibility.private": "Só os seus membros (privado)",
   "admin.space_listed": "visível: os membros veem este grupo e podem pedir para entrar",
+  "admin.mail": "Email",
+  "admin.mail_off": "Este servidor não envia emails (defina smtp_url nas suas configurações).",
+  "admin.mail_waiting": "Emails à espera de sair: {n}.",
+  "admin.mail_failed": "Recusados pelo servidor de correio",
+  "admin.mail_forget": "Esquecer",
 };

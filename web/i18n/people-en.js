@@ -53,4 +53,12 @@ export default {
   "people.reset_go": "Continue",
   "people.reset_sent": "If an account has this verified address, a link to choose a new password is on its way (it works for an hour).",
   "people.reset_done": "Your password is changed: sign in with it.",
+  "people.mail_notices": "Email me about mentions, replies and direct messages I missed",
+  "people.mail_notices.immediate": "A few minutes after, if I have not seen them",
+  "people.mail_notices.digest": "Only in my summary",
+  "people.mail_notices.off": "Never",
+  "people.mail_digest": "A summary of what happened",
+  "people.mail_digest.daily": "Every day",
+  "people.mail_digest.weekly": "Every week",
+  "people.mail_digest.off": "Never",
 };

@@ -53,4 +53,12 @@ export default {
   "people.reset_go": "Continuar",
   "people.reset_sent": "Si una cuenta tiene esta dirección verificada, va en camino un enlace para elegir una nueva contraseña (válido una hora).",
   "people.reset_done": "Su contraseña cambió: inicie sesión con ella.",
+  "people.mail_notices": "Escribirme por las menciones, respuestas y mensajes directos que me perdí",
+  "people.mail_notices.immediate": "Unos minutos después, si no los he visto",
+  "people.mail_notices.digest": "Solo en mi resumen",
+  "people.mail_notices.off": "Nunca",
+  "people.mail_digest": "Un resumen de lo que pasó",
+  "people.mail_digest.daily": "Cada día",
+  "people.mail_digest.weekly": "Cada semana",
+  "people.mail_digest.off": "Nunca",
 };

@@ -53,4 +53,12 @@ export default {
   "people.reset_go": "Continuer",
   "people.reset_sent": "Si un compte a cette adresse vérifiée, un lien pour choisir un nouveau mot de passe est en route (valable une heure).",
   "people.reset_done": "Votre mot de passe est changé : connectez-vous avec.",
+  "people.mail_notices": "M'écrire pour les mentions, réponses et messages directs que j'ai manqués",
+  "people.mail_notices.immediate": "Quelques minutes après, si je ne les ai pas vus",
+  "people.mail_notices.digest": "Seulement dans mon résumé",
+  "people.mail_notices.off": "Jamais",
+  "people.mail_digest": "Un résumé de ce qui s'est passé",
+  "people.mail_digest.daily": "Chaque jour",
+  "people.mail_digest.weekly": "Chaque semaine",
+  "people.mail_digest.off": "Jamais",
 };

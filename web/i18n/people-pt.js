@@ -53,4 +53,12 @@ export default {
   "people.reset_go": "Continuar",
   "people.reset_sent": "Se uma conta tem este endereço verificado, vai a caminho um link para escolher uma nova palavra-passe (válido uma hora).",
   "people.reset_done": "A sua palavra-passe mudou: entre com ela.",
+  "people.mail_notices": "Escrever-me pelas menções, respostas e mensagens diretas que perdi",
+  "people.mail_notices.immediate": "Alguns minutos depois, se não as vi",
+  "people.mail_notices.digest": "Só no meu resumo",
+  "people.mail_notices.off": "Nunca",
+  "people.mail_digest": "Um resumo do que aconteceu",
+  "people.mail_digest.daily": "Todos os dias",
+  "people.mail_digest.weekly": "Todas as semanas",
+  "people.mail_digest.off": "Nunca",
 };

@@ -10,7 +10,7 @@
 
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 
 // axe-core (pinned in package.json), injected into pages to check accessibility.
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
@@ -63,6 +63,34 @@ async function chatSpace(adminToken, slug, name) {
 async function spaceId(slug) {
   const spaces = await call("GET", "/spaces");
   return spaces.find((s) => s.slug === slug);
+}
+
+// ---- mail, from the maildir of the tests' SMTP server (CB_MAILDIR) ----
+
+/** The token of the newest mailed link to `to` holding `route`, waiting for it. */
+async function mailedToken(to, route) {
+  const dir = process.env.CB_MAILDIR;
+  assert(dir, "CB_MAILDIR is not set");
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    for (const sub of ["new", "cur"]) {
+      let names = [];
+      try {
+        names = readdirSync(`${dir}/${sub}`);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        // Quoted-printable soft breaks and `=3D` undone: enough to read a link.
+        const raw = readFileSync(`${dir}/${sub}/${name}`, "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+        if (!raw.includes(`To: ${to}`)) continue;
+        const m = raw.match(new RegExp(`#/${route}\\?token=([\\w-]+)`));
+        if (m) return m[1];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} with a ${route} link`);
 }
 
 // ---- the browser ----
@@ -1051,6 +1079,50 @@ scenarios["a member attaches a photo and the minutes in Portuguese, and finds th
   await expectCount(page, page.locator("#library li.library-item"), 1, "found by name");
   await shot(page, "library");
   await ctx.close();
+};
+
+scenarios["a member verifies their address, picks a daily summary, and resets a forgotten password from the mailed link, in Spanish"] = async () => {
+  const sofia = await user("sofia", ["es"]);
+  const address = `${sofia.handle}@example.org`;
+  const ctx = await context(sofia, { ui: "es", locale: "es-MX" });
+  const page = await open(ctx, "#/profile");
+  await page.fill("#profile-email", address);
+  await page.click("#email-form button[type=submit]");
+  await page.locator("#email-form [role=status]", { hasText: address }).waitFor();
+  const verify = await mailedToken(address, "verify-email");
+  await page.goto(`${base}/#/verify-email?token=${verify}`);
+  await page.locator("main [role=status]", { hasText: "Su dirección está verificada" }).waitFor();
+  let me = await call("GET", "/me", sofia.token);
+  assert(me.email_verified === true, "verified");
+
+  // Her choices of mail, in her profile.
+  await page.goto(`${base}/#/profile`);
+  await page.locator("#mail-choices").waitFor();
+  assert((await page.locator("#mail-digest option:checked").textContent()) === "Cada semana", "weekly by default");
+  await page.selectOption("#mail-digest", "daily");
+  await page.locator("#mail-choices [role=status]", { hasText: "Guardado" }).waitFor();
+  me = await call("GET", "/me", sofia.token);
+  assert(me.email_settings.digest === "daily", `digest ${JSON.stringify(me.email_settings)}`);
+  await shot(page, "mail-choices");
+  await ctx.close();
+
+  // Signed out, she forgot her password: "forgot" on the sign-in page, then the link.
+  const guest = await context(null, { ui: "es", locale: "es-MX" });
+  const signin = await open(guest, "#/signin");
+  await signin.locator('#signin-form a[href="#/reset-password"]').click();
+  await signin.fill("#reset-login", sofia.handle);
+  await signin.click("#reset-form button[type=submit]");
+  await signin.locator("#reset-form [role=status]", { hasText: "va en camino" }).waitFor();
+  const reset = await mailedToken(address, "reset-password");
+  await signin.goto(`${base}/#/reset-password?token=${reset}`);
+  await signin.fill("#reset-password-new", "una contraseña nueva y larga");
+  await signin.click("#reset-form button[type=submit]");
+  await signin.locator("#reset-form [role=status]", { hasText: "Su contraseña cambió" }).waitFor();
+  await shot(signin, "password-reset");
+  const r = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${sofia.token}` } });
+  assert(r.status === 401, "every session ended");
+  await call("POST", "/auth/login", null, { handle: sofia.handle, password: "una contraseña nueva y larga" });
+  await guest.close();
 };
 
 // ---- run ----
