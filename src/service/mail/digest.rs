@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{html_escape, mail_lang, random_token, word, App};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{DigestEvery, Lang, MailNotifications, Post, Room, Space};
+use crate::model::{DigestEvery, Lang, MailNotifications, Post, Room, Space, User};
 use crate::store::{OutboxMail, QueueMail, UserRecord, WriteError};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -142,6 +142,41 @@ impl App {
         Ok(Activity { rooms })
     }
 
+    /// One post of a digest: its heading (a link to it), what else is said of it, who
+    /// wrote it and its first words in a language the reader reads.
+    fn digest_item(
+        &self,
+        user: &User,
+        lang: &str,
+        (text, html): (&mut String, &mut String),
+        heading: String,
+        extra: Option<String>,
+        post: &Post,
+    ) {
+        let link = self.public_link(&format!("p/{}", post.id));
+        let (body, _, note) = self.readable_text(user, post, lang);
+        let by = self.name_of(post.author);
+        let quote = excerpt(&body);
+        text.push_str(&format!("\n* {heading}\n"));
+        if let Some(extra) = &extra {
+            text.push_str(&format!("  {extra}\n"));
+        }
+        text.push_str(&format!("  {by}: {quote}\n"));
+        if let Some(note) = &note {
+            text.push_str(&format!("  ({note})\n"));
+        }
+        text.push_str(&format!("  {link}\n"));
+        html.push_str(&format!(
+            "<li><a href=\"{}\"><strong>{}</strong></a>{}<br><em>{}</em>: {}{}</li>",
+            html_escape(&link),
+            html_escape(&heading),
+            extra.map(|e| format!(" · {}", html_escape(&e))).unwrap_or_default(),
+            html_escape(&by),
+            html_escape(&quote),
+            note.map(|n| format!(" <small>({})</small>", html_escape(&n))).unwrap_or_default(),
+        ));
+    }
+
     /// One member's digest of `activity` between `since` and `until`: none when nothing
     /// happened that they may read.
     pub(super) fn digest_mail(
@@ -201,28 +236,7 @@ impl App {
         );
         let mut shown = Vec::new();
         let mut item = |text: &mut String, html: &mut String, heading: String, extra: Option<String>, post: &Post| {
-            let link = self.public_link(&format!("p/{}", post.id));
-            let (body, _, note) = self.readable_text(user, post, lang);
-            let by = self.name_of(post.author);
-            let quote = excerpt(&body);
-            text.push_str(&format!("\n* {heading}\n"));
-            if let Some(extra) = &extra {
-                text.push_str(&format!("  {extra}\n"));
-            }
-            text.push_str(&format!("  {by}: {quote}\n"));
-            if let Some(note) = &note {
-                text.push_str(&format!("  ({note})\n"));
-            }
-            text.push_str(&format!("  {link}\n"));
-            html.push_str(&format!(
-                "<li><a href=\"{}\"><strong>{}</strong></a>{}<br><em>{}</em>: {}{}</li>",
-                html_escape(&link),
-                html_escape(&heading),
-                extra.map(|e| format!(" · {}", html_escape(&e))).unwrap_or_default(),
-                html_escape(&by),
-                html_escape(&quote),
-                note.map(|n| format!(" <small>({})</small>", html_escape(&n))).unwrap_or_default(),
-            ));
+            self.digest_item(user, lang, (text, html), heading, extra, post);
             shown.push(post.id);
         };
         let space_name =
