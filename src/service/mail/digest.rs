@@ -5,6 +5,7 @@
 //! is cut from it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{html_escape, mail_lang, random_token, word, App};
 use crate::error::{ApiError, ApiResult};
@@ -22,13 +23,29 @@ const ACTIVE: usize = 5;
 const WAITING: usize = 10;
 /// Characters of a post a digest shows.
 const EXCERPT: usize = 280;
-/// Digests written at once (their writes share commits).
-const AT_ONCE: usize = 64;
+/// Digests built and written at once (their writes share commits), and the pause
+/// before the next few.
+const AT_ONCE: usize = 8;
+const PACE: Duration = Duration::from_millis(10);
+
+/// Runs `f` on a blocking thread (store reads and rendering, off the async workers).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?
+}
 
 /// What happened in the community's rooms over a period: each room with its posts of
 /// the period, newest first (none deleted or hidden).
 pub struct Activity {
-    rooms: Vec<(Room, Space, Vec<Post>)>,
+    rooms: Vec<Active>,
+}
+
+/// A room of `Activity`, its times read once for every member's digest.
+struct Active {
+    room: Room,
+    space: Space,
+    created_ms: i64,
+    /// Newest first, with when each was written (ms since the epoch).
+    posts: Vec<(i64, Post)>,
 }
 
 fn ms(rfc3339: &str) -> i64 {
@@ -44,15 +61,39 @@ fn excerpt(text: &str) -> String {
 }
 
 impl App {
-    /// Writes the digests that are due: returns how many mails it wrote.
+    /// Writes the digests that are due: returns how many mails it wrote. A few at a
+    /// time, each few built on a blocking thread, with a pause between: a community's
+    /// digests take a second or two and posting goes on beside them at its pace.
     pub async fn queue_digests(self: &Arc<Self>) -> ApiResult<usize> {
         if !self.sends_mail() {
             return Ok(0);
         }
         let app = self.clone();
-        let ops = tokio::task::spawn_blocking(move || app.digests_due())
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))??;
+        let (first, due, activity, now) = blocking(move || app.digests_due()).await?;
+        let mut written = self.write_digests(first).await?;
+        let activity = Arc::new(activity);
+        let mut due = due.into_iter();
+        loop {
+            let chunk: Vec<UserRecord> = due.by_ref().take(AT_ONCE).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let (app, activity) = (self.clone(), activity.clone());
+            let ops = blocking(move || {
+                chunk.into_iter().map(|rec| app.digest_op(rec, now, &activity)).collect::<ApiResult<Vec<_>>>()
+            })
+            .await?;
+            written += self.write_digests(ops).await?;
+            tokio::time::sleep(PACE).await;
+        }
+        if written > 0 {
+            self.mail.notify_one();
+        }
+        Ok(written)
+    }
+
+    /// Runs the writes of some digests at once; returns how many mails they hold.
+    async fn write_digests(&self, ops: Vec<QueueMail>) -> ApiResult<usize> {
         let mut written = 0;
         for chunk in ops.chunks(AT_ONCE) {
             let runs = chunk.iter().map(|op| self.store.run(op.clone()));
@@ -65,15 +106,12 @@ impl App {
                 }
             }
         }
-        if written > 0 {
-            self.mail.notify_one();
-        }
         Ok(written)
     }
 
-    /// The writes of the digests due now (with or without a mail: a period with nothing
-    /// to tell moves on too).
-    fn digests_due(&self) -> ApiResult<Vec<QueueMail>> {
+    /// Who is due for a digest now, and what happened over their periods: the writes of
+    /// those whose first period starts now, the members due, the activity, and now.
+    fn digests_due(&self) -> ApiResult<(Vec<QueueMail>, Vec<UserRecord>, Activity, i64)> {
         let now = self.config.clock.now_ms();
         let mut due = Vec::new();
         let mut ops = Vec::new();
@@ -99,21 +137,25 @@ impl App {
                 due.push(rec);
             }
         }
-        let Some(since) = due.iter().map(|r| r.digest_sent_ms).min() else { return Ok(ops) };
-        let activity = self.activity(since.max(now - LONGEST_MS), now)?;
-        for mut rec in due {
-            let mut op =
-                QueueMail { user: rec.user.id, due: Vec::new(), mail: None, digest_sent_ms: Some(now), mail_key: None };
-            if rec.mail_key.is_none() {
-                let key = random_token();
-                op.mail_key = Some(key.clone());
-                rec.mail_key = Some(key);
-            }
-            let since = rec.digest_sent_ms.max(now - LONGEST_MS);
-            op.mail = self.digest_mail(&rec, since, now, &activity)?.map(Box::new);
-            ops.push(op);
+        let activity = match due.iter().map(|r| r.digest_sent_ms).min() {
+            Some(since) => self.activity(since.max(now - LONGEST_MS), now)?,
+            None => Activity { rooms: Vec::new() },
+        };
+        Ok((ops, due, activity, now))
+    }
+
+    /// The write of one member's digest (none when nothing happened: the period moves on).
+    fn digest_op(&self, mut rec: UserRecord, now: i64, activity: &Activity) -> ApiResult<QueueMail> {
+        let mut op =
+            QueueMail { user: rec.user.id, due: Vec::new(), mail: None, digest_sent_ms: Some(now), mail_key: None };
+        if rec.mail_key.is_none() {
+            let key = random_token();
+            op.mail_key = Some(key.clone());
+            rec.mail_key = Some(key);
         }
-        Ok(ops)
+        let since = rec.digest_sent_ms.max(now - LONGEST_MS);
+        op.mail = self.digest_mail(&rec, since, now, activity)?.map(Box::new);
+        Ok(op)
     }
 
     /// What happened between `since` and `until` (ms since the epoch) in every room but
@@ -128,14 +170,16 @@ impl App {
                 if ms(&room.last_activity_at) <= since {
                     continue;
                 }
-                let posts: Vec<Post> = self
+                let posts: Vec<(i64, Post)> = self
                     .store
                     .posts_since(room.id, since, PER_ROOM)?
                     .into_iter()
-                    .filter(|p| !p.deleted && !p.hidden && ms(&p.created_at) <= until)
+                    .map(|p| (ms(&p.created_at), p))
+                    .filter(|(at, p)| !p.deleted && !p.hidden && *at <= until)
                     .collect();
                 if !posts.is_empty() {
-                    rooms.push((room, space.clone(), posts));
+                    let created_ms = ms(&room.created_at);
+                    rooms.push(Active { room, space: space.clone(), created_ms, posts });
                 }
             }
         }
@@ -189,18 +233,21 @@ impl App {
         let user = &rec.user;
         let lang = mail_lang(&user.languages);
         let mut readable: Vec<(&Room, &Space, Vec<&Post>)> = Vec::new();
-        for (room, space, posts) in &activity.rooms {
-            if !self.can_read(Some(user), space)? {
+        let mut created = std::collections::HashMap::new();
+        for a in &activity.rooms {
+            if !self.can_read(Some(user), &a.space)? {
                 continue;
             }
-            let posts: Vec<&Post> = posts.iter().filter(|p| ms(&p.created_at) > since && p.author != user.id).collect();
+            let posts: Vec<&Post> =
+                a.posts.iter().filter(|(at, p)| *at > since && p.author != user.id).map(|(_, p)| p).collect();
             if !posts.is_empty() {
-                readable.push((room, space, posts));
+                created.insert(a.room.id, a.created_ms);
+                readable.push((&a.room, &a.space, posts));
             }
         }
-        let mut new: Vec<_> =
-            readable.iter().filter(|(r, _, _)| r.title.is_some() && ms(&r.created_at) > since).collect();
-        new.sort_by_key(|(r, _, _)| std::cmp::Reverse(ms(&r.created_at)));
+        let created_ms = |r: &Room| created.get(&r.id).copied().unwrap_or(0);
+        let mut new: Vec<_> = readable.iter().filter(|(r, _, _)| r.title.is_some() && created_ms(r) > since).collect();
+        new.sort_by_key(|(r, _, _)| std::cmp::Reverse(created_ms(r)));
         new.truncate(NEW_THREADS);
         let mut active: Vec<_> =
             readable.iter().filter(|(r, _, _)| !new.iter().any(|(n, _, _)| n.id == r.id)).collect();

@@ -30,12 +30,18 @@ const RESET_TTL_MS: i64 = 3600 * 1000;
 /// two tries.
 const RETRY_FIRST: Duration = Duration::from_secs(15);
 const RETRY_MOST: Duration = Duration::from_secs(300);
+/// Mails sent at once, each on a connection of its own from the transport's pool.
+/// lettre writes a message and its final `.` in two writes without `TCP_NODELAY`, so
+/// each message waits out the SMTP server's delayed ACK (about 40 ms on Linux): one
+/// connection alone sends about 20 mails a second, 32 in parallel several hundred.
+const SENDING_AT_ONCE: usize = 32;
 
 /// The SMTP transport for `url` (`smtp://`, `smtps://`, `?tls=starttls`).
 pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     // lettre says `tls=required` for STARTTLS.
     let url = url.replace("tls=starttls", "tls=required");
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map(|b| b.build()).map_err(|e| e.to_string())
+    let pool = lettre::transport::smtp::PoolConfig::new().max_size(SENDING_AT_ONCE as u32);
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map(|b| b.pool_config(pool).build()).map_err(|e| e.to_string())
 }
 
 /// Of the interface languages, the first `langs` holds (English otherwise).
@@ -353,52 +359,72 @@ impl App {
     pub async fn deliver_mail(&self) -> ApiResult<Option<Duration>> {
         let Some(mailer) = &self.mailer else { return Ok(None) };
         let from: Mailbox = self.config.mail_from.parse().map_err(ApiError::internal)?;
+        let now = self.config.clock.now_ms();
         let mut next: Option<i64> = None;
+        let mut due = Vec::new();
         for (key, mail) in self.store.outbox()? {
             if mail.failed.is_some() {
                 continue;
             }
-            let now = self.config.clock.now_ms();
             if mail.next_ms > now {
                 next = Some(next.map_or(mail.next_ms, |n| n.min(mail.next_ms)));
                 continue;
             }
-            // What it shows must still be fit to go: written again without what is not.
-            let mail = match self.recheck(mail).await? {
-                Some(m) => m,
-                None => {
-                    self.store.run(crate::store::MailDone { key, result: MailResult::Dropped }).await?;
-                    continue;
+            due.push((key, mail));
+        }
+        for chunk in due.chunks(SENDING_AT_ONCE) {
+            let sends = chunk.iter().map(|(key, mail)| self.send_one(mailer, &from, *key, mail.clone()));
+            for retry in futures_util::future::join_all(sends).await {
+                if let Some(at) = retry? {
+                    next = Some(next.map_or(at, |n| n.min(at)));
                 }
-            };
-            let result = match build(&from, &mail) {
-                Err(e) => MailResult::Failed(e),
-                Ok(message) => match mailer.send(message).await {
-                    Ok(_) => MailResult::Sent,
-                    Err(e) if e.is_permanent() => MailResult::Failed(e.to_string()),
-                    Err(e) => {
-                        let wait = RETRY_FIRST.saturating_mul(1 << mail.attempts.min(8)).min(RETRY_MOST);
-                        let next_ms = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
-                        next = Some(next.map_or(next_ms, |n| n.min(next_ms)));
-                        MailResult::Retry { next_ms, error: e.to_string() }
-                    }
-                },
-            };
-            match &result {
-                MailResult::Sent => tracing::info!(kind = %mail.kind, "mail sent"),
-                MailResult::Retry { error, .. } => {
-                    tracing::warn!(kind = %mail.kind, %error, "mail not sent yet; retrying")
-                }
-                MailResult::Failed(error) => {
-                    tracing::error!(kind = %mail.kind, %error, "mail refused by the SMTP server")
-                }
-                MailResult::Dropped => {}
             }
-            self.store.run(crate::store::MailDone { key, result }).await?;
         }
         self.bound_outbox().await?;
         let now = self.config.clock.now_ms();
         Ok(next.map(|n| Duration::from_millis(u64::try_from(n - now).unwrap_or(0))))
+    }
+
+    /// Sends one mail of the outbox (after checking what it shows may still go) and
+    /// records what became of it; returns when to try again, if it is to be retried.
+    async fn send_one(
+        &self,
+        mailer: &AsyncSmtpTransport<Tokio1Executor>,
+        from: &Mailbox,
+        key: u64,
+        mail: OutboxMail,
+    ) -> ApiResult<Option<i64>> {
+        // What it shows must still be fit to go: written again without what is not.
+        let Some(mail) = self.recheck(mail).await? else {
+            self.store.run(crate::store::MailDone { key, result: MailResult::Dropped }).await?;
+            return Ok(None);
+        };
+        let mut retry = None;
+        let result = match build(from, &mail) {
+            Err(e) => MailResult::Failed(e),
+            Ok(message) => match mailer.send(message).await {
+                Ok(_) => MailResult::Sent,
+                Err(e) if e.is_permanent() => MailResult::Failed(e.to_string()),
+                Err(e) => {
+                    let wait = RETRY_FIRST.saturating_mul(1 << mail.attempts.min(8)).min(RETRY_MOST);
+                    let next_ms = self.config.clock.now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                    retry = Some(next_ms);
+                    MailResult::Retry { next_ms, error: e.to_string() }
+                }
+            },
+        };
+        match &result {
+            MailResult::Sent => tracing::info!(kind = %mail.kind, "mail sent"),
+            MailResult::Retry { error, .. } => {
+                tracing::warn!(kind = %mail.kind, %error, "mail not sent yet; retrying")
+            }
+            MailResult::Failed(error) => {
+                tracing::error!(kind = %mail.kind, %error, "mail refused by the SMTP server")
+            }
+            MailResult::Dropped => {}
+        }
+        self.store.run(crate::store::MailDone { key, result }).await?;
+        Ok(retry)
     }
 
     /// A notice or digest as it may still go: `None` when nothing of it may, or written
