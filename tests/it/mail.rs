@@ -579,3 +579,71 @@ async fn mail_in_the_outbox_survives_sigkill_and_goes_once() {
     drop(p);
     smtp.stop();
 }
+
+/// Past `outbox_max`, the oldest notices make room; account mail is never dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_outbox_drops_the_oldest_notices_and_keeps_account_mail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let clock = collective_brain::clock::Clock::default();
+    let keep = clock.clone();
+    let s = Server::start_with(move |c| {
+        c.limits = collective_brain::limits::Limits::off();
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.mail_from = "Collective Brain <brain@example.org>".into();
+        c.email_delay_secs = 10;
+        c.outbox_max = 3;
+        c.clock = keep;
+    })
+    .await;
+    let admin = s.admin().await;
+    let bruno = s.user("bruno").await;
+    let names = ["amina", "chloe", "dora"];
+    for name in names {
+        let c = s.user(name).await;
+        verified(&s, &maildir, &c, &format!("{name}@example.org")).await;
+    }
+    smtp.stop();
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&bruno, &general, "Agenda", "The agenda of the meeting").await;
+    // One notice after another: Amina's is the oldest, Dora's the newest.
+    for (i, name) in names.iter().enumerate() {
+        let body = json!({"body": format!("@{name} see the agenda"), "nonce": format!("a-{name}")});
+        assert_eq!(bruno.post(&format!("/rooms/{room}/posts"), body).await.0, 201);
+        clock.advance(Duration::from_secs(11));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while admin.get("/admin/mail").await.1["waiting"] != i + 1 {
+            assert!(Instant::now() < deadline, "{}", admin.get("/admin/mail").await.1);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // Two resets: account mail, kept though the outbox is over its bound.
+    for name in ["amina", "chloe"] {
+        assert_eq!(s.guest().post("/auth/password-reset", json!({"login": name})).await.0, 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, status) = admin.get("/admin/mail").await;
+        if status["waiting"] == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let smtp = Smtp::start(port, &maildir);
+    for name in ["amina", "chloe"] {
+        mail_to(&maildir, &format!("{name}@example.org"), "reset-password", 60).await;
+    }
+    let notices = |m: &Mail| m.text.contains("see the agenda");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while parsed(&maildir).iter().filter(|m| notices(m)).count() < 1 {
+        assert!(Instant::now() < deadline, "the newest notice never came");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got: Vec<String> = parsed(&maildir).into_iter().filter(|m| notices(m)).map(|m| m.to).collect();
+    assert_eq!(got, vec!["dora@example.org".to_owned()], "only the newest notice was kept");
+    smtp.stop();
+}
