@@ -102,7 +102,12 @@ impl App {
         Ok(PersonalExport {
             exported_at: self.config.clock.now_rfc3339(),
             // Their address too: it is theirs.
-            user: crate::model::User { email: rec.email.clone(), email_verified: Some(rec.email_verified), ..rec.user },
+            user: crate::model::User {
+                email: rec.email.clone(),
+                email_verified: Some(rec.email_verified),
+                email_settings: Some(rec.email_settings),
+                ..rec.user
+            },
             registered_at: rec.created_at,
             suspended_until: rec.suspended_until_ms.map(crate::clock::rfc3339),
             posts,
