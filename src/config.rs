@@ -38,9 +38,15 @@ pub struct Config {
     #[arg(long, env = "CB_NAME", default_value = "Collective Brain")]
     pub name: String,
     /// The community's languages, comma-separated ISO 639-1 codes, most used first:
-    /// every post is tagged with one and needs a translation into the others.
+    /// every post is tagged with one (or one of `tag_languages`) and needs a translation
+    /// into the others.
     #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&["en", "fr", "es", "pt"]))]
     pub languages: Vec<Lang>,
+    /// Languages besides the community's that posts are tagged with, comma-separated:
+    /// those their script settles (ar, ko). A post in one waits for translation into
+    /// each community language, for translators whose pairs start from it.
+    #[arg(long, env = "CB_TAG_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&["ar", "ko"]))]
+    pub tag_languages: Vec<Lang>,
     /// Largest WebSocket message in bytes; larger closes the socket with 1009.
     #[arg(long, env = "CB_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
@@ -249,6 +255,16 @@ impl Config {
         }
         if self.languages.is_empty() {
             return Err("languages: at least one community language is needed".into());
+        }
+        if let Some(l) = self
+            .tag_languages
+            .iter()
+            .find(|l| !crate::lang::script_languages().any(|c| c == l.as_str()) && !self.languages.contains(l))
+        {
+            return Err(format!(
+                "tag_languages: {l} is not told apart by its script (these are: {})",
+                crate::lang::script_languages().collect::<Vec<_>>().join(", ")
+            ));
         }
         if self.max_post_bytes + 1024 > self.max_frame_bytes {
             return Err("max_post_bytes must leave room for the frame around it (1 KiB under max_frame_bytes)".into());

@@ -93,21 +93,22 @@ pub fn pct(part: usize, total: usize) -> f64 {
     }
 }
 
-/// Tags every row whose language is a community language, alone and with an author who
-/// declares the true language and one other (which one, and in which order, varies from
-/// row to row).
+/// Tags every row whose language the tagger may tag with (the community's, and those a
+/// script settles), alone and with an author who declares the true language and one
+/// other community language (which one, and in which order, varies from row to row).
 pub fn evaluate(tagger: &Tagger, community: &[Lang], rows: &[Row]) -> Score {
     let mut score = Score::default();
+    let all = tagger.languages();
     for (i, row) in rows.iter().enumerate() {
-        let Some(pos) = community.iter().position(|c| *c == row.lang.as_str()) else { continue };
-        let truth = community[pos];
+        let Some(truth) = all.iter().copied().find(|c| *c == row.lang.as_str()) else { continue };
         let entry = score.per_lang.entry(row.lang.clone()).or_default();
         entry.2 += 1;
         if tagger.tag(&row.text, &Evidence::default()).lang == truth {
             entry.0 += 1;
         }
-        if community.len() > 1 {
-            let other = community[(pos + 1 + i % (community.len() - 1)) % community.len()];
+        let others: Vec<Lang> = community.iter().copied().filter(|c| *c != truth).collect();
+        if !others.is_empty() {
+            let other = others[i % others.len()];
             let author = if i % 2 == 0 { [truth, other] } else { [other, truth] };
             let tagged = tagger.tag(&row.text, &Evidence { author: &author, ..Evidence::default() }).lang;
             if tagged == truth {

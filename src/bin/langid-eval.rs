@@ -1,6 +1,7 @@
 //! `langid-eval FILE...`: accuracy of the server's language tagging on `lang<TAB>text`
 //! files, per language and per file, for the detector alone and with an author prior.
-//! `--languages en,fr,es,pt` sets the community (the default); `--errors` lists on stderr
+//! `--languages en,fr,es,pt` sets the community (the default); `--also ar,ko` the
+//! languages tagged by their script besides (the default); `--errors` lists on stderr
 //! the rows tagged wrong with the author prior; `--pairs-from PARALLEL` adds word pairs
 //! taken from a parallel corpus in NTREX's layout (`../shared/eval/parallel/ntrex.tsv`),
 //! a check on text the tagger's rules were not written against.
@@ -15,6 +16,8 @@ use collective_brain::model::Lang;
 
 fn main() {
     let mut languages = Lang::many(&["en", "fr", "es", "pt"]);
+    // The languages told by their script, as the server's default `tag_languages`.
+    let mut also = Lang::many(&["ar", "ko"]);
     let mut files: Vec<PathBuf> = Vec::new();
     let mut parallel: Vec<PathBuf> = Vec::new();
     let mut show_errors = false;
@@ -45,6 +48,18 @@ fn main() {
                 std::process::exit(2);
             };
             dictionaries = v;
+        } else if a == "--also" {
+            let Some(v) = args.next() else {
+                eprintln!("--also needs a comma-separated list");
+                std::process::exit(2);
+            };
+            also = match v.split(',').map(|s| s.trim().parse()).collect::<Result<Vec<Lang>, String>>() {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("--also: {e}");
+                    std::process::exit(2);
+                }
+            };
         } else if a == "--errors" {
             show_errors = true;
         } else {
@@ -53,14 +68,15 @@ fn main() {
     }
     if files.is_empty() && parallel.is_empty() {
         eprintln!(
-            "usage: langid-eval [--languages en,fr,es,pt] [--errors] [--pairs-from PARALLEL] FILE...   (files of lang<TAB>text lines)"
+            "usage: langid-eval [--languages en,fr,es,pt] [--also ar,ko] [--errors] [--pairs-from PARALLEL] FILE...   (files of lang<TAB>text lines)"
         );
         std::process::exit(2);
     }
     let (lexicon, read) = Lexicon::load(Path::new(&dictionaries), &languages);
-    let tagger = Tagger::with_lexicon(&languages, lexicon);
+    let tagger = Tagger::with_lexicon(&languages, lexicon).also_tagging(&also);
     tagger.warm_up();
     println!("community: {}", languages.iter().map(Lang::as_str).collect::<Vec<_>>().join(", "));
+    println!("also tagged: {}", also.iter().map(Lang::as_str).collect::<Vec<_>>().join(", "));
     let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
     println!("dictionaries ({dictionaries}): {}", if with.is_empty() { "none".to_owned() } else { with.join(", ") });
     println!();

@@ -118,8 +118,53 @@ pub struct Tagger {
     /// (ISO 639-1, lingua) for the community languages lingua knows.
     lingua_known: Vec<(Lang, lingua::Language)>,
     community: Vec<Lang>,
+    /// Languages outside the community's that posts are tagged with when their script
+    /// settles it (Arabic, Korean): posts in them wait for translation into each
+    /// community language.
+    scripts: Vec<Lang>,
     /// Dictionaries of the community's languages, if the machine has them.
     lexicon: crate::lexicon::Lexicon,
+}
+
+/// The languages told apart by their script alone, with the letters that write them and
+/// how many Latin letters one of them is worth (a Hangul block is a syllable of two or
+/// three letters: weighed so, a Korean sentence full of names in brackets stays Korean).
+const SCRIPT_LANGUAGES: &[Script] = &[("ar", is_arabic, 1), ("ko", is_hangul, 3)];
+
+/// A language's code, whether a character is one of its script's letters, and its weight.
+type Script = (&'static str, fn(char) -> bool, usize);
+/// The weighed share of a script's letters above which it settles the language.
+const SCRIPT_SHARE: f64 = 0.4;
+
+fn is_arabic(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7AF}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}')
+}
+
+/// Of the languages a script settles, the one whose letters make more than
+/// `SCRIPT_SHARE` of `text`'s (weighed), with that share.
+fn by_script(text: &str, allowed: &[Lang]) -> Option<(Lang, f64)> {
+    SCRIPT_LANGUAGES.iter().find_map(|&(code, is, weight)| {
+        let lang = allowed.iter().find(|l| l.as_str() == code)?;
+        let (mut ours, mut others) = (0usize, 0usize);
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            if is(c) {
+                ours += weight;
+            } else {
+                others += 1;
+            }
+        }
+        let share = ours as f64 / (ours + others).max(1) as f64;
+        (share > SCRIPT_SHARE).then_some((*lang, share))
+    })
+}
+
+/// The languages the tagger can tell by their script alone.
+pub fn script_languages() -> impl Iterator<Item = &'static str> {
+    SCRIPT_LANGUAGES.iter().map(|(code, _, _)| *code)
 }
 
 impl Tagger {
@@ -150,8 +195,31 @@ impl Tagger {
             lingua,
             lingua_known,
             community: community.to_vec(),
+            scripts: community
+                .iter()
+                .copied()
+                .filter(|l| SCRIPT_LANGUAGES.iter().any(|(code, _, _)| *code == l.as_str()))
+                .collect(),
             lexicon: crate::lexicon::Lexicon::default(),
         }
+    }
+
+    /// Tags posts with `also` too, of the languages a script settles (`script_languages`),
+    /// besides the community's.
+    pub fn also_tagging(mut self, also: &[Lang]) -> Self {
+        for l in also {
+            if script_languages().any(|code| code == l.as_str()) && !self.scripts.contains(l) {
+                self.scripts.push(*l);
+            }
+        }
+        self
+    }
+
+    /// Every language this tagger may tag a post with.
+    pub fn languages(&self) -> Vec<Lang> {
+        let mut all = self.community.clone();
+        all.extend(self.scripts.iter().filter(|l| !self.community.contains(l)));
+        all
     }
 
     /// Loads the short-text models now rather than on the first short post.
@@ -167,6 +235,10 @@ impl Tagger {
             return Tag { lang: l, source: LangSource::Declared, confidence: 1.0 };
         }
         let text = head(text, DETECT_BYTES);
+        // Arabic or Korean letters settle it: no other language of the set writes them.
+        if let Some((lang, share)) = by_script(text, &self.scripts) {
+            return Tag { lang, source: LangSource::Detected, confidence: share };
+        }
         let author: Vec<Lang> = ev.author.iter().copied().filter(|l| self.community.contains(l)).collect();
         let guess = self.whatlang.as_ref().and_then(|d| d.detect(text)).and_then(|info| {
             let code = self.known.iter().find(|(_, l)| *l == info.lang())?.0;
@@ -468,6 +540,26 @@ mod tests {
 
     fn tagger() -> Tagger {
         Tagger::new(&Lang::many(&["en", "fr", "es", "pt"]))
+    }
+
+    /// Arabic and Korean letters settle the language, whatever the author declares; a
+    /// name in another script inside a Latin sentence does not.
+    #[test]
+    fn arabic_and_korean_are_told_by_their_script() {
+        let t = tagger().also_tagging(&Lang::many(&["ar", "ko"]));
+        let fr = Lang::many(&["fr"]);
+        let author = Evidence { author: &fr, ..Evidence::default() };
+        for (text, want) in [
+            ("التعاونيات تخلق فرص عمل في المغرب", "ar"),
+            ("사회적경제 아카데미에서 만나요!", "ko"),
+            ("안녕", "ko"),
+            ("La coopérative de 서울 accueille la réunion", "fr"),
+        ] {
+            assert_eq!(t.tag(text, &author).lang.as_str(), want, "{text}");
+        }
+        assert_eq!(t.languages().iter().map(Lang::as_str).collect::<Vec<_>>(), ["en", "fr", "es", "pt", "ar", "ko"]);
+        // Without them, a Korean post gets a community language (what the setting is for).
+        assert_ne!(tagger().tag("사회적경제 아카데미에서 만나요!", &Evidence::default()).lang.as_str(), "ko");
     }
 
     #[test]

@@ -148,12 +148,13 @@ impl App {
         .map_err(|e| StoreError::Corrupt { tree: "index", detail: e.to_string() })?;
         // The short-text models load once, here, rather than on the first short post.
         let languages = config.languages.clone();
+        let also = config.tag_languages.clone();
         let dictionaries = config.dictionaries.clone();
         let tagger = tokio::task::spawn_blocking(move || {
             let (lexicon, read) = crate::lexicon::Lexicon::load(&dictionaries, &languages);
             let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
             tracing::info!(dir = %dictionaries.display(), languages = ?with, "dictionaries for language tagging");
-            let t = Tagger::with_lexicon(&languages, lexicon);
+            let t = Tagger::with_lexicon(&languages, lexicon).also_tagging(&also);
             t.warm_up();
             t
         })

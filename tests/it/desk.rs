@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::util::{thread, Client, Server, Ws};
+use crate::util::{search_until, thread, Client, Server, Ws};
 
 /// A translator with these pairs.
 async fn translator(s: &Server, admin: &Client, handle: &str, pairs: &[(&str, &str)]) -> Client {
@@ -334,4 +334,40 @@ async fn restart_keeps_the_queue_and_the_claims() {
     assert_eq!(status, 201);
     let _ = s.stop().await;
     drop(tmp);
+}
+
+/// A post in Korean or Arabic is tagged so (its script settles it, whatever its author
+/// declares), waits for a translation into each community language, and reaches the
+/// translators whose pairs start from it, and no one else's queue.
+#[tokio::test]
+async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let minji = s.user_with("minji", json!({"languages": ["en"]})).await;
+    let general = s.space_id("general").await;
+    let (_, ko) =
+        thread(&minji, &general, "Seoul 2013", "사회적경제 아카데미에서 다시 만나요! 협동조합 이야기를 나눠요.").await;
+    assert_eq!(ko["lang"], "ko", "{ko}");
+    let (_, ar) = thread(&minji, &general, "Agadir 2015", "التعاونيات النسائية في أكادير تخلق فرص عمل جديدة").await;
+    assert_eq!(ar["lang"], "ar", "{ar}");
+    let kt = translator(&s, &admin, "koreantr", &[("ko", "en"), ("ko", "fr")]).await;
+    let es = translator(&s, &admin, "spanishtr", &[("es", "en")]).await;
+    for to in ["en", "fr"] {
+        let q = queue(&kt, to).await;
+        assert!(q.iter().any(|i| i["post"]["id"] == ko["id"]), "{to}: {q:?}");
+        assert!(q.iter().all(|i| i["post"]["id"] != ar["id"]), "not from Arabic: {q:?}");
+    }
+    let q = queue(&es, "en").await;
+    assert!(q.iter().all(|i| i["post"]["id"] != ko["id"] && i["post"]["id"] != ar["id"]), "{q:?}");
+    // A translation into English is published over it, and it is found by its own words.
+    let (st, e) = kt.post("/translations/claim", json!({"post": ko["id"], "lang": "en"})).await;
+    assert_eq!(st, 200, "{e}");
+    let body = json!({"lang": "en", "body": "See you again at the SSE Academy! Let's talk about cooperatives."});
+    let (st, p) = kt.post(&format!("/posts/{}/translations", ko["id"].as_str().unwrap()), body).await;
+    assert_eq!(st, 201, "{p}");
+    assert_eq!(p["lang"], "ko");
+    search_until(&minji, "q=%ED%98%91%EB%8F%99%EC%A1%B0%ED%95%A9", |v| {
+        v["hits"].as_array().is_some_and(|h| h.iter().any(|x| x["post"]["id"] == ko["id"]))
+    })
+    .await;
 }
