@@ -2,7 +2,7 @@
 // live, with a claim and an editor beside the original. Loaded when it is opened.
 
 import { h, clear, when } from "./dom.js";
-import { get, post } from "./api.js";
+import { get, post, userName } from "./api.js";
 import { t, langName, addStrings } from "./i18n.js";
 
 // What the page uses of the client's shell (app.js).
@@ -66,15 +66,58 @@ function fileItem(e, lang) {
   return li;
 }
 
+/** Where a queue item was written: the space, the thread (a link to the post), who wrote
+ * it and its place in the thread. */
+function context(item) {
+  const p = item.post;
+  const where = item.room_title ? t("desk.in_thread", { title: item.room_title, n: item.position || 1 }) : t("desk.in_chat");
+  return h(
+    "p",
+    { class: "meta context" },
+    item.space ? `${item.space.name} · ` : "",
+    h("a", { href: `#/p/${p.id}`, lang: p.lang }, where),
+    item.author && item.author.display_name ? ` · ${item.author.display_name}` : "",
+  );
+}
+
+/** The posts before `item`'s in its room (up to three), each with its translation into
+ * the language being translated into when there is one: what the sentence answers. */
+async function before(item) {
+  const box = h("div", { class: "before" }, h("h4", {}, t("desk.before")));
+  let posts = [];
+  try {
+    posts = await get(`/rooms/${item.room}/posts?before_seq=${item.post.seq}&limit=3`);
+  } catch {
+    return null;
+  }
+  if (!posts.length) return null;
+  for (const b of posts) {
+    const tr = (b.translations || {})[item.needed];
+    const who = h("p", { class: "meta" });
+    userName(b.author).then((name) => (who.textContent = name));
+    box.append(
+      h(
+        "blockquote",
+        { class: "earlier" },
+        who,
+        h("p", { lang: b.lang }, b.deleted ? t("post.deleted") : b.body),
+        tr && !tr.stale ? h("p", { lang: item.needed, class: "translated" }, tr.body) : null,
+      ),
+    );
+  }
+  return box;
+}
+
 function queueItem(item, reload) {
   const p = item.post;
   const li = h("li", { class: "item", dataset: { post: p.id } });
-  const original = h("div", { class: "original" }, h("h3", {}, t("desk.original", { lang: langName(p.lang) })), h("div", { class: "body", lang: p.lang }, p.body));
+  const original = h("div", { class: "original" }, h("h3", {}, t("desk.original", { lang: langName(p.lang) })), context(item), h("div", { class: "body", lang: p.lang }, p.body));
   const claim = h("button", { type: "button", class: "claim" }, t("desk.claim"));
   const out = h("p", { class: "error", role: "alert" });
   li.append(original, claim, out);
   const openEditor = (until) => {
     claim.remove();
+    before(item).then((box) => box && original.insertBefore(box, original.querySelector(".body")));
     const draft = h("textarea", { rows: 5, lang: item.needed, id: `draft-${p.id}` });
     const submit = h("button", { type: "button", class: "submit" }, t("desk.submit"));
     const release = h("button", { type: "button", class: "link" }, t("desk.release"));

@@ -5,6 +5,8 @@ use super::*;
 #[derive(Deserialize)]
 pub(super) struct PostsQuery {
     after_seq: Option<u64>,
+    /// Extension: the last `limit` posts before this seq (what came before a post).
+    before_seq: Option<u64>,
     limit: Option<usize>,
 }
 
@@ -15,7 +17,7 @@ pub(super) async fn posts(
     Query(q): Query<PostsQuery>,
 ) -> ApiResult<Json<Vec<Post>>> {
     let id = parse_id(&id, RoomId::parse, "room")?;
-    Ok(Json(app.posts(caller.user.as_ref(), id, q.after_seq, q.limit)?))
+    Ok(Json(app.posts(caller.user.as_ref(), id, q.after_seq, q.before_seq, q.limit)?))
 }
 
 #[derive(Deserialize)]

@@ -18,15 +18,40 @@ pub const QUEUE_DEFAULT_LIMIT: usize = 50;
 pub const QUEUE_MAX_LIMIT: usize = 200;
 pub const MAX_PAIRS: usize = 32;
 
-/// One item of a translator's queue.
+/// One item of a translator's queue, with what a translator needs to know of where the
+/// post was written.
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueEntry {
     pub post: Post,
     pub room: RoomId,
     pub needed: Lang,
+    /// `post` (a post's body to translate).
+    pub kind: &'static str,
+    /// The thread's title (none in a chat room).
+    pub room_title: Option<String>,
+    pub space: SpaceRef,
+    pub author: AuthorRef,
+    /// Extension: the post's place in its thread (1 for the opening post); none in a
+    /// chat room.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
     /// Extension: when the caller holds the claim on it, until when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_until: Option<String>,
+}
+
+/// A queue item's space: `{id, name}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpaceRef {
+    pub id: SpaceId,
+    pub name: String,
+}
+
+/// A queue item's author: `{id, display_name}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthorRef {
+    pub id: crate::model::UserId,
+    pub display_name: String,
 }
 
 /// A granted claim.
@@ -166,22 +191,54 @@ impl App {
                     }
                 }
                 let Some(rec) = self.store.post(item.post)? else { continue };
-                let space = self.store.space(item.space)?;
-                let pinned = self.store.room(item.room)?.is_some_and(|r| r.pinned);
-                let priority = match space.map(|s| s.post_policy) {
-                    _ if pinned => 0,
-                    Some(crate::model::PostPolicy::Moderators) => 0,
+                let (Some(space), Some(room)) = (self.store.space(item.space)?, self.store.room(item.room)?) else {
+                    continue;
+                };
+                let priority = match space.post_policy {
+                    _ if room.pinned => 0,
+                    crate::model::PostPolicy::Moderators => 0,
                     _ => 1,
                 };
-                found.push((
-                    (priority, rec.post.created_at.clone()),
-                    QueueEntry { post: rec.post, room: item.room, needed: to, claimed_until },
-                ));
+                let entry = self.queue_entry(rec.post, room, space, to, claimed_until)?;
+                found.push(((priority, entry.post.created_at.clone()), entry));
                 taken += 1;
             }
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
+    }
+
+    /// A queue item with its context: the thread, the space, the author, the place.
+    fn queue_entry(
+        &self,
+        post: Post,
+        room: crate::model::Room,
+        space: crate::model::Space,
+        needed: Lang,
+        claimed_until: Option<String>,
+    ) -> ApiResult<QueueEntry> {
+        let author = match self.store.user(post.author)? {
+            Some(r) if !r.user.deleted => r.user.display_name,
+            _ => String::new(),
+        };
+        // Threads are short: their posts up to this one are counted.
+        let position = match room.title {
+            Some(_) => {
+                Some(self.store.posts_after(room.id, 0)?.saturating_sub(self.store.posts_after(room.id, post.seq)?))
+            }
+            None => None,
+        };
+        Ok(QueueEntry {
+            room: room.id,
+            needed,
+            kind: "post",
+            room_title: room.title,
+            space: SpaceRef { id: space.id, name: space.name },
+            author: AuthorRef { id: post.author, display_name: author },
+            position,
+            claimed_until,
+            post,
+        })
     }
 
     /// Takes the lease on translating `post` into `lang`; `conflict` while another

@@ -156,6 +156,7 @@ impl App {
         viewer: Viewer,
         room: RoomId,
         after_seq: Option<u64>,
+        before_seq: Option<u64>,
         limit: Option<usize>,
     ) -> ApiResult<Vec<Post>> {
         self.readable_room(viewer, room)?;
@@ -163,7 +164,10 @@ impl App {
         if limit == 0 || limit > POSTS_MAX_LIMIT {
             return Err(ApiError::field("limit", format!("must be 1 to {POSTS_MAX_LIMIT}")));
         }
-        Ok(self.store.posts(room, after_seq.unwrap_or(0), limit)?)
+        match before_seq {
+            Some(before) => Ok(self.store.posts_before(room, before, limit)?),
+            None => Ok(self.store.posts(room, after_seq.unwrap_or(0), limit)?),
+        }
     }
 
     /// The author edits their post; the earlier version goes to its history.

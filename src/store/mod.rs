@@ -1402,6 +1402,29 @@ impl Store {
         Ok(out)
     }
 
+    /// The last `limit` posts of `room` before `before` (a seq), in seq order.
+    pub fn posts_before(&self, room: RoomId, before: u64, limit: usize) -> Result<Vec<Post>, StoreError> {
+        let head = self.durable_head(room);
+        let range = keys::pair(self.ids.of(room), 0)..=keys::pair(self.ids.of(room), u64::MAX);
+        let mut out = Vec::new();
+        'runs: for r in self.trees.room_posts.range(range).rev() {
+            let (k, v) = r?;
+            for (seq, id) in runs::post_entries(&k, &v)?.into_iter().rev() {
+                if seq > head || seq >= before {
+                    continue;
+                }
+                if out.len() >= limit {
+                    break 'runs;
+                }
+                if let Some(rec) = self.post_bytes(id)? {
+                    out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
+                }
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// The posts of `room` written after `since_ms`, newest first, at most `limit`
     /// (deleted and hidden ones included: the caller decides).
     pub fn posts_since(&self, room: RoomId, since_ms: i64, limit: usize) -> Result<Vec<Post>, StoreError> {

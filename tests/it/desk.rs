@@ -354,7 +354,13 @@ async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() 
     let es = translator(&s, &admin, "spanishtr", &[("es", "en")]).await;
     for to in ["en", "fr"] {
         let q = queue(&kt, to).await;
-        assert!(q.iter().any(|i| i["post"]["id"] == ko["id"]), "{to}: {q:?}");
+        let item = q.iter().find(|i| i["post"]["id"] == ko["id"]).unwrap_or_else(|| panic!("{to}: {q:?}"));
+        // With its context: the thread, the space, the author, its place.
+        assert_eq!(item["kind"], "post");
+        assert_eq!(item["room_title"], "Seoul 2013");
+        assert_eq!(item["space"], json!({"id": general, "name": "General discussion"}));
+        assert_eq!(item["author"], json!({"id": minji.id(), "display_name": "minji"}));
+        assert_eq!(item["position"], 1);
         assert!(q.iter().all(|i| i["post"]["id"] != ar["id"]), "not from Arabic: {q:?}");
     }
     let q = queue(&es, "en").await;

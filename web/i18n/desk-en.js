@@ -16,4 +16,7 @@ export default {
   "desk.files_empty": "No document waits for its title in this language.",
   "desk.file_title": "Title in {lang}",
   "desk.file_description": "Description in {lang}",
+  "desk.in_thread": "“{title}”, post {n}",
+  "desk.in_chat": "in the chat",
+  "desk.before": "Before it",
 };

@@ -16,4 +16,7 @@ export default {
   "desk.files_empty": "Ningún documento espera su título en este idioma.",
   "desk.file_title": "Título en {lang}",
   "desk.file_description": "Descripción en {lang}",
+  "desk.in_thread": "«{title}», mensaje {n}",
+  "desk.in_chat": "en el chat",
+  "desk.before": "Justo antes",
 };

@@ -16,4 +16,7 @@ export default {
   "desk.files_empty": "Aucun document n'attend son titre dans cette langue.",
   "desk.file_title": "Titre en {lang}",
   "desk.file_description": "Description en {lang}",
+  "desk.in_thread": "« {title} », message {n}",
+  "desk.in_chat": "dans la discussion instantanée",
+  "desk.before": "Juste avant",
 };

@@ -16,4 +16,7 @@ export default {
   "desk.files_empty": "Nenhum documento espera o seu título nesta língua.",
   "desk.file_title": "Título em {lang}",
   "desk.file_description": "Descrição em {lang}",
+  "desk.in_thread": "«{title}», mensagem {n}",
+  "desk.in_chat": "no chat",
+  "desk.before": "Logo antes",
 };

@@ -267,6 +267,21 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await desk.locator(".notice", { hasText: "Published" }).waitFor();
   await expectCount(desk, item, 0, "the published item left the queue");
 
+  // A short answer in the thread comes with its context: the thread, its place, its
+  // author, and what it answers with that one's translation.
+  const reply = await call("POST", `/rooms/${made.room.id}/posts`, es.token, { body: "¡Sí, claro! Allí estaré.", nonce: `es2-${Date.now()}`, lang: "es" });
+  await desk.reload();
+  const next = desk.locator(`.item[data-post="${reply.id}"]`);
+  await next.locator(".context", { hasText: "“Cooperativa de café”, post 2" }).waitFor();
+  await next.locator(".context", { hasText: "General discussion" }).waitFor();
+  await next.locator(".context", { hasText: "carmen" }).waitFor();
+  await next.locator("button.claim").click();
+  const earlier = next.locator(".before blockquote.earlier");
+  await earlier.locator("p", { hasText: "La cooperativa de café de Puebla" }).waitFor();
+  await earlier.locator("p.translated", { hasText: "coffee" }).waitFor();
+  await shot(desk, "translation-desk-context");
+  await next.locator("button.link").click();
+
   const body = post.locator(".body");
   await body.filter({ hasText: "coffee cooperative opens" }).waitFor();
   assert((await body.getAttribute("lang")) === "en", "the translation carries lang=en");
