@@ -47,6 +47,10 @@ pub struct Config {
     /// each community language, for translators whose pairs start from it.
     #[arg(long, env = "CB_TAG_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&["ar", "ko"]))]
     pub tag_languages: Vec<Lang>,
+    /// A chat post of fewer words than this waits for translation only once a reader
+    /// asks for it ("Translate this"); forum posts always wait.
+    #[arg(long, env = "CB_QUEUE_CHAT_MIN_WORDS", default_value_t = 20)]
+    pub queue_chat_min_words: usize,
     /// Largest WebSocket message in bytes; larger closes the socket with 1009.
     #[arg(long, env = "CB_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,

@@ -533,7 +533,22 @@ function renderPost(p, el) {
   } else if (tl === undefined) {
     const note = t("post.awaiting", { lang: langName(p.lang) });
     // In a chat it is a mark with the words on hover, beside the line.
-    box.append(h("p", { class: "note awaiting", title: note }, h("span", { class: "awaiting-text" }, note)));
+    const line = h("p", { class: "note awaiting", title: note }, h("span", { class: "awaiting-text" }, note));
+    // A reader asks for it in their language (a short chat post waits only so).
+    const want = state.me && readerLangs().find((l) => state.config.languages.includes(l));
+    if (want) {
+      const ask = h("button", { type: "button", class: "link request" }, t("post.request"));
+      ask.addEventListener("click", async () => {
+        try {
+          await post(`/posts/${p.id}/translation-requests`, { lang: want });
+          ask.replaceWith(t("post.requested"));
+        } catch (e) {
+          ask.replaceWith(errorText(e));
+        }
+      });
+      line.append(" ", ask);
+    }
+    box.append(line);
   }
   if (p.reply_to) box.prepend(replyLink(p.reply_to));
   if (p.files && p.files.length) {

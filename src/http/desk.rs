@@ -83,3 +83,19 @@ pub(super) async fn add_concept(
 pub(super) async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> ApiResult<Json<Vec<Coverage>>> {
     Ok(Json(app.coverage(caller.user.as_ref())?))
 }
+
+#[derive(Deserialize)]
+pub(super) struct RequestBody {
+    lang: String,
+}
+
+pub(super) async fn request_translation(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<RequestBody>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, PostId::parse, "post")?;
+    app.request_translation(caller.user.as_ref(), id, &b.lang).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

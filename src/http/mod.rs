@@ -86,6 +86,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/posts/{id}", get(posts::read_post).patch(posts::edit_post).delete(posts::delete_post))
         .route("/posts/{id}/history", get(posts::post_history))
         .route("/posts/{id}/translations", post(desk::translate))
+        .route("/posts/{id}/translation-requests", post(desk::request_translation))
         .route("/posts/{id}/reactions/{emoji}", put(posts::add_reaction).delete(posts::remove_reaction))
         .route("/me/translator", put(desk::set_pairs))
         .route("/translations/queue", get(desk::queue))

@@ -194,10 +194,12 @@ impl App {
                 let (Some(space), Some(room)) = (self.store.space(item.space)?, self.store.room(item.room)?) else {
                     continue;
                 };
+                // News and pinned threads, then what readers asked for, then the rest.
                 let priority = match space.post_policy {
                     _ if room.pinned => 0,
                     crate::model::PostPolicy::Moderators => 0,
-                    _ => 1,
+                    _ if !self.store.translation_requests(item.post, to)?.is_empty() => 1,
+                    _ => 2,
                 };
                 let entry = self.queue_entry(rec.post, room, space, to, claimed_until)?;
                 found.push(((priority, entry.post.created_at.clone()), entry));
@@ -239,6 +241,27 @@ impl App {
             claimed_until,
             post,
         })
+    }
+
+    /// A reader asks for `post` in `lang`, a community language it is not in: it waits
+    /// for translators (a short chat post enters the queue only so), ahead of all but
+    /// News. Asking twice changes nothing.
+    pub async fn request_translation(&self, viewer: Viewer<'_>, post: PostId, lang: &str) -> ApiResult<()> {
+        let user = signed_in(viewer)?;
+        let lang = validate::lang(lang)?;
+        if !self.config.languages.contains(&lang) {
+            return Err(ApiError::field("lang", format!("{lang} is not a language of this community")));
+        }
+        let p = self.read_post(viewer, post)?;
+        if p.lang == lang {
+            return Err(ApiError::field("lang", format!("the post is in {lang} already")));
+        }
+        if p.translations.get(&lang).is_some_and(|t| !t.stale) {
+            return Ok(());
+        }
+        self.limiter.write(user.id)?;
+        self.store.run(crate::store::RequestTranslation { post, lang, user: user.id }).await?;
+        Ok(())
     }
 
     /// Takes the lease on translating `post` into `lang`; `conflict` while another

@@ -132,6 +132,7 @@ impl App {
             max_batch: config.max_commit_batch,
             languages: config.languages.clone(),
             lease_ms: i64::try_from(config.claim_lease().as_millis()).unwrap_or(i64::MAX),
+            chat_min_words: config.queue_chat_min_words,
             clock: config.clock.clone(),
             nonce_index_cap: crate::store::NONCE_INDEX_CAP,
             fold_when_quiet: true,

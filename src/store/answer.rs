@@ -187,4 +187,5 @@ writes! {
     MailDone => Done,
     SetEmailSettings => Done,
     QueueMail => Done,
+    RequestTranslation => Done,
 }

@@ -106,6 +106,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("outbox", &trees.outbox),
         ("email_tokens", &trees.email_tokens),
         ("mail_due", &trees.mail_due),
+        ("translation_requests", &trees.translation_requests),
     ]
 }
 

@@ -51,9 +51,9 @@ pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
     DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MailDone, MailResult, MarkInitialized,
     MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, QueueMail, React, Reject, Release, RemoveMember,
-    RequestJoin, Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators, SetEmail,
-    SetEmailSettings, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend, TouchToken,
-    Translate, TranslateFile, UpdateSpace, UpdateUser, UseEmailToken,
+    RequestJoin, RequestTranslation, Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators,
+    SetEmail, SetEmailSettings, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend,
+    TouchToken, Translate, TranslateFile, UpdateSpace, UpdateUser, UseEmailToken,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -374,6 +374,8 @@ pub(crate) struct Trees {
     pub email_tokens: Tree,
     /// Notifications that may be mailed: (ms written, user, notification), empty values.
     pub mail_due: Tree,
+    /// Readers' requests for a translation: (post, language) to who asked.
+    pub translation_requests: Tree,
 }
 
 impl Trees {
@@ -413,6 +415,7 @@ impl Trees {
             outbox: db.open_tree("outbox")?,
             email_tokens: db.open_tree("email_tokens")?,
             mail_due: db.open_tree("mail_due")?,
+            translation_requests: db.open_tree("translation_requests")?,
         })
     }
 
@@ -453,6 +456,7 @@ impl Trees {
             self.outbox.clone(),
             self.email_tokens.clone(),
             self.mail_due.clone(),
+            self.translation_requests.clone(),
         ]
     }
 }
@@ -504,6 +508,8 @@ pub struct StoreOptions {
     pub languages: Vec<Lang>,
     /// How long a translator's claim holds, in milliseconds.
     pub lease_ms: i64,
+    /// A chat post of fewer words waits for translation only once a reader asks for it.
+    pub chat_min_words: usize,
     pub clock: crate::clock::Clock,
     /// New posts' nonces found through the applying thread's index before every batch
     /// folds as many into `nonces` as it adds (`nonces`); [`NONCE_INDEX_CAP`] but in tests.
@@ -676,6 +682,7 @@ impl Store {
             max_batch: 64,
             languages: Vec::new(),
             lease_ms: 0,
+            chat_min_words: 0,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: NONCE_INDEX_CAP,
             fold_when_quiet: false,
@@ -1117,6 +1124,20 @@ impl Store {
     ) -> Result<Option<crate::model::Notification>, StoreError> {
         let key = keys::pair(self.ids.of(user), self.ids.of(id));
         self.trees.notifications.get(key)?.map(|v| decode("notifications", &v)).transpose()
+    }
+
+    /// Who asked for `post` in `lang` (`POST /posts/{id}/translation-requests`).
+    pub fn translation_requests(&self, post: PostId, lang: Lang) -> Result<Vec<UserId>, StoreError> {
+        let mut key = [0u8; 10];
+        key[..8].copy_from_slice(&self.ids.key(post));
+        key[8..].copy_from_slice(&lang.bytes());
+        Ok(self
+            .trees
+            .translation_requests
+            .get(key)?
+            .map(|v| decode("translation_requests", &v))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     /// How many mails the outbox holds.
@@ -1662,6 +1683,7 @@ mod tests {
             max_batch: 64,
             languages: Lang::many(&["en", "fr", "es", "pt"]),
             lease_ms: 60_000,
+            chat_min_words: 0,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: NONCE_INDEX_CAP,
             fold_when_quiet: true,
@@ -1802,6 +1824,7 @@ mod tests {
             max_batch: 64,
             languages: vec![Lang::EN],
             lease_ms: 60_000,
+            chat_min_words: 0,
             clock: crate::clock::Clock::default(),
             nonce_index_cap: cap,
             fold_when_quiet: true,

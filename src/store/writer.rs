@@ -461,6 +461,7 @@ impl Applier {
                 now_ms: us.div_euclid(1000),
                 languages: &options.languages,
                 lease_ms: options.lease_ms,
+                chat_min_words: options.chat_min_words,
             }
         };
         let result = self.run_ops(&ops, &ctx_of).and_then(|(outcomes, fx, writes)| {

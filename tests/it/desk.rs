@@ -377,3 +377,61 @@ async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() 
     })
     .await;
 }
+
+/// Chat small talk stays out of the queue unless a reader asks for it (then it goes
+/// first after News) or it is long; forum posts always wait.
+#[tokio::test]
+async fn short_chat_posts_wait_only_when_a_reader_asks_and_then_go_first_after_news() {
+    let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
+    let admin = s.admin().await;
+    let tr = translator(&s, &admin, "tradutora", &[("pt", "en")]).await;
+    let ana = s.user_with("ana", json!({"languages": ["pt"]})).await;
+    let edward = s.user_with("edward", json!({"languages": ["en"]})).await;
+    let lobby = s.lobby_room().await;
+    let hello = say(&ana, &lobby, "Bom dia Marc", "pt", "c1").await;
+    let long = "Hoje a cooperativa de Campinas reuniu trinta pessoas para discutir o fundo rotativo, \
+                as regras de empréstimo e a próxima feira de economia solidária no centro da cidade.";
+    let long = say(&ana, &lobby, long, "pt", "c2").await;
+    let general = s.space_id("general").await;
+    let (_, forum) = thread(&ana, &general, "Fundo rotativo", "Alguém conhece um bom modelo de estatuto?").await;
+    let ids = queued_ids(&queue(&tr, "en").await);
+    assert!(!ids.contains(&hello["id"].as_str().unwrap().to_owned()), "small talk stays out: {ids:?}");
+    assert!(ids.contains(&long["id"].as_str().unwrap().to_owned()), "a long chat post waits: {ids:?}");
+    assert!(ids.contains(&forum["id"].as_str().unwrap().to_owned()), "forum posts wait: {ids:?}");
+
+    // Edward asks for it in English: it enters the queue, first.
+    let path = format!("/posts/{}/translation-requests", hello["id"].as_str().unwrap());
+    let (st, e) = edward.post(&path, json!({"lang": "de"})).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (400, Some("lang")), "not a community language: {e}");
+    let (st, e) = edward.post(&path, json!({"lang": "pt"})).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (400, Some("lang")), "its own language: {e}");
+    assert_eq!(s.guest().post(&path, json!({"lang": "en"})).await.0, 401);
+    assert_eq!(edward.post(&path, json!({"lang": "en"})).await.0, 204);
+    assert_eq!(edward.post(&path, json!({"lang": "en"})).await.0, 204, "asking twice is the same");
+    let ids = queued_ids(&queue(&tr, "en").await);
+    assert_eq!(ids.first().map(String::as_str), hello["id"].as_str(), "first: {ids:?}");
+    // Not into French, which nobody asked for.
+    let tfr = translator(&s, &admin, "tradutrice", &[("pt", "fr")]).await;
+    assert!(!queued_ids(&queue(&tfr, "fr").await).contains(&hello["id"].as_str().unwrap().to_owned()));
+    // A News post still goes before it.
+    let news = s.space_id("news").await;
+    let (_, n) = thread(&admin, &news, "Academia 2027", "A Academia de 2027 será em Lisboa.").await;
+    let ids = queued_ids(&queue(&tr, "en").await);
+    assert_eq!(
+        ids[..2].to_vec(),
+        vec![n["id"].as_str().unwrap().to_owned(), hello["id"].as_str().unwrap().to_owned()],
+        "{ids:?}"
+    );
+    // Translated, it leaves.
+    kt_publish(&tr, &hello, "en", "Good morning Marc").await;
+    assert!(!queued_ids(&queue(&tr, "en").await).contains(&hello["id"].as_str().unwrap().to_owned()));
+}
+
+async fn kt_publish(t: &Client, post: &Value, lang: &str, body: &str) {
+    let (st, e) = t.post("/translations/claim", json!({"post": post["id"], "lang": lang})).await;
+    assert_eq!(st, 200, "{e}");
+    let (st, e) = t
+        .post(&format!("/posts/{}/translations", post["id"].as_str().unwrap()), json!({"lang": lang, "body": body}))
+        .await;
+    assert_eq!(st, 201, "{e}");
+}

@@ -62,6 +62,8 @@ export default {
   "post.translated": "Translated from {from} into {to} by",
   "post.stale": "outdated: the original was edited",
   "post.awaiting": "Written in {lang}; awaiting translation.",
+  "post.request": "Translate this",
+  "post.requested": "Translation requested.",
   "post.reply": "Reply",
   "post.link": "Link",
   "post.edit": "Edit",

@@ -62,6 +62,8 @@ export default {
   "post.translated": "Traducción {from} → {to} por",
   "post.stale": "desactualizada: el original fue editado",
   "post.awaiting": "Escrito en {lang}; a la espera de traducción.",
+  "post.request": "Traducir",
+  "post.requested": "Traducción solicitada.",
   "post.reply": "Responder",
   "post.link": "Enlace",
   "post.edit": "Editar",

@@ -62,6 +62,8 @@ export default {
   "post.translated": "Traduction {from} → {to} par",
   "post.stale": "à revoir : l'original a été modifié",
   "post.awaiting": "Écrit en {lang} ; en attente de traduction.",
+  "post.request": "Traduire",
+  "post.requested": "Traduction demandée.",
   "post.reply": "Répondre",
   "post.link": "Lien",
   "post.edit": "Modifier",

@@ -62,6 +62,8 @@ export default {
   "post.translated": "Tradução {from} → {to} por",
   "post.stale": "desatualizada: o original foi editado",
   "post.awaiting": "Escrito em {lang}; a aguardar tradução.",
+  "post.request": "Traduzir",
+  "post.requested": "Tradução pedida.",
   "post.reply": "Responder",
   "post.link": "Ligação",
   "post.edit": "Editar",

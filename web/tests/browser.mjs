@@ -282,6 +282,19 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await shot(desk, "translation-desk-context");
   await next.locator("button.link").click();
 
+  // Chat small talk waits only when a reader asks: "Translate this".
+  const lobby = (await call("GET", "/spaces")).find((x) => x.slug === "lobby");
+  const hola = await call("POST", `/rooms/${lobby.room}/posts`, es.token, { body: "¡Hola a todos!", nonce: `hola-${Date.now()}`, lang: "es" });
+  await desk.reload();
+  await desk.locator(`.item[data-post="${reply.id}"]`).waitFor(); // the queue is shown
+  assert((await desk.locator(`.item[data-post="${hola.id}"]`).count()) === 0, "small talk stays out of the queue");
+  const chat = await open(ctxEn, `#/room/${lobby.room}`);
+  const line = chat.locator(`.post[data-post="${hola.id}"]`);
+  await line.locator("button.request", { hasText: "Translate this" }).click();
+  await line.locator(".note", { hasText: "Translation requested." }).waitFor();
+  await desk.reload();
+  await desk.locator(`.item[data-post="${hola.id}"] .context`, { hasText: "in the chat" }).waitFor();
+
   const body = post.locator(".body");
   await body.filter({ hasText: "coffee cooperative opens" }).waitFor();
   assert((await body.getAttribute("lang")) === "en", "the translation carries lang=en");

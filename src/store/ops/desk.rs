@@ -146,3 +146,35 @@ pub(super) fn put_concept(tx: &Tx, concept: &collective_brain_index::Concept) ->
     put(tx.glossary(), concept.id.as_bytes(), concept)?;
     Ok(Ok(Outcome::Done))
 }
+
+/// A reader asks for `post` in `lang`: a short chat post enters the queue for it (at the
+/// front, with News); a post already waiting moves there.
+#[derive(Clone, Debug)]
+pub struct RequestTranslation {
+    pub post: PostId,
+    pub lang: Lang,
+    pub user: UserId,
+}
+
+pub(super) fn request_translation(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &RequestTranslation) -> OpResult {
+    let Some(rec) = get_post(tx, op.post)? else {
+        return Ok(Err(Refusal::NotFound("post")));
+    };
+    if rec.post.deleted || rec.post.hidden {
+        return Ok(Err(Refusal::PostDeleted));
+    }
+    if rec.post.lang == op.lang {
+        return Ok(Err(Refusal::SameLanguage));
+    }
+    let key = request_key(&tx.ids, op.post, op.lang);
+    let mut who: Vec<UserId> = get(tx.translation_requests(), "translation_requests", &key)?.unwrap_or_default();
+    if !who.contains(&op.user) {
+        who.push(op.user);
+        put(tx.translation_requests(), &key, &who)?;
+    }
+    let Some(room) = tx.room(rec.post.room)? else {
+        return Ok(Err(Refusal::NotFound("room")));
+    };
+    requeue(tx, fx, ctx, &rec.post, &room, false, None)?;
+    Ok(Ok(Outcome::Done))
+}

@@ -25,7 +25,7 @@ pub use accounts::{
     UpdateUser,
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
-pub use desk::{Claim, ExpireClaim, PutConcept, Release, SetPairs, Translate};
+pub use desk::{Claim, ExpireClaim, PutConcept, Release, RequestTranslation, SetPairs, Translate};
 pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText, TranslateFile};
 pub use mail::{MailDone, MailResult, QueueMail, SetEmail, SetEmailSettings, UseEmailToken};
 pub use moderation::{Flag, Hide, Restore};
@@ -115,6 +115,7 @@ pub enum Op {
     MailDone(MailDone),
     SetEmailSettings(SetEmailSettings),
     QueueMail(QueueMail),
+    RequestTranslation(RequestTranslation),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -217,7 +218,7 @@ pub(super) struct Tx<'a> {
     /// Spaces' post policies read so far in the batch: every new post's queue record
     /// needs its space's, and most of a batch's posts share a few spaces, so the space is
     /// decoded once a batch rather than once a post. Not used for a space the batch wrote.
-    policies: RefCell<HashMap<SpaceId, PostPolicy>>,
+    policies: RefCell<HashMap<SpaceId, (PostPolicy, bool)>>,
     /// Rooms the batch read or wrote, decoded, and whether it wrote them. Every post
     /// reads its room and writes it back (its head, its count); a batch's posts mostly
     /// share a few rooms, so a room is decoded at most once a batch and encoded once, in
@@ -549,8 +550,9 @@ impl View for &Overlay<'_> {
 }
 
 impl<'a> Tx<'a> {
-    /// The post policy of `space` as the batch sees it; `None` if there is no such space.
-    fn post_policy(&self, space: SpaceId) -> Result<Option<PostPolicy>, Fatal> {
+    /// A space's post policy, and whether it is a chat (direct conversations are), as the
+    /// batch sees it; `None` if there is no such space.
+    fn space_traits(&self, space: SpaceId) -> Result<Option<(PostPolicy, bool)>, Fatal> {
         let key = self.ids.key(space);
         let written = self.spaces().writes.borrow().contains_key(&key[..]);
         if !written {
@@ -559,10 +561,11 @@ impl<'a> Tx<'a> {
             }
         }
         let Some(s) = get::<Space>(self.spaces(), "spaces", &key)? else { return Ok(None) };
+        let traits = (s.post_policy, s.kind == crate::model::SpaceKind::Chat);
         if !written {
-            self.policies.borrow_mut().insert(space, s.post_policy);
+            self.policies.borrow_mut().insert(space, traits);
         }
-        Ok(Some(s.post_policy))
+        Ok(Some(traits))
     }
 
     /// The room as the batch sees it.
@@ -682,6 +685,9 @@ impl<'a> Tx<'a> {
     fn mail_due(&self) -> &Overlay<'a> {
         &self.trees[33]
     }
+    fn translation_requests(&self) -> &Overlay<'a> {
+        &self.trees[34]
+    }
 }
 
 /// What every op of a batch shares.
@@ -690,6 +696,7 @@ pub(super) struct Ctx<'a> {
     pub now_ms: i64,
     pub languages: &'a [Lang],
     pub lease_ms: i64,
+    pub chat_min_words: usize,
 }
 
 /// A failure that aborts the whole batch (storage, or a corrupt record).
@@ -855,6 +862,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::MailDone(op) => mail::mail_done(tx, op),
         Op::SetEmailSettings(op) => mail::set_email_settings(tx, op),
         Op::QueueMail(op) => mail::queue_mail(tx, ctx, op),
+        Op::RequestTranslation(op) => desk::request_translation(tx, ctx, fx, op),
     }
 }
 
@@ -1070,6 +1078,14 @@ fn priority(policy: PostPolicy, pinned: bool) -> u8 {
     }
 }
 
+/// The `translation_requests` key of readers' requests for `post` in `lang`.
+pub(super) fn request_key(ids: &Ids, post: PostId, lang: Lang) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[..8].copy_from_slice(&ids.key(post));
+    k[8..].copy_from_slice(&lang.bytes());
+    k
+}
+
 /// The `queue` key of a post's record: its priority, then its place (oldest first).
 pub(super) fn queue_key(ids: &Ids, priority: u8, post: PostId) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -1105,22 +1121,44 @@ fn requeue(
     json: Option<&PostJson>,
 ) -> Result<(), Fatal> {
     let space = room.space;
-    let Some(policy) = tx.post_policy(space)? else {
+    let Some((policy, chat)) = tx.space_traits(space)? else {
         return Err(StoreError::Corrupt { tree: "spaces", detail: format!("no space {space}") }.into());
     };
-    let key = queue_key(&tx.ids, priority(policy, room.pinned), post.id);
+    // A short chat post waits only for the languages readers asked for (and those go
+    // first, with News).
+    let asked = |to: &Lang| -> Result<bool, Fatal> {
+        Ok(tx.translation_requests().get(&request_key(&tx.ids, post.id, *to)[..])?.is_some())
+    };
+    let short_chat = chat && post.body.split_whitespace().count() < ctx.chat_min_words;
+    let mut requested = false;
+    let mut wanted: Vec<Lang> = Vec::new();
+    for to in ctx.languages {
+        if post.deleted || post.hidden || *to == post.lang || post.translations.get(to).is_some_and(|t| !t.stale) {
+            continue;
+        }
+        let asked = !new_post && asked(to)?;
+        requested |= asked;
+        if !short_chat || asked {
+            wanted.push(*to);
+        }
+    }
+    let key = queue_key(&tx.ids, if requested { 0 } else { priority(policy, room.pinned) }, post.id);
+    let other = queue_key(&tx.ids, 1 - key[0], post.id);
     let present: Option<NeedsRecord> = match new_post {
         true => None,
-        false => tx.queue_get(&key)?.map(|v| decode("queue", &v)).transpose()?,
+        false => match tx.queue_get(&key)? {
+            Some(v) => Some(decode("queue", &v)?),
+            // Asked for since: the record moves to the front.
+            None => match tx.queue_remove(&other)? {
+                Some(v) => {
+                    let moved: NeedsRecord = decode("queue", &v)?;
+                    tx.queue_put(&key, v.to_vec(), false)?;
+                    Some(moved)
+                }
+                None => None,
+            },
+        },
     };
-    let wanted: Vec<Lang> = ctx
-        .languages
-        .iter()
-        .filter(|to| {
-            !post.deleted && !post.hidden && **to != post.lang && post.translations.get(*to).is_none_or(|t| t.stale)
-        })
-        .copied()
-        .collect();
     let mut queued = Vec::new();
     for to in ctx.languages {
         let needed = wanted.contains(to);
