@@ -205,6 +205,9 @@ pub struct User {
     /// Extension: the language pairs a translator works in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub translator_pairs: Vec<LangPair>,
+    /// Extension: the translator paused their queue (it lists nothing until they resume).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub translator_paused: bool,
     /// Who they are and what they work on, for the member directory.
     #[serde(flatten)]
     pub profile: Profile,

@@ -22,6 +22,10 @@ export async function deskPage(main, shell) {
     main.append(h("p", {}, t("desk.no_pairs"), " ", h("a", { href: "#/profile" }, t("nav.profile"))));
     return;
   }
+  if (state.me.translator_paused) {
+    main.append(h("p", { id: "desk-paused" }, t("desk.paused"), " ", h("a", { href: "#/profile" }, t("nav.profile"))));
+    return;
+  }
   const to = h("select", { id: "desk-to" }, targets.map((l) => h("option", { value: l }, langName(l))));
   const list = h("ul", { class: "queue", id: "queue" });
   main.append(field("desk-to", t("desk.into"), to), list);

@@ -240,10 +240,12 @@ function myData(me) {
 function pairsForm(me, out) {
   const { state, errorText, chrome, OTHER_LANGS } = app;
   // Pairs from lists of languages named in the interface's language.
+  // From any language members write; into the community's (what posts are translated into).
   const langs = [...new Set([...state.config.languages, ...OTHER_LANGS])];
+  const into = state.config.languages;
   const rows = h("ul", { class: "pairs", id: "pairs-list" });
   let n = 0;
-  const addRow = (from = langs[0], to = langs[1] || langs[0]) => {
+  const addRow = (from = langs[0], to = into[1] || into[0]) => {
     n += 1;
     const pick = (id, label, value) =>
       h(
@@ -251,7 +253,7 @@ function pairsForm(me, out) {
         {},
         label,
         " ",
-        h("select", { id, class: id.startsWith("pair-from") ? "pair-from" : "pair-to" }, langs.map((l) => h("option", { value: l, selected: l === value }, langName(l)))),
+        h("select", { id, class: id.startsWith("pair-from") ? "pair-from" : "pair-to" }, (id.startsWith("pair-from") ? langs : into).map((l) => h("option", { value: l, selected: l === value }, langName(l)))),
       );
     const remove = h("button", { type: "button", class: "link remove-pair" }, t("profile.pair_remove"));
     const li = h("li", { class: "pair" }, pick(`pair-from-${n}`, t("profile.pair_from"), from), " → ", pick(`pair-to-${n}`, t("profile.pair_to"), to), " ", remove);
@@ -261,12 +263,13 @@ function pairsForm(me, out) {
   for (const p of me.translator_pairs || []) addRow(p.from, p.to);
   const add = h("button", { type: "button", class: "link", id: "add-pair" }, t("profile.pair_add"));
   add.addEventListener("click", () => addRow());
-  const pf = h("form", { class: "card", id: "pairs-form" }, h("h2", {}, t("profile.pairs")), rows, h("p", {}, add), h("button", { type: "submit" }, t("profile.save")));
+  const paused = h("input", { type: "checkbox", id: "pairs-paused", checked: Boolean(me.translator_paused) });
+  const pf = h("form", { class: "card", id: "pairs-form" }, h("h2", {}, t("profile.pairs")), rows, h("p", {}, add), h("p", {}, paused, " ", h("label", { for: "pairs-paused" }, t("people.pause_queue"))), h("button", { type: "submit" }, t("profile.save")));
   pf.addEventListener("submit", async (e) => {
     e.preventDefault();
     const list = [...rows.querySelectorAll("li.pair")].map((li) => ({ from: li.querySelector(".pair-from").value, to: li.querySelector(".pair-to").value }));
     try {
-      state.me = await put("/me/translator", { pairs: list });
+      state.me = await put("/me/translator", { pairs: list, paused: paused.checked });
       out.textContent = t("profile.saved");
       chrome();
     } catch (err) {

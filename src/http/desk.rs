@@ -5,6 +5,8 @@ use super::*;
 #[derive(Deserialize)]
 pub(super) struct PairsBody {
     pairs: Vec<crate::service::desk::PairRequest>,
+    #[serde(default)]
+    paused: Option<bool>,
 }
 
 pub(super) async fn set_pairs(
@@ -12,7 +14,7 @@ pub(super) async fn set_pairs(
     caller: Caller,
     Body(b): Body<PairsBody>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(app.set_pairs(caller.user.as_ref(), b.pairs).await?))
+    Ok(Json(app.set_pairs(caller.user.as_ref(), b.pairs, b.paused).await?))
 }
 
 #[derive(Deserialize)]

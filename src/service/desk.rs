@@ -92,7 +92,12 @@ pub struct PairRequest {
 
 impl App {
     /// Sets the caller's language pairs. Targets must be community languages.
-    pub async fn set_pairs(&self, viewer: Viewer<'_>, pairs: Vec<PairRequest>) -> ApiResult<User> {
+    pub async fn set_pairs(
+        &self,
+        viewer: Viewer<'_>,
+        pairs: Vec<PairRequest>,
+        paused: Option<bool>,
+    ) -> ApiResult<User> {
         let user = translator(viewer)?;
         self.limiter.write(user.id)?;
         if pairs.len() > MAX_PAIRS {
@@ -121,7 +126,7 @@ impl App {
                 clean.push(pair);
             }
         }
-        Ok(self.store.run(crate::store::SetPairs { user: user.id, pairs: clean }).await?)
+        Ok(self.store.run(crate::store::SetPairs { user: user.id, pairs: clean, paused }).await?)
     }
 
     /// The target languages the translator works into (only `to` when given), each with
@@ -156,11 +161,16 @@ impl App {
         if limit == 0 || limit > QUEUE_MAX_LIMIT {
             return Err(ApiError::field("limit", format!("must be 1 to {QUEUE_MAX_LIMIT}")));
         }
+        let targets = self.queue_targets(user, to)?;
+        // Paused: nothing is offered until they resume (their claims stay theirs).
+        if user.translator_paused {
+            return Ok(Vec::new());
+        }
         let now = self.config.clock.now_ms();
         let mut readable: HashMap<SpaceId, bool> = HashMap::new();
         // (priority, post id) orders items across target languages as within one.
         let mut found: Vec<((u8, String), QueueEntry)> = Vec::new();
-        for (to, froms) in self.queue_targets(user, to)? {
+        for (to, froms) in targets {
             let mut taken = 0;
             for item in self.store.queue(to) {
                 let item = item?;

@@ -435,3 +435,26 @@ async fn kt_publish(t: &Client, post: &Value, lang: &str, body: &str) {
         .await;
     assert_eq!(st, 201, "{e}");
 }
+
+/// A translator pauses their queue: it lists nothing until they resume.
+#[tokio::test]
+async fn a_paused_queue_lists_nothing_until_resumed() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let t = translator(&s, &admin, "pausing", &[("en", "fr")]).await;
+    let general = s.space_id("general").await;
+    let author = s.user("author").await;
+    let (room, _) = thread(&author, &general, "Care work", "intro").await;
+    let p = say(&author, &room, "Care cooperatives are growing across the region", "en", "cw").await;
+    assert!(queued_ids(&queue(&t, "fr").await).contains(&p["id"].as_str().unwrap().to_owned()));
+    let (st, me) = t.put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}], "paused": true})).await;
+    assert_eq!((st, me["translator_paused"].as_bool()), (200, Some(true)), "{me}");
+    assert!(queue(&t, "fr").await.is_empty());
+    // Pairs changed without `paused` keep it as it was.
+    let (_, me) =
+        t.put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}, {"from": "es", "to": "fr"}]})).await;
+    assert_eq!(me["translator_paused"], true);
+    let (_, me) = t.put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}], "paused": false})).await;
+    assert!(me.get("translator_paused").is_none(), "{me}");
+    assert!(queued_ids(&queue(&t, "fr").await).contains(&p["id"].as_str().unwrap().to_owned()));
+}

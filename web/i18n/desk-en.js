@@ -19,4 +19,5 @@ export default {
   "desk.in_thread": "“{title}”, post {n}",
   "desk.in_chat": "in the chat",
   "desk.before": "Before it",
+  "desk.paused": "Your queue is paused. Resume it in",
 };

@@ -19,4 +19,5 @@ export default {
   "desk.in_thread": "«{title}», mensaje {n}",
   "desk.in_chat": "en el chat",
   "desk.before": "Justo antes",
+  "desk.paused": "Su cola está en pausa. Reanúdela en",
 };

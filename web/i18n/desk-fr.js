@@ -19,4 +19,5 @@ export default {
   "desk.in_thread": "« {title} », message {n}",
   "desk.in_chat": "dans la discussion instantanée",
   "desk.before": "Juste avant",
+  "desk.paused": "Votre file est en pause. Reprenez-la dans",
 };

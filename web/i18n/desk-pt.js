@@ -19,4 +19,5 @@ export default {
   "desk.in_thread": "«{title}», mensagem {n}",
   "desk.in_chat": "no chat",
   "desk.before": "Logo antes",
+  "desk.paused": "A sua fila está em pausa. Retome-a em",
 };

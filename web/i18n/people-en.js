@@ -61,4 +61,5 @@ export default {
   "people.mail_digest.daily": "Every day",
   "people.mail_digest.weekly": "Every week",
   "people.mail_digest.off": "Never",
+  "people.pause_queue": "Pause my translation queue (nothing is offered to me until I resume)",
 };

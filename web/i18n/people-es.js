@@ -61,4 +61,5 @@ export default {
   "people.mail_digest.daily": "Cada día",
   "people.mail_digest.weekly": "Cada semana",
   "people.mail_digest.off": "Nunca",
+  "people.pause_queue": "Pausar mi cola de traducción (no se me ofrece nada hasta que la reanude)",
 };

@@ -61,4 +61,5 @@ export default {
   "people.mail_digest.daily": "Chaque jour",
   "people.mail_digest.weekly": "Chaque semaine",
   "people.mail_digest.off": "Jamais",
+  "people.pause_queue": "Mettre ma file de traduction en pause (rien ne m'est proposé avant la reprise)",
 };

@@ -61,4 +61,5 @@ export default {
   "people.mail_digest.daily": "Todos os dias",
   "people.mail_digest.weekly": "Todas as semanas",
   "people.mail_digest.off": "Nunca",
+  "people.pause_queue": "Pausar a minha fila de tradução (nada me é proposto até retomar)",
 };

@@ -336,6 +336,19 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await prof.locator("[role=status]", { hasText: "Saved" }).waitFor();
   const saved = await call("GET", "/me", tr.token);
   assert(saved.translator_pairs.some((p) => p.from === "pt" && p.to === "en"), `pairs saved: ${JSON.stringify(saved.translator_pairs)}`);
+  assert((await prof.locator("#pairs-list li:last-child .pair-to option[value=it]").count()) === 0, "into community languages only");
+  // She pauses her queue: the desk offers nothing until she resumes.
+  await prof.check("#pairs-paused");
+  await prof.click("#pairs-form button[type=submit]");
+  await prof.locator("[role=status]", { hasText: "Saved" }).waitFor();
+  assert((await call("GET", "/translations/queue?to=en", tr.token)).length === 0, "a paused queue lists nothing");
+  await prof.goto(`${base}/#/desk`);
+  await prof.locator("#desk-paused").waitFor();
+  await prof.goto(`${base}/#/profile`);
+  await prof.uncheck("#pairs-paused");
+  await prof.click("#pairs-form button[type=submit]");
+  await prof.locator("[role=status]", { hasText: "Saved" }).waitFor();
+  assert((await call("GET", "/translations/queue?to=en", tr.token)).length > 0, "resumed");
   await ctxEn.close();
   await ctxTr.close();
 };

@@ -7,6 +7,8 @@ use super::*;
 pub struct SetPairs {
     pub user: UserId,
     pub pairs: Vec<LangPair>,
+    /// Whether their queue is paused (`None`: as it was).
+    pub paused: Option<bool>,
 }
 
 /// The `Claim` write.
@@ -38,11 +40,14 @@ pub struct PutConcept {
     pub concept: collective_brain_index::Concept,
 }
 
-pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair]) -> OpResult {
+pub(super) fn set_pairs(tx: &Tx, user: &UserId, pairs: &[LangPair], paused: Option<bool>) -> OpResult {
     let Some(mut rec) = get::<UserRecord>(tx.users(), "users", &tx.ids.key(user))? else {
         return Ok(Err(Refusal::NotFound("user")));
     };
     rec.user.translator_pairs = pairs.to_vec();
+    if let Some(p) = paused {
+        rec.user.translator_paused = p;
+    }
     put(tx.users(), &tx.ids.key(user), &rec)?;
     Ok(Ok(Outcome::User(rec.user)))
 }

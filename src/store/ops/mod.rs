@@ -822,7 +822,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::EditPost(op) => posts::edit_post(tx, ctx, fx, op),
         Op::DeletePost(DeletePost { post, moderation }) => posts::delete_post(tx, ctx, fx, post, moderation),
         Op::SetLang(SetLang { post, lang }) => posts::set_lang(tx, ctx, fx, post, *lang),
-        Op::SetPairs(SetPairs { user, pairs }) => desk::set_pairs(tx, user, pairs),
+        Op::SetPairs(SetPairs { user, pairs, paused }) => desk::set_pairs(tx, user, pairs, *paused),
         Op::Claim(Claim { post, lang, translator }) => desk::claim(tx, ctx, post, *lang, translator),
         Op::Release(Release { post, lang, translator }) => desk::release(tx, post, *lang, translator),
         Op::React(React { post, user, emoji, add }) => posts::react(tx, ctx, fx, post, user, emoji, add),
