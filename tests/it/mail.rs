@@ -153,6 +153,29 @@ async fn mailing_server(port: u16, clock: &collective_brain::clock::Clock) -> Se
     .await
 }
 
+/// An SMTP server delivering into a temporary maildir, and a server mailing through it
+/// (notices due after 10 s) on a clock the test moves.
+struct Mailing {
+    tmp: tempfile::TempDir,
+    maildir: std::path::PathBuf,
+    port: u16,
+    smtp: Smtp,
+    clock: collective_brain::clock::Clock,
+    s: Server,
+}
+
+impl Mailing {
+    async fn start() -> Mailing {
+        let tmp = tempfile::tempdir().unwrap();
+        let maildir = tmp.path().join("mail");
+        let port = free_port();
+        let smtp = Smtp::start(port, &maildir);
+        let clock = collective_brain::clock::Clock::default();
+        let s = mailing_server(port, &clock).await;
+        Mailing { tmp, maildir, port, smtp, clock, s }
+    }
+}
+
 /// Waits for a message to `to` holding `needle`, for `secs`.
 async fn mail_to(maildir: &Path, to: &str, needle: &str, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -258,12 +281,7 @@ async fn without_an_smtp_server_the_server_says_it_sends_no_email() {
 /// is online hears once they leave; one click stops them.
 #[tokio::test(flavor = "multi_thread")]
 async fn missed_mentions_replies_and_messages_are_mailed_together_and_stop_with_one_click() {
-    let tmp = tempfile::tempdir().unwrap();
-    let maildir = tmp.path().join("mail");
-    let port = free_port();
-    let smtp = Smtp::start(port, &maildir);
-    let clock = collective_brain::clock::Clock::default();
-    let s = mailing_server(port, &clock).await;
+    let Mailing { tmp: _tmp, maildir, port: _, smtp, clock, s } = Mailing::start().await;
     let admin = s.admin().await;
     let amina = s.user("amina").await;
     let bruno = s.user("bruno").await;
@@ -378,12 +396,7 @@ async fn missed_mentions_replies_and_messages_are_mailed_together_and_stop_with_
 /// hidden post), the notices they chose to get there, each post in a language they read.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_digest_tells_what_happened_in_what_the_reader_may_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let maildir = tmp.path().join("mail");
-    let port = free_port();
-    let smtp = Smtp::start(port, &maildir);
-    let clock = collective_brain::clock::Clock::default();
-    let s = mailing_server(port, &clock).await;
+    let Mailing { tmp: _tmp, maildir, port: _, smtp, clock, s } = Mailing::start().await;
     let admin = s.admin().await;
     let amina = s.user_with("amina", json!({"languages": ["fr", "en"]})).await;
     let bruno = s.user("bruno").await;
@@ -454,12 +467,7 @@ async fn a_daily_digest_tells_what_happened_in_what_the_reader_may_read() {
 /// it refuses for good is shown to admins, who can forget it.
 #[tokio::test(flavor = "multi_thread")]
 async fn notices_wait_for_a_server_that_is_down_and_refused_mail_is_shown_to_admins() {
-    let tmp = tempfile::tempdir().unwrap();
-    let maildir = tmp.path().join("mail");
-    let port = free_port();
-    let smtp = Smtp::start(port, &maildir);
-    let clock = collective_brain::clock::Clock::default();
-    let s = mailing_server(port, &clock).await;
+    let Mailing { tmp: _tmp, maildir, port, smtp, clock, s } = Mailing::start().await;
     let admin = s.admin().await;
     let bruno = s.user("bruno").await;
     let mut readers = Vec::new();

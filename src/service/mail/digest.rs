@@ -321,14 +321,7 @@ impl App {
         }
         let key = rec.mail_key.clone().unwrap_or_default();
         let unsubscribe = self.unsubscribe_url(user.id, &key, "digest");
-        let footer = word(lang, "digest_footer").replace("{settings}", &self.public_link("profile"));
-        text.push_str(&format!("\n-- \n{footer}\n{}: {unsubscribe}\n", word(lang, "stop")));
-        html.push_str(&format!(
-            "<hr><p><small>{}<br><a href=\"{}\">{}</a></small></p></body></html>",
-            html_escape(&footer),
-            html_escape(&unsubscribe),
-            html_escape(word(lang, "stop"))
-        ));
+        self.sign_off(lang, "digest_footer", &unsubscribe, &mut text, &mut html);
         let to = rec.email.clone().unwrap_or_default();
         let mut mail = self.compose("digest", &to, Some(user.id), subject, text, html, Some(unsubscribe));
         mail.window = Some((since, until));

@@ -148,6 +148,19 @@ impl App {
         self.compose(kind, to, user.map(|u| u.0), subject, text, html, unsubscribe)
     }
 
+    /// Ends a notice or a digest: why they get it (`footer`, a word key), where to choose,
+    /// and the link that stops it, in text and HTML.
+    pub(super) fn sign_off(&self, lang: &str, footer: &str, unsubscribe: &str, text: &mut String, html: &mut String) {
+        let footer = word(lang, footer).replace("{settings}", &self.public_link("profile"));
+        text.push_str(&format!("\n-- \n{footer}\n{}: {unsubscribe}\n", word(lang, "stop")));
+        html.push_str(&format!(
+            "<hr><p><small>{}<br><a href=\"{}\">{}</a></small></p></body></html>",
+            html_escape(&footer),
+            html_escape(unsubscribe),
+            html_escape(word(lang, "stop"))
+        ));
+    }
+
     /// A member's one-click unsubscribe URL for `kind` of mail (`UNSUBSCRIBE_KINDS`).
     pub(super) fn unsubscribe_url(&self, user: UserId, key: &str, kind: &str) -> String {
         format!(

@@ -150,7 +150,6 @@ impl App {
         let name = self.mail_name();
         let key = rec.mail_key.clone().unwrap_or_default();
         let unsubscribe = self.unsubscribe_url(rec.user.id, &key, "notices");
-        let settings = self.public_link("profile");
         let shown = &notes[notes.len().saturating_sub(MOST_PER_MAIL)..];
         let line = |n: &Notification, post: &Post| {
             let what = match n.kind {
@@ -190,14 +189,7 @@ impl App {
                 html_escape(word(lang, "open")),
             ));
         }
-        let footer = word(lang, "notices_footer").replace("{settings}", &settings);
-        text.push_str(&format!("-- \n{footer}\n{}: {unsubscribe}\n", word(lang, "stop")));
-        html.push_str(&format!(
-            "<hr><p><small>{}<br><a href=\"{}\">{}</a></small></p></body></html>",
-            html_escape(&footer),
-            html_escape(&unsubscribe),
-            html_escape(word(lang, "stop"))
-        ));
+        self.sign_off(lang, "notices_footer", &unsubscribe, &mut text, &mut html);
         let to = rec.email.clone().unwrap_or_default();
         let mut mail = self.compose("notices", &to, Some(rec.user.id), subject, text, html, Some(unsubscribe));
         mail.notes = shown.iter().map(|(n, _)| n.clone()).collect();
