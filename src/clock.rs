@@ -34,6 +34,12 @@ impl Clock {
     }
 }
 
+/// Real milliseconds since the Unix epoch, whatever tests did to a `Clock`: for
+/// operational readings (health, metrics), never for what members see.
+pub fn unix_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
 /// Milliseconds since the epoch as RFC 3339 UTC.
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)

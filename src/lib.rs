@@ -167,8 +167,15 @@ async fn watch_disk(app: Arc<App>) {
         let store = app.store.clone();
         if let Ok(recorded) = tokio::task::spawn_blocking(move || store.record_watermark(mark)).await {
             match recorded {
-                Ok(m) => mark = m,
-                Err(e) => tracing::warn!(error = %e, "cannot record the store's watermark"),
+                Ok(m) => {
+                    mark = m;
+                    app.metrics.watermark_failing.store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => {
+                    if !app.metrics.watermark_failing.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "cannot record the store's watermark");
+                    }
+                }
             }
         }
         let dir = app.store.dir().to_owned();
@@ -180,6 +187,7 @@ async fn watch_disk(app: Arc<App>) {
                 continue;
             }
         };
+        app.metrics.disk_free.store(free, std::sync::atomic::Ordering::Relaxed);
         let low = free < app.config.disk_reserve_bytes();
         if app.store.set_disk_low(low) {
             if low {

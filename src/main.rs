@@ -132,15 +132,24 @@ fn config(args: &ServeArgs, matches: &ArgMatches) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// The log on stderr: lines of text, or with `CB_LOG_FORMAT=json` one JSON object a line
+/// (`timestamp`, `level`, `target`, `message` and the event's fields) for log shippers.
+/// `RUST_LOG` filters it (default `info,tantivy=warn`: the index's commits are not news).
+fn init_logs() -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    match std::env::var("CB_LOG_FORMAT").unwrap_or_default().as_str() {
+        "" | "text" => logs.init(),
+        "json" => logs.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
+        other => anyhow::bail!("CB_LOG_FORMAT={other:?}: use text or json"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    init_logs()?;
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {

@@ -50,6 +50,9 @@ pub struct Search {
     pub index: Arc<SearchIndex>,
     /// The change seq the last commit applied.
     pub applied: Arc<AtomicU64>,
+    /// When the index last held every change it had seen committed (unix ms): `/healthz`
+    /// tells an index that stays behind.
+    pub caught_up_ms: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -74,6 +77,7 @@ impl Search {
         let index = Arc::new(index);
         let applied = Arc::new(AtomicU64::new(committed.unwrap_or(0)));
         let stop = Arc::new(AtomicBool::new(false));
+        let caught_up_ms = Arc::new(AtomicU64::new(crate::clock::unix_ms()));
         // The writer is made here, on the starting thread: its memory is taken before any
         // load, and its merging threads keep the normal policy (merges starved while the
         // CPU is busy left many small segments, and the memory they hold, behind).
@@ -86,6 +90,7 @@ impl Search {
             indexer,
             writing: Some(writing),
             applied: applied.clone(),
+            caught_up_ms: caught_up_ms.clone(),
             stop: stop.clone(),
             commit_every,
             fresh: committed.is_none(),
@@ -95,7 +100,7 @@ impl Search {
             .name("search-indexer".into())
             .spawn(move || follower.run())
             .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        Ok(Search { index, applied, stop, thread: Mutex::new(Some(thread)) })
+        Ok(Search { index, applied, caught_up_ms, stop, thread: Mutex::new(Some(thread)) })
     }
 
     /// Stops the indexer (what it has not committed is caught up on the next start).
@@ -117,6 +122,7 @@ struct Follower {
     /// That thread, joined when the follower stops.
     writing: Option<JoinHandle<()>>,
     applied: Arc<AtomicU64>,
+    caught_up_ms: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     commit_every: Duration,
     /// The index was never committed: build it from the posts.
@@ -169,6 +175,7 @@ impl Follower {
             let applied = self.applied.load(Ordering::Acquire);
             let head = self.store.change_head().wait_beyond(applied, POLL);
             if head <= applied {
+                self.caught_up_ms.store(crate::clock::unix_ms(), Ordering::Relaxed);
                 continue;
             }
             // Let a burst gather into one commit, but never hold a change longer than
@@ -182,6 +189,9 @@ impl Follower {
             match self.apply(applied) {
                 Ok((at, more, posts)) => {
                     self.applied.store(at, Ordering::Release);
+                    if at >= head {
+                        self.caught_up_ms.store(crate::clock::unix_ms(), Ordering::Relaxed);
+                    }
                     cut = more;
                     every = if posts >= BUSY { self.commit_every.max(BUSY_COMMIT) } else { self.commit_every };
                 }

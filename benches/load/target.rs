@@ -153,8 +153,8 @@ impl Target {
         Some(format!(
             "writer: {commits:.0} batches of {:.1} ops, {:.2} ms to apply each; {flushes:.0} flushes of {:.2} ms (max {:.1} ms)",
             value("cb_ops_committed_total") / commits.max(1.0),
-            1000.0 * value("cb_apply_seconds_sum") / commits.max(1.0),
-            1000.0 * value("cb_flush_seconds_sum") / flushes.max(1.0),
+            1000.0 * value("cb_apply_seconds_total") / commits.max(1.0),
+            1000.0 * value("cb_flush_seconds_total") / flushes.max(1.0),
             1000.0 * value("cb_flush_seconds_max"),
         ))
     }

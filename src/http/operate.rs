@@ -67,14 +67,18 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
-/// `ok`, or 503 `degraded` with the reason while writes are refused (the disk is below
-/// its reserve): reads still work.
+/// `ok`; or 503 `degraded: ` and the reasons, `; `-separated, while the node serves but
+/// needs an operator (`service::health`); or 500 when the store cannot be read at all.
 pub(super) async fn healthz(State(app): State<Arc<App>>) -> Response {
-    if app.store.disk_low() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "degraded: the disk is below its reserve, writes are refused\n")
+    if let Err(e) = app.store.readable() {
+        return (StatusCode::INTERNAL_SERVER_ERROR, format!("failing: the store cannot be read: {e}\n"))
             .into_response();
     }
-    "ok".into_response()
+    let problems = crate::service::health::problems(&app.health_readings());
+    if problems.is_empty() {
+        return "ok".into_response();
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, format!("degraded: {}\n", problems.join("; "))).into_response()
 }
 
 /// Prometheus text format. Operational counters only: nothing here is about content.
@@ -122,7 +126,7 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::He
         w.flushes.load(Relaxed).to_string(),
     );
     let apply = w.apply_micros.load(Relaxed) as f64 / 1e6;
-    metric("cb_apply_seconds_sum", "counter", "Time spent applying store batches.", format!("{apply:.6}"));
+    metric("cb_apply_seconds_total", "counter", "Time spent applying store batches.", format!("{apply:.6}"));
     metric(
         "cb_ops_committed_total",
         "counter",
@@ -131,7 +135,7 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::He
     );
     metric("cb_commit_failures_total", "counter", "Store batches that failed.", w.failures.load(Relaxed).to_string());
     let flush = w.flush_micros.load(Relaxed) as f64 / 1e6;
-    metric("cb_flush_seconds_sum", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
+    metric("cb_flush_seconds_total", "counter", "Time spent flushing the store.", format!("{flush:.6}"));
     let max = w.flush_micros_max.load(Relaxed) as f64 / 1e6;
     metric("cb_flush_seconds_max", "gauge", "The longest store flush.", format!("{max:.6}"));
     metric(
@@ -159,6 +163,28 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, headers: axum::http::He
         "gauge",
         "Change records committed but not yet searchable.",
         head.saturating_sub(applied).to_string(),
+    );
+    metric(
+        "cb_index_behind_seconds",
+        "gauge",
+        "Seconds since the search index last held every committed change (0 while it keeps up).",
+        app.index_behind_secs().to_string(),
+    );
+    metric("cb_disk_free_bytes", "gauge", "Free bytes on the data dir's disk.", m.disk_free.load(Relaxed).to_string());
+    metric(
+        "cb_disk_reserve_bytes",
+        "gauge",
+        "The data dir's reserve: below it, writes are refused.",
+        app.config.disk_reserve_bytes().to_string(),
+    );
+    let problems = crate::service::health::problems(&app.health_readings()).len();
+    metric("cb_health_problems", "gauge", "Reasons /healthz says degraded (0: ok).", problems.to_string());
+    let newest = app.backup_files().ok().and_then(|b| b.first().and_then(|b| crate::clock::parse_ms(&b.created_at)));
+    metric(
+        "cb_backup_newest_timestamp_seconds",
+        "gauge",
+        "When the newest backup in the backup dir was taken (0: none).",
+        (newest.unwrap_or(0) / 1000).to_string(),
     );
     metric("cb_index_docs", "gauge", "Posts in the search index.", app.search.index.num_docs().to_string());
     metric("cb_store_queue", "gauge", "Writes waiting for the store writer.", app.store.writes_waiting().to_string());

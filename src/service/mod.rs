@@ -8,6 +8,7 @@ pub mod desk;
 mod direct;
 mod files;
 mod groups;
+pub mod health;
 mod joining;
 pub mod mail;
 mod moderation;
@@ -109,6 +110,10 @@ pub struct Metrics {
     pub posts_acked: AtomicU64,
     /// Connections closed at once: their address, or the server, was at its cap.
     pub refused_connections: AtomicU64,
+    /// Free bytes on the data dir's disk at the last look (`watch_disk`).
+    pub disk_free: AtomicU64,
+    /// The store's watermark could not be written at the last try.
+    pub watermark_failing: std::sync::atomic::AtomicBool,
 }
 
 /// Who is asking: a signed-in user, or a guest.

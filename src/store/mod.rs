@@ -712,6 +712,12 @@ impl Store {
         self.writer.submit_in_turn(op, turn).await
     }
 
+    /// Reads one record of the store: an error when its files cannot be read.
+    pub fn readable(&self) -> Result<(), StoreError> {
+        self.trees.meta.get(migrate::KEY)?;
+        Ok(())
+    }
+
     /// Whether the data dir's disk is below its reserve (writes refused).
     pub fn disk_low(&self) -> bool {
         self.disk_low.load(Ordering::SeqCst)

@@ -47,6 +47,8 @@ pub struct WriterStats {
     pub apply_micros: AtomicU64,
     /// Batches that failed (nothing of them written or acknowledged).
     pub failures: AtomicU64,
+    /// When the last batch failed (unix ms; 0: none since start).
+    pub last_failure_ms: AtomicU64,
     /// New posts' nonces found through the index, not folded into `nonces` yet.
     pub nonces_unfolded: AtomicU64,
     /// Nonces folded into `nonces` so far.
@@ -381,6 +383,7 @@ impl Flusher {
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
         if flushed.is_err() {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
+            self.stats.last_failure_ms.store(crate::clock::unix_ms(), Ordering::Relaxed);
         }
         flushed
     }
@@ -482,6 +485,7 @@ impl Applier {
             Ok((outcomes, fx)) => Some(Batch { replies, outcomes, fx }),
             Err(e) => {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
+                stats.last_failure_ms.store(crate::clock::unix_ms(), Ordering::Relaxed);
                 tracing::error!(error = %e, ops = replies.len(), "batch failed; nothing of it was written");
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::Failed("write failed").into()));

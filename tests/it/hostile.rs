@@ -446,7 +446,8 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     assert_eq!(e["error"]["code"], "insufficient_storage", "{e}");
     let r = s.http.get(s.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
-    assert!(r.text().await.unwrap().contains("degraded"));
+    let said = r.text().await.unwrap();
+    assert!(said.starts_with("degraded: disk: ") && said.contains("writes are refused"), "{said}");
     let (status, posts) = admin.get(&format!("/rooms/{room}/posts")).await;
     assert_eq!(status, 200, "reads stopped");
     assert!(posts.to_string().contains("before"));
