@@ -7,7 +7,10 @@
 #   - Debian's Hunspell dictionaries for en, fr, es and pt, which language tagging reads
 #     (the accuracy tests need them);
 #   - playwright-core and axe-core, pinned by web/tests/package-lock.json (npm ci);
-#   - aiosmtpd, from PyPI, the SMTP server the email tests run (needs python3 and pip).
+#   - aiosmtpd, from PyPI, the SMTP server the email tests run (needs python3 and pip);
+#   - Debian's nginx, openssl and curl (the proxy tests put deploy/nginx.conf with TLS in
+#     front of the server), promtool from Debian's prometheus (it checks the alert rules
+#     in deploy/prometheus) and systemd-analyze (it checks deploy/collective-brain.service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +22,11 @@ for dict in en_US fr_FR es_ES pt_PT pt_BR; do
     break
   fi
 done
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || PACKAGES="$PACKAGES nginx"
+command -v openssl >/dev/null || PACKAGES="$PACKAGES openssl"
+command -v curl >/dev/null || PACKAGES="$PACKAGES curl"
+command -v promtool >/dev/null || PACKAGES="$PACKAGES prometheus"
+command -v systemd-analyze >/dev/null || PACKAGES="$PACKAGES systemd"
 if [ -n "$PACKAGES" ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

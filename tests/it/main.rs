@@ -9,6 +9,7 @@ mod backup;
 mod backups_scheduled;
 mod bad_input;
 mod browser;
+mod deploy;
 mod desk;
 mod direct;
 mod durability;

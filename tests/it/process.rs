@@ -95,6 +95,10 @@ impl Proc {
         self.child.wait().expect("wait");
     }
 
+    pub(crate) fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
     fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
