@@ -34,5 +34,6 @@ mod reporting;
 mod search;
 mod structure;
 mod transfer;
+mod upgrade;
 mod util;
 mod watching;
