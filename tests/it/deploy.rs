@@ -370,3 +370,43 @@ async fn logs_are_json_lines_on_request() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CB_LOG_FORMAT=\"xml\": use text or json"));
 }
+
+/// The restore drill of docs/DEPLOY.md, with the real binary: the nightly backup's file
+/// is imported into a new data dir, verified, and served.
+#[tokio::test]
+async fn the_restore_drill_brings_back_the_community_from_a_backup() {
+    let bin = env!("CARGO_BIN_EXE_collective-brain");
+    let tmp = tempfile::tempdir().unwrap();
+    let (live, backups, restored) = (tmp.path().join("data"), tmp.path().join("backups"), tmp.path().join("restored"));
+    let p = crate::process::Proc::spawn(
+        &live,
+        &[("CB_BACKUP_DIR", backups.to_str().unwrap()), ("CB_BACKUP_EVERY_HOURS", "24")],
+    );
+    p.ready().await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let (_, spaces) = admin.get("/spaces").await;
+    let general =
+        spaces.as_array().unwrap().iter().find(|s| s["slug"] == "general").unwrap()["id"].as_str().unwrap().to_owned();
+    let (room, _) = thread(&admin, &general, "Restore drill", "Written before the night's backup").await;
+    let (status, taken) = admin.post("/admin/backups", json!({})).await;
+    assert_eq!(status, 201, "{taken}");
+    let (status, _) =
+        admin.post(&format!("/rooms/{room}/posts"), json!({"body": "after the backup", "nonce": "late"})).await;
+    assert_eq!(status, 201);
+    assert!(p.sigterm().success());
+
+    let file = backups.join(taken["name"].as_str().unwrap());
+    let (ok, out, err) =
+        run(Command::new(bin).args(["import", "--data-dir"]).arg(&restored).stdin(std::fs::File::open(&file).unwrap()));
+    assert!(ok, "import: {out}{err}");
+    let (ok, out, err) = run(Command::new(bin).args(["verify", "--data-dir"]).arg(&restored));
+    assert!(ok, "verify: {out}{err}");
+    let p = crate::process::Proc::spawn(&restored, &[]);
+    p.ready().await;
+    let admin = p.login("admin", ADMIN_PASSWORD).await;
+    let (status, posts) = admin.get(&format!("/rooms/{room}/posts")).await;
+    assert_eq!(status, 200, "{posts}");
+    assert!(posts.to_string().contains("Written before the night's backup"), "{posts}");
+    assert!(!posts.to_string().contains("after the backup"), "{posts}");
+    drop(p);
+}

@@ -103,7 +103,7 @@ impl Proc {
         self.log.lock().unwrap().join("\n")
     }
 
-    fn sigterm(mut self) -> std::process::ExitStatus {
+    pub(crate) fn sigterm(mut self) -> std::process::ExitStatus {
         let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
         assert!(ok.success());
         self.child.wait().expect("wait")
