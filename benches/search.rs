@@ -49,6 +49,7 @@ fn doc(rows: &[Row], i: usize) -> PostDoc {
         body,
         title: (i % 5 == 0).then(|| rows[(i + 11) % n].text[lang].chars().take(60).collect()),
         translations: Vec::new(),
+        title_translations: Vec::new(),
     }
 }
 

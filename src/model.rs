@@ -402,6 +402,24 @@ pub struct Room {
     /// Extension, in `GET /rooms/{id}` for a signed-in reader: how they follow it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub watch: Option<WatchLevel>,
+    /// Extension: the title's language (its opening post's when the thread was made);
+    /// the desk offers the title for translation into the others.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub title_lang: Option<Lang>,
+    /// 1.1: the title in other languages, by translators.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub title_translations: BTreeMap<Lang, TitleTranslation>,
+}
+
+/// A thread's title in another language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleTranslation {
+    pub title: String,
+    pub translator: UserId,
+    pub created_at: String,
+    /// The title changed since: shown with a mark, and offered for translation again.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub stale: bool,
 }
 
 /// How a post's language was decided.

@@ -386,6 +386,8 @@ mod tests {
             unread: None,
             read_seq: None,
             watch: None,
+            title_lang: Lang::parse("pt"),
+            title_translations: Default::default(),
         };
         for r in [None, Some(&room)] {
             let whole = ServerFrame::Ack { nonce: "n\"1", post: &post, room: r }.to_json();

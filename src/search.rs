@@ -397,6 +397,16 @@ pub fn post_doc(store: &Store, post: &Post, rooms: &mut RoomCache) -> Result<Opt
         // A thread's title belongs to its opening post.
         title: if post.seq == 1 { room.title.clone() } else { None },
         translations: post.translations.iter().map(|(l, t)| (l.to_string(), t.body.clone())).collect(),
+        // And its translations, but those of an older title.
+        title_translations: match post.seq {
+            1 => room
+                .title_translations
+                .iter()
+                .filter(|(_, t)| !t.stale)
+                .map(|(l, t)| (l.to_string(), t.title.clone()))
+                .collect(),
+            _ => Vec::new(),
+        },
     }))
 }
 
@@ -438,6 +448,7 @@ pub fn file_docs(store: &Store, post: &Post, doc: &PostDoc) -> Result<Vec<PostDo
                     (l.to_string(), words.collect::<Vec<_>>().join("\n"))
                 })
                 .collect(),
+            title_translations: Vec::new(),
         });
     }
     Ok(out)

@@ -410,7 +410,7 @@ async function space(main, id) {
       h(
         "li",
         {},
-        h("a", { href: `#/room/${r.id}` }, r.title || r.id),
+        h("a", { href: `#/room/${r.id}`, lang: r.title ? threadTitle(r).lang : undefined }, r.title ? threadTitle(r).text : r.id),
         " ",
         h("span", { class: "meta" }, t("thread.posts", { n: r.post_count }), " · ", when(r.last_activity_at)),
         r.unread ? h("span", { class: "tag unread" }, t("space.unread", { n: r.unread })) : null,
@@ -446,6 +446,16 @@ async function space(main, id) {
 }
 
 // ---- a room: a thread or a chat, live ----
+
+/** A thread's title as this reader sees it first: the original when they read its
+ * language, else a translation into one they read (`translated`), else the original. */
+function threadTitle(r) {
+  const langs = readerLangs();
+  const tr = r.title_translations || {};
+  if (!r.title_lang || langs.includes(r.title_lang)) return { text: r.title, lang: r.title_lang };
+  const l = langs.find((x) => tr[x] && !tr[x].stale) || langs.find((x) => tr[x]);
+  return l ? { text: tr[l].title, lang: l, translated: true } : { text: r.title, lang: r.title_lang };
+}
 
 /** Which version of a post this reader sees first. */
 function chooseVersion(p) {
@@ -877,6 +887,21 @@ function watchControl(r, path) {
   return h("p", { class: "watch" }, h("label", { for: "watch-level" }, t("watch.label")), " ", pick, " ", out);
 }
 
+/** Under a translated title, the original one click away. */
+function titleToggle(main, r, shown) {
+  const h1 = main.querySelector("h1");
+  h1.lang = shown.lang;
+  let original = false;
+  const toggle = h("button", { type: "button", class: "link toggle", id: "title-toggle" }, t("post.show_original"));
+  toggle.addEventListener("click", () => {
+    original = !original;
+    h1.textContent = original ? r.title : shown.text;
+    h1.lang = original ? r.title_lang : shown.lang;
+    toggle.textContent = t(original ? "post.show_translation" : "post.show_original");
+  });
+  main.append(h("p", { class: "meta" }, toggle));
+}
+
 /** `#/p/ID`: the post's room, scrolled to the post and highlighted. */
 async function postLink(main, id) {
   const p = await get(`/posts/${id}`);
@@ -893,7 +918,9 @@ async function room(main, id, focus = null) {
     get(`/spaces/${r.space}`).then((sp) => back.append(sp.name), () => back.append(t("nav.spaces")));
     main.append(h("nav", { class: "crumbs", "aria-label": t("room.crumbs") }, back));
   }
-  title(main, name);
+  const heading = r.title ? threadTitle(r) : null;
+  title(main, heading ? heading.text : name);
+  if (heading && heading.translated) titleToggle(main, r, heading);
   if (state.me && r.watch) main.append(watchControl(r, `/rooms/${r.id}/watch`));
   if (state.me && r.title) pinControl(main, r);
   if (state.me) {

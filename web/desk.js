@@ -112,7 +112,39 @@ async function before(item) {
   return box;
 }
 
+/** A thread's title to give in `item.needed`, with the thread's first post for its sense.
+ * Titles are short: no claim, the newest published one stands. */
+function titleItem(item) {
+  const p = item.post;
+  const li = h("li", { class: "item side-by-side title-item", dataset: { room: item.room } });
+  const out = h("p", { class: "error", role: "alert" });
+  const input = h("input", { id: `tt-${item.room}`, lang: item.needed, maxlength: 200, required: true });
+  const submit = h("button", { type: "button", class: "submit" }, t("desk.submit"));
+  submit.addEventListener("click", async () => {
+    try {
+      await post(`/rooms/${item.room}/title-translations`, { lang: item.needed, title: input.value });
+      li.remove();
+      app.notify(t("desk.published"));
+    } catch (err) {
+      out.textContent = app.errorText(err);
+    }
+  });
+  li.append(
+    h(
+      "div",
+      { class: "original" },
+      h("h3", {}, t("desk.thread_title", { lang: langName(p.lang) })),
+      h("p", { class: "thread-title", lang: p.lang }, item.room_title),
+      h("p", { class: "meta context" }, item.space ? `${item.space.name} · ` : "", h("a", { href: `#/room/${item.room}` }, t("desk.title_opening"))),
+      h("div", { class: "body", lang: p.lang }, p.body),
+    ),
+    h("div", { class: "draft" }, h("label", { for: input.id }, t("desk.title_draft", { lang: langName(item.needed) })), input, submit, out),
+  );
+  return li;
+}
+
 function queueItem(item, reload) {
+  if (item.kind === "title") return titleItem(item);
   const p = item.post;
   const li = h("li", { class: "item", dataset: { post: p.id } });
   const original = h("div", { class: "original" }, h("h3", {}, t("desk.original", { lang: langName(p.lang) })), context(item), h("div", { class: "body", lang: p.lang }, p.body));

@@ -152,6 +152,7 @@ fn build(rows: &[Row], translated: impl Fn(usize) -> bool) -> Result<SearchIndex
             body: r.text[l].clone(),
             title: None,
             translations,
+            title_translations: Vec::new(),
         })?;
     }
     ix.commit(1)?;

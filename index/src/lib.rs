@@ -104,6 +104,8 @@ pub struct PostDoc {
     pub title: Option<String>,
     /// `(lang, body)` of each translation.
     pub translations: Vec<(String, String)>,
+    /// `(lang, title)` of each translation of the title (the opening post's only).
+    pub title_translations: Vec<(String, String)>,
 }
 
 /// How results are ordered.
@@ -481,6 +483,10 @@ impl SearchIndex {
             langs.push(lang);
             doc.add_text(f.text[lang_index(field_lang(lang))], body);
             doc.add_text(f.grams, body);
+        }
+        for (lang, title) in &d.title_translations {
+            doc.add_text(f.title[lang_index(field_lang(lang))], title);
+            doc.add_text(f.grams, title);
         }
         langs.sort_unstable();
         langs.dedup();
@@ -900,7 +906,7 @@ fn digest(d: &PostDoc) -> u64 {
     eat(d.lang.as_bytes());
     eat(d.body.as_bytes());
     eat(d.title.as_deref().unwrap_or("\u{0}").as_bytes());
-    for (l, b) in &d.translations {
+    for (l, b) in d.translations.iter().chain(&d.title_translations) {
         eat(l.as_bytes());
         eat(b.as_bytes());
     }

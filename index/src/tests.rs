@@ -13,6 +13,7 @@ fn doc(post: u64, space: u64, lang: &str, body: &str) -> PostDoc {
         body: body.into(),
         title: None,
         translations: Vec::new(),
+        title_translations: Vec::new(),
     }
 }
 

@@ -101,3 +101,20 @@ pub(super) async fn request_translation(
     app.request_translation(caller.user.as_ref(), id, &b.lang).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub(super) struct TitleTranslationBody {
+    lang: String,
+    title: String,
+}
+
+/// `POST /rooms/{id}/title-translations`: the thread, with its title in `lang`.
+pub(super) async fn translate_title(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<TitleTranslationBody>,
+) -> ApiResult<Json<Room>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.translate_title(caller.user.as_ref(), id, &b.lang, &b.title).await?))
+}

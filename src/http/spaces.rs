@@ -301,3 +301,19 @@ pub(super) async fn answer_join(
     app.answer_join(caller.user.as_ref(), id, user, approve).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub(super) struct RoomPatch {
+    title: String,
+}
+
+/// `PATCH /rooms/{id}`: a thread's new title (its author, or whoever manages the space).
+pub(super) async fn rename_room(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<RoomPatch>,
+) -> ApiResult<Json<Room>> {
+    let id = parse_id(&id, RoomId::parse, "room")?;
+    Ok(Json(app.rename_room(caller.user.as_ref(), id, &b.title).await?))
+}

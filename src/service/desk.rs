@@ -215,9 +215,100 @@ impl App {
                 found.push(((priority, entry.post.created_at.clone()), entry));
                 taken += 1;
             }
+            self.title_entries(user, to, &froms, limit, &mut readable, &mut found)?;
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
+    }
+
+    /// Threads whose title waits for a translation into `to` from one of `froms`, as
+    /// `title` items (with the opening post for context): News and pinned threads first,
+    /// then beside readers' requests, ahead of other posts.
+    fn title_entries(
+        &self,
+        user: &User,
+        to: Lang,
+        froms: &[Lang],
+        limit: usize,
+        readable: &mut HashMap<SpaceId, bool>,
+        found: &mut Vec<((u8, String), QueueEntry)>,
+    ) -> ApiResult<()> {
+        let mut taken = 0;
+        for room in self.store.title_queue(to) {
+            if taken == limit {
+                break;
+            }
+            let Some(room) = self.store.room(room?)? else { continue };
+            if !room.title_lang.is_some_and(|l| froms.contains(&l)) {
+                continue;
+            }
+            let can = match readable.get(&room.space) {
+                Some(c) => *c,
+                None => {
+                    let c = self.readable_space(Some(user), room.space).is_ok();
+                    readable.insert(room.space, c);
+                    c
+                }
+            };
+            let Some(space) = self.store.space(room.space)?.filter(|_| can) else { continue };
+            let Some(opening) = self.store.posts(room.id, 0, 1)?.into_iter().next() else { continue };
+            if opening.deleted || opening.hidden {
+                continue;
+            }
+            let priority = match space.post_policy {
+                _ if room.pinned => 0,
+                crate::model::PostPolicy::Moderators => 0,
+                _ => 1,
+            };
+            let mut entry = self.queue_entry(opening, room, space, to, None)?;
+            entry.kind = "title";
+            found.push(((priority, entry.post.created_at.clone()), entry));
+            taken += 1;
+        }
+        Ok(())
+    }
+
+    /// A translator's translation of a thread's title into `lang`, shown to readers of
+    /// that language and searchable in it.
+    pub async fn translate_title(
+        &self,
+        viewer: Viewer<'_>,
+        room: RoomId,
+        lang: &str,
+        title: &str,
+    ) -> ApiResult<crate::model::Room> {
+        let user = translator(viewer)?;
+        let lang = validate::lang(lang)?;
+        let title = validate::title(title)?;
+        let (r, _) = self.readable_room(viewer, room)?;
+        let Some(from) = r.title_lang else {
+            return Err(ApiError::bad_request("only a forum thread has a title to translate"));
+        };
+        self.check_pair(user, from, lang)?;
+        self.limiter.write(user.id)?;
+        let opening = self.store.posts(room, 0, 1)?.into_iter().next().map(|p| p.id);
+        let op = crate::store::TranslateTitle { room, lang, title, translator: user.id, opening };
+        self.store.run(op).await?;
+        self.store.room(room)?.ok_or_else(|| ApiError::not_found("room"))
+    }
+
+    /// A new title for a thread, by its author or whoever manages its space: its
+    /// translations are marked stale and offered to translators again.
+    pub async fn rename_room(&self, viewer: Viewer<'_>, room: RoomId, title: &str) -> ApiResult<crate::model::Room> {
+        let user = signed_in(viewer)?;
+        let title = validate::title(title)?;
+        let (r, _) = self.readable_room(viewer, room)?;
+        if r.title.is_none() {
+            return Err(ApiError::bad_request("a chat room has no title"));
+        }
+        let opening = self.store.posts(room, 0, 1)?.into_iter().next();
+        if opening.as_ref().is_none_or(|p| p.author != user.id) {
+            self.check_manages(user, r.space)?;
+        }
+        self.limiter.write(user.id)?;
+        let op = crate::store::RenameRoom { room, title, opening: opening.map(|p| p.id) };
+        self.store.run(op).await?;
+        self.store.room(room)?.ok_or_else(|| ApiError::not_found("room"))
     }
 
     /// A queue item with its context: the thread, the space, the author, the place.

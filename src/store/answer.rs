@@ -188,4 +188,6 @@ writes! {
     SetEmailSettings => Done,
     QueueMail => Done,
     RequestTranslation => Done,
+    TranslateTitle => Done,
+    RenameRoom => Done,
 }

@@ -107,6 +107,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("email_tokens", &trees.email_tokens),
         ("mail_due", &trees.mail_due),
         ("translation_requests", &trees.translation_requests),
+        ("title_queue", &trees.title_queue),
     ]
 }
 

@@ -51,9 +51,9 @@ pub use ops::{
     AddMember, AnswerJoin, Approve, Claim, CreateFile, CreateInvite, CreatePost, CreateSpace, CreateUser, DeletePost,
     DescribeFile, DropFiles, EditPost, EraseAccount, ExpireClaim, Flag, Hide, MailDone, MailResult, MarkInitialized,
     MarkNotificationsRead, MarkRead, Pin, PutConcept, PutToken, QueueMail, React, Reject, Release, RemoveMember,
-    RequestJoin, RequestTranslation, Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity, SetCoordinators,
-    SetEmail, SetEmailSettings, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch, Suspend,
-    TouchToken, Translate, TranslateFile, UpdateSpace, UpdateUser, UseEmailToken,
+    RenameRoom, RequestJoin, RequestTranslation, Restore, RevokeInvite, RevokeToken, SetAvatar, SetCommunity,
+    SetCoordinators, SetEmail, SetEmailSettings, SetFileText, SetLang, SetPairs, SetPassword, SetSpaceWatch, SetWatch,
+    Suspend, TouchToken, Translate, TranslateFile, TranslateTitle, UpdateSpace, UpdateUser, UseEmailToken,
 };
 pub use refusal::{Refusal, WriteError};
 pub use verify::{Report, Watermark, WATERMARK};
@@ -376,6 +376,9 @@ pub(crate) struct Trees {
     pub mail_due: Tree,
     /// Readers' requests for a translation: (post, language) to who asked.
     pub translation_requests: Tree,
+    /// Threads whose title waits for translations: (priority, room) to the languages
+    /// it needs (JSON).
+    pub title_queue: Tree,
 }
 
 impl Trees {
@@ -416,6 +419,7 @@ impl Trees {
             email_tokens: db.open_tree("email_tokens")?,
             mail_due: db.open_tree("mail_due")?,
             translation_requests: db.open_tree("translation_requests")?,
+            title_queue: db.open_tree("title_queue")?,
         })
     }
 
@@ -457,6 +461,7 @@ impl Trees {
             self.email_tokens.clone(),
             self.mail_due.clone(),
             self.translation_requests.clone(),
+            self.title_queue.clone(),
         ]
     }
 }
@@ -1268,6 +1273,21 @@ impl Store {
     /// The queue into `to`, in queue order (News-like spaces and pinned threads first,
     /// then oldest first): the posts whose record names `to`, from `queue` and the runs
     /// of `fresh_queue` (a record is in one of them).
+    /// Threads whose title waits for a translation into `to`, by priority then age.
+    pub fn title_queue(&self, to: Lang) -> impl Iterator<Item = Result<RoomId, StoreError>> + '_ {
+        self.trees.title_queue.iter().filter_map(move |r| {
+            let found = r.map_err(StoreError::from).and_then(|(k, v)| {
+                let room = k
+                    .get(1..9)
+                    .and_then(keys::id_value)
+                    .ok_or(StoreError::Corrupt { tree: "title_queue", detail: "key".into() })?;
+                let needs: Vec<Lang> = decode("title_queue", &v)?;
+                Ok(needs.contains(&to).then(|| self.ids.at::<RoomId>(room)))
+            });
+            found.transpose()
+        })
+    }
+
     pub fn queue(&self, to: Lang) -> impl Iterator<Item = Result<QueueRecord, StoreError>> + '_ {
         let bad = |detail: &str| StoreError::Corrupt { tree: "queue", detail: detail.into() };
         let whole = self.trees.queue.iter().map(move |r| {

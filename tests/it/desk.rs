@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::util::{search_until, thread, Client, Server, Ws};
+use crate::util::{private_forum, search_until, thread, Client, Server, Ws};
 
 /// A translator with these pairs.
 async fn translator(s: &Server, admin: &Client, handle: &str, pairs: &[(&str, &str)]) -> Client {
@@ -457,4 +457,102 @@ async fn a_paused_queue_lists_nothing_until_resumed() {
     let (_, me) = t.put("/me/translator", json!({"pairs": [{"from": "en", "to": "fr"}], "paused": false})).await;
     assert!(me.get("translator_paused").is_none(), "{me}");
     assert!(queued_ids(&queue(&t, "fr").await).contains(&p["id"].as_str().unwrap().to_owned()));
+}
+
+#[tokio::test]
+async fn thread_titles_are_translated_through_the_desk_shown_and_searched_in_their_languages() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let marc = translator(&s, &admin, "marc_t", &[("pt", "fr")]).await;
+    let lucia = translator(&s, &admin, "lucia_t", &[("en", "es")]).await;
+    let ana = s.user_with("ana_titles", json!({"languages": ["pt"]})).await;
+    let (room, opening) = thread(
+        &ana,
+        &general,
+        "Catadoras de Campinas",
+        "As cooperativas de catadores organizam a coleta seletiva com a prefeitura de Campinas.",
+    )
+    .await;
+    assert_eq!(opening["lang"], "pt", "{opening}");
+    let (_, r) = ana.get(&format!("/rooms/{room}")).await;
+    assert_eq!(r["title_lang"], "pt", "{r}");
+
+    // The title waits for French beside its post, with the thread's context.
+    let q = queue(&marc, "fr").await;
+    let title =
+        q.iter().find(|i| i["kind"] == "title" && i["room"] == room.as_str()).unwrap_or_else(|| panic!("{q:?}"));
+    assert_eq!(title["room_title"], "Catadoras de Campinas");
+    assert_eq!(title["post"]["id"], opening["id"], "the opening post, for context");
+    assert_eq!(title["needed"], "fr");
+    assert!(q.iter().any(|i| i["kind"] == "post" && i["post"]["id"] == opening["id"]));
+    // Not for a translator from another language.
+    assert!(!queue(&lucia, "es").await.iter().any(|i| i["kind"] == "title"));
+
+    // Refused: a pair the translator does not hold, the title's own language, a chat.
+    let path = format!("/rooms/{room}/title-translations");
+    let (status, e) = lucia.post(&path, json!({"lang": "es", "title": "Recicladoras"})).await;
+    assert_eq!(status, 403, "{e}");
+    let (status, e) = marc.post(&path, json!({"lang": "pt", "title": "Catadoras"})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("lang")), "{e}");
+    let (status, e) = marc.post(&path, json!({"lang": "fr", "title": "  "})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("title")), "{e}");
+    let lobby = s.lobby_room().await;
+    let (status, _) =
+        marc.post(&format!("/rooms/{lobby}/title-translations"), json!({"lang": "fr", "title": "x"})).await;
+    assert_eq!(status, 400);
+    let (status, _) = ana.post(&path, json!({"lang": "fr", "title": "x"})).await;
+    assert_eq!(status, 403, "translators only");
+
+    // Published: on the room, gone from the queue, found in French.
+    let mut ws = ana.ws().await;
+    ws.send(json!({"type": "subscribe_space", "space": general})).await;
+    ws.expect("subscribed_space").await;
+    let (status, r) = marc.post(&path, json!({"lang": "fr", "title": "Les ramasseuses de Campinas"})).await;
+    assert_eq!(status, 200, "{r}");
+    let live = ws.until("room_updated").await;
+    assert_eq!(live["room"]["title_translations"]["fr"]["title"], "Les ramasseuses de Campinas", "{live}");
+    assert_eq!(r["title_translations"]["fr"]["title"], "Les ramasseuses de Campinas");
+    assert_eq!(r["title_translations"]["fr"]["translator"], marc.id().as_str());
+    assert!(!queue(&marc, "fr").await.iter().any(|i| i["kind"] == "title" && i["room"] == room.as_str()));
+    let (_, r) = s.guest().get(&format!("/rooms/{room}")).await;
+    assert_eq!(r["title_translations"]["fr"]["title"], "Les ramasseuses de Campinas", "{r}");
+    let found = search_until(&s.guest(), "q=ramasseuses", |v| v.to_string().contains(&room)).await;
+    assert!(found.to_string().contains(&room), "{found}");
+
+    // A new title makes its translations stale and offers it again; only its author or
+    // a manager of the space renames it.
+    let other = s.user("someone_else").await;
+    let (status, _) = other.patch(&format!("/rooms/{room}"), json!({"title": "Mine now"})).await;
+    assert_eq!(status, 403);
+    let (status, r) = ana.patch(&format!("/rooms/{room}"), json!({"title": "Catadoras e catadores de Campinas"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["title"], "Catadoras e catadores de Campinas");
+    assert_eq!(r["title_translations"]["fr"]["stale"], true, "{r}");
+    assert!(queue(&marc, "fr").await.iter().any(|i| i["kind"] == "title" && i["room"] == room.as_str()));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_private_groups_titles_reach_only_translators_who_read_it() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let inside = translator(&s, &admin, "inside_t", &[("en", "fr")]).await;
+    let outside = translator(&s, &admin, "outside_t", &[("en", "fr")]).await;
+    let member = s.user("member_t").await;
+    let group = private_forum(&admin, "wg-titles", &[&inside, &member]).await;
+    let (room, _) = thread(
+        &member,
+        &group,
+        "Secret agenda of the cooperative network",
+        "The draft terms of the exchange between the three cooperatives.",
+    )
+    .await;
+    assert!(queue(&inside, "fr").await.iter().any(|i| i["kind"] == "title" && i["room"] == room.as_str()));
+    assert!(!queue(&outside, "fr").await.iter().any(|i| i["room"] == room.as_str()));
+    let (status, _) = outside
+        .post(&format!("/rooms/{room}/title-translations"), json!({"lang": "fr", "title": "Ordre du jour"}))
+        .await;
+    assert_eq!(status, 404, "a group it cannot read does not exist for it");
+    s.stop().await;
 }

@@ -20,4 +20,7 @@ export default {
   "desk.in_chat": "in the chat",
   "desk.before": "Before it",
   "desk.paused": "Your queue is paused. Resume it in",
+  "desk.thread_title": "A thread's title ({lang})",
+  "desk.title_draft": "The title in {lang}",
+  "desk.title_opening": "Its first post",
 };

@@ -20,4 +20,7 @@ export default {
   "desk.in_chat": "en el chat",
   "desk.before": "Justo antes",
   "desk.paused": "Su cola está en pausa. Reanúdela en",
+  "desk.thread_title": "El título de un hilo ({lang})",
+  "desk.title_draft": "El título en {lang}",
+  "desk.title_opening": "Su primer mensaje",
 };

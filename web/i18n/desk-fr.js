@@ -20,4 +20,7 @@ export default {
   "desk.in_chat": "dans la discussion instantanée",
   "desk.before": "Juste avant",
   "desk.paused": "Votre file est en pause. Reprenez-la dans",
+  "desk.thread_title": "Le titre d'un fil ({lang})",
+  "desk.title_draft": "Le titre en {lang}",
+  "desk.title_opening": "Son premier message",
 };

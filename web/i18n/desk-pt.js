@@ -20,4 +20,7 @@ export default {
   "desk.in_chat": "no chat",
   "desk.before": "Logo antes",
   "desk.paused": "A sua fila está em pausa. Retome-a em",
+  "desk.thread_title": "O título de um tópico ({lang})",
+  "desk.title_draft": "O título em {lang}",
+  "desk.title_opening": "A primeira mensagem",
 };

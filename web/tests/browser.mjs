@@ -268,6 +268,12 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await item.locator("button.submit").click();
   await desk.locator(".notice", { hasText: "Published" }).waitFor();
   await expectCount(desk, item, 0, "the published item left the queue");
+  // The thread's title waits on the desk too, beside its first post.
+  const titled = desk.locator(`.title-item[data-room="${made.room.id}"]`);
+  await titled.locator(".thread-title", { hasText: "Cooperativa de café" }).waitFor();
+  await titled.locator("input").fill("The coffee cooperative");
+  await titled.locator("button.submit").click();
+  await expectCount(desk, titled, 0, "the translated title left the queue");
 
   // A short answer in the thread comes with its context: the thread, its place, its
   // author, and what it answers with that one's translation.
@@ -308,6 +314,16 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await post.locator("button.toggle").click();
   await body.filter({ hasText: "La cooperativa de café" }).waitFor();
   assert((await body.getAttribute("lang")) === "es", "the original carries lang=es");
+  // The title in English, the original a click away.
+  await reader.reload();
+  const heading = reader.locator("h1");
+  await heading.filter({ hasText: "The coffee cooperative" }).waitFor();
+  assert((await heading.getAttribute("lang")) === "en", "the translated title carries lang=en");
+  await reader.click("#title-toggle");
+  await heading.filter({ hasText: "Cooperativa de café" }).waitFor();
+  assert((await heading.getAttribute("lang")) === "es", "the original title carries lang=es");
+  await reader.goto(`${base}/#/space/${general.id}`);
+  await reader.locator(`.threads a[href="#/room/${made.room.id}"]`, { hasText: "The coffee cooperative" }).waitFor();
   // A document's title and description wait on the desk too, and its library shows them
   // in the reader's language once given.
   const up = await fetch(`${base}/api/v1/files?name=programa.txt`, { method: "POST", headers: { Authorization: `Bearer ${es.token}` }, body: "Programa de la feria del café" });

@@ -183,3 +183,101 @@ pub(super) fn request_translation(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Req
     requeue(tx, fx, ctx, &rec.post, &room, false, None)?;
     Ok(Ok(Outcome::Done))
 }
+
+/// The `title_queue` key of a thread's title: its priority (as its posts'), then its place.
+pub(super) fn title_key(ids: &Ids, priority: u8, room: RoomId) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = priority;
+    k[1..].copy_from_slice(&ids.key(room));
+    k
+}
+
+/// Makes the thread's title queue record match what its title needs: a translation into
+/// every community language but its own, missing or stale.
+pub(super) fn requeue_title(tx: &Tx, ctx: &Ctx, room: &Room) -> Result<(), Fatal> {
+    let Some(from) = room.title_lang else { return Ok(()) };
+    let Some((policy, _)) = tx.space_traits(room.space)? else { return Ok(()) };
+    let at = priority(policy, room.pinned);
+    tx.title_queue().remove(&title_key(&tx.ids, 1 - at, room.id)[..])?;
+    let needs: Vec<Lang> = ctx
+        .languages
+        .iter()
+        .copied()
+        .filter(|l| *l != from && room.title_translations.get(l).is_none_or(|t| t.stale))
+        .collect();
+    let key = title_key(&tx.ids, at, room.id);
+    if needs.is_empty() {
+        tx.title_queue().remove(&key[..])?;
+    } else {
+        put(tx.title_queue(), &key, &needs)?;
+    }
+    Ok(())
+}
+
+/// A translator's translation of a thread's title into `lang`.
+#[derive(Clone, Debug)]
+pub struct TranslateTitle {
+    pub room: RoomId,
+    pub lang: Lang,
+    pub title: String,
+    pub translator: UserId,
+    /// The thread's opening post, whose search document holds the title.
+    pub opening: Option<PostId>,
+}
+
+pub(super) fn translate_title(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &TranslateTitle) -> OpResult {
+    let Some(mut room) = tx.room(op.room)? else {
+        return Ok(Err(Refusal::NotFound("room")));
+    };
+    let Some(from) = room.title_lang else {
+        return Ok(Err(Refusal::NotAThread));
+    };
+    if from == op.lang {
+        return Ok(Err(Refusal::SameLanguage));
+    }
+    let t = TitleTranslation {
+        title: op.title.clone(),
+        translator: op.translator,
+        created_at: ctx.now.clone(),
+        stale: false,
+    };
+    room.title_translations.insert(op.lang, t);
+    titled(tx, ctx, fx, room, op.opening)
+}
+
+/// A thread's new title (its author or a moderator): its translations go stale.
+#[derive(Clone, Debug)]
+pub struct RenameRoom {
+    pub room: RoomId,
+    pub title: String,
+    pub opening: Option<PostId>,
+}
+
+pub(super) fn rename_room(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &RenameRoom) -> OpResult {
+    let Some(mut room) = tx.room(op.room)? else {
+        return Ok(Err(Refusal::NotFound("room")));
+    };
+    if room.title.is_none() {
+        return Ok(Err(Refusal::NotAThread));
+    }
+    if room.title.as_deref() == Some(op.title.as_str()) {
+        return Ok(Ok(Outcome::Done));
+    }
+    room.title = Some(op.title.clone());
+    for t in room.title_translations.values_mut() {
+        t.stale = true;
+    }
+    titled(tx, ctx, fx, room, op.opening)
+}
+
+/// Writes a room whose title or its translations changed: its title's queue record, the
+/// search index's copy (through its opening post), and the space's readers.
+fn titled(tx: &Tx, ctx: &Ctx, fx: &mut Effects, room: Room, opening: Option<PostId>) -> OpResult {
+    tx.put_room(&room);
+    requeue_title(tx, ctx, &room)?;
+    if let Some(post) = opening {
+        record_change(fx, post);
+    }
+    fx.rooms_updated.insert(room.id, room);
+    Ok(Ok(Outcome::Done))
+}

@@ -25,7 +25,9 @@ pub use accounts::{
     UpdateUser,
 };
 pub use community::{Approve, CreateInvite, Reject, RevokeInvite, SetCommunity, COMMUNITY};
-pub use desk::{Claim, ExpireClaim, PutConcept, Release, RequestTranslation, SetPairs, Translate};
+pub use desk::{
+    Claim, ExpireClaim, PutConcept, Release, RenameRoom, RequestTranslation, SetPairs, Translate, TranslateTitle,
+};
 pub use files::{CreateFile, DescribeFile, DropFiles, SetFileText, TranslateFile};
 pub use mail::{MailDone, MailResult, QueueMail, SetEmail, SetEmailSettings, UseEmailToken};
 pub use moderation::{Flag, Hide, Restore};
@@ -45,8 +47,8 @@ use super::{decode, fresh_post, post_record, NonceRecord, PostRecord, StoredNonc
 use crate::error::StoreError;
 use crate::model::{
     EventKind, JoinRequest, Lang, LangPair, LangSource, Notification, NotificationId, NotificationKind, Post, PostId,
-    PostPolicy, Profile, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, Translation, User, UserId,
-    Visibility,
+    PostPolicy, Profile, Revision, Role, Room, RoomId, Space, SpaceId, SpaceKind, TitleTranslation, Translation, User,
+    UserId, Visibility,
 };
 
 /// Where a new post goes.
@@ -116,6 +118,8 @@ pub enum Op {
     SetEmailSettings(SetEmailSettings),
     QueueMail(QueueMail),
     RequestTranslation(RequestTranslation),
+    TranslateTitle(TranslateTitle),
+    RenameRoom(RenameRoom),
 }
 
 /// Who moderates, why, and the flags the action settles (listed by the service: a
@@ -688,6 +692,9 @@ impl<'a> Tx<'a> {
     fn translation_requests(&self) -> &Overlay<'a> {
         &self.trees[34]
     }
+    fn title_queue(&self) -> &Overlay<'a> {
+        &self.trees[35]
+    }
 }
 
 /// What every op of a batch shares.
@@ -788,6 +795,8 @@ fn new_room(tx: &Tx, space: SpaceId, title: Option<String>, now: &str) -> Result
         unread: None,
         read_seq: None,
         watch: None,
+        title_lang: None,
+        title_translations: BTreeMap::new(),
     })
 }
 
@@ -817,7 +826,7 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::AddMember(AddMember { space, user }) => spaces::add_member(tx, space, user),
         Op::RemoveMember(RemoveMember { space, user }) => spaces::remove_member(tx, fx, space, user),
         Op::SetCoordinators(SetCoordinators { space, users }) => spaces::set_coordinators(tx, space, users),
-        Op::Pin(Pin { room, pinned, posts }) => spaces::pin(tx, fx, room, pinned, posts),
+        Op::Pin(Pin { room, pinned, posts }) => spaces::pin(tx, ctx, fx, room, pinned, posts),
         Op::CreatePost(op) => posts::create_post(tx, ctx, fx, op),
         Op::EditPost(op) => posts::edit_post(tx, ctx, fx, op),
         Op::DeletePost(DeletePost { post, moderation }) => posts::delete_post(tx, ctx, fx, post, moderation),
@@ -863,6 +872,8 @@ pub(super) fn apply(tx: &Tx, op: &Op, ctx: &Ctx, fx: &mut Effects) -> OpResult {
         Op::SetEmailSettings(op) => mail::set_email_settings(tx, op),
         Op::QueueMail(op) => mail::queue_mail(tx, ctx, op),
         Op::RequestTranslation(op) => desk::request_translation(tx, ctx, fx, op),
+        Op::TranslateTitle(op) => desk::translate_title(tx, ctx, fx, op),
+        Op::RenameRoom(op) => desk::rename_room(tx, ctx, fx, op),
     }
 }
 

@@ -132,6 +132,10 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
     room.last_seq = seq;
     room.post_count += 1;
     room.last_activity_at = now.to_owned();
+    if is_new && room.title.is_some() {
+        room.title_lang = Some(*lang);
+        super::desk::requeue_title(tx, ctx, &room)?;
+    }
     tx.put_room(&room);
     if is_new {
         tx.space_rooms().insert(&keys::pair(tx.ids.of(room.space), tx.ids.of(room.id))[..], &[][..])?;

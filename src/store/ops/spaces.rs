@@ -255,7 +255,7 @@ pub(super) fn set_coordinators(tx: &Tx, space: &SpaceId, users: &[UserId]) -> Op
     Ok(Ok(Outcome::Space(s)))
 }
 
-pub(super) fn pin(tx: &Tx, fx: &mut Effects, room: &RoomId, pinned: &bool, posts: &[PostId]) -> OpResult {
+pub(super) fn pin(tx: &Tx, ctx: &Ctx, fx: &mut Effects, room: &RoomId, pinned: &bool, posts: &[PostId]) -> OpResult {
     let Some(mut r) = tx.room(*room)? else {
         return Ok(Err(Refusal::NotFound("room")));
     };
@@ -264,6 +264,7 @@ pub(super) fn pin(tx: &Tx, fx: &mut Effects, room: &RoomId, pinned: &bool, posts
     }
     r.pinned = *pinned;
     tx.put_room(&r);
+    super::desk::requeue_title(tx, ctx, &r)?;
     let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
         return Ok(Err(Refusal::NotFound("space")));
     };
