@@ -15,6 +15,7 @@ export async function deskPage(main, shell) {
   title(main, t("desk.title"));
   if (!isTranslator()) {
     main.append(h("p", {}, t("desk.not_translator")));
+    if (state.me) main.append(await recognition());
     return;
   }
   const targets = [...new Set(state.me.translator_pairs ? state.me.translator_pairs.map((p) => p.to) : [])];
@@ -44,6 +45,29 @@ export async function deskPage(main, shell) {
   to.addEventListener("change", load);
   state.live.followQueue(to.value, () => load());
   await load();
+  main.append(await recognition());
+}
+
+/** Who has translated how much, and how far each language has come (over what the
+ * reader can read). */
+async function recognition() {
+  const [people, coverage] = await Promise.all([get("/translations/translators"), get("/translations/coverage")]);
+  const col = (key) => h("th", { scope: "col" }, t(key));
+  const table = h(
+    "table",
+    { id: "coverage" },
+    h("thead", {}, h("tr", {}, col("desk.language"), col("desk.translated"), col("desk.waiting"))),
+    h("tbody", {}, coverage.map((c) => h("tr", {}, h("th", { scope: "row" }, langName(c.lang)), h("td", {}, String(c.translated)), h("td", {}, String(c.waiting))))),
+  );
+  const list = h(
+    "ol",
+    { id: "translators" },
+    people.map((p) =>
+      h("li", {}, h("strong", {}, p.user.display_name), " · ", t("desk.count", { n: p.translations }), " (", Object.entries(p.languages).map(([l, n]) => `${langName(l)} ${n}`).join(", "), ")"),
+    ),
+  );
+  if (!people.length) list.append(h("li", {}, t("desk.nobody_yet")));
+  return h("section", { id: "recognition" }, h("h2", {}, t("desk.recognition")), h("h3", {}, t("desk.coverage")), table, h("h3", {}, t("desk.translators")), list);
 }
 
 /** A document's title and description, given in `lang` beside the original. */

@@ -86,6 +86,14 @@ pub(super) async fn coverage(State(app): State<Arc<App>>, caller: Caller) -> Api
     Ok(Json(app.coverage(caller.user.as_ref())?))
 }
 
+/// `GET /translations/translators`: the recognition page's counts.
+pub(super) async fn translators(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<crate::service::desk::TranslatorCount>>> {
+    Ok(Json(app.translators(caller.user.as_ref())?))
+}
+
 #[derive(Deserialize)]
 pub(super) struct RequestBody {
     lang: String,

@@ -62,6 +62,15 @@ pub struct Claim {
     pub expires_at: String,
 }
 
+/// A translator's published translations, for the desk's recognition page.
+#[derive(Clone, Debug, Serialize)]
+pub struct TranslatorCount {
+    pub user: AuthorRef,
+    pub translations: usize,
+    /// By target language.
+    pub languages: std::collections::BTreeMap<Lang, usize>,
+}
+
 /// How far translation into one language has come.
 #[derive(Clone, Debug, Serialize)]
 pub struct Coverage {
@@ -443,6 +452,44 @@ impl App {
         self.limiter.write(user.id)?;
         let crate::store::PostEvent { seq, post } = self.store.run(crate::store::SetLang { post, lang }).await?;
         Ok(Changed { seq, post })
+    }
+
+    /// Every translator's published translations (the current one of each post and
+    /// language is credited), most first, counting only what the caller can read.
+    pub fn translators(&self, viewer: Viewer) -> ApiResult<Vec<TranslatorCount>> {
+        signed_in(viewer)?;
+        let mut readable: HashMap<SpaceId, bool> = HashMap::new();
+        let mut counts: HashMap<crate::model::UserId, std::collections::BTreeMap<Lang, usize>> = HashMap::new();
+        for lang in &self.config.languages {
+            for t in self.store.translation_times(*lang)? {
+                let Some(who) = t.translator else { continue };
+                let can = match readable.get(&t.space) {
+                    Some(c) => *c,
+                    None => {
+                        let c = self.readable_space(viewer, t.space).is_ok();
+                        readable.insert(t.space, c);
+                        c
+                    }
+                };
+                if can {
+                    *counts.entry(who).or_default().entry(*lang).or_default() += 1;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (id, languages) in counts {
+            let Some(rec) = self.store.user(id)?.filter(|r| !r.user.deleted) else { continue };
+            let translations = languages.values().sum();
+            out.push(TranslatorCount {
+                user: AuthorRef { id, display_name: rec.user.display_name },
+                translations,
+                languages,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.translations.cmp(&a.translations).then_with(|| a.user.display_name.cmp(&b.user.display_name))
+        });
+        Ok(out)
     }
 
     /// Per community language: posts waiting, translations made, and the median wait,

@@ -556,3 +556,46 @@ async fn a_private_groups_titles_reach_only_translators_who_read_it() {
     assert_eq!(status, 404, "a group it cannot read does not exist for it");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_recognition_page_counts_each_translators_work_over_what_the_reader_reads() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let marc = translator(&s, &admin, "marc_r", &[("en", "fr"), ("en", "es")]).await;
+    let ines = translator(&s, &admin, "ines_r", &[("en", "pt")]).await;
+    let author = s.user("author_r").await;
+    let outsider = s.user("outsider_r").await;
+    let group = private_forum(&admin, "wg-recognition", &[&marc, &author]).await;
+    let (room, _) = thread(&author, &general, "Social finance", "intro").await;
+    let (secret, _) = thread(&author, &group, "Inside the group", "intro").await;
+    let a = say(&author, &room, "Solidarity finance funds cooperatives", "en", "r1").await;
+    let b = say(&author, &room, "Community banks lend to members", "en", "r2").await;
+    let c = say(&author, &secret, "The group's budget for the exchange", "en", "r3").await;
+    for (t, post, lang) in [(&marc, &a, "fr"), (&marc, &a, "es"), (&marc, &c, "fr"), (&ines, &b, "pt")] {
+        let pid = post["id"].as_str().unwrap();
+        let (status, v) = t.post(&format!("/posts/{pid}/translations"), json!({"lang": lang, "body": "traduit"})).await;
+        assert_eq!(status, 201, "{v}");
+    }
+    let (status, _) = s.guest().get("/translations/translators").await;
+    assert_eq!(status, 401);
+    let counts = |v: &Value, who: &Client| -> (u64, Value) {
+        let row = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user"]["id"] == who.id().as_str())
+            .unwrap_or_else(|| panic!("{v}"));
+        (row["translations"].as_u64().unwrap(), row["languages"].clone())
+    };
+    // A member of the group sees all of Marc's work, most first.
+    let (status, v) = author.get("/translations/translators").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v[0]["user"]["id"], marc.id().as_str(), "{v}");
+    assert_eq!(counts(&v, &marc), (3, json!({"fr": 2, "es": 1})));
+    assert_eq!(counts(&v, &ines), (1, json!({"pt": 1})));
+    // Someone outside it does not learn of the group's translation.
+    let (_, v) = outsider.get("/translations/translators").await;
+    assert_eq!(counts(&v, &marc), (2, json!({"fr": 1, "es": 1})));
+    s.stop().await;
+}

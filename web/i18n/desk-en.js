@@ -23,4 +23,13 @@ export default {
   "desk.thread_title": "A thread's title ({lang})",
   "desk.title_draft": "The title in {lang}",
   "desk.title_opening": "Its first post",
+  "desk.recognition": "Who translates",
+  "desk.coverage": "Each language",
+  "desk.language": "Language",
+  "desk.translated": "Translated",
+  "desk.waiting": "Waiting",
+  "desk.translators": "Translators",
+  "desk.count": "{n} translations",
+  "desk.count.one": "{n} translation",
+  "desk.nobody_yet": "No translation published yet.",
 };

@@ -23,4 +23,13 @@ export default {
   "desk.thread_title": "El título de un hilo ({lang})",
   "desk.title_draft": "El título en {lang}",
   "desk.title_opening": "Su primer mensaje",
+  "desk.recognition": "Quién traduce",
+  "desk.coverage": "Cada idioma",
+  "desk.language": "Idioma",
+  "desk.translated": "Traducidos",
+  "desk.waiting": "En espera",
+  "desk.translators": "Traductoras y traductores",
+  "desk.count": "{n} traducciones",
+  "desk.count.one": "{n} traducción",
+  "desk.nobody_yet": "Todavía no se ha publicado ninguna traducción.",
 };

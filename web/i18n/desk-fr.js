@@ -23,4 +23,13 @@ export default {
   "desk.thread_title": "Le titre d'un fil ({lang})",
   "desk.title_draft": "Le titre en {lang}",
   "desk.title_opening": "Son premier message",
+  "desk.recognition": "Qui traduit",
+  "desk.coverage": "Chaque langue",
+  "desk.language": "Langue",
+  "desk.translated": "Traduits",
+  "desk.waiting": "En attente",
+  "desk.translators": "Traductrices et traducteurs",
+  "desk.count": "{n} traductions",
+  "desk.count.one": "{n} traduction",
+  "desk.nobody_yet": "Aucune traduction publiée pour l'instant.",
 };

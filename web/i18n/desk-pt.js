@@ -23,4 +23,13 @@ export default {
   "desk.thread_title": "O título de um tópico ({lang})",
   "desk.title_draft": "O título em {lang}",
   "desk.title_opening": "A primeira mensagem",
+  "desk.recognition": "Quem traduz",
+  "desk.coverage": "Cada língua",
+  "desk.language": "Língua",
+  "desk.translated": "Traduzidas",
+  "desk.waiting": "Aguardando",
+  "desk.translators": "Tradutoras e tradutores",
+  "desk.count": "{n} traduções",
+  "desk.count.one": "{n} tradução",
+  "desk.nobody_yet": "Nenhuma tradução publicada ainda.",
 };

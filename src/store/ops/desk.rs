@@ -132,7 +132,11 @@ pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) ->
     }
     let space = room_space(tx, rec.post.room)?;
     let waited_ms = crate::clock::parse_ms(&rec.post.created_at).map_or(0, |c| ctx.now_ms - c);
-    put(tx.translated(), &keys_lang_post(tx, *lang, *post), &TimeRecord { space, waited_ms })?;
+    put(
+        tx.translated(),
+        &keys_lang_post(tx, *lang, *post),
+        &TimeRecord { space, waited_ms, translator: Some(*translator) },
+    )?;
     rec.post.translations.insert(
         lang.to_owned(),
         Translation {

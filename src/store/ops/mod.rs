@@ -171,6 +171,9 @@ pub struct ClaimRecord {
 pub struct TimeRecord {
     pub space: SpaceId,
     pub waited_ms: i64,
+    /// Who published it (the desk's recognition page counts these).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translator: Option<UserId>,
 }
 
 /// What a write produced.
