@@ -546,7 +546,8 @@ function renderPost(p, el) {
     const line = h("p", { class: "note awaiting", title: note }, h("span", { class: "awaiting-text" }, note));
     // A reader asks for it in their language (a short chat post waits only so).
     const want = state.me && readerLangs().find((l) => state.config.languages.includes(l));
-    if (want) {
+    if (want && (requested.get(p.id) || []).includes(want)) line.append(" ", h("span", { class: "requested" }, t("post.requested")));
+    else if (want) {
       const ask = h("button", { type: "button", class: "link request" }, t("post.request"));
       ask.addEventListener("click", async () => {
         try {
@@ -599,6 +600,8 @@ function groupWithPrevious(el) {
 const REACTIONS = ["👍", "❤️", "🎉", "🙏", "😄"];
 // This session's own reactions ("post|emoji"), to toggle them and show them as mine.
 const mine = new Set();
+// Posts readers asked to have translated: post id -> languages.
+const requested = new Map();
 
 /** `@` in a composer offers the handles of the room's participants: arrows choose,
  * Enter or Tab inserts, Escape closes. */
@@ -991,9 +994,11 @@ async function room(main, id, focus = null) {
     for (let i = 0; i < ids.length; i += 200) {
       const chunk = ids.slice(i, i + 200);
       chunk.forEach((pid) => asked.add(pid));
-      const found = await get(`/me/reactions?posts=${chunk.join(",")}`).catch(() => ({}));
-      for (const [pid, emojis] of Object.entries(found)) {
-        emojis.forEach((e) => mine.add(`${pid}|${e}`));
+      const ask = (path) => get(`${path}?posts=${chunk.join(",")}`).catch(() => ({}));
+      const [found, asks] = await Promise.all([ask("/me/reactions"), ask("/translation-requests")]);
+      for (const [pid, emojis] of Object.entries(found)) emojis.forEach((e) => mine.add(`${pid}|${e}`));
+      for (const [pid, langs] of Object.entries(asks)) requested.set(pid, langs);
+      for (const pid of new Set([...Object.keys(found), ...Object.keys(asks)])) {
         if (shown.has(pid) && latest.has(pid)) renderPost(latest.get(pid), shown.get(pid));
       }
     }

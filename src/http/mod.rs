@@ -56,6 +56,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/mail/{id}", delete(accounts::forget_mail))
         .route("/me/password", put(accounts::change_password))
         .route("/me/reactions", get(posts::my_reactions))
+        .route("/translation-requests", get(posts::requested_translations))
         .route("/users", get(accounts::directory))
         .route("/users/{id}", get(accounts::user).delete(accounts::delete_user))
         .route("/users/{id}/roles", put(accounts::set_roles))

@@ -127,11 +127,23 @@ pub(super) async fn my_reactions(
     caller: Caller,
     Query(q): Query<MineQuery>,
 ) -> ApiResult<Json<std::collections::BTreeMap<PostId, Vec<String>>>> {
-    let ids: Vec<PostId> = q
-        .posts
-        .split(',')
+    let ids = post_ids(&q.posts)?;
+    Ok(Json(app.my_reactions(caller.user.as_ref(), &ids)?))
+}
+
+fn post_ids(list: &str) -> ApiResult<Vec<PostId>> {
+    list.split(',')
         .filter(|s| !s.is_empty())
         .map(|s| PostId::parse(s).ok_or_else(|| ApiError::field("posts", format!("{s:?} is not a post id"))))
-        .collect::<ApiResult<_>>()?;
-    Ok(Json(app.my_reactions(caller.user.as_ref(), &ids)?))
+        .collect()
+}
+
+/// `GET /translation-requests?posts=p1,p2`: which of those posts readers asked to have
+/// in which languages (that they still lack).
+pub(super) async fn requested_translations(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<MineQuery>,
+) -> ApiResult<Json<std::collections::BTreeMap<PostId, Vec<crate::model::Lang>>>> {
+    Ok(Json(app.requested_translations(caller.user.as_ref(), &post_ids(&q.posts)?)?))
 }

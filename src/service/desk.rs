@@ -353,6 +353,40 @@ impl App {
         })
     }
 
+    /// Of `posts`, those the caller can read that readers asked to have in languages
+    /// they still lack (missing or stale), with those languages.
+    pub fn requested_translations(
+        &self,
+        viewer: Viewer,
+        posts: &[PostId],
+    ) -> ApiResult<std::collections::BTreeMap<PostId, Vec<Lang>>> {
+        if posts.len() > super::posts::POSTS_MAX_REACTIONS_ASKED {
+            return Err(ApiError::field(
+                "posts",
+                format!("at most {} at once", super::posts::POSTS_MAX_REACTIONS_ASKED),
+            ));
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for &id in posts {
+            let Some(rec) = self.store.post(id)? else { continue };
+            let p = &rec.post;
+            if p.deleted || p.hidden || self.readable_room(viewer, p.room).is_err() {
+                continue;
+            }
+            let mut langs = Vec::new();
+            for lang in &self.config.languages {
+                let lacking = *lang != p.lang && p.translations.get(lang).is_none_or(|t| t.stale);
+                if lacking && !self.store.translation_requests(id, *lang)?.is_empty() {
+                    langs.push(*lang);
+                }
+            }
+            if !langs.is_empty() {
+                out.insert(id, langs);
+            }
+        }
+        Ok(out)
+    }
+
     /// A reader asks for `post` in `lang`, a community language it is not in: it waits
     /// for translators (a short chat post enters the queue only so), ahead of all but
     /// News. Asking twice changes nothing.

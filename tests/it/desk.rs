@@ -599,3 +599,33 @@ async fn the_recognition_page_counts_each_translators_work_over_what_the_reader_
     assert_eq!(counts(&v, &marc), (2, json!({"fr": 1, "es": 1})));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn readers_see_which_posts_others_asked_to_have_translated() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let t = translator(&s, &admin, "req_t", &[("es", "en")]).await;
+    let es = s.user_with("req_es", json!({"languages": ["es"]})).await;
+    let asker = s.user_with("req_en", json!({"languages": ["en"]})).await;
+    let other = s.user_with("req_other", json!({"languages": ["en"]})).await;
+    let lobby = s.lobby_room().await;
+    let hola = say(&es, &lobby, "¡Hola a todos!", "es", "req1").await;
+    let quiet = say(&es, &lobby, "¿Qué tal?", "es", "req2").await;
+    let (h, q) = (hola["id"].as_str().unwrap(), quiet["id"].as_str().unwrap());
+    let path = format!("/translation-requests?posts={h},{q}");
+    let (status, v) = other.get(&path).await;
+    assert_eq!((status, v.clone()), (200, json!({})), "nothing asked yet");
+    let (status, _) = asker.post(&format!("/posts/{h}/translation-requests"), json!({"lang": "en"})).await;
+    assert_eq!(status, 204);
+    let (_, v) = other.get(&path).await;
+    assert_eq!(v, json!({h: ["en"]}), "another reader sees it");
+    let (status, e) = other.get("/translation-requests?posts=nonsense").await;
+    assert_eq!((status, e["error"]["field"].as_str()), (400, Some("posts")), "{e}");
+    // Translated, it is no longer waiting.
+    let (status, _) =
+        t.post(&format!("/posts/{h}/translations"), json!({"lang": "en", "body": "Hello, everyone!"})).await;
+    assert_eq!(status, 201);
+    let (_, v) = other.get(&path).await;
+    assert_eq!(v, json!({}));
+    s.stop().await;
+}

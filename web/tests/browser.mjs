@@ -304,6 +304,12 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   const line = chat.locator(`.post[data-post="${hola.id}"]`);
   await line.locator("button.request", { hasText: "Translate this" }).click();
   await line.locator(".note", { hasText: "Translation requested." }).waitFor();
+  // Another English reader sees that it was asked for.
+  const ctxOlga = await context(await user("olga", ["en"]));
+  const olga = await open(ctxOlga, `#/room/${lobby.room}`);
+  await olga.locator(`.post[data-post="${hola.id}"] .requested`, { hasText: "Translation requested." }).waitFor();
+  assert((await olga.locator(`.post[data-post="${hola.id}"] button.request`).count()) === 0, "asked once is enough");
+  await ctxOlga.close();
   await desk.reload();
   await desk.locator(`.item[data-post="${hola.id}"] .context`, { hasText: "in the chat" }).waitFor();
 
