@@ -24,6 +24,7 @@ pub mod lang;
 pub mod lang_eval;
 pub mod lexicon;
 pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod net;
 pub mod protocol;

@@ -167,6 +167,37 @@ function titleItem(item) {
   return li;
 }
 
+/** The translation memory's matches for the post's sentences: the exact ones fill an
+ * empty draft, each match is one click ("Use") from the draft. */
+async function memory(item, draft) {
+  let found = [];
+  try {
+    found = await get(`/translations/suggestions?post=${item.post.id}&lang=${item.needed}`);
+  } catch {
+    return null;
+  }
+  if (!found.length) return null;
+  const box = h("div", { class: "suggestions", id: `memory-${item.post.id}` }, h("h4", {}, t("desk.memory")));
+  const exact = new Map();
+  for (const s of found) if (s.score >= 0.999 && !exact.has(s.sentence)) exact.set(s.sentence, s.target);
+  if (exact.size && !draft.value) {
+    draft.value = [...exact.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]).join(" ");
+    box.append(h("p", { class: "note", role: "status" }, t("desk.prefilled")));
+  }
+  const list = h("ul", {});
+  for (const s of found) {
+    const use = h("button", { type: "button", class: "link use" }, t("desk.use"));
+    use.addEventListener("click", () => {
+      const at = draft.selectionStart ?? draft.value.length;
+      draft.value = `${draft.value.slice(0, at)}${s.target}${draft.value.slice(at)}`;
+      draft.focus();
+    });
+    list.append(h("li", { class: "suggestion" }, h("span", { class: "tag" }, `${Math.round(s.score * 100)}%`), " ", h("span", { lang: item.post.lang }, s.source), " → ", h("span", { lang: item.needed, class: "target" }, s.target), " ", use));
+  }
+  box.append(list);
+  return box;
+}
+
 function queueItem(item, reload) {
   if (item.kind === "title") return titleItem(item);
   const p = item.post;
@@ -194,6 +225,7 @@ function queueItem(item, reload) {
       ),
     );
     li.classList.add("side-by-side");
+    memory(item, draft).then((box) => box && li.querySelector(".draft").prepend(box));
     submit.addEventListener("click", async () => {
       try {
         await post(`/posts/${p.id}/translations`, { lang: item.needed, body: draft.value });

@@ -126,3 +126,23 @@ pub(super) async fn translate_title(
     let id = parse_id(&id, RoomId::parse, "room")?;
     Ok(Json(app.translate_title(caller.user.as_ref(), id, &b.lang, &b.title).await?))
 }
+
+#[derive(Deserialize)]
+pub(super) struct SuggestionsQuery {
+    post: String,
+    lang: String,
+}
+
+/// `GET /translations/suggestions?post=&lang=`: translation-memory matches, sentence by
+/// sentence (read from the store on a blocking thread).
+pub(super) async fn suggestions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<SuggestionsQuery>,
+) -> ApiResult<Json<Vec<crate::service::desk::Suggestion>>> {
+    let post = PostId::parse(&q.post).ok_or_else(|| ApiError::field("post", "not a post id"))?;
+    let found = tokio::task::spawn_blocking(move || app.suggestions(caller.user.as_ref(), post, &q.lang))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(found))
+}

@@ -96,6 +96,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/translations/release", post(desk::release))
         .route("/translations/coverage", get(desk::coverage))
         .route("/translations/translators", get(desk::translators))
+        .route("/translations/suggestions", get(desk::suggestions))
         .route("/posts/{id}/flags", post(moderation::flag_post))
         .route("/posts/{id}/hide", post(moderation::hide_post))
         .route("/posts/{id}/restore", post(moderation::restore_post))

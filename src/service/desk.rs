@@ -62,6 +62,36 @@ pub struct Claim {
     pub expires_at: String,
 }
 
+/// The translation memory of this node: an index per language pair of the store's
+/// `memory` records, read up to `seen`.
+#[derive(Default)]
+pub struct Memories {
+    state: std::sync::Mutex<MemoryState>,
+}
+
+#[derive(Default)]
+struct MemoryState {
+    seen: u64,
+    pairs: HashMap<(Lang, Lang), crate::memory::Memory>,
+}
+
+/// One translation-memory match for a sentence of the post being translated.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestion {
+    pub source: String,
+    pub target: String,
+    pub score: f64,
+    pub from_post: PostId,
+    /// Extension: which sentence of the post it is for (0 for the first).
+    pub sentence: usize,
+}
+
+/// Suggestions offered per sentence, and the least score offered.
+const SUGGESTIONS_PER_SENTENCE: usize = 3;
+const SUGGESTION_MIN_SCORE: f64 = 0.5;
+/// Sentences of one post looked up at most.
+const SUGGESTION_MAX_SENTENCES: usize = 60;
+
 /// A translator's published translations, for the desk's recognition page.
 #[derive(Clone, Debug, Serialize)]
 pub struct TranslatorCount {
@@ -441,8 +471,9 @@ impl App {
         }
         self.check_pair(user, p.lang, lang)?;
         self.limiter.write(user.id)?;
-        let op =
-            crate::store::Translate { post, lang, body: body.to_owned(), html: self.render(body), translator: user.id };
+        let pairs = crate::memory::align(&p.body, body);
+        let html = self.render(body);
+        let op = crate::store::Translate { post, lang, body: body.to_owned(), html, translator: user.id, pairs };
         let crate::store::PostEvent { seq, post } = self.store.run(op).await?;
         Ok(Changed { seq, post })
     }
@@ -486,6 +517,64 @@ impl App {
         self.limiter.write(user.id)?;
         let crate::store::PostEvent { seq, post } = self.store.run(crate::store::SetLang { post, lang }).await?;
         Ok(Changed { seq, post })
+    }
+
+    /// Translation-memory matches for each sentence of `post` into `lang`, best first
+    /// within each sentence, from earlier human translations in public spaces and in the
+    /// post's own space only (and of posts still shown). Blocking: reads the store.
+    pub fn suggestions(&self, viewer: Viewer, post: PostId, lang: &str) -> ApiResult<Vec<Suggestion>> {
+        let user = translator(viewer)?;
+        let lang = validate::lang(lang)?;
+        let p = self.read_post(viewer, post)?;
+        self.check_pair(user, p.lang, lang)?;
+        let (room, _) = self.readable_room(viewer, p.room)?;
+        let mut allowed_spaces: HashMap<u64, bool> = HashMap::new();
+        let mut allowed = |space: u64| -> bool {
+            if space == room.space.0 {
+                return true;
+            }
+            *allowed_spaces.entry(space).or_insert_with(|| {
+                matches!(self.store.space(SpaceId(space)), Ok(Some(s)) if s.visibility == crate::model::Visibility::Public && s.direct.is_empty())
+            })
+        };
+        let mut found = Vec::new();
+        {
+            let mut state = self.memory.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.catch_up_memory(&mut state)?;
+            let Some(memory) = state.pairs.get(&(p.lang, lang)) else { return Ok(Vec::new()) };
+            for (i, s) in crate::memory::sentences(&p.body).iter().take(SUGGESTION_MAX_SENTENCES).enumerate() {
+                for m in memory.lookup(s, SUGGESTIONS_PER_SENTENCE, SUGGESTION_MIN_SCORE, &mut allowed) {
+                    found.push((i, m));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (sentence, m) in found {
+            let from = PostId(m.post);
+            // A deleted or hidden post's words are offered to no one.
+            let shown = self.store.post(from)?.is_some_and(|r| !r.post.deleted && !r.post.hidden);
+            if shown {
+                out.push(Suggestion { source: m.source, target: m.target, score: m.score, from_post: from, sentence });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the memory records this node has not indexed yet.
+    fn catch_up_memory(&self, state: &mut MemoryState) -> ApiResult<()> {
+        loop {
+            let batch = self.store.memory_since(state.seen, 1000)?;
+            let Some((last, _)) = batch.last() else { return Ok(()) };
+            state.seen = *last;
+            for (_, r) in batch {
+                let pairs = r
+                    .pairs
+                    .into_iter()
+                    .map(|(source, target)| crate::memory::Pair { source, target, post: r.post.0, space: r.space.0 })
+                    .collect();
+                state.pairs.entry((r.from, r.to)).or_default().add_translation(r.post.0, pairs);
+            }
+        }
     }
 
     /// Every translator's published translations (the current one of each post and

@@ -93,6 +93,8 @@ pub struct App {
     pub mailer: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
     /// Woken when mail enters the outbox (`deliver_mail`).
     pub mail: tokio::sync::Notify,
+    /// The translation memory's index on this node, following the store's `memory` tree.
+    pub memory: desk::Memories,
 }
 
 /// This node's counters, for `/metrics`. Per node by nature: each node reports its own.
@@ -194,6 +196,7 @@ impl App {
             documents: tokio::sync::Notify::new(),
             mailer,
             mail: tokio::sync::Notify::new(),
+            memory: desk::Memories::default(),
         });
         if !app.store.is_initialized()? {
             seed::first_start(&app).await.map_err(|e| StoreError::Corrupt { tree: "seed", detail: e.to_string() })?;

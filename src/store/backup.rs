@@ -108,6 +108,7 @@ fn named(trees: &Trees) -> Vec<(&'static str, &Tree)> {
         ("mail_due", &trees.mail_due),
         ("translation_requests", &trees.translation_requests),
         ("title_queue", &trees.title_queue),
+        ("memory", &trees.memory),
     ]
 }
 

@@ -44,7 +44,8 @@ pub use answer::{Answer, ClaimedUntil, Done, PostEvent, Posted, ReadUpTo, Write}
 pub use backup::{import_into, ImportError, Secrets, Snapshot, EXPORT_VERSION};
 pub use change::Change;
 pub use ops::{
-    files::MAX_FILES_PER_POST, ClaimRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord, RoomTarget, TimeRecord,
+    files::MAX_FILES_PER_POST, ClaimRecord, MemoryRecord, Moderation, NeedsRecord, Op, Outcome, QueueRecord,
+    RoomTarget, TimeRecord,
 };
 // The operations, one type each, run with `Store::run`.
 pub use ops::{
@@ -379,6 +380,9 @@ pub(crate) struct Trees {
     /// Threads whose title waits for translations: (priority, room) to the languages
     /// it needs (JSON).
     pub title_queue: Tree,
+    /// Translation memory: each published translation's aligned sentence pairs, under a
+    /// place of the counter (in the order they were written): `MemoryRecord` (JSON).
+    pub memory: Tree,
 }
 
 impl Trees {
@@ -420,6 +424,7 @@ impl Trees {
             mail_due: db.open_tree("mail_due")?,
             translation_requests: db.open_tree("translation_requests")?,
             title_queue: db.open_tree("title_queue")?,
+            memory: db.open_tree("memory")?,
         })
     }
 
@@ -462,6 +467,7 @@ impl Trees {
             self.mail_due.clone(),
             self.translation_requests.clone(),
             self.title_queue.clone(),
+            self.memory.clone(),
         ]
     }
 }
@@ -1273,6 +1279,22 @@ impl Store {
     /// The queue into `to`, in queue order (News-like spaces and pinned threads first,
     /// then oldest first): the posts whose record names `to`, from `queue` and the runs
     /// of `fresh_queue` (a record is in one of them).
+    /// Translation memory records written after `after` (a key), oldest first, at most
+    /// `limit`: (key, record).
+    pub fn memory_since(&self, after: u64, limit: usize) -> Result<Vec<(u64, MemoryRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.trees.memory.range(after.saturating_add(1).to_be_bytes()..).take(limit) {
+            let (k, v) = r?;
+            let key = k
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or(StoreError::Corrupt { tree: "memory", detail: "key".into() })?;
+            out.push((key, decode("memory", &v)?));
+        }
+        Ok(out)
+    }
+
     /// Threads whose title waits for a translation into `to`, by priority then age.
     pub fn title_queue(&self, to: Lang) -> impl Iterator<Item = Result<RoomId, StoreError>> + '_ {
         self.trees.title_queue.iter().filter_map(move |r| {

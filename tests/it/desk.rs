@@ -629,3 +629,67 @@ async fn readers_see_which_posts_others_asked_to_have_translated() {
     assert_eq!(v, json!({}));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn translation_memory_suggests_earlier_sentences_without_crossing_spaces() {
+    let s = Server::start().await;
+    let admin = s.admin().await;
+    let general = s.space_id("general").await;
+    let marc = translator(&s, &admin, "marc_m", &[("en", "fr")]).await;
+    let author = s.user("author_m").await;
+    let group = private_forum(&admin, "wg-memory", &[&marc, &author]).await;
+    let (room, _) = thread(&author, &general, "Shop", "intro").await;
+    let (secret, _) = thread(&author, &group, "Budget", "intro").await;
+    let translate = |post: &Value, body: &'static str| {
+        let pid = post["id"].as_str().unwrap().to_owned();
+        let marc = &marc;
+        async move {
+            let (status, v) =
+                marc.post(&format!("/posts/{pid}/translations"), json!({"lang": "fr", "body": body})).await;
+            assert_eq!(status, 201, "{v}");
+        }
+    };
+    let open = say(&author, &room, "The cooperative opens its shop tomorrow. Everyone is welcome.", "en", "m1").await;
+    translate(&open, "La coopérative ouvre sa boutique demain. Tout le monde est bienvenu.").await;
+    let budget = say(&author, &secret, "Our budget for the exchange is small.", "en", "m2").await;
+    translate(&budget, "Notre budget pour l'échange est modeste.").await;
+
+    // A new public post: its first sentence was translated before, its second only
+    // inside the group, which a public post's translation never draws on.
+    let new = say(
+        &author,
+        &room,
+        "The cooperative opens its shop tomorrow. Our budget for the exchange is small.",
+        "en",
+        "m3",
+    )
+    .await;
+    let path = format!("/translations/suggestions?post={}&lang=fr", new["id"].as_str().unwrap());
+    let (status, v) = marc.get(&path).await;
+    assert_eq!(status, 200, "{v}");
+    let list = v.as_array().unwrap();
+    assert_eq!(list[0]["target"], "La coopérative ouvre sa boutique demain.", "{v}");
+    assert_eq!(list[0]["source"], "The cooperative opens its shop tomorrow.");
+    assert_eq!(list[0]["sentence"], 0);
+    assert_eq!(list[0]["from_post"], open["id"]);
+    assert!(list[0]["score"].as_f64().unwrap() >= 0.9, "{v}");
+    assert!(!v.to_string().contains("Notre budget"), "a private group's words reached a public post: {v}");
+    // Inside the group, its own pairs are offered.
+    let inside = say(&author, &secret, "Our budget for the exchange is very small.", "en", "m4").await;
+    let (_, v) = marc.get(&format!("/translations/suggestions?post={}&lang=fr", inside["id"].as_str().unwrap())).await;
+    assert_eq!(v[0]["target"], "Notre budget pour l'échange est modeste.", "{v}");
+    let score = v[0]["score"].as_f64().unwrap();
+    assert!((0.7..1.0).contains(&score), "a close match scores high but below an identical one: {score}");
+    // Refused: not a translator, not their pair.
+    let (status, _) = author.get(&path).await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        marc.get(&format!("/translations/suggestions?post={}&lang=es", new["id"].as_str().unwrap())).await;
+    assert_eq!(status, 403);
+    // A deleted post's words are offered no more.
+    let (status, _) = author.delete(&format!("/posts/{}", open["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    let (_, v) = marc.get(&path).await;
+    assert!(!v.to_string().contains("La coopérative ouvre"), "{v}");
+    s.stop().await;
+}

@@ -32,4 +32,7 @@ export default {
   "desk.count": "{n} translations",
   "desk.count.one": "{n} translation",
   "desk.nobody_yet": "No translation published yet.",
+  "desk.memory": "From earlier translations",
+  "desk.use": "Use",
+  "desk.prefilled": "Filled in from earlier translations of the same sentences: check it before publishing.",
 };

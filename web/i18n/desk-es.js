@@ -32,4 +32,7 @@ export default {
   "desk.count": "{n} traducciones",
   "desk.count.one": "{n} traducción",
   "desk.nobody_yet": "Todavía no se ha publicado ninguna traducción.",
+  "desk.memory": "De traducciones anteriores",
+  "desk.use": "Usar",
+  "desk.prefilled": "Rellenado con traducciones anteriores de las mismas frases: revíselo antes de publicar.",
 };

@@ -32,4 +32,7 @@ export default {
   "desk.count": "{n} traductions",
   "desk.count.one": "{n} traduction",
   "desk.nobody_yet": "Aucune traduction publiée pour l'instant.",
+  "desk.memory": "Traductions antérieures",
+  "desk.use": "Utiliser",
+  "desk.prefilled": "Prérempli avec des traductions antérieures des mêmes phrases : vérifiez avant de publier.",
 };

@@ -32,4 +32,7 @@ export default {
   "desk.count": "{n} traduções",
   "desk.count.one": "{n} tradução",
   "desk.nobody_yet": "Nenhuma tradução publicada ainda.",
+  "desk.memory": "De traduções anteriores",
+  "desk.use": "Usar",
+  "desk.prefilled": "Preenchido com traduções anteriores das mesmas frases: confira antes de publicar.",
 };

@@ -17,6 +17,7 @@ export default {
   "error.field.limit": "Ask for fewer at once.",
   "error.field.before": "That date cannot be read.",
   "error.field.nonce": "That message could not be sent; try again.",
+  "error.field.post": "That post cannot be found.",
   "error.field.posts": "Ask about at most 200 posts at once.",
   "error.field.invite": "This invitation code is unknown, expired or used up: ask for a new one.",
   "error.field.welcome": "A welcome text is at most 4000 characters.",

@@ -17,6 +17,7 @@ export default {
   "error.field.limit": "Pida menos a la vez.",
   "error.field.before": "No se puede leer esa fecha.",
   "error.field.nonce": "No se pudo enviar ese mensaje; inténtelo de nuevo.",
+  "error.field.post": "No se encuentra ese mensaje.",
   "error.field.posts": "Pregunte por 200 mensajes como máximo a la vez.",
   "error.field.invite": "Este código de invitación es desconocido, caducó o se agotó: pida uno nuevo.",
   "error.field.welcome": "Un texto de bienvenida tiene como máximo 4000 caracteres.",

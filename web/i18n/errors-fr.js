@@ -17,6 +17,7 @@ export default {
   "error.field.limit": "Demandez-en moins à la fois.",
   "error.field.before": "Cette date n'est pas lisible.",
   "error.field.nonce": "Ce message n'a pas pu être envoyé ; réessayez.",
+  "error.field.post": "Ce message est introuvable.",
   "error.field.posts": "Demandez au plus 200 messages à la fois.",
   "error.field.invite": "Ce code d'invitation est inconnu, expiré ou épuisé : demandez-en un nouveau.",
   "error.field.welcome": "Un texte d'accueil fait au plus 4000 caractères.",

@@ -17,6 +17,7 @@ export default {
   "error.field.limit": "Peça menos de cada vez.",
   "error.field.before": "Não é possível ler essa data.",
   "error.field.nonce": "Não foi possível enviar essa mensagem; tente de novo.",
+  "error.field.post": "Essa mensagem não foi encontrada.",
   "error.field.posts": "Pergunte por 200 mensagens no máximo de cada vez.",
   "error.field.invite": "Este código de convite é desconhecido, expirou ou esgotou-se: peça um novo.",
   "error.field.welcome": "Um texto de boas-vindas tem no máximo 4000 caracteres.",

@@ -292,7 +292,17 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await earlier.locator("p", { hasText: "La cooperativa de café de Puebla" }).waitFor();
   await earlier.locator("p.translated", { hasText: "coffee" }).waitFor();
   await shot(desk, "translation-desk-context");
-  await next.locator("button.link").click();
+  await next.locator("button.link", { hasText: "Release" }).click();
+  // A sentence translated before comes back from the translation memory, filled in.
+  const again = await call("POST", `/rooms/${made.room.id}/posts`, es.token, { body: "La cooperativa de café de Puebla abre su tienda mañana.", nonce: `again-${Date.now()}`, lang: "es" });
+  await desk.reload();
+  const repeat = desk.locator(`.item[data-post="${again.id}"]`);
+  await repeat.locator("button.claim").click();
+  await repeat.locator(".suggestions .suggestion", { hasText: "100%" }).waitFor();
+  const filled = await repeat.locator("textarea").inputValue();
+  assert(filled.startsWith("The Puebla **coffee** cooperative opens its shop tomorrow"), `the exact match fills the draft: ${filled}`);
+  await shot(desk, "translation-memory");
+  await repeat.locator("button.link", { hasText: "Release" }).click();
 
   // Chat small talk waits only when a reader asks: "Translate this".
   const lobby = (await call("GET", "/spaces")).find((x) => x.slug === "lobby");

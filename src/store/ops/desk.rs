@@ -109,10 +109,13 @@ pub struct Translate {
     /// The body rendered (`render`).
     pub html: String,
     pub translator: UserId,
+    /// The post's sentences aligned with the translation's (`memory::align`), kept for
+    /// the translation memory.
+    pub pairs: Vec<(String, String)>,
 }
 
 pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) -> OpResult {
-    let Translate { post, lang, body, html, translator } = op;
+    let Translate { post, lang, body, html, translator, pairs } = op;
     let now = ctx.now.as_str();
     let Some(mut rec) = get_post(tx, *post)? else {
         return Ok(Err(Refusal::NotFound("post")));
@@ -137,6 +140,10 @@ pub(super) fn translate(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Translate) ->
         &keys_lang_post(tx, *lang, *post),
         &TimeRecord { space, waited_ms, translator: Some(*translator) },
     )?;
+    if !pairs.is_empty() {
+        let record = MemoryRecord { from: rec.post.lang, to: *lang, post: *post, space, pairs: pairs.clone() };
+        put(tx.memory(), &new_place(tx)?.to_be_bytes(), &record)?;
+    }
     rec.post.translations.insert(
         lang.to_owned(),
         Translation {

@@ -166,6 +166,17 @@ pub struct ClaimRecord {
     pub expires_ms: i64,
 }
 
+/// One published translation's sentence pairs, for the translation memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemoryRecord {
+    pub from: Lang,
+    pub to: Lang,
+    pub post: PostId,
+    pub space: SpaceId,
+    /// (source, target) sentences.
+    pub pairs: Vec<(String, String)>,
+}
+
 /// How long one translation waited, for coverage.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimeRecord {
@@ -697,6 +708,9 @@ impl<'a> Tx<'a> {
     }
     fn title_queue(&self) -> &Overlay<'a> {
         &self.trees[35]
+    }
+    fn memory(&self) -> &Overlay<'a> {
+        &self.trees[36]
     }
 }
 
