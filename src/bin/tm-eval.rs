@@ -36,31 +36,14 @@ fn main() -> ExitCode {
     for (from, to) in PAIRS {
         for share in SHARES {
             let r = evaluate(&rows, from, to, share);
-            println!(
-                "| {}→{} | {share}% | {} | {} ({:.1}%) | {} | {:.1} |",
-                LANGS[from],
-                LANGS[to],
-                r.looked_up,
-                r.above,
-                100.0 * r.above as f64 / r.looked_up.max(1) as f64,
-                r.chrf_above.map_or_else(|| "–".to_owned(), |c| format!("{c:.1}")),
-                r.chrf_all,
-            );
+            println!("| {}→{} | {share}% | {} | {:.1} |", LANGS[from], LANGS[to], r.cells(), r.chrf_all);
         }
     }
     println!("\n| pair | edited known sentences looked up | suggestion > 0.7 | chrF of those |");
     println!("|---|---|---|---|");
     for (from, to) in PAIRS {
         let r = edited(&rows, from, to);
-        println!(
-            "| {}→{} | {} | {} ({:.1}%) | {} |",
-            LANGS[from],
-            LANGS[to],
-            r.looked_up,
-            r.above,
-            100.0 * r.above as f64 / r.looked_up.max(1) as f64,
-            r.chrf_above.map_or_else(|| "–".to_owned(), |c| format!("{c:.1}")),
-        );
+        println!("| {}→{} | {} |", LANGS[from], LANGS[to], r.cells());
     }
     ExitCode::SUCCESS
 }
@@ -94,6 +77,15 @@ struct Result {
     above: usize,
     chrf_above: Option<f64>,
     chrf_all: f64,
+}
+
+impl Result {
+    /// Looked up | above 0.7 (share) | chrF of those.
+    fn cells(&self) -> String {
+        let chrf = self.chrf_above.map_or_else(|| "–".to_owned(), |c| format!("{c:.1}"));
+        let share = 100.0 * self.above as f64 / self.looked_up.max(1) as f64;
+        format!("{} | {} ({share:.1}%) | {chrf}", self.looked_up, self.above)
+    }
 }
 
 /// Whether sentence `i` is among the known `share`%: a fixed spread over the corpus.

@@ -219,15 +219,7 @@ impl App {
                 if !froms.contains(&item.from) {
                     continue;
                 }
-                let can = match readable.get(&item.space) {
-                    Some(c) => *c,
-                    None => {
-                        let c = self.readable_space(Some(user), item.space).is_ok();
-                        readable.insert(item.space, c);
-                        c
-                    }
-                };
-                if !can {
+                if !self.may_read(Some(user), item.space, &mut readable) {
                     continue;
                 }
                 let mut claimed_until = None;
@@ -281,14 +273,7 @@ impl App {
             if !room.title_lang.is_some_and(|l| froms.contains(&l)) {
                 continue;
             }
-            let can = match readable.get(&room.space) {
-                Some(c) => *c,
-                None => {
-                    let c = self.readable_space(Some(user), room.space).is_ok();
-                    readable.insert(room.space, c);
-                    c
-                }
-            };
+            let can = self.may_read(Some(user), room.space, readable);
             let Some(space) = self.store.space(room.space)?.filter(|_| can) else { continue };
             let Some(opening) = self.store.posts(room.id, 0, 1)?.into_iter().next() else { continue };
             if opening.deleted || opening.hidden {
@@ -577,6 +562,11 @@ impl App {
         }
     }
 
+    /// Whether `viewer` may read `space`, remembered in `seen` for the rest of a listing.
+    fn may_read(&self, viewer: Viewer, space: SpaceId, seen: &mut HashMap<SpaceId, bool>) -> bool {
+        *seen.entry(space).or_insert_with(|| self.readable_space(viewer, space).is_ok())
+    }
+
     /// Every translator's published translations (the current one of each post and
     /// language is credited), most first, counting only what the caller can read.
     pub fn translators(&self, viewer: Viewer) -> ApiResult<Vec<TranslatorCount>> {
@@ -586,15 +576,7 @@ impl App {
         for lang in &self.config.languages {
             for t in self.store.translation_times(*lang)? {
                 let Some(who) = t.translator else { continue };
-                let can = match readable.get(&t.space) {
-                    Some(c) => *c,
-                    None => {
-                        let c = self.readable_space(viewer, t.space).is_ok();
-                        readable.insert(t.space, c);
-                        c
-                    }
-                };
-                if can {
+                if self.may_read(viewer, t.space, &mut readable) {
                     *counts.entry(who).or_default().entry(*lang).or_default() += 1;
                 }
             }
@@ -619,14 +601,7 @@ impl App {
     /// counting only what the caller can read.
     pub fn coverage(&self, viewer: Viewer) -> ApiResult<Vec<Coverage>> {
         let mut readable: HashMap<SpaceId, bool> = HashMap::new();
-        let mut can = |space: SpaceId| -> ApiResult<bool> {
-            if let Some(c) = readable.get(&space) {
-                return Ok(*c);
-            }
-            let c = self.readable_space(viewer, space).is_ok();
-            readable.insert(space, c);
-            Ok(c)
-        };
+        let mut can = |space: SpaceId| -> ApiResult<bool> { Ok(self.may_read(viewer, space, &mut readable)) };
         let mut out = Vec::new();
         for lang in &self.config.languages {
             let mut waiting = 0;

@@ -93,7 +93,8 @@ async fn pinned_threads_lead_the_translators_queue() {
     let (_, older) = say("Ancien", "Un ancien fil").await;
     let (newer_room, newer) = say("Nouveau", "Un nouveau fil").await;
     let order = |q: &serde_json::Value| -> Vec<String> {
-        q.as_array().unwrap().iter().map(|i| i["post"]["id"].as_str().unwrap().to_owned()).collect()
+        let posts = q.as_array().unwrap().iter().filter(|i| i["kind"] == "post");
+        posts.map(|i| i["post"]["id"].as_str().unwrap().to_owned()).collect()
     };
     let (_, q) = t.get("/translations/queue?to=en").await;
     assert_eq!(order(&q), vec![older.clone(), newer.clone()], "oldest first");
@@ -101,6 +102,10 @@ async fn pinned_threads_lead_the_translators_queue() {
     assert_eq!(status, 200);
     let (_, q) = t.get("/translations/queue?to=en").await;
     assert_eq!(order(&q), vec![newer.clone(), older.clone()], "pinned first");
+    let titles: Vec<&str> =
+        q.as_array().unwrap().iter().filter(|i| i["kind"] == "title").map(|i| i["room"].as_str().unwrap()).collect();
+    assert_eq!(titles.first(), Some(&newer_room.as_str()), "its title leads the titles: {q}");
+    assert_eq!(q[0]["room"], newer_room.as_str(), "a pinned thread's title goes first with it: {q}");
     // A post written in the pinned thread afterwards is queued first too; unpinning
     // puts the thread back in date order.
     let (status, _) = a
