@@ -198,6 +198,71 @@ async function memory(item, draft) {
   return box;
 }
 
+/** Lower case without accents, for finding terms in a text. */
+const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+let glossary = null;
+
+/** The glossary's concepts named in the original, marked there, each with its approved
+ * terms in the language being translated into; and a form that adds a term pair. Returns
+ * the concepts found: `{source, targets}`. */
+async function glossaryBox(item, original) {
+  const p = item.post;
+  glossary = glossary || (await get("/glossary").catch(() => []));
+  const text = fold(p.body);
+  const found = [];
+  for (const c of glossary) {
+    const source = (c.terms[p.lang] || []).find((x) => new RegExp(`(^|\\P{L})${escape(fold(x))}(\\P{L}|$)`, "u").test(text));
+    const targets = c.terms[item.needed] || [];
+    if (source && targets.length) found.push({ source, targets });
+  }
+  const body = original.querySelector(".body");
+  if (found.length) body.replaceChildren(...marked(p.body, found.map((f) => f.source)));
+  const box = h("div", { class: "glossary" }, h("h4", {}, t("desk.glossary")));
+  if (found.length) box.append(h("ul", {}, found.map((f) => h("li", {}, h("mark", { lang: p.lang }, f.source), " → ", h("span", { lang: item.needed }, f.targets.join(" · "))))));
+  const src = h("input", { id: `gs-${p.id}`, lang: p.lang, maxlength: 100 });
+  const tgt = h("input", { id: `gt-${p.id}`, lang: item.needed, maxlength: 100 });
+  const said = h("p", { role: "status" });
+  const add = h("button", { type: "button", class: "link add-term" }, t("desk.glossary_add"));
+  add.addEventListener("click", async () => {
+    const id = `${fold(src.value).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 56) || "term"}-${Date.now() % 100000}`;
+    try {
+      const c = await post("/glossary", { id, terms: { [p.lang]: [src.value.trim()], [item.needed]: [tgt.value.trim()] } });
+      glossary.push(c);
+      said.textContent = t("desk.glossary_added");
+    } catch (e) {
+      said.textContent = app.errorText(e);
+    }
+  });
+  box.append(
+    h("details", {}, h("summary", {}, t("desk.glossary_add")), h("label", { for: src.id }, t("desk.glossary_term", { lang: langName(p.lang) })), src, h("label", { for: tgt.id }, t("desk.glossary_term", { lang: langName(item.needed) })), tgt, add, said),
+  );
+  original.append(box);
+  return found;
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `text` as nodes, each of `terms` (found case- and accent-blind) in a <mark>. */
+function marked(text, terms) {
+  const folded = fold(text);
+  const spans = [];
+  for (const term of terms) {
+    const f = fold(term);
+    for (let at = folded.indexOf(f); at >= 0; at = folded.indexOf(f, at + f.length)) spans.push([at, at + f.length]);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  const out = [];
+  let from = 0;
+  for (const [a, b] of spans) {
+    if (a < from) continue;
+    out.push(document.createTextNode(text.slice(from, a)), h("mark", {}, text.slice(a, b)));
+    from = b;
+  }
+  out.push(document.createTextNode(text.slice(from)));
+  return out;
+}
+
 function queueItem(item, reload) {
   if (item.kind === "title") return titleItem(item);
   const p = item.post;
@@ -226,7 +291,18 @@ function queueItem(item, reload) {
     );
     li.classList.add("side-by-side");
     memory(item, draft).then((box) => box && li.querySelector(".draft").prepend(box));
+    let terms = [];
+    glossaryBox(item, original).then((found) => (terms = found));
+    let warned = false;
     submit.addEventListener("click", async () => {
+      // An approved term left out is worth a second look, not a refusal.
+      const missing = terms.filter((c) => !c.targets.some((x) => fold(draft.value).includes(fold(x))));
+      if (missing.length && !warned) {
+        warned = true;
+        out.textContent = t("desk.glossary_missing", { terms: missing.map((c) => c.targets[0]).join(", ") });
+        submit.textContent = t("desk.publish_anyway");
+        return;
+      }
       try {
         await post(`/posts/${p.id}/translations`, { lang: item.needed, body: draft.value });
         li.remove();

@@ -35,4 +35,10 @@ export default {
   "desk.memory": "From earlier translations",
   "desk.use": "Use",
   "desk.prefilled": "Filled in from earlier translations of the same sentences: check it before publishing.",
+  "desk.glossary": "Glossary",
+  "desk.glossary_missing": "These approved terms are not in your translation: {terms}. Publish anyway, or use them.",
+  "desk.publish_anyway": "Publish anyway",
+  "desk.glossary_add": "Add to the glossary",
+  "desk.glossary_term": "Term in {lang}",
+  "desk.glossary_added": "Added to the glossary.",
 };

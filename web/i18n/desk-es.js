@@ -35,4 +35,10 @@ export default {
   "desk.memory": "De traducciones anteriores",
   "desk.use": "Usar",
   "desk.prefilled": "Rellenado con traducciones anteriores de las mismas frases: revíselo antes de publicar.",
+  "desk.glossary": "Glosario",
+  "desk.glossary_missing": "Faltan en su traducción estos términos aprobados: {terms}. Publique de todos modos, o úselos.",
+  "desk.publish_anyway": "Publicar de todos modos",
+  "desk.glossary_add": "Añadir al glosario",
+  "desk.glossary_term": "Término en {lang}",
+  "desk.glossary_added": "Añadido al glosario.",
 };

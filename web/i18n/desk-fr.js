@@ -35,4 +35,10 @@ export default {
   "desk.memory": "Traductions antérieures",
   "desk.use": "Utiliser",
   "desk.prefilled": "Prérempli avec des traductions antérieures des mêmes phrases : vérifiez avant de publier.",
+  "desk.glossary": "Glossaire",
+  "desk.glossary_missing": "Ces termes approuvés manquent dans votre traduction : {terms}. Publiez quand même, ou utilisez-les.",
+  "desk.publish_anyway": "Publier quand même",
+  "desk.glossary_add": "Ajouter au glossaire",
+  "desk.glossary_term": "Terme en {lang}",
+  "desk.glossary_added": "Ajouté au glossaire.",
 };

@@ -35,4 +35,10 @@ export default {
   "desk.memory": "De traduções anteriores",
   "desk.use": "Usar",
   "desk.prefilled": "Preenchido com traduções anteriores das mesmas frases: confira antes de publicar.",
+  "desk.glossary": "Glossário",
+  "desk.glossary_missing": "Estes termos aprovados não estão na sua tradução: {terms}. Publique mesmo assim, ou use-os.",
+  "desk.publish_anyway": "Publicar mesmo assim",
+  "desk.glossary_add": "Adicionar ao glossário",
+  "desk.glossary_term": "Termo em {lang}",
+  "desk.glossary_added": "Adicionado ao glossário.",
 };

@@ -302,6 +302,22 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   const filled = await repeat.locator("textarea").inputValue();
   assert(filled.startsWith("The Puebla **coffee** cooperative opens its shop tomorrow"), `the exact match fills the draft: ${filled}`);
   await shot(desk, "translation-memory");
+  // The glossary's terms are marked in the original with their approved translations; a
+  // draft that leaves one out is warned about, not refused.
+  await repeat.locator(".original .body mark", { hasText: "cooperativa" }).waitFor();
+  await repeat.locator(".glossary li", { hasText: "cooperative" }).waitFor();
+  await repeat.locator("textarea").fill("Tomorrow the shop opens in Puebla.");
+  await repeat.locator("button.submit").click();
+  await repeat.locator("[role=alert]", { hasText: "not in your translation: cooperative" }).waitFor();
+  await repeat.locator("button.submit", { hasText: "Publish anyway" }).waitFor();
+  // A translator adds a pair of terms to the glossary from the desk.
+  await repeat.locator(".glossary summary").click();
+  await repeat.locator(".glossary input[lang=es]").fill("tienda solidaria");
+  await repeat.locator(".glossary input[lang=en]").fill("solidarity shop");
+  await repeat.locator(".glossary button.add-term").click();
+  await repeat.locator(".glossary [role=status]", { hasText: "Added to the glossary" }).waitFor();
+  const terms = await call("GET", "/glossary");
+  assert(terms.some((c) => (c.terms.en || []).includes("solidarity shop")), "the new concept is in the glossary");
   await repeat.locator("button.link", { hasText: "Release" }).click();
 
   // Chat small talk waits only when a reader asks: "Translate this".
