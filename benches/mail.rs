@@ -17,11 +17,13 @@
 //!
 //! Results go in docs/BENCHMARKS.md.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use collective_brain::clock::Clock;
-use collective_brain::model::{DigestEvery, EmailSettings, Lang, MailNotifications, Role, RoomId, SpaceId, User};
+use collective_brain::model::{DigestEvery, EmailSettings, Lang, MailNotifications, Role, RoomId, User};
 use collective_brain::service::NewPost;
 use collective_brain::store::{CreateUser, EmailToken, OutboxMail, SetEmail, SetEmailSettings, UseEmailToken};
 use collective_brain::{App, Config};
@@ -208,13 +210,7 @@ async fn digests(members: usize, days: usize, per_day: usize) {
     for i in 0..members {
         people.push(member(&app, &format!("member{i}"), &format!("member{i}@example.org"), langs[i % 4]).await);
     }
-    let forums: Vec<SpaceId> = app
-        .spaces(None)
-        .expect("spaces")
-        .into_iter()
-        .filter(|s| s.room.is_none() && s.post_policy == collective_brain::model::PostPolicy::Members)
-        .map(|s| s.id)
-        .collect();
+    let forums = common::member_forums(&app);
     let bodies = [
         "Our cooperative in Recife is looking for partners for a solidarity finance pilot.",
         "La coopérative de Montréal partage son guide sur la gouvernance démocratique.",

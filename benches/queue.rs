@@ -7,9 +7,11 @@
 //! items) and the largest (200), p50 and p99 over 500 listings each, once the search
 //! index has caught up with the posts.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use collective_brain::model::{Lang, LangPair, Role, SpaceId, User};
+use collective_brain::model::{Lang, LangPair, Role, User};
 use collective_brain::service::NewPost;
 use collective_brain::store::{CreateUser, SetPairs};
 use collective_brain::{App, Config};
@@ -51,13 +53,7 @@ async fn main() {
     let t = member(&app, "translator", vec![Role::Member, Role::Translator]).await;
     let pairs = vec![LangPair { from: Lang::EN, to: Lang::parse("fr").expect("fr") }];
     let translator = app.store.run(SetPairs { user: t.id, pairs, paused: None }).await.expect("pairs");
-    let forums: Vec<SpaceId> = app
-        .spaces(None)
-        .expect("spaces")
-        .into_iter()
-        .filter(|s| s.room.is_none() && s.post_policy == collective_brain::model::PostPolicy::Members)
-        .map(|s| s.id)
-        .collect();
+    let forums = common::member_forums(&app);
     let started = Instant::now();
     let mut n = 0;
     while n < waiting {

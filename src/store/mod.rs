@@ -1473,22 +1473,12 @@ impl Store {
 
     /// The last `limit` posts of `room` before `before` (a seq), in seq order.
     pub fn posts_before(&self, room: RoomId, before: u64, limit: usize) -> Result<Vec<Post>, StoreError> {
-        let head = self.durable_head(room);
-        let range = keys::pair(self.ids.of(room), 0)..=keys::pair(self.ids.of(room), u64::MAX);
         let mut out = Vec::new();
-        'runs: for r in self.trees.room_posts.range(range).rev() {
-            let (k, v) = r?;
-            for (seq, id) in runs::post_entries(&k, &v)?.into_iter().rev() {
-                if seq > head || seq >= before {
-                    continue;
-                }
-                if out.len() >= limit {
-                    break 'runs;
-                }
-                if let Some(rec) = self.post_bytes(id)? {
-                    out.push(post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post);
-                }
-            }
+        if limit > 0 {
+            self.newest_first(room, before, |post| {
+                out.push(post);
+                out.len() < limit
+            })?;
         }
         out.reverse();
         Ok(out)
@@ -1497,24 +1487,39 @@ impl Store {
     /// The posts of `room` written after `since_ms`, newest first, at most `limit`
     /// (deleted and hidden ones included: the caller decides).
     pub fn posts_since(&self, room: RoomId, since_ms: i64, limit: usize) -> Result<Vec<Post>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.newest_first(room, u64::MAX, |post| {
+            if crate::clock::parse_ms(&post.created_at).unwrap_or(0) <= since_ms {
+                return false;
+            }
+            out.push(post);
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+
+    /// Walks the durable posts of `room` before seq `before` from the newest back, giving
+    /// each to `visit` until it answers `false` (later ones are not read).
+    fn newest_first(&self, room: RoomId, before: u64, mut visit: impl FnMut(Post) -> bool) -> Result<(), StoreError> {
         let head = self.durable_head(room);
         let range = keys::pair(self.ids.of(room), 0)..=keys::pair(self.ids.of(room), u64::MAX);
-        let mut out = Vec::new();
-        'runs: for r in self.trees.room_posts.range(range).rev() {
+        for r in self.trees.room_posts.range(range).rev() {
             let (k, v) = r?;
             for (seq, id) in runs::post_entries(&k, &v)?.into_iter().rev() {
-                if seq > head {
+                if seq > head || seq >= before {
                     continue;
                 }
                 let Some(rec) = self.post_bytes(id)? else { continue };
                 let post = post_part::<PostOf>(&rec, |k| runs::event_by_key(&self.trees.events, k))?.post;
-                if crate::clock::parse_ms(&post.created_at).unwrap_or(0) <= since_ms || out.len() >= limit {
-                    break 'runs;
+                if !visit(post) {
+                    return Ok(());
                 }
-                out.push(post);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The posts `room` created at seqs in `after < seq <= head`, in seq order: each

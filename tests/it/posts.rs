@@ -255,3 +255,28 @@ async fn a_reader_learns_which_reactions_are_theirs_and_nothing_of_posts_they_ca
     let (status, e) = bea.get("/me/reactions?posts=r12").await;
     assert_eq!((status, e["error"]["field"].as_str()), (400, Some("posts")));
 }
+
+#[tokio::test]
+async fn posts_before_a_seq_are_the_last_ones_before_it_in_order() {
+    let s = Server::start().await;
+    let u = s.user("earlier").await;
+    let general = s.space_id("general").await;
+    let (room, _) = thread(&u, &general, "Earlier posts", "post 1").await;
+    for i in 2..=6 {
+        let (status, _) = u
+            .post(&format!("/rooms/{room}/posts"), json!({"body": format!("post {i}"), "nonce": format!("b{i}")}))
+            .await;
+        assert_eq!(status, 201);
+    }
+    let bodies = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|p| p["body"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, v) = u.get(&format!("/rooms/{room}/posts?before_seq=5&limit=3")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(bodies(&v), ["post 2", "post 3", "post 4"]);
+    let (_, v) = u.get(&format!("/rooms/{room}/posts?before_seq=3&limit=10")).await;
+    assert_eq!(bodies(&v), ["post 1", "post 2"]);
+    let (_, v) = u.get(&format!("/rooms/{room}/posts?before_seq=1&limit=10")).await;
+    assert_eq!(bodies(&v), Vec::<String>::new());
+    s.stop().await;
+}
