@@ -4,7 +4,7 @@
 # checkout.
 #   - Debian's chromium, for the browser tests of the web client (apt-get, as root or
 #     through sudo), unless CHROMIUM points to one already;
-#   - Debian's Hunspell dictionaries for en, fr, es and pt, which language tagging reads
+#   - Debian's Hunspell dictionaries for en, fr, es, pt, it and de, which language tagging reads
 #     (the accuracy tests need them);
 #   - playwright-core and axe-core, pinned by web/tests/package-lock.json (npm ci);
 #   - aiosmtpd, from PyPI, the SMTP server the email tests run (needs python3 and pip);
@@ -16,9 +16,9 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=""
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then PACKAGES="chromium"; fi
-for dict in en_US fr_FR es_ES pt_PT pt_BR; do
+for dict in en_US fr_FR es_ES pt_PT pt_BR it_IT de_DE; do
   if [ ! -e "/usr/share/hunspell/$dict.dic" ]; then
-    PACKAGES="$PACKAGES hunspell-en-us hunspell-fr hunspell-es hunspell-pt-pt hunspell-pt-br"
+    PACKAGES="$PACKAGES hunspell-en-us hunspell-fr hunspell-es hunspell-pt-pt hunspell-pt-br hunspell-it hunspell-de-de"
     break
   fi
 done

@@ -43,9 +43,10 @@ pub struct Config {
     #[arg(long, env = "CB_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&["en", "fr", "es", "pt"]))]
     pub languages: Vec<Lang>,
     /// Languages besides the community's that posts are tagged with, comma-separated:
-    /// those their script settles (ar, ko). A post in one waits for translation into
-    /// each community language, for translators whose pairs start from it.
-    #[arg(long, env = "CB_TAG_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&["ar", "ko"]))]
+    /// those their script settles (ar, ko) and those the tagger has models of (it, de).
+    /// A post in one waits for translation into each community language, for
+    /// translators whose pairs start from it.
+    #[arg(long, env = "CB_TAG_LANGUAGES", value_delimiter = ',', default_values_t = Lang::many(&crate::lang::DEFAULT_ALSO))]
     pub tag_languages: Vec<Lang>,
     /// A chat post of fewer words than this waits for translation only once a reader
     /// asks for it ("Translate this"); forum posts always wait.
@@ -260,14 +261,12 @@ impl Config {
         if self.languages.is_empty() {
             return Err("languages: at least one community language is needed".into());
         }
-        if let Some(l) = self
-            .tag_languages
-            .iter()
-            .find(|l| !crate::lang::script_languages().any(|c| c == l.as_str()) && !self.languages.contains(l))
+        if let Some(l) =
+            self.tag_languages.iter().find(|l| !crate::lang::taggable(l.as_str()) && !self.languages.contains(l))
         {
             return Err(format!(
-                "tag_languages: {l} is not told apart by its script (these are: {})",
-                crate::lang::script_languages().collect::<Vec<_>>().join(", ")
+                "tag_languages: posts cannot be tagged {l} (these can: {})",
+                crate::lang::taggable_languages().collect::<Vec<_>>().join(", ")
             ));
         }
         if self.max_post_bytes + 1024 > self.max_frame_bytes {
@@ -411,6 +410,11 @@ mod tests {
         assert!(Config::from_toml("languages = [\"xx\"]").unwrap_err().contains("ISO 639-1"));
         assert!(layered(None, &["cb", "--languages", "fr,portugues"]).is_err());
         assert!(layered(None, &["cb", "--max-post-bytes", "70000"]).unwrap_err().contains("max_post_bytes"));
+        assert!(layered(None, &["cb", "--tag-languages", "it,nl"]).unwrap_err().contains("cannot be tagged nl"));
+        assert!(
+            layered(None, &["cb", "--languages", "en,nl", "--tag-languages", "nl"]).is_ok(),
+            "a community language"
+        );
         std::fs::write(&file, "languages = []\n").unwrap();
         assert!(layered(Some(&file), &["cb"]).unwrap_err().contains("languages"));
     }

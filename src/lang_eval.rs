@@ -68,19 +68,30 @@ pub struct Score {
     pub per_lang: BTreeMap<String, (usize, usize, usize)>,
     /// The rows tagged wrong with the author prior: (true, tagged, declared, text).
     pub errors: Vec<(Lang, Lang, [Lang; 2], String)>,
+    /// The rows tagged wrong by the detector alone: (true, tagged, text).
+    pub errors_alone: Vec<(Lang, Lang, String)>,
 }
 
 impl Score {
     /// Mean over languages of the per-language accuracy, in percent, alone and with the
     /// prior (each language counts the same, as in the published baselines).
     pub fn means(&self) -> (f64, f64) {
-        let n = self.per_lang.len().max(1) as f64;
-        let mut alone = 0.0;
-        let mut prior = 0.0;
-        for (a, p, t) in self.per_lang.values() {
+        self.mean_over(self.per_lang.values())
+    }
+
+    /// As [`Score::means`], over the rows of `langs` only.
+    pub fn means_of(&self, langs: &[Lang]) -> (f64, f64) {
+        self.mean_over(self.per_lang.iter().filter(|(l, _)| langs.iter().any(|c| c == l.as_str())).map(|(_, v)| v))
+    }
+
+    fn mean_over<'a>(&self, counts: impl Iterator<Item = &'a (usize, usize, usize)>) -> (f64, f64) {
+        let (mut n, mut alone, mut prior) = (0usize, 0.0, 0.0);
+        for (a, p, t) in counts {
+            n += 1;
             alone += pct(*a, *t);
             prior += pct(*p, *t);
         }
+        let n = n.max(1) as f64;
         (alone / n, prior / n)
     }
 }
@@ -103,8 +114,11 @@ pub fn evaluate(tagger: &Tagger, community: &[Lang], rows: &[Row]) -> Score {
         let Some(truth) = all.iter().copied().find(|c| *c == row.lang.as_str()) else { continue };
         let entry = score.per_lang.entry(row.lang.clone()).or_default();
         entry.2 += 1;
-        if tagger.tag(&row.text, &Evidence::default()).lang == truth {
+        let alone = tagger.tag(&row.text, &Evidence::default()).lang;
+        if alone == truth {
             entry.0 += 1;
+        } else {
+            score.errors_alone.push((truth, alone, row.text.clone()));
         }
         let others: Vec<Lang> = community.iter().copied().filter(|c| *c != truth).collect();
         if !others.is_empty() {

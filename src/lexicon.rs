@@ -1,6 +1,7 @@
 //! Word knowledge for short-text tagging: which of the community's languages spell a
 //! word, from the system's Hunspell dictionaries (Debian's `hunspell-en-us`,
-//! `hunspell-fr`, `hunspell-es`, `hunspell-pt-pt`, `hunspell-pt-br`), read with
+//! `hunspell-fr`, `hunspell-es`, `hunspell-pt-pt`, `hunspell-pt-br`, `hunspell-it`,
+//! `hunspell-de-de`), read with
 //! `spellbook`. Letter statistics cannot tell `datos` (Spanish) from `dados`
 //! (Portuguese, and Spanish too) or `concursantes` from `concorrentes`; a dictionary
 //! can. The dictionaries are data on the machine, not part of this repository: without

@@ -66,6 +66,21 @@ fn translations_are_searched_in_their_language() {
 }
 
 #[test]
+fn arabic_is_stemmed_and_korean_is_found_inside_its_words() {
+    // "Women's cooperatives in Agadir create new jobs": the singular with its article,
+    // and "women", find the plural; a Korean word is found without its particle (를).
+    let ar = doc(1, 1, "ar", "التعاونيات النسائية في أكادير تخلق فرص عمل جديدة");
+    let ko = doc(2, 1, "ko", "사회적경제 아카데미에서 협동조합 이야기를 나눠요");
+    let ix = index(&[ar, ko]);
+    assert_eq!(find(&ix, "التعاونية", &[1]), vec![1]);
+    assert_eq!(find(&ix, "للتعاونيات", &[1]), vec![1]);
+    assert_eq!(find(&ix, "نساء", &[1]), vec![1]);
+    assert_eq!(find(&ix, "이야기", &[1]), vec![2]);
+    assert_eq!(find(&ix, "협동조합", &[1]), vec![2]);
+    assert!(find(&ix, "야구", &[1]).is_empty(), "baseball shares no bigram");
+}
+
+#[test]
 fn the_glossary_bridges_unrelated_words() {
     // "travail décent" and "decent work" share no stem; the glossary names both.
     let ix = index(&[doc(1, 1, "fr", "Le travail décent pour les récupérateurs de déchets")]);

@@ -1,8 +1,9 @@
 //! `langid-eval FILE...`: accuracy of the server's language tagging on `lang<TAB>text`
 //! files, per language and per file, for the detector alone and with an author prior.
-//! `--languages en,fr,es,pt` sets the community (the default); `--also ar,ko` the
-//! languages tagged by their script besides (the default); `--errors` lists on stderr
-//! the rows tagged wrong with the author prior; `--pairs-from PARALLEL` adds word pairs
+//! `--languages en,fr,es,pt` sets the community (the default); `--also ar,ko,it,de` the
+//! languages tagged besides (the default, as the server's); `--errors` lists on stderr
+//! the rows tagged wrong with the author prior, then those the detector alone got wrong
+//! (marked `alone`); `--pairs-from PARALLEL` adds word pairs
 //! taken from a parallel corpus in NTREX's layout (`../shared/eval/parallel/ntrex.tsv`),
 //! a check on text the tagger's rules were not written against.
 
@@ -11,13 +12,13 @@ use std::time::Instant;
 
 use collective_brain::lang::Tagger;
 use collective_brain::lang_eval::{evaluate, pairs_from_parallel, pct, read_tsv};
-use collective_brain::lexicon::{Lexicon, DEFAULT_DIR};
+use collective_brain::lexicon::DEFAULT_DIR;
 use collective_brain::model::Lang;
 
 fn main() {
     let mut languages = Lang::many(&["en", "fr", "es", "pt"]);
-    // The languages told by their script, as the server's default `tag_languages`.
-    let mut also = Lang::many(&["ar", "ko"]);
+    // As the server's default `tag_languages`.
+    let mut also = Lang::many(&collective_brain::lang::DEFAULT_ALSO);
     let mut files: Vec<PathBuf> = Vec::new();
     let mut parallel: Vec<PathBuf> = Vec::new();
     let mut show_errors = false;
@@ -68,12 +69,12 @@ fn main() {
     }
     if files.is_empty() && parallel.is_empty() {
         eprintln!(
-            "usage: langid-eval [--languages en,fr,es,pt] [--also ar,ko] [--errors] [--pairs-from PARALLEL] FILE...   (files of lang<TAB>text lines)"
+            "usage: langid-eval [--languages en,fr,es,pt] [--also ar,ko,it,de] [--errors] [--pairs-from PARALLEL] FILE...   (files of lang<TAB>text lines)"
         );
         std::process::exit(2);
     }
-    let (lexicon, read) = Lexicon::load(Path::new(&dictionaries), &languages);
-    let tagger = Tagger::with_lexicon(&languages, lexicon).also_tagging(&also);
+    let all: Vec<Lang> = languages.iter().chain(&also).copied().collect();
+    let (tagger, read) = Tagger::load(&languages, &also, Path::new(&dictionaries));
     tagger.warm_up();
     println!("community: {}", languages.iter().map(Lang::as_str).collect::<Vec<_>>().join(", "));
     println!("also tagged: {}", also.iter().map(Lang::as_str).collect::<Vec<_>>().join(", "));
@@ -84,7 +85,7 @@ fn main() {
     println!("|---|---|---|---|---|");
     let sources = files.iter().map(|f| (f, false)).chain(parallel.iter().map(|f| (f, true)));
     for (file, pairs) in sources {
-        let read = if pairs { pairs_from_parallel(file, &languages) } else { read_tsv(file) };
+        let read = if pairs { pairs_from_parallel(file, &all) } else { read_tsv(file) };
         let rows = match read {
             Ok(r) => r,
             Err(e) => {
@@ -104,14 +105,21 @@ fn main() {
             tagged += 2 * total;
             println!("| {name} | {lang} | {total} | {:.1} | {:.1} |", pct(*alone, *total), pct(*prior, *total));
         }
-        let (alone, prior) = score.means();
+        let (alone, prior) = score.means_of(&languages);
         println!(
-            "| **{name}** | **mean** | | **{alone:.1}** | **{prior:.1}** | ({:.1} µs per text)",
+            "| **{name}** | **mean (community)** | | **{alone:.1}** | **{prior:.1}** | ({:.1} µs per text)",
             elapsed.as_secs_f64() * 1e6 / tagged.max(1) as f64
         );
+        if score.per_lang.keys().any(|l| also.iter().any(|a| a == l.as_str())) {
+            let (alone, prior) = score.means_of(&also);
+            println!("| **{name}** | **mean (also tagged)** | | **{alone:.1}** | **{prior:.1}** |");
+        }
         if show_errors {
             for (truth, got, author, text) in &score.errors {
                 eprintln!("{name}\t{truth}->{got}\t{}\t{text}", author.map(|l| l.to_string()).join("+"));
+            }
+            for (truth, got, text) in &score.errors_alone {
+                eprintln!("{name}\t{truth}->{got}\talone\t{text}");
             }
         }
     }

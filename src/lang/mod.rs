@@ -90,6 +90,9 @@ pub struct Evidence<'a> {
 
 /// How much less likely a language the author did not declare is, a priori.
 const UNDECLARED_PRIOR: f64 = 0.01;
+/// How likely a language outside the community's is, a priori, against one of the
+/// community's, when the author declared none: members write mostly the community's.
+const OUTSIDE_PRIOR: f64 = 0.5;
 /// How much more likely the room's current language is, a priori.
 const ROOM_PRIOR: f64 = 2.0;
 /// Detection reads at most this much of a post: enough for any language, and long posts
@@ -118,9 +121,11 @@ pub struct Tagger {
     /// (ISO 639-1, lingua) for the community languages lingua knows.
     lingua_known: Vec<(Lang, lingua::Language)>,
     community: Vec<Lang>,
+    /// Languages outside the community's that the models tell (Italian, German): posts
+    /// in them wait for translation into each community language.
+    outside: Vec<Lang>,
     /// Languages outside the community's that posts are tagged with when their script
-    /// settles it (Arabic, Korean): posts in them wait for translation into each
-    /// community language.
+    /// settles it (Arabic, Korean), as `outside`.
     scripts: Vec<Lang>,
     /// Dictionaries of the community's languages, if the machine has them.
     lexicon: crate::lexicon::Lexicon,
@@ -167,22 +172,61 @@ pub fn script_languages() -> impl Iterator<Item = &'static str> {
     SCRIPT_LANGUAGES.iter().map(|(code, _, _)| *code)
 }
 
+fn is_script_language(code: &str) -> bool {
+    script_languages().any(|c| c == code)
+}
+
+/// Whether posts can be tagged with `code`: its script settles it, or this build carries
+/// a model of it (it tells it from the community's languages).
+pub fn taggable(code: &str) -> bool {
+    is_script_language(code) || to_lingua(code).is_some()
+}
+
+/// Every language posts can be tagged with (`taggable`).
+pub fn taggable_languages() -> impl Iterator<Item = &'static str> {
+    LINGUA_CODES.iter().copied().chain(script_languages().filter(|c| !LINGUA_CODES.contains(c)))
+}
+
+/// The languages posts are tagged with besides the community's, by default (the server's
+/// `tag_languages`): the alumni's other languages.
+pub const DEFAULT_ALSO: [&str; 4] = ["ar", "ko", "it", "de"];
+
+/// The languages this build carries lingua models of.
+const LINGUA_CODES: &[&str] = &["en", "fr", "es", "pt", "it", "de", "ar", "ko"];
+
 impl Tagger {
+    /// The server's tagger: the community's languages and `also`, with what `dictionaries`
+    /// has of their Hunspell dictionaries for the word prior; returns the files read too.
+    pub fn load(
+        community: &[Lang],
+        also: &[Lang],
+        dictionaries: &std::path::Path,
+    ) -> (Self, Vec<(Lang, Vec<std::path::PathBuf>)>) {
+        let all: Vec<Lang> = community.iter().chain(also).copied().collect();
+        let (lexicon, read) = crate::lexicon::Lexicon::load(dictionaries, &all);
+        (Tagger::with_lexicon(community, lexicon).also_tagging(also), read)
+    }
+
     /// A tagger with dictionaries for the word prior (`crate::lexicon`).
     pub fn with_lexicon(community: &[Lang], lexicon: crate::lexicon::Lexicon) -> Self {
         Tagger { lexicon, ..Tagger::new(community) }
     }
 
     pub fn new(community: &[Lang]) -> Self {
+        Tagger::build(community, &[], crate::lexicon::Lexicon::default())
+    }
+
+    fn build(community: &[Lang], outside: &[Lang], lexicon: crate::lexicon::Lexicon) -> Self {
+        let modelled: Vec<Lang> = community.iter().chain(outside).copied().collect();
         let known: Vec<(Lang, whatlang::Lang)> =
-            community.iter().filter_map(|c| to_whatlang(c.as_str()).map(|l| (*c, l))).collect();
+            modelled.iter().filter_map(|c| to_whatlang(c.as_str()).map(|l| (*c, l))).collect();
         let whatlang = if known.is_empty() {
             None
         } else {
             Some(whatlang::Detector::with_allowlist(known.iter().map(|(_, l)| *l).collect()))
         };
         let lingua_known: Vec<(Lang, lingua::Language)> =
-            community.iter().filter_map(|c| to_lingua(c.as_str()).map(|l| (*c, l))).collect();
+            modelled.iter().filter_map(|c| to_lingua(c.as_str()).map(|l| (*c, l))).collect();
         let lingua = if lingua_known.len() >= 2 {
             let langs: Vec<lingua::Language> = lingua_known.iter().map(|(_, l)| *l).collect();
             Some(lingua::LanguageDetectorBuilder::from_languages(&langs).build())
@@ -195,29 +239,33 @@ impl Tagger {
             lingua,
             lingua_known,
             community: community.to_vec(),
-            scripts: community
-                .iter()
-                .copied()
-                .filter(|l| SCRIPT_LANGUAGES.iter().any(|(code, _, _)| *code == l.as_str()))
-                .collect(),
-            lexicon: crate::lexicon::Lexicon::default(),
+            outside: outside.to_vec(),
+            scripts: community.iter().copied().filter(|l| is_script_language(l.as_str())).collect(),
+            lexicon,
         }
     }
 
-    /// Tags posts with `also` too, of the languages a script settles (`script_languages`),
-    /// besides the community's.
-    pub fn also_tagging(mut self, also: &[Lang]) -> Self {
-        for l in also {
-            if script_languages().any(|code| code == l.as_str()) && !self.scripts.contains(l) {
-                self.scripts.push(*l);
+    /// Tags posts with `also` too, besides the community's languages: those a script
+    /// settles (`script_languages`) and those the models tell (`taggable`).
+    pub fn also_tagging(self, also: &[Lang]) -> Self {
+        let mut scripts = self.scripts;
+        let mut outside = self.outside;
+        for l in also.iter().filter(|l| !self.community.contains(l)) {
+            if is_script_language(l.as_str()) {
+                if !scripts.contains(l) {
+                    scripts.push(*l);
+                }
+            } else if to_lingua(l.as_str()).is_some() && !outside.contains(l) {
+                outside.push(*l);
             }
         }
-        self
+        Tagger { scripts, ..Tagger::build(&self.community, &outside, self.lexicon) }
     }
 
     /// Every language this tagger may tag a post with.
     pub fn languages(&self) -> Vec<Lang> {
         let mut all = self.community.clone();
+        all.extend(&self.outside);
         all.extend(self.scripts.iter().filter(|l| !self.community.contains(l)));
         all
     }
@@ -239,7 +287,8 @@ impl Tagger {
         if let Some((lang, share)) = by_script(text, &self.scripts) {
             return Tag { lang, source: LangSource::Detected, confidence: share };
         }
-        let author: Vec<Lang> = ev.author.iter().copied().filter(|l| self.community.contains(l)).collect();
+        let author: Vec<Lang> =
+            ev.author.iter().copied().filter(|l| self.community.contains(l) || self.outside.contains(l)).collect();
         let guess = self.whatlang.as_ref().and_then(|d| d.detect(text)).and_then(|info| {
             let code = self.known.iter().find(|(_, l)| *l == info.lang())?.0;
             Some((code, info.confidence(), info.is_reliable()))
@@ -250,7 +299,7 @@ impl Tagger {
         }
         // Words tell the author's languages apart, or, with none declared, the community's.
         let rivals: Vec<&str> = if author.is_empty() {
-            self.community.iter().map(Lang::as_str).collect()
+            self.community.iter().chain(&self.outside).map(Lang::as_str).collect()
         } else {
             author.iter().map(Lang::as_str).collect()
         };
@@ -308,6 +357,8 @@ impl Tagger {
                 let mut w = *p;
                 if !author.is_empty() && !author.contains(c) {
                     w *= UNDECLARED_PRIOR;
+                } else if author.is_empty() && self.outside.contains(c) {
+                    w *= OUTSIDE_PRIOR;
                 }
                 if room == Some(*c) {
                     w *= ROOM_PRIOR;
@@ -427,13 +478,10 @@ fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Letters that, among the languages with models here, only one language writes: a
-/// strong hint when they appear (Spanish ñ ¿ ¡, Portuguese ã õ, French è ë ï î û ù œ).
+/// strong hint when they appear (Spanish ñ ¿ ¡, Portuguese ã õ, French ë ï î û œ).
 fn orthography(text: &str, code: &str) -> f64 {
-    const ONLY: &[(&str, &[char])] = &[
-        ("es", &['ñ', 'Ñ', '¿', '¡']),
-        ("pt", &['ã', 'õ', 'Ã', 'Õ']),
-        ("fr", &['è', 'ë', 'ï', 'î', 'û', 'ù', 'œ', 'È', 'Œ']),
-    ];
+    const ONLY: &[(&str, &[char])] =
+        &[("es", &['ñ', 'Ñ', '¿', '¡']), ("pt", &['ã', 'õ', 'Ã', 'Õ']), ("fr", &['ë', 'ï', 'î', 'û', 'œ', 'Œ'])];
     for (lang, letters) in ONLY {
         if text.contains(*letters) {
             return if *lang == code { ORTHOGRAPHY_PRIOR } else { 1.0 };
@@ -560,6 +608,32 @@ mod tests {
         assert_eq!(t.languages().iter().map(Lang::as_str).collect::<Vec<_>>(), ["en", "fr", "es", "pt", "ar", "ko"]);
         // Without them, a Korean post gets a community language (what the setting is for).
         assert_ne!(tagger().tag("사회적경제 아카데미에서 만나요!", &Evidence::default()).lang.as_str(), "ko");
+    }
+
+    /// Italian and German, tagged besides the community's languages, are told apart from
+    /// them by the models and their own words; without them, such a post gets a community
+    /// language.
+    #[test]
+    fn italian_and_german_are_told_from_the_community_s_languages() {
+        let t = tagger().also_tagging(&Lang::many(&["it", "de"]));
+        assert_eq!(t.languages().iter().map(Lang::as_str).collect::<Vec<_>>(), ["en", "fr", "es", "pt", "it", "de"]);
+        for (text, want) in [
+            ("Grazie a tutti per la riunione di ieri a Torino", "it"),
+            ("Vielen Dank für das Treffen gestern in Luxemburg", "de"),
+            ("Thanks everyone for the meeting yesterday", "en"),
+            ("Gracias a todos por la reunión de ayer", "es"),
+            ("Merci à tous pour la réunion d'hier", "fr"),
+            ("Obrigada a todos pela reunião de ontem", "pt"),
+        ] {
+            assert_eq!(t.tag(text, &Evidence::default()).lang.as_str(), want, "{text}");
+        }
+        // An Italian author's chat line; the same line from an author of French and
+        // Spanish stays theirs.
+        let it = Lang::many(&["it", "en"]);
+        assert_eq!(t.tag("Che bello!", &Evidence { author: &it, ..Evidence::default() }).lang.as_str(), "it");
+        assert_ne!(tagger().tag("Grazie a tutti per la riunione di ieri", &Evidence::default()).lang.as_str(), "it");
+        assert!(taggable("it") && taggable("ko") && !taggable("nl"));
+        assert!(LINGUA_CODES.iter().all(|c| to_lingua(c).is_some()));
     }
 
     #[test]

@@ -159,10 +159,9 @@ impl App {
         let also = config.tag_languages.clone();
         let dictionaries = config.dictionaries.clone();
         let tagger = tokio::task::spawn_blocking(move || {
-            let (lexicon, read) = crate::lexicon::Lexicon::load(&dictionaries, &languages);
+            let (t, read) = Tagger::load(&languages, &also, &dictionaries);
             let with: Vec<&str> = read.iter().map(|(l, _)| l.as_str()).collect();
             tracing::info!(dir = %dictionaries.display(), languages = ?with, "dictionaries for language tagging");
-            let t = Tagger::with_lexicon(&languages, lexicon).also_tagging(&also);
             t.warm_up();
             t
         })

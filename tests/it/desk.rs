@@ -341,11 +341,12 @@ async fn restart_keeps_the_queue_and_the_claims() {
     drop(tmp);
 }
 
-/// A post in Korean or Arabic is tagged so (its script settles it, whatever its author
-/// declares), waits for a translation into each community language, and reaches the
-/// translators whose pairs start from it, and no one else's queue.
+/// A post in Korean, Arabic, Italian or German is tagged so with the default settings
+/// (the script settles the first two, whatever the author declares), waits for a
+/// translation into each community language, reaches the translators whose pairs start
+/// from it and no one else's queue, and is found by other forms of its words.
 #[tokio::test]
-async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() {
+async fn posts_in_the_alumni_s_other_languages_are_tagged_so_and_reach_their_translators() {
     let s = Server::start_with(|c| c.limits = collective_brain::limits::Limits::off()).await;
     let admin = s.admin().await;
     let minji = s.user_with("minji", json!({"languages": ["en"]})).await;
@@ -355,6 +356,26 @@ async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() 
     assert_eq!(ko["lang"], "ko", "{ko}");
     let (_, ar) = thread(&minji, &general, "Agadir 2015", "التعاونيات النسائية في أكادير تخلق فرص عمل جديدة").await;
     assert_eq!(ar["lang"], "ar", "{ar}");
+    let (_, it) = thread(
+        &minji,
+        &general,
+        "Torino 2010",
+        "Le cooperative sociali di Torino hanno creato nuovi posti di lavoro per i giovani del quartiere.",
+    )
+    .await;
+    assert_eq!(it["lang"], "it", "{it}");
+    let (_, de) = thread(
+        &minji,
+        &general,
+        "Luxemburg 2019",
+        "Die Genossenschaften in Luxemburg schaffen neue Arbeitsplätze für junge Menschen.",
+    )
+    .await;
+    assert_eq!(de["lang"], "de", "{de}");
+    let itt = translator(&s, &admin, "italiantr", &[("it", "es")]).await;
+    let q = queue(&itt, "es").await;
+    assert!(q.iter().any(|i| i["post"]["id"] == it["id"]), "{q:?}");
+    assert!(q.iter().all(|i| i["post"]["id"] != de["id"] && i["post"]["id"] != ko["id"]), "{q:?}");
     let kt = translator(&s, &admin, "koreantr", &[("ko", "en"), ("ko", "fr")]).await;
     let es = translator(&s, &admin, "spanishtr", &[("es", "en")]).await;
     for to in ["en", "fr"] {
@@ -369,7 +390,7 @@ async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() 
         assert!(q.iter().all(|i| i["post"]["id"] != ar["id"]), "not from Arabic: {q:?}");
     }
     let q = queue(&es, "en").await;
-    assert!(q.iter().all(|i| i["post"]["id"] != ko["id"] && i["post"]["id"] != ar["id"]), "{q:?}");
+    assert!(q.iter().all(|i| ![&ko["id"], &ar["id"], &it["id"], &de["id"]].contains(&&i["post"]["id"])), "{q:?}");
     // A translation into English is published over it, and it is found by its own words.
     let (st, e) = kt.post("/translations/claim", json!({"post": ko["id"], "lang": "en"})).await;
     assert_eq!(st, 200, "{e}");
@@ -377,10 +398,17 @@ async fn posts_in_arabic_and_korean_are_tagged_so_and_reach_their_translators() 
     let (st, p) = kt.post(&format!("/posts/{}/translations", ko["id"].as_str().unwrap()), body).await;
     assert_eq!(st, 201, "{p}");
     assert_eq!(p["lang"], "ko");
-    search_until(&minji, "q=%ED%98%91%EB%8F%99%EC%A1%B0%ED%95%A9", |v| {
-        v["hits"].as_array().is_some_and(|h| h.iter().any(|x| x["post"]["id"] == ko["id"]))
-    })
-    .await;
+    let found = |post: &Value| {
+        let id = post["id"].clone();
+        move |v: &Value| v["hits"].as_array().is_some_and(|h| h.iter().any(|x| x["post"]["id"] == id))
+    };
+    search_until(&minji, "q=%ED%98%91%EB%8F%99%EC%A1%B0%ED%95%A9", found(&ko)).await;
+    // 이야기 ("story") is written 이야기를 in the post; التعاونية ("the cooperative")
+    // التعاونيات ("the cooperatives"); Genossenschaft, Genossenschaften.
+    search_until(&minji, "q=%EC%9D%B4%EC%95%BC%EA%B8%B0", found(&ko)).await;
+    search_until(&minji, "q=%D8%A7%D9%84%D8%AA%D8%B9%D8%A7%D9%88%D9%86%D9%8A%D8%A9", found(&ar)).await;
+    search_until(&minji, "q=Genossenschaft", found(&de)).await;
+    search_until(&minji, "q=cooperativa%20sociale", found(&it)).await;
 }
 
 /// Chat small talk stays out of the queue unless a reader asks for it (then it goes
