@@ -567,17 +567,35 @@ impl App {
         *seen.entry(space).or_insert_with(|| self.readable_space(viewer, space).is_ok())
     }
 
-    /// Every translator's published translations (the current one of each post and
-    /// language is credited), most first, counting only what the caller can read.
+    /// Every translator's published translations of posts and thread titles (the
+    /// current one of each post or title and language is credited), most first, counting
+    /// only what the caller can read.
     pub fn translators(&self, viewer: Viewer) -> ApiResult<Vec<TranslatorCount>> {
         signed_in(viewer)?;
         let mut readable: HashMap<SpaceId, bool> = HashMap::new();
         let mut counts: HashMap<crate::model::UserId, std::collections::BTreeMap<Lang, usize>> = HashMap::new();
         for lang in &self.config.languages {
-            for t in self.store.translation_times(*lang)? {
-                let Some(who) = t.translator else { continue };
-                if self.may_read(viewer, t.space, &mut readable) {
+            for (post, t) in self.store.translation_records(*lang)? {
+                if !self.may_read(viewer, t.space, &mut readable) {
+                    continue;
+                }
+                // A record written before it named its translator: the post's translation does.
+                let who = match t.translator {
+                    Some(who) => Some(who),
+                    None => self.store.post(post)?.and_then(|r| r.post.translations.get(lang).map(|t| t.translator)),
+                };
+                if let Some(who) = who {
                     *counts.entry(who).or_default().entry(*lang).or_default() += 1;
+                }
+            }
+        }
+        for space in self.store.spaces()? {
+            if !self.may_read(viewer, space.id, &mut readable) {
+                continue;
+            }
+            for room in self.store.rooms_of(space.id)? {
+                for (lang, t) in room.title_translations {
+                    *counts.entry(t.translator).or_default().entry(lang).or_default() += 1;
                 }
             }
         }

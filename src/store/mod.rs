@@ -1370,6 +1370,17 @@ impl Store {
         self.trees.translated.scan_prefix(lang.bytes()).map(|r| decode("translated", &r?.1)).collect()
     }
 
+    /// Each post translated into `lang`, with its translation's record.
+    pub fn translation_records(&self, lang: Lang) -> Result<Vec<(PostId, TimeRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.trees.translated.scan_prefix(lang.bytes()) {
+            let (k, v) = r?;
+            let Some(post) = k.get(2..10).and_then(keys::id_value).map(|p| self.ids.at::<PostId>(p)) else { continue };
+            out.push((post, decode("translated", &v)?));
+        }
+        Ok(out)
+    }
+
     /// The language most of the room's last `n` posts are in (deleted ones count for
     /// nothing), as of its durable head. From the mirror's memory of the room's last posts;
     /// the first time a room is asked, from sled, and then remembered.

@@ -600,8 +600,10 @@ async fn the_recognition_page_counts_each_translators_work_over_what_the_reader_
     let author = s.user("author_r").await;
     let outsider = s.user("outsider_r").await;
     let group = private_forum(&admin, "wg-recognition", &[&marc, &author]).await;
-    let (room, _) = thread(&author, &general, "Social finance", "intro").await;
-    let (secret, _) = thread(&author, &group, "Inside the group", "intro").await;
+    // A thread's title is in its opening post's language.
+    let opening = "This thread is where we share what we have learned.";
+    let (room, _) = thread(&author, &general, "The social finance of our cooperatives", opening).await;
+    let (secret, _) = thread(&author, &group, "Inside the group and what it is working on", opening).await;
     let a = say(&author, &room, "Solidarity finance funds cooperatives", "en", "r1").await;
     let b = say(&author, &room, "Community banks lend to members", "en", "r2").await;
     let c = say(&author, &secret, "The group's budget for the exchange", "en", "r3").await;
@@ -609,6 +611,14 @@ async fn the_recognition_page_counts_each_translators_work_over_what_the_reader_
         let pid = post["id"].as_str().unwrap();
         let (status, v) = t.post(&format!("/posts/{pid}/translations"), json!({"lang": lang, "body": "traduit"})).await;
         assert_eq!(status, 201, "{v}");
+    }
+    // Titles count too: Ines gives the public thread's in Portuguese, Marc the group's in French.
+    for (t, room, lang, title) in
+        [(&ines, &room, "pt", "Finanças solidárias"), (&marc, &secret, "fr", "Dans le groupe")]
+    {
+        let (status, v) =
+            t.post(&format!("/rooms/{room}/title-translations"), json!({"lang": lang, "title": title})).await;
+        assert_eq!(status, 200, "{v}");
     }
     let (status, _) = s.guest().get("/translations/translators").await;
     assert_eq!(status, 401);
@@ -625,11 +635,12 @@ async fn the_recognition_page_counts_each_translators_work_over_what_the_reader_
     let (status, v) = author.get("/translations/translators").await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v[0]["user"]["id"], marc.id().as_str(), "{v}");
-    assert_eq!(counts(&v, &marc), (3, json!({"fr": 2, "es": 1})));
-    assert_eq!(counts(&v, &ines), (1, json!({"pt": 1})));
-    // Someone outside it does not learn of the group's translation.
+    assert_eq!(counts(&v, &marc), (4, json!({"fr": 3, "es": 1})));
+    assert_eq!(counts(&v, &ines), (2, json!({"pt": 2})));
+    // Someone outside it does not learn of the group's translations.
     let (_, v) = outsider.get("/translations/translators").await;
     assert_eq!(counts(&v, &marc), (2, json!({"fr": 1, "es": 1})));
+    assert_eq!(counts(&v, &ines), (2, json!({"pt": 2})));
     s.stop().await;
 }
 

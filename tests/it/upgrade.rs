@@ -48,6 +48,12 @@ async fn opens_with_every_post(tarball: &Path, manifest: &Value) {
     let first = &posts[0];
     let (_, got) = ana.get(&format!("/posts/{}", first["id"].as_str().unwrap())).await;
     assert!(got.to_string().contains("Les coopératives de ramasseurs"), "{got}");
+    // Its translator is credited on the desk's recognition page, though schema 1's record
+    // of the translation does not name them (the post's translation does).
+    let (status, v) = ana.get("/translations/translators").await;
+    assert_eq!(status, 200, "{v}");
+    let credited = v.as_array().unwrap().iter().any(|r| r["translations"] == 1 && r["languages"] == json!({"fr": 1}));
+    assert!(credited, "{}: {v}", tarball.display());
     let with_file = posts.iter().find(|p| p["body"] == "A ata da reunião.").unwrap();
     let (_, got) = ana.get(&format!("/posts/{}", with_file["id"].as_str().unwrap())).await;
     let file = got["files"][0]["id"].as_str().unwrap_or_else(|| panic!("{got}"));
