@@ -1,9 +1,10 @@
 //! Language tagging: every post gets `lang`, `lang_source` and `lang_confidence`.
 //!
-//! whatlang, restricted to the community's languages, decides when it is reliable. When
-//! it is not (short chat text), the author's declared languages decide: the detector's
-//! guess if it is one of them, else the author's first language. A `lang` sent by the
-//! client always wins. The accuracy work on short text belongs to the language issue.
+//! A `lang` sent by the client always wins. Arabic and Korean are settled by their
+//! script; whatlang, restricted to the community's languages and the other tagged ones
+//! it has models of (Italian, German), decides when it is reliable; short text goes to
+//! lingua over the same languages, with priors (`Tagger`). docs/LANGUAGE.md has the
+//! measurements.
 
 mod tables;
 
@@ -101,24 +102,25 @@ const DETECT_BYTES: usize = 240;
 /// lingua's probability above which the text alone decides.
 const CONFIDENT: f64 = 0.9;
 
-/// Tags text with one of the community's languages.
+/// Tags text with one of the community's languages or of those tagged besides.
 ///
-/// 1. A declared language wins.
-/// 2. whatlang, restricted to the community's languages, decides when it calls itself
-///    reliable (right 99.9% of the time then, and it is for nearly every sentence):
-///    cheap, so long posts cost little.
-/// 3. Otherwise (short text) lingua's probabilities over the community's languages are
+/// 1. A declared language wins; then a script that settles one (Arabic, Korean).
+/// 2. whatlang, restricted to the community's languages and the Latin ones tagged
+///    besides, decides when it calls itself reliable (right 99.9% of the time then, and
+///    it is for nearly every sentence): cheap, so long posts cost little.
+/// 3. Otherwise (short text) lingua's probabilities over the same languages are
 ///    combined with priors: the author's declared languages (others count 100 times
-///    less), the room's current language (twice as likely), letters only one of the
+///    less; with none declared, a language outside the community's counts half), the
+///    room's current language (twice as likely), letters only one of the
 ///    languages writes (five times), words only one of them writes (four times), and
 ///    word endings or letter pairs only one of the author's languages writes (twice). The
 ///    most probable language wins; its normalized score is the confidence.
 pub struct Tagger {
     whatlang: Option<whatlang::Detector>,
-    /// (ISO 639-1, whatlang) for the community languages whatlang knows.
+    /// (ISO 639-1, whatlang) for the community's and `outside` languages whatlang knows.
     known: Vec<(Lang, whatlang::Lang)>,
     lingua: Option<lingua::LanguageDetector>,
-    /// (ISO 639-1, lingua) for the community languages lingua knows.
+    /// (ISO 639-1, lingua) for the community's and `outside` languages lingua knows.
     lingua_known: Vec<(Lang, lingua::Language)>,
     community: Vec<Lang>,
     /// Languages outside the community's that the models tell (Italian, German): posts
