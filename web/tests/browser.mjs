@@ -274,9 +274,9 @@ scenarios["a Spanish post appears in English after a translator publishes it thr
   await titled.locator("input").fill("The coffee cooperative");
   await titled.locator("button.submit").click();
   await expectCount(desk, titled, 0, "the translated title left the queue");
-  // Her work is credited on the desk, beside each language's coverage.
+  // Her work, the post and the title, is credited on the desk, beside each language's coverage.
   await desk.reload();
-  await desk.locator("#translators li", { hasText: "teresa" }).filter({ hasText: "1 translation" }).waitFor();
+  await desk.locator("#translators li", { hasText: "teresa" }).filter({ hasText: "2 translations" }).waitFor();
   await desk.locator("#coverage th", { hasText: "English" }).waitFor();
 
   // A short answer in the thread comes with its context: the thread, its place, its
