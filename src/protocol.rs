@@ -153,6 +153,13 @@ pub enum ServerFrame<'a> {
         room: RoomId,
         needed: Lang,
     },
+    /// Extension: a thread's title needs a translation into `needed` (a new thread, or
+    /// a new title); `post` is its opening post, for context.
+    QueueTitle {
+        post: &'a PostJson,
+        room: RoomId,
+        needed: Lang,
+    },
     /// Extension: the item left the queue (translated, deleted, corrected or no longer
     /// needed).
     QueueRemoved {

@@ -126,6 +126,7 @@ export class Live extends EventTarget {
         break;
       }
       case "queue_item":
+      case "queue_title":
       case "queue_removed":
         if (this.queue) this.queue.handler(f);
         break;

@@ -46,6 +46,18 @@ fn publish(hub: &Hub, bells: &Bells, change: Change) {
                 }
             }
         }
+        Change::TitleQueued { post, room, space, from, langs } => {
+            let scope = Some(QueueScope { space, from });
+            for needed in langs {
+                send(
+                    hub,
+                    Topic::Queue(needed),
+                    0,
+                    scope,
+                    ServerFrame::QueueTitle { post: &post, room, needed }.to_json(),
+                );
+            }
+        }
         Change::Requeued { post, room, space, from, lang } => {
             let text = ServerFrame::QueueItem { post: &post, room, needed: lang }.to_json();
             send(hub, Topic::Queue(lang), 0, Some(QueueScope { space, from }), text);

@@ -19,6 +19,9 @@ pub enum Change {
     /// A post no longer waits for a translation into `lang` (translated, deleted,
     /// relabelled, or claimed back into the queue's other list).
     Unqueued { post: PostId, lang: Lang, space: SpaceId, from: Lang },
+    /// A thread's title waits for translations into `langs`, from `from` (a new thread,
+    /// or a new title); `post` is its opening post.
+    TitleQueued { post: PostJson, room: RoomId, space: SpaceId, from: Lang, langs: Vec<Lang> },
     /// A post waits again for `lang` after a claim on it ran out.
     Requeued { post: PostJson, room: RoomId, space: SpaceId, from: Lang, lang: Lang },
     /// Someone mentioned `user` or replied to them.

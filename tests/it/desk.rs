@@ -500,6 +500,7 @@ async fn thread_titles_are_translated_through_the_desk_shown_and_searched_in_the
     let marc = translator(&s, &admin, "marc_t", &[("pt", "fr")]).await;
     let lucia = translator(&s, &admin, "lucia_t", &[("en", "es")]).await;
     let ana = s.user_with("ana_titles", json!({"languages": ["pt"]})).await;
+    let mut marc_queue = subscribe_queue(&marc).await;
     let (room, opening) = thread(
         &ana,
         &general,
@@ -510,6 +511,10 @@ async fn thread_titles_are_translated_through_the_desk_shown_and_searched_in_the
     assert_eq!(opening["lang"], "pt", "{opening}");
     let (_, r) = ana.get(&format!("/rooms/{room}")).await;
     assert_eq!(r["title_lang"], "pt", "{r}");
+    // Live on the desk: the opening post, then its title.
+    let live = marc_queue.until("queue_title").await;
+    assert_eq!((live["room"].as_str(), live["needed"].as_str()), (Some(room.as_str()), Some("fr")), "{live}");
+    assert_eq!(live["post"]["id"], opening["id"], "{live}");
 
     // The title waits for French beside its post, with the thread's context.
     let q = queue_all(&marc, "fr").await;
@@ -563,6 +568,8 @@ async fn thread_titles_are_translated_through_the_desk_shown_and_searched_in_the
     assert_eq!(r["title"], "Catadoras e catadores de Campinas");
     assert_eq!(r["title_translations"]["fr"]["stale"], true, "{r}");
     assert!(queue_all(&marc, "fr").await.iter().any(|i| i["kind"] == "title" && i["room"] == room.as_str()));
+    let live = marc_queue.until("queue_title").await;
+    assert_eq!((live["room"].as_str(), live["needed"].as_str()), (Some(room.as_str()), Some("fr")), "{live}");
     s.stop().await;
 }
 
@@ -574,6 +581,7 @@ async fn a_private_groups_titles_reach_only_translators_who_read_it() {
     let outside = translator(&s, &admin, "outside_t", &[("en", "fr")]).await;
     let member = s.user("member_t").await;
     let group = private_forum(&admin, "wg-titles", &[&inside, &member]).await;
+    let (mut inside_queue, mut outside_queue) = (subscribe_queue(&inside).await, subscribe_queue(&outside).await);
     let (room, _) = thread(
         &member,
         &group,
@@ -583,6 +591,13 @@ async fn a_private_groups_titles_reach_only_translators_who_read_it() {
     .await;
     assert!(queue_all(&inside, "fr").await.iter().any(|i| i["kind"] == "title" && i["room"] == room.as_str()));
     assert!(!queue_all(&outside, "fr").await.iter().any(|i| i["room"] == room.as_str()));
+    // Live too: the group's title reaches its member; the first title the other hears
+    // of is a public thread's, opened after it.
+    assert_eq!(inside_queue.until("queue_title").await["room"], room.as_str());
+    let general = s.space_id("general").await;
+    let (public, _) =
+        thread(&member, &general, "Open agenda of the network", "What the network plans this year.").await;
+    assert_eq!(outside_queue.until("queue_title").await["room"], public.as_str());
     let (status, _) = outside
         .post(&format!("/rooms/{room}/title-translations"), json!({"lang": "fr", "title": "Ordre du jour"}))
         .await;

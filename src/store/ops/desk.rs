@@ -204,10 +204,10 @@ pub(super) fn title_key(ids: &Ids, priority: u8, room: RoomId) -> [u8; 9] {
 }
 
 /// Makes the thread's title queue record match what its title needs: a translation into
-/// every community language but its own, missing or stale.
-pub(super) fn requeue_title(tx: &Tx, ctx: &Ctx, room: &Room) -> Result<(), Fatal> {
-    let Some(from) = room.title_lang else { return Ok(()) };
-    let Some((policy, _)) = tx.space_traits(room.space)? else { return Ok(()) };
+/// every community language but its own, missing or stale. Returns those languages.
+pub(super) fn requeue_title(tx: &Tx, ctx: &Ctx, room: &Room) -> Result<Vec<Lang>, Fatal> {
+    let Some(from) = room.title_lang else { return Ok(Vec::new()) };
+    let Some((policy, _)) = tx.space_traits(room.space)? else { return Ok(Vec::new()) };
     let at = priority(policy, room.pinned);
     tx.title_queue().remove(&title_key(&tx.ids, 1 - at, room.id)[..])?;
     let needs: Vec<Lang> = ctx
@@ -222,7 +222,15 @@ pub(super) fn requeue_title(tx: &Tx, ctx: &Ctx, room: &Room) -> Result<(), Fatal
     } else {
         put(tx.title_queue(), &key, &needs)?;
     }
-    Ok(())
+    Ok(needs)
+}
+
+/// Tells the translators of `needs` that the thread's title waits for them.
+pub(super) fn title_queued(fx: &mut Effects, room: &Room, opening: &PostJson, needs: Vec<Lang>) {
+    if let (Some(from), false) = (room.title_lang, needs.is_empty()) {
+        let post = opening.clone();
+        fx.changes.push(Change::TitleQueued { post, room: room.id, space: room.space, from, langs: needs });
+    }
 }
 
 /// A translator's translation of a thread's title into `lang`.
@@ -253,7 +261,8 @@ pub(super) fn translate_title(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &Transla
         stale: false,
     };
     room.title_translations.insert(op.lang, t);
-    titled(tx, ctx, fx, room, op.opening)
+    titled(tx, ctx, fx, room, op.opening)?;
+    Ok(Ok(Outcome::Done))
 }
 
 /// A thread's new title (its author or a moderator): its translations go stale.
@@ -278,17 +287,27 @@ pub(super) fn rename_room(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &RenameRoom)
     for t in room.title_translations.values_mut() {
         t.stale = true;
     }
-    titled(tx, ctx, fx, room, op.opening)
+    let opening = match op.opening {
+        Some(post) => get_post(tx, post)?,
+        None => None,
+    };
+    let (id, space, from) = (room.id, room.space, room.title_lang);
+    let needs = titled(tx, ctx, fx, room, op.opening)?;
+    if let (Some(rec), Some(from), false) = (opening, from, needs.is_empty()) {
+        fx.changes.push(Change::TitleQueued { post: post_json(&rec.post), room: id, space, from, langs: needs });
+    }
+    Ok(Ok(Outcome::Done))
 }
 
 /// Writes a room whose title or its translations changed: its title's queue record, the
-/// search index's copy (through its opening post), and the space's readers.
-fn titled(tx: &Tx, ctx: &Ctx, fx: &mut Effects, room: Room, opening: Option<PostId>) -> OpResult {
+/// search index's copy (through its opening post), and the space's readers. Returns the
+/// languages its title waits for.
+fn titled(tx: &Tx, ctx: &Ctx, fx: &mut Effects, room: Room, opening: Option<PostId>) -> Result<Vec<Lang>, Fatal> {
     tx.put_room(&room);
-    requeue_title(tx, ctx, &room)?;
+    let needs = requeue_title(tx, ctx, &room)?;
     if let Some(post) = opening {
         record_change(fx, post);
     }
     fx.rooms_updated.insert(room.id, room);
-    Ok(Ok(Outcome::Done))
+    Ok(needs)
 }

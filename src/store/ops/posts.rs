@@ -132,9 +132,10 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
     room.last_seq = seq;
     room.post_count += 1;
     room.last_activity_at = now.to_owned();
+    let mut title_needs = Vec::new();
     if is_new && room.title.is_some() {
         room.title_lang = Some(*lang);
-        super::desk::requeue_title(tx, ctx, &room)?;
+        title_needs = super::desk::requeue_title(tx, ctx, &room)?;
     }
     tx.put_room(&room);
     if is_new {
@@ -151,6 +152,7 @@ pub(super) fn create_post(tx: &Tx, ctx: &Ctx, fx: &mut Effects, op: &CreatePost)
         .borrow_mut()
         .insert(tx.ids.of(post.id), (tx.ids.of(room.id), seq, tx.ids.of(author), nonce.to_owned()));
     requeue(tx, fx, ctx, &post, &room, true, Some(&json))?;
+    super::desk::title_queued(fx, &room, &json, title_needs);
     notify(tx, ctx, fx, &post, room.space, also)?;
     if is_new {
         // A new thread's ack names its room: its nonce goes to `nonces` at once.

@@ -264,6 +264,7 @@ pub(super) fn pin(tx: &Tx, ctx: &Ctx, fx: &mut Effects, room: &RoomId, pinned: &
     }
     r.pinned = *pinned;
     tx.put_room(&r);
+    // Its place in the queue: nothing new to translate.
     super::desk::requeue_title(tx, ctx, &r)?;
     let Some(space) = get::<Space>(tx.spaces(), "spaces", &tx.ids.key(r.space))? else {
         return Ok(Err(Refusal::NotFound("space")));
