@@ -3,11 +3,13 @@
 //! posts per second and ack latency percentiles. Run with
 //! `cargo bench --bench durable_posting`; results go in docs/BENCHMARKS.md.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use collective_brain::model::{Role, RoomId};
 use collective_brain::service::{NewPost, Registration};
-use collective_brain::{App, Config};
+use collective_brain::App;
 
 // The server's allocator, so the bench measures what runs.
 #[global_allocator]
@@ -20,12 +22,7 @@ const DURATION: Duration = Duration::from_secs(5);
 #[tokio::main]
 async fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        admin_password: Some("bench-admin-password".into()),
-        limits: collective_brain::limits::Limits::off(),
-        ..Config::with_data_dir(tmp.path())
-    };
-    let app = App::open(config).await.expect("open");
+    let app = App::open(common::config(tmp.path())).await.expect("open");
     let lobby: RoomId = app
         .spaces(None)
         .expect("spaces")

@@ -3,6 +3,8 @@
 //! (group commit and flush included). Run with `cargo bench --bench hot_paths`; results
 //! go in docs/BENCHMARKS.md.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use collective_brain::hub::{Hub, HubMsg, Topic};
 use collective_brain::model::{EventKind, LangSource, Post, PostId, Role, RoomId, UserId};
 use collective_brain::protocol::{ClientFrame, ServerFrame};
 use collective_brain::service::{NewPost, Registration};
-use collective_brain::{App, Config};
+use collective_brain::App;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 #[global_allocator]
@@ -98,12 +100,7 @@ fn store_append(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let tmp = tempfile::tempdir().expect("temp dir");
     let (app, user, lobby) = runtime.block_on(async {
-        let config = Config {
-            admin_password: Some("bench-admin-password".into()),
-            limits: collective_brain::limits::Limits::off(),
-            ..Config::with_data_dir(tmp.path())
-        };
-        let app = App::open(config).await.expect("open");
+        let app = App::open(common::config(tmp.path())).await.expect("open");
         let lobby = app
             .spaces(None)
             .expect("spaces")

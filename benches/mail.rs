@@ -79,13 +79,11 @@ impl Drop for Smtp {
 
 fn config(dir: &std::path::Path, port: u16, clock: &Clock) -> Config {
     Config {
-        admin_password: Some("mail bench password".into()),
-        limits: collective_brain::limits::Limits::off(),
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         mail_from: "Collective Brain <brain@example.org>".into(),
         public_url: Some("https://brain.example.org".into()),
         clock: clock.clone(),
-        ..Config::with_data_dir(dir)
+        ..common::config(dir)
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use collective_brain::model::{Lang, LangPair, Role, User};
 use collective_brain::service::NewPost;
 use collective_brain::store::{CreateUser, SetPairs};
-use collective_brain::{App, Config};
+use collective_brain::App;
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -40,12 +40,7 @@ fn pct(all: &[Duration], q: f64) -> f64 {
 async fn main() {
     let waiting: usize = std::env::var("CB_BENCH_WAITING").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        admin_password: Some("queue bench password".into()),
-        limits: collective_brain::limits::Limits::off(),
-        ..Config::with_data_dir(tmp.path())
-    };
-    let app = App::open(config).await.expect("open");
+    let app = App::open(common::config(tmp.path())).await.expect("open");
     let mut authors = Vec::new();
     for i in 0..8 {
         authors.push(member(&app, &format!("author{i}"), vec![Role::Member]).await);

@@ -26,9 +26,11 @@ pub struct Pair {
     pub space: u64,
 }
 
-/// A lookup's answer for one sentence.
+/// A lookup's answer for one sentence: a remembered pair, with where it was written (the
+/// desk decides from `space` whether the reader may see it, and offers it as a
+/// `service::desk::Suggestion`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Suggestion {
+pub struct Match {
     pub source: String,
     pub target: String,
     pub score: f64,
@@ -89,7 +91,7 @@ impl Memory {
 
     /// The best `k` pairs for `sentence` scoring at least `min`, best first, among those
     /// `allowed` lets through (by space). Identical sources are offered once.
-    pub fn lookup(&self, sentence: &str, k: usize, min: f64, allowed: &mut dyn FnMut(u64) -> bool) -> Vec<Suggestion> {
+    pub fn lookup(&self, sentence: &str, k: usize, min: f64, allowed: &mut dyn FnMut(u64) -> bool) -> Vec<Match> {
         let query = trigrams(sentence);
         if query.is_empty() || self.pairs.is_empty() {
             return Vec::new();
@@ -116,19 +118,13 @@ impl Memory {
         }
         // Newest first among equals: a later translation is the community's current word.
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-        let mut out: Vec<Suggestion> = Vec::new();
+        let mut out: Vec<Match> = Vec::new();
         for (score, id) in scored {
             let p = &self.pairs[id as usize];
             if out.iter().any(|s| s.target == p.target) || !allowed(p.space) {
                 continue;
             }
-            out.push(Suggestion {
-                source: p.source.clone(),
-                target: p.target.clone(),
-                score,
-                post: p.post,
-                space: p.space,
-            });
+            out.push(Match { source: p.source.clone(), target: p.target.clone(), score, post: p.post, space: p.space });
             if out.len() == k {
                 break;
             }
